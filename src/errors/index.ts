@@ -1,0 +1,2 @@
+export * from './reply-codes.js';
+export * from './gateway-error.js';

@@ -1,0 +1,58 @@
+import type { Envelope } from './envelope.js';
+import type { NetworkId } from './network.js';
+import type { OpenedMessage, OutboundMessage, SealedMessage } from './message.js';
+
+/** The outcome of handing a sealed message to a network, one entry per recipient. */
+export interface DeliveryOutcome {
+  recipient: string;
+  /** `delivered`: the peer said 250. `temporary`: try again later. `permanent`: give up. */
+  result: 'delivered' | 'temporary' | 'permanent';
+  /** The peer's reply (or the local error) as an SMTP reply line. Never holds patient data. */
+  reply: string;
+}
+
+/** A failure report to the original sender, written in the sender's network's own form. */
+export interface FailureNotice {
+  /** The envelope of the message that failed. */
+  original: Envelope;
+  /** The original message's Message-ID (for the notice's references). */
+  originalMessageId: string | null;
+  /** The address the notice goes to (the original envelope sender). */
+  to: string;
+  /** Each failed recipient with its reply line. */
+  failures: { recipient: string; reply: string }[];
+  /** Why, in words safe to send across networks. */
+  reason: string;
+}
+
+/**
+ * What every network adapter provides. The pipeline speaks only this contract; the shared
+ * contract suite in `test/contract/` runs against every adapter.
+ *
+ * Listeners (SMTP servers) are not part of the contract: they live at the Node edge of each
+ * adapter and hand raw messages to the pipeline through `Gateway.accept`.
+ */
+export interface NetworkAdapter {
+  readonly network: NetworkId;
+
+  /** Is this address one the adapter reaches on its network (syntax and domain)? */
+  isNetworkAddress(address: string): boolean;
+
+  /**
+   * Read a raw message received from this network: parse, verify, decrypt.
+   * Throws a `GatewayError` (`CANNOT_OPEN`, `DECRYPT_FAILED`, …) when it cannot.
+   */
+  open(raw: Uint8Array, envelope: Envelope): Promise<OpenedMessage>;
+
+  /** Write a message in this network's wire form (encrypt, sign, encode). */
+  seal(message: OutboundMessage): Promise<SealedMessage>;
+
+  /** Hand a sealed message to the network. Never throws for a peer's refusal: reports it. */
+  deliver(message: SealedMessage): Promise<DeliveryOutcome[]>;
+
+  /** Write a failure notice for a sender on this network (a DSN, a sealed French notice…). */
+  failureNotice(notice: FailureNotice): Promise<OutboundMessage>;
+
+  /** Release connections and timers. */
+  close(): Promise<void>;
+}

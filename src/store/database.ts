@@ -1,0 +1,35 @@
+/**
+ * Opens the gateway's SQLite database (Node edge: better-sqlite3) in WAL mode and applies
+ * the drizzle-kit migrations found in `drizzle/`.
+ *
+ * @example
+ * const { db, sqlite } = openDatabase('./var/passerelle.db');
+ * db.select().from(messages).limit(1).all();
+ */
+import Database from 'better-sqlite3';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type Db = BetterSQLite3Database<Record<string, never>>;
+
+export interface OpenDatabaseOptions {
+  /** `FULL` survives power loss; `NORMAL` survives a process crash. Default FULL. */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+export const MIGRATIONS_FOLDER = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle');
+
+export function openDatabase(path: string, opts: OpenDatabaseOptions = {}): { db: Db; sqlite: Database.Database } {
+  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+  const sqlite = new Database(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = drizzle(sqlite);
+  migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  return { db, sqlite };
+}
