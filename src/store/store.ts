@@ -1,0 +1,107 @@
+import type { Envelope, Origin, RemotePeer } from '../model/envelope.js';
+import type { NetworkId } from '../model/network.js';
+
+/** Message states. `done` once no delivery is left to try. */
+export type MessageState = 'received' | 'opened' | 'routed' | 'done' | 'quarantined' | 'duplicate';
+
+/** Delivery states: one row per (message, envelope recipient). */
+export type DeliveryState = 'pending' | 'queued' | 'sending' | 'delivered' | 'failed' | 'quarantined';
+
+export interface AcceptInput {
+  source: Origin;
+  mailFrom: string;
+  recipients: string[];
+  messageId: string | null;
+  raw: Uint8Array;
+  remote?: RemotePeer;
+  /** For a notice the gateway writes: the message it is about. */
+  relatedId?: string;
+  /** Routes known at acceptance (notices): recipient → target. Others are routed later. */
+  routes?: Record<string, { network: NetworkId; address: string }>;
+  receivedAt?: number;
+}
+
+export interface AcceptResult {
+  id: string;
+  /** Recipients already accepted earlier for the same (network, Message-ID): not delivered again. */
+  duplicates: string[];
+}
+
+export interface DeliveryRow {
+  id: number;
+  messageRef: string;
+  recipient: string;
+  targetNetwork: NetworkId | null;
+  targetAddress: string | null;
+  state: DeliveryState;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  uncertain: boolean;
+}
+
+export interface MessageRow {
+  id: string;
+  source: Origin;
+  mailFrom: string;
+  messageId: string | null;
+  receivedAt: number;
+  size: number;
+  state: MessageState;
+  stage: string | null;
+  reason: string | null;
+  relatedId: string | null;
+}
+
+export interface EventRow {
+  at: number;
+  stage: string;
+  level: 'info' | 'warn' | 'error';
+  detail: string;
+  recipient: string | null;
+}
+
+export interface Trace {
+  message: MessageRow;
+  deliveries: DeliveryRow[];
+  events: EventRow[];
+}
+
+/**
+ * The gateway's durable state, as the pipeline sees it. `SqliteStore` implements it over
+ * better-sqlite3; a D1 implementation can follow the same contract.
+ */
+export interface Store {
+  /** Store a received message, its raw bytes and its recipients; resolves once committed. */
+  accept(input: AcceptInput): Promise<AcceptResult>;
+  envelope(id: string): Envelope | null;
+  raw(id: string): Uint8Array | null;
+  message(id: string): MessageRow | null;
+  setMessageState(id: string, state: MessageState, why?: { stage: string; reason: string }): void;
+  /** Pending deliveries of a message (not yet routed). */
+  pendingDeliveries(id: string): DeliveryRow[];
+  deliveries(id: string): DeliveryRow[];
+  /** Route pending deliveries and queue them for `now`. */
+  route(id: string, routes: { recipient: string; network: NetworkId; address: string }[], now: number): void;
+  /** Claim up to `limit` due deliveries (state → sending) for `leaseMs`. */
+  claimDue(now: number, limit: number, leaseMs: number): DeliveryRow[];
+  markDelivered(deliveryId: number, reply: string, now: number): void;
+  markRetry(deliveryId: number, nextAttemptAt: number, error: string, now: number): void;
+  /** Put a claimed delivery back without counting an attempt (e.g. resealing for fewer recipients). */
+  release(deliveryId: number, now: number): void;
+  markFailed(deliveryId: number, error: string, now: number): void;
+  markQuarantined(deliveryId: number, error: string, now: number): void;
+  /** Messages whose processing (open, route) did not finish, oldest first. */
+  unprocessed(limit: number): string[];
+  /** After a restart: `sending` deliveries go back to `queued`, flagged uncertain. */
+  recover(now: number): { requeued: number; unprocessed: number };
+  /** Mark a message done when none of its deliveries is left to try. */
+  settle(id: string, now: number): MessageState;
+  event(messageRef: string, stage: string, level: EventRow['level'], detail: string, recipient?: string): void;
+  trace(id: string): Trace | null;
+  /** Counts per delivery state and per message state. */
+  summary(): { deliveries: Record<string, number>; messages: Record<string, number>; nextDue: number | null };
+  /** Messages in a given state, newest first. */
+  listMessages(state: MessageState, limit: number): MessageRow[];
+  close(): void;
+}
