@@ -95,6 +95,12 @@ export interface LabReport {
   results: LabResult[];
   /** `TEX|` lines, in order, as written. */
   texts: string[];
+  /** Free-text lines between the header and the `****LAB****` block (and any line that could not be read as structure), as written. */
+  freeText?: string[];
+  /** Line 13 of the 13-line header variant (report date `DD/MM/YYYY[ HH:MM[:SS]]`), when the sender wrote one. */
+  reportDate?: string;
+  /** Order of the `****LAB****` block as read: `R` a `RES|` line, `T` a `TEX|` line (lets a writer keep the original interleaving). */
+  layout?: Array<'R' | 'T'>;
 }
 
 /** Does this content carry a panic value (LL/HH) or any abnormal value? */

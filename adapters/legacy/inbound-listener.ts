@@ -1,0 +1,102 @@
+/**
+ * The SMTP listener that receives what the legacy relay forwards to the gateway (Node edge):
+ * mail for `@interop.DOMAIN` recipients, sealed for the gateway.
+ *
+ * - RCPT: only `interop` addresses the directory knows (550 5.1.1 otherwise; 550 5.2.1 for a
+ *   suspended or removed one) — never an open relay;
+ * - SIZE advertised, 552 above the limit;
+ * - optional STARTTLS, optional allow-list of relay addresses;
+ * - `250` only once the message and its recipients are committed. A mail that cannot be
+ *   opened is still accepted: the pipeline quarantines it and tells its sender.
+ *
+ * @example
+ * const l = await startLegacyListener({ host: '127.0.0.1', port: 2525, maxSize: 25e6,
+ *   allowedRelays: [], domain: 'lnp.test', sink: gateway, resolver, log });
+ * l.port; await l.close();
+ */
+import { SMTPServer } from 'smtp-server';
+import type { AddressInfo } from 'node:net';
+import { GatewayError } from '../../src/errors/gateway-error.js';
+import type { RouteResolver } from '../../src/directory/route.js';
+import type { Logger } from '../../src/log/logger.js';
+import { acceptData, smtpError, type AcceptSink } from '../../src/util/smtp-listener.js';
+
+export interface LegacyListenerOptions {
+  host: string;
+  port: number;
+  maxSize: number;
+  /** Relay IP addresses allowed to connect; empty: any. */
+  allowedRelays: string[];
+  /** The network's domain: recipients must be `LOCAL@interop.<domain>`. */
+  domain: string;
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  sink: AcceptSink;
+  resolver: RouteResolver;
+  log: Logger;
+  banner?: string;
+}
+
+export interface RunningListener {
+  port: number;
+  close(): Promise<void>;
+}
+
+const LOCAL = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+export async function startLegacyListener(o: LegacyListenerOptions): Promise<RunningListener> {
+  const allowed = new Set(o.allowedRelays.map(normaliseIp));
+  const interop = `interop.${o.domain}`;
+  const server = new SMTPServer({
+    name: `passerelle.${o.domain}`,
+    banner: o.banner ?? 'Passerelle legacy inbound',
+    size: o.maxSize,
+    authOptional: true,
+    disabledCommands: o.tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+    ...(o.tls ? { key: o.tls.key, cert: o.tls.cert, minVersion: 'TLSv1.2' } : {}),
+    logger: false,
+    onConnect(session, cb) {
+      if (allowed.size && !allowed.has(normaliseIp(session.remoteAddress))) {
+        o.log.warn('connection refused: not an allowed relay', { remote: session.remoteAddress });
+        return cb(smtpError(new GatewayError('CLIENT_NOT_ALLOWED')));
+      }
+      cb();
+    },
+    onMailFrom(address, session, cb) {
+      const args = address.args as unknown as Record<string, string> | false | undefined;
+      const size = Number((args && args.SIZE) || 0);
+      if (size > o.maxSize) return cb(smtpError(new GatewayError('MESSAGE_TOO_BIG')));
+      cb();
+    },
+    onRcptTo(address, _session, cb) {
+      const rcpt = address.address.toLowerCase();
+      const [local, domain] = rcpt.split('@');
+      if (domain !== interop || !LOCAL.test(local ?? '')) return cb(smtpError(new GatewayError('RELAY_DENIED')));
+      o.resolver.resolve(rcpt).then(
+        (route) => {
+          if (!route) return cb(smtpError(new GatewayError('UNKNOWN_RECIPIENT')));
+          if (route.status !== 'active') return cb(smtpError(new GatewayError('RECIPIENT_SUSPENDED')));
+          cb();
+        },
+        () => cb(smtpError(new GatewayError('STORE_UNAVAILABLE'))),
+      );
+    },
+    onData: acceptData('legacy', o.sink, o.log),
+  });
+  server.on('error', (err) => o.log.warn('legacy listener error', { error: err }));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
+  return {
+    port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+function normaliseIp(ip: string): string {
+  return ip.replace(/^::ffff:/, '');
+}

@@ -1,0 +1,69 @@
+/**
+ * Submits sealed mail to the legacy relay (Node edge): SMTP submission with STARTTLS when
+ * offered (required when configured), AUTH PLAIN with the gateway's LOCAL and password,
+ * pooled connections.
+ *
+ * @example
+ * const submitter = new RelaySubmitter({ host: '127.0.0.1', port: 587, user: 'passerelle', password });
+ * await submitter.submit(sealed); // [{ recipient, result: 'delivered', reply: '250 …' }]
+ */
+import nodemailer, { type Transporter } from 'nodemailer';
+import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
+import type { DeliveryOutcome } from '../../src/model/adapter.js';
+import type { SealedMessage } from '../../src/model/message.js';
+import { outcomesFromError, outcomesFromInfo } from '../../src/util/smtp-outcome.js';
+import type { LegacySubmitter } from './legacy-adapter.js';
+
+export interface RelaySubmitterOptions {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  /** Refuse to submit without STARTTLS. Default false (STARTTLS is used whenever offered). */
+  requireTls?: boolean;
+  /** Verify the relay's certificate. */
+  verifyCertificate?: boolean;
+  maxConnections?: number;
+  timeoutMs?: number;
+}
+
+export class RelaySubmitter implements LegacySubmitter {
+  private readonly transport: Transporter<SMTPPool.SentMessageInfo>;
+
+  constructor(o: RelaySubmitterOptions) {
+    this.transport = nodemailer.createTransport({
+      pool: true,
+      host: o.host,
+      port: o.port,
+      secure: false,
+      requireTLS: o.requireTls ?? false,
+      ignoreTLS: false,
+      auth: { user: o.user, pass: o.password, method: 'PLAIN' },
+      authMethod: 'PLAIN',
+      tls: { rejectUnauthorized: o.verifyCertificate ?? false, minVersion: 'TLSv1.2' },
+      maxConnections: o.maxConnections ?? 4,
+      maxMessages: Infinity,
+      connectionTimeout: o.timeoutMs ?? 30_000,
+      greetingTimeout: o.timeoutMs ?? 30_000,
+      socketTimeout: (o.timeoutMs ?? 30_000) * 2,
+      logger: false,
+      debug: false,
+    } as SMTPPool.Options);
+  }
+
+  async submit(m: SealedMessage): Promise<DeliveryOutcome[]> {
+    try {
+      const info = await this.transport.sendMail({
+        envelope: { from: m.mailFrom, to: m.recipients },
+        raw: Buffer.from(m.raw.buffer, m.raw.byteOffset, m.raw.byteLength),
+      });
+      return outcomesFromInfo(m.recipients, info);
+    } catch (err) {
+      return outcomesFromError(m.recipients, err as Error);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.transport.close();
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * A national transport over plain SMTP to static routes (domain → host:port), pooled per
+ * destination. For development and tests before the mutual-TLS transport is configured:
+ * it never sends to a domain without a route.
+ *
+ * @example
+ * const t = new StaticRouteTransport({ 'medecin.mssante.fr': '127.0.0.1:2600' });
+ */
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { DeliveryOutcome } from '../../src/model/adapter.js';
+import type { SealedMessage } from '../../src/model/message.js';
+import { GatewayError } from '../../src/errors/gateway-error.js';
+import { outcomesFromError, outcomesFromInfo } from '../../src/util/smtp-outcome.js';
+import type { NationalTransport } from './mssante-adapter.js';
+
+export class StaticRouteTransport implements NationalTransport {
+  private readonly pools = new Map<string, Transporter>();
+
+  constructor(private readonly routes: Record<string, string>) {}
+
+  async send(m: SealedMessage): Promise<DeliveryOutcome[]> {
+    const byDomain = new Map<string, string[]>();
+    for (const r of m.recipients) {
+      const d = r.split('@')[1]?.toLowerCase() ?? '';
+      byDomain.set(d, [...(byDomain.get(d) ?? []), r]);
+    }
+    const out: DeliveryOutcome[] = [];
+    for (const [domain, rcpts] of byDomain) {
+      const route = this.routes[domain];
+      if (!route) {
+        const e = new GatewayError('NO_ROUTE', { detail: `no route to ${domain}` });
+        out.push(...rcpts.map((r) => ({ recipient: r, result: 'permanent' as const, reply: e.reply })));
+        continue;
+      }
+      const t = this.pool(route);
+      try {
+        const info = await t.sendMail({ envelope: { from: m.mailFrom, to: rcpts }, raw: Buffer.from(m.raw.buffer, m.raw.byteOffset, m.raw.byteLength) });
+        out.push(...outcomesFromInfo(rcpts, info));
+      } catch (err) {
+        out.push(...outcomesFromError(rcpts, err as Error));
+      }
+    }
+    return out;
+  }
+
+  private pool(route: string): Transporter {
+    let t = this.pools.get(route);
+    if (!t) {
+      const [host, port] = route.split(':');
+      t = nodemailer.createTransport({
+        pool: true, host, port: Number(port), secure: false, ignoreTLS: true, maxConnections: 4, maxMessages: Infinity,
+        connectionTimeout: 15_000, greetingTimeout: 15_000, socketTimeout: 30_000,
+      });
+      this.pools.set(route, t);
+    }
+    return t;
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.pools.values()) t.close();
+    this.pools.clear();
+  }
+}

@@ -1,0 +1,96 @@
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../queue/retry-schedule.js';
+
+/**
+ * Every setting of the gateway, with its embedded default. The defaults run a complete
+ * gateway on loopback with SQLite under `./var` and generated, clearly labelled test keys
+ * and certificates: fit for trying it out, never for production.
+ */
+export interface GatewayConfig {
+  /** Where the gateway keeps its data (database, generated test material). */
+  dataDir: string;
+  /** SQLite database file; default `<dataDir>/passerelle.db`. */
+  database: string;
+  /** `FULL`: a commit survives power loss; `NORMAL`: it survives a process crash. */
+  durability: 'FULL' | 'NORMAL';
+  /** Generate test keys and certificates when none are configured. Never in production. */
+  testMaterial: boolean;
+  log: { level: 'debug' | 'info' | 'warn' | 'error' };
+  http: { host: string; port: number };
+  legacy: {
+    /** The network's domain (`lnp.test` in the vectors). */
+    domain: string;
+    /** The gateway's own subscriber LOCAL on the network. */
+    gatewayLocal: string;
+    /** The zone of the gateway's own address (`passerelle@<zone>.<domain>`). */
+    gatewayZone: string;
+    /** Folder holding `Master.YY` and `<gatewayLocal>.YY` key files. */
+    keyDir: string;
+    listen: {
+      host: string;
+      port: number;
+      /** Largest accepted message, bytes (SMTP SIZE; 552 above). */
+      maxSize: number;
+      /** Relay addresses allowed to connect; empty: any. */
+      allowedRelays: string[];
+      /** PEM files for optional STARTTLS; empty: generated test certificate when testMaterial. */
+      tlsKey: string;
+      tlsCert: string;
+    };
+    relay: {
+      host: string;
+      port: number;
+      /** AUTH PLAIN user; default the gateway LOCAL. */
+      user: string;
+      password: string;
+      /** Refuse to submit without STARTTLS. */
+      requireTls: boolean;
+      /** Verify the relay's certificate. */
+      verifyCertificate: boolean;
+    };
+  };
+  mssante: {
+    /** The gateway's domain in the national space: legacy subscribers' aliases live here. */
+    domain: string;
+    /** Value of `X-MSS-NIL` on every message. */
+    nil: string;
+    listen: { host: string; port: number; maxSize: number };
+    /** Static routes: national domain → `host:port` (tests, or where MX is not used). */
+    routes: Record<string, string>;
+  };
+  /** Static address book: interop address → national address (the directory adds more). */
+  aliases: Record<string, string>;
+  queue: {
+    retry: RetryPolicy;
+    /** Deliveries handed over at once. */
+    concurrency: number;
+    /** How long a claimed delivery stays claimed before another worker may take it. */
+    lease: string;
+    /** How often the queue looks for due deliveries when idle. */
+    pollInterval: string;
+  };
+}
+
+export const DEFAULTS: GatewayConfig = {
+  dataDir: './var',
+  database: '',
+  durability: 'FULL',
+  testMaterial: true,
+  log: { level: 'info' },
+  http: { host: '127.0.0.1', port: 8025 },
+  legacy: {
+    domain: 'lnp.test',
+    gatewayLocal: 'passerelle',
+    gatewayZone: 'gateway',
+    keyDir: '',
+    listen: { host: '127.0.0.1', port: 2525, maxSize: 25 * 1024 * 1024, allowedRelays: [], tlsKey: '', tlsCert: '' },
+    relay: { host: '127.0.0.1', port: 2587, user: '', password: 'test-password', requireTls: false, verifyCertificate: false },
+  },
+  mssante: {
+    domain: 'passerelle.mssante.test',
+    nil: 'Passerelle/0.1',
+    listen: { host: '127.0.0.1', port: 2526, maxSize: 25 * 1024 * 1024 },
+    routes: {},
+  },
+  aliases: {},
+  queue: { retry: DEFAULT_RETRY_POLICY, concurrency: 16, lease: '5m', pollInterval: '1s' },
+};

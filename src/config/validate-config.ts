@@ -1,0 +1,63 @@
+import type { GatewayConfig } from './defaults.js';
+import { parseDuration } from '../queue/duration.js';
+import { RetrySchedule } from '../queue/retry-schedule.js';
+
+const LOCAL = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/i;
+const ADDRESS = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Every problem of a configuration, each naming its setting. Empty when all is well. */
+export function validateConfig(c: GatewayConfig): string[] {
+  const p: string[] = [];
+  const port = (name: string, v: unknown) => {
+    if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 65535) p.push(`${name}: ${String(v)} is not a TCP port (0–65535)`);
+  };
+  const str = (name: string, v: unknown, allowEmpty = true) => {
+    if (typeof v !== 'string') p.push(`${name}: must be text`);
+    else if (!allowEmpty && !v) p.push(`${name}: must not be empty`);
+  };
+  const duration = (name: string, v: unknown) => {
+    try {
+      parseDuration(String(v));
+    } catch (e) {
+      p.push(`${name}: ${(e as Error).message}`);
+    }
+  };
+  str('dataDir', c.dataDir, false);
+  str('database', c.database, false);
+  if (c.durability !== 'FULL' && c.durability !== 'NORMAL') p.push(`durability: '${String(c.durability)}' must be FULL or NORMAL`);
+  if (typeof c.testMaterial !== 'boolean') p.push('testMaterial: must be true or false');
+  if (!['debug', 'info', 'warn', 'error'].includes(c.log.level)) p.push(`log.level: '${c.log.level}' must be debug, info, warn or error`);
+  str('http.host', c.http.host, false);
+  port('http.port', c.http.port);
+  if (!DOMAIN.test(c.legacy.domain)) p.push(`legacy.domain: '${c.legacy.domain}' is not a domain name`);
+  if (!LOCAL.test(c.legacy.gatewayLocal)) p.push(`legacy.gatewayLocal: '${c.legacy.gatewayLocal}' is not a valid LOCAL (a-z, 0-9, '.', '_', '-', ≤ 64)`);
+  if (!/^[a-z0-9-]+$/.test(c.legacy.gatewayZone) || c.legacy.gatewayZone === 'interop') p.push(`legacy.gatewayZone: '${c.legacy.gatewayZone}' must be a plain zone name other than 'interop'`);
+  port('legacy.listen.port', c.legacy.listen.port);
+  if (!Number.isInteger(c.legacy.listen.maxSize) || c.legacy.listen.maxSize < 1024) p.push('legacy.listen.maxSize: must be a whole number of bytes, at least 1024');
+  if (!Array.isArray(c.legacy.listen.allowedRelays)) p.push('legacy.listen.allowedRelays: must be a list of addresses');
+  if (!!c.legacy.listen.tlsKey !== !!c.legacy.listen.tlsCert) p.push('legacy.listen.tlsKey and tlsCert: give both or neither');
+  str('legacy.relay.host', c.legacy.relay.host, false);
+  port('legacy.relay.port', c.legacy.relay.port);
+  str('legacy.relay.password', c.legacy.relay.password);
+  if (!DOMAIN.test(c.mssante.domain)) p.push(`mssante.domain: '${c.mssante.domain}' is not a domain name`);
+  str('mssante.nil', c.mssante.nil, false);
+  port('mssante.listen.port', c.mssante.listen.port);
+  for (const [dom, hp] of Object.entries(c.mssante.routes ?? {})) {
+    if (!/^[^:\s]+:\d{1,5}$/.test(hp)) p.push(`mssante.routes.${dom}: '${hp}' must be host:port`);
+  }
+  for (const [from, to] of Object.entries(c.aliases ?? {})) {
+    const [local, dom] = from.toLowerCase().split('@');
+    if (!LOCAL.test(local ?? '') || dom !== `interop.${c.legacy.domain}`) p.push(`aliases: '${from}' must be LOCAL@interop.${c.legacy.domain}`);
+    if (!ADDRESS.test(to)) p.push(`aliases.${from}: '${to}' is not an address`);
+  }
+  try {
+    RetrySchedule.from(c.queue.retry);
+  } catch (e) {
+    p.push(`queue.retry: ${(e as Error).message}`);
+  }
+  if (!Number.isInteger(c.queue.concurrency) || c.queue.concurrency < 1) p.push('queue.concurrency: must be a whole number ≥ 1');
+  duration('queue.lease', c.queue.lease);
+  duration('queue.pollInterval', c.queue.pollInterval);
+  return p;
+}

@@ -1,0 +1,40 @@
+/**
+ * The gateway's HTTP interface (Hono): health and queue figures for monitoring. Runtime
+ * agnostic; `src/runtime/` serves it on Node.
+ *
+ * @example
+ * const app = healthApp({ store, startedAt: Date.now(), listeners: () => ({ legacy: 2525 }) });
+ * await app.request('/health'); // 200 {"status":"ok",…}
+ */
+import { Hono } from 'hono';
+import type { Store } from '../store/store.js';
+
+export interface HealthAppOptions {
+  store: Store;
+  startedAt: number;
+  version?: string;
+  /** Ports the gateway listens on, by name. */
+  listeners: () => Record<string, number>;
+}
+
+export function healthApp(o: HealthAppOptions): Hono {
+  const app = new Hono();
+  app.get('/health', (c) => {
+    try {
+      const s = o.store.summary();
+      return c.json({
+        status: 'ok',
+        version: o.version ?? '0.1.0',
+        uptimeSeconds: Math.round((Date.now() - o.startedAt) / 1000),
+        listeners: o.listeners(),
+        queue: s.deliveries,
+        messages: s.messages,
+        nextDue: s.nextDue ? new Date(s.nextDue).toISOString() : null,
+      });
+    } catch (err) {
+      return c.json({ status: 'error', error: (err as Error).message }, 503);
+    }
+  });
+  app.get('/', (c) => c.text('Passerelle gateway. See /health.\n'));
+  return app;
+}

@@ -1,0 +1,363 @@
+/**
+ * The pipeline: receive → open → route → translate → seal → deliver, with a durable queue
+ * between acceptance and delivery.
+ *
+ * - `accept` commits the raw message and its recipients (the listener answers `250` after).
+ * - `process` opens a message with its source adapter and routes each recipient through the
+ *   resolver; a message that cannot be opened is quarantined and its sender told.
+ * - the delivery loop claims due deliveries, translates the opened message for the target
+ *   network, seals it with the target adapter and hands it over; outcomes go back to the
+ *   store, with retries from the schedule, expiry and failure notices to the sender.
+ *
+ * @example
+ * const gw = new Gateway({ store, adapters, resolver, log });
+ * await gw.start();
+ * const { id } = await gw.accept({ source: 'legacy', mailFrom, recipients, messageId, raw });
+ */
+import type { DeliveryOutcome, NetworkAdapter } from '../model/adapter.js';
+import type { OpenedMessage, OutboundMessage } from '../model/message.js';
+import type { NetworkId } from '../model/network.js';
+import type { RouteResolver } from '../directory/route.js';
+import { GatewayError, asGatewayError } from '../errors/gateway-error.js';
+import type { AcceptInput, AcceptResult, DeliveryRow, Store } from '../store/store.js';
+import { RetrySchedule, DEFAULT_RETRY_POLICY } from '../queue/retry-schedule.js';
+import type { Logger } from '../log/logger.js';
+import { silentLogger } from '../log/logger.js';
+import { passThroughTranslator, type Translator } from './translator.js';
+import { decodeOutbound, encodeOutbound } from './outbound-codec.js';
+import { isNotification } from './header-peek.js';
+
+export interface GatewayOptions {
+  store: Store;
+  adapters: Partial<Record<NetworkId, NetworkAdapter>>;
+  resolver: RouteResolver;
+  translator?: Translator;
+  schedule?: RetrySchedule;
+  log?: Logger;
+  /** Deliveries handed over at once. */
+  concurrency?: number;
+  leaseMs?: number;
+  pollMs?: number;
+  /** Domain used in the Message-IDs the gateway writes. */
+  domain?: string;
+}
+
+export interface GatewayStats {
+  accepted: number;
+  opened: number;
+  delivered: number;
+  failed: number;
+  quarantined: number;
+}
+
+export class Gateway {
+  readonly store: Store;
+  private readonly adapters: Partial<Record<NetworkId, NetworkAdapter>>;
+  private readonly resolver: RouteResolver;
+  private readonly translator: Translator;
+  private readonly schedule: RetrySchedule;
+  private readonly log: Logger;
+  private readonly concurrency: number;
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
+  private readonly domain: string;
+  private readonly opened = new Map<string, OpenedMessage>();
+  private readonly processing = new Set<Promise<void>>();
+  private inFlight = 0;
+  private running = false;
+  private pumpScheduled = false;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly listeners = new Set<(id: string, state: string) => void>();
+  readonly stats: GatewayStats = { accepted: 0, opened: 0, delivered: 0, failed: 0, quarantined: 0 };
+
+  constructor(o: GatewayOptions) {
+    this.store = o.store;
+    this.adapters = o.adapters;
+    this.resolver = o.resolver;
+    this.translator = o.translator ?? passThroughTranslator;
+    this.schedule = o.schedule ?? RetrySchedule.from(DEFAULT_RETRY_POLICY);
+    this.log = o.log ?? silentLogger;
+    this.concurrency = o.concurrency ?? 16;
+    this.leaseMs = o.leaseMs ?? 5 * 60_000;
+    this.pollMs = o.pollMs ?? 1000;
+    this.domain = o.domain ?? 'passerelle.invalid';
+  }
+
+  /** Resume everything in flight, then keep processing and delivering until `stop`. */
+  async start(): Promise<void> {
+    this.running = true;
+    const rec = this.store.recover(Date.now());
+    if (rec.requeued || rec.unprocessed) this.log.info('resuming after restart', rec);
+    for (let batch = this.store.unprocessed(500); batch.length; batch = this.store.unprocessed(500)) {
+      await Promise.all(batch.map((id) => this.process(id)));
+    }
+    this.timer = setInterval(() => this.pump(), this.pollMs);
+    this.timer.unref();
+    this.pump();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    while (this.processing.size || this.inFlight) {
+      await Promise.race([...this.processing, new Promise((r) => setTimeout(r, 20))]);
+    }
+  }
+
+  /** Called when a message changes state (tests and the demo wait on it). */
+  onSettled(fn: (id: string, state: string) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Commit a received message. Resolves once it is durable: only then may the listener say 250. */
+  async accept(input: AcceptInput): Promise<AcceptResult> {
+    const res = await this.store.accept(input);
+    this.stats.accepted++;
+    if (this.running && res.duplicates.length < input.recipients.length) this.track(this.process(res.id));
+    return res;
+  }
+
+  private track(p: Promise<void>): void {
+    this.processing.add(p);
+    void p.finally(() => this.processing.delete(p));
+  }
+
+  // ---- open + route ----
+
+  /** Open a received message and route its recipients. Never throws: failures quarantine. */
+  async process(id: string): Promise<void> {
+    const env = this.store.envelope(id);
+    const msg = this.store.message(id);
+    if (!env || !msg || (msg.state !== 'received' && msg.state !== 'opened')) return;
+    if (env.source === 'gateway') {
+      // A notice the gateway wrote carries its routes already.
+      this.store.setMessageState(id, 'routed');
+      this.pump();
+      return;
+    }
+    const adapter = this.adapters[env.source];
+    const raw = this.store.raw(id);
+    let opened: OpenedMessage;
+    try {
+      if (!adapter) throw new GatewayError('NO_ROUTE', { detail: `no adapter for network ${env.source}` });
+      if (!raw) throw new GatewayError('CANNOT_OPEN', { detail: 'raw bytes missing from the store' });
+      opened = await adapter.open(raw, env);
+    } catch (err) {
+      const ge = asGatewayError(err, 'CANNOT_OPEN');
+      await this.quarantine(id, 'open', ge, raw);
+      return;
+    }
+    this.remember(id, opened);
+    this.stats.opened++;
+    this.store.event(id, 'open', 'info', `opened: ${describeContent(opened)}`);
+
+    const routes: { recipient: string; network: NetworkId; address: string }[] = [];
+    const now = Date.now();
+    for (const d of this.store.pendingDeliveries(id)) {
+      let reason: GatewayError | null = null;
+      try {
+        const r = await this.resolver.resolve(d.recipient);
+        if (!r) reason = new GatewayError('UNKNOWN_RECIPIENT', { detail: 'no route for this address' });
+        else if (r.status !== 'active') reason = new GatewayError('RECIPIENT_SUSPENDED', { detail: `recipient is ${r.status}` });
+        else if (r.network === env.source) reason = new GatewayError('RELAY_DENIED', { detail: 'route leads back to the source network' });
+        else routes.push({ recipient: d.recipient, network: r.network, address: r.address });
+      } catch (err) {
+        reason = asGatewayError(err, 'NO_ROUTE');
+      }
+      if (reason) {
+        this.store.markFailed(d.id, reason.reply, now);
+        this.store.event(id, 'route', 'error', `${reason.reply}${reason.detail ? ` (${reason.detail})` : ''}`, d.recipient);
+        this.stats.failed++;
+      } else {
+        this.store.event(id, 'route', 'info', `routed to ${routes[routes.length - 1].network}`, d.recipient);
+      }
+    }
+    this.store.route(id, routes, now);
+    if (routes.length === 0) await this.finish(id, opened);
+    this.pump();
+  }
+
+  private remember(id: string, m: OpenedMessage): void {
+    this.opened.set(id, m);
+    if (this.opened.size > 2000) this.opened.delete(this.opened.keys().next().value as string);
+  }
+
+  private async reopen(id: string): Promise<OpenedMessage> {
+    const cached = this.opened.get(id);
+    if (cached) return cached;
+    const env = this.store.envelope(id);
+    const raw = this.store.raw(id);
+    if (!env || !raw) throw new GatewayError('CANNOT_OPEN', { detail: 'message missing from the store' });
+    const adapter = this.adapters[env.source as NetworkId];
+    if (!adapter) throw new GatewayError('NO_ROUTE', { detail: `no adapter for network ${env.source}` });
+    const m = await adapter.open(raw, env);
+    this.remember(id, m);
+    return m;
+  }
+
+  // ---- deliver ----
+
+  private pump(): void {
+    if (!this.running || this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      if (!this.running) return;
+      const room = this.concurrency - this.inFlight;
+      if (room <= 0) return;
+      const rows = this.store.claimDue(Date.now(), room, this.leaseMs);
+      if (rows.length === 0) return;
+      const groups = new Map<string, DeliveryRow[]>();
+      for (const r of rows) {
+        const k = `${r.messageRef}|${r.targetNetwork}`;
+        const g = groups.get(k);
+        if (g) g.push(r);
+        else groups.set(k, [r]);
+      }
+      for (const g of groups.values()) {
+        this.inFlight += g.length;
+        void this.deliverGroup(g).finally(() => {
+          this.inFlight -= g.length;
+          this.pump();
+        });
+      }
+      if (rows.length === room) this.pump();
+    });
+  }
+
+  private async deliverGroup(rows: DeliveryRow[]): Promise<void> {
+    const id = rows[0].messageRef;
+    const network = rows[0].targetNetwork as NetworkId;
+    const adapter = this.adapters[network];
+    const env = this.store.envelope(id)!;
+    let outcomes: DeliveryOutcome[];
+    let opened: OpenedMessage | null = null;
+    try {
+      if (!adapter) throw new GatewayError('NO_ROUTE', { detail: `no adapter for network ${network}` });
+      let outbound: OutboundMessage;
+      if (env.source === 'gateway') {
+        outbound = decodeOutbound(this.store.raw(id)!);
+        outbound = { ...outbound, to: rows.map((r) => r.targetAddress!) };
+      } else {
+        opened = await this.reopen(id);
+        const from = (await this.resolver.aliasFor(opened.from || env.mailFrom, network)) ?? (await this.resolver.aliasFor(env.mailFrom, network));
+        if (!from) throw new GatewayError('BAD_SENDER', { detail: 'the sender has no address on the target network' });
+        try {
+          outbound = await this.translator(opened, {
+            network, recipients: rows.map((r) => r.targetAddress!), from, messageId: `<${id}.${network}@${this.domain}>`,
+          });
+        } catch (err) {
+          throw asGatewayError(err, 'CANNOT_TRANSLATE');
+        }
+      }
+      const sealed = await adapter.seal(outbound).catch((err: unknown) => {
+        throw asGatewayError(err, 'CANNOT_SEAL');
+      });
+      this.store.event(id, 'seal', 'info', `sealed for ${network}: ${sealed.raw.byteLength} bytes, ${sealed.recipients.length} recipient(s)`);
+      outcomes = await adapter.deliver(sealed);
+    } catch (err) {
+      const ge = asGatewayError(err, 'CANNOT_TRANSLATE');
+      if (ge.kind === 'CANNOT_TRANSLATE' || ge.kind === 'BAD_SENDER') {
+        const now = Date.now();
+        for (const r of rows) this.store.markQuarantined(r.id, ge.reply, now);
+        await this.quarantine(id, ge.kind === 'BAD_SENDER' ? 'route' : 'translate', ge, null);
+        return;
+      }
+      outcomes = rows.map((r) => ({ recipient: r.targetAddress!, result: ge.permanent ? 'permanent' : 'temporary', reply: ge.reply }));
+      this.store.event(id, 'deliver', 'warn', `${network} hand-over failed: ${ge.reply}${ge.detail ? ` (${ge.detail})` : ''}`);
+    }
+    await this.record(id, env.receivedAt, rows, outcomes);
+    await this.finish(id, opened);
+  }
+
+  private async record(id: string, receivedAt: number, rows: DeliveryRow[], outcomes: DeliveryOutcome[]): Promise<void> {
+    const now = Date.now();
+    const byAddress = new Map(outcomes.map((o) => [o.recipient.toLowerCase(), o]));
+    for (const r of rows) {
+      const o = byAddress.get(r.targetAddress!.toLowerCase()) ?? {
+        recipient: r.targetAddress!, result: 'temporary' as const, reply: '451 4.3.0 No outcome reported for this recipient',
+      };
+      if (o.result === 'delivered') {
+        this.store.markDelivered(r.id, o.reply, now);
+        this.store.event(id, 'deliver', 'info', `delivered to ${r.targetNetwork}: ${o.reply}`, r.recipient);
+        this.stats.delivered++;
+      } else if (o.result === 'permanent') {
+        this.store.markFailed(r.id, o.reply, now);
+        this.store.event(id, 'deliver', 'error', `refused: ${o.reply}`, r.recipient);
+        this.stats.failed++;
+      } else {
+        const next = this.schedule.next({ attempts: r.attempts + 1, receivedAt, now });
+        if (next === null) {
+          const reply = `${new GatewayError('EXPIRED').reply} (last: ${o.reply})`;
+          this.store.markFailed(r.id, reply, now);
+          this.store.event(id, 'deliver', 'error', `expired after ${r.attempts + 1} attempt(s): ${o.reply}`, r.recipient);
+          this.stats.failed++;
+        } else {
+          this.store.markRetry(r.id, next, o.reply, now);
+          this.store.event(id, 'deliver', 'warn', `will retry at ${new Date(next).toISOString()}: ${o.reply}`, r.recipient);
+        }
+      }
+    }
+  }
+
+  /** Once no delivery of a message is left to try: settle it and tell the sender of failures. */
+  private async finish(id: string, opened: OpenedMessage | null): Promise<void> {
+    const state = this.store.settle(id, Date.now());
+    if (state !== 'done') return;
+    const failed = this.store.deliveries(id).filter((d) => d.state === 'failed');
+    if (failed.length) await this.notifySender(id, failed.map((d) => ({ recipient: d.recipient, reply: d.lastError ?? '' })), 'Delivery failed', opened);
+    this.opened.delete(id);
+    for (const l of this.listeners) l(id, state);
+  }
+
+  // ---- quarantine and notices ----
+
+  private async quarantine(id: string, stage: string, err: GatewayError, raw: Uint8Array | null): Promise<void> {
+    const now = Date.now();
+    for (const d of this.store.deliveries(id)) if (d.state === 'pending') this.store.markQuarantined(d.id, err.reply, now);
+    const reason = `${err.reply}${err.detail ? ` (${err.detail})` : ''}`;
+    this.store.setMessageState(id, 'quarantined', { stage, reason });
+    this.store.event(id, stage, 'error', `quarantined: ${reason}`);
+    this.stats.quarantined++;
+    this.log.warn('message quarantined', { id, stage, reason: err.kind });
+    const env = this.store.envelope(id);
+    if (env) {
+      const notification = raw ? isNotification(raw, env.mailFrom) : env.mailFrom === '';
+      if (!notification) {
+        await this.notifySender(id, env.recipients.map((r) => ({ recipient: r, reply: err.reply })), err.message, null);
+      } else {
+        this.store.event(id, stage, 'info', 'no notice sent: the message is itself a notification');
+      }
+    }
+    for (const l of this.listeners) l(id, 'quarantined');
+  }
+
+  private async notifySender(id: string, failures: { recipient: string; reply: string }[], reason: string, opened: OpenedMessage | null): Promise<void> {
+    const env = this.store.envelope(id);
+    if (!env || env.source === 'gateway' || env.mailFrom === '') return;
+    if (opened?.content.kind === 'notification') return;
+    const adapter = this.adapters[env.source];
+    if (!adapter) return;
+    try {
+      const notice = await adapter.failureNotice({ original: env, originalMessageId: env.messageId, to: env.mailFrom, failures, reason });
+      const { id: noticeId } = await this.store.accept({
+        source: 'gateway', mailFrom: '', recipients: [env.mailFrom], messageId: null, raw: encodeOutbound(notice),
+        relatedId: id, routes: { [env.mailFrom]: { network: env.source, address: env.mailFrom } },
+      });
+      this.store.event(id, 'notify', 'info', `failure notice ${noticeId} queued for the sender`);
+      this.store.setMessageState(noticeId, 'routed');
+      this.pump();
+    } catch (err) {
+      this.store.event(id, 'notify', 'error', `could not write the failure notice: ${(err as Error).message}`);
+    }
+  }
+}
+
+function describeContent(m: OpenedMessage): string {
+  const c = m.content;
+  const files = c.attachments.length;
+  if (c.kind === 'lab-report') return `lab report${c.report ? `, ${c.report.results.length} result(s)` : ''}, ${files} attachment(s)`;
+  return `${c.kind}, ${files} attachment(s)`;
+}

@@ -1,0 +1,32 @@
+/**
+ * Reads one header field from raw message bytes without parsing the whole message: enough
+ * for the listener to learn the Message-ID before committing. Unfolds continuation lines.
+ *
+ * @example
+ * peekHeader(raw, 'message-id'); // '<lab-result@medical33.lnp.test>'
+ */
+export function peekHeader(raw: Uint8Array, name: string): string | null {
+  const limit = Math.min(raw.byteLength, 64 * 1024);
+  let end = limit;
+  for (let i = 0; i + 1 < limit; i++) {
+    if (raw[i] === 10 && (raw[i + 1] === 10 || (raw[i + 1] === 13 && raw[i + 2] === 10))) {
+      end = i;
+      break;
+    }
+  }
+  const head = new TextDecoder('latin1').decode(raw.subarray(0, end)).replace(/\r?\n[ \t]+/g, ' ');
+  const want = name.toLowerCase() + ':';
+  for (const line of head.split(/\r?\n/)) {
+    if (line.slice(0, want.length).toLowerCase() === want) return line.slice(want.length).trim();
+  }
+  return null;
+}
+
+/** Is this raw message an automatic notification (DSN, MDN, auto-reply) that must never be answered? */
+export function isNotification(raw: Uint8Array, mailFrom: string): boolean {
+  if (mailFrom === '') return true;
+  const ct = (peekHeader(raw, 'content-type') ?? '').toLowerCase();
+  if (ct.includes('multipart/report')) return true;
+  const auto = (peekHeader(raw, 'auto-submitted') ?? 'no').toLowerCase();
+  return auto !== 'no';
+}

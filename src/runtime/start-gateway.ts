@@ -1,0 +1,159 @@
+/**
+ * Assembles and starts a gateway on Node from a configuration: the store, the legacy keys,
+ * both adapters, the pipeline, the SMTP listeners and the HTTP interface. On embedded
+ * defaults (`testMaterial`) it first generates labelled test keys and a test certificate.
+ *
+ * @example
+ * const gw = await startGateway(loadConfig({ env: process.env }), { log });
+ * console.log(gw.ports); // { legacy: 2525, http: 8025 }
+ * await gw.stop();
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import type { GatewayConfig } from '../config/defaults.js';
+import type { Logger } from '../log/logger.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import { Gateway } from '../pipeline/gateway.js';
+import type { Translator } from '../pipeline/translator.js';
+import { RetrySchedule } from '../queue/retry-schedule.js';
+import { parseDuration } from '../queue/duration.js';
+import { ChainResolver, StaticResolver } from '../directory/static-resolver.js';
+import type { RouteResolver } from '../directory/route.js';
+import { healthApp } from '../http/health-app.js';
+import { ensureTestCertificate } from './test-certificate.js';
+import { loadKeyFolder, writeTestKeyFolder } from '../../adapters/legacy/key-folder.js';
+import { LegacyAdapter } from '../../adapters/legacy/legacy-adapter.js';
+import { RelaySubmitter } from '../../adapters/legacy/relay-submitter.js';
+import { startLegacyListener, type RunningListener } from '../../adapters/legacy/inbound-listener.js';
+import { MssanteAdapter, type NationalTransport } from '../../adapters/mssante/mssante-adapter.js';
+import { StaticRouteTransport } from '../../adapters/mssante/static-route-transport.js';
+
+export interface StartOptions {
+  log: Logger;
+  /** Resolvers asked before the static aliases of the configuration (the directory). */
+  resolvers?: RouteResolver[];
+  translator?: Translator;
+  /** Replaces the static-route national transport (mutual TLS in production, peers in tests). */
+  nationalTransport?: NationalTransport;
+  /** Do not start the HTTP interface. */
+  noHttp?: boolean;
+}
+
+export interface RunningGateway {
+  config: GatewayConfig;
+  gateway: Gateway;
+  store: SqliteStore;
+  resolver: ChainResolver;
+  staticResolver: StaticResolver;
+  legacy: LegacyAdapter;
+  ports: { legacy: number; http?: number };
+  stop(): Promise<void>;
+}
+
+export class StartError extends Error {
+  override name = 'StartError';
+}
+
+export async function startGateway(config: GatewayConfig, o: StartOptions): Promise<RunningGateway> {
+  const { log } = o;
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+
+  // Legacy keys: the gateway's own and the Master key, this year (and last year's for the grace period).
+  const keyDir = config.legacy.keyDir;
+  const hasKeys = existsSync(keyDir) && readdirSync(keyDir).some((f) => /\.\d{3}$/.test(f));
+  if (!hasKeys) {
+    if (!config.testMaterial) throw new StartError(`no legacy key files in ${keyDir} (set legacy.keyDir, or testMaterial=true to generate test keys)`);
+    const y = new Date().getUTCFullYear();
+    const written = await writeTestKeyFolder(keyDir, [config.legacy.gatewayLocal], [y - 1, y]);
+    log.warn('generated TEST legacy keys: not for production', { dir: keyDir, files: written.length });
+  }
+  const { store: keys, problems } = await loadKeyFolder(keyDir);
+  for (const p of problems) log.warn('key file problem', { file: p.file, code: p.code });
+  try {
+    keys.assertCanOpen(new Date().getUTCFullYear(), new Date());
+  } catch {
+    /* checked below with a clearer message */
+  }
+  const year = new Date().getUTCFullYear();
+  if (!keys.has(config.legacy.gatewayLocal, year) && !keys.has(config.legacy.gatewayLocal, year - 1)) {
+    throw new StartError(`no key for '${config.legacy.gatewayLocal}' for ${year} in ${keyDir} (run 'passerelle keys check ${keyDir}')`);
+  }
+
+  // TLS for the legacy listener (optional STARTTLS).
+  let tls: { key: string; cert: string } | undefined;
+  if (config.legacy.listen.tlsKey) {
+    tls = { key: readFileSync(config.legacy.listen.tlsKey, 'utf8'), cert: readFileSync(config.legacy.listen.tlsCert, 'utf8') };
+  } else if (config.testMaterial) {
+    const c = ensureTestCertificate(join(config.dataDir, 'tls'), `passerelle.${config.legacy.domain}`);
+    if (c.created) log.warn('generated a TEST certificate: not for production', { dir: join(config.dataDir, 'tls') });
+    tls = { key: c.key, cert: c.cert };
+  }
+
+  const store = SqliteStore.open(config.database, { synchronous: config.durability });
+  const staticResolver = new StaticResolver({ legacyDomain: config.legacy.domain, nationalDomain: config.mssante.domain, aliases: config.aliases });
+  const resolver = new ChainResolver([...(o.resolvers ?? []), staticResolver]);
+  const legacy = new LegacyAdapter({
+    keys, domain: config.legacy.domain, gatewayLocal: config.legacy.gatewayLocal, gatewayZone: config.legacy.gatewayZone,
+    submitter: new RelaySubmitter({
+      host: config.legacy.relay.host, port: config.legacy.relay.port, user: config.legacy.relay.user,
+      password: config.legacy.relay.password, requireTls: config.legacy.relay.requireTls, verifyCertificate: config.legacy.relay.verifyCertificate,
+    }),
+  });
+  const mssante = new MssanteAdapter({
+    domain: config.mssante.domain, nil: config.mssante.nil, transport: o.nationalTransport ?? new StaticRouteTransport(config.mssante.routes),
+  });
+  const gateway = new Gateway({
+    store, adapters: { legacy, mssante }, resolver, translator: o.translator, log,
+    schedule: RetrySchedule.from(config.queue.retry), concurrency: config.queue.concurrency,
+    leaseMs: parseDuration(config.queue.lease), pollMs: parseDuration(config.queue.pollInterval), domain: config.mssante.domain,
+  });
+  await gateway.start();
+
+  let listener: RunningListener;
+  try {
+    listener = await startLegacyListener({
+      host: config.legacy.listen.host, port: config.legacy.listen.port, maxSize: config.legacy.listen.maxSize,
+      allowedRelays: config.legacy.listen.allowedRelays, domain: config.legacy.domain, tls, sink: gateway, resolver, log,
+    });
+  } catch (err) {
+    await gateway.stop();
+    store.close();
+    throw new StartError(`cannot listen on ${config.legacy.listen.host}:${config.legacy.listen.port} (${(err as Error).message})`);
+  }
+  const startedAt = Date.now();
+  const ports: RunningGateway['ports'] = { legacy: listener.port };
+  let http: ServerType | undefined;
+  if (!o.noHttp) {
+    const app = healthApp({ store, startedAt, listeners: () => ({ ...ports }) });
+    http = await new Promise<ServerType>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port }, (info) => {
+        ports.http = info.port;
+        resolve(s);
+      });
+      s.once('error', reject);
+    }).catch(async (err: Error) => {
+      await listener.close();
+      await gateway.stop();
+      store.close();
+      throw new StartError(`cannot serve HTTP on ${config.http.host}:${config.http.port} (${err.message})`);
+    });
+  }
+  log.info('gateway started', { legacy: `${config.legacy.listen.host}:${ports.legacy}`, http: ports.http, database: config.database });
+
+  let stopped = false;
+  return {
+    config, gateway, store, resolver, staticResolver, legacy, ports,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await listener.close();
+      if (http) await new Promise<void>((r) => http!.close(() => r()));
+      await gateway.stop();
+      await legacy.close();
+      await mssante.close();
+      store.close();
+      log.info('gateway stopped');
+    },
+  };
+}
