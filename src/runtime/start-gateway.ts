@@ -38,6 +38,8 @@ export interface StartOptions {
   nationalTransport?: NationalTransport;
   /** Do not start the HTTP interface. */
   noHttp?: boolean;
+  /** The clock of the legacy key years (tests pin it to the years of their key files). */
+  now?: () => Date;
 }
 
 export interface RunningGateway {
@@ -57,6 +59,7 @@ export class StartError extends Error {
 
 export async function startGateway(config: GatewayConfig, o: StartOptions): Promise<RunningGateway> {
   const { log } = o;
+  const now = o.now ?? (() => new Date());
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
 
   // Legacy keys: the gateway's own and the Master key, this year (and last year's for the grace period).
@@ -64,18 +67,13 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   const hasKeys = existsSync(keyDir) && readdirSync(keyDir).some((f) => /\.\d{3}$/.test(f));
   if (!hasKeys) {
     if (!config.testMaterial) throw new StartError(`no legacy key files in ${keyDir} (set legacy.keyDir, or testMaterial=true to generate test keys)`);
-    const y = new Date().getUTCFullYear();
+    const y = now().getUTCFullYear();
     const written = await writeTestKeyFolder(keyDir, [config.legacy.gatewayLocal], [y - 1, y]);
     log.warn('generated TEST legacy keys: not for production', { dir: keyDir, files: written.length });
   }
   const { store: keys, problems } = await loadKeyFolder(keyDir);
   for (const p of problems) log.warn('key file problem', { file: p.file, code: p.code });
-  try {
-    keys.assertCanOpen(new Date().getUTCFullYear(), new Date());
-  } catch {
-    /* checked below with a clearer message */
-  }
-  const year = new Date().getUTCFullYear();
+  const year = now().getUTCFullYear();
   if (!keys.has(config.legacy.gatewayLocal, year) && !keys.has(config.legacy.gatewayLocal, year - 1)) {
     throw new StartError(`no key for '${config.legacy.gatewayLocal}' for ${year} in ${keyDir} (run 'passerelle keys check ${keyDir}')`);
   }
@@ -94,7 +92,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   const staticResolver = new StaticResolver({ legacyDomain: config.legacy.domain, nationalDomain: config.mssante.domain, aliases: config.aliases });
   const resolver = new ChainResolver([...(o.resolvers ?? []), staticResolver]);
   const legacy = new LegacyAdapter({
-    keys, domain: config.legacy.domain, gatewayLocal: config.legacy.gatewayLocal, gatewayZone: config.legacy.gatewayZone,
+    keys, domain: config.legacy.domain, gatewayLocal: config.legacy.gatewayLocal, gatewayZone: config.legacy.gatewayZone, now,
     submitter: new RelaySubmitter({
       host: config.legacy.relay.host, port: config.legacy.relay.port, user: config.legacy.relay.user,
       password: config.legacy.relay.password, requireTls: config.legacy.relay.requireTls, verifyCertificate: config.legacy.relay.verifyCertificate,
