@@ -1,0 +1,87 @@
+/**
+ * The LNP/1 armour (SPEC §4): a sealed payload written as text.
+ *
+ *     #BINASCII1#
+ *     LLLLLLLL                 byte length, 8 upper-case hex digits
+ *     <base64 lines ≤ 64>      alphabet 0–9 A–Z a–z + - (instead of A–Z a–z 0–9 + /), `=` padding
+ *     CCCCCCCC                 CRC-32 of the payload, 8 upper-case hex digits
+ *     #ENDBINASCII1#
+ */
+import { LegacyError } from './legacy-error.js';
+import { LNP_ALPHABET, decodeBase64, encodeBase64 } from './base64.js';
+import { crc32 } from './crc32.js';
+
+export const ARMOUR_BEGIN = '#BINASCII1#';
+export const ARMOUR_END = '#ENDBINASCII1#';
+const LINE_LENGTH = 64;
+const HEX8 = /^[0-9A-Fa-f]{8}$/;
+const ARMOUR_CHAR = /^[0-9A-Za-z+\-=]*$/;
+
+function hex8(n: number): string {
+  return (n >>> 0).toString(16).toUpperCase().padStart(8, '0');
+}
+
+/**
+ * Armour a sealed payload; lines end with CRLF, no line end after the end marker.
+ *
+ * @example
+ * const text = armour(sealed); // '#BINASCII1#\r\n00000074\r\n0GVg…\r\nB9407011\r\n#ENDBINASCII1#'
+ */
+export function armour(sealed: Uint8Array): string {
+  const b64 = encodeBase64(sealed, LNP_ALPHABET);
+  const lines = [ARMOUR_BEGIN, hex8(sealed.length)];
+  for (let i = 0; i < b64.length; i += LINE_LENGTH) lines.push(b64.slice(i, i + LINE_LENGTH));
+  lines.push(hex8(crc32(sealed)), ARMOUR_END);
+  return lines.join('\r\n');
+}
+
+/**
+ * Read an armoured payload from `text` (which may hold other lines before the begin marker,
+ * e.g. `$LNP1`). Line ends may be CRLF or LF. Errors: `NO_BEGIN_MARKER`, `NO_END_MARKER`,
+ * `BAD_ARMOR_FORMAT` (length or CRC line malformed), `BAD_ARMOR_CHAR`, `LENGTH_MISMATCH`,
+ * `CRC_MISMATCH`.
+ *
+ * @example
+ * const sealed = dearmour(armour(bytes)); // bytes again
+ */
+export function dearmour(text: string): Uint8Array {
+  const lines = text.split(/\r?\n/).map((l) => l.replace(/[ \t\r]+$/, ''));
+  const begin = lines.findIndex((l) => l.trim() === ARMOUR_BEGIN);
+  if (begin < 0) throw new LegacyError('NO_BEGIN_MARKER', `no ${ARMOUR_BEGIN} line found`);
+  let end = -1;
+  for (let i = begin + 1; i < lines.length; i++) {
+    if (lines[i]!.trim() === ARMOUR_END) {
+      end = i;
+      break;
+    }
+  }
+  if (end < 0) throw new LegacyError('NO_END_MARKER', `no ${ARMOUR_END} line after the ${ARMOUR_BEGIN} at line ${begin + 1}`);
+  const inner = lines.slice(begin + 1, end).map((l) => l.trim()).filter((l) => l !== '');
+  if (inner.length < 2) throw new LegacyError('BAD_ARMOR_FORMAT', 'armour lacks its length and CRC lines');
+  const lengthLine = inner[0]!;
+  const crcLine = inner[inner.length - 1]!;
+  if (!HEX8.test(lengthLine)) throw new LegacyError('BAD_ARMOR_FORMAT', `length line (armour line 2) is not 8 hexadecimal digits`);
+  if (!HEX8.test(crcLine)) throw new LegacyError('BAD_ARMOR_FORMAT', `CRC line (armour line ${inner.length + 1}) is not 8 hexadecimal digits`);
+  const data = inner.slice(1, -1);
+  for (let i = 0; i < data.length; i++) {
+    if (!ARMOUR_CHAR.test(data[i]!)) {
+      const col = [...data[i]!].findIndex((c) => !ARMOUR_CHAR.test(c));
+      throw new LegacyError('BAD_ARMOR_CHAR', `character outside the armour alphabet at armour line ${i + 3}, column ${col + 1}`);
+    }
+  }
+  let sealed: Uint8Array;
+  try {
+    sealed = decodeBase64(data.join(''), LNP_ALPHABET);
+  } catch (err) {
+    throw new LegacyError('BAD_ARMOR_FORMAT', `armour data is not well-formed base64 (${(err as Error).message})`, { cause: err });
+  }
+  const declared = parseInt(lengthLine, 16);
+  if (declared !== sealed.length) {
+    throw new LegacyError('LENGTH_MISMATCH', `armour declares ${declared} bytes, its data holds ${sealed.length}`);
+  }
+  const crc = crc32(sealed);
+  if (crc !== parseInt(crcLine, 16) >>> 0) {
+    throw new LegacyError('CRC_MISMATCH', `armour CRC ${crcLine.toUpperCase()} does not match its data (${hex8(crc)})`);
+  }
+  return sealed;
+}

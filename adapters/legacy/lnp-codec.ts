@@ -1,0 +1,114 @@
+/**
+ * The high-level LNP/1 pair the legacy adapter uses: open a mail received from the relay
+ * (sealed for the gateway) and seal a mail for the network (sealed for the gateway's own
+ * LOCAL, destination block naming the recipients).
+ */
+import type { TextChange } from '../../src/model/message.js';
+import { LegacyError } from './legacy-error.js';
+import type { KeyStore } from './key-store.js';
+import { armour, dearmour } from './armour.js';
+import { decodeBody, encodeBody } from './body.js';
+import { decodeContainer, encodeContainer, sanitizeEntryName, type ContainerEntry } from './container.js';
+import { buildLnpMail, parseLnpMail, type LnpMail } from './lnp-mail.js';
+import { openPayload, sealPayload } from './seal.js';
+
+export interface OpenedLnpMail {
+  mail: LnpMail;
+  holder: string;
+  year: number;
+  /** The message text (CRLF line ends), decoded from ISO-8859-1. */
+  text: string;
+  /** The `#DESTBEGIN#` list: LOCAL parts of all recipients, To then Cc. */
+  dests: string[];
+  /** Every entry of every container, in order. */
+  attachments: ContainerEntry[];
+}
+
+export interface SealLnpMailInput {
+  holder: string;
+  year: number;
+  from: string;
+  to: string[];
+  cc: string[];
+  /** In clear on the network: must never name a patient. */
+  subject: string;
+  messageId: string;
+  date: Date;
+  text: string;
+  /** One container per attachment. `deflate` unset: compress when it helps. */
+  attachments: { name: string; data: Uint8Array; deflate?: boolean }[];
+  extraHeaders?: Record<string, string>;
+  /** `X-LNP-Transit` (only the relay sets it). */
+  transit?: string;
+}
+
+/**
+ * Open a mail sealed for `holder`: armour, payload (holder and year checked), body,
+ * then every attachment container.
+ *
+ * @example
+ * const m = await openLnpMail(store, raw, { now: new Date(), holder: 'passerelle' });
+ * m.dests; // ['jean.dupont.med']
+ */
+export async function openLnpMail(keys: KeyStore, raw: Uint8Array, opts: { now: Date; holder: string }): Promise<OpenedLnpMail> {
+  const mail = parseLnpMail(raw);
+  const body = await openPayload(keys, dearmour(mail.armour), { now: opts.now, expectedHolder: opts.holder });
+  const { text, dests } = decodeBody(body.plaintext);
+  const attachments: ContainerEntry[] = [];
+  for (const a of mail.attachments) {
+    const opened = await openPayload(keys, a.sealed, { now: opts.now, expectedHolder: opts.holder });
+    attachments.push(...decodeContainer(opened.plaintext));
+  }
+  return { mail, holder: body.holder, year: body.year, text, dests, attachments };
+}
+
+/**
+ * Seal and write a mail for the network. The destination block lists the LOCAL parts of To
+ * then Cc, in order (a LOCAL named twice is listed once).
+ *
+ * @example
+ * const { raw, changes } = await sealLnpMail(store, { holder: 'passerelle', year: 2026,
+ *   from: 'jean.dupont.med@interop.lnp.test', to: ['cab.dupuis@medical33.lnp.test'], cc: [],
+ *   subject: 'Compte rendu', messageId: '<id@gw>', date: new Date(), text: 'Bonjour', attachments: [] });
+ */
+export async function sealLnpMail(keys: KeyStore, input: SealLnpMailInput): Promise<{ raw: Uint8Array; changes: TextChange[] }> {
+  const dests = destinationList([...input.to, ...input.cc]);
+  const { bytes, changes } = encodeBody(input.text, dests);
+  const sealedBody = await sealPayload(keys, input.holder, input.year, bytes);
+  const attachments: { filename: string; sealed: Uint8Array }[] = [];
+  for (const [i, a] of input.attachments.entries()) {
+    const name = sanitizeEntryName(a.name, i);
+    const container = encodeContainer([{ name, data: a.data, ...(a.deflate !== undefined ? { deflate: a.deflate } : {}) }]);
+    attachments.push({ filename: `${name}.lpz`, sealed: await sealPayload(keys, input.holder, input.year, container) });
+  }
+  const raw = buildLnpMail({
+    from: input.from,
+    to: input.to,
+    cc: input.cc,
+    date: input.date,
+    messageId: input.messageId,
+    subject: input.subject,
+    armour: armour(sealedBody),
+    attachments,
+    ...(input.transit ? { transit: input.transit } : {}),
+    ...(input.extraHeaders ? { extraHeaders: input.extraHeaders } : {}),
+  });
+  return { raw, changes };
+}
+
+/**
+ * The LOCAL part of each address, in order, duplicates dropped.
+ *
+ * @example
+ * destinationList(['A.B@x.lnp.test', 'c@interop.lnp.test']); // ['a.b', 'c']
+ */
+export function destinationList(addresses: string[]): string[] {
+  const out: string[] = [];
+  for (const a of addresses) {
+    const at = a.lastIndexOf('@');
+    if (at <= 0) throw new LegacyError('BAD_DEST_BLOCK', 'a recipient address has no LOCAL part');
+    const local = a.slice(0, at).toLowerCase();
+    if (!out.includes(local)) out.push(local);
+  }
+  return out;
+}
