@@ -19,7 +19,8 @@ import type { OpenedMessage, OutboundMessage } from '../model/message.js';
 import type { NetworkId } from '../model/network.js';
 import type { RouteResolver } from '../directory/route.js';
 import { GatewayError, asGatewayError } from '../errors/gateway-error.js';
-import type { AcceptInput, AcceptResult, DeliveryRow, Store } from '../store/store.js';
+import type { AcceptInput, AcceptResult, DeliveryRow, MessageState, NewEvent, OutcomeUpdate, RoutingResult, Store } from '../store/store.js';
+import type { Envelope } from '../model/envelope.js';
 import { RetrySchedule, DEFAULT_RETRY_POLICY } from '../queue/retry-schedule.js';
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
@@ -40,6 +41,8 @@ export interface GatewayOptions {
   pollMs?: number;
   /** Domain used in the Message-IDs the gateway writes. */
   domain?: string;
+  /** Start with deliveries held (messages are still accepted, opened and routed). */
+  holdDeliveries?: boolean;
 }
 
 export interface GatewayStats {
@@ -65,6 +68,7 @@ export class Gateway {
   private readonly processing = new Set<Promise<void>>();
   private inFlight = 0;
   private running = false;
+  private held: boolean;
   private pumpScheduled = false;
   private timer: NodeJS.Timeout | null = null;
   private readonly listeners = new Set<(id: string, state: string) => void>();
@@ -81,6 +85,17 @@ export class Gateway {
     this.leaseMs = o.leaseMs ?? 5 * 60_000;
     this.pollMs = o.pollMs ?? 1000;
     this.domain = o.domain ?? 'passerelle.invalid';
+    this.held = o.holdDeliveries ?? false;
+  }
+
+  /** Hold deliveries (maintenance): messages are still accepted, opened and routed. */
+  holdDeliveries(): void {
+    this.held = true;
+  }
+
+  releaseDeliveries(): void {
+    this.held = false;
+    this.pump();
   }
 
   /** Resume everything in flight, then keep processing and delivering until `stop`. */
@@ -115,7 +130,7 @@ export class Gateway {
   async accept(input: AcceptInput): Promise<AcceptResult> {
     const res = await this.store.accept(input);
     this.stats.accepted++;
-    if (this.running && res.duplicates.length < input.recipients.length) this.track(this.process(res.id));
+    if (this.running && res.duplicates.length < input.recipients.length) this.track(this.process(res.id, { raw: input.raw, envelope: res.envelope }));
     return res;
   }
 
@@ -126,11 +141,20 @@ export class Gateway {
 
   // ---- open + route ----
 
-  /** Open a received message and route its recipients. Never throws: failures quarantine. */
-  async process(id: string): Promise<void> {
-    const env = this.store.envelope(id);
-    const msg = this.store.message(id);
-    if (!env || !msg || (msg.state !== 'received' && msg.state !== 'opened')) return;
+  /**
+   * Open a received message and route its recipients. Never throws: failures quarantine.
+   * `known` spares the reads when the message was just received.
+   */
+  async process(id: string, known?: { raw: Uint8Array; envelope: Envelope }): Promise<void> {
+    let env: Envelope | null;
+    if (known) {
+      env = known.envelope;
+    } else {
+      const msg = this.store.message(id);
+      if (!msg || (msg.state !== 'received' && msg.state !== 'opened')) return;
+      env = this.store.envelope(id);
+    }
+    if (!env) return;
     if (env.source === 'gateway') {
       // A notice the gateway wrote carries its routes already.
       this.store.setMessageState(id, 'routed');
@@ -138,7 +162,7 @@ export class Gateway {
       return;
     }
     const adapter = this.adapters[env.source];
-    const raw = this.store.raw(id);
+    const raw = known?.raw ?? this.store.raw(id);
     let opened: OpenedMessage;
     try {
       if (!adapter) throw new GatewayError('NO_ROUTE', { detail: `no adapter for network ${env.source}` });
@@ -151,31 +175,31 @@ export class Gateway {
     }
     this.remember(id, opened);
     this.stats.opened++;
-    this.store.event(id, 'open', 'info', `opened: ${describeContent(opened)}`);
 
-    const routes: { recipient: string; network: NetworkId; address: string }[] = [];
-    const now = Date.now();
-    for (const d of this.store.pendingDeliveries(id)) {
+    const result: RoutingResult = { routes: [], failures: [], events: [{ stage: 'open', level: 'info', detail: `opened: ${describeContent(opened)}` }] };
+    const pending = known ? env.recipients : this.store.pendingDeliveries(id).map((d) => d.recipient);
+    for (const recipient of pending) {
       let reason: GatewayError | null = null;
       try {
-        const r = await this.resolver.resolve(d.recipient);
+        const r = await this.resolver.resolve(recipient);
         if (!r) reason = new GatewayError('UNKNOWN_RECIPIENT', { detail: 'no route for this address' });
         else if (r.status !== 'active') reason = new GatewayError('RECIPIENT_SUSPENDED', { detail: `recipient is ${r.status}` });
         else if (r.network === env.source) reason = new GatewayError('RELAY_DENIED', { detail: 'route leads back to the source network' });
-        else routes.push({ recipient: d.recipient, network: r.network, address: r.address });
+        else {
+          result.routes.push({ recipient, network: r.network, address: r.address });
+          result.events.push({ stage: 'route', level: 'info', detail: `routed to ${r.network}`, recipient });
+        }
       } catch (err) {
         reason = asGatewayError(err, 'NO_ROUTE');
       }
       if (reason) {
-        this.store.markFailed(d.id, reason.reply, now);
-        this.store.event(id, 'route', 'error', `${reason.reply}${reason.detail ? ` (${reason.detail})` : ''}`, d.recipient);
+        result.failures.push({ recipient, reply: reason.reply });
+        result.events.push({ stage: 'route', level: 'error', detail: `${reason.reply}${reason.detail ? ` (${reason.detail})` : ''}`, recipient });
         this.stats.failed++;
-      } else {
-        this.store.event(id, 'route', 'info', `routed to ${routes[routes.length - 1].network}`, d.recipient);
       }
     }
-    this.store.route(id, routes, now);
-    if (routes.length === 0) await this.finish(id, opened);
+    this.store.recordRouting(id, result, Date.now());
+    if (result.routes.length === 0) await this.finish(id, opened, this.store.settle(id, Date.now()));
     this.pump();
   }
 
@@ -200,7 +224,7 @@ export class Gateway {
   // ---- deliver ----
 
   private pump(): void {
-    if (!this.running || this.pumpScheduled) return;
+    if (!this.running || this.held || this.pumpScheduled) return;
     this.pumpScheduled = true;
     setImmediate(() => {
       this.pumpScheduled = false;
@@ -234,6 +258,7 @@ export class Gateway {
     const env = this.store.envelope(id)!;
     let outcomes: DeliveryOutcome[];
     let opened: OpenedMessage | null = null;
+    const events: NewEvent[] = [];
     try {
       if (!adapter) throw new GatewayError('NO_ROUTE', { detail: `no adapter for network ${network}` });
       let outbound: OutboundMessage;
@@ -255,56 +280,55 @@ export class Gateway {
       const sealed = await adapter.seal(outbound).catch((err: unknown) => {
         throw asGatewayError(err, 'CANNOT_SEAL');
       });
-      this.store.event(id, 'seal', 'info', `sealed for ${network}: ${sealed.raw.byteLength} bytes, ${sealed.recipients.length} recipient(s)`);
+      events.push({ stage: 'seal', level: 'info', detail: `sealed for ${network}: ${sealed.raw.byteLength} bytes, ${sealed.recipients.length} recipient(s)` });
       outcomes = await adapter.deliver(sealed);
     } catch (err) {
       const ge = asGatewayError(err, 'CANNOT_TRANSLATE');
       if (ge.kind === 'CANNOT_TRANSLATE' || ge.kind === 'BAD_SENDER') {
-        const now = Date.now();
-        for (const r of rows) this.store.markQuarantined(r.id, ge.reply, now);
+        this.store.recordOutcomes(id, rows.map((r) => ({ deliveryId: r.id, state: 'quarantined' as const, reply: ge.reply })), events, Date.now());
         await this.quarantine(id, ge.kind === 'BAD_SENDER' ? 'route' : 'translate', ge, null);
         return;
       }
       outcomes = rows.map((r) => ({ recipient: r.targetAddress!, result: ge.permanent ? 'permanent' : 'temporary', reply: ge.reply }));
-      this.store.event(id, 'deliver', 'warn', `${network} hand-over failed: ${ge.reply}${ge.detail ? ` (${ge.detail})` : ''}`);
+      events.push({ stage: 'deliver', level: 'warn', detail: `${network} hand-over failed: ${ge.reply}${ge.detail ? ` (${ge.detail})` : ''}` });
     }
-    await this.record(id, env.receivedAt, rows, outcomes);
-    await this.finish(id, opened);
+    const state = this.record(id, env.receivedAt, rows, outcomes, events);
+    await this.finish(id, opened, state);
   }
 
-  private async record(id: string, receivedAt: number, rows: DeliveryRow[], outcomes: DeliveryOutcome[]): Promise<void> {
+  private record(id: string, receivedAt: number, rows: DeliveryRow[], outcomes: DeliveryOutcome[], events: NewEvent[]): MessageState {
     const now = Date.now();
     const byAddress = new Map(outcomes.map((o) => [o.recipient.toLowerCase(), o]));
+    const updates: OutcomeUpdate[] = [];
     for (const r of rows) {
       const o = byAddress.get(r.targetAddress!.toLowerCase()) ?? {
         recipient: r.targetAddress!, result: 'temporary' as const, reply: '451 4.3.0 No outcome reported for this recipient',
       };
       if (o.result === 'delivered') {
-        this.store.markDelivered(r.id, o.reply, now);
-        this.store.event(id, 'deliver', 'info', `delivered to ${r.targetNetwork}: ${o.reply}`, r.recipient);
+        updates.push({ deliveryId: r.id, state: 'delivered', reply: o.reply });
+        events.push({ stage: 'deliver', level: 'info', detail: `delivered to ${r.targetNetwork}: ${o.reply}`, recipient: r.recipient });
         this.stats.delivered++;
       } else if (o.result === 'permanent') {
-        this.store.markFailed(r.id, o.reply, now);
-        this.store.event(id, 'deliver', 'error', `refused: ${o.reply}`, r.recipient);
+        updates.push({ deliveryId: r.id, state: 'failed', reply: o.reply });
+        events.push({ stage: 'deliver', level: 'error', detail: `refused: ${o.reply}`, recipient: r.recipient });
         this.stats.failed++;
       } else {
         const next = this.schedule.next({ attempts: r.attempts + 1, receivedAt, now });
         if (next === null) {
-          const reply = `${new GatewayError('EXPIRED').reply} (last: ${o.reply})`;
-          this.store.markFailed(r.id, reply, now);
-          this.store.event(id, 'deliver', 'error', `expired after ${r.attempts + 1} attempt(s): ${o.reply}`, r.recipient);
+          updates.push({ deliveryId: r.id, state: 'failed', reply: `${new GatewayError('EXPIRED').reply} (last: ${o.reply})` });
+          events.push({ stage: 'deliver', level: 'error', detail: `expired after ${r.attempts + 1} attempt(s): ${o.reply}`, recipient: r.recipient });
           this.stats.failed++;
         } else {
-          this.store.markRetry(r.id, next, o.reply, now);
-          this.store.event(id, 'deliver', 'warn', `will retry at ${new Date(next).toISOString()}: ${o.reply}`, r.recipient);
+          updates.push({ deliveryId: r.id, state: 'queued', nextAttemptAt: next, reply: o.reply });
+          events.push({ stage: 'deliver', level: 'warn', detail: `will retry at ${new Date(next).toISOString()}: ${o.reply}`, recipient: r.recipient });
         }
       }
     }
+    return this.store.recordOutcomes(id, updates, events, now);
   }
 
-  /** Once no delivery of a message is left to try: settle it and tell the sender of failures. */
-  private async finish(id: string, opened: OpenedMessage | null): Promise<void> {
-    const state = this.store.settle(id, Date.now());
+  /** Once no delivery of a message is left to try: tell the sender of failures. */
+  private async finish(id: string, opened: OpenedMessage | null, state: MessageState): Promise<void> {
     if (state !== 'done') return;
     const failed = this.store.deliveries(id).filter((d) => d.state === 'failed');
     if (failed.length) await this.notifySender(id, failed.map((d) => ({ recipient: d.recipient, reply: d.lastError ?? '' })), 'Delivery failed', opened);

@@ -38,6 +38,8 @@ export interface StartOptions {
   nationalTransport?: NationalTransport;
   /** Do not start the HTTP interface. */
   noHttp?: boolean;
+  /** Start with deliveries held (benchmarks of ingest, maintenance). */
+  holdDeliveries?: boolean;
   /** The clock of the legacy key years (tests pin it to the years of their key files). */
   now?: () => Date;
 }
@@ -105,6 +107,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     store, adapters: { legacy, mssante }, resolver, translator: o.translator, log,
     schedule: RetrySchedule.from(config.queue.retry), concurrency: config.queue.concurrency,
     leaseMs: parseDuration(config.queue.lease), pollMs: parseDuration(config.queue.pollInterval), domain: config.mssante.domain,
+    holdDeliveries: o.holdDeliveries,
   });
   await gateway.start();
 

@@ -16,7 +16,11 @@ import { fileURLToPath } from 'node:url';
 export type Db = BetterSQLite3Database<Record<string, never>>;
 
 export interface OpenDatabaseOptions {
-  /** `FULL` survives power loss; `NORMAL` survives a process crash. Default FULL. */
+  /**
+   * Synchronous mode of the connection. The gateway's store opens with `NORMAL` (a commit
+   * survives a process crash) and raises it to `FULL` (survives power loss) around the
+   * commits that must be durable before the sender is told 250.
+   */
   synchronous?: 'FULL' | 'NORMAL';
 }
 

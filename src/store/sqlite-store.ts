@@ -18,7 +18,8 @@ import { newMessageId } from './ids.js';
 import type { Envelope, Origin, RemotePeer } from '../model/envelope.js';
 import type { NetworkId } from '../model/network.js';
 import type {
-  AcceptInput, AcceptResult, DeliveryRow, DeliveryState, EventRow, MessageRow, MessageState, Store, Trace,
+  AcceptInput, AcceptResult, DeliveryRow, DeliveryState, EventRow, MessageRow, MessageState, NewEvent, OutcomeUpdate,
+  RoutingResult, Store, Trace,
 } from './store.js';
 
 const p = sql.placeholder;
@@ -37,26 +38,19 @@ export class SqliteStore implements Store {
   private closed = false;
 
   private readonly q;
+  /** Hot-path statements, prepared once on the raw connection (same schema). */
+  private readonly h;
 
-  constructor(readonly db: Db, readonly sqlite: Database.Database) {
+  /**
+   * @param durableAccept fsync every acceptance commit (power-loss safe) — the gateway's
+   *   `durability: FULL`. Later state changes are plain WAL commits: they survive a process
+   *   crash, reach the disk with the next durable commit, and are redone from the raw
+   *   message should power fail before that.
+   */
+  constructor(readonly db: Db, readonly sqlite: Database.Database, private readonly durableAccept = true) {
     const d = db;
+    this.h = this.prepareHot();
     this.q = {
-      insertMessage: d.insert(messages).values({
-        id: p('id'), source: p('source'), mailFrom: p('mailFrom'), messageId: p('messageId'),
-        receivedAt: p('receivedAt'), size: p('size'), state: p('state'), remote: p('remote'),
-        relatedId: p('relatedId'), updatedAt: p('updatedAt'),
-      }).prepare(),
-      insertRaw: d.insert(rawMessages).values({ id: p('id'), bytes: p('bytes') }).prepare(),
-      insertDelivery: d.insert(deliveries).values({
-        messageRef: p('messageRef'), recipient: p('recipient'), targetNetwork: p('targetNetwork'),
-        targetAddress: p('targetAddress'), state: p('state'), nextAttemptAt: p('nextAttemptAt'), updatedAt: p('updatedAt'),
-      }).onConflictDoNothing().prepare(),
-      insertSeen: d.insert(seen).values({
-        network: p('network'), messageId: p('messageId'), recipient: p('recipient'), messageRef: p('messageRef'),
-      }).onConflictDoNothing().prepare(),
-      insertEvent: d.insert(events).values({
-        messageRef: p('messageRef'), at: p('at'), stage: p('stage'), level: p('level'), detail: p('detail'), recipient: p('recipient'),
-      }).prepare(),
       message: d.select().from(messages).where(eq(messages.id, p('id'))).prepare(),
       raw: d.select({ bytes: rawMessages.bytes }).from(rawMessages).where(eq(rawMessages.id, p('id'))).prepare(),
       deliveriesOf: d.select().from(deliveries).where(eq(deliveries.messageRef, p('id'))).orderBy(asc(deliveries.id)).prepare(),
@@ -81,9 +75,31 @@ export class SqliteStore implements Store {
     };
   }
 
+  private prepareHot() {
+    const S = (sql: string) => this.sqlite.prepare(sql);
+    return {
+      insertMessage: S(`INSERT INTO messages (id, source, mail_from, message_id, received_at, size, state, remote, related_id, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      insertRaw: S('INSERT INTO raw_messages (id, bytes) VALUES (?, ?)'),
+      insertDelivery: S(`INSERT INTO deliveries (message_ref, recipient, target_network, target_address, state, next_attempt_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+      insertSeen: S('INSERT INTO seen (network, message_id, recipient, message_ref) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+      insertEvent: S('INSERT INTO events (message_ref, at, stage, level, detail, recipient) VALUES (?, ?, ?, ?, ?, ?)'),
+      routeOne: S(`UPDATE deliveries SET target_network = ?, target_address = ?, state = 'queued', next_attempt_at = ?, updated_at = ?
+        WHERE message_ref = ? AND recipient = ? AND state = 'pending'`),
+      failPending: S(`UPDATE deliveries SET state = 'failed', last_error = ?, attempts = attempts + 1, updated_at = ?
+        WHERE message_ref = ? AND recipient = ? AND state = 'pending'`),
+      setState: S('UPDATE messages SET state = ?, stage = ?, reason = ?, updated_at = ? WHERE id = ?'),
+      outcome: S(`UPDATE deliveries SET state = ?, last_error = ?, next_attempt_at = coalesce(?, next_attempt_at),
+        attempts = attempts + ?, lease_until = NULL, updated_at = ? WHERE id = ?`),
+      openCount: S(`SELECT count(*) AS n FROM deliveries WHERE message_ref = ? AND state IN ('pending', 'queued', 'sending')`),
+      messageState: S('SELECT state FROM messages WHERE id = ?'),
+    };
+  }
+
   static open(path: string, opts: OpenDatabaseOptions = {}): SqliteStore {
-    const { db, sqlite } = openDatabase(path, opts);
-    return new SqliteStore(db, sqlite);
+    const { db, sqlite } = openDatabase(path, { synchronous: 'NORMAL' });
+    return new SqliteStore(db, sqlite, (opts.synchronous ?? 'FULL') === 'FULL');
   }
 
   // ---- acceptance (group commit) ----
@@ -106,15 +122,19 @@ export class SqliteStore implements Store {
     if (batch.length === 0) return;
     let results: AcceptResult[];
     try {
+      if (this.durableAccept) this.sqlite.pragma('synchronous = FULL');
       results = this.sqlite.transaction(() => batch.map((b) => this.acceptNow(b.input)))();
     } catch (err) {
       for (const b of batch) b.reject(err);
       return;
+    } finally {
+      if (this.durableAccept) this.sqlite.pragma('synchronous = NORMAL');
     }
     batch.forEach((b, i) => b.resolve(results[i]));
   }
 
   private acceptNow(input: AcceptInput): AcceptResult {
+    const h = this.h;
     const now = Date.now();
     const receivedAt = input.receivedAt ?? now;
     const id = newMessageId(receivedAt);
@@ -122,30 +142,60 @@ export class SqliteStore implements Store {
     const fresh: string[] = [];
     for (const r of input.recipients) {
       if (input.messageId && input.source !== 'gateway') {
-        const res = this.q.insertSeen.run({ network: input.source, messageId: input.messageId, recipient: r, messageRef: id });
-        if (res.changes === 0) { duplicates.push(r); continue; }
+        if (h.insertSeen.run(input.source, input.messageId, r, id).changes === 0) {
+          duplicates.push(r);
+          continue;
+        }
       }
       fresh.push(r);
     }
-    this.q.insertRaw.run({ id, bytes: Buffer.from(input.raw.buffer, input.raw.byteOffset, input.raw.byteLength) });
-    this.q.insertMessage.run({
-      id, source: input.source, mailFrom: input.mailFrom, messageId: input.messageId, receivedAt,
-      size: input.raw.byteLength, state: fresh.length ? 'received' : 'duplicate',
-      remote: input.remote ? JSON.stringify(input.remote) : null, relatedId: input.relatedId ?? null, updatedAt: now,
-    });
+    h.insertRaw.run(id, Buffer.from(input.raw.buffer, input.raw.byteOffset, input.raw.byteLength));
+    h.insertMessage.run(id, input.source, input.mailFrom, input.messageId, receivedAt, input.raw.byteLength,
+      fresh.length ? 'received' : 'duplicate', input.remote ? JSON.stringify(input.remote) : null, input.relatedId ?? null, now);
     for (const r of fresh) {
       const route = input.routes?.[r];
-      this.q.insertDelivery.run({
-        messageRef: id, recipient: r, targetNetwork: route?.network ?? null, targetAddress: route?.address ?? null,
-        state: route ? 'queued' : 'pending', nextAttemptAt: receivedAt, updatedAt: now,
-      });
+      h.insertDelivery.run(id, r, route?.network ?? null, route?.address ?? null, route ? 'queued' : 'pending', receivedAt, now);
     }
-    this.q.insertEvent.run({
-      messageRef: id, at: now, stage: 'receive', level: 'info', recipient: null,
-      detail: `accepted from ${input.source}, ${input.raw.byteLength} bytes, ${fresh.length} recipient(s)` +
-        (duplicates.length ? `, ${duplicates.length} already accepted earlier (not delivered again)` : ''),
-    });
-    return { id, duplicates };
+    h.insertEvent.run(id, now, 'receive', 'info',
+      `accepted from ${input.source}, ${input.raw.byteLength} bytes, ${fresh.length} recipient(s)` +
+        (duplicates.length ? `, ${duplicates.length} already accepted earlier (not delivered again)` : ''), null);
+    const envelope: Envelope = {
+      id, source: input.source, mailFrom: input.mailFrom, recipients: fresh, messageId: input.messageId, receivedAt,
+      size: input.raw.byteLength, rawRef: `db:${id}`, ...(input.remote ? { remote: input.remote } : {}),
+    };
+    return { id, duplicates, envelope };
+  }
+
+  recordRouting(id: string, r: RoutingResult, now: number): void {
+    const h = this.h;
+    this.sqlite.transaction(() => {
+      for (const e of r.events) h.insertEvent.run(id, now, e.stage, e.level, e.detail, e.recipient ?? null);
+      for (const f of r.failures) h.failPending.run(f.reply, now, id, f.recipient);
+      for (const x of r.routes) h.routeOne.run(x.network, x.address, now, now, id, x.recipient);
+      h.setState.run('routed', null, null, now, id);
+    })();
+  }
+
+  recordOutcomes(id: string, updates: OutcomeUpdate[], events: NewEvent[], now: number): MessageState {
+    const h = this.h;
+    return this.sqlite.transaction(() => {
+      for (const e of events) h.insertEvent.run(id, now, e.stage, e.level, e.detail, e.recipient ?? null);
+      for (const u of updates) {
+        const next = u.state === 'queued' ? u.nextAttemptAt : null;
+        const inc = u.state === 'quarantined' ? 0 : 1;
+        h.outcome.run(u.state, u.reply, next, inc, now, u.deliveryId);
+      }
+      return this.settleNow(id, now);
+    })();
+  }
+
+  private settleNow(id: string, now: number): MessageState {
+    const m = this.h.messageState.get(id) as { state: MessageState } | undefined;
+    if (!m) throw new Error(`no message ${id}`);
+    const open = (this.h.openCount.get(id) as { n: number }).n > 0;
+    if (open || m.state === 'quarantined' || m.state === 'duplicate' || m.state === 'done') return m.state;
+    this.h.setState.run('done', null, null, now, id);
+    return 'done';
   }
 
   // ---- reads ----
@@ -246,17 +296,11 @@ export class SqliteStore implements Store {
   }
 
   settle(id: string, now: number): MessageState {
-    const rows = this.q.deliveriesOf.all({ id });
-    const m = this.q.message.get({ id });
-    if (!m) throw new Error(`no message ${id}`);
-    const open = rows.some((r) => r.state === 'pending' || r.state === 'queued' || r.state === 'sending');
-    if (open || m.state === 'quarantined' || m.state === 'duplicate') return m.state as MessageState;
-    this.q.setState.run({ id, state: 'done', stage: m.stage, reason: m.reason, now });
-    return 'done';
+    return this.settleNow(id, now);
   }
 
   event(messageRef: string, stage: string, level: EventRow['level'], detail: string, recipient?: string): void {
-    this.q.insertEvent.run({ messageRef, at: Date.now(), stage, level, detail, recipient: recipient ?? null });
+    this.h.insertEvent.run(messageRef, Date.now(), stage, level, detail, recipient ?? null);
   }
 
   trace(id: string): Trace | null {

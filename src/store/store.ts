@@ -25,7 +25,31 @@ export interface AcceptResult {
   id: string;
   /** Recipients already accepted earlier for the same (network, Message-ID): not delivered again. */
   duplicates: string[];
+  /** The envelope as stored (recipients: the ones that will be delivered). */
+  envelope: Envelope;
 }
+
+/** An event to add to a message's trace. */
+export interface NewEvent {
+  stage: string;
+  level: EventRow['level'];
+  detail: string;
+  recipient?: string;
+}
+
+/** What the route stage decided for a message's pending recipients, written at once. */
+export interface RoutingResult {
+  routes: { recipient: string; network: NetworkId; address: string }[];
+  failures: { recipient: string; reply: string }[];
+  events: NewEvent[];
+}
+
+/** A delivery attempt's outcome for one delivery row. */
+export type OutcomeUpdate =
+  | { deliveryId: number; state: 'delivered'; reply: string }
+  | { deliveryId: number; state: 'queued'; nextAttemptAt: number; reply: string }
+  | { deliveryId: number; state: 'failed'; reply: string }
+  | { deliveryId: number; state: 'quarantined'; reply: string };
 
 export interface DeliveryRow {
   id: number;
@@ -83,6 +107,10 @@ export interface Store {
   deliveries(id: string): DeliveryRow[];
   /** Route pending deliveries and queue them for `now`. */
   route(id: string, routes: { recipient: string; network: NetworkId; address: string }[], now: number): void;
+  /** Write the route stage's decisions and events in one transaction. */
+  recordRouting(id: string, r: RoutingResult, now: number): void;
+  /** Write a delivery attempt's outcomes and events in one transaction; returns the message's state after settling. */
+  recordOutcomes(id: string, updates: OutcomeUpdate[], events: NewEvent[], now: number): MessageState;
   /** Claim up to `limit` due deliveries (state → sending) for `leaseMs`. */
   claimDue(now: number, limit: number, leaseMs: number): DeliveryRow[];
   markDelivered(deliveryId: number, reply: string, now: number): void;

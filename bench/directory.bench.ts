@@ -1,0 +1,128 @@
+/**
+ * Address book benchmark (issue 5 targets):
+ * - full national import of a 535,000-line synthetic extraction: ≤ 10 s, ≤ 400 MB RSS
+ *   (measured in a child process running the real CLI, so RSS is the whole process's);
+ * - re-import of the same file with 1% of lines changed: ≤ 3 s;
+ * - resolve: ≥ 100,000 lookups/s.
+ * Baselines in the same process: reading and splitting the file into lines (the floor of any
+ * import), and a JavaScript `Map` lookup per address (the floor of any resolver).
+ *
+ * `DIRECTORY_BENCH_LINES` (default 535000) and `DIRECTORY_BENCH_RUNS` (default 3) shrink it.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, createReadStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { measure, ratio } from './harness.js';
+import { writeSyntheticNational, writeSyntheticLegacy } from '../src/directory/synthetic/write-file.js';
+import { readLines } from '../src/directory/line-reader.js';
+import { Directory } from '../src/directory/directory.js';
+
+const run = promisify(execFile);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = join(root, 'bin/passerelle.js');
+const CONFIG = { legacyDomain: 'lnp.test', nationalDomain: 'passerelle.mssante.test' };
+
+async function cliImport(source: 'national' | 'legacy', file: string, db: string): Promise<{ elapsedMs: number; maxRssMB: number; lines: number; updated: number; inserted: number; removed: number }> {
+  const { stdout } = await run(process.execPath, [CLI, 'directory', 'import', source, file, '--db', db, '--json', '--force'], {
+    cwd: root,
+    maxBuffer: 1 << 26,
+  });
+  return JSON.parse(stdout.trim().split('\n').pop()!);
+}
+
+export default async function bench(): Promise<void> {
+  const lines = Number(process.env.DIRECTORY_BENCH_LINES ?? 535_000);
+  const runs = Number(process.env.DIRECTORY_BENCH_RUNS ?? 3);
+  const work = mkdtempSync(join(tmpdir(), 'passerelle-dir-bench-'));
+  try {
+    const full = join(work, 'Extraction_Correspondance_MSSante_202611010300.txt');
+    const changed = join(work, 'Extraction_Correspondance_MSSante_202611020300.txt');
+    const legacy = join(work, 'annuaire-20261101.csv');
+    const t0 = performance.now();
+    await writeSyntheticNational(full, { seed: 1, lines });
+    await writeSyntheticNational(changed, { seed: 1, lines, changeRate: 0.01, changeSeed: 2 });
+    await writeSyntheticLegacy(legacy, { seed: 1, lines: Math.round((lines * 90) / 535), nationalLines: lines });
+    process.stdout.write(`  generated ${lines} + ${lines} national lines and a legacy file in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+
+    const floor = await measure('read + split lines (floor)', 's', runs, async () => {
+      const s = performance.now();
+      let n = 0;
+      for await (const b of readLines(createReadStream(full, { highWaterMark: 1 << 20 }), { encoding: 'utf-8' })) for (const l of b) n += l.split('|').length > 1 ? 1 : 0;
+      if (n < lines) throw new Error('short read');
+      return (performance.now() - s) / 1000;
+    });
+
+    const rss: number[] = [];
+    const dbs: string[] = [];
+    const imp = await measure(`full national import, ${lines} lines (child process)`, 's', runs, async (i) => {
+      const db = join(work, `run${i}.db`);
+      dbs.push(db);
+      const r = await cliImport('national', full, db);
+      if (r.inserted !== lines) throw new Error(`inserted ${r.inserted}`);
+      rss.push(r.maxRssMB);
+      return r.elapsedMs / 1000;
+    });
+    process.stdout.write(`  max RSS of the import process (node + tsx + import): ${rss.join(', ')} MB\n`);
+    process.stdout.write(`  ${ratio(imp, floor)}\n`);
+
+    const re = await measure('re-import with 1% of lines changed (child process)', 's', runs, async (i) => {
+      const r = await cliImport('national', changed, dbs[i]);
+      return r.elapsedMs / 1000;
+    });
+    const leg = await measure(`legacy import, ${Math.round((lines * 90) / 535)} lines (after the national one)`, 's', 1, async () => {
+      const r = await cliImport('legacy', legacy, dbs[0]);
+      return r.elapsedMs / 1000;
+    });
+    void re;
+    void leg;
+
+    // Resolve: addresses of both kinds, drawn from the database.
+    const dir = Directory.open(dbs[0], CONFIG);
+    try {
+      const interop = dir.sqlite.prepare(`SELECT alias FROM directory_mailboxes WHERE network = 'mssante' ORDER BY random() LIMIT 80000`).pluck().all() as string[];
+      const gw = dir.sqlite.prepare(`SELECT alias FROM directory_mailboxes WHERE network = 'legacy' AND alias IS NOT NULL ORDER BY random() LIMIT 20000`).pluck().all() as string[];
+      const addresses = [...interop.map((a) => `${a}@interop.lnp.test`), ...gw.map((a) => `${a}@passerelle.mssante.test`)];
+      const map = new Map(addresses.map((a) => [a, { network: 'mssante', address: a, status: 'active' }]));
+      const base = await measure('Map lookup (floor)', 'lookups/s', runs, async () => {
+        const s = performance.now();
+        let hit = 0;
+        for (const a of addresses) if (map.get(a.toLowerCase())) hit++;
+        if (hit !== addresses.length) throw new Error('miss');
+        return addresses.length / ((performance.now() - s) / 1000);
+      });
+      const sync = await measure('resolveSync, all distinct (cache misses: prepared statement)', 'lookups/s', runs, async () => {
+        const s = performance.now();
+        let hit = 0;
+        for (const a of addresses) if (dir.resolveSync(a)) hit++;
+        if (hit !== addresses.length) throw new Error(`only ${hit} of ${addresses.length} resolved`);
+        return addresses.length / ((performance.now() - s) / 1000);
+      });
+      const hot = addresses.slice(0, 2000);
+      const warm = await measure('resolve (async), 100,000 lookups over 2,000 hot addresses', 'lookups/s', runs, async () => {
+        const s = performance.now();
+        let hit = 0;
+        for (let k = 0; k < 100_000; k++) if (await dir.resolve(hot[(k * 7919) % hot.length])) hit++;
+        if (hit !== 100_000) throw new Error('miss');
+        return 100_000 / ((performance.now() - s) / 1000);
+      });
+      const asyncR = await measure('resolve (async, as the pipeline calls it), all distinct', 'lookups/s', runs, async () => {
+        const s = performance.now();
+        let hit = 0;
+        for (const a of addresses) if (await dir.resolve(a)) hit++;
+        if (hit !== addresses.length) throw new Error('miss');
+        return addresses.length / ((performance.now() - s) / 1000);
+      });
+      process.stdout.write(`  ${ratio(sync, base)}; ${ratio(asyncR, base)}; ${ratio(warm, base)}\n`);
+      process.stdout.write(
+        `  targets: import ${imp.median.toFixed(1)} s (≤ 10), RSS ${Math.max(...rss)} MB (≤ 400), re-import ${re.median.toFixed(1)} s (≤ 3), resolve ${Math.round(asyncR.median)} /s cold, ${Math.round(warm.median)} /s warm (≥ 100000)\n`,
+      );
+    } finally {
+      dir.close();
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Legacy ingest: 10 KB LNP/1 mails over 16 connections, from the first byte until every
+ * message is committed (250) and opened, against a bare smtp-server sink measured in the
+ * same run with the same client. Targets: ≥ 500 messages/s, ≥ 50 % of the sink's rate.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SMTPServer } from 'smtp-server';
+import type { AddressInfo } from 'node:net';
+import { makeKeyFolders, ALIASES } from '../test/support/legacy-world.js';
+import { loadKeyFolder } from '../adapters/legacy/key-folder.js';
+import { sealLnpMail } from '../adapters/legacy/lnp-codec.js';
+import { loadConfig } from '../src/config/load-config.js';
+import { startGateway } from '../src/runtime/start-gateway.js';
+import { silentLogger } from '../src/log/logger.js';
+import { measure, ratio } from './harness.js';
+import { runLoadInWorker } from './support/run-load.js';
+
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 3000);
+const CONNECTIONS = 16;
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const RCPT = 'jean.dupont.med@interop.lnp.test';
+const FROM = 'cab.dupuis@medical33.lnp.test';
+
+export async function sealedMails(keysDir: string): Promise<Uint8Array[]> {
+  const { store } = await loadKeyFolder(keysDir);
+  const year = new Date().getUTCFullYear();
+  const line = 'Texte de test pour le banc de mesure, ligne de soixante-dix caract.\r\n';
+  const text = line.repeat(Math.ceil(7400 / line.length));
+  return Promise.all(Array.from({ length: MESSAGES }, async (_, i) => {
+    const { raw } = await sealLnpMail(store, {
+      holder: 'passerelle', year, from: FROM, to: [RCPT], cc: [], subject: `Bench ${i}`,
+      messageId: `<bench-${i}-${Date.now()}@medical33.lnp.test>`, date: new Date(), text, attachments: [],
+      extraHeaders: { 'X-LNP-Transit': 'relay1' },
+    });
+    return raw;
+  }));
+}
+
+async function bareSinkRate(mails: Uint8Array[]): Promise<number> {
+  const server = new SMTPServer({
+    authOptional: true, disabledCommands: ['AUTH', 'STARTTLS'], logger: false, size: 30 * 1024 * 1024,
+    onData(stream, _s, cb) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => cb(null, 'Ok'));
+    },
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
+  const r = await runLoadInWorker({ host: '127.0.0.1', port, connections: CONNECTIONS, mailFrom: FROM, rcptTo: RCPT, messages: mails });
+  await new Promise<void>((res) => server.close(() => res()));
+  if (r.failed) throw new Error(`sink refused ${r.failed}`);
+  return (r.ok / r.ms) * 1000;
+}
+
+export async function gatewayRate(root: string, keysDir: string, mails: Uint8Array[], run: number): Promise<number> {
+  const dataDir = join(root, `data-${run}`);
+  const config = loadConfig({ env: {}, overrides: { dataDir, durability: (process.env.BENCH_DURABILITY ?? 'FULL'), legacy: { keyDir: keysDir, listen: { port: 0 } }, aliases: ALIASES, http: { port: 0 } } as never });
+  const gw = await startGateway(config, { log: silentLogger, noHttp: true, holdDeliveries: true });
+  const t0 = performance.now();
+  const r = await runLoadInWorker({ host: '127.0.0.1', port: gw.ports.legacy, connections: CONNECTIONS, mailFrom: FROM, rcptTo: RCPT, messages: mails });
+  while (gw.gateway.stats.opened < mails.length) await new Promise((res) => setTimeout(res, 2));
+  const ms = performance.now() - t0;
+  const quarantined = gw.gateway.stats.quarantined;
+  await gw.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+  if (r.failed || quarantined) throw new Error(`gateway refused ${r.failed}, quarantined ${quarantined}`);
+  return (mails.length / ms) * 1000;
+}
+
+export default async function legacyIngest(): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'passerelle-bench-'));
+  try {
+    const keys = await makeKeyFolders(root);
+    const mails = await sealedMails(keys.all);
+    process.stdout.write(`legacy ingest: ${MESSAGES} messages of ${Math.round(mails[0].byteLength / 1024)} KB, ${CONNECTIONS} connections, ${RUNS} runs each (durability FULL)\n`);
+    const sink = await measure('bare smtp-server sink', 'msg/s', RUNS, () => bareSinkRate(mails));
+    const gw = await measure('gateway ingest (accept, commit, open)', 'msg/s', RUNS, (i) => gatewayRate(root, keys.gateway, mails, i));
+    process.stdout.write(`  ${ratio(gw, sink)}   targets: ≥ 500 msg/s (${gw.median >= 500 ? 'met' : 'NOT met'}), ≥ 50% of the sink (${gw.median >= sink.median / 2 ? 'met' : 'NOT met'})\n`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Lab reports mapped per second, HPRIM → CDA R2 CR-BIO (with its PDF copy) → IHE_XDM.ZIP,
+ * the whole `hprimToNational` path on one core; validators excluded. Baselines measured in
+ * the same process: reading HPRIM alone and the PDF rendering alone, to show where time goes.
+ * The path is single-threaded; the one-core figure is reports per second of process CPU time
+ * (so that other processes on a shared machine do not distort it), printed beside the
+ * wall-clock rate. Target: at least 200 reports/s.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { measure, ratio } from './harness.js';
+import { hprimToNational } from '../mappings/bridge/hprim-to-national.js';
+import { readHprim } from '../mappings/hprim/read.js';
+import { renderReportPdf } from '../mappings/pdf/render-report.js';
+
+function sample(): string {
+  const cases = JSON.parse(readFileSync(join(process.cwd(), 'test/fixtures/legacy-network/seal.json'), 'utf8')) as Array<{ name: string; text: string }>;
+  return cases.find((c) => c.name === 'hprim-lab-report')!.text;
+}
+
+async function rate(seconds: number, fn: () => Promise<unknown>): Promise<number> {
+  const end = performance.now() + seconds * 1000;
+  let n = 0;
+  const start = performance.now();
+  while (performance.now() < end) { await fn(); n++; }
+  return n / ((performance.now() - start) / 1000);
+}
+
+/** Operations per second of process CPU time (user + system): the one-core rate, unaffected by other processes on a shared machine. */
+async function cpuRate(seconds: number, fn: () => Promise<unknown>): Promise<number> {
+  const end = performance.now() + seconds * 1000;
+  let n = 0;
+  const c0 = process.cpuUsage();
+  while (performance.now() < end) { await fn(); n++; }
+  const c = process.cpuUsage(c0);
+  return n / ((c.user + c.system) / 1e6);
+}
+
+export default async function bench(): Promise<void> {
+  const text = sample();
+  const report = readHprim(text).report!;
+  const now = new Date();
+  await rate(1, () => hprimToNational(text, { now })); // warm-up
+  const read = await measure('HPRIM read', 'reports/s', 5, () => rate(0.5, async () => readHprim(text)));
+  const pdf = await measure('PDF render', 'reports/s', 5, () => rate(1, () => renderReportPdf(report, { now })));
+  const full = await measure('HPRIM → CR-BIO + PDF + XDM (wall clock)', 'reports/s', 7, () => rate(1.5, () => hprimToNational(text, { now })));
+  const cpu = await measure('HPRIM → CR-BIO + PDF + XDM (per CPU second)', 'reports/s', 7, () => cpuRate(1.5, () => hprimToNational(text, { now })));
+  process.stdout.write(`  ${ratio(full, pdf)}; ${ratio(full, read)}\n`);
+  process.stdout.write(`  target ≥ 200 reports/s on one core: ${cpu.median >= 200 ? 'met' : 'NOT met'} (median ${cpu.median.toFixed(0)} reports per CPU second, ${(1000 / cpu.median).toFixed(2)} ms CPU/report; wall clock ${full.median.toFixed(0)}/s)\n`);
+}

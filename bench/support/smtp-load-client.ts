@@ -1,0 +1,70 @@
+/**
+ * A lean SMTP load client for benchmarks: C connections, each sending its share of the
+ * messages back to back with PIPELINING (MAIL, RCPT and DATA in one write, then the body),
+ * so the client costs little next to the server it measures. Runs in a worker thread.
+ */
+import { connect, type Socket } from 'node:net';
+import { parentPort, workerData } from 'node:worker_threads';
+
+export interface LoadJob {
+  host: string;
+  port: number;
+  connections: number;
+  mailFrom: string;
+  rcptTo: string;
+  /** Messages as dot-stuffed bodies ending in CRLF (without the final "."). */
+  messages: Uint8Array[];
+}
+
+function session(job: LoadJob, queue: Uint8Array[], replies: { ok: number; failed: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sock: Socket = connect(job.port, job.host);
+    sock.setNoDelay(true);
+    let buf = '';
+    let expect: ((line: string) => void)[] = [];
+    const waitReply = () => new Promise<string>((r) => expect.push(r));
+    sock.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      let i: number;
+      while ((i = buf.indexOf('\r\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        if (line[3] === '-') continue;
+        const f = expect.shift();
+        if (f) f(line);
+      }
+    });
+    sock.on('error', reject);
+    (async () => {
+      await waitReply();
+      sock.write('EHLO load.test\r\n');
+      await waitReply();
+      for (let m = queue.shift(); m; m = queue.shift()) {
+        sock.write(`MAIL FROM:<${job.mailFrom}>\r\nRCPT TO:<${job.rcptTo}>\r\nDATA\r\n`);
+        const [a, b, c] = await Promise.all([waitReply(), waitReply(), waitReply()]);
+        if (!a.startsWith('250') || !b.startsWith('250') || !c.startsWith('354')) throw new Error(`refused: ${a} / ${b} / ${c}`);
+        sock.write(m);
+        sock.write('.\r\n');
+        const r = await waitReply();
+        if (r.startsWith('250')) replies.ok++;
+        else replies.failed++;
+      }
+      sock.write('QUIT\r\n');
+      await waitReply();
+      sock.end();
+      resolve();
+    })().catch(reject);
+  });
+}
+
+export async function runLoad(job: LoadJob): Promise<{ ok: number; failed: number; ms: number }> {
+  const queue = [...job.messages];
+  const replies = { ok: 0, failed: 0 };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: job.connections }, () => session(job, queue, replies)));
+  return { ...replies, ms: performance.now() - t0 };
+}
+
+if (parentPort && workerData) {
+  runLoad(workerData as LoadJob).then((r) => parentPort!.postMessage(r), (e: Error) => parentPort!.postMessage({ error: e.message }));
+}
