@@ -1,0 +1,89 @@
+import type { Attachment, Content } from '../../src/model/content.js';
+import type { OutboundMessage } from '../../src/model/message.js';
+import type { Translator } from '../../src/pipeline/translator.js';
+import { readCda } from '../cda/read-cda.js';
+import { letterToLegacyText, legacyTextToLetter } from '../letter/letter.js';
+import type { ZipLimits } from '../xdm/zip-read.js';
+import { hprimToNational } from './hprim-to-national.js';
+import { xdmToLegacy } from './xdm-to-legacy.js';
+
+export interface ClinicalTranslatorOptions {
+  /** Limits for reading `IHE_XDM.ZIP` from the national side. */
+  xdmLimits?: ZipLimits;
+  /** OID root for generated identifiers. */
+  oidRoot?: string;
+  now?: () => Date;
+}
+
+const NEUTRAL_SUBJECT = 'Compte rendu de biologie';
+
+function isXdm(a: Attachment): boolean {
+  return /^IHE_XDM\.ZIP$/i.test(a.filename) || (a.contentType === 'application/zip' && /xdm/i.test(a.filename));
+}
+
+/**
+ * The clinical translator for the pipeline (`Translator` of `src/pipeline/translator.ts`):
+ *
+ * - legacy → national: an HPRIM lab report becomes a CR-BIO in `IHE_XDM.ZIP` (content
+ *   keeps `hprim`, so the national adapter also attaches the original), a plain-text body,
+ *   `X-MSS-CODECDA`, urgent priority for panic values and a neutral alert tag in the
+ *   subject; a letter gets an HTML rendering.
+ * - national → legacy: an `IHE_XDM.ZIP` becomes HPRIM (CR-BIO) or plain text, with its PDFs
+ *   and the original archive as attachments; a letter's HTML is rendered to text.
+ *
+ * Anything it cannot map travels as it came (lossless rule).
+ *
+ * @example
+ * const gateway = createGateway({ translator: createClinicalTranslator({ xdmLimits: { maxTotalBytes: 20 << 20 } }) });
+ */
+export function createClinicalTranslator(options: ClinicalTranslatorOptions = {}): Translator {
+  return async (m, t) => {
+    const base: OutboundMessage = {
+      sourceId: m.envelope.id, target: t.network, from: t.from, to: t.recipients, cc: [], subject: m.subject,
+      originalMessageId: m.envelope.messageId ?? undefined, inReplyTo: m.inReplyTo, priority: 'normal',
+      content: m.content, headers: { 'Message-ID': t.messageId },
+    };
+    const c = m.content;
+    if (t.network === 'mssante') {
+      if (c.kind === 'lab-report' && c.hprim) {
+        const out = await hprimToNational(c.hprim, { now: options.now?.(), oidRoot: options.oidRoot });
+        if (!out.cda || !out.xdm || !out.report) return base;
+        const content: Content = {
+          kind: 'lab-report', hprim: c.hprim, report: out.report,
+          text: readCda(out.cda.xml).text,
+          attachments: [...c.attachments, { filename: 'IHE_XDM.ZIP', contentType: 'application/zip', data: out.xdm }],
+        };
+        return {
+          ...base, content,
+          subject: `${out.subjectTag} ${m.subject || NEUTRAL_SUBJECT}`.trim(),
+          priority: out.alert === 'panic' ? 'urgent' : 'normal',
+          headers: { ...base.headers, 'X-MSS-CODECDA': out.cda.code },
+        };
+      }
+      if (c.kind === 'letter' && !c.html) return { ...base, content: legacyTextToLetter(c.text, c.attachments) };
+      return base;
+    }
+    // Towards the legacy network.
+    if (c.kind === 'letter' || c.kind === 'lab-report') {
+      const xdm = c.attachments.find(isXdm);
+      if (xdm) {
+        try {
+          const legacy = await xdmToLegacy(xdm.data, options.xdmLimits, { oidRoot: options.oidRoot });
+          const others = c.attachments.filter((a) => a !== xdm);
+          const note = c.kind === 'letter' ? letterToLegacyText(c).text.trim() : c.text.trim();
+          const content: Content = legacy.hprim.length
+            ? { kind: 'lab-report', hprim: legacy.hprim.join(''), report: legacy.reports[0], text: legacy.text, attachments: [...others, ...legacy.attachments] }
+            : { kind: 'letter', text: [note, legacy.text].filter(Boolean).join('\n\n'), attachments: [...others, ...legacy.attachments] };
+          return { ...base, content, priority: legacy.alert === 'panic' ? 'urgent' : 'normal' };
+        } catch {
+          return base; // unreadable archive: it travels as it came
+        }
+      }
+      if (c.kind === 'letter') {
+        const { text, attachments } = letterToLegacyText(c);
+        return { ...base, content: { kind: 'letter', text, attachments } };
+      }
+    }
+    return base;
+  };
+}

@@ -1,0 +1,90 @@
+/** Small XML and encoding helpers shared by the CDA and XDM writers (Web APIs only). */
+
+// eslint-disable-next-line no-control-regex
+const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Escape text for XML content or a double-quoted attribute; drops characters XML 1.0 cannot carry.
+ *
+ * @example
+ * esc('a < b & "c"') // 'a &lt; b &amp; &quot;c&quot;'
+ */
+export function esc(s: string): string {
+  return s.replace(INVALID_XML, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/**
+ * ` name="value"` or '' when the value is empty or undefined.
+ *
+ * @example
+ * attr('styleCode', 'Bold') // ' styleCode="Bold"'
+ */
+export function attr(name: string, value: string | undefined): string {
+  return value ? ` ${name}="${esc(value)}"` : '';
+}
+
+/**
+ * Base64 of bytes, with line breaks every 76 characters (MIME style).
+ *
+ * @example
+ * base64(new Uint8Array([37, 80, 68, 70])) // 'JVBERg=='
+ */
+export function base64(bytes: Uint8Array, lineLength = 76): string {
+  let bin = '';
+  const CHUNK = 0x8000;
+  for (let i = 0; i < bytes.length; i += CHUNK) bin += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
+  const b = btoa(bin);
+  if (!lineLength) return b;
+  const lines: string[] = [];
+  for (let i = 0; i < b.length; i += lineLength) lines.push(b.slice(i, i + lineLength));
+  return lines.join('\n');
+}
+
+/**
+ * Decode base64 (whitespace ignored).
+ *
+ * @example
+ * fromBase64('JVBE\nRg==') // Uint8Array [37, 80, 68, 70]
+ */
+export function fromBase64(b64: string): Uint8Array {
+  const bin = atob(b64.replace(/\s+/g, ''));
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/**
+ * HL7 TS in UTC: `YYYYMMDDHHMMSS+0000`.
+ *
+ * @example
+ * hl7Time(new Date('2026-11-20T10:15:00Z')) // '20261120101500+0000'
+ */
+export function hl7Time(d: Date): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(d.getUTCFullYear(), 4)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}+0000`;
+}
+
+/**
+ * HPRIM `DD/MM/YYYY` → HL7 `YYYYMMDD`, or undefined when not a valid date.
+ *
+ * @example
+ * hprimDateToHl7('14/03/1968') // '19680314'
+ */
+export function hprimDateToHl7(s: string): string | undefined {
+  const m = /^(\d{2})\/(\d{2})\/(\d{4})$/.exec(s.trim());
+  if (!m) return undefined;
+  const [, dd, mm, yyyy] = m;
+  if (+mm < 1 || +mm > 12 || +dd < 1 || +dd > 31) return undefined;
+  return `${yyyy}${mm}${dd}`;
+}
+
+/**
+ * HL7 TS (`YYYYMMDD…`) → HPRIM `DD/MM/YYYY`, or '' when too short.
+ *
+ * @example
+ * hl7DateToHprim('19790328') // '28/03/1979'
+ */
+export function hl7DateToHprim(ts: string | null | undefined): string {
+  const m = /^(\d{4})(\d{2})(\d{2})/.exec(ts ?? '');
+  return m ? `${m[3]}/${m[2]}/${m[1]}` : '';
+}

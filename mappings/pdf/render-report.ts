@@ -1,0 +1,191 @@
+import { PDFDocument, StandardFonts, type PDFFont, type PDFName, type PDFPage } from 'pdf-lib';
+import type { LabReport } from '../../src/model/content.js';
+import { FLAG_SEVERITY, STATUS_LABEL } from '../tables/interpretation.js';
+import { toWinAnsi } from './win-ansi.js';
+
+export interface PdfOptions {
+  /** Creation date written in the PDF info (fixed for reproducible output). */
+  now?: Date;
+  /** Title at the top of the first page. */
+  title?: string;
+}
+
+type Rgb = readonly [number, number, number];
+const RED: Rgb = [0.8, 0, 0];
+const BLACK: Rgb = [0, 0, 0];
+const GREY: Rgb = [0.35, 0.35, 0.35];
+
+/** WinAnsi codes of the Windows-1252 characters outside Latin-1 (the standard fonts' encoding). */
+const WIN_ANSI_CODE: Readonly<Record<string, number>> = {
+  '€': 0x80, '‚': 0x82, 'ƒ': 0x83, '„': 0x84, '…': 0x85, '†': 0x86, '‡': 0x87, 'ˆ': 0x88, '‰': 0x89, 'Š': 0x8a, '‹': 0x8b, 'Œ': 0x8c,
+  'Ž': 0x8e, '‘': 0x91, '’': 0x92, '“': 0x93, '”': 0x94, '•': 0x95, '–': 0x96, '—': 0x97, '˜': 0x98, '™': 0x99, 'š': 0x9a, '›': 0x9b,
+  'œ': 0x9c, 'ž': 0x9e, 'Ÿ': 0x9f,
+};
+
+/** Hex string operand of a WinAnsi-drawable string (output of toWinAnsi). */
+function winAnsiHex(s: string): string {
+  let out = '';
+  for (const ch of s) {
+    const c = WIN_ANSI_CODE[ch] ?? ch.charCodeAt(0);
+    out += (c < 16 ? '0' : '') + c.toString(16).toUpperCase();
+  }
+  return out;
+}
+
+const num = (n: number) => (Math.round(n * 100) / 100).toString();
+const A4: [number, number] = [595.28, 841.89];
+const MARGIN = 40;
+
+interface Fonts { regular: PDFFont; bold: PDFFont; mono: PDFFont }
+
+/**
+ * Writes page content operators directly (text objects with a WinAnsi hex string), which is
+ * an order of magnitude cheaper than pdf-lib's drawText for a table of a few dozen cells.
+ */
+class Writer {
+  page!: PDFPage;
+  y = 0;
+  private ops: string[] = [];
+  private keys = new Map<PDFFont, PDFName>();
+  constructor(private doc: PDFDocument, readonly fonts: Fonts) {
+    this.newPage();
+  }
+  private newPage(): void {
+    this.flush();
+    this.page = this.doc.addPage(A4);
+    this.keys = new Map();
+    for (const f of [this.fonts.regular, this.fonts.bold, this.fonts.mono]) this.keys.set(f, this.page.node.newFontDictionary(f.name, f.ref));
+    this.y = A4[1] - MARGIN;
+  }
+  /** Attach the operators written so far to the current page. */
+  flush(): void {
+    if (!this.page || !this.ops.length) return;
+    const stream = this.doc.context.stream(this.ops.join('\n'));
+    this.page.node.addContentStream(this.doc.context.register(stream));
+    this.ops = [];
+  }
+  need(h: number): void {
+    if (this.y - h < MARGIN) this.newPage();
+  }
+  text(s: string, x: number, opts: { font?: PDFFont; size?: number; color?: Rgb; maxWidth?: number } = {}): void {
+    const font = opts.font ?? this.fonts.regular;
+    const size = opts.size ?? 9;
+    let t = toWinAnsi(s);
+    if (opts.maxWidth) {
+      while (t.length > 1 && font.widthOfTextAtSize(t, size) > opts.maxWidth) t = t.slice(0, -2) + '…';
+    }
+    if (!t) return;
+    const [r, g, b] = opts.color ?? BLACK;
+    this.ops.push(`BT /${this.keys.get(font)!.asString().slice(1)} ${num(size)} Tf ${num(r)} ${num(g)} ${num(b)} rg 1 0 0 1 ${num(x)} ${num(this.y)} Tm <${winAnsiHex(t)}> Tj ET`);
+  }
+  /** Wrapped paragraph of one logical line. */
+  para(s: string, opts: { font?: PDFFont; size?: number } = {}): void {
+    const font = opts.font ?? this.fonts.regular;
+    const size = opts.size ?? 9;
+    const width = A4[0] - 2 * MARGIN;
+    const words = toWinAnsi(s).split(' ');
+    let line = '';
+    const flush = () => { this.need(size + 3); this.text(line, MARGIN, { font, size }); this.y -= size + 3; line = ''; };
+    for (const w of words) {
+      const next = line ? `${line} ${w}` : w;
+      if (line && font.widthOfTextAtSize(next, size) > width) { flush(); line = w; } else line = next;
+    }
+    flush();
+  }
+}
+
+function range(low: string | undefined, high: string | undefined): string {
+  if (!low && !high) return '';
+  if (low && high) return `${low} - ${high}`;
+  return low ? `>= ${low}` : `<= ${high}`;
+}
+
+/**
+ * Render a lab report to PDF (A4, standard fonts with WinAnsi: characters they cannot draw
+ * are transliterated). Abnormal results (L/H) are drawn in red, panic values (LL/HH) in
+ * bold red with a marker; an alert banner tops the first page when there is any.
+ *
+ * @example
+ * const pdf = await renderReportPdf(report); // Uint8Array starting with %PDF-
+ */
+export async function renderReportPdf(report: LabReport, options: PdfOptions = {}): Promise<Uint8Array> {
+  const doc = await PDFDocument.create({ updateMetadata: false });
+  const fonts: Fonts = {
+    regular: await doc.embedFont(StandardFonts.Helvetica),
+    bold: await doc.embedFont(StandardFonts.HelveticaBold),
+    mono: await doc.embedFont(StandardFonts.Courier),
+  };
+  const title = options.title ?? "Compte rendu d'examens biologiques";
+  doc.setTitle(toWinAnsi(title));
+  doc.setProducer('Passerelle');
+  if (options.now) { doc.setCreationDate(options.now); doc.setModificationDate(options.now); }
+  const w = new Writer(doc, fonts);
+  w.text(title, MARGIN, { font: fonts.bold, size: 14 });
+  w.y -= 20;
+
+  const severities = report.results.map((r) => FLAG_SEVERITY[r.flag] ?? 'none');
+  if (severities.includes('panic') || severities.includes('abnormal')) {
+    const panic = severities.includes('panic');
+    w.text(panic ? '! VALEUR(S) CRITIQUE(S) - voir les resultats en rouge' : 'Resultat(s) anormal(aux) en rouge', MARGIN, { font: fonts.bold, size: 11, color: RED });
+    w.y -= 18;
+  }
+
+  const p = report.patient;
+  const rows: Array<[string, string]> = [
+    ['Patient', `${p.lastName} ${p.firstName}`.trim()],
+    ['Né(e) le', p.birthDate],
+    ['Dossier', p.fileNumber],
+    ['Demande', report.requestNumber],
+    ["Date d'examen", report.examDate],
+    ['Laboratoire', `${report.sender.code} ${report.sender.local}`.trim()],
+    ['Destinataire', `${report.recipient.code} ${report.recipient.local}`.trim()],
+  ];
+  for (const [k, v] of rows) {
+    if (!v) continue;
+    w.need(12);
+    w.text(k, MARGIN, { font: fonts.bold, color: GREY });
+    w.text(v, MARGIN + 90, { maxWidth: A4[0] - 2 * MARGIN - 90 });
+    w.y -= 12;
+  }
+  w.y -= 8;
+  for (const line of report.freeText ?? []) w.para(line);
+
+  if (report.results.length) {
+    w.y -= 6;
+    const cols = [MARGIN, MARGIN + 175, MARGIN + 250, MARGIN + 320, MARGIN + 405, MARGIN + 450];
+    const heads = ['Analyse', 'Résultat', 'Unité', 'Référence', 'Interp.', 'Statut'];
+    w.need(14);
+    heads.forEach((h, i) => w.text(h, cols[i], { font: fonts.bold }));
+    w.y -= 14;
+    for (const r of report.results) {
+      const sev = FLAG_SEVERITY[r.flag] ?? 'none';
+      const color = sev === 'none' ? BLACK : RED;
+      const font = sev === 'panic' ? fonts.bold : fonts.regular;
+      const lines = r.value2 !== undefined || r.unit2 !== undefined ? 2 : 1;
+      w.need(12 * lines);
+      w.text(r.label || r.code, cols[0], { font, color, maxWidth: 170 });
+      w.text(r.value, cols[1], { font, color, maxWidth: 70 });
+      w.text(r.unit, cols[2], { color, maxWidth: 65 });
+      w.text(range(r.low, r.high), cols[3], { color, maxWidth: 80 });
+      w.text(sev === 'panic' ? `${r.flag} !!` : r.flag, cols[4], { font, color });
+      w.text(STATUS_LABEL[r.status] ?? r.status, cols[5], { maxWidth: 60 });
+      w.y -= 12;
+      if (lines === 2) {
+        w.text(r.value2 ?? '', cols[1], { font, color, maxWidth: 70 });
+        w.text(r.unit2 ?? '', cols[2], { color, maxWidth: 65 });
+        w.text(range(r.low2, r.high2), cols[3], { color, maxWidth: 80 });
+        w.y -= 12;
+      }
+    }
+  }
+  if (report.texts.length) {
+    w.y -= 8;
+    for (const t of report.texts) {
+      w.need(10);
+      w.text(t, MARGIN, { font: fonts.mono, size: 7.5, maxWidth: A4[0] - 2 * MARGIN });
+      w.y -= 10;
+    }
+  }
+  w.flush();
+  return doc.save({ useObjectStreams: false });
+}

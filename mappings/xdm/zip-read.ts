@@ -1,0 +1,145 @@
+import { Inflate } from 'fflate';
+
+/** Why a ZIP was refused. */
+export type ZipRefusal = 'path-traversal' | 'too-many-entries' | 'entry-too-large' | 'total-too-large' | 'ratio' | 'corrupt' | 'unsupported' | 'duplicate';
+
+/** Thrown when a ZIP archive is unsafe or unreadable; `reason` says which limit or defect. */
+export class ZipSafetyError extends Error {
+  constructor(readonly reason: ZipRefusal, message: string) {
+    super(message);
+    this.name = 'ZipSafetyError';
+  }
+}
+
+export interface ZipLimits {
+  /** Most entries accepted (default 64). */
+  maxEntries?: number;
+  /** Largest uncompressed entry in bytes (default 20 MiB). */
+  maxEntryBytes?: number;
+  /** Largest total uncompressed size in bytes (default 50 MiB). */
+  maxTotalBytes?: number;
+  /** Largest compression ratio of one entry (default 200). */
+  maxRatio?: number;
+}
+
+export const DEFAULT_ZIP_LIMITS: Required<ZipLimits> = { maxEntries: 64, maxEntryBytes: 20 << 20, maxTotalBytes: 50 << 20, maxRatio: 200 };
+
+let CRC_TABLE: Uint32Array | undefined;
+function crc32(data: Uint8Array): number {
+  if (!CRC_TABLE) {
+    CRC_TABLE = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      CRC_TABLE[n] = c >>> 0;
+    }
+  }
+  let crc = 0xffffffff;
+  for (let i = 0; i < data.length; i++) crc = CRC_TABLE[(crc ^ data[i]) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * Is this entry name a safe relative path (no `..`, no absolute path, no drive, no backslash, no control character)?
+ *
+ * @example
+ * isSafeEntryName('../etc/passwd') // false
+ */
+export function isSafeEntryName(name: string): boolean {
+  if (!name || name.length > 255) return false;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\\]/.test(name) || name.startsWith('/') || /^[a-zA-Z]:/.test(name)) return false;
+  return !name.split('/').some((seg) => seg === '..' || seg === '.');
+}
+
+/** Inflate raw deflate data, stopping as soon as the output would pass `limit` bytes. */
+function inflateBounded(data: Uint8Array, limit: number, name: string): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const inf = new Inflate((chunk) => {
+    total += chunk.length;
+    if (total > limit) throw new ZipSafetyError('entry-too-large', `ZIP entry ${name} inflates past ${limit} bytes`);
+    chunks.push(chunk);
+  });
+  const STEP = 4096;
+  try {
+    for (let i = 0; i < data.length; i += STEP) inf.push(data.subarray(i, Math.min(data.length, i + STEP)), i + STEP >= data.length);
+    if (data.length === 0) inf.push(new Uint8Array(0), true);
+  } catch (e) {
+    if (e instanceof ZipSafetyError) throw e;
+    throw new ZipSafetyError('corrupt', `ZIP entry ${name} is not valid deflate data`);
+  }
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) { out.set(c, off); off += c.length; }
+  return out;
+}
+
+export interface ZipEntry { name: string; data: Uint8Array }
+
+/**
+ * Read a ZIP archive defensively from its central directory: stored and deflate entries
+ * only, no encryption, no ZIP64; every name must be a safe relative path; the entry count,
+ * each entry's size, the total and the compression ratio are bounded (declared sizes are
+ * checked before and enforced during inflation); CRC-32 is verified. Directories are skipped.
+ *
+ * @example
+ * const entries = readZipSafely(bytes, { maxTotalBytes: 10 << 20 });
+ */
+export function readZipSafely(zip: Uint8Array, limits: ZipLimits = {}): ZipEntry[] {
+  const lim = { ...DEFAULT_ZIP_LIMITS, ...limits };
+  const dv = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  let eocd = -1;
+  for (let i = zip.length - 22; i >= Math.max(0, zip.length - 22 - 0xffff); i--) {
+    if (dv.getUint32(i, true) === 0x06054b50) { eocd = i; break; }
+  }
+  if (eocd < 0) throw new ZipSafetyError('corrupt', 'not a ZIP archive (no end of central directory)');
+  const count = dv.getUint16(eocd + 10, true);
+  const cdSize = dv.getUint32(eocd + 12, true);
+  const cdOffset = dv.getUint32(eocd + 16, true);
+  if (count === 0xffff || cdOffset === 0xffffffff) throw new ZipSafetyError('unsupported', 'ZIP64 archives are not accepted');
+  if (count > lim.maxEntries) throw new ZipSafetyError('too-many-entries', `ZIP has ${count} entries, the limit is ${lim.maxEntries}`);
+  if (cdOffset + cdSize > eocd) throw new ZipSafetyError('corrupt', 'ZIP central directory lies outside the archive');
+  const decoder = new TextDecoder('utf-8', { fatal: false });
+  const latin = new TextDecoder('latin1');
+  const out: ZipEntry[] = [];
+  const seen = new Set<string>();
+  let total = 0;
+  let p = cdOffset;
+  for (let k = 0; k < count; k++) {
+    if (p + 46 > zip.length || dv.getUint32(p, true) !== 0x02014b50) throw new ZipSafetyError('corrupt', `ZIP central directory entry ${k + 1} is damaged`);
+    const flags = dv.getUint16(p + 8, true);
+    const method = dv.getUint16(p + 10, true);
+    const crc = dv.getUint32(p + 16, true);
+    const csize = dv.getUint32(p + 20, true);
+    const usize = dv.getUint32(p + 24, true);
+    const nameLen = dv.getUint16(p + 28, true);
+    const extraLen = dv.getUint16(p + 30, true);
+    const commentLen = dv.getUint16(p + 32, true);
+    const local = dv.getUint32(p + 42, true);
+    const rawName = zip.subarray(p + 46, p + 46 + nameLen);
+    const name = (flags & 0x800 ? decoder : latin).decode(rawName);
+    p += 46 + nameLen + extraLen + commentLen;
+    if (!isSafeEntryName(name)) throw new ZipSafetyError('path-traversal', `ZIP entry name is not a safe relative path: ${JSON.stringify(name.slice(0, 80))}`);
+    if (name.endsWith('/')) continue;
+    const key = name.toUpperCase();
+    if (seen.has(key)) throw new ZipSafetyError('duplicate', `ZIP entry ${name} appears twice`);
+    seen.add(key);
+    if (flags & 0x1) throw new ZipSafetyError('unsupported', `ZIP entry ${name} is encrypted`);
+    if (method !== 0 && method !== 8) throw new ZipSafetyError('unsupported', `ZIP entry ${name} uses compression method ${method}`);
+    if (usize > lim.maxEntryBytes) throw new ZipSafetyError('entry-too-large', `ZIP entry ${name} declares ${usize} bytes, the limit is ${lim.maxEntryBytes}`);
+    if (total + usize > lim.maxTotalBytes) throw new ZipSafetyError('total-too-large', `ZIP content passes the total limit of ${lim.maxTotalBytes} bytes`);
+    if (csize > 0 && usize / csize > lim.maxRatio && usize > 1 << 16) throw new ZipSafetyError('ratio', `ZIP entry ${name} has a compression ratio above ${lim.maxRatio}`);
+    if (local + 30 > zip.length || dv.getUint32(local, true) !== 0x04034b50) throw new ZipSafetyError('corrupt', `ZIP local header of ${name} is damaged`);
+    const start = local + 30 + dv.getUint16(local + 26, true) + dv.getUint16(local + 28, true);
+    if (start + csize > zip.length) throw new ZipSafetyError('corrupt', `ZIP entry ${name} runs past the end of the archive`);
+    const raw = zip.subarray(start, start + csize);
+    const limit = Math.min(usize, lim.maxEntryBytes, lim.maxTotalBytes - total);
+    const data = method === 0 ? raw.slice() : inflateBounded(raw, limit, name);
+    if (data.length !== usize) throw new ZipSafetyError('corrupt', `ZIP entry ${name} size differs from its declared size`);
+    if (crc32(data) !== crc) throw new ZipSafetyError('corrupt', `ZIP entry ${name} fails its CRC-32 check`);
+    total += data.length;
+    out.push({ name, data });
+  }
+  return out;
+}
