@@ -198,7 +198,7 @@ export class Gateway {
         this.stats.failed++;
       }
     }
-    this.store.recordRouting(id, result, Date.now());
+    await this.store.recordRouting(id, result, Date.now());
     if (result.routes.length === 0) await this.finish(id, opened, this.store.settle(id, Date.now()));
     this.pump();
   }
@@ -285,18 +285,18 @@ export class Gateway {
     } catch (err) {
       const ge = asGatewayError(err, 'CANNOT_TRANSLATE');
       if (ge.kind === 'CANNOT_TRANSLATE' || ge.kind === 'BAD_SENDER') {
-        this.store.recordOutcomes(id, rows.map((r) => ({ deliveryId: r.id, state: 'quarantined' as const, reply: ge.reply })), events, Date.now());
+        await this.store.recordOutcomes(id, rows.map((r) => ({ deliveryId: r.id, state: 'quarantined' as const, reply: ge.reply })), events, Date.now());
         await this.quarantine(id, ge.kind === 'BAD_SENDER' ? 'route' : 'translate', ge, null);
         return;
       }
       outcomes = rows.map((r) => ({ recipient: r.targetAddress!, result: ge.permanent ? 'permanent' : 'temporary', reply: ge.reply }));
       events.push({ stage: 'deliver', level: 'warn', detail: `${network} hand-over failed: ${ge.reply}${ge.detail ? ` (${ge.detail})` : ''}` });
     }
-    const state = this.record(id, env.receivedAt, rows, outcomes, events);
+    const state = await this.record(id, env.receivedAt, rows, outcomes, events);
     await this.finish(id, opened, state);
   }
 
-  private record(id: string, receivedAt: number, rows: DeliveryRow[], outcomes: DeliveryOutcome[], events: NewEvent[]): MessageState {
+  private record(id: string, receivedAt: number, rows: DeliveryRow[], outcomes: DeliveryOutcome[], events: NewEvent[]): Promise<MessageState> {
     const now = Date.now();
     const byAddress = new Map(outcomes.map((o) => [o.recipient.toLowerCase(), o]));
     const updates: OutcomeUpdate[] = [];

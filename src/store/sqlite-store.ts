@@ -1,9 +1,11 @@
 /**
  * `Store` over better-sqlite3 (Node edge) with the drizzle schema of `schema.ts`.
  *
- * Acceptance uses group commit: every `accept` made in the same turn of the event loop is
- * written in one transaction, so many SMTP sessions share one fsync and each still gets its
- * `250` only after its own rows are committed. Hot statements are prepared once.
+ * Writes use group commit: every write queued in the same turn of the event loop (accepts,
+ * routing decisions, delivery outcomes) is committed in one transaction, each in its own
+ * savepoint so that one failure does not undo the others. Many SMTP sessions share one
+ * fsync, and each still gets its `250` only after its own rows are on disk. Hot statements
+ * are prepared once.
  *
  * @example
  * const store = SqliteStore.open('./var/passerelle.db');
@@ -26,14 +28,16 @@ const p = sql.placeholder;
 /** A placeholder usable where drizzle expects a value expression (UPDATE … SET). */
 const v = (name: string) => sql`${sql.placeholder(name)}`;
 
-interface PendingAccept {
-  input: AcceptInput;
-  resolve: (r: AcceptResult) => void;
+interface QueuedWrite {
+  op: () => unknown;
+  /** Must reach the disk (fsync) before it resolves: acceptance. */
+  durable: boolean;
+  resolve: (r: never) => void;
   reject: (e: unknown) => void;
 }
 
 export class SqliteStore implements Store {
-  private pending: PendingAccept[] = [];
+  private pending: QueuedWrite[] = [];
   private flushScheduled = false;
   private closed = false;
 
@@ -102,12 +106,16 @@ export class SqliteStore implements Store {
     return new SqliteStore(db, sqlite, (opts.synchronous ?? 'FULL') === 'FULL');
   }
 
-  // ---- acceptance (group commit) ----
+  // ---- group commit ----
 
   accept(input: AcceptInput): Promise<AcceptResult> {
+    return this.enqueue(() => this.acceptNow(input), true);
+  }
+
+  private enqueue<T>(op: () => T, durable: boolean): Promise<T> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
-    return new Promise((resolve, reject) => {
-      this.pending.push({ input, resolve, reject });
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ op, durable, resolve: resolve as (r: never) => void, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -120,17 +128,26 @@ export class SqliteStore implements Store {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    let results: AcceptResult[];
+    const durable = this.durableAccept && batch.some((b) => b.durable);
+    const results: { ok: boolean; value: unknown }[] = [];
     try {
-      if (this.durableAccept) this.sqlite.pragma('synchronous = FULL');
-      results = this.sqlite.transaction(() => batch.map((b) => this.acceptNow(b.input)))();
+      if (durable) this.sqlite.pragma('synchronous = FULL');
+      this.sqlite.transaction(() => {
+        for (const b of batch) {
+          try {
+            results.push({ ok: true, value: this.sqlite.transaction(b.op)() });
+          } catch (err) {
+            results.push({ ok: false, value: err });
+          }
+        }
+      })();
     } catch (err) {
       for (const b of batch) b.reject(err);
       return;
     } finally {
-      if (this.durableAccept) this.sqlite.pragma('synchronous = NORMAL');
+      if (durable) this.sqlite.pragma('synchronous = NORMAL');
     }
-    batch.forEach((b, i) => b.resolve(results[i]));
+    batch.forEach((b, i) => (results[i].ok ? b.resolve(results[i].value as never) : b.reject(results[i].value)));
   }
 
   private acceptNow(input: AcceptInput): AcceptResult {
@@ -166,19 +183,19 @@ export class SqliteStore implements Store {
     return { id, duplicates, envelope };
   }
 
-  recordRouting(id: string, r: RoutingResult, now: number): void {
+  recordRouting(id: string, r: RoutingResult, now: number): Promise<void> {
     const h = this.h;
-    this.sqlite.transaction(() => {
+    return this.enqueue(() => {
       for (const e of r.events) h.insertEvent.run(id, now, e.stage, e.level, e.detail, e.recipient ?? null);
       for (const f of r.failures) h.failPending.run(f.reply, now, id, f.recipient);
       for (const x of r.routes) h.routeOne.run(x.network, x.address, now, now, id, x.recipient);
       h.setState.run('routed', null, null, now, id);
-    })();
+    }, false);
   }
 
-  recordOutcomes(id: string, updates: OutcomeUpdate[], events: NewEvent[], now: number): MessageState {
+  recordOutcomes(id: string, updates: OutcomeUpdate[], events: NewEvent[], now: number): Promise<MessageState> {
     const h = this.h;
-    return this.sqlite.transaction(() => {
+    return this.enqueue(() => {
       for (const e of events) h.insertEvent.run(id, now, e.stage, e.level, e.detail, e.recipient ?? null);
       for (const u of updates) {
         const next = u.state === 'queued' ? u.nextAttemptAt : null;
@@ -186,7 +203,7 @@ export class SqliteStore implements Store {
         h.outcome.run(u.state, u.reply, next, inc, now, u.deliveryId);
       }
       return this.settleNow(id, now);
-    })();
+    }, false);
   }
 
   private settleNow(id: string, now: number): MessageState {

@@ -107,10 +107,10 @@ export interface Store {
   deliveries(id: string): DeliveryRow[];
   /** Route pending deliveries and queue them for `now`. */
   route(id: string, routes: { recipient: string; network: NetworkId; address: string }[], now: number): void;
-  /** Write the route stage's decisions and events in one transaction. */
-  recordRouting(id: string, r: RoutingResult, now: number): void;
-  /** Write a delivery attempt's outcomes and events in one transaction; returns the message's state after settling. */
-  recordOutcomes(id: string, updates: OutcomeUpdate[], events: NewEvent[], now: number): MessageState;
+  /** Write the route stage's decisions and events together (group-committed with other writes). */
+  recordRouting(id: string, r: RoutingResult, now: number): Promise<void>;
+  /** Write a delivery attempt's outcomes and events together; resolves to the message's state after settling. */
+  recordOutcomes(id: string, updates: OutcomeUpdate[], events: NewEvent[], now: number): Promise<MessageState>;
   /** Claim up to `limit` due deliveries (state → sending) for `leaseMs`. */
   claimDue(now: number, limit: number, leaseMs: number): DeliveryRow[];
   markDelivered(deliveryId: number, reply: string, now: number): void;
