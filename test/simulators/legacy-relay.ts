@@ -78,6 +78,8 @@ export interface LegacyRelay {
   gatewayDeliveries: GatewayDelivery[];
   waitForGatewayDeliveries(count: number, timeoutMs: number): Promise<GatewayDelivery[]>;
   rejected: Rejection[];
+  /** Fault injection for tests: refuse every submission's DATA with this reply (null: behave). */
+  refuseWith: { code: number; message: string } | null;
 }
 
 class SmtpReply extends Error {
@@ -265,6 +267,7 @@ export async function startLegacyRelay(opts: LegacyRelayOptions): Promise<Legacy
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('error', (err) => cb(err));
       stream.on('end', () => {
+        if (handle.refuseWith) return cb(refuse(handle.refuseWith.code, handle.refuseWith.message, session));
         relay(new Uint8Array(Buffer.concat(chunks)), session).then(
           () => cb(null, 'relayed'),
           (err: unknown) => cb(err instanceof SmtpReply ? err : refuse(451, `4.3.0 relay error: ${(err as Error).message}`, session)),
@@ -281,7 +284,8 @@ export async function startLegacyRelay(opts: LegacyRelayOptions): Promise<Legacy
   });
   const port = (server.server.address() as AddressInfo).port;
 
-  return {
+  const handle: LegacyRelay = {
+    refuseWith: null,
     port,
     domain,
     keys: opts.keys,
@@ -296,6 +300,7 @@ export async function startLegacyRelay(opts: LegacyRelayOptions): Promise<Legacy
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return handle;
 }
 
 export interface SubmitOptions {
