@@ -1,0 +1,105 @@
+/**
+ * CMS encryption for S/MIME recipients over WebCrypto (DER written by `der.ts`):
+ * - default: EnvelopedData, AES-256-CBC, content key wrapped with RSAES-OAEP SHA-256
+ *   (MGF1-SHA-256) for each recipient;
+ * - option `aes-256-gcm`: AuthEnvelopedData (RFC 5083) with AES-256-GCM (RFC 5084,
+ *   12-byte nonce, 16-byte tag), same key transport.
+ * No `node:` imports.
+ */
+import * as pkijs from 'pkijs';
+import { toArrayBuffer } from '../tls/pem.js';
+import { cannotSeal } from './errors.js';
+import { ctx, ctxPrim, der, int, octets, oid, seq, setOf, type DerNode } from './der.js';
+import { OID } from './oids.js';
+
+export type ContentCipher = 'aes-256-cbc' | 'aes-256-gcm';
+
+const sha256Alg = () => new pkijs.AlgorithmIdentifier({ algorithmId: OID.sha256 });
+
+/** RSAES-OAEP parameters: SHA-256, MGF1 with SHA-256, empty label. */
+function oaepSha256Algorithm(): pkijs.AlgorithmIdentifier {
+  const params = new pkijs.RSAESOAEPParams({
+    hashAlgorithm: sha256Alg(),
+    maskGenAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID.mgf1, algorithmParams: sha256Alg().toSchema() }),
+  });
+  return new pkijs.AlgorithmIdentifier({ algorithmId: OID.rsaesOaep, algorithmParams: params.toSchema() });
+}
+
+/** A recipient, with its RSA-OAEP public key imported and its identifier encoded once. */
+export interface SmimeRecipient {
+  certificate: pkijs.Certificate;
+  key: CryptoKey;
+  /** DER of IssuerAndSerialNumber. */
+  ridDer: Uint8Array;
+}
+
+/**
+ * Imports a recipient certificate's public key for RSA-OAEP SHA-256.
+ *
+ * @example
+ * const r = await smimeRecipient(cert);
+ */
+export async function smimeRecipient(certificate: pkijs.Certificate): Promise<SmimeRecipient> {
+  const spki = certificate.subjectPublicKeyInfo.toSchema().toBER(false);
+  let key: CryptoKey;
+  try {
+    key = await crypto.subtle.importKey('spki', spki, { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['encrypt']);
+  } catch (err) {
+    throw cannotSeal(`recipient certificate key unusable for RSA-OAEP (${(err as Error).name})`, err);
+  }
+  const ridDer = der(seq(new Uint8Array(certificate.issuer.toSchema().toBER(false)), new Uint8Array(certificate.serialNumber.toBER(false))));
+  return { certificate, key, ridDer };
+}
+
+let oaepAlgDer: Uint8Array | null = null;
+
+async function recipientInfos(cek: Uint8Array<ArrayBuffer>, recipients: SmimeRecipient[]): Promise<DerNode> {
+  oaepAlgDer ??= new Uint8Array(oaepSha256Algorithm().toSchema().toBER(false));
+  const alg = oaepAlgDer;
+  const infos = await Promise.all(
+    recipients.map(async (r) => {
+      const wrapped = new Uint8Array(await crypto.subtle.encrypt({ name: 'RSA-OAEP' }, r.key, cek));
+      // KeyTransRecipientInfo ::= SEQUENCE { version 0, rid, keyEncryptionAlgorithm, encryptedKey }
+      return seq(int(0), r.ridDer, alg, octets(wrapped));
+    }),
+  );
+  return setOf(...infos);
+}
+
+/**
+ * Encrypts `content` (a MIME entity) for every recipient. Returns the DER ContentInfo.
+ *
+ * @example
+ * const der = await encryptCms(entity, [await smimeRecipient(cert)]);                  // CBC
+ * const der2 = await encryptCms(entity, [await smimeRecipient(cert)], { cipher: 'aes-256-gcm' });
+ */
+export async function encryptCms(content: Uint8Array, recipients: SmimeRecipient[], opts: { cipher?: ContentCipher } = {}): Promise<Uint8Array> {
+  if (recipients.length === 0) throw cannotSeal('no S/MIME recipient');
+  const cipher = opts.cipher ?? 'aes-256-cbc';
+  const cek = crypto.getRandomValues(new Uint8Array(32));
+  if (cipher === 'aes-256-cbc') {
+    const iv = crypto.getRandomValues(new Uint8Array(16));
+    const [ris, ct] = await Promise.all([
+      recipientInfos(cek, recipients),
+      crypto.subtle.importKey('raw', cek, 'AES-CBC', false, ['encrypt'])
+        .then((key) => crypto.subtle.encrypt({ name: 'AES-CBC', iv }, key, toArrayBuffer(content)))
+        .then((b) => new Uint8Array(b)),
+    ]);
+    // EnvelopedData ::= SEQUENCE { version 0, recipientInfos, encryptedContentInfo }
+    const eci = seq(oid(OID.data), seq(oid(OID.aes256Cbc), octets(iv)), ctxPrim(0, ct));
+    return der(seq(oid(OID.envelopedData), ctx(0, seq(int(0), ris, eci))));
+  }
+  // AuthEnvelopedData ::= SEQUENCE { version 0, recipientInfos, authEncryptedContentInfo, mac } (RFC 5083)
+  const nonce = crypto.getRandomValues(new Uint8Array(12));
+  const [ris, sealed] = await Promise.all([
+    recipientInfos(cek, recipients),
+    crypto.subtle.importKey('raw', cek, 'AES-GCM', false, ['encrypt'])
+      .then((key) => crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce, tagLength: 128 }, key, toArrayBuffer(content)))
+      .then((b) => new Uint8Array(b)),
+  ]);
+  const ct = sealed.subarray(0, sealed.length - 16);
+  const tag = sealed.subarray(sealed.length - 16);
+  // GCMParameters ::= SEQUENCE { aes-nonce OCTET STRING (12), aes-ICVlen INTEGER 16 } (RFC 5084)
+  const eci = seq(oid(OID.data), seq(oid(OID.aes256Gcm), seq(octets(nonce), int(16))), ctxPrim(0, ct));
+  return der(seq(oid(OID.authEnvelopedData), ctx(0, seq(int(0), ris, eci, octets(tag)))));
+}

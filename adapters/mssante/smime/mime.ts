@@ -1,0 +1,220 @@
+/**
+ * S/MIME MIME wrapping (RFC 8551): `application/pkcs7-mime` (enveloped-data,
+ * authEnveloped-data, signed-data) and `multipart/signed` (detached signature), and the
+ * reverse: recognising which one a received entity is. Works on bytes with CRLF line ends.
+ * No `node:` imports.
+ */
+import { base64Decode, base64Encode } from '../tls/pem.js';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder('latin1');
+
+export type SmimeType = 'enveloped-data' | 'authEnveloped-data' | 'signed-data';
+
+const B64 = new TextEncoder().encode('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** Two bytes as one 16-bit unit in memory order. */
+const u16 = (first: number, second: number) => (LITTLE_ENDIAN ? first | (second << 8) : (first << 8) | second);
+/** 12 bits → two base64 characters (as one 16-bit unit). */
+let PAIRS: Uint16Array | null = null;
+function pairs(): Uint16Array {
+  if (!PAIRS) {
+    PAIRS = new Uint16Array(4096);
+    for (let i = 0; i < 4096; i++) PAIRS[i] = u16(B64[i >> 6], B64[i & 63]);
+  }
+  return PAIRS;
+}
+
+/**
+ * Base64 in lines of 76 characters, each ended by CRLF, written straight to bytes
+ * (a hot path: an S/MIME message is base64-encoded twice).
+ *
+ * @example
+ * new TextDecoder().decode(base64Lines(new Uint8Array([1, 2, 3]))); // 'AQID\r\n'
+ */
+export function base64Lines(der: Uint8Array): Uint8Array {
+  const n = der.length;
+  const full = n - (n % 3);
+  const chars = Math.ceil(n / 3) * 4;
+  const lines = Math.ceil(chars / 76);
+  // even length so that the 16-bit view can write pairs at even offsets: lines are 78 bytes
+  const out = new Uint8Array(chars + lines * 2 + 2);
+  const out16 = new Uint16Array(out.buffer, 0, out.length >> 1);
+  const P = pairs();
+  let o16 = 0;
+  let i = 0;
+  // whole lines: 57 input bytes → 76 characters + CRLF = 39 sixteen-bit units
+  const CRLF = u16(13, 10);
+  while (i + 57 <= full) {
+    for (const end = i + 57; i < end; i += 3) {
+      const v = (der[i] << 16) | (der[i + 1] << 8) | der[i + 2];
+      out16[o16++] = P[v >> 12];
+      out16[o16++] = P[v & 4095];
+    }
+    out16[o16++] = CRLF;
+  }
+  let o = o16 * 2;
+  for (; i < full; i += 3) {
+    const v = (der[i] << 16) | (der[i + 1] << 8) | der[i + 2];
+    out[o++] = B64[v >> 18];
+    out[o++] = B64[(v >> 12) & 63];
+    out[o++] = B64[(v >> 6) & 63];
+    out[o++] = B64[v & 63];
+  }
+  const rest = n - full;
+  if (rest > 0) {
+    const a = der[full];
+    const b = rest === 2 ? der[full + 1] : 0;
+    out[o++] = B64[a >> 2];
+    out[o++] = B64[((a & 3) << 4) | (b >> 4)];
+    out[o++] = rest === 2 ? B64[(b & 15) << 2] : 61;
+    out[o++] = 61;
+  }
+  if (n % 57 !== 0 || n === 0) {
+    if (n !== 0) {
+      out[o++] = 13;
+      out[o++] = 10;
+    }
+  }
+  return out.subarray(0, o);
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/**
+ * A MIME entity (headers + body) carrying a CMS object as `application/pkcs7-mime`.
+ *
+ * @example
+ * const entity = pkcs7MimeEntity(await encryptCms(inner, recipients), 'enveloped-data');
+ */
+export function pkcs7MimeEntity(der: Uint8Array, type: SmimeType): Uint8Array {
+  const name = 'smime.p7m';
+  const head =
+    `Content-Type: application/pkcs7-mime; smime-type=${type}; name=${name}\r\n` +
+    `Content-Transfer-Encoding: base64\r\n` +
+    `Content-Disposition: attachment; filename=${name}\r\n\r\n`;
+  return concat(enc.encode(head), base64Lines(der));
+}
+
+/**
+ * A `multipart/signed` entity: the signed entity byte for byte, then the detached signature.
+ * `signedEntity` must already be in canonical form (CRLF, 7-bit or base64/QP encoded).
+ *
+ * @example
+ * const sig = await signer.sign(inner, { detached: true });
+ * const entity = multipartSignedEntity(inner, sig, signer.micalg);
+ */
+export function multipartSignedEntity(signedEntity: Uint8Array, signatureDer: Uint8Array, micalg = 'sha-256'): Uint8Array {
+  const boundary = `----=_smime_${base64Encode(crypto.getRandomValues(new Uint8Array(12))).replace(/[+/=]/g, 'x')}`;
+  const head =
+    `Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=${micalg}; boundary="${boundary}"\r\n\r\n` +
+    `This is an S/MIME signed message\r\n\r\n--${boundary}\r\n`;
+  const tail =
+    `\r\n--${boundary}\r\n` +
+    `Content-Type: application/pkcs7-signature; name=smime.p7s\r\n` +
+    `Content-Transfer-Encoding: base64\r\n` +
+    `Content-Disposition: attachment; filename=smime.p7s\r\n\r\n`;
+  return concat(enc.encode(head), signedEntity, enc.encode(tail), base64Lines(signatureDer), enc.encode(`\r\n--${boundary}--\r\n`));
+}
+
+/**
+ * Puts top-level header fields (From, To, Subject, Message-ID, X-MSS-*, …) in front of an
+ * entity's own headers, with `MIME-Version: 1.0`.
+ *
+ * @example
+ * const raw = withHeaders({ From: 'a@x', To: 'b@y', Subject: 'Résultats' }, entity);
+ */
+export function withHeaders(headers: Record<string, string>, entity: Uint8Array): Uint8Array {
+  const lines = Object.entries(headers)
+    .filter(([k]) => k.toLowerCase() !== 'mime-version')
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  return concat(enc.encode(`${lines}MIME-Version: 1.0\r\n`), entity);
+}
+
+/** Header fields of an entity (unfolded, names lower-cased) and where its body starts. */
+export function splitEntity(entity: Uint8Array): { headers: Map<string, string>; bodyStart: number } {
+  const text = dec.decode(entity.subarray(0, Math.min(entity.length, 256 * 1024)));
+  let end = text.indexOf('\r\n\r\n');
+  let sepLen = 4;
+  if (end < 0) {
+    end = text.indexOf('\n\n');
+    sepLen = 2;
+  }
+  if (end < 0) return { headers: new Map(), bodyStart: entity.length };
+  const headers = new Map<string, string>();
+  const unfolded = text.slice(0, end).replace(/\r?\n[ \t]+/g, ' ');
+  for (const line of unfolded.split(/\r?\n/)) {
+    const i = line.indexOf(':');
+    if (i > 0) {
+      const k = line.slice(0, i).trim().toLowerCase();
+      if (!headers.has(k)) headers.set(k, line.slice(i + 1).trim());
+    }
+  }
+  return { headers, bodyStart: end + sepLen };
+}
+
+/** A header value's main token and parameters (`type/sub; a=b; c="d"`). */
+export function headerParams(value: string): { value: string; params: Record<string, string> } {
+  const parts = value.match(/(?:[^;"]|"(?:\\.|[^"\\])*")+/g) ?? [];
+  const params: Record<string, string> = {};
+  for (const p of parts.slice(1)) {
+    const i = p.indexOf('=');
+    if (i > 0) params[p.slice(0, i).trim().toLowerCase()] = p.slice(i + 1).trim().replace(/^"(.*)"$/, '$1');
+  }
+  return { value: (parts[0] ?? '').trim().toLowerCase(), params };
+}
+
+export type SmimeEntity =
+  | { kind: 'enveloped'; der: Uint8Array }
+  | { kind: 'signed-opaque'; der: Uint8Array }
+  | { kind: 'multipart-signed'; signedEntity: Uint8Array; signature: Uint8Array; micalg?: string }
+  | { kind: 'plain' };
+
+/**
+ * Which S/MIME form an entity (a whole message or a part) has, with its CMS bytes.
+ *
+ * @example
+ * const s = readSmimeEntity(raw);
+ * if (s.kind === 'enveloped') inner = (await decryptor.decrypt(s.der)).content;
+ */
+export function readSmimeEntity(entity: Uint8Array): SmimeEntity {
+  const { headers, bodyStart } = splitEntity(entity);
+  const ct = headerParams(headers.get('content-type') ?? 'text/plain');
+  const body = entity.subarray(bodyStart);
+  if (ct.value === 'application/pkcs7-mime' || ct.value === 'application/x-pkcs7-mime') {
+    const cte = (headers.get('content-transfer-encoding') ?? '').toLowerCase();
+    const der = cte === 'base64' ? base64Decode(dec.decode(body).replace(/[^A-Za-z0-9+/=]/g, '')) : body.slice();
+    const t = (ct.params['smime-type'] ?? '').toLowerCase();
+    if (t === 'signed-data') return { kind: 'signed-opaque', der };
+    // enveloped-data, authenveloped-data, or absent (old clients): the CMS content type decides later
+    return { kind: 'enveloped', der };
+  }
+  if (ct.value === 'multipart/signed' && ct.params.boundary) {
+    const b = ct.params.boundary;
+    const text = dec.decode(body);
+    const delim = `--${b}`;
+    const first = text.indexOf(`${delim}\r\n`);
+    if (first < 0) return { kind: 'plain' };
+    const start = first + delim.length + 2;
+    const second = text.indexOf(`\r\n${delim}`, start);
+    if (second < 0) return { kind: 'plain' };
+    const signedEntity = body.slice(start, second);
+    const after = second + 2 + delim.length + 2;
+    const end = text.indexOf(`\r\n${delim}--`, after);
+    const sigPart = body.subarray(after, end < 0 ? body.length : end);
+    const sp = splitEntity(sigPart);
+    const sigBody = dec.decode(sigPart.subarray(sp.bodyStart));
+    const signature = base64Decode(sigBody.replace(/[^A-Za-z0-9+/=]/g, ''));
+    return { kind: 'multipart-signed', signedEntity, signature, micalg: ct.params.micalg };
+  }
+  return { kind: 'plain' };
+}

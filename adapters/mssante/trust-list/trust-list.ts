@@ -1,0 +1,166 @@
+/**
+ * The MSSanté trust list ("liste blanche"): parsing and look-ups. No `node:` imports.
+ *
+ * The reader keys on the `Domaine` elements of the namespace
+ * `https://listeblanche.mssante.fr/schema` wherever they sit, and does not depend on the
+ * root element's name (unconfirmed for the real file). Elements without a namespace are
+ * accepted too when the file declares none.
+ */
+import { DOMParser, type Element } from '@xmldom/xmldom';
+import { canonicalDn, dnMatches, type Rdn } from './dn.js';
+
+export const TRUST_LIST_NS = 'https://listeblanche.mssante.fr/schema';
+
+export interface TrustedDomain {
+  /** The domain, lower-case. */
+  domain: string;
+  description: string;
+  /** DN of the operator's certificate as published. */
+  operatorDn: string;
+  responsibleContact?: string;
+  supportContact?: string;
+  /** `DateMAJ` as published. */
+  updated?: string;
+}
+
+/** The list could not be read. */
+export class TrustListFormatError extends Error {
+  constructor(where: string, why: string) {
+    super(`Trust list from ${where}: ${why}`);
+    this.name = 'TrustListFormatError';
+  }
+}
+
+/**
+ * A parsed trust list.
+ *
+ * @example
+ * const list = parseTrustList(xmlText, 'listeblanchemssante.xml');
+ * list.get('medecin.mssante.fr')?.operatorDn;
+ * list.acceptsCertificate('medecin.mssante.fr', peerSubject); // true / false
+ */
+export class TrustList {
+  readonly generatedAt: string | null;
+  private readonly byDomain: Map<string, TrustedDomain>;
+  private readonly byDn: Map<string, TrustedDomain[]>;
+
+  constructor(generatedAt: string | null, domains: TrustedDomain[]) {
+    this.generatedAt = generatedAt;
+    this.byDomain = new Map(domains.map((d) => [d.domain, d]));
+    this.byDn = new Map();
+    for (const d of domains) {
+      let key: string;
+      try {
+        key = canonicalDn(d.operatorDn);
+      } catch {
+        continue;
+      }
+      const arr = this.byDn.get(key) ?? [];
+      arr.push(d);
+      this.byDn.set(key, arr);
+    }
+  }
+
+  get size(): number {
+    return this.byDomain.size;
+  }
+
+  /** All entries, in list order. */
+  domains(): TrustedDomain[] {
+    return [...this.byDomain.values()];
+  }
+
+  /** The entry of a domain (case-insensitive, trailing dot ignored), or undefined. */
+  get(domain: string): TrustedDomain | undefined {
+    return this.byDomain.get(normaliseDomain(domain));
+  }
+
+  has(domain: string): boolean {
+    return this.get(domain) !== undefined;
+  }
+
+  /** Is the domain listed and does `subject` match its operator's DN? */
+  acceptsCertificate(domain: string, subject: string | Rdn[]): boolean {
+    const entry = this.get(domain);
+    return entry !== undefined && dnMatches(entry.operatorDn, subject);
+  }
+
+  /** The entries whose operator DN matches `subject` (e.g. for a null sender). */
+  domainsOfCertificate(subject: string | Rdn[]): TrustedDomain[] {
+    try {
+      return this.byDn.get(canonicalDn(subject)) ?? [];
+    } catch {
+      return [];
+    }
+  }
+}
+
+/** Lower-cases and strips a trailing dot. */
+export function normaliseDomain(domain: string): string {
+  return domain.trim().toLowerCase().replace(/\.$/, '');
+}
+
+function text(parent: Element, name: string, ns: string | null): string | undefined {
+  const els = ns ? parent.getElementsByTagNameNS(ns, name) : parent.getElementsByTagName(name);
+  const el = els.item(0);
+  const t = el?.textContent?.trim();
+  return t === undefined || t === '' ? undefined : t;
+}
+
+/**
+ * Parses the list's XML. Entries without `Nom` or `DNCertificatOperateur` are skipped
+ * (counted in `skipped`); a file with no `Domaine` at all is an error (an empty list would
+ * refuse every operator, which is never what a refresh should silently do).
+ *
+ * @example
+ * const { list, skipped } = parseTrustListDetailed(xml, 'https://espacedeconfiance.mssante.fr/listeblanchemssante.xml');
+ */
+export function parseTrustListDetailed(xml: string, where = 'trust list'): { list: TrustList; skipped: number } {
+  let doc;
+  try {
+    doc = new DOMParser({
+      onError: (level, msg) => {
+        if (level !== 'warning') throw new Error(msg);
+      },
+    }).parseFromString(xml, 'text/xml');
+  } catch (err) {
+    throw new TrustListFormatError(where, `not well-formed XML (${(err as Error).message.split('\n')[0]})`);
+  }
+  let ns: string | null = TRUST_LIST_NS;
+  let els = doc.getElementsByTagNameNS(TRUST_LIST_NS, 'Domaine');
+  if (els.length === 0) {
+    ns = null;
+    els = doc.getElementsByTagName('Domaine');
+  }
+  if (els.length === 0) throw new TrustListFormatError(where, `no Domaine element in namespace ${TRUST_LIST_NS}`);
+  const root = doc.documentElement;
+  const generatedAt = root ? (text(root, 'DateDeGeneration', ns) ?? null) : null;
+  const domains: TrustedDomain[] = [];
+  let skipped = 0;
+  for (let i = 0; i < els.length; i++) {
+    const el = els.item(i)!;
+    const nom = text(el, 'Nom', ns);
+    const dn = text(el, 'DNCertificatOperateur', ns);
+    if (!nom || !dn) {
+      skipped++;
+      continue;
+    }
+    domains.push({
+      domain: normaliseDomain(nom),
+      description: text(el, 'Description', ns) ?? '',
+      operatorDn: dn,
+      responsibleContact: text(el, 'ResponsableContact', ns),
+      supportContact: text(el, 'SupportContact', ns),
+      updated: text(el, 'DateMAJ', ns),
+    });
+  }
+  return { list: new TrustList(generatedAt, domains), skipped };
+}
+
+/**
+ * @example
+ * const list = parseTrustList(readFileSync('listeblanche.xml', 'utf8'));
+ */
+export function parseTrustList(xml: string, where = 'trust list'): TrustList {
+  return parseTrustListDetailed(xml, where).list;
+}
