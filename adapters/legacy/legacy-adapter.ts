@@ -104,7 +104,7 @@ export class LegacyAdapter implements NetworkAdapter {
         throw new GatewayError('NO_ROUTE', { detail: `${a} is not a subscriber address of the legacy network` });
       }
     }
-    const { raw } = await sealLnpMail(this.o.keys, {
+    const { raw, changes } = await sealLnpMail(this.o.keys, {
       holder: this.o.gatewayLocal,
       year,
       from: m.from,
@@ -123,7 +123,10 @@ export class LegacyAdapter implements NetworkAdapter {
     }).catch((err: unknown) => {
       throw toGatewayError(err, 'CANNOT_SEAL');
     });
-    return { target: 'legacy', mailFrom: this.ownAddress, recipients: [...to, ...cc], raw };
+    const notes = changes.length
+      ? [`ISO-8859-1: ${changes.map((c) => `${JSON.stringify(c.from)}→${JSON.stringify(c.to)} ×${c.count}`).join(', ')}`]
+      : [];
+    return { target: 'legacy', mailFrom: this.ownAddress, recipients: [...to, ...cc], raw, notes };
   }
 
   deliver(message: SealedMessage): Promise<DeliveryOutcome[]> {
