@@ -57,7 +57,7 @@ async function bareSinkRate(mails: Uint8Array[]): Promise<number> {
 
 export async function gatewayRate(root: string, keysDir: string, mails: Uint8Array[], run: number): Promise<number> {
   const dataDir = join(root, `data-${run}`);
-  const config = loadConfig({ env: {}, overrides: { dataDir, durability: (process.env.BENCH_DURABILITY ?? 'FULL'), legacy: { keyDir: keysDir, listen: { port: 0 } }, aliases: ALIASES, http: { port: 0 } } as never });
+  const config = loadConfig({ env: {}, overrides: { dataDir, durability: (process.env.BENCH_DURABILITY ?? 'FULL'), legacy: { keyDir: keysDir, listen: { port: 0 } }, mssante: { listen: { port: 0 } }, aliases: ALIASES, http: { port: 0 } } as never });
   const gw = await startGateway(config, { log: silentLogger, noHttp: true, holdDeliveries: true });
   const t0 = performance.now();
   const r = await runLoadInWorker({ host: '127.0.0.1', port: gw.ports.legacy, connections: CONNECTIONS, mailFrom: FROM, rcptTo: RCPT, messages: mails });

@@ -1,9 +1,10 @@
 /**
  * The national (MSSanté) adapter: opens mail from operators and seals mail for them.
  *
- * This first version writes plain MIME with the `X-MSS-*` headers and hands it to a
- * `NationalTransport`; the mutual-TLS transport, S/MIME and XDM packaging of the national
- * rules plug in through the same contract.
+ * Sealing writes the MIME message with the `X-MSS-*` headers, signs it (S/MIME, SHA-256)
+ * when a signer is configured and encrypts it for recipients that publish a certificate;
+ * opening decrypts and verifies S/MIME layers, then reads the MIME. Hand-over goes through a
+ * `NationalTransport`: the mutual-TLS `OutboundClient` in production.
  *
  * @example
  * const a = new MssanteAdapter({ domain: 'passerelle.mssante.test', nil: 'Passerelle/0.1', transport });
@@ -16,7 +17,15 @@ import type { Attachment, Content } from '../../src/model/content.js';
 import type { Envelope } from '../../src/model/envelope.js';
 import type { OpenedMessage, OutboundMessage, SealedMessage } from '../../src/model/message.js';
 import { GatewayError } from '../../src/errors/gateway-error.js';
-import { writeMime } from '../../src/mime/mime-writer.js';
+import { bodyPart, headerBlock, writeMime } from '../../src/mime/mime-writer.js';
+import type * as pkijs from 'pkijs';
+import type { SmimeSigner } from './smime/sign.js';
+import type { SmimeDecryptor } from './smime/decrypt.js';
+import { protectEntity, unprotectEntity } from './smime/protect.js';
+import { readSmimeEntity } from './smime/mime.js';
+import { smimeRecipient } from './smime/encrypt.js';
+import { parseCertificates } from './tls/anchors.js';
+import { mssHeaders } from './headers.js';
 
 /** Hands sealed mail to national operators (mutual TLS in production). */
 export interface NationalTransport {
@@ -30,6 +39,15 @@ export interface MssanteAdapterOptions {
   /** `X-MSS-NIL` value. */
   nil: string;
   transport: NationalTransport;
+  /** S/MIME: sign what leaves, decrypt and verify what arrives. */
+  smime?: {
+    signer?: SmimeSigner;
+    signature?: 'opaque' | 'detached';
+    decryptor?: SmimeDecryptor;
+    /** Anchors that inbound signatures must chain to. */
+    anchors: pkijs.Certificate[];
+    cipher?: 'aes-256-cbc' | 'aes-256-gcm';
+  };
   now?: () => Date;
 }
 
@@ -52,9 +70,23 @@ export class MssanteAdapter implements NetworkAdapter {
   }
 
   async open(raw: Uint8Array, envelope: Envelope): Promise<OpenedMessage> {
+    const meta: Record<string, string> = {};
+    let mime = raw;
+    let kind: ReturnType<typeof readSmimeEntity>['kind'] = 'plain';
+    try {
+      kind = readSmimeEntity(raw).kind;
+    } catch {
+      /* not S/MIME: read as it is */
+    }
+    if (kind !== 'plain') {
+      // Decrypt and verify after acceptance only: the SMTP reply never depends on it.
+      const u = await unprotectEntity(raw, { decryptor: this.o.smime?.decryptor, anchors: this.o.smime?.anchors ?? [] });
+      mime = replaceBody(raw, u.entity);
+      meta.smime = `${u.encrypted ? 'encrypted' : 'not encrypted'}, ${u.signer ? 'signature verified' : 'not signed'}`;
+    }
     let parsed;
     try {
-      parsed = await simpleParser(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), { skipImageLinks: true, skipTextToHtml: true });
+      parsed = await simpleParser(Buffer.from(mime.buffer, mime.byteOffset, mime.byteLength), { skipImageLinks: true, skipTextToHtml: true });
     } catch (err) {
       throw new GatewayError('CANNOT_OPEN', { detail: `MIME could not be parsed: ${(err as Error).message}` });
     }
@@ -76,7 +108,7 @@ export class MssanteAdapter implements NetworkAdapter {
       inReplyTo: parsed.inReplyTo,
       dispositionNotificationTo: dnt ? addresses(dnt as AddressObject)[0] : undefined,
       content,
-      meta: {},
+      meta,
     };
   }
 
@@ -92,17 +124,40 @@ export class MssanteAdapter implements NetworkAdapter {
       ...(m.originalMessageId ? { References: m.originalMessageId } : {}),
       ...(m.priority === 'urgent' ? { Importance: 'high', 'X-Priority': '1 (Highest)' } : {}),
       ...(m.content.kind === 'notification' ? { 'Auto-Submitted': 'auto-replied' } : {}),
-      'X-MSS-NIL': this.o.nil,
-      'X-MSS-INS': 'N',
+      ...mssHeaders({
+        nil: this.o.nil,
+        cdaCodes: (m.headers['X-MSS-CODECDA'] ?? '').split(',').map((c) => c.trim()).filter(Boolean),
+        // A social-security number from a legacy document never makes the INS qualified.
+        ...(m.content.kind === 'lab-report' ? { insQualified: false } : {}),
+      }),
     };
-    for (const [k, v] of Object.entries(m.headers)) if (k !== 'Message-ID') headers[k] = v;
+    for (const [k, v] of Object.entries(m.headers)) if (k !== 'Message-ID' && !/^x-mss-/i.test(k)) headers[k] = v;
     const attachments = [...m.content.attachments];
     if (m.content.kind === 'lab-report' && m.content.hprim) {
       // Lossless rule: the original HPRIM always travels too.
       attachments.push({ filename: 'compte-rendu-original.hpr', contentType: 'text/plain; charset=iso-8859-1', data: latin1(m.content.hprim) });
     }
-    const raw = writeMime({ headers, text: m.content.text, ...(m.content.kind === 'letter' && m.content.html ? { html: m.content.html } : {}), attachments });
-    return { target: 'mssante', mailFrom: m.content.kind === 'notification' ? '' : m.from, recipients: [...m.to, ...m.cc], raw };
+    const body = { text: m.content.text, ...(m.content.kind === 'letter' && m.content.html ? { html: m.content.html } : {}), attachments };
+    const recipients = [...m.to, ...m.cc];
+    const certs = recipients.map((r) => m.recipientCertificates?.[r.toLowerCase()]).filter((c): c is string => !!c);
+    const encryptFor = certs.length === recipients.length ? certs : [];
+    const mailFrom = m.content.kind === 'notification' ? '' : m.from;
+    if (!this.o.smime?.signer && encryptFor.length === 0) {
+      return { target: 'mssante', mailFrom, recipients, raw: writeMime({ headers, ...body }) };
+    }
+    const entity = new TextEncoder().encode(bodyPart(body));
+    const protectedEntity = await protectEntity(entity, {
+      signer: this.o.smime?.signer,
+      signature: this.o.smime?.signature,
+      recipients: await Promise.all(encryptFor.map(async (pem) => smimeRecipient(parseCertificates(pem)[0]))),
+      cipher: this.o.smime?.cipher,
+    });
+    const head = new TextEncoder().encode(headerBlock(headers) + 'MIME-Version: 1.0\r\n');
+    const raw = new Uint8Array(head.length + protectedEntity.length);
+    raw.set(head);
+    raw.set(protectedEntity, head.length);
+    const notes = [`S/MIME: ${this.o.smime?.signer ? 'signed' : 'not signed'}, ${encryptFor.length ? 'encrypted' : 'not encrypted (no recipient certificate)'}`];
+    return { target: 'mssante', mailFrom, recipients, raw, notes };
   }
 
   deliver(message: SealedMessage): Promise<DeliveryOutcome[]> {
@@ -148,5 +203,18 @@ function latin1(text: string): Uint8Array {
     const c = text.charCodeAt(i);
     out[i] = c < 256 ? c : 0x3f;
   }
+  return out;
+}
+
+/** The message's own header fields (less its Content-* ones) followed by a new entity. */
+function replaceBody(raw: Uint8Array, entity: Uint8Array): Uint8Array {
+  const text = new TextDecoder('latin1').decode(raw.subarray(0, Math.min(raw.length, 256 * 1024)));
+  const end = text.search(/\r?\n\r?\n/);
+  const head = (end < 0 ? text : text.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)
+    .filter((l) => !/^(content-[a-z-]+|mime-version)\s*:/i.test(l)).join('\r\n') + '\r\n';
+  const h = Uint8Array.from(head, (c) => c.charCodeAt(0) & 0xff);
+  const out = new Uint8Array(h.length + entity.length);
+  out.set(h);
+  out.set(entity, h.length);
   return out;
 }

@@ -56,6 +56,26 @@ export interface GatewayConfig {
     listen: { host: string; port: number; maxSize: number };
     /** Static routes: national domain → `host:port` (tests, or where MX is not used). */
     routes: Record<string, string>;
+    /** `mtls`: the rules of the espace de confiance (STARTTLS, certificates, trust list). `plain`: tests only. */
+    transport: 'mtls' | 'plain';
+    /** IGC-Santé anchors: PEM bundle or PKCS#7 `.p7b`. Empty: the test CA when testMaterial. */
+    anchors: string;
+    /** The gateway's certificate: a PKCS#12 file and its password, or PEM key and certificate chain. */
+    identity: { pkcs12: string; password: string; key: string; cert: string };
+    /** Trust list: file or https URL. Empty: a test list naming the gateway's domain when testMaterial. */
+    trustList: string;
+    trustListRefresh: string;
+    smime: {
+      /** Sign every message sent to operators. */
+      sign: boolean;
+      signature: 'rsa-pkcs1v15' | 'rsa-pss';
+      /** `detached` (multipart/signed: readable without S/MIME support) or `opaque`. */
+      form: 'detached' | 'opaque';
+      /** Content encryption when a recipient publishes a certificate. */
+      cipher: 'aes-256-cbc' | 'aes-256-gcm';
+      /** Inbound RSA PKCS#1 v1.5 key transport: implicit rejection (safe) or refuse. */
+      pkcs1v15: 'implicit-rejection' | 'refuse';
+    };
   };
   /** Static address book: interop address → national address (the directory adds more). */
   aliases: Record<string, string>;
@@ -90,6 +110,12 @@ export const DEFAULTS: GatewayConfig = {
     nil: 'Passerelle/0.1',
     listen: { host: '127.0.0.1', port: 2526, maxSize: 25 * 1024 * 1024 },
     routes: {},
+    transport: 'mtls',
+    anchors: '',
+    identity: { pkcs12: '', password: '', key: '', cert: '' },
+    trustList: '',
+    trustListRefresh: '6h',
+    smime: { sign: true, signature: 'rsa-pkcs1v15', form: 'detached', cipher: 'aes-256-cbc', pkcs1v15: 'implicit-rejection' },
   },
   aliases: {},
   queue: { retry: DEFAULT_RETRY_POLICY, concurrency: 16, lease: '5m', pollInterval: '1s' },

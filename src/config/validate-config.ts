@@ -42,7 +42,21 @@ export function validateConfig(c: GatewayConfig): string[] {
   str('legacy.relay.password', c.legacy.relay.password);
   if (!DOMAIN.test(c.mssante.domain)) p.push(`mssante.domain: '${c.mssante.domain}' is not a domain name`);
   str('mssante.nil', c.mssante.nil, false);
+  if (c.mssante.transport !== 'mtls' && c.mssante.transport !== 'plain') p.push(`mssante.transport: '${String(c.mssante.transport)}' must be mtls or plain`);
   port('mssante.listen.port', c.mssante.listen.port);
+  const id = c.mssante.identity;
+  if (id.pkcs12 && (id.key || id.cert)) p.push('mssante.identity: give a PKCS#12 file or a key and certificate, not both');
+  if (!!id.key !== !!id.cert) p.push('mssante.identity.key and .cert: give both or neither');
+  if (!c.testMaterial && c.mssante.transport === 'mtls') {
+    if (!c.mssante.anchors) p.push('mssante.anchors: required without testMaterial (IGC-Santé PEM bundle or .p7b)');
+    if (!id.pkcs12 && !id.key) p.push('mssante.identity: required without testMaterial (PKCS#12, or key and cert)');
+    if (!c.mssante.trustList) p.push('mssante.trustList: required without testMaterial (file or https URL)');
+  }
+  duration('mssante.trustListRefresh', c.mssante.trustListRefresh);
+  if (!['rsa-pkcs1v15', 'rsa-pss'].includes(c.mssante.smime.signature)) p.push('mssante.smime.signature: rsa-pkcs1v15 or rsa-pss');
+  if (!['detached', 'opaque'].includes(c.mssante.smime.form)) p.push('mssante.smime.form: detached or opaque');
+  if (!['aes-256-cbc', 'aes-256-gcm'].includes(c.mssante.smime.cipher)) p.push('mssante.smime.cipher: aes-256-cbc or aes-256-gcm');
+  if (!['implicit-rejection', 'refuse'].includes(c.mssante.smime.pkcs1v15)) p.push('mssante.smime.pkcs1v15: implicit-rejection or refuse');
   for (const [dom, hp] of Object.entries(c.mssante.routes ?? {})) {
     if (!/^[^:\s]+:\d{1,5}$/.test(hp)) p.push(`mssante.routes.${dom}: '${hp}' must be host:port`);
   }

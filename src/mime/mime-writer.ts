@@ -28,11 +28,12 @@ export interface MimeInput {
 const enc = new TextEncoder();
 
 export function writeMime(m: MimeInput): Uint8Array {
-  const lines: string[] = [];
-  for (const [k, v] of Object.entries(m.headers)) lines.push(foldHeader(k, encodeHeaderValue(k, v)));
-  lines.push('MIME-Version: 1.0');
-  const body = bodyPart(m);
-  return enc.encode(lines.join('\r\n') + '\r\n' + body);
+  return enc.encode(headerBlock(m.headers) + 'MIME-Version: 1.0\r\n' + bodyPart(m));
+}
+
+/** Header fields, RFC 2047-encoded where needed and folded, each ending in CRLF. */
+export function headerBlock(headers: Record<string, string>): string {
+  return Object.entries(headers).map(([k, v]) => foldHeader(k, encodeHeaderValue(k, v)) + '\r\n').join('');
 }
 
 /** One MIME entity (headers + body) for the content, as text with CRLF line ends. */

@@ -49,6 +49,8 @@ export interface OutboundMessage {
   content: Content;
   /** Extra header fields the target network asks for (e.g. `X-MSS-*`). */
   headers: Record<string, string>;
+  /** Encryption certificates (PEM) of recipients that publish one, by target address. */
+  recipientCertificates?: Record<string, string>;
 }
 
 /** A message in its wire form for one network, ready to hand over. */

@@ -276,6 +276,12 @@ export class Gateway {
         } catch (err) {
           throw asGatewayError(err, 'CANNOT_TRANSLATE');
         }
+        const certificates: Record<string, string> = {};
+        for (const r of rows) {
+          const route = await this.resolver.resolve(r.recipient).catch(() => null);
+          if (route?.certificate) certificates[r.targetAddress!.toLowerCase()] = route.certificate;
+        }
+        if (Object.keys(certificates).length) outbound = { ...outbound, recipientCertificates: certificates };
       }
       const sealed = await adapter.seal(outbound).catch((err: unknown) => {
         throw asGatewayError(err, 'CANNOT_SEAL');

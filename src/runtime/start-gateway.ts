@@ -28,6 +28,10 @@ import { RelaySubmitter } from '../../adapters/legacy/relay-submitter.js';
 import { startLegacyListener, type RunningListener } from '../../adapters/legacy/inbound-listener.js';
 import { MssanteAdapter, type NationalTransport } from '../../adapters/mssante/mssante-adapter.js';
 import { StaticRouteTransport } from '../../adapters/mssante/static-route-transport.js';
+import { OutboundClient } from '../../adapters/mssante/smtp/outbound-client.js';
+import { startNationalListener, type RunningNationalListener } from '../../adapters/mssante/inbound-listener.js';
+import { prepareNational } from './national-setup.js';
+import { createClinicalTranslator } from '../../mappings/bridge/translator.js';
 
 export interface StartOptions {
   log: Logger;
@@ -51,7 +55,7 @@ export interface RunningGateway {
   resolver: ChainResolver;
   staticResolver: StaticResolver;
   legacy: LegacyAdapter;
-  ports: { legacy: number; http?: number };
+  ports: { legacy: number; national: number; http?: number };
   stop(): Promise<void>;
 }
 
@@ -100,11 +104,25 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
       password: config.legacy.relay.password, requireTls: config.legacy.relay.requireTls, verifyCertificate: config.legacy.relay.verifyCertificate,
     }),
   });
+  let national;
+  try {
+    national = await prepareNational(config, log);
+  } catch (err) {
+    store.close();
+    throw new StartError(`national side: ${(err as Error).message}`);
+  }
+  const transport = o.nationalTransport ?? (config.mssante.transport === 'plain'
+    ? new StaticRouteTransport(config.mssante.routes)
+    : new OutboundClient({ tls: national.tls, trustList: national.trustList, name: `mx.${config.mssante.domain}`, routes: config.mssante.routes }));
   const mssante = new MssanteAdapter({
-    domain: config.mssante.domain, nil: config.mssante.nil, transport: o.nationalTransport ?? new StaticRouteTransport(config.mssante.routes),
+    domain: config.mssante.domain, nil: config.mssante.nil, transport,
+    smime: {
+      signer: national.signer, signature: config.mssante.smime.form, decryptor: national.decryptor,
+      anchors: national.anchors.certificates, cipher: config.mssante.smime.cipher,
+    },
   });
   const gateway = new Gateway({
-    store, adapters: { legacy, mssante }, resolver, translator: o.translator, log,
+    store, adapters: { legacy, mssante }, resolver, translator: o.translator ?? createClinicalTranslator(), log,
     schedule: RetrySchedule.from(config.queue.retry), concurrency: config.queue.concurrency,
     leaseMs: parseDuration(config.queue.lease), pollMs: parseDuration(config.queue.pollInterval), domain: config.mssante.domain,
     holdDeliveries: o.holdDeliveries,
@@ -112,6 +130,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   await gateway.start();
 
   let listener: RunningListener;
+  let nationalListener: RunningNationalListener;
   try {
     listener = await startLegacyListener({
       host: config.legacy.listen.host, port: config.legacy.listen.port, maxSize: config.legacy.listen.maxSize,
@@ -119,11 +138,31 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     });
   } catch (err) {
     await gateway.stop();
+    national.close();
     store.close();
     throw new StartError(`cannot listen on ${config.legacy.listen.host}:${config.legacy.listen.port} (${(err as Error).message})`);
   }
+  const nationalDomain = config.mssante.domain.toLowerCase();
+  try {
+    nationalListener = await startNationalListener({
+      host: config.mssante.listen.host, port: config.mssante.listen.port, maxSize: config.mssante.listen.maxSize,
+      tls: national.tls, trustList: national.trustList, name: `mx.${config.mssante.domain}`, sink: gateway, log,
+      // Only the gateway's own national addresses that lead to a legacy subscriber: never a relay.
+      servesRecipient: async (address) => {
+        if (address.split('@')[1]?.toLowerCase() !== nationalDomain) return false;
+        const route = await resolver.resolve(address);
+        return !!route && route.network === 'legacy' && route.status === 'active';
+      },
+    });
+  } catch (err) {
+    await listener.close();
+    await gateway.stop();
+    national.close();
+    store.close();
+    throw new StartError(`cannot listen on ${config.mssante.listen.host}:${config.mssante.listen.port} (${(err as Error).message})`);
+  }
   const startedAt = Date.now();
-  const ports: RunningGateway['ports'] = { legacy: listener.port };
+  const ports: RunningGateway['ports'] = { legacy: listener.port, national: nationalListener.port };
   let http: ServerType | undefined;
   if (!o.noHttp) {
     const app = healthApp({ store, startedAt, listeners: () => ({ ...ports }) });
@@ -135,12 +174,17 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
       s.once('error', reject);
     }).catch(async (err: Error) => {
       await listener.close();
+      await nationalListener.close();
       await gateway.stop();
+      national.close();
       store.close();
       throw new StartError(`cannot serve HTTP on ${config.http.host}:${config.http.port} (${err.message})`);
     });
   }
-  log.info('gateway started', { legacy: `${config.legacy.listen.host}:${ports.legacy}`, http: ports.http, database: config.database });
+  log.info('gateway started', {
+    legacy: `${config.legacy.listen.host}:${ports.legacy}`, national: `${config.mssante.listen.host}:${ports.national}`,
+    http: ports.http, database: config.database,
+  });
 
   let stopped = false;
   return {
@@ -149,8 +193,10 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
       if (stopped) return;
       stopped = true;
       await listener.close();
+      await nationalListener.close();
       if (http) await new Promise<void>((r) => http!.close(() => r()));
       await gateway.stop();
+      national.close();
       await legacy.close();
       await mssante.close();
       store.close();

@@ -31,8 +31,8 @@ export function readData(stream: SMTPServerDataStream): Promise<{ raw: Uint8Arra
   });
 }
 
-/** The onData handler: size check, commit, then `250 … queued as ID`. */
-export function acceptData(source: Origin, sink: AcceptSink, log: Logger) {
+/** The onData handler: size check, commit, then `250 … queued as ID`. `peer` adds what the listener verified (TLS subject). */
+export function acceptData(source: Origin, sink: AcceptSink, log: Logger, peer?: (session: SMTPServerSession) => { tlsSubject?: string } | undefined) {
   return (stream: SMTPServerDataStream, session: SMTPServerSession, callback: (err?: Error | null, message?: string) => void): void => {
     readData(stream).then(
       async ({ raw, tooBig }) => {
@@ -46,7 +46,7 @@ export function acceptData(source: Origin, sink: AcceptSink, log: Logger) {
               address: session.remoteAddress,
               helo: session.hostNameAppearsAs,
               ...(session.user ? { user: String(session.user) } : {}),
-              ...(tlsSubject(session) ? { tlsSubject: tlsSubject(session) } : {}),
+              ...(peer?.(session)?.tlsSubject ? { tlsSubject: peer(session)!.tlsSubject } : {}),
             },
           });
           log.debug('accepted', { id, source, size: raw.byteLength, duplicates: duplicates.length });
@@ -62,9 +62,4 @@ export function acceptData(source: Origin, sink: AcceptSink, log: Logger) {
       },
     );
   };
-}
-
-function tlsSubject(session: SMTPServerSession): string | undefined {
-  const s = session as SMTPServerSession & { tlsSubject?: string };
-  return s.tlsSubject;
 }

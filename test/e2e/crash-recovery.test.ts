@@ -51,6 +51,8 @@ describe('crash recovery', () => {
       PASSERELLE_LEGACY_LISTEN_PORT: '0',
       PASSERELLE_HTTP_PORT: '0',
       PASSERELLE_LEGACY_RELAY_PORT: '9', // notices are not part of this test
+      PASSERELLE_MSSANTE_TRANSPORT: 'plain',
+      PASSERELLE_MSSANTE_LISTEN_PORT: '0',
       PASSERELLE_MSSANTE_ROUTES: JSON.stringify({ [NATIONAL_DOMAIN]: `127.0.0.1:${peer.port}` }),
       PASSERELLE_ALIASES: JSON.stringify(ALIASES),
       PASSERELLE_QUEUE_POLL_INTERVAL: '100ms',

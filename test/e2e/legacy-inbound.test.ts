@@ -6,7 +6,9 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import nodemailer from 'nodemailer';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { startLegacyWorld, type LegacyWorld } from '../support/legacy-world.js';
@@ -55,6 +57,21 @@ describe('legacy → national, end to end', () => {
     // Lossless: the original HPRIM travels as an attachment, byte for byte in ISO-8859-1.
     const original = mail.attachments.find((a) => a.filename === 'compte-rendu-original.hpr');
     expect(original?.content.toString('latin1')).toBe(HPRIM);
+    // Translated: the CR-BIO in IHE_XDM.ZIP, its code in X-MSS-CODECDA, the panic value (K 6.9 HH) marked.
+    expect(mail.attachments.some((a) => a.filename === 'IHE_XDM.ZIP')).toBe(true);
+    expect(mail.headers.get('x-mss-codecda')).toBe('11502-2');
+    expect(mail.headers.get('x-mss-ins')).toBe('N');
+    const head = got.raw.toString('latin1').split('\r\n\r\n')[0];
+    expect(head).toMatch(/^Importance: high$/m);
+    expect(head).toMatch(/^Subject: \[ALERTE RESULTAT CRITIQUE\] /m);
+    expect(mail.subject).not.toMatch(/TESTPATIENT|CAMILLE/);
+    // Signed (S/MIME, multipart/signed): an independent implementation verifies it.
+    expect(String((mail.headers.get('content-type') as { value: string }).value)).toBe('multipart/signed');
+    const dir = mkdtempSync(join(tmpdir(), 'passerelle-smime-'));
+    writeFileSync(join(dir, 'm.eml'), got.raw);
+    const verified = spawnSync('openssl', ['cms', '-verify', '-in', join(dir, 'm.eml'), '-CAfile', join(w.root, 'national', 'test-ca.pem'), '-purpose', 'any', '-out', join(dir, 'content')], { encoding: 'utf8' });
+    rmSync(dir, { recursive: true, force: true });
+    expect(verified.stderr).toMatch(/Verification successful/);
     const [relayed] = await w.relay.waitForGatewayDeliveries(1, 5000);
     expect(relayed.reply).toMatch(/^250 .*queued as [0-9A-Z]{26}/);
     const id = relayed.reply.match(/queued as ([0-9A-Z]{26})/)![1];

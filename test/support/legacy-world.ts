@@ -67,7 +67,7 @@ export async function startLegacyWorld(over: Record<string, unknown> = {}): Prom
         listen: { port: 0 },
         relay: { port: relay.port, password: GATEWAY_PASSWORD },
       },
-      mssante: { routes: { [NATIONAL_DOMAIN]: `127.0.0.1:${peer.port}` } },
+      mssante: { routes: { [NATIONAL_DOMAIN]: `127.0.0.1:${peer.port}` }, transport: 'plain', listen: { port: 0 } },
       aliases: ALIASES,
       http: { port: 0 },
       queue: { retry: { delays: ['300ms', '600ms'], maxAge: '3s' }, pollInterval: '100ms' },

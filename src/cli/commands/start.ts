@@ -9,7 +9,7 @@ const start: Command = {
     'passerelle start [--config FILE]',
     '',
     'Runs on embedded defaults when no configuration is given: SQLite under ./var,',
-    'generated TEST keys and certificates, loopback ports (legacy SMTP 2525, HTTP 8025).',
+    'generated TEST keys and certificates, loopback ports (legacy SMTP 2525, national SMTP 2526,\nHTTP 8025).',
     'Every setting can be overridden by PASSERELLE_* environment variables.',
   ].join('\n'),
   async run(args, io) {
@@ -36,7 +36,7 @@ const start: Command = {
       }
       throw err;
     }
-    io.out(`Passerelle is running: legacy SMTP ${config.legacy.listen.host}:${running.ports.legacy}, HTTP http://${config.http.host}:${running.ports.http}/health\n`);
+    io.out(`Passerelle is running: legacy SMTP ${config.legacy.listen.host}:${running.ports.legacy}, national SMTP ${config.mssante.listen.host}:${running.ports.national}, HTTP http://${config.http.host}:${running.ports.http}/health\n`);
     await new Promise<void>((resolve) => {
       const stop = () => {
         log.info('stopping');

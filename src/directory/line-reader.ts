@@ -1,0 +1,132 @@
+/**
+ * Turns a stream of bytes (a plain text file or a ZIP holding one) into batches of lines,
+ * without ever holding the whole file (Web APIs and fflate only). A ZIP is recognised by
+ * its `PK\x03\x04` signature; its first `.txt`/`.csv` entry is read with fflate's streaming
+ * `Unzip`, the other entries are skipped.
+ */
+import { Unzip, UnzipInflate, UnzipPassThrough } from 'fflate';
+import { decodeLatin1 } from './latin1.js';
+import { DirectoryFormatError } from './errors.js';
+
+export type TextEncoding = 'utf-8' | 'iso-8859-1';
+
+export interface LineReaderOptions {
+  encoding: TextEncoding;
+  /** Told the name of the entry read inside a ZIP (its date is in the name). */
+  onEntryName?: (name: string) => void;
+  /** Told the count of input bytes consumed so far (for a progress bar). */
+  onBytes?: (bytesSoFar: number) => void;
+}
+
+function isZip(chunk: Uint8Array): boolean {
+  return chunk.length >= 4 && chunk[0] === 0x50 && chunk[1] === 0x4b && chunk[2] === 0x03 && chunk[3] === 0x04;
+}
+
+/** Bytes of the file itself: the input as is, or the first text entry of a ZIP. */
+async function* unpacked(input: AsyncIterable<Uint8Array>, opts: LineReaderOptions): AsyncGenerator<Uint8Array> {
+  let unzip: Unzip | null = null;
+  let first = true;
+  let chosen = false;
+  let done = false;
+  const out: Uint8Array[] = [];
+  let failure: unknown = null;
+  let consumed = 0;
+  for await (const chunk of input) {
+    consumed += chunk.length;
+    if (first) {
+      first = false;
+      if (isZip(chunk)) {
+        unzip = new Unzip();
+        unzip.register(UnzipInflate);
+        unzip.register(UnzipPassThrough);
+        unzip.onfile = (file) => {
+          if (chosen || !/\.(txt|csv)$/i.test(file.name)) return;
+          chosen = true;
+          opts.onEntryName?.(file.name);
+          file.ondata = (err, data, final) => {
+            if (err) failure = err;
+            else {
+              if (data.length) out.push(data);
+              if (final) done = true;
+            }
+          };
+          file.start();
+        };
+      }
+    }
+    if (unzip) {
+      unzip.push(chunk, false);
+      if (failure) throw new DirectoryFormatError(`ZIP entry could not be read: ${String((failure as Error).message ?? failure)}`);
+      while (out.length) yield out.shift()!;
+    } else {
+      yield chunk;
+    }
+    opts.onBytes?.(consumed);
+  }
+  if (unzip) {
+    unzip.push(new Uint8Array(0), true);
+    if (failure) throw new DirectoryFormatError(`ZIP entry could not be read: ${String((failure as Error).message ?? failure)}`);
+    while (out.length) yield out.shift()!;
+    if (!chosen) throw new DirectoryFormatError('the ZIP holds no .txt or .csv file');
+    if (!done) throw new DirectoryFormatError('the ZIP entry is truncated');
+  }
+}
+
+/**
+ * Batches of lines (line ends `\n` or `\r\n` removed; a last line without end included; an
+ * empty last line dropped). UTF-8 is decoded strictly: invalid bytes are an error.
+ *
+ * @example
+ * for await (const batch of readLines(fileChunks, { encoding: 'utf-8' })) for (const line of batch) …
+ */
+export async function* readLines(input: AsyncIterable<Uint8Array>, opts: LineReaderOptions): AsyncGenerator<string[]> {
+  const utf8 = opts.encoding === 'utf-8' ? new TextDecoder('utf-8', { fatal: true }) : null;
+  let rest = '';
+  for await (const bytes of unpacked(input, opts)) {
+    let text: string;
+    try {
+      text = utf8 ? utf8.decode(bytes, { stream: true }) : decodeLatin1(bytes);
+    } catch {
+      throw new DirectoryFormatError('the file is not valid UTF-8');
+    }
+    const batch: string[] = [];
+    let start = 0;
+    let nl = text.indexOf('\n');
+    if (nl >= 0) {
+      let line = rest + text.slice(0, nl);
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      batch.push(line);
+      rest = '';
+      start = nl + 1;
+      while ((nl = text.indexOf('\n', start)) >= 0) {
+        const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+        batch.push(text.slice(start, end));
+        start = nl + 1;
+      }
+      rest = text.slice(start);
+    } else {
+      rest += text;
+    }
+    if (batch.length) yield batch;
+  }
+  if (utf8) {
+    try {
+      rest += utf8.decode();
+    } catch {
+      throw new DirectoryFormatError('the file is not valid UTF-8 (truncated character at the end)');
+    }
+  }
+  if (rest.endsWith('\r')) rest = rest.slice(0, -1);
+  if (rest.length) yield [rest];
+}
+
+/**
+ * Wraps a Uint8Array or string as a one-chunk stream (tests, small uploads).
+ *
+ * @example
+ * readLines(chunksOf(new TextEncoder().encode('a\nb\n')), { encoding: 'utf-8' });
+ */
+export async function* chunksOf(data: Uint8Array | string, size = 65536): AsyncGenerator<Uint8Array> {
+  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+}

@@ -1,0 +1,67 @@
+/**
+ * Reads (or, on embedded defaults, generates) what the national side needs: anchors, the
+ * gateway's identity, the trust list, and from them the TLS options, the S/MIME signer and
+ * decryptor. Node edge.
+ *
+ * @example
+ * const n = await prepareNational(config, log);
+ * n.tls; n.trustList(); n.signer; await n.close();
+ */
+import { join } from 'node:path';
+import type { SecureContextOptions } from 'node:tls';
+import type { GatewayConfig } from '../config/defaults.js';
+import type { Logger } from '../log/logger.js';
+import { parseDuration } from '../queue/duration.js';
+import { ensureNationalTestPki } from './test-pki.js';
+import { loadAnchorsFile, loadIdentityFiles } from '../../adapters/mssante/tls/files.js';
+import { mssanteTlsOptions } from '../../adapters/mssante/tls/tls-options.js';
+import type { Anchors } from '../../adapters/mssante/tls/anchors.js';
+import type { Identity } from '../../adapters/mssante/tls/identity.js';
+import { TrustListLoader } from '../../adapters/mssante/trust-list/loader.js';
+import type { TrustList } from '../../adapters/mssante/trust-list/trust-list.js';
+import { SmimeSigner } from '../../adapters/mssante/smime/sign.js';
+import { SmimeDecryptor } from '../../adapters/mssante/smime/decrypt.js';
+
+export interface NationalSetup {
+  identity: Identity;
+  anchors: Anchors;
+  tls: SecureContextOptions;
+  trustList: () => TrustList;
+  loader: TrustListLoader;
+  signer?: SmimeSigner;
+  decryptor: SmimeDecryptor;
+  close(): void;
+}
+
+export async function prepareNational(config: GatewayConfig, log: Logger): Promise<NationalSetup> {
+  const m = config.mssante;
+  let anchorsFile = m.anchors;
+  let idSource: Parameters<typeof loadIdentityFiles>[0] | null = m.identity.pkcs12
+    ? { pkcs12: m.identity.pkcs12, password: m.identity.password }
+    : m.identity.key ? { key: m.identity.key, cert: m.identity.cert } : null;
+  let trustSource = m.trustList;
+  if ((!anchorsFile || !idSource || !trustSource) && config.testMaterial) {
+    const pki = ensureNationalTestPki(join(config.dataDir, 'national'), m.domain);
+    if (pki.created) log.warn('generated a TEST national PKI and trust list: not for production', { dir: join(config.dataDir, 'national') });
+    anchorsFile ||= pki.anchorsFile;
+    idSource ??= { key: pki.keyFile, cert: pki.certFile };
+    trustSource ||= pki.trustListFile;
+  }
+  if (!anchorsFile || !idSource || !trustSource) throw new Error('national side: anchors, identity and trust list are required');
+  const anchors = loadAnchorsFile(anchorsFile);
+  const identity = loadIdentityFiles(idSource);
+  const loader = new TrustListLoader({
+    source: trustSource,
+    refreshMs: parseDuration(m.trustListRefresh),
+    onRefresh: (s) => (s.lastError ? log.warn('trust list refresh failed: keeping the last good copy', { error: s.lastError, ageMs: s.ageMs }) : log.debug('trust list loaded', { domains: s.domains })),
+  });
+  await loader.start();
+  const signer = m.smime.sign ? await SmimeSigner.create({ pkcs8: identity.pkcs8, chain: identity.chain, scheme: m.smime.signature }) : undefined;
+  const decryptor = await SmimeDecryptor.create({ certificate: identity.certificate, pkcs8: identity.pkcs8, pkcs1v15: m.smime.pkcs1v15 });
+  return {
+    identity, anchors, loader, signer, decryptor,
+    tls: mssanteTlsOptions({ identity, anchors }),
+    trustList: () => loader.current(),
+    close: () => loader.stop(),
+  };
+}
