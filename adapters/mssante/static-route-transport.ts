@@ -16,7 +16,7 @@ import type { NationalTransport } from './mssante-adapter.js';
 export class StaticRouteTransport implements NationalTransport {
   private readonly pools = new Map<string, Transporter>();
 
-  constructor(private readonly routes: Record<string, string>) {}
+  constructor(private readonly routes: Record<string, string | { host: string; port: number }>) {}
 
   async send(m: SealedMessage): Promise<DeliveryOutcome[]> {
     const byDomain = new Map<string, string[]>();
@@ -32,7 +32,7 @@ export class StaticRouteTransport implements NationalTransport {
         out.push(...rcpts.map((r) => ({ recipient: r, result: 'permanent' as const, reply: e.reply })));
         continue;
       }
-      const t = this.pool(route);
+      const t = this.pool(typeof route === 'string' ? route : `${route.host}:${route.port}`);
       try {
         const info = await t.sendMail({ envelope: { from: m.mailFrom, to: rcpts }, raw: Buffer.from(m.raw.buffer, m.raw.byteOffset, m.raw.byteLength) });
         out.push(...outcomesFromInfo(rcpts, info));

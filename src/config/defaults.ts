@@ -54,8 +54,8 @@ export interface GatewayConfig {
     /** Value of `X-MSS-NIL` on every message. */
     nil: string;
     listen: { host: string; port: number; maxSize: number };
-    /** Static routes: national domain → `host:port` (tests, or where MX is not used). */
-    routes: Record<string, string>;
+    /** Static routes: national domain → `host:port`, or `{ host, port, tlsName }` to name the certificate's host (tests, or where MX is not used). */
+    routes: Record<string, string | { host: string; port: number; tlsName?: string }>;
     /** `mtls`: the rules of the espace de confiance (STARTTLS, certificates, trust list). `plain`: tests only. */
     transport: 'mtls' | 'plain';
     /** IGC-Santé anchors: PEM bundle or PKCS#7 `.p7b`. Empty: the test CA when testMaterial. */
@@ -79,6 +79,8 @@ export interface GatewayConfig {
   };
   /** Static address book: interop address → national address (the directory adds more). */
   aliases: Record<string, string>;
+  /** Legacy subscribers reachable from the national side before a directory is imported (full addresses). */
+  legacySubscribers: string[];
   queue: {
     retry: RetryPolicy;
     /** Deliveries handed over at once. */
@@ -118,5 +120,6 @@ export const DEFAULTS: GatewayConfig = {
     smime: { sign: true, signature: 'rsa-pkcs1v15', form: 'detached', cipher: 'aes-256-cbc', pkcs1v15: 'implicit-rejection' },
   },
   aliases: {},
+  legacySubscribers: [],
   queue: { retry: DEFAULT_RETRY_POLICY, concurrency: 16, lease: '5m', pollInterval: '1s' },
 };

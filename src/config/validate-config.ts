@@ -58,12 +58,19 @@ export function validateConfig(c: GatewayConfig): string[] {
   if (!['aes-256-cbc', 'aes-256-gcm'].includes(c.mssante.smime.cipher)) p.push('mssante.smime.cipher: aes-256-cbc or aes-256-gcm');
   if (!['implicit-rejection', 'refuse'].includes(c.mssante.smime.pkcs1v15)) p.push('mssante.smime.pkcs1v15: implicit-rejection or refuse');
   for (const [dom, hp] of Object.entries(c.mssante.routes ?? {})) {
-    if (!/^[^:\s]+:\d{1,5}$/.test(hp)) p.push(`mssante.routes.${dom}: '${hp}' must be host:port`);
+    const ok = typeof hp === 'string' ? /^[^:\s]+:\d{1,5}$/.test(hp) : !!hp && typeof hp.host === 'string' && Number.isInteger(hp.port);
+    if (!ok) p.push(`mssante.routes.${dom}: ${JSON.stringify(hp)} must be host:port or { host, port, tlsName }`);
   }
   for (const [from, to] of Object.entries(c.aliases ?? {})) {
     const [local, dom] = from.toLowerCase().split('@');
     if (!LOCAL.test(local ?? '') || dom !== `interop.${c.legacy.domain}`) p.push(`aliases: '${from}' must be LOCAL@interop.${c.legacy.domain}`);
     if (!ADDRESS.test(to)) p.push(`aliases.${from}: '${to}' is not an address`);
+  }
+  for (const a of c.legacySubscribers ?? []) {
+    const [local, dom] = a.toLowerCase().split('@');
+    if (!LOCAL.test(local ?? '') || !dom || !(dom === c.legacy.domain || dom.endsWith(`.${c.legacy.domain}`)) || dom === `interop.${c.legacy.domain}`) {
+      p.push(`legacySubscribers: '${a}' must be a subscriber address LOCAL@ZONE.${c.legacy.domain}`);
+    }
   }
   try {
     RetrySchedule.from(c.queue.retry);

@@ -2,24 +2,28 @@ import type { NetworkId } from '../model/network.js';
 import type { Route, RouteResolver } from './route.js';
 
 /**
- * Routes from configuration alone: a table of `interop` aliases for national mailboxes,
- * and the rule that a legacy subscriber `LOCAL` is `LOCAL@<gateway national domain>` on the
- * national side. The federated directory answers first when there is one; this resolver
- * answers what the configuration names.
+ * Routes from configuration alone: a table of `interop` aliases for national mailboxes, and
+ * the legacy subscribers reachable from the national side, each as `LOCAL@<gateway national
+ * domain>`. The federated directory answers first when there is one; this resolver answers
+ * only what the configuration names (never "any LOCAL": the listener must not accept mail
+ * for subscribers nobody listed).
  *
  * @example
  * const r = new StaticResolver({ legacyDomain: 'lnp.test', nationalDomain: 'passerelle.mssante.test',
  *   aliases: { 'jean.dupont.med@interop.lnp.test': 'jean.dupont@medecin.mssante.fr' } });
  * await r.resolve('jean.dupont.med@interop.lnp.test'); // → mssante jean.dupont@medecin.mssante.fr
- * await r.resolve('dr.alice.martin@passerelle.mssante.test'); // → legacy dr.alice.martin@lnp.test
+ * await r.resolve('dr.alice.martin@passerelle.mssante.test'); // → legacy dr.alice.martin@medical33.lnp.test, when listed
  */
 export class StaticResolver implements RouteResolver {
   private readonly forward = new Map<string, string>();
   private readonly reverse = new Map<string, string>();
   private readonly interopDomain: string;
 
-  constructor(private readonly o: { legacyDomain: string; nationalDomain: string; aliases: Record<string, string> }) {
+  private readonly subscribers = new Map<string, string>();
+
+  constructor(private readonly o: { legacyDomain: string; nationalDomain: string; aliases: Record<string, string>; legacySubscribers?: string[] }) {
     this.interopDomain = `interop.${o.legacyDomain}`;
+    for (const a of o.legacySubscribers ?? []) this.subscribers.set(a.toLowerCase().split('@')[0], a.toLowerCase());
     for (const [alias, national] of Object.entries(o.aliases)) {
       this.forward.set(alias.toLowerCase(), national.toLowerCase());
       this.reverse.set(national.toLowerCase(), alias.toLowerCase());
@@ -41,7 +45,8 @@ export class StaticResolver implements RouteResolver {
       return national ? { network: 'mssante', address: national, status: 'active' } : null;
     }
     if (domain === this.o.nationalDomain) {
-      return /^[a-z0-9][a-z0-9._-]{0,63}$/.test(local) ? { network: 'legacy', address: `${local}@${this.o.legacyDomain}`, status: 'active' } : null;
+      const subscriber = this.subscribers.get(local);
+      return subscriber ? { network: 'legacy', address: subscriber, status: 'active' } : null;
     }
     return null;
   }

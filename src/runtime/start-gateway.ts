@@ -95,7 +95,9 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   }
 
   const store = SqliteStore.open(config.database, { synchronous: config.durability });
-  const staticResolver = new StaticResolver({ legacyDomain: config.legacy.domain, nationalDomain: config.mssante.domain, aliases: config.aliases });
+  const staticResolver = new StaticResolver({
+    legacyDomain: config.legacy.domain, nationalDomain: config.mssante.domain, aliases: config.aliases, legacySubscribers: config.legacySubscribers,
+  });
   const resolver = new ChainResolver([...(o.resolvers ?? []), staticResolver]);
   const legacy = new LegacyAdapter({
     keys, domain: config.legacy.domain, gatewayLocal: config.legacy.gatewayLocal, gatewayZone: config.legacy.gatewayZone, now,

@@ -259,7 +259,8 @@ export async function startLegacyRelay(opts: LegacyRelayOptions): Promise<Legacy
       const r = split(address.address);
       if (r.domain === interopDomain) return cb();
       const s = subscribers.get(r.local);
-      if (!s || r.domain !== `${s.zone}.${domain}`) return cb(refuse(550, '5.1.1 unknown recipient', session));
+      // The relay keys on LOCAL alone (SPEC §1): any zone of the network's domain reaches the subscriber.
+      if (!s || !(r.domain === domain || r.domain.endsWith(`.${domain}`))) return cb(refuse(550, '5.1.1 unknown recipient', session));
       cb();
     },
     onData(stream, session, cb) {

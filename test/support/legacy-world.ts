@@ -69,6 +69,7 @@ export async function startLegacyWorld(over: Record<string, unknown> = {}): Prom
       },
       mssante: { routes: { [NATIONAL_DOMAIN]: `127.0.0.1:${peer.port}` }, transport: 'plain', listen: { port: 0 } },
       aliases: ALIASES,
+      legacySubscribers: SUBSCRIBERS.map((x) => `${x.local}@${x.zone}.lnp.test`),
       http: { port: 0 },
       queue: { retry: { delays: ['300ms', '600ms'], maxAge: '3s' }, pollInterval: '100ms' },
       ...over,

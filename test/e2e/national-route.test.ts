@@ -1,0 +1,131 @@
+/**
+ * Both routes over mutual TLS with the national rules in force: a national operator (test
+ * PKI certificate, on the trust list) delivers to the gateway's national listener, the
+ * gateway maps and seals for the legacy network and submits to the relay; and the gateway
+ * delivers legacy mail to a national operator over mutual TLS. The gateway loads its
+ * identity from PKCS#12, its anchors and its trust list from files.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { testPki, type TestPki } from '../pki/test-pki.js';
+import { trustListXml } from '../mssante/fixtures.js';
+import { startOperatorPeer, type OperatorPeer } from '../mssante/operator-peer.js';
+import { startLegacyWorld, type LegacyWorld } from '../support/legacy-world.js';
+import { submitToRelay } from '../simulators/legacy-relay.js';
+import { OutboundClient } from '../../adapters/mssante/smtp/outbound-client.js';
+import { mssanteTlsOptions } from '../../adapters/mssante/tls/tls-options.js';
+import { loadAnchorsFile, loadIdentityFiles } from '../../adapters/mssante/tls/files.js';
+import { parseTrustList } from '../../adapters/mssante/trust-list/trust-list.js';
+import { openLnpMail } from '../../adapters/legacy/lnp-codec.js';
+import { writeMime } from '../../src/mime/mime-writer.js';
+import { hprimToNational } from '../../mappings/bridge/hprim-to-national.js';
+import { readHprim } from '../../mappings/hprim/read.js';
+
+const GATEWAY_DOMAIN = 'passerelle-test.mssante.fr';
+const HPRIM = (JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/legacy-network/seal.json'), 'utf8')) as { name: string; text: string }[])
+  .find((v) => v.name === 'hprim-lab-report')!.text;
+
+describe('national ⇄ legacy over mutual TLS', () => {
+  let pki: TestPki;
+  let operator: OperatorPeer;
+  let w: LegacyWorld;
+  let client: OutboundClient;
+
+  beforeAll(async () => {
+    pki = await testPki();
+    const listFile = join(pki.dir, `trust-list-e2e-${process.pid}.xml`);
+    writeFileSync(listFile, trustListXml(pki));
+    operator = await startOperatorPeer({ pki, identity: pki.medecin, serves: (a) => a.endsWith('@medecin.mssante.fr') });
+    w = await startLegacyWorld({
+      mssante: {
+        domain: GATEWAY_DOMAIN,
+        listen: { port: 0 },
+        transport: 'mtls',
+        anchors: pki.anchorsFile,
+        identity: { pkcs12: pki.gatewayP12, password: pki.p12Password },
+        trustList: listFile,
+        routes: { 'medecin.mssante.fr': { host: '127.0.0.1', port: operator.port, tlsName: 'mx.medecin.mssante.fr' } },
+      },
+    });
+    // The national sender: an operator with its own certificate, sending to the gateway.
+    client = new OutboundClient({
+      tls: mssanteTlsOptions({ identity: loadIdentityFiles({ key: pki.medecin.keyFile, cert: pki.medecin.chainFile }), anchors: loadAnchorsFile(pki.anchorsFile) }),
+      trustList: () => parseTrustList(trustListXml(pki)),
+      name: 'mx.medecin.mssante.fr',
+      routes: { [GATEWAY_DOMAIN]: { host: '127.0.0.1', port: w.gw.ports.national, tlsName: `mx.${GATEWAY_DOMAIN}` } },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await client?.close();
+    await w?.close();
+    await operator?.close();
+  });
+
+  const nationalMail = (o: { to: string; subject: string; text: string; attachments?: { filename: string; contentType: string; data: Uint8Array }[] }) => ({
+    target: 'mssante' as const,
+    mailFrom: 'jean.dupont@medecin.mssante.fr',
+    recipients: [o.to],
+    raw: writeMime({
+      headers: { From: 'Dr Jean Dupont <jean.dupont@medecin.mssante.fr>', To: o.to, Subject: o.subject, 'Message-ID': `<${crypto.randomUUID()}@medecin.mssante.fr>`, Date: new Date().toUTCString() },
+      text: o.text, attachments: o.attachments ?? [],
+    }),
+  });
+
+  it('a national letter reaches the legacy subscriber, sealed, with a neutral subject and the sender\'s interop address', async () => {
+    const before = w.relay.inbox('dr.alice.martin').length;
+    const [outcome] = await client.deliver(nationalMail({
+      to: `dr.alice.martin@${GATEWAY_DOMAIN}`, subject: 'Mme TESTPATIENT Camille : avis', text: 'Chère consœur,\nmerci de revoir cette patiente.\n',
+      attachments: [{ filename: 'courrier.pdf', contentType: 'application/pdf', data: new TextEncoder().encode('%PDF-1.4\n%%EOF\n') }],
+    }));
+    expect(outcome.result).toBe('delivered');
+    const inbox = await w.relay.waitForInbox('dr.alice.martin', before + 1, 10_000);
+    const got = await openLnpMail(w.relay.keys, inbox[inbox.length - 1], { now: new Date(), holder: 'dr.alice.martin' });
+    expect(got.mail.from).toBe('jean.dupont.med@interop.lnp.test');
+    expect(got.mail.subject).not.toMatch(/TESTPATIENT|Camille/);
+    expect(got.mail.subject).toMatch(/^Message sécurisé - réf\. /);
+    expect(got.text).toContain('merci de revoir cette patiente');
+    expect(got.text).toContain('consoeur'); // transliterated to ISO-8859-1, and recorded in the trace
+    expect(got.attachments.map((a) => a.name)).toEqual(['courrier.pdf']);
+    expect(got.dests).toEqual(['dr.alice.martin']);
+    expect(w.relay.inbox('dr.alice.martin').length).toBe(before + 1);
+  });
+
+  it('a national CR-BIO in IHE_XDM.ZIP arrives as HPRIM with every result and flag', async () => {
+    const national = await hprimToNational(HPRIM);
+    const before = w.relay.inbox('dr.alice.martin').length;
+    const [outcome] = await client.deliver(nationalMail({
+      to: `dr.alice.martin@${GATEWAY_DOMAIN}`, subject: 'CR biologie', text: 'Compte rendu joint.\n',
+      attachments: [{ filename: 'IHE_XDM.ZIP', contentType: 'application/zip', data: national.xdm! }],
+    }));
+    expect(outcome.result).toBe('delivered');
+    const inbox = await w.relay.waitForInbox('dr.alice.martin', before + 1, 10_000);
+    const got = await openLnpMail(w.relay.keys, inbox[inbox.length - 1], { now: new Date(), holder: 'dr.alice.martin' });
+    const back = readHprim(got.text).report!;
+    const original = readHprim(HPRIM).report!;
+    expect(back.results.map((r) => [r.code, r.value, r.unit, r.flag, r.status])).toEqual(original.results.map((r) => [r.code, r.value, r.unit, r.flag, r.status]));
+    expect(got.mail.subject).toMatch(/URGENT/); // the potassium at 6.9 is a panic value
+    expect(got.attachments.some((a) => a.name === 'IHE_XDM.ZIP')).toBe(true); // lossless: the original travels too
+  });
+
+  it('refuses a recipient the gateway does not serve: never an open relay', async () => {
+    const [outcome] = await client.deliver({ ...nationalMail({ to: `nobody-here@${GATEWAY_DOMAIN}`, subject: 'x', text: 'x' }) });
+    expect(outcome.result).toBe('permanent');
+    expect(outcome.reply).toMatch(/^550 5\.1\.1/);
+  });
+
+  it('legacy mail reaches a national operator over mutual TLS, signed', async () => {
+    const before = operator.received.length;
+    await submitToRelay(w.relay, {
+      local: 'cab.dupuis', password: 'pw-dupuis', zone: 'medical33', to: ['jean.dupont.med@interop.lnp.test'], text: 'Bonjour confrère.\r\n',
+    });
+    const mine = () => operator.received.slice(before).find((m) => m.from === `cab.dupuis@${GATEWAY_DOMAIN}`);
+    for (let i = 0; i < 200 && !mine(); i++) await new Promise((r) => setTimeout(r, 50));
+    const got = mine()!;
+    expect(got.to).toEqual(['jean.dupont@medecin.mssante.fr']);
+    expect(got.from).toBe(`cab.dupuis@${GATEWAY_DOMAIN}`);
+    expect(got.peer?.domain).toBe(GATEWAY_DOMAIN);
+    expect(got.raw.toString('latin1')).toMatch(/^Content-Type: multipart\/signed;/m);
+  });
+});
