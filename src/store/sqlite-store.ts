@@ -4,8 +4,12 @@
  * Writes use group commit: every write queued in the same turn of the event loop (accepts,
  * routing decisions, delivery outcomes) is committed in one transaction, each in its own
  * savepoint so that one failure does not undo the others. Many SMTP sessions share one
- * fsync, and each still gets its `250` only after its own rows are on disk. Hot statements
- * are prepared once.
+ * fsync, and each still gets its `250` only after its own rows are on disk. The fsync of
+ * the write-ahead log runs in libuv's thread pool (`fdatasync`), not inside the commit, so
+ * the event loop keeps serving other sessions while the disk flushes: the same guarantee as
+ * `synchronous=FULL` (a commit is in the WAL, and the WAL is on disk, before it is
+ * acknowledged; checkpoints sync the database file themselves). Hot statements are
+ * prepared once.
  *
  * @example
  * const store = SqliteStore.open('./var/passerelle.db');
@@ -15,6 +19,7 @@
 import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type Database from 'better-sqlite3';
 import { openDatabase, type Db, type OpenDatabaseOptions } from './database.js';
+import { fdatasync, openSync, closeSync, existsSync } from 'node:fs';
 import { deliveries, events, messages, rawMessages, seen } from './schema.js';
 import { newMessageId } from './ids.js';
 import type { Envelope, Origin, RemotePeer } from '../model/envelope.js';
@@ -51,6 +56,8 @@ export class SqliteStore implements Store {
    *   crash, reach the disk with the next durable commit, and are redone from the raw
    *   message should power fail before that.
    */
+  private walFd: number | null = null;
+
   constructor(readonly db: Db, readonly sqlite: Database.Database, private readonly durableAccept = true) {
     const d = db;
     this.h = this.prepareHot();
@@ -131,7 +138,6 @@ export class SqliteStore implements Store {
     const durable = this.durableAccept && batch.some((b) => b.durable);
     const results: { ok: boolean; value: unknown }[] = [];
     try {
-      if (durable) this.sqlite.pragma('synchronous = FULL');
       this.sqlite.transaction(() => {
         for (const b of batch) {
           try {
@@ -144,10 +150,36 @@ export class SqliteStore implements Store {
     } catch (err) {
       for (const b of batch) b.reject(err);
       return;
-    } finally {
-      if (durable) this.sqlite.pragma('synchronous = NORMAL');
     }
-    batch.forEach((b, i) => (results[i].ok ? b.resolve(results[i].value as never) : b.reject(results[i].value)));
+    const settle = (b: QueuedWrite, i: number) => (results[i].ok ? b.resolve(results[i].value as never) : b.reject(results[i].value));
+    if (!durable) {
+      batch.forEach(settle);
+      return;
+    }
+    // Writes that need no fsync are answered now; the durable ones once the WAL is on disk.
+    batch.forEach((b, i) => !b.durable && settle(b, i));
+    const fd = this.wal();
+    if (fd === null) {
+      this.sqlite.pragma('wal_checkpoint(FULL)');
+      batch.forEach((b, i) => b.durable && settle(b, i));
+      return;
+    }
+    fdatasync(fd, (err) => {
+      batch.forEach((b, i) => {
+        if (!b.durable) return;
+        if (err) b.reject(err);
+        else settle(b, i);
+      });
+    });
+  }
+
+  /** The write-ahead log's file descriptor, opened once (null for an in-memory database). */
+  private wal(): number | null {
+    if (this.walFd !== null) return this.walFd;
+    const name = this.sqlite.name;
+    if (!name || name === ':memory:' || !existsSync(`${name}-wal`)) return null;
+    this.walFd = openSync(`${name}-wal`, 'r');
+    return this.walFd;
   }
 
   private acceptNow(input: AcceptInput): AcceptResult {
@@ -351,6 +383,8 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.flush();
     this.closed = true;
+    if (this.walFd !== null) closeSync(this.walFd);
+    this.walFd = null;
     this.sqlite.close();
   }
 }
