@@ -373,11 +373,22 @@ export class Directory implements RouteResolver {
     }
     // A first import checks alias freedom in memory; later ones ask the alias index (and
     // remember what this run gave).
-    // Bulk mode: the very first import into an empty table loads without indexes (address
-    // duplicates are caught in memory by two independent hashes) and sorts them in at the end.
-    const bulk = (db.prepare(`SELECT count(*) FROM directory_mailboxes`).pluck().get() as number) === 0;
+    // Bulk mode: the first national import (nothing national yet) loads without indexes
+    // (address duplicates, against this file and any legacy rows already there, are caught in
+    // memory by two independent hashes) and sorts the indexes in at the end.
+    const bulk = total === 0;
     const bulkSeen = new Map<number, number>();
     const bulkOverflow = new Set<string>();
+    /** Registers an address; true when it was already registered. */
+    const seenBefore = (address: string): boolean => {
+      const h1 = hash53(address);
+      const h2 = hash53(address, 0x9e3779b9);
+      const prev = bulkSeen.get(h1);
+      if (prev === undefined) bulkSeen.set(h1, h2);
+      else if (prev === h2 || bulkOverflow.has(`${h1}:${h2}`)) return true;
+      else bulkOverflow.add(`${h1}:${h2}`); // two addresses sharing the first hash
+      return false;
+    };
     const insertBulk = db.prepare(
       `INSERT INTO directory_mailboxes (network, address, kind, status, alias, display_name, party_key, record, line_hash, first_run, change_run)
        VALUES ('mssante', ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?)`,
@@ -385,6 +396,12 @@ export class Directory implements RouteResolver {
     const aliasUsed = db.prepare(`SELECT 1 FROM directory_mailboxes WHERE alias = ?`).pluck();
     const reserved = new Set(this.config.reservedLocals ?? []);
     const runAliases = bulk ? new Set<string>(reserved) : new Set<string>();
+    if (bulk) {
+      for (const [address, alias] of db.prepare(`SELECT address, alias FROM directory_mailboxes`).raw().iterate() as IterableIterator<[string, string | null]>) {
+        seenBefore(address);
+        if (alias) runAliases.add(alias);
+      }
+    }
     const taken = bulk
       ? runAliases
       : { has: (l: string) => runAliases.has(l) || reserved.has(l) || aliasUsed.get(l) !== undefined, add: (l: string) => runAliases.add(l), delete: (l: string) => runAliases.delete(l) };
@@ -462,12 +479,7 @@ export class Directory implements RouteResolver {
         );
         let fresh = true;
         if (bulk) {
-          const h1 = hash53(address);
-          const h2 = hash53(address, 0x9e3779b9);
-          const prev = bulkSeen.get(h1);
-          if (prev === undefined) bulkSeen.set(h1, h2);
-          else if (prev === h2 || bulkOverflow.has(`${h1}:${h2}`)) fresh = false;
-          else bulkOverflow.add(`${h1}:${h2}`); // two addresses sharing the first hash
+          fresh = !seenBefore(address);
           if (fresh) insertBulk.run(address, kind, alias, nationalDisplayName(r), nationalPartyKey(r), line, hash, run, run);
         } else fresh = insert.run(address, kind, alias, nationalDisplayName(r), nationalPartyKey(r), line, hash, run, run).changes > 0;
         if (!fresh) {

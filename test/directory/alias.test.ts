@@ -1,0 +1,51 @@
+import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
+import { aliasBase, chooseAlias, homonymAlias, slug } from '../../src/directory/alias.js';
+import { LEGACY_LOCAL } from '../../src/directory/legacy-format.js';
+
+describe('aliases', () => {
+  it('are readable from the name and the profession', () => {
+    expect(aliasBase({ kind: 'PER', address: 'j@x.fr', firstName: 'Jean', lastName: 'DUPONT', professionCode: '10' })).toBe('jean.dupont.med');
+    expect(aliasBase({ kind: 'PER', address: 'j@x.fr', firstName: 'Hélène-Zoé', lastName: "D'ARC LE GOFF", professionCode: '21' })).toBe('helene-zoe.d-arc-le-goff.pharm');
+    expect(aliasBase({ kind: 'PER', address: 'j@x.fr', firstName: 'Paul', lastName: 'MARTIN', professionCode: '999' })).toBe('paul.martin.ps');
+    expect(aliasBase({ kind: 'ORG', address: 'labo@x.fr', orgName: 'LABORATOIRE DE TEST', tradeName: 'LABO TEST', service: 'Secrétariat' })).toBe('labo-test.secretariat');
+    expect(aliasBase({ kind: 'PER', address: 'Contact.Cab@cabinet-x.mssante.fr', lastName: '' })).toBe('contact-cab.cabinet-x');
+    expect(slug('Œuvre Ærø straße')).toBe('oeuvre-aero-strasse');
+  });
+
+  it('are always a valid LOCAL of at most 64 characters, whatever the names', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 120 }), fc.string({ maxLength: 120 }), fc.string({ maxLength: 3 }), fc.boolean(), fc.emailAddress(), (first, last, prof, per, address) => {
+        const base = aliasBase(per ? { kind: 'PER', address, firstName: first, lastName: last, professionCode: prof } : { kind: 'ORG', address, orgName: last, service: first });
+        expect(base).toMatch(LEGACY_LOCAL);
+        const h = homonymAlias(base, address, 8);
+        expect(h).toMatch(LEGACY_LOCAL);
+        expect(h.length).toBeLessThanOrEqual(64);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('give a homonym a suffix that depends only on its own address', () => {
+    const a = 'jean.dupont@cabinet-a.mssante.fr';
+    const b = 'jean.dupont@chu-b.mssante.fr';
+    const c = 'j.dupont@clinique-c.mssante.fr';
+    // Order 1: a, b, c. Order 2: a, c, b.
+    const t1 = new Set<string>();
+    const r1 = [a, b, c].map((x) => chooseAlias('jean.dupont.med', x, t1));
+    const t2 = new Set<string>();
+    const r2 = [a, c, b].map((x) => chooseAlias('jean.dupont.med', x, t2));
+    expect(r1[0]).toBe('jean.dupont.med');
+    expect(r1[1]).toBe(r2[2]); // b
+    expect(r1[2]).toBe(r2[1]); // c
+    expect(r1[1]).toMatch(/^jean\.dupont\.med-[0-9a-z]{4}$/);
+    expect(new Set(r1).size).toBe(3);
+  });
+
+  it('never give out a taken or reserved LOCAL', () => {
+    const taken = new Set(['passerelle', 'x.y.med', homonymAlias('x.y.med', 'a@b.fr', 4)]);
+    const got = chooseAlias('x.y.med', 'a@b.fr', taken);
+    expect(got).toBe(homonymAlias('x.y.med', 'a@b.fr', 6));
+    expect(chooseAlias('passerelle', 'p@b.fr', taken)).not.toBe('passerelle');
+  });
+});

@@ -1,0 +1,88 @@
+import { describe, it, expect } from 'vitest';
+import { zipSync, strToU8 } from 'fflate';
+import { checkNationalHeader, parseNationalLine, nationalPartyKey, NATIONAL_HEADER, formatNationalLine } from '../../src/directory/national-format.js';
+import { checkLegacyHeader, parseLegacyLine, formatLegacyLine, LEGACY_HEADER } from '../../src/directory/legacy-format.js';
+import { encodeLatin1, decodeLatin1, toLatin1Text } from '../../src/directory/latin1.js';
+import { readLines, chunksOf } from '../../src/directory/line-reader.js';
+import { DirectoryFormatError } from '../../src/directory/errors.js';
+import { SAMPLE_LINES } from './helpers.js';
+
+async function collect(it: AsyncIterable<string[]>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const b of it) out.push(...b);
+  return out;
+}
+
+describe('national extraction format', () => {
+  it('accepts the shared sample header and reads its four lines by position', () => {
+    expect(() => checkNationalHeader(SAMPLE_LINES[0])).not.toThrow();
+    expect(SAMPLE_LINES[0]).toBe(NATIONAL_HEADER);
+    const recs = SAMPLE_LINES.slice(1).map((l, i) => parseNationalLine(l, i + 2));
+    expect(recs).toHaveLength(4);
+    expect(recs[0]).toMatchObject({ mailboxType: 'PER', address: 'jean.dupont@medecin.mssante.fr', personIdType: '8', personId: '10101010101', nationalPersonId: '810101010101', lastName: 'DUPONT', professionLabel: 'Médecin', dematerialisation: 'O', country: 'France' });
+    expect(recs[2]).toMatchObject({ mailboxType: 'ORG', orgIdType: '1', orgId: '330999999', tradeName: 'LABO TEST', streetNumberComplement: 'bis', postcode: '33100' });
+    expect(recs.map(nationalPartyKey)).toEqual(['rpps:10101010101', 'rpps:10202020202', 'finess:330999999', 'adeli:339999999']);
+    expect(formatNationalLine(recs[1])).toBe(SAMPLE_LINES[2]);
+    // The national identifier is "8" + RPPS ("0" + ADELI): enough when the identifier column is empty.
+    expect(nationalPartyKey({ ...recs[0], personId: '' })).toBe('rpps:10101010101');
+    expect(nationalPartyKey({ ...recs[3], personId: '' })).toBe('adeli:339999999');
+  });
+
+  it('tolerates small wording changes but reports a header it does not recognise', () => {
+    expect(() => checkNationalHeader(SAMPLE_LINES[0].replace("Nom d'exercice", 'Nom exercice'))).not.toThrow();
+    const swapped = SAMPLE_LINES[0].replace("Nom d'exercice|Prénom d'exercice", "Prénom d'exercice|Nom d'exercice");
+    expect(() => checkNationalHeader(swapped)).toThrow(/column 10 "Prénom d'exercice" \(expected lastName\)/);
+    expect(() => checkNationalHeader('a|b|c|')).toThrow(DirectoryFormatError);
+  });
+
+  it('rejects a line with a wrong column count, naming the line', () => {
+    const short = SAMPLE_LINES[1].replace(/\|France\|$/, '|');
+    expect(() => parseNationalLine(short, 7)).toThrow(/line 7: expected 31 columns/);
+    expect(() => parseNationalLine(SAMPLE_LINES[1].slice(0, -1), 8)).toThrow(/line 8/);
+  });
+});
+
+describe('legacy annuaire format', () => {
+  it('reads and writes a line', () => {
+    checkLegacyHeader(LEGACY_HEADER);
+    const r = parseLegacyLine('Dr.Alice.Martin@medical33.lnp.test;MARTIN;Alice;Médecin;;10003000001;;;33000;BORDEAUX;2026;A', 2);
+    expect(r).toMatchObject({ address: 'dr.alice.martin@medical33.lnp.test', rpps: '10003000001', keyYear: '2026', status: 'A' });
+    expect(formatLegacyLine({ ...r, lastName: 'A;B' })).toBe('dr.alice.martin@medical33.lnp.test;A B;Alice;Médecin;;10003000001;;;33000;BORDEAUX;2026;A');
+  });
+
+  it('rejects malformed lines with a distinct message', () => {
+    expect(() => checkLegacyHeader('adresse;nom')).toThrow(/header/);
+    expect(() => parseLegacyLine('a@b.c;x', 3)).toThrow(/line 3: expected 12 columns/);
+    expect(() => parseLegacyLine('a@b.c;;;;;;;;;;;X', 4)).toThrow(/statut/);
+    expect(() => parseLegacyLine('-bad@b.c;;;;;;;;;;;A', 5)).toThrow(/adresse/);
+    expect(() => parseLegacyLine('a@b.c;;;;;123;;;;;;A', 6)).toThrow(/rpps/);
+  });
+});
+
+describe('ISO-8859-1', () => {
+  it('round-trips Latin-1 and transliterates the rest', () => {
+    expect(decodeLatin1(encodeLatin1('Hélène Fèvre'))).toBe('Hélène Fèvre');
+    expect(encodeLatin1('é')).toEqual(new Uint8Array([0xe9]));
+    expect(toLatin1Text('Cœur 5 € l’été — ok ✓')).toBe("Coeur 5 EUR l'été - ok ?");
+  });
+});
+
+describe('line reader', () => {
+  it('splits LF and CRLF lines across any chunking, UTF-8 characters cut in two included', async () => {
+    const text = 'é1|\r\nligne 2 ü\nderniére';
+    const lines = await collect(readLines(chunksOf(text, 1), { encoding: 'utf-8' }));
+    expect(lines).toEqual(['é1|', 'ligne 2 ü', 'derniére']);
+  });
+
+  it('refuses invalid UTF-8', async () => {
+    await expect(collect(readLines(chunksOf(new Uint8Array([0x61, 0xff, 0x0a])), { encoding: 'utf-8' }))).rejects.toThrow(/UTF-8/);
+  });
+
+  it('reads the text entry of a ZIP, streaming, and tells its name', async () => {
+    const zip = zipSync({ 'README.md': strToU8('x'), 'Extraction_Correspondance_MSSante_202611230300.txt': strToU8(SAMPLE_LINES.join('\n') + '\n') });
+    let name = '';
+    const lines = await collect(readLines(chunksOf(zip, 100), { encoding: 'utf-8', onEntryName: (n) => (name = n) }));
+    expect(name).toBe('Extraction_Correspondance_MSSante_202611230300.txt');
+    expect(lines).toEqual(SAMPLE_LINES);
+  });
+});
