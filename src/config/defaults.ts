@@ -15,7 +15,12 @@ export interface GatewayConfig {
   /** Generate test keys and certificates when none are configured. Never in production. */
   testMaterial: boolean;
   log: { level: 'debug' | 'info' | 'warn' | 'error' };
-  http: { host: string; port: number };
+  http: {
+    host: string;
+    port: number;
+    /** Bearer token of the directory API (`/directory`). Empty: generated into `<dataDir>/http-token` when testMaterial, else the API is off. */
+    token: string;
+  };
   legacy: {
     /** The network's domain (`lnp.test` in the vectors). */
     domain: string;
@@ -98,7 +103,7 @@ export const DEFAULTS: GatewayConfig = {
   durability: 'FULL',
   testMaterial: true,
   log: { level: 'info' },
-  http: { host: '127.0.0.1', port: 8025 },
+  http: { host: '127.0.0.1', port: 8025, token: '' },
   legacy: {
     domain: 'lnp.test',
     gatewayLocal: 'passerelle',

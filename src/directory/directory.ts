@@ -197,8 +197,9 @@ export class Directory implements RouteResolver {
     return network === 'mssante' ? `${local}@${this.interopDomain}` : `${local}@${this.nationalDomain}`;
   }
 
-  async aliasFor(address: string, network: NetworkId): Promise<string | null> {
-    return this.aliasForSync(address, network);
+  /** `RouteResolver.aliasFor`: `target` is the network the alias is for (the other one than the mailbox's). */
+  async aliasFor(address: string, target: NetworkId): Promise<string | null> {
+    return this.aliasForSync(address, target === 'legacy' ? 'mssante' : 'legacy');
   }
 
   // ---------------------------------------------------------------- imports

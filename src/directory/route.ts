@@ -23,6 +23,12 @@ export interface Route {
 export interface RouteResolver {
   /** The route for `address` (case-insensitive), or null when the gateway does not serve it. */
   resolve(address: string): Promise<Route | null>;
-  /** The address a sender of `network` has on the other network (its alias), or null. */
-  aliasFor(address: string, network: NetworkId): Promise<string | null>;
+  /**
+   * The address that `address` (a mailbox of the other network) has on the `target`
+   * network: its alias there, as recipients on `target` see the sender. Null when none.
+   *
+   * @example
+   * await resolver.aliasFor('jean.dupont@medecin.mssante.fr', 'legacy'); // 'jean.dupont.med@interop.lnp.test'
+   */
+  aliasFor(address: string, target: NetworkId): Promise<string | null>;
 }

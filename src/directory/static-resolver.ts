@@ -51,7 +51,8 @@ export class StaticResolver implements RouteResolver {
     return null;
   }
 
-  async aliasFor(address: string, network: NetworkId): Promise<string | null> {
+  async aliasFor(address: string, target: NetworkId): Promise<string | null> {
+    const network = target;
     const a = address.toLowerCase();
     const [local, domain] = a.split('@');
     if (!local || !domain) return null;
@@ -73,7 +74,8 @@ export class ChainResolver implements RouteResolver {
     return null;
   }
 
-  async aliasFor(address: string, network: NetworkId): Promise<string | null> {
+  async aliasFor(address: string, target: NetworkId): Promise<string | null> {
+    const network = target;
     for (const r of this.resolvers) {
       const alias = await r.aliasFor(address, network);
       if (alias) return alias;

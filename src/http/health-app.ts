@@ -15,6 +15,8 @@ export interface HealthAppOptions {
   version?: string;
   /** Ports the gateway listens on, by name. */
   listeners: () => Record<string, number>;
+  /** Sub-apps to mount, by path (e.g. the directory API). */
+  mounts?: Record<string, Hono>;
 }
 
 export function healthApp(o: HealthAppOptions): Hono {
@@ -36,5 +38,6 @@ export function healthApp(o: HealthAppOptions): Hono {
     }
   });
   app.get('/', (c) => c.text('Passerelle gateway. See /health.\n'));
+  for (const [path, sub] of Object.entries(o.mounts ?? {})) app.route(path, sub);
   return app;
 }

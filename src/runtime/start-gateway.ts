@@ -32,6 +32,10 @@ import { OutboundClient } from '../../adapters/mssante/smtp/outbound-client.js';
 import { startNationalListener, type RunningNationalListener } from '../../adapters/mssante/inbound-listener.js';
 import { prepareNational } from './national-setup.js';
 import { createClinicalTranslator } from '../../mappings/bridge/translator.js';
+import { Directory } from '../directory/directory.js';
+import { directoryRoutes } from '../http/directory-routes.js';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 
 export interface StartOptions {
   log: Logger;
@@ -54,6 +58,7 @@ export interface RunningGateway {
   store: SqliteStore;
   resolver: ChainResolver;
   staticResolver: StaticResolver;
+  directory: Directory;
   legacy: LegacyAdapter;
   ports: { legacy: number; national: number; http?: number };
   stop(): Promise<void>;
@@ -98,7 +103,11 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   const staticResolver = new StaticResolver({
     legacyDomain: config.legacy.domain, nationalDomain: config.mssante.domain, aliases: config.aliases, legacySubscribers: config.legacySubscribers,
   });
-  const resolver = new ChainResolver([...(o.resolvers ?? []), staticResolver]);
+  // The federated address book answers first (its own connection to the same database), then the configuration.
+  const directory = Directory.open(config.database, {
+    legacyDomain: config.legacy.domain, nationalDomain: config.mssante.domain, reservedLocals: [config.legacy.gatewayLocal, 'postmaster', 'mailer-daemon'],
+  });
+  const resolver = new ChainResolver([...(o.resolvers ?? []), directory, staticResolver]);
   const legacy = new LegacyAdapter({
     keys, domain: config.legacy.domain, gatewayLocal: config.legacy.gatewayLocal, gatewayZone: config.legacy.gatewayZone, now,
     submitter: new RelaySubmitter({
@@ -110,6 +119,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   try {
     national = await prepareNational(config, log);
   } catch (err) {
+    directory.close();
     store.close();
     throw new StartError(`national side: ${(err as Error).message}`);
   }
@@ -141,6 +151,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   } catch (err) {
     await gateway.stop();
     national.close();
+    directory.close();
     store.close();
     throw new StartError(`cannot listen on ${config.legacy.listen.host}:${config.legacy.listen.port} (${(err as Error).message})`);
   }
@@ -160,6 +171,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     await listener.close();
     await gateway.stop();
     national.close();
+    directory.close();
     store.close();
     throw new StartError(`cannot listen on ${config.mssante.listen.host}:${config.mssante.listen.port} (${(err as Error).message})`);
   }
@@ -167,7 +179,13 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   const ports: RunningGateway['ports'] = { legacy: listener.port, national: nationalListener.port };
   let http: ServerType | undefined;
   if (!o.noHttp) {
-    const app = healthApp({ store, startedAt, listeners: () => ({ ...ports }) });
+    let token = config.http.token;
+    if (!token && config.testMaterial) {
+      token = randomBytes(24).toString('base64url');
+      writeFileSync(join(config.dataDir, 'http-token'), token + '\n', { mode: 0o600 });
+      log.warn('generated a TEST bearer token for the directory API', { file: join(config.dataDir, 'http-token') });
+    }
+    const app = healthApp({ store, startedAt, listeners: () => ({ ...ports }), mounts: token ? { '/directory': directoryRoutes(directory, token) } : {} });
     http = await new Promise<ServerType>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port }, (info) => {
         ports.http = info.port;
@@ -179,6 +197,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
       await nationalListener.close();
       await gateway.stop();
       national.close();
+      directory.close();
       store.close();
       throw new StartError(`cannot serve HTTP on ${config.http.host}:${config.http.port} (${err.message})`);
     });
@@ -190,7 +209,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
 
   let stopped = false;
   return {
-    config, gateway, store, resolver, staticResolver, legacy, ports,
+    config, gateway, store, resolver, staticResolver, directory, legacy, ports,
     async stop() {
       if (stopped) return;
       stopped = true;

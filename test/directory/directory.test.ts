@@ -46,7 +46,7 @@ describe('national import', () => {
     expect(dir.resolveSync('nobody@interop.lnp.test')).toBeNull();
     expect(dir.resolveSync('jean.dupont@medecin.mssante.fr')).toBeNull(); // not an address the gateway serves
     expect(dir.resolveSync('jean.dupont.med@passerelle.mssante.test')).toBeNull(); // a national mailbox has no gateway address
-    expect(await dir.aliasFor('JEAN.DUPONT@medecin.mssante.fr', 'mssante')).toBe('jean.dupont.med@interop.lnp.test');
+    expect(await dir.aliasFor('JEAN.DUPONT@medecin.mssante.fr', 'legacy')).toBe('jean.dupont.med@interop.lnp.test'); // the alias it has on the legacy network
   });
 
   it('upserts: unchanged lines cost nothing, changed ones are updated, missing ones marked removed and keep their alias', async () => {

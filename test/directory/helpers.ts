@@ -5,8 +5,9 @@ import { Directory } from '../../src/directory/directory.js';
 import { chunksOf } from '../../src/directory/line-reader.js';
 import { encodeLatin1 } from '../../src/directory/latin1.js';
 import { LEGACY_HEADER } from '../../src/directory/legacy-format.js';
+import { sharedPath } from '../support/shared-path.js';
 
-export const SAMPLE_PATH = '/work/shared/national/directory/sample-extraction.txt';
+export const SAMPLE_PATH = sharedPath('national', 'directory', 'sample-extraction.txt');
 export const SAMPLE = readFileSync(SAMPLE_PATH, 'utf8');
 export const SAMPLE_LINES = SAMPLE.split(/\r?\n/).filter((l) => l.length > 0);
 export const CONFIG = { legacyDomain: 'lnp.test', nationalDomain: 'passerelle.mssante.test', reservedLocals: ['passerelle'] };

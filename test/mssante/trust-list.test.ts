@@ -13,8 +13,9 @@ import { verifyTrustListSignature } from '../../adapters/mssante/trust-list/sign
 import { parseTrustList, parseTrustListDetailed } from '../../adapters/mssante/trust-list/trust-list.js';
 import { testPki, type TestPki } from '../pki/test-pki.js';
 import { trustListXml } from './fixtures.js';
+import { sharedPath } from '../support/shared-path.js';
 
-const SAMPLE = '/work/shared/national/trust-list/sample-listeblanche.xml';
+const SAMPLE = sharedPath('national', 'trust-list', 'sample-listeblanche.xml');
 const sampleXml = () => {
   try {
     return readFileSync(SAMPLE, 'utf8');
