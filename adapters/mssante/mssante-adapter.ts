@@ -12,7 +12,10 @@
  * await a.deliver(sealed);
  */
 import { simpleParser, type AddressObject } from 'mailparser';
-import type { DeliveryOutcome, FailureNotice, NetworkAdapter } from '../../src/model/adapter.js';
+import type { DeliveryOutcome, DispositionRequest, FailureNotice, NetworkAdapter } from '../../src/model/adapter.js';
+import { headerBag } from '../../src/pipeline/header-peek.js';
+import { buildDsn } from './dsn.js';
+import { buildMdn } from './mdn.js';
 import type { Attachment, Content } from '../../src/model/content.js';
 import type { Envelope } from '../../src/model/envelope.js';
 import type { OpenedMessage, OutboundMessage, SealedMessage } from '../../src/model/message.js';
@@ -113,6 +116,7 @@ export class MssanteAdapter implements NetworkAdapter {
   }
 
   async seal(m: OutboundMessage): Promise<SealedMessage> {
+    if (m.wire) return { target: 'mssante', mailFrom: '', recipients: [...m.to, ...m.cc], raw: m.wire };
     const headers: Record<string, string> = {
       From: m.from,
       To: m.to.join(', '),
@@ -164,6 +168,7 @@ export class MssanteAdapter implements NetworkAdapter {
     return this.o.transport.send(message);
   }
 
+  /** An RFC 3464 DSN (multipart/report) from the null sender, with the original's headers. */
   async failureNotice(n: FailureNotice): Promise<OutboundMessage> {
     const text = [
       'This is the Passerelle gateway. Your message could not be delivered to the legacy network:',
@@ -173,12 +178,37 @@ export class MssanteAdapter implements NetworkAdapter {
       `Reason: ${n.reason}`,
       '',
     ].join('\r\n');
+    const dsn = n.originalRaw
+      ? buildDsn({
+        originalHeaders: headerBag(n.originalRaw), originalSender: n.to, originalMessageId: n.originalMessageId,
+        reportingMta: `mx.${this.o.domain}`, from: `MAILER-DAEMON@${this.o.domain}`, envelopeId: n.original.id,
+        arrivalDate: new Date(n.original.receivedAt), reason: n.reason, originalRaw: n.originalRaw,
+        recipients: n.failures.map((f) => ({ recipient: f.recipient, action: 'failed' as const, status: statusOf(f.reply), reply: f.reply })),
+      })
+      : null;
     return {
-      sourceId: n.original.id, target: 'mssante', from: `mailer-daemon@${this.o.domain}`, to: [n.to], cc: [],
+      sourceId: n.original.id, target: 'mssante', from: `MAILER-DAEMON@${this.o.domain}`, to: [n.to], cc: [],
       subject: 'Undelivered message / Message non remis', originalMessageId: n.originalMessageId ?? undefined,
       inReplyTo: n.originalMessageId ?? undefined, priority: 'normal',
       content: { kind: 'notification', notification: 'dsn', originalMessageId: n.originalMessageId ?? undefined, text, attachments: [] },
       headers: {},
+      ...(dsn ? { wire: dsn.raw } : {}),
+    };
+  }
+
+  /** An RFC 8098 MDN when the original asked for one (never about a notification). */
+  async dispositionNotice(r: DispositionRequest): Promise<OutboundMessage | null> {
+    const mdn = buildMdn({
+      originalHeaders: headerBag(r.originalRaw), originalSender: r.original.mailFrom, originalMessageId: r.original.messageId,
+      finalRecipient: r.recipient, disposition: r.disposition, errorText: r.errorText, from: `postmaster@${this.o.domain}`,
+      reportingUa: `mx.${this.o.domain}; ${this.o.nil}`, originalRaw: r.originalRaw,
+    });
+    if (!mdn) return null;
+    return {
+      sourceId: r.original.id, target: 'mssante', from: `postmaster@${this.o.domain}`, to: [mdn.to], cc: [],
+      subject: 'Disposition notification', originalMessageId: r.original.messageId ?? undefined, priority: 'normal',
+      content: { kind: 'notification', notification: 'mdn', originalMessageId: r.original.messageId ?? undefined, text: '', attachments: [] },
+      headers: {}, wire: mdn.raw,
     };
   }
 
@@ -217,4 +247,8 @@ function replaceBody(raw: Uint8Array, entity: Uint8Array): Uint8Array {
   out.set(h);
   out.set(entity, h.length);
   return out;
+}
+
+function statusOf(reply: string): string {
+  return reply.match(/\b([245]\.\d{1,3}\.\d{1,3})\b/)?.[1] ?? (reply.startsWith('4') ? '4.0.0' : '5.0.0');
 }

@@ -23,6 +23,19 @@ export interface FailureNotice {
   failures: { recipient: string; reply: string }[];
   /** Why, in words safe to send across networks. */
   reason: string;
+  /** The original message as received (for the notice's headers part). */
+  originalRaw?: Uint8Array;
+}
+
+/** What became of a message that asked for a disposition notification (MDN). */
+export interface DispositionRequest {
+  original: Envelope;
+  originalRaw: Uint8Array;
+  /** The recipient the disposition is about, as the sender wrote it. */
+  recipient: string;
+  disposition: 'processed' | 'processed/error';
+  /** For `processed/error`: why, in words safe to send. */
+  errorText?: string;
 }
 
 /**
@@ -52,6 +65,13 @@ export interface NetworkAdapter {
 
   /** Write a failure notice for a sender on this network (a DSN, a sealed French notice…). */
   failureNotice(notice: FailureNotice): Promise<OutboundMessage>;
+
+  /**
+   * Write the disposition notification (MDN) a sender on this network asked for, once its
+   * message was handed to the other network; null when none is due (none asked, or the
+   * original is itself a notification). Networks without MDNs leave it out.
+   */
+  dispositionNotice?(request: DispositionRequest): Promise<OutboundMessage | null>;
 
   /** Release connections and timers. */
   close(): Promise<void>;

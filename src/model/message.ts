@@ -51,6 +51,8 @@ export interface OutboundMessage {
   headers: Record<string, string>;
   /** Encryption certificates (PEM) of recipients that publish one, by target address. */
   recipientCertificates?: Record<string, string>;
+  /** A notice the target adapter already wrote in its wire form (an RFC 3464 DSN, an RFC 8098 MDN): sealing hands it over as it is. */
+  wire?: Uint8Array;
 }
 
 /** A message in its wire form for one network, ready to hand over. */

@@ -337,6 +337,7 @@ export class Gateway {
   /** Once no delivery of a message is left to try: tell the sender of failures. */
   private async finish(id: string, opened: OpenedMessage | null, state: MessageState): Promise<void> {
     if (state !== 'done') return;
+    await this.dispositionNotices(id);
     const failed = this.store.deliveries(id).filter((d) => d.state === 'failed');
     if (failed.length) await this.notifySender(id, failed.map((d) => ({ recipient: d.recipient, reply: d.lastError ?? '' })), 'Delivery failed', opened);
     this.opened.delete(id);
@@ -372,16 +373,47 @@ export class Gateway {
     const adapter = this.adapters[env.source];
     if (!adapter) return;
     try {
-      const notice = await adapter.failureNotice({ original: env, originalMessageId: env.messageId, to: env.mailFrom, failures, reason });
-      const { id: noticeId } = await this.store.accept({
-        source: 'gateway', mailFrom: '', recipients: [env.mailFrom], messageId: null, raw: encodeOutbound(notice),
-        relatedId: id, routes: { [env.mailFrom]: { network: env.source, address: env.mailFrom } },
+      const notice = await adapter.failureNotice({
+        original: env, originalMessageId: env.messageId, to: env.mailFrom, failures, reason, originalRaw: this.store.raw(id) ?? undefined,
       });
+      const noticeId = await this.queueNotice(id, notice, env.source, env.mailFrom);
       this.store.event(id, 'notify', 'info', `failure notice ${noticeId} queued for the sender`);
-      this.store.setMessageState(noticeId, 'routed');
-      this.pump();
     } catch (err) {
       this.store.event(id, 'notify', 'error', `could not write the failure notice: ${(err as Error).message}`);
+    }
+  }
+
+  /** Queue a notice the gateway wrote, already routed to `address` on `network`. */
+  private async queueNotice(relatedId: string, notice: OutboundMessage, network: NetworkId, address: string): Promise<string> {
+    const { id } = await this.store.accept({
+      source: 'gateway', mailFrom: '', recipients: [address], messageId: null, raw: encodeOutbound(notice),
+      relatedId, routes: { [address]: { network, address } },
+    });
+    this.store.setMessageState(id, 'routed');
+    this.pump();
+    return id;
+  }
+
+  /** MDNs the sender asked for, once each recipient's delivery is settled (processed, or processed/error). */
+  private async dispositionNotices(id: string): Promise<void> {
+    const env = this.store.envelope(id);
+    if (!env || env.source === 'gateway') return;
+    const adapter = this.adapters[env.source];
+    const raw = this.store.raw(id);
+    if (!adapter?.dispositionNotice || !raw) return;
+    for (const d of this.store.deliveries(id)) {
+      try {
+        const mdn = await adapter.dispositionNotice({
+          original: env, originalRaw: raw, recipient: d.recipient,
+          disposition: d.state === 'delivered' ? 'processed' : 'processed/error',
+          ...(d.state === 'delivered' ? {} : { errorText: d.lastError ?? 'not delivered' }),
+        });
+        if (!mdn) return; // none asked for (the same answer for every recipient)
+        const mdnId = await this.queueNotice(id, mdn, env.source, mdn.to[0]);
+        this.store.event(id, 'notify', 'info', `disposition notification ${mdnId} queued (${d.state === 'delivered' ? 'processed' : 'processed/error'})`, d.recipient);
+      } catch (err) {
+        this.store.event(id, 'notify', 'error', `could not write the disposition notification: ${(err as Error).message}`, d.recipient);
+      }
     }
   }
 }

@@ -30,3 +30,24 @@ export function isNotification(raw: Uint8Array, mailFrom: string): boolean {
   const auto = (peekHeader(raw, 'auto-submitted') ?? 'no').toLowerCase();
   return auto !== 'no';
 }
+
+/** Every header field of a raw message, names lower-cased, first occurrence kept, folding undone. */
+export function headerBag(raw: Uint8Array): Record<string, string> {
+  const limit = Math.min(raw.byteLength, 256 * 1024);
+  let end = limit;
+  for (let i = 0; i + 1 < limit; i++) {
+    if (raw[i] === 10 && (raw[i + 1] === 10 || (raw[i + 1] === 13 && raw[i + 2] === 10))) {
+      end = i;
+      break;
+    }
+  }
+  const head = new TextDecoder('latin1').decode(raw.subarray(0, end)).replace(/\r?\n[ \t]+/g, ' ');
+  const out: Record<string, string> = {};
+  for (const line of head.split(/\r?\n/)) {
+    const i = line.indexOf(':');
+    if (i <= 0) continue;
+    const name = line.slice(0, i).trim().toLowerCase();
+    if (!(name in out)) out[name] = line.slice(i + 1).trim();
+  }
+  return out;
+}

@@ -63,12 +63,12 @@ describe('national ⇄ legacy over mutual TLS', () => {
     await operator?.close();
   });
 
-  const nationalMail = (o: { to: string; subject: string; text: string; attachments?: { filename: string; contentType: string; data: Uint8Array }[] }) => ({
+  const nationalMail = (o: { to: string; subject: string; text: string; attachments?: { filename: string; contentType: string; data: Uint8Array }[]; headers?: Record<string, string> }) => ({
     target: 'mssante' as const,
     mailFrom: 'jean.dupont@medecin.mssante.fr',
     recipients: [o.to],
     raw: writeMime({
-      headers: { From: 'Dr Jean Dupont <jean.dupont@medecin.mssante.fr>', To: o.to, Subject: o.subject, 'Message-ID': `<${crypto.randomUUID()}@medecin.mssante.fr>`, Date: new Date().toUTCString() },
+      headers: { From: 'Dr Jean Dupont <jean.dupont@medecin.mssante.fr>', To: o.to, Subject: o.subject, 'Message-ID': `<${crypto.randomUUID()}@medecin.mssante.fr>`, Date: new Date().toUTCString(), ...o.headers },
       text: o.text, attachments: o.attachments ?? [],
     }),
   });
@@ -107,6 +107,43 @@ describe('national ⇄ legacy over mutual TLS', () => {
     expect(back.results.map((r) => [r.code, r.value, r.unit, r.flag, r.status])).toEqual(original.results.map((r) => [r.code, r.value, r.unit, r.flag, r.status]));
     expect(got.mail.subject).toMatch(/URGENT/); // the potassium at 6.9 is a panic value
     expect(got.attachments.some((a) => a.name === 'IHE_XDM.ZIP')).toBe(true); // lossless: the original travels too
+  });
+
+  const waitOperator = async (pred: (raw: string) => boolean, before: number) => {
+    for (let i = 0; i < 200; i++) {
+      const m = operator.received.slice(before).find((r) => pred(r.raw.toString('latin1')));
+      if (m) return m;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('operator received nothing matching');
+  };
+
+  it('sends the MDN the national sender asked for once the message is handed to the legacy network', async () => {
+    const before = operator.received.length;
+    const [outcome] = await client.deliver(nationalMail({
+      to: `dr.alice.martin@${GATEWAY_DOMAIN}`, subject: 'Avis', text: 'Merci.\n',
+      headers: { 'Disposition-Notification-To': 'jean.dupont@medecin.mssante.fr' },
+    }));
+    expect(outcome.result).toBe('delivered');
+    const mdn = await waitOperator((raw) => /report-type="?disposition-notification/i.test(raw), before);
+    expect(mdn.from).toBe('');
+    expect(mdn.to).toEqual(['jean.dupont@medecin.mssante.fr']);
+    expect(mdn.raw.toString('latin1')).toMatch(/Disposition: automatic-action\/MDN-sent-automatically; processed/);
+  });
+
+  it('answers a legacy-side refusal with an RFC 3464 DSN to the national sender', async () => {
+    const before = operator.received.length;
+    w.relay.refuseWith = { code: 554, message: '5.7.1 refused by the relay' };
+    try {
+      await client.deliver(nationalMail({ to: `cab.dupuis@${GATEWAY_DOMAIN}`, subject: 'Avis', text: 'Test.\n' }));
+      const dsn = await waitOperator((raw) => /report-type="?delivery-status/i.test(raw), before);
+      expect(dsn.from).toBe('');
+      expect(dsn.to).toEqual(['jean.dupont@medecin.mssante.fr']);
+      expect(dsn.raw.toString('latin1')).toMatch(/Action: failed/);
+      expect(dsn.raw.toString('latin1')).toMatch(/Status: 5\.7\.1/);
+    } finally {
+      w.relay.refuseWith = null;
+    }
   });
 
   it('refuses a recipient the gateway does not serve: never an open relay', async () => {
