@@ -70,6 +70,9 @@ export interface GatewayConfig {
     /** Trust list: file or https URL. Empty: a test list naming the gateway's domain when testMaterial. */
     trustList: string;
     trustListRefresh: string;
+    /** CRLs of the anchors' CAs: files or http(s) URLs (DER or PEM), refreshed on `crlRefresh`. */
+    crls: string[];
+    crlRefresh: string;
     smime: {
       /** Sign every message sent to operators. */
       sign: boolean;
@@ -122,6 +125,8 @@ export const DEFAULTS: GatewayConfig = {
     identity: { pkcs12: '', password: '', key: '', cert: '' },
     trustList: '',
     trustListRefresh: '6h',
+    crls: [],
+    crlRefresh: '1h',
     smime: { sign: true, signature: 'rsa-pkcs1v15', form: 'detached', cipher: 'aes-256-cbc', pkcs1v15: 'implicit-rejection' },
   },
   aliases: {},

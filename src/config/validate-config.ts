@@ -53,6 +53,8 @@ export function validateConfig(c: GatewayConfig): string[] {
     if (!c.mssante.trustList) p.push('mssante.trustList: required without testMaterial (file or https URL)');
   }
   duration('mssante.trustListRefresh', c.mssante.trustListRefresh);
+  duration('mssante.crlRefresh', c.mssante.crlRefresh);
+  if (!Array.isArray(c.mssante.crls)) p.push('mssante.crls: must be a list of files or URLs');
   if (!['rsa-pkcs1v15', 'rsa-pss'].includes(c.mssante.smime.signature)) p.push('mssante.smime.signature: rsa-pkcs1v15 or rsa-pss');
   if (!['detached', 'opaque'].includes(c.mssante.smime.form)) p.push('mssante.smime.form: detached or opaque');
   if (!['aes-256-cbc', 'aes-256-gcm'].includes(c.mssante.smime.cipher)) p.push('mssante.smime.cipher: aes-256-cbc or aes-256-gcm');

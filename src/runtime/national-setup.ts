@@ -21,11 +21,15 @@ import { TrustListLoader } from '../../adapters/mssante/trust-list/loader.js';
 import type { TrustList } from '../../adapters/mssante/trust-list/trust-list.js';
 import { SmimeSigner } from '../../adapters/mssante/smime/sign.js';
 import { SmimeDecryptor } from '../../adapters/mssante/smime/decrypt.js';
+import { CrlSource } from '../../adapters/mssante/tls/crl-source.js';
+import { derToPem } from '../../adapters/mssante/tls/pem.js';
 
 export interface NationalSetup {
   identity: Identity;
   anchors: Anchors;
+  /** TLS options with the CRLs as last loaded; `onTlsChange` hears of each refresh. */
   tls: SecureContextOptions;
+  onTlsChange(fn: (tls: SecureContextOptions) => void): void;
   trustList: () => TrustList;
   loader: TrustListLoader;
   signer?: SmimeSigner;
@@ -56,12 +60,32 @@ export async function prepareNational(config: GatewayConfig, log: Logger): Promi
     onRefresh: (s) => (s.lastError ? log.warn('trust list refresh failed: keeping the last good copy', { error: s.lastError, ageMs: s.ageMs }) : log.debug('trust list loaded', { domains: s.domains })),
   });
   await loader.start();
+  // CRLs: loaded before the listeners start (a start fails without a usable copy), then refreshed.
+  const crlSource = m.crls.length ? new CrlSource({ locations: m.crls, maxAgeMs: parseDuration(m.crlRefresh) }) : null;
+  const crlPem = async () => (crlSource ? (await crlSource.get()).map((c) => derToPem(c.toSchema().toBER(false), 'X509 CRL')) : []);
+  let tls = mssanteTlsOptions({ identity, anchors, crlPem: await crlPem() });
+  const listeners: ((tls: SecureContextOptions) => void)[] = [];
+  const crlTimer = crlSource
+    ? setInterval(() => {
+      crlPem().then((pem) => {
+        tls = mssanteTlsOptions({ identity, anchors, crlPem: pem });
+        for (const l of listeners) l(tls);
+      }, (err: Error) => log.warn('CRL refresh failed: keeping the last good copy', { error: err.message }));
+    }, parseDuration(m.crlRefresh))
+    : null;
+  crlTimer?.unref();
   const signer = m.smime.sign ? await SmimeSigner.create({ pkcs8: identity.pkcs8, chain: identity.chain, scheme: m.smime.signature }) : undefined;
   const decryptor = await SmimeDecryptor.create({ certificate: identity.certificate, pkcs8: identity.pkcs8, pkcs1v15: m.smime.pkcs1v15 });
   return {
     identity, anchors, loader, signer, decryptor,
-    tls: mssanteTlsOptions({ identity, anchors }),
+    get tls() {
+      return tls;
+    },
+    onTlsChange: (fn) => listeners.push(fn),
     trustList: () => loader.current(),
-    close: () => loader.stop(),
+    close: () => {
+      loader.stop();
+      if (crlTimer) clearInterval(crlTimer);
+    },
   };
 }

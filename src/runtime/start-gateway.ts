@@ -175,6 +175,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     store.close();
     throw new StartError(`cannot listen on ${config.mssante.listen.host}:${config.mssante.listen.port} (${(err as Error).message})`);
   }
+  national.onTlsChange((t) => nationalListener.updateTls(t));
   const startedAt = Date.now();
   const ports: RunningGateway['ports'] = { legacy: listener.port, national: nationalListener.port };
   let http: ServerType | undefined;

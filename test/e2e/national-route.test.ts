@@ -45,6 +45,7 @@ describe('national ⇄ legacy over mutual TLS', () => {
         anchors: pki.anchorsFile,
         identity: { pkcs12: pki.gatewayP12, password: pki.p12Password },
         trustList: listFile,
+        crls: [pki.crlFile],
         routes: { 'medecin.mssante.fr': { host: '127.0.0.1', port: operator.port, tlsName: 'mx.medecin.mssante.fr' } },
       },
     });
@@ -143,6 +144,22 @@ describe('national ⇄ legacy over mutual TLS', () => {
       expect(dsn.raw.toString('latin1')).toMatch(/Status: 5\.7\.1/);
     } finally {
       w.relay.refuseWith = null;
+    }
+  });
+
+  it('refuses an operator whose certificate is revoked (CRL from the configuration)', async () => {
+    const revoked = new OutboundClient({
+      tls: mssanteTlsOptions({ identity: loadIdentityFiles({ key: pki.revoked.keyFile, cert: pki.revoked.chainFile }), anchors: loadAnchorsFile(pki.anchorsFile) }),
+      trustList: () => parseTrustList(trustListXml(pki)),
+      name: 'mx.revoque.mssante.fr',
+      routes: { [GATEWAY_DOMAIN]: { host: '127.0.0.1', port: w.gw.ports.national, tlsName: `mx.${GATEWAY_DOMAIN}` } },
+    });
+    try {
+      const [outcome] = await revoked.deliver({ ...nationalMail({ to: `dr.alice.martin@${GATEWAY_DOMAIN}`, subject: 'x', text: 'x' }), mailFrom: 'x@revoque.mssante.fr' });
+      expect(outcome.result).not.toBe('delivered');
+      expect(outcome.reply).toMatch(/^530 5\.7\.0/);
+    } finally {
+      await revoked.close();
     }
   });
 
