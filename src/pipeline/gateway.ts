@@ -66,6 +66,7 @@ export class Gateway {
   private readonly domain: string;
   private readonly opened = new Map<string, OpenedMessage>();
   private readonly processing = new Set<Promise<void>>();
+  private readonly inProcess = new Set<string>();
   private inFlight = 0;
   private running = false;
   private held: boolean;
@@ -106,7 +107,10 @@ export class Gateway {
     for (let batch = this.store.unprocessed(500); batch.length; batch = this.store.unprocessed(500)) {
       await Promise.all(batch.map((id) => this.process(id)));
     }
-    this.timer = setInterval(() => this.pump(), this.pollMs);
+    this.timer = setInterval(() => {
+      this.resumeReleased();
+      this.pump();
+    }, this.pollMs);
     this.timer.unref();
     this.pump();
   }
@@ -134,6 +138,14 @@ export class Gateway {
     return res;
   }
 
+  /** Messages put back to `received` from outside (an operator's release) are run again. */
+  private resumeReleased(): void {
+    for (const id of this.store.unprocessed(100)) {
+      if (this.inProcess.has(id)) continue;
+      this.track(this.process(id));
+    }
+  }
+
   private track(p: Promise<void>): void {
     this.processing.add(p);
     void p.finally(() => this.processing.delete(p));
@@ -146,6 +158,16 @@ export class Gateway {
    * `known` spares the reads when the message was just received.
    */
   async process(id: string, known?: { raw: Uint8Array; envelope: Envelope }): Promise<void> {
+    if (this.inProcess.has(id)) return;
+    this.inProcess.add(id);
+    try {
+      await this.processNow(id, known);
+    } finally {
+      this.inProcess.delete(id);
+    }
+  }
+
+  private async processNow(id: string, known?: { raw: Uint8Array; envelope: Envelope }): Promise<void> {
     let env: Envelope | null;
     if (known) {
       env = known.envelope;

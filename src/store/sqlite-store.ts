@@ -313,8 +313,33 @@ export class SqliteStore implements Store {
     this.q.retry.run({ id: deliveryId, next: nextAttemptAt, error, now });
   }
 
-  release(deliveryId: number, now: number): void {
+  releaseDelivery(deliveryId: number, now: number): void {
     this.q.release.run({ id: deliveryId, now });
+  }
+
+  release(id: string, now: number): boolean {
+    return this.sqlite.transaction(() => {
+      const m = this.h.messageState.get(id) as { state: string } | undefined;
+      if (m?.state !== 'quarantined') return false;
+      this.sqlite.prepare(`UPDATE deliveries SET state = 'pending', last_error = NULL, target_network = NULL, target_address = NULL, updated_at = ?
+        WHERE message_ref = ? AND state = 'quarantined'`).run(now, id);
+      this.h.setState.run('received', null, null, now, id);
+      this.h.insertEvent.run(id, now, 'quarantine', 'info', 'released by an operator: the pipeline runs again', null);
+      return true;
+    })();
+  }
+
+  drop(id: string, now: number): boolean {
+    return this.sqlite.transaction(() => {
+      const m = this.h.messageState.get(id) as { state: string } | undefined;
+      if (m?.state !== 'quarantined') return false;
+      this.sqlite.prepare(`UPDATE deliveries SET state = 'failed', last_error = coalesce(last_error, 'dropped'), updated_at = ?
+        WHERE message_ref = ? AND state IN ('pending', 'quarantined')`).run(now, id);
+      this.sqlite.prepare('DELETE FROM raw_messages WHERE id = ?').run(id);
+      this.sqlite.prepare(`UPDATE messages SET state = 'dropped', updated_at = ? WHERE id = ?`).run(now, id);
+      this.h.insertEvent.run(id, now, 'quarantine', 'warn', 'dropped by an operator: raw bytes erased', null);
+      return true;
+    })();
   }
 
   markFailed(deliveryId: number, error: string, now: number): void {

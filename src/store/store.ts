@@ -2,7 +2,7 @@ import type { Envelope, Origin, RemotePeer } from '../model/envelope.js';
 import type { NetworkId } from '../model/network.js';
 
 /** Message states. `done` once no delivery is left to try. */
-export type MessageState = 'received' | 'opened' | 'routed' | 'done' | 'quarantined' | 'duplicate';
+export type MessageState = 'received' | 'opened' | 'routed' | 'done' | 'quarantined' | 'duplicate' | 'dropped';
 
 /** Delivery states: one row per (message, envelope recipient). */
 export type DeliveryState = 'pending' | 'queued' | 'sending' | 'delivered' | 'failed' | 'quarantined';
@@ -116,7 +116,7 @@ export interface Store {
   markDelivered(deliveryId: number, reply: string, now: number): void;
   markRetry(deliveryId: number, nextAttemptAt: number, error: string, now: number): void;
   /** Put a claimed delivery back without counting an attempt (e.g. resealing for fewer recipients). */
-  release(deliveryId: number, now: number): void;
+  releaseDelivery(deliveryId: number, now: number): void;
   markFailed(deliveryId: number, error: string, now: number): void;
   markQuarantined(deliveryId: number, error: string, now: number): void;
   /** Messages whose processing (open, route) did not finish, oldest first. */
@@ -131,5 +131,9 @@ export interface Store {
   summary(): { deliveries: Record<string, number>; messages: Record<string, number>; nextDue: number | null };
   /** Messages in a given state, newest first. */
   listMessages(state: MessageState, limit: number): MessageRow[];
+  /** Put a quarantined message back to `received` so the pipeline runs it again. False when it is not quarantined. */
+  release(id: string, now: number): boolean;
+  /** Discard a quarantined message: its raw bytes are erased, its trace kept. False when it is not quarantined. */
+  drop(id: string, now: number): boolean;
   close(): void;
 }

@@ -163,6 +163,30 @@ describe('national ⇄ legacy over mutual TLS', () => {
     }
   });
 
+  it('quarantines mail from a sender with no legacy address; an operator adds the alias and releases it', async () => {
+    const mail = nationalMail({ to: `dr.alice.martin@${GATEWAY_DOMAIN}`, subject: 'Avis', text: 'Premier message.\n' });
+    const raw = new TextDecoder().decode(mail.raw).replace('jean.dupont@medecin.mssante.fr', 'nouveau@medecin.mssante.fr');
+    const [outcome] = await client.deliver({ ...mail, mailFrom: 'nouveau@medecin.mssante.fr', raw: new TextEncoder().encode(raw) });
+    const id = outcome.reply.match(/queued as ([0-9A-Z]{26})/)![1];
+    for (let i = 0; i < 100 && w.gw.store.message(id)?.state !== 'quarantined'; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(w.gw.store.message(id)).toMatchObject({ state: 'quarantined', stage: 'route' });
+
+    const out: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t), env: {} };
+    const cli = (await import('../../src/cli/commands/quarantine.js')).default;
+    expect(await cli.run(['list', '--db', w.config.database], io)).toBe(0);
+    expect(out.join('')).toContain(id);
+
+    w.gw.staticResolver.add('nouveau.med@interop.lnp.test', 'nouveau@medecin.mssante.fr');
+    const before = w.relay.inbox('dr.alice.martin').length;
+    expect(await cli.run(['release', id, '--db', w.config.database], io)).toBe(0);
+    const inbox = await w.relay.waitForInbox('dr.alice.martin', before + 1, 10_000);
+    const got = await openLnpMail(w.relay.keys, inbox[inbox.length - 1], { now: new Date(), holder: 'dr.alice.martin' });
+    expect(got.mail.from).toBe('nouveau.med@interop.lnp.test');
+    expect(got.text).toContain('Premier message.');
+    expect(w.gw.store.trace(id)!.events.some((e) => e.detail.startsWith('released by an operator'))).toBe(true);
+  });
+
   it('refuses a recipient the gateway does not serve: never an open relay', async () => {
     const [outcome] = await client.deliver({ ...nationalMail({ to: `nobody-here@${GATEWAY_DOMAIN}`, subject: 'x', text: 'x' }) });
     expect(outcome.result).toBe('permanent');
