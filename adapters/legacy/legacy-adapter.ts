@@ -124,7 +124,7 @@ export class LegacyAdapter implements NetworkAdapter {
       throw toGatewayError(err, 'CANNOT_SEAL');
     });
     const notes = changes.length
-      ? [`ISO-8859-1: ${changes.map((c) => `${JSON.stringify(c.from)}→${JSON.stringify(c.to)} ×${c.count}`).join(', ')}`]
+      ? [`text changed for ISO-8859-1: ${changes.map((c) => `${JSON.stringify(c.from)}→${JSON.stringify(c.to)} ×${c.count}`).join(', ')}`]
       : [];
     return { target: 'legacy', mailFrom: this.ownAddress, recipients: [...to, ...cc], raw, notes };
   }

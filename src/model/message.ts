@@ -64,6 +64,6 @@ export interface SealedMessage {
   recipients: string[];
   /** The RFC 5322 message, CRLF line ends. */
   raw: Uint8Array;
-  /** What sealing changed and the trace should record (e.g. characters transliterated). No patient data. */
+  /** What sealing did that the trace should record (characters transliterated, S/MIME applied). No patient data. */
   notes?: string[];
 }

@@ -309,7 +309,7 @@ export class Gateway {
         throw asGatewayError(err, 'CANNOT_SEAL');
       });
       events.push({ stage: 'seal', level: 'info', detail: `sealed for ${network}: ${sealed.raw.byteLength} bytes, ${sealed.recipients.length} recipient(s)` });
-      for (const note of sealed.notes ?? []) events.push({ stage: 'seal', level: 'info', detail: `text changed for the target network: ${note}` });
+      for (const note of sealed.notes ?? []) events.push({ stage: 'seal', level: 'info', detail: note });
       outcomes = await adapter.deliver(sealed);
     } catch (err) {
       const ge = asGatewayError(err, 'CANNOT_TRANSLATE');
