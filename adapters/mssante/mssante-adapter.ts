@@ -96,9 +96,14 @@ export class MssanteAdapter implements NetworkAdapter {
     const attachments: Attachment[] = parsed.attachments.map((a) => ({
       filename: a.filename ?? 'piece-jointe', contentType: a.contentType, data: new Uint8Array(a.content),
     }));
-    const ct = String(parsed.headers.get('content-type') && (parsed.headers.get('content-type') as { value?: string }).value || '');
+    const ctHeader = parsed.headers.get('content-type') as { value?: string; params?: Record<string, string> } | undefined;
+    const ct = String(ctHeader?.value ?? '');
+    const reportType = String(ctHeader?.params?.['report-type'] ?? '').toLowerCase();
     const content: Content = ct === 'multipart/report'
-      ? { kind: 'notification', notification: 'dsn', text: parsed.text ?? '', attachments }
+      ? {
+        kind: 'notification', notification: reportType === 'disposition-notification' ? 'mdn' : 'dsn', text: parsed.text ?? '', attachments: [],
+        ...(parsed.headers.get('references') || parsed.inReplyTo ? { originalMessageId: String(parsed.inReplyTo ?? parsed.headers.get('references')).split(/\s+/)[0] } : {}),
+      }
       : { kind: 'letter', text: parsed.text ?? '', ...(parsed.html ? { html: parsed.html } : {}), attachments };
     const dnt = parsed.headers.get('disposition-notification-to');
     return {

@@ -6,6 +6,7 @@ import { letterToLegacyText, legacyTextToLetter } from '../letter/letter.js';
 import type { ZipLimits } from '../xdm/zip-read.js';
 import { hprimToNational } from './hprim-to-national.js';
 import { xdmToLegacy } from './xdm-to-legacy.js';
+import { legacyNotice } from '../notification/legacy-notice.js';
 
 export interface ClinicalTranslatorOptions {
   /** Limits for reading `IHE_XDM.ZIP` from the national side. */
@@ -64,6 +65,11 @@ export function createClinicalTranslator(options: ClinicalTranslatorOptions = {}
       return base;
     }
     // Towards the legacy network.
+    if (c.kind === 'notification') {
+      // A national DSN or MDN becomes a French notice; the original's headers part is not carried.
+      const notice = legacyNotice(c.text, c.notification, c.originalMessageId);
+      return { ...base, subject: notice.subject, content: { ...c, text: notice.text, attachments: [] } };
+    }
     if (c.kind === 'letter' || c.kind === 'lab-report') {
       const xdm = c.attachments.find(isXdm);
       if (xdm) {

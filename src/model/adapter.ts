@@ -48,6 +48,9 @@ export interface DispositionRequest {
 export interface NetworkAdapter {
   readonly network: NetworkId;
 
+  /** The gateway's own address on this network: the author of the notices it relays or writes. */
+  readonly ownAddress: string;
+
   /** Is this address one the adapter reaches on its network (syntax and domain)? */
   isNetworkAddress(address: string): boolean;
 

@@ -289,7 +289,10 @@ export class Gateway {
         outbound = { ...outbound, to: rows.map((r) => r.targetAddress!) };
       } else {
         opened = await this.reopen(id);
-        const from = (await this.resolver.aliasFor(opened.from || env.mailFrom, network)) ?? (await this.resolver.aliasFor(env.mailFrom, network));
+        // A notification is relayed as the gateway's own (its author has no address on the other network).
+        const from = opened.content.kind === 'notification'
+          ? adapter.ownAddress
+          : (await this.resolver.aliasFor(opened.from || env.mailFrom, network)) ?? (await this.resolver.aliasFor(env.mailFrom, network));
         if (!from) throw new GatewayError('BAD_SENDER', { detail: 'the sender has no address on the target network' });
         try {
           outbound = await this.translator(opened, {

@@ -62,6 +62,7 @@ export function adapterContract(name: string, make: () => Promise<ContractFixtur
     it('names its network and recognises its own addresses', () => {
       expect(['legacy', 'mssante']).toContain(f.adapter.network);
       for (const r of f.recipients) expect(f.adapter.isNetworkAddress(r)).toBe(true);
+      expect(f.adapter.isNetworkAddress(f.adapter.ownAddress)).toBe(true);
       expect(f.adapter.isNetworkAddress('not an address')).toBe(false);
     });
 

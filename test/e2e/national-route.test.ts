@@ -21,6 +21,7 @@ import { openLnpMail } from '../../adapters/legacy/lnp-codec.js';
 import { writeMime } from '../../src/mime/mime-writer.js';
 import { hprimToNational } from '../../mappings/bridge/hprim-to-national.js';
 import { readHprim } from '../../mappings/hprim/read.js';
+import { buildDsn } from '../../adapters/mssante/dsn.js';
 
 const GATEWAY_DOMAIN = 'passerelle-test.mssante.fr';
 const HPRIM = (JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/legacy-network/seal.json'), 'utf8')) as { name: string; text: string }[])
@@ -185,6 +186,23 @@ describe('national ⇄ legacy over mutual TLS', () => {
     expect(got.mail.from).toBe('nouveau.med@interop.lnp.test');
     expect(got.text).toContain('Premier message.');
     expect(w.gw.store.trace(id)!.events.some((e) => e.detail.startsWith('released by an operator'))).toBe(true);
+  });
+
+  it('a national DSN reaches the legacy sender as a French notice, sealed', async () => {
+    const dsn = buildDsn({
+      originalHeaders: { from: `cab.dupuis@${GATEWAY_DOMAIN}`, subject: 'x' }, originalSender: `cab.dupuis@${GATEWAY_DOMAIN}`,
+      originalMessageId: '<orig-1@gateway.lnp.test>', reportingMta: 'mx.medecin.mssante.fr', from: 'MAILER-DAEMON@medecin.mssante.fr',
+      reason: 'Unknown', recipients: [{ recipient: 'absent@medecin.mssante.fr', action: 'failed', status: '5.1.1', reply: '550 5.1.1 User unknown' }],
+    })!;
+    const before = w.relay.inbox('cab.dupuis').length;
+    const [outcome] = await client.deliver({ target: 'mssante', mailFrom: '', recipients: [`cab.dupuis@${GATEWAY_DOMAIN}`], raw: dsn.raw });
+    expect(outcome.result).toBe('delivered');
+    const inbox = await w.relay.waitForInbox('cab.dupuis', before + 1, 10_000);
+    const got = await openLnpMail(w.relay.keys, inbox[inbox.length - 1], { now: new Date(), holder: 'cab.dupuis' });
+    expect(got.mail.subject).toMatch(/^Avis de non-remise - réf\. /);
+    expect(got.text).toContain('absent@medecin.mssante.fr : adresse du destinataire inconnue (5.1.1)');
+    expect(got.text).toContain('Bonjour,');
+    expect(got.mail.from).toBe('passerelle@gateway.lnp.test');
   });
 
   it('refuses a recipient the gateway does not serve: never an open relay', async () => {
