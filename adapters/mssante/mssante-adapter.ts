@@ -158,7 +158,7 @@ export class MssanteAdapter implements NetworkAdapter {
     const protectedEntity = await protectEntity(entity, {
       signer: this.o.smime?.signer,
       signature: this.o.smime?.signature,
-      recipients: await Promise.all(encryptFor.map(async (pem) => smimeRecipient(parseCertificates(pem)[0]))),
+      recipients: await Promise.all(encryptFor.map((pem) => this.recipientFor(pem))),
       cipher: this.o.smime?.cipher,
     });
     const head = new TextEncoder().encode(headerBlock(headers) + 'MIME-Version: 1.0\r\n');
@@ -171,6 +171,20 @@ export class MssanteAdapter implements NetworkAdapter {
 
   deliver(message: SealedMessage): Promise<DeliveryOutcome[]> {
     return this.o.transport.send(message);
+  }
+
+  /** Recipients' certificates parsed and their keys imported once (a few per recipient, reused per message). */
+  private readonly recipients = new Map<string, ReturnType<typeof smimeRecipient>>();
+
+  private recipientFor(pem: string): ReturnType<typeof smimeRecipient> {
+    let r = this.recipients.get(pem);
+    if (!r) {
+      r = smimeRecipient(parseCertificates(pem)[0]);
+      r.catch(() => this.recipients.delete(pem));
+      if (this.recipients.size > 10_000) this.recipients.delete(this.recipients.keys().next().value as string);
+      this.recipients.set(pem, r);
+    }
+    return r;
   }
 
   /** An RFC 3464 DSN (multipart/report) from the null sender, with the original's headers. */

@@ -1,12 +1,12 @@
 import type { Attachment, Content } from '../../src/model/content.js';
 import type { OutboundMessage } from '../../src/model/message.js';
 import type { Translator } from '../../src/pipeline/translator.js';
-import { readCda } from '../cda/read-cda.js';
 import { letterToLegacyText, legacyTextToLetter } from '../letter/letter.js';
 import type { ZipLimits } from '../xdm/zip-read.js';
 import { hprimToNational } from './hprim-to-national.js';
 import { xdmToLegacy } from './xdm-to-legacy.js';
 import { legacyNotice } from '../notification/legacy-notice.js';
+import { reportText } from '../letter/report-text.js';
 
 export interface ClinicalTranslatorOptions {
   /** Limits for reading `IHE_XDM.ZIP` from the national side. */
@@ -51,7 +51,7 @@ export function createClinicalTranslator(options: ClinicalTranslatorOptions = {}
         if (!out.cda || !out.xdm || !out.report) return base;
         const content: Content = {
           kind: 'lab-report', hprim: c.hprim, report: out.report,
-          text: readCda(out.cda.xml).text,
+          text: reportText(out.report),
           attachments: [...c.attachments, { filename: 'IHE_XDM.ZIP', contentType: 'application/zip', data: out.xdm }],
         };
         return {

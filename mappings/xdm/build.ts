@@ -160,7 +160,7 @@ export async function buildXdm(docs: XdmDocument[], options: XdmOptions): Promis
   const enc = new TextEncoder();
   const metadata = await buildXdmMetadata(docs, options);
   const subset: Zippable = { 'METADATA.XML': enc.encode(metadata) };
-  docs.forEach((d, i) => { subset[xdmDocName(i + 1, d.mimeType)] = [d.data, { level: d.mimeType === 'application/pdf' ? 0 : 6 }]; });
+  docs.forEach((d, i) => { subset[xdmDocName(i + 1, d.mimeType)] = [d.data, { level: d.mimeType === 'application/pdf' ? 0 : 1 }]; });
   const index = `<!DOCTYPE html>\r\n<html><head><meta charset="utf-8"><title>IHE XDM</title></head><body>\r\n<h1>Contenu du support IHE XDM</h1>\r\n<ul>\r\n<li><a href="README.TXT">README.TXT</a></li>\r\n<li><a href="IHE_XDM/SUBSET01/METADATA.XML">IHE_XDM/SUBSET01/METADATA.XML</a></li>\r\n${docs.map((d, i) => `<li><a href="IHE_XDM/SUBSET01/${xdmDocName(i + 1, d.mimeType)}">${esc(d.title)}</a> (${esc(d.mimeType)})</li>`).join('\r\n')}\r\n</ul>\r\n</body></html>\r\n`;
   // ZIP (DOS) timestamps cover 1980–2099 only; clamp so any submission time can be packed.
   const t = (options.now ?? new Date()).getTime();
@@ -169,5 +169,5 @@ export async function buildXdm(docs: XdmDocument[], options: XdmOptions): Promis
     'INDEX.HTM': enc.encode(index),
     'README.TXT': enc.encode(README),
     IHE_XDM: { SUBSET01: subset },
-  }, { level: 6, mtime });
+  }, { level: 1, mtime });
 }

@@ -1,0 +1,262 @@
+/**
+ * Each direction end to end, 10 KB lab reports, sign + encrypt, against a bare
+ * smtp-server → nodemailer relay measured in the same run:
+ * - legacy → national: mails as the relay forwards them (LNP/1, sealed for the gateway) into
+ *   the legacy listener; out over mutual TLS to a national operator, HPRIM mapped to CR-BIO +
+ *   XDM, signed and encrypted for the recipient's certificate;
+ * - national → legacy: S/MIME signed-and-encrypted mails from an operator over mutual TLS
+ *   into the national listener; decrypted, verified, mapped, sealed LNP/1, submitted to a relay.
+ * Figures: throughput (messages/s, all sent at once over 8 connections) and latency p50/p99
+ * at a fixed offered load of 100 messages/s. Targets: ≥ 300 msg/s each way, p99 < 250 ms.
+ */
+import { mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import nodemailer from 'nodemailer';
+import { loadConfig } from '../src/config/load-config.js';
+import { startGateway, type RunningGateway } from '../src/runtime/start-gateway.js';
+import { silentLogger } from '../src/log/logger.js';
+import { makeTestCa, issueOperatorCertificate, trustListXml } from '../src/runtime/test-pki.js';
+import { bodyPart, headerBlock } from '../src/mime/mime-writer.js';
+import type { RouteResolver } from '../src/directory/route.js';
+import { writeTestKeyFolder, loadKeyFolder } from '../adapters/legacy/key-folder.js';
+import { sealLnpMail } from '../adapters/legacy/lnp-codec.js';
+import { parseTrustList } from '../adapters/mssante/trust-list/trust-list.js';
+import { mssanteTlsOptions } from '../adapters/mssante/tls/tls-options.js';
+import { identityFromPem } from '../adapters/mssante/tls/identity.js';
+import { parseAnchors } from '../adapters/mssante/tls/anchors.js';
+import { SmimeSigner } from '../adapters/mssante/smime/sign.js';
+import { protectEntity } from '../adapters/mssante/smime/protect.js';
+import { smimeRecipient } from '../adapters/mssante/smime/encrypt.js';
+import { hprimToNational } from '../mappings/bridge/hprim-to-national.js';
+import { startNationalOperator } from '../test/simulators/national-operator.js';
+import { DEMO_HPRIM } from '../src/demo/demo-samples.js';
+import { median, percentile } from './harness.js';
+
+const N = Number(process.env.BENCH_MESSAGES ?? 600);
+const RATE = 100;
+const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 5);
+const GW = 'passerelle.mssante.test';
+const OP = 'medecin.mssante.fr';
+
+/** A 10 KB HPRIM report: the demo report with comment lines to reach the size. */
+function report10k(i: number): string {
+  const pad = Array.from({ length: 110 }, (_, k) => `TEX|Commentaire ${i}-${k} : texte de remplissage du banc de mesure.`).join('\r\n');
+  return DEMO_HPRIM.replace('****FIN****', `${pad}\r\n****FIN****`);
+}
+
+interface Sink { port: number; arrivals: Map<string, number>; close(): Promise<void> }
+
+/** An SMTP server that notes when each message (by its Message-ID) arrived. */
+async function startSink(opts: { auth?: boolean } = {}): Promise<Sink> {
+  const arrivals = new Map<string, number>();
+  const server = new SMTPServer({
+    authOptional: !opts.auth, disabledCommands: opts.auth ? ['STARTTLS'] : ['AUTH', 'STARTTLS'], logger: false, size: 50 << 20,
+    allowInsecureAuth: true,
+    onAuth: (_a, _s, cb) => cb(null, { user: 'passerelle' }),
+    onData(stream, _s, cb) {
+      let head = '';
+      stream.on('data', (c: Buffer) => { if (head.length < 4096) head += c.toString('latin1'); });
+      stream.on('end', () => {
+        const id = head.match(/^Message-ID:\s*(<[^>]+>)/im)?.[1];
+        if (id) arrivals.set(id, performance.now());
+        cb(null, 'Ok');
+      });
+    },
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { port: (server.server.address() as AddressInfo).port, arrivals, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+async function waitUntil(cond: () => boolean, timeoutMs = 120_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('bench: timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+type Sender = (raw: Uint8Array) => Promise<string>;
+
+/** Sends every message at once (throughput) or at RATE per second (latency); returns figures. */
+async function drive(messages: Uint8Array[], send: Sender, arrivedAt: (reply: string) => number | undefined, paced: boolean) {
+  const sentAt = new Map<string, number>();
+  const t0 = performance.now();
+  const one = async (raw: Uint8Array) => {
+    const at = performance.now();
+    const reply = await send(raw);
+    sentAt.set(reply, at);
+  };
+  if (paced) {
+    const tasks: Promise<void>[] = [];
+    for (let i = 0; i < messages.length; i++) {
+      const due = t0 + (i * 1000) / RATE;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      tasks.push(one(messages[i]));
+    }
+    await Promise.all(tasks);
+  } else {
+    await Promise.all(messages.map(one));
+  }
+  await waitUntil(() => [...sentAt.keys()].every((k) => arrivedAt(k) !== undefined));
+  const last = Math.max(...[...sentAt.keys()].map((k) => arrivedAt(k)!));
+  const latencies = [...sentAt].map(([k, at]) => arrivedAt(k)! - at);
+  return { rate: (messages.length / (last - t0)) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+function print(name: string, r: { rate: number; p50: number; p99: number }[], paced: { rate: number; p50: number; p99: number }) {
+  process.stdout.write(`  ${name}: throughput runs ${r.map((x) => x.rate.toFixed(0)).join(', ')} msg/s → median ${median(r.map((x) => x.rate)).toFixed(0)} msg/s; ` +
+    `at ${RATE} msg/s offered: p50 ${paced.p50.toFixed(1)} ms, p99 ${paced.p99.toFixed(1)} ms\n`);
+}
+
+export default async function endToEnd(): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'passerelle-bench-e2e-'));
+  const year = new Date().getUTCFullYear();
+  try {
+    // ---- material
+    const ca = makeTestCa();
+    const gwDn = { cn: `mx.${GW}`, ou: '99999999999999', o: 'PASSERELLE TEST', st: 'Test (00)' };
+    const opDn = { cn: `mx.${OP}`, ou: '10000000000001', o: 'OPERATEUR NATIONAL TEST', st: 'Paris (75)' };
+    const gw = issueOperatorCertificate(ca, gwDn, [gwDn.cn]);
+    const op = issueOperatorCertificate(ca, opDn, [opDn.cn]);
+    const f = (n: string, c: string) => { const p = join(root, n); writeFileSync(p, c, { mode: 0o600 }); return p; };
+    const files = { ca: f('ca.pem', ca.certPem), gwKey: f('gw-key.pem', gw.keyPem), gwCert: f('gw-cert.pem', gw.certPem), opKey: f('op-key.pem', op.keyPem), opCert: f('op-cert.pem', op.certPem) };
+    const dn = (d: typeof gwDn) => `CN=${d.cn},OU=${d.ou},O=${d.o},ST=${d.st},C=FR`;
+    const trustXml = trustListXml([{ name: GW, dn: dn(gwDn) }, { name: OP, dn: dn(opDn) }]);
+    const trustFile = f('trust.xml', trustXml);
+    const allKeys = join(root, 'keys-all');
+    const gwKeys = join(root, 'keys-gw');
+    await writeTestKeyFolder(allKeys, ['passerelle', 'labo.bio33', 'dr.alice.martin'], [year]);
+    await writeTestKeyFolder(gwKeys, [], []);
+    for (const n of [`Master.${year - 1900}`, `passerelle.${year - 1900}`]) copyFileSync(join(allKeys, n), join(gwKeys, n));
+    const relayKeys = (await loadKeyFolder(allKeys)).store;
+
+    // ---- peers: a national operator (records arrivals) and a relay that accepts submissions
+    const operator = await startNationalOperator({ keyFile: files.opKey, certFile: files.opCert, anchorsFile: files.ca, trustList: parseTrustList(trustXml), serves: () => true });
+    const opArrivals = new Map<string, number>();
+    const relay = await startSink({ auth: true });
+
+    // The national recipient publishes a certificate: the gateway encrypts for it.
+    const certResolver: RouteResolver = {
+      resolve: async (a) => (a === 'jean.dupont.med@interop.lnp.test' ? { network: 'mssante', address: `jean.dupont@${OP}`, status: 'active', certificate: op.certPem } : null),
+      aliasFor: async () => null,
+    };
+    const config = loadConfig({
+      env: {},
+      overrides: {
+        dataDir: join(root, 'gw'), log: { level: 'error' },
+        legacy: { keyDir: gwKeys, listen: { port: 0 }, relay: { port: relay.port, password: 'x' } },
+        mssante: { domain: GW, listen: { port: 0 }, anchors: files.ca, identity: { key: files.gwKey, cert: files.gwCert }, trustList: trustFile,
+          routes: { [OP]: { host: '127.0.0.1', port: operator.port, tlsName: opDn.cn } } },
+        legacySubscribers: ['dr.alice.martin@medical33.lnp.test'],
+        aliases: { 'jean.dupont.med@interop.lnp.test': `jean.dupont@${OP}` },
+        queue: { concurrency: 32, pollInterval: '50ms' },
+      } as never,
+    });
+    const running: RunningGateway = await startGateway(config, { log: silentLogger, noHttp: true, resolvers: [certResolver] });
+
+    // ---- legacy → national messages (as the relay forwards them)
+    const lnp = async (i: number) => (await sealLnpMail(relayKeys, {
+      holder: 'passerelle', year, from: 'labo.bio33@medical33.lnp.test', to: ['jean.dupont.med@interop.lnp.test'], cc: [], subject: `CR ${i}`,
+      messageId: `<e2e-l-${i}-${Date.now()}@medical33.lnp.test>`, date: new Date(), text: report10k(i), attachments: [], transit: 'relay1',
+    })).raw;
+    const legacyClient = nodemailer.createTransport({ pool: true, maxConnections: 8, maxMessages: Infinity, host: '127.0.0.1', port: running.ports.legacy, secure: false, ignoreTLS: true });
+    const sendLegacy: Sender = async (raw) => {
+      const info = await legacyClient.sendMail({ envelope: { from: 'labo.bio33@medical33.lnp.test', to: ['jean.dupont.med@interop.lnp.test'] }, raw: Buffer.from(raw) });
+      return `<${info.response.match(/queued as ([0-9A-Z]{26})/)![1]}.mssante@${GW}>`;
+    };
+    const opArrived = (k: string) => {
+      if (!opArrivals.has(k)) for (const m of operator.received.splice(0)) {
+        const id = m.raw.toString('latin1', 0, 4096).match(/^Message-ID:\s*(<[^>]+>)/im)?.[1];
+        if (id) opArrivals.set(id, performance.now());
+      }
+      return opArrivals.get(k);
+    };
+
+    // ---- national → legacy messages (signed by the operator, encrypted for the gateway)
+    const national = await hprimToNational(DEMO_HPRIM);
+    const signer = await SmimeSigner.create({ pkcs8: identityFromPem(op.keyPem, op.certPem).pkcs8, chain: identityFromPem(op.keyPem, op.certPem).chain });
+    const toGateway = await smimeRecipient(parseAnchors(new TextEncoder().encode(gw.certPem), 'gateway').certificates[0]);
+    const smimeMail = async (i: number) => {
+      const entity = new TextEncoder().encode(bodyPart({ text: 'Compte rendu joint.\n' + 'x'.repeat(100), attachments: [{ filename: 'IHE_XDM.ZIP', contentType: 'application/zip', data: national.xdm! }] }));
+      const prot = await protectEntity(entity, { signer, recipients: [toGateway] });
+      const head = new TextEncoder().encode(headerBlock({ From: `jean.dupont@${OP}`, To: `dr.alice.martin@${GW}`, Subject: 'CR', 'Message-ID': `<e2e-n-${i}-${Date.now()}@${OP}>` }) + 'MIME-Version: 1.0\r\n');
+      const raw = new Uint8Array(head.length + prot.length);
+      raw.set(head);
+      raw.set(prot, head.length);
+      return raw;
+    };
+    const opTls = mssanteTlsOptions({ identity: identityFromPem(op.keyPem, op.certPem), anchors: parseAnchors(new TextEncoder().encode(ca.certPem), 'ca') });
+    const nationalClient = nodemailer.createTransport({
+      pool: true, maxConnections: 8, maxMessages: Infinity, host: '127.0.0.1', port: running.ports.national, secure: false, requireTLS: true, name: opDn.cn,
+      tls: { ...opTls, servername: gwDn.cn } as never,
+    });
+    const sendNational: Sender = async (raw) => {
+      const info = await nationalClient.sendMail({ envelope: { from: `jean.dupont@${OP}`, to: [`dr.alice.martin@${GW}`] }, raw: Buffer.from(raw) });
+      return `<${info.response.match(/queued as ([0-9A-Z]{26})/)![1]}.legacy@${GW}>`;
+    };
+
+    // ---- baseline: smtp-server → nodemailer relay → sink
+    const sink = await startSink();
+    const forward = nodemailer.createTransport({ pool: true, maxConnections: 8, maxMessages: Infinity, host: '127.0.0.1', port: sink.port, secure: false, ignoreTLS: true });
+    let seq = 0;
+    const bare = new SMTPServer({
+      authOptional: true, disabledCommands: ['AUTH', 'STARTTLS'], logger: false, size: 50 << 20,
+      onData(stream, session, cb) {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        const envelope = { from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address) };
+        stream.on('end', () => {
+          const id = `<bare-${seq++}@relay.test>`;
+          const raw = Buffer.concat([Buffer.from(`Message-ID: ${id}\r\n`), Buffer.concat(chunks)]);
+          cb(null, `Ok: queued as ${id}`);
+          forward.sendMail({ envelope, raw }).catch((err: Error) => process.stderr.write(`bare relay: ${err.message}\n`));
+        });
+      },
+    });
+    await new Promise<void>((r) => bare.listen(0, '127.0.0.1', () => r()));
+    const bareClient = nodemailer.createTransport({ pool: true, maxConnections: 8, maxMessages: Infinity, host: '127.0.0.1', port: (bare.server.address() as AddressInfo).port, secure: false, ignoreTLS: true });
+    const sendBare: Sender = async (raw) => (await bareClient.sendMail({ envelope: { from: 'a@b.test', to: ['c@d.test'] }, raw: Buffer.from(raw) })).response.match(/queued as (<[^>]+>)/)![1];
+
+    process.stdout.write(`end to end: ${N} messages of ~10 KB per throughput run, ${RATE} msg/s × ${RATE_SECONDS} s for latency; sign + encrypt on the national side\n`);
+    const legacyMsgs = await Promise.all(Array.from({ length: N }, (_, i) => lnp(i)));
+    const pacedLegacy = await Promise.all(Array.from({ length: RATE * RATE_SECONDS }, (_, i) => lnp(N + i)));
+    const nationalMsgs = await Promise.all(Array.from({ length: N }, (_, i) => smimeMail(i)));
+    const pacedNational = await Promise.all(Array.from({ length: RATE * RATE_SECONDS }, (_, i) => smimeMail(N + i)));
+    process.stdout.write(`  message sizes: legacy ${Math.round(legacyMsgs[0].byteLength / 1024)} KB, national ${Math.round(nationalMsgs[0].byteLength / 1024)} KB (S/MIME)\n`);
+
+    const runs = Number(process.env.BENCH_RUNS ?? 2);
+    const bareRuns = [];
+    for (let i = 0; i < runs; i++) bareRuns.push(await drive(legacyMsgs, sendBare, (k) => sink.arrivals.get(k), false));
+    print('bare smtp-server → nodemailer relay', bareRuns, await drive(pacedLegacy, sendBare, (k) => sink.arrivals.get(k), true));
+
+    const l2n = [];
+    const inspector = process.env.BENCH_PROFILE ? new (await import('node:inspector/promises')).Session() : null;
+    if (inspector) { inspector.connect(); await inspector.post('Profiler.enable'); await inspector.post('Profiler.start'); }
+    for (let i = 0; i < runs; i++) l2n.push(await drive(i === 0 ? legacyMsgs : await Promise.all(legacyMsgs.map((_, j) => lnp(10 * N + i * N + j))), sendLegacy, opArrived, false));
+    if (inspector) { const { profile } = await inspector.post('Profiler.stop'); writeFileSync('/tmp/e2e.cpuprofile', JSON.stringify(profile)); }
+    const l2nPaced = await drive(pacedLegacy, sendLegacy, opArrived, true);
+    print('gateway legacy → national', l2n, l2nPaced);
+
+    const n2l = [];
+    for (let i = 0; i < runs; i++) n2l.push(await drive(nationalMsgs, sendNational, (k) => relay.arrivals.get(k), false));
+    const n2lPaced = await drive(pacedNational, sendNational, (k) => relay.arrivals.get(k), true);
+    print('gateway national → legacy', n2l, n2lPaced);
+
+    const l = median(l2n.map((x) => x.rate));
+    const n = median(n2l.map((x) => x.rate));
+    const b = median(bareRuns.map((x) => x.rate));
+    process.stdout.write(`  ratios against the bare relay: legacy → national ${((l / b) * 100).toFixed(1)}%, national → legacy ${((n / b) * 100).toFixed(1)}%\n`);
+    process.stdout.write(`  targets: ≥ 300 msg/s each way (${l >= 300 && n >= 300 ? 'met' : 'NOT met'}), p99 < 250 ms at ${RATE} msg/s (${l2nPaced.p99 < 250 && n2lPaced.p99 < 250 ? 'met' : 'NOT met'})\n`);
+
+    legacyClient.close(); nationalClient.close(); bareClient.close(); forward.close();
+    await new Promise<void>((r) => bare.close(() => r()));
+    await running.stop();
+    await operator.close(); await relay.close(); await sink.close();
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
