@@ -10,6 +10,7 @@
  */
 import { Inflate, deflateSync } from 'fflate';
 import { LegacyError } from './legacy-error.js';
+import { concatBytes } from '../../src/util/bytes.js';
 
 /** Entries are limited to 64 MiB each (SPEC §5). */
 export const MAX_ENTRY_SIZE = 64 * 1024 * 1024;
@@ -55,7 +56,7 @@ export function encodeContainer(entries: (ContainerEntry & { deflate?: boolean }
     }
     parts.push(u16(name.length), name, new Uint8Array([flag]), u32(e.data.length), u32(stored.length), stored);
   });
-  return concat(parts);
+  return concatBytes(...parts);
 }
 
 /**
@@ -172,12 +173,3 @@ function u32(n: number): Uint8Array {
   return new Uint8Array([n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, x) => s + x.length, 0));
-  let o = 0;
-  for (const x of parts) {
-    out.set(x, o);
-    o += x.length;
-  }
-  return out;
-}

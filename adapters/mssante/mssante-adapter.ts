@@ -14,6 +14,7 @@
 import { simpleParser, type AddressObject } from 'mailparser';
 import type { DeliveryOutcome, DispositionRequest, FailureNotice, NetworkAdapter } from '../../src/model/adapter.js';
 import { headerBag } from '../../src/pipeline/header-peek.js';
+import { concatBytes } from '../../src/util/bytes.js';
 import { buildDsn } from './dsn.js';
 import { buildMdn } from './mdn.js';
 import type { Attachment, Content } from '../../src/model/content.js';
@@ -161,10 +162,7 @@ export class MssanteAdapter implements NetworkAdapter {
       recipients: await Promise.all(encryptFor.map((pem) => this.recipientFor(pem))),
       cipher: this.o.smime?.cipher,
     });
-    const head = new TextEncoder().encode(headerBlock(headers) + 'MIME-Version: 1.0\r\n');
-    const raw = new Uint8Array(head.length + protectedEntity.length);
-    raw.set(head);
-    raw.set(protectedEntity, head.length);
+    const raw = concatBytes(new TextEncoder().encode(headerBlock(headers) + 'MIME-Version: 1.0\r\n'), protectedEntity);
     const notes = [`S/MIME: ${this.o.smime?.signer ? 'signed' : 'not signed'}, ${encryptFor.length ? 'encrypted' : 'not encrypted (no recipient certificate)'}`];
     return { target: 'mssante', mailFrom, recipients, raw, notes };
   }
@@ -261,11 +259,7 @@ function replaceBody(raw: Uint8Array, entity: Uint8Array): Uint8Array {
   const end = text.search(/\r?\n\r?\n/);
   const head = (end < 0 ? text : text.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)
     .filter((l) => !/^(content-[a-z-]+|mime-version)\s*:/i.test(l)).join('\r\n') + '\r\n';
-  const h = Uint8Array.from(head, (c) => c.charCodeAt(0) & 0xff);
-  const out = new Uint8Array(h.length + entity.length);
-  out.set(h);
-  out.set(entity, h.length);
-  return out;
+  return concatBytes(Uint8Array.from(head, (c) => c.charCodeAt(0) & 0xff), entity);
 }
 
 function statusOf(reply: string): string {

@@ -3,6 +3,7 @@
  * No `node:` imports.
  */
 import { base64Encode } from './tls/pem.js';
+import { concatBytes } from '../../src/util/bytes.js';
 
 const enc = new TextEncoder();
 
@@ -41,15 +42,6 @@ export interface ReportParts {
   original?: { kind: 'headers' | 'full'; bytes: Uint8Array };
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /** The header section of a raw message (up to the first empty line), CRLF line ends. */
 export function headerSection(raw: Uint8Array): Uint8Array {
@@ -84,5 +76,5 @@ export function buildReport(r: ReportParts): Uint8Array {
     parts.push(enc.encode(`${last === 10 ? '' : '\r\n'}\r\n`));
   }
   parts.push(enc.encode(`--${boundary}--\r\n`));
-  return concat(parts);
+  return concatBytes(...parts);
 }

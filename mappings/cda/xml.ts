@@ -1,4 +1,5 @@
 /** Small XML and encoding helpers shared by the CDA and XDM writers (Web APIs only). */
+import { base64Lines, fromBase64, toBase64 } from '../../src/util/base64.js';
 
 // eslint-disable-next-line no-control-regex
 const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
@@ -24,34 +25,17 @@ export function attr(name: string, value: string | undefined): string {
 }
 
 /**
- * Base64 of bytes, with line breaks every 76 characters (MIME style).
+ * Base64 in lines (LF) for XML text content; `lineLength` 0 for one line.
  *
  * @example
  * base64(new Uint8Array([37, 80, 68, 70])) // 'JVBERg=='
  */
 export function base64(bytes: Uint8Array, lineLength = 76): string {
-  let bin = '';
-  const CHUNK = 0x8000;
-  for (let i = 0; i < bytes.length; i += CHUNK) bin += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
-  const b = btoa(bin);
-  if (!lineLength) return b;
-  const lines: string[] = [];
-  for (let i = 0; i < b.length; i += lineLength) lines.push(b.slice(i, i + lineLength));
-  return lines.join('\n');
+  return lineLength ? base64Lines(bytes, lineLength, '\n').replace(/\n$/, '') : toBase64(bytes);
 }
 
-/**
- * Decode base64 (whitespace ignored).
- *
- * @example
- * fromBase64('JVBE\nRg==') // Uint8Array [37, 80, 68, 70]
- */
-export function fromBase64(b64: string): Uint8Array {
-  const bin = atob(b64.replace(/\s+/g, ''));
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
+/** Decode base64 (whitespace ignored). */
+export { fromBase64 };
 
 /**
  * HL7 TS in UTC: `YYYYMMDDHHMMSS+0000`.

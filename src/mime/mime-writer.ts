@@ -25,6 +25,10 @@ export interface MimeInput {
   attachments?: MimeAttachment[];
 }
 
+import { base64Lines } from '../util/base64.js';
+
+export { base64Lines };
+
 const enc = new TextEncoder();
 
 export function writeMime(m: MimeInput): Uint8Array {
@@ -66,15 +70,6 @@ function boundary(): string {
   const r = new Uint8Array(12);
   crypto.getRandomValues(r);
   return `=_pas_${(counter++).toString(36)}_${Array.from(r, (x) => x.toString(16).padStart(2, '0')).join('')}`;
-}
-
-export function base64Lines(data: Uint8Array): string {
-  let bin = '';
-  for (let i = 0; i < data.length; i += 0x8000) bin += String.fromCharCode(...data.subarray(i, i + 0x8000));
-  const b64 = btoa(bin);
-  const out: string[] = [];
-  for (let i = 0; i < b64.length; i += 76) out.push(b64.slice(i, i + 76));
-  return out.join('\r\n') + (out.length ? '\r\n' : '');
 }
 
 /** Quoted-printable (RFC 2045) of UTF-8 text; line breaks become CRLF. */

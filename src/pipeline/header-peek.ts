@@ -6,15 +6,7 @@
  * peekHeader(raw, 'message-id'); // '<lab-result@medical33.lnp.test>'
  */
 export function peekHeader(raw: Uint8Array, name: string): string | null {
-  const limit = Math.min(raw.byteLength, 64 * 1024);
-  let end = limit;
-  for (let i = 0; i + 1 < limit; i++) {
-    if (raw[i] === 10 && (raw[i + 1] === 10 || (raw[i + 1] === 13 && raw[i + 2] === 10))) {
-      end = i;
-      break;
-    }
-  }
-  const head = new TextDecoder('latin1').decode(raw.subarray(0, end)).replace(/\r?\n[ \t]+/g, ' ');
+  const head = headerSection(raw, 64 * 1024);
   const want = name.toLowerCase() + ':';
   for (const line of head.split(/\r?\n/)) {
     if (line.slice(0, want.length).toLowerCase() === want) return line.slice(want.length).trim();
@@ -33,15 +25,7 @@ export function isNotification(raw: Uint8Array, mailFrom: string): boolean {
 
 /** Every header field of a raw message, names lower-cased, first occurrence kept, folding undone. */
 export function headerBag(raw: Uint8Array): Record<string, string> {
-  const limit = Math.min(raw.byteLength, 256 * 1024);
-  let end = limit;
-  for (let i = 0; i + 1 < limit; i++) {
-    if (raw[i] === 10 && (raw[i + 1] === 10 || (raw[i + 1] === 13 && raw[i + 2] === 10))) {
-      end = i;
-      break;
-    }
-  }
-  const head = new TextDecoder('latin1').decode(raw.subarray(0, end)).replace(/\r?\n[ \t]+/g, ' ');
+  const head = headerSection(raw, 256 * 1024);
   const out: Record<string, string> = {};
   for (const line of head.split(/\r?\n/)) {
     const i = line.indexOf(':');
@@ -50,4 +34,17 @@ export function headerBag(raw: Uint8Array): Record<string, string> {
     if (!(name in out)) out[name] = line.slice(i + 1).trim();
   }
   return out;
+}
+
+/** The header section (up to the first empty line, at most `limit` bytes) as text, folding undone. */
+function headerSection(raw: Uint8Array, limit: number): string {
+  const max = Math.min(raw.byteLength, limit);
+  let end = max;
+  for (let i = 0; i + 1 < max; i++) {
+    if (raw[i] === 10 && (raw[i + 1] === 10 || (raw[i + 1] === 13 && raw[i + 2] === 10))) {
+      end = i;
+      break;
+    }
+  }
+  return new TextDecoder('latin1').decode(raw.subarray(0, end)).replace(/\r?\n[ \t]+/g, ' ');
 }

@@ -1,5 +1,6 @@
 import type { Content } from '../model/content.js';
 import type { OutboundMessage } from '../model/message.js';
+import { fromBase64, toBase64 } from '../util/base64.js';
 
 /**
  * Serialises an `OutboundMessage` the gateway wrote itself (a failure notice) so it can be
@@ -18,17 +19,4 @@ export function decodeOutbound(bytes: Uint8Array): OutboundMessage {
 
 export function isNotificationContent(c: Content): boolean {
   return c.kind === 'notification';
-}
-
-function toBase64(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-
-function fromBase64(s: string): Uint8Array {
-  const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
 }

@@ -8,6 +8,10 @@
  * nesting level). No `node:` imports.
  */
 import * as asn1js from 'asn1js';
+import { concatBytes } from '../../../src/util/bytes.js';
+
+/** Re-exported for the DER writers of this folder. */
+export { concatBytes as concat };
 
 export type Bytes = Uint8Array;
 
@@ -104,12 +108,3 @@ export function compareBytes(a: Bytes, b: Bytes): number {
   return a.length - b.length;
 }
 
-export function concat(...parts: Bytes[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}

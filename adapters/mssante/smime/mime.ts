@@ -5,6 +5,7 @@
  * No `node:` imports.
  */
 import { base64Decode, base64Encode } from '../tls/pem.js';
+import { concatBytes } from '../../../src/util/bytes.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder('latin1');
@@ -79,15 +80,6 @@ export function base64Lines(der: Uint8Array): Uint8Array {
   return out.subarray(0, o);
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /**
  * A MIME entity (headers + body) carrying a CMS object as `application/pkcs7-mime`.
@@ -101,7 +93,7 @@ export function pkcs7MimeEntity(der: Uint8Array, type: SmimeType): Uint8Array {
     `Content-Type: application/pkcs7-mime; smime-type=${type}; name=${name}\r\n` +
     `Content-Transfer-Encoding: base64\r\n` +
     `Content-Disposition: attachment; filename=${name}\r\n\r\n`;
-  return concat(enc.encode(head), base64Lines(der));
+  return concatBytes(enc.encode(head), base64Lines(der));
 }
 
 /**
@@ -122,7 +114,7 @@ export function multipartSignedEntity(signedEntity: Uint8Array, signatureDer: Ui
     `Content-Type: application/pkcs7-signature; name=smime.p7s\r\n` +
     `Content-Transfer-Encoding: base64\r\n` +
     `Content-Disposition: attachment; filename=smime.p7s\r\n\r\n`;
-  return concat(enc.encode(head), signedEntity, enc.encode(tail), base64Lines(signatureDer), enc.encode(`\r\n--${boundary}--\r\n`));
+  return concatBytes(enc.encode(head), signedEntity, enc.encode(tail), base64Lines(signatureDer), enc.encode(`\r\n--${boundary}--\r\n`));
 }
 
 /**
@@ -137,7 +129,7 @@ export function withHeaders(headers: Record<string, string>, entity: Uint8Array)
     .filter(([k]) => k.toLowerCase() !== 'mime-version')
     .map(([k, v]) => `${k}: ${v}\r\n`)
     .join('');
-  return concat(enc.encode(`${lines}MIME-Version: 1.0\r\n`), entity);
+  return concatBytes(enc.encode(`${lines}MIME-Version: 1.0\r\n`), entity);
 }
 
 /** Header fields of an entity (unfolded, names lower-cased) and where its body starts. */

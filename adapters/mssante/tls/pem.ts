@@ -2,6 +2,7 @@
  * PEM ⇄ DER helpers over Web-standard APIs (no Buffer), for certificates, CRLs, keys and
  * CMS objects.
  */
+import { fromBase64 as base64Decode, toBase64 as base64Encode } from '../../../src/util/base64.js';
 
 /** One PEM block: its label (`CERTIFICATE`, `X509 CRL`, `PKCS7`, …) and its DER bytes. */
 export interface PemBlock {
@@ -43,33 +44,8 @@ export function looksLikePem(bytes: Uint8Array): boolean {
   return head.includes('-----BEGIN ');
 }
 
-/**
- * Base64 (RFC 4648, with or without line breaks) to bytes.
- *
- * @example
- * base64Decode('AQID'); // Uint8Array [1, 2, 3]
- */
-export function base64Decode(b64: string): Uint8Array {
-  const bin = atob(b64.replace(/\s+/g, ''));
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-/**
- * Bytes to base64 (one line).
- *
- * @example
- * base64Encode(new Uint8Array([1, 2, 3])); // 'AQID'
- */
-export function base64Encode(bytes: Uint8Array): string {
-  let bin = '';
-  const CHUNK = 0x8000;
-  for (let i = 0; i < bytes.length; i += CHUNK) {
-    bin += String.fromCharCode.apply(null, bytes.subarray(i, i + CHUNK) as unknown as number[]);
-  }
-  return btoa(bin);
-}
+/** Base64 (with or without line breaks) to bytes; bytes to one-line base64. */
+export { base64Decode, base64Encode };
 
 /** A fresh ArrayBuffer holding exactly these bytes (pkijs/asn1js want ArrayBuffers). */
 export function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
