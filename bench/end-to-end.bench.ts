@@ -242,7 +242,8 @@ export default async function endToEnd(): Promise<void> {
     print('gateway legacy → national', l2n, l2nPaced);
 
     const n2l = [];
-    for (let i = 0; i < runs; i++) n2l.push(await drive(nationalMsgs, sendNational, (k) => relay.arrivals.get(k), false));
+    // Fresh Message-IDs for every run: the gateway (rightly) never delivers the same one twice.
+    for (let i = 0; i < runs; i++) n2l.push(await drive(i === 0 ? nationalMsgs : await Promise.all(nationalMsgs.map((_, j) => smimeMail(10 * N + i * N + j))), sendNational, (k) => relay.arrivals.get(k), false));
     const n2lPaced = await drive(pacedNational, sendNational, (k) => relay.arrivals.get(k), true);
     print('gateway national → legacy', n2l, n2lPaced);
 
