@@ -241,9 +241,12 @@ export default async function endToEnd(): Promise<void> {
     const l2nPaced = await drive(pacedLegacy, sendLegacy, opArrived, true);
     print('gateway legacy → national', l2n, l2nPaced);
 
+    const inspector2 = process.env.BENCH_PROFILE_N2L ? new (await import('node:inspector/promises')).Session() : null;
+    if (inspector2) { inspector2.connect(); await inspector2.post('Profiler.enable'); await inspector2.post('Profiler.start'); }
     const n2l = [];
     // Fresh Message-IDs for every run: the gateway (rightly) never delivers the same one twice.
     for (let i = 0; i < runs; i++) n2l.push(await drive(i === 0 ? nationalMsgs : await Promise.all(nationalMsgs.map((_, j) => smimeMail(10 * N + i * N + j))), sendNational, (k) => relay.arrivals.get(k), false));
+    if (inspector2) { const { profile } = await inspector2.post('Profiler.stop'); writeFileSync('/tmp/n2l.cpuprofile', JSON.stringify(profile)); }
     const n2lPaced = await drive(pacedNational, sendNational, (k) => relay.arrivals.get(k), true);
     print('gateway national → legacy', n2l, n2lPaced);
 
