@@ -181,10 +181,12 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   let http: ServerType | undefined;
   if (!o.noHttp) {
     let token = config.http.token;
+    const tokenFile = join(config.dataDir, 'http-token');
+    if (!token && config.testMaterial && existsSync(tokenFile)) token = readFileSync(tokenFile, 'utf8').trim();
     if (!token && config.testMaterial) {
       token = randomBytes(24).toString('base64url');
-      writeFileSync(join(config.dataDir, 'http-token'), token + '\n', { mode: 0o600 });
-      log.warn('generated a TEST bearer token for the directory API', { file: join(config.dataDir, 'http-token') });
+      writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
+      log.warn('generated a TEST bearer token for the directory API', { file: tokenFile });
     }
     const app = healthApp({ store, startedAt, listeners: () => ({ ...ports }), mounts: token ? { '/directory': directoryRoutes(directory, token) } : {} });
     http = await new Promise<ServerType>((resolve, reject) => {
