@@ -1,0 +1,46 @@
+/**
+ * The Workers entry stays runnable on Workers: it bundles for a neutral platform (no Node
+ * built-ins anywhere in its graph), and its API maps documents both ways.
+ */
+import { describe, it, expect } from 'vitest';
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import worker from '../../src/runtime/worker.js';
+import { encodeLatin1 } from '../../mappings/transliteration/latin1.js';
+import { readHprim } from '../../mappings/hprim/read.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const HPRIM = (JSON.parse(readFileSync(join(ROOT, 'test/fixtures/legacy-network/seal.json'), 'utf8')) as { name: string; text: string }[])
+  .find((v) => v.name === 'hprim-lab-report')!.text;
+
+describe('Workers entry', () => {
+  it('bundles for a neutral platform: no Node built-in in its import graph', async () => {
+    const r = await build({
+      entryPoints: [join(ROOT, 'src/runtime/worker.ts')], bundle: true, platform: 'neutral', format: 'esm', write: false,
+      mainFields: ['module', 'main'], conditions: ['worker', 'browser'], logLevel: 'silent',
+    });
+    expect(r.errors).toEqual([]);
+    const code = r.outputFiles[0].text;
+    expect(code).not.toMatch(/from\s*["']node:|require\(["']node:/);
+  }, 60_000);
+
+  it('maps HPRIM to a CR-BIO, to IHE_XDM.ZIP, and the archive back to HPRIM with every result', async () => {
+    const cda = await worker.request('/map/hprim-to-cda', { method: 'POST', body: encodeLatin1(HPRIM).bytes as Uint8Array<ArrayBuffer> });
+    expect(cda.status).toBe(200);
+    expect(cda.headers.get('x-mss-codecda')).toBe('11502-2');
+    expect(cda.headers.get('x-alert')).toBe('panic');
+    expect(await cda.text()).toContain('urn:hl7-org:v3');
+    const xdm = await worker.request('/map/hprim-to-xdm', { method: 'POST', body: encodeLatin1(HPRIM).bytes as Uint8Array<ArrayBuffer> });
+    const back = await worker.request('/map/xdm-to-hprim', { method: 'POST', body: await xdm.arrayBuffer() });
+    expect(back.status).toBe(200);
+    const text = new TextDecoder('latin1').decode(await back.arrayBuffer());
+    expect(readHprim(text).report!.results.map((r) => [r.code, r.value, r.flag])).toEqual(readHprim(HPRIM).report!.results.map((r) => [r.code, r.value, r.flag]));
+  });
+
+  it('answers 422 with a reason for what is not a lab report', async () => {
+    const r = await worker.request('/map/hprim-to-cda', { method: 'POST', body: 'bonjour' });
+    expect(r.status).toBe(422);
+    expect(((await r.json()) as { error: string }).error).toMatch(/HPRIM/);
+  });
+});
