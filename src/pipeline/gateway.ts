@@ -373,7 +373,7 @@ export class Gateway {
 
   private async quarantine(id: string, stage: string, err: GatewayError, raw: Uint8Array | null): Promise<void> {
     const now = Date.now();
-    for (const d of this.store.deliveries(id)) if (d.state === 'pending') this.store.markQuarantined(d.id, err.reply, now);
+    this.store.quarantinePending(id, err.reply, now);
     const reason = `${err.reply}${err.detail ? ` (${err.detail})` : ''}`;
     this.store.setMessageState(id, 'quarantined', { stage, reason });
     this.store.event(id, stage, 'error', `quarantined: ${reason}`);

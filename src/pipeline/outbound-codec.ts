@@ -1,4 +1,3 @@
-import type { Content } from '../model/content.js';
 import type { OutboundMessage } from '../model/message.js';
 import { fromBase64, toBase64 } from '../util/base64.js';
 
@@ -15,8 +14,4 @@ export function decodeOutbound(bytes: Uint8Array): OutboundMessage {
   return JSON.parse(new TextDecoder().decode(bytes), (_k, v: unknown) =>
     v && typeof v === 'object' && '$b64' in (v as Record<string, unknown>) ? fromBase64((v as { $b64: string }).$b64) : v,
   ) as OutboundMessage;
-}
-
-export function isNotificationContent(c: Content): boolean {
-  return c.kind === 'notification';
 }

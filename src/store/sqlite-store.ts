@@ -75,14 +75,6 @@ export class SqliteStore implements Store {
       dueIds: d.select({ id: deliveries.id }).from(deliveries)
         .where(and(eq(deliveries.state, 'queued'), lte(deliveries.nextAttemptAt, p('now'))))
         .orderBy(asc(deliveries.nextAttemptAt)).limit(p('limit')).prepare(),
-      delivered: d.update(deliveries).set({ state: 'delivered', lastError: v('reply'), attempts: sql`${deliveries.attempts} + 1`, leaseUntil: null, updatedAt: v('now') })
-        .where(eq(deliveries.id, p('id'))).prepare(),
-      retry: d.update(deliveries).set({ state: 'queued', lastError: v('error'), nextAttemptAt: v('next'), attempts: sql`${deliveries.attempts} + 1`, leaseUntil: null, updatedAt: v('now') })
-        .where(eq(deliveries.id, p('id'))).prepare(),
-      release: d.update(deliveries).set({ state: 'queued', nextAttemptAt: v('now'), leaseUntil: null, updatedAt: v('now') })
-        .where(eq(deliveries.id, p('id'))).prepare(),
-      finalState: d.update(deliveries).set({ state: v('state'), lastError: v('error'), attempts: sql`${deliveries.attempts} + ${sql.placeholder('inc')}`, leaseUntil: null, updatedAt: v('now') })
-        .where(eq(deliveries.id, p('id'))).prepare(),
     };
   }
 
@@ -305,16 +297,9 @@ export class SqliteStore implements Store {
     })();
   }
 
-  markDelivered(deliveryId: number, reply: string, now: number): void {
-    this.q.delivered.run({ id: deliveryId, reply, now });
-  }
-
-  markRetry(deliveryId: number, nextAttemptAt: number, error: string, now: number): void {
-    this.q.retry.run({ id: deliveryId, next: nextAttemptAt, error, now });
-  }
-
-  releaseDelivery(deliveryId: number, now: number): void {
-    this.q.release.run({ id: deliveryId, now });
+  quarantinePending(id: string, reply: string, now: number): void {
+    this.sqlite.prepare(`UPDATE deliveries SET state = 'quarantined', last_error = ?, updated_at = ? WHERE message_ref = ? AND state = 'pending'`)
+      .run(reply, now, id);
   }
 
   release(id: string, now: number): boolean {
@@ -340,14 +325,6 @@ export class SqliteStore implements Store {
       this.h.insertEvent.run(id, now, 'quarantine', 'warn', 'dropped by an operator: raw bytes erased', null);
       return true;
     })();
-  }
-
-  markFailed(deliveryId: number, error: string, now: number): void {
-    this.q.finalState.run({ id: deliveryId, state: 'failed', error, inc: 1, now });
-  }
-
-  markQuarantined(deliveryId: number, error: string, now: number): void {
-    this.q.finalState.run({ id: deliveryId, state: 'quarantined', error, inc: 0, now });
   }
 
   unprocessed(limit: number): string[] {

@@ -113,12 +113,8 @@ export interface Store {
   recordOutcomes(id: string, updates: OutcomeUpdate[], events: NewEvent[], now: number): Promise<MessageState>;
   /** Claim up to `limit` due deliveries (state → sending) for `leaseMs`. */
   claimDue(now: number, limit: number, leaseMs: number): DeliveryRow[];
-  markDelivered(deliveryId: number, reply: string, now: number): void;
-  markRetry(deliveryId: number, nextAttemptAt: number, error: string, now: number): void;
-  /** Put a claimed delivery back without counting an attempt (e.g. resealing for fewer recipients). */
-  releaseDelivery(deliveryId: number, now: number): void;
-  markFailed(deliveryId: number, error: string, now: number): void;
-  markQuarantined(deliveryId: number, error: string, now: number): void;
+  /** Quarantine the deliveries of a message that were not routed yet. */
+  quarantinePending(id: string, reply: string, now: number): void;
   /** Messages whose processing (open, route) did not finish, oldest first. */
   unprocessed(limit: number): string[];
   /** After a restart: `sending` deliveries go back to `queued`, flagged uncertain. */

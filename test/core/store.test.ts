@@ -54,8 +54,9 @@ describe('SqliteStore', () => {
     expect(store.recover(3000)).toEqual({ requeued: 1, unprocessed: 0 });
     const again = store.claimDue(3000, 10, 60_000);
     expect(again[0].uncertain).toBe(true);
-    store.markDelivered(again[0].id, '250 ok', 3001);
-    expect(store.settle(id, 3002)).toBe('done');
+    const state = await store.recordOutcomes(id, [{ deliveryId: again[0].id, state: 'delivered', reply: '250 ok' }], [{ stage: 'deliver', level: 'info', detail: 'delivered' }], 3001);
+    expect(state).toBe('done');
+    expect(store.deliveries(id)[0]).toMatchObject({ state: 'delivered', attempts: 1, lastError: '250 ok' });
   });
 });
 
