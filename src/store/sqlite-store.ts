@@ -67,11 +67,6 @@ export class SqliteStore implements Store {
       deliveriesOf: d.select().from(deliveries).where(eq(deliveries.messageRef, p('id'))).orderBy(asc(deliveries.id)).prepare(),
       pendingOf: d.select().from(deliveries)
         .where(and(eq(deliveries.messageRef, p('id')), eq(deliveries.state, 'pending'))).orderBy(asc(deliveries.id)).prepare(),
-      setState: d.update(messages).set({ state: v('state'), stage: v('stage'), reason: v('reason'), updatedAt: v('now') })
-        .where(eq(messages.id, p('id'))).prepare(),
-      routeOne: d.update(deliveries).set({
-        targetNetwork: v('network'), targetAddress: v('address'), state: 'queued', nextAttemptAt: v('now'), updatedAt: v('now'),
-      }).where(and(eq(deliveries.messageRef, p('id')), eq(deliveries.recipient, p('recipient')), eq(deliveries.state, 'pending'))).prepare(),
       dueIds: d.select({ id: deliveries.id }).from(deliveries)
         .where(and(eq(deliveries.state, 'queued'), lte(deliveries.nextAttemptAt, p('now'))))
         .orderBy(asc(deliveries.nextAttemptAt)).limit(p('limit')).prepare(),
@@ -277,14 +272,7 @@ export class SqliteStore implements Store {
   // ---- state changes ----
 
   setMessageState(id: string, state: MessageState, why?: { stage: string; reason: string }): void {
-    this.q.setState.run({ id, state, stage: why?.stage ?? null, reason: why?.reason ?? null, now: Date.now() });
-  }
-
-  route(id: string, routes: { recipient: string; network: NetworkId; address: string }[], now: number): void {
-    this.sqlite.transaction(() => {
-      for (const r of routes) this.q.routeOne.run({ id, recipient: r.recipient, network: r.network, address: r.address, now });
-      this.q.setState.run({ id, state: 'routed', stage: null, reason: null, now });
-    })();
+    this.h.setState.run(state, why?.stage ?? null, why?.reason ?? null, Date.now(), id);
   }
 
   claimDue(now: number, limit: number, leaseMs: number): DeliveryRow[] {

@@ -105,8 +105,6 @@ export interface Store {
   /** Pending deliveries of a message (not yet routed). */
   pendingDeliveries(id: string): DeliveryRow[];
   deliveries(id: string): DeliveryRow[];
-  /** Route pending deliveries and queue them for `now`. */
-  route(id: string, routes: { recipient: string; network: NetworkId; address: string }[], now: number): void;
   /** Write the route stage's decisions and events together (group-committed with other writes). */
   recordRouting(id: string, r: RoutingResult, now: number): Promise<void>;
   /** Write a delivery attempt's outcomes and events together; resolves to the message's state after settling. */

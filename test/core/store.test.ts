@@ -47,7 +47,7 @@ describe('SqliteStore', () => {
 
   it('claims due deliveries once, and recovers cut sends after a restart', async () => {
     const { id } = await store.accept({ source: 'legacy', mailFrom: 'a@x', recipients: ['b@y'], messageId: '<2@x>', raw });
-    store.route(id, [{ recipient: 'b@y', network: 'mssante', address: 'b@national.test' }], 1000);
+    await store.recordRouting(id, { routes: [{ recipient: 'b@y', network: 'mssante', address: 'b@national.test' }], failures: [], events: [] }, 1000);
     const claimed = store.claimDue(2000, 10, 60_000);
     expect(claimed).toHaveLength(1);
     expect(store.claimDue(2000, 10, 60_000)).toHaveLength(0);
