@@ -30,7 +30,8 @@ export function postfixUnavailable(): string | null {
   return null;
 }
 
-async function freePort(): Promise<number> {
+/** A port free on 127.0.0.1 now (for a caller that must name a port before the instance starts). */
+export async function freePort(): Promise<number> {
   const s = net.createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   const port = (s.address() as net.AddressInfo).port;
@@ -66,7 +67,13 @@ export interface PostfixInstance {
   stop(): Promise<void>;
 }
 
-export async function startPostfix(pki: TestPki, gatewayPort: number): Promise<PostfixInstance> {
+export interface PostfixPorts {
+  /** Use this port for the mutual-TLS smtpd (e.g. one from `freePort()` already named in a gateway's routes). */
+  mtlsPort?: number;
+  submitPort?: number;
+}
+
+export async function startPostfix(pki: TestPki, gatewayPort: number, ports: PostfixPorts = {}): Promise<PostfixInstance> {
   const dir = mkdtempSync(join(tmpdir(), 'passerelle-postfix-'));
   chmodSync(dir, 0o755);
   const mailDir = join(dir, 'mail');
@@ -76,8 +83,8 @@ export async function startPostfix(pki: TestPki, gatewayPort: number): Promise<P
     copyFileSync(from, join(dir, to));
   }
   chmodSync(join(dir, 'medecin.key'), 0o600);
-  const mtlsPort = await freePort();
-  const submitPort = await freePort();
+  const mtlsPort = ports.mtlsPort ?? (await freePort());
+  const submitPort = ports.submitPort ?? (await freePort());
   const main = `compatibility_level = 3.6
 queue_directory = ${dir}/queue
 data_directory = ${dir}/data
@@ -177,8 +184,20 @@ maximal_backoff_time = 2s
     const e = err as { stderr?: Buffer; message: string };
     throw new Error(`Postfix did not start: ${e.stderr?.toString() || e.message}\n${existsSync(join(dir, 'maillog')) ? readFileSync(join(dir, 'maillog'), 'utf8') : ''}`);
   }
-  await waitForPort(mtlsPort, 15_000);
-  await waitForPort(submitPort, 15_000);
+  try {
+    await waitForPort(mtlsPort, 15_000);
+    await waitForPort(submitPort, 15_000);
+  } catch (err) {
+    // Started but not listening (a port taken meanwhile?): do not leave a master behind.
+    const log = existsSync(join(dir, 'maillog')) ? readFileSync(join(dir, 'maillog'), 'utf8') : '';
+    try {
+      run('stop');
+    } catch {
+      // already stopped
+    }
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`${(err as Error).message}\n${log.slice(-4000)}`);
+  }
   return {
     dir,
     mtlsPort,
