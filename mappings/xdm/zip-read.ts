@@ -1,4 +1,5 @@
 import { Inflate } from 'fflate';
+import { crc32 } from '../../src/util/crc32.js';
 
 /** Why a ZIP was refused. */
 export type ZipRefusal = 'path-traversal' | 'too-many-entries' | 'entry-too-large' | 'total-too-large' | 'ratio' | 'corrupt' | 'unsupported' | 'duplicate';
@@ -24,20 +25,6 @@ export interface ZipLimits {
 
 export const DEFAULT_ZIP_LIMITS: Required<ZipLimits> = { maxEntries: 64, maxEntryBytes: 20 << 20, maxTotalBytes: 50 << 20, maxRatio: 200 };
 
-let CRC_TABLE: Uint32Array | undefined;
-function crc32(data: Uint8Array): number {
-  if (!CRC_TABLE) {
-    CRC_TABLE = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      CRC_TABLE[n] = c >>> 0;
-    }
-  }
-  let crc = 0xffffffff;
-  for (let i = 0; i < data.length; i++) crc = CRC_TABLE[(crc ^ data[i]) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
 
 /**
  * Is this entry name a safe relative path (no `..`, no absolute path, no drive, no backslash, no control character)?

@@ -1,4 +1,4 @@
-/** CRC-32 (ISO-HDLC, as in zlib and PNG), for the LNP/1 armour checksum. */
+/** CRC-32 (ISO-HDLC, as in zlib, ZIP and PNG): the LNP/1 armour checksum, ZIP entries. */
 
 const TABLE = (() => {
   const t = new Uint32Array(256);
