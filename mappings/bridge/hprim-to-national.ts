@@ -5,6 +5,7 @@ import { OID_ARC, PASSERELLE_OID } from '../cda/oids.js';
 import { readHprim } from '../hprim/read.js';
 import type { HprimIssue } from '../hprim/issue.js';
 import { buildXdm, cxPatientId } from '../xdm/build.js';
+import type { DeflateRaw } from '../xdm/zip-write.js';
 import { XDS_CODES } from '../xdm/codes.js';
 
 export interface HprimToNationalOptions {
@@ -13,6 +14,8 @@ export interface HprimToNationalOptions {
   oidRoot?: string;
   /** The original bytes as received (ISO-8859-1 on the legacy network), attached unchanged when given. */
   originalBytes?: Uint8Array;
+  /** The ZIP compressor (default pure JS; the Node runtime gives native zlib). */
+  deflateRaw?: DeflateRaw;
 }
 
 export interface NationalLabReport {
@@ -67,7 +70,7 @@ export async function hprimToNational(hprim: string, options: HprimToNationalOpt
     title: CR_BIO.title,
     creationTime: now,
     author: { institution: report.sender.local || report.sender.code },
-  }], { patientId, now, intendedRecipient: report.recipient.local || undefined });
+  }], { patientId, now, intendedRecipient: report.recipient.local || undefined, deflateRaw: options.deflateRaw });
   return {
     report,
     issues: reading.issues,

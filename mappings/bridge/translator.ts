@@ -3,6 +3,7 @@ import type { OutboundMessage } from '../../src/model/message.js';
 import type { Translator } from '../../src/pipeline/translator.js';
 import { letterToLegacyText, legacyTextToLetter } from '../letter/letter.js';
 import type { ZipLimits } from '../xdm/zip-read.js';
+import type { DeflateRaw } from '../xdm/zip-write.js';
 import { hprimToNational } from './hprim-to-national.js';
 import { xdmToLegacy } from './xdm-to-legacy.js';
 import { legacyNotice } from '../notification/legacy-notice.js';
@@ -14,6 +15,8 @@ export interface ClinicalTranslatorOptions {
   /** OID root for generated identifiers. */
   oidRoot?: string;
   now?: () => Date;
+  /** The ZIP compressor for `IHE_XDM.ZIP` (default pure JS; the Node runtime gives native zlib). */
+  deflateRaw?: DeflateRaw;
 }
 
 const NEUTRAL_SUBJECT = 'Compte rendu de biologie';
@@ -47,7 +50,7 @@ export function createClinicalTranslator(options: ClinicalTranslatorOptions = {}
     const c = m.content;
     if (t.network === 'mssante') {
       if (c.kind === 'lab-report' && c.hprim) {
-        const out = await hprimToNational(c.hprim, { now: options.now?.(), oidRoot: options.oidRoot });
+        const out = await hprimToNational(c.hprim, { now: options.now?.(), oidRoot: options.oidRoot, deflateRaw: options.deflateRaw });
         if (!out.cda || !out.xdm || !out.report) return base;
         const content: Content = {
           kind: 'lab-report', hprim: c.hprim, report: out.report,

@@ -1,4 +1,4 @@
-import { zipSync, type Zippable } from 'fflate';
+import { writeZip, type DeflateRaw } from './zip-write.js';
 import { PASSERELLE_OID, OID_ARC } from '../cda/oids.js';
 import { esc } from '../cda/xml.js';
 import { sha1Hex } from './sha1.js';
@@ -35,6 +35,8 @@ export interface XdmOptions {
   facility?: XdsCode;
   practice?: XdsCode;
   contentType?: XdsCode;
+  /** The compressor (default pure-JS fflate; the Node runtime gives native zlib). */
+  deflateRaw?: DeflateRaw;
 }
 
 const DEFAULT_CODE = (code: string, scheme: string, display: string): XdsCode => ({ code, scheme, display });
@@ -159,15 +161,17 @@ Open INDEX.HTM for a list of the contents.\r
 export async function buildXdm(docs: XdmDocument[], options: XdmOptions): Promise<Uint8Array> {
   const enc = new TextEncoder();
   const metadata = await buildXdmMetadata(docs, options);
-  const subset: Zippable = { 'METADATA.XML': enc.encode(metadata) };
-  docs.forEach((d, i) => { subset[xdmDocName(i + 1, d.mimeType)] = [d.data, { level: d.mimeType === 'application/pdf' ? 0 : 1 }]; });
-  const index = `<!DOCTYPE html>\r\n<html><head><meta charset="utf-8"><title>IHE XDM</title></head><body>\r\n<h1>Contenu du support IHE XDM</h1>\r\n<ul>\r\n<li><a href="README.TXT">README.TXT</a></li>\r\n<li><a href="IHE_XDM/SUBSET01/METADATA.XML">IHE_XDM/SUBSET01/METADATA.XML</a></li>\r\n${docs.map((d, i) => `<li><a href="IHE_XDM/SUBSET01/${xdmDocName(i + 1, d.mimeType)}">${esc(d.title)}</a> (${esc(d.mimeType)})</li>`).join('\r\n')}\r\n</ul>\r\n</body></html>\r\n`;
+  const docNames = docs.map((d, i) => xdmDocName(i + 1, d.mimeType));
+  const index = `<!DOCTYPE html>\r\n<html><head><meta charset="utf-8"><title>IHE XDM</title></head><body>\r\n<h1>Contenu du support IHE XDM</h1>\r\n<ul>\r\n<li><a href="README.TXT">README.TXT</a></li>\r\n<li><a href="IHE_XDM/SUBSET01/METADATA.XML">IHE_XDM/SUBSET01/METADATA.XML</a></li>\r\n${docs.map((d, i) => `<li><a href="IHE_XDM/SUBSET01/${docNames[i]}">${esc(d.title)}</a> (${esc(d.mimeType)})</li>`).join('\r\n')}\r\n</ul>\r\n</body></html>\r\n`;
   // ZIP (DOS) timestamps cover 1980–2099 only; clamp so any submission time can be packed.
   const t = (options.now ?? new Date()).getTime();
   const mtime = new Date(Math.min(Math.max(t, Date.UTC(1980, 0, 2)), Date.UTC(2099, 11, 30)));
-  return zipSync({
-    'INDEX.HTM': enc.encode(index),
-    'README.TXT': enc.encode(README),
-    IHE_XDM: { SUBSET01: subset },
-  }, { level: 1, mtime });
+  return writeZip([
+    { name: 'INDEX.HTM', data: enc.encode(index) },
+    { name: 'README.TXT', data: enc.encode(README) },
+    { name: 'IHE_XDM/' },
+    { name: 'IHE_XDM/SUBSET01/' },
+    { name: 'IHE_XDM/SUBSET01/METADATA.XML', data: enc.encode(metadata) },
+    ...docs.map((d, i) => ({ name: `IHE_XDM/SUBSET01/${docNames[i]}`, data: d.data, compress: d.mimeType !== 'application/pdf' })),
+  ], { mtime, deflateRaw: options.deflateRaw });
 }
