@@ -38,6 +38,33 @@ const MARGIN = 40;
 
 interface Fonts { regular: PDFFont; bold: PDFFont; mono: PDFFont }
 
+/** Advance widths (per 1,000 units of the font size) of the 256 WinAnsi codes, by font name. */
+const ADVANCES = new Map<string, Float64Array>();
+
+/**
+ * Width of a WinAnsi string (output of toWinAnsi) as `Tj` draws it: the sum of the glyphs'
+ * advances, without kerning (pdf-lib's widthOfTextAtSize adds kerning pairs, which `Tj`
+ * does not apply, and costs a font-table walk per call).
+ */
+function widthOf(font: PDFFont, s: string, size: number): number {
+  let adv = ADVANCES.get(font.name);
+  if (!adv) {
+    adv = new Float64Array(256);
+    for (let c = 32; c < 256; c++) {
+      const ch = Object.keys(WIN_ANSI_CODE).find((k) => WIN_ANSI_CODE[k] === c) ?? String.fromCharCode(c);
+      try { adv[c] = font.widthOfTextAtSize(ch, 1000); } catch { adv[c] = 0; }
+    }
+    ADVANCES.set(font.name, adv);
+  }
+  let w = 0;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i];
+    const c = WIN_ANSI_CODE[ch] ?? ch.charCodeAt(0);
+    w += c < 256 ? adv[c] : 0;
+  }
+  return (w * size) / 1000;
+}
+
 /**
  * Writes page content operators directly (text objects with a WinAnsi hex string), which is
  * an order of magnitude cheaper than pdf-lib's drawText for a table of a few dozen cells.
@@ -72,7 +99,7 @@ class Writer {
     const size = opts.size ?? 9;
     let t = toWinAnsi(s);
     if (opts.maxWidth) {
-      while (t.length > 1 && font.widthOfTextAtSize(t, size) > opts.maxWidth) t = t.slice(0, -2) + '…';
+      while (t.length > 1 && widthOf(font, t, size) > opts.maxWidth) t = t.slice(0, -2) + '…';
     }
     if (!t) return;
     const [r, g, b] = opts.color ?? BLACK;
@@ -88,7 +115,7 @@ class Writer {
     const flush = () => { this.need(size + 3); this.text(line, MARGIN, { font, size }); this.y -= size + 3; line = ''; };
     for (const w of words) {
       const next = line ? `${line} ${w}` : w;
-      if (line && font.widthOfTextAtSize(next, size) > width) { flush(); line = w; } else line = next;
+      if (line && widthOf(font, next, size) > width) { flush(); line = w; } else line = next;
     }
     flush();
   }
