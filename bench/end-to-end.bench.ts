@@ -6,6 +6,8 @@
  *   XDM, signed and encrypted for the recipient's certificate;
  * - national → legacy: S/MIME signed-and-encrypted mails from an operator over mutual TLS
  *   into the national listener; decrypted, verified, mapped, sealed LNP/1, submitted to a relay.
+ * The gateway (and the bare relay) run on a thread of their own, the clients and peers on the
+ * main thread, as they would be separate machines.
  * Figures: throughput (messages/s, all sent at once over 8 connections) and latency p50/p99
  * at a fixed offered load of 100 messages/s. Targets: ≥ 300 msg/s each way, p99 < 250 ms.
  */
@@ -15,12 +17,8 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import nodemailer from 'nodemailer';
-import { loadConfig } from '../src/config/load-config.js';
-import { startGateway, type RunningGateway } from '../src/runtime/start-gateway.js';
-import { silentLogger } from '../src/log/logger.js';
 import { makeTestCa, issueOperatorCertificate, trustListXml } from '../src/runtime/test-pki.js';
 import { bodyPart, headerBlock } from '../src/mime/mime-writer.js';
-import type { RouteResolver } from '../src/directory/route.js';
 import { writeTestKeyFolder, loadKeyFolder } from '../adapters/legacy/key-folder.js';
 import { sealLnpMail } from '../adapters/legacy/lnp-codec.js';
 import { parseTrustList } from '../adapters/mssante/trust-list/trust-list.js';
@@ -31,6 +29,7 @@ import { SmimeSigner } from '../adapters/mssante/smime/sign.js';
 import { protectEntity } from '../adapters/mssante/smime/protect.js';
 import { smimeRecipient } from '../adapters/mssante/smime/encrypt.js';
 import { hprimToNational } from '../mappings/bridge/hprim-to-national.js';
+import { startSystemThread } from './support/run-system.js';
 import { startNationalOperator } from '../test/simulators/national-operator.js';
 import { DEMO_HPRIM } from '../src/demo/demo-samples.js';
 import { median, percentile } from './harness.js';
@@ -139,13 +138,11 @@ export default async function endToEnd(): Promise<void> {
     const opArrivals = new Map<string, number>();
     const relay = await startSink({ auth: true });
 
-    // The national recipient publishes a certificate: the gateway encrypts for it.
-    const certResolver: RouteResolver = {
-      resolve: async (a) => (a === 'jean.dupont.med@interop.lnp.test' ? { network: 'mssante', address: `jean.dupont@${OP}`, status: 'active', certificate: op.certPem } : null),
-      aliasFor: async () => null,
-    };
-    const config = loadConfig({
-      env: {},
+    // The gateway runs on a thread of its own; the national recipient publishes a certificate
+    // (the gateway encrypts for it).
+    const system = await startSystemThread({
+      kind: 'gateway',
+      routes: { 'jean.dupont.med@interop.lnp.test': { network: 'mssante', address: `jean.dupont@${OP}`, status: 'active', certificate: op.certPem } },
       overrides: {
         dataDir: join(root, 'gw'), log: { level: 'error' },
         legacy: { keyDir: gwKeys, listen: { port: 0 }, relay: { port: relay.port, password: 'x' } },
@@ -154,9 +151,9 @@ export default async function endToEnd(): Promise<void> {
         legacySubscribers: ['dr.alice.martin@medical33.lnp.test'],
         aliases: { 'jean.dupont.med@interop.lnp.test': `jean.dupont@${OP}` },
         queue: { concurrency: 32, pollInterval: '50ms' },
-      } as never,
+      },
     });
-    const running: RunningGateway = await startGateway(config, { log: silentLogger, noHttp: true, resolvers: [certResolver] });
+    const running = { ports: system.ports };
 
     // ---- legacy → national messages (as the relay forwards them)
     const lnp = async (i: number) => (await sealLnpMail(relayKeys, {
@@ -201,24 +198,8 @@ export default async function endToEnd(): Promise<void> {
 
     // ---- baseline: smtp-server → nodemailer relay → sink
     const sink = await startSink();
-    const forward = nodemailer.createTransport({ pool: true, maxConnections: 8, maxMessages: Infinity, host: '127.0.0.1', port: sink.port, secure: false, ignoreTLS: true });
-    let seq = 0;
-    const bare = new SMTPServer({
-      authOptional: true, disabledCommands: ['AUTH', 'STARTTLS'], logger: false, size: 50 << 20,
-      onData(stream, session, cb) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        const envelope = { from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address) };
-        stream.on('end', () => {
-          const id = `<bare-${seq++}@relay.test>`;
-          const raw = Buffer.concat([Buffer.from(`Message-ID: ${id}\r\n`), Buffer.concat(chunks)]);
-          cb(null, `Ok: queued as ${id}`);
-          forward.sendMail({ envelope, raw }).catch((err: Error) => process.stderr.write(`bare relay: ${err.message}\n`));
-        });
-      },
-    });
-    await new Promise<void>((r) => bare.listen(0, '127.0.0.1', () => r()));
-    const bareClient = nodemailer.createTransport({ pool: true, maxConnections: 8, maxMessages: Infinity, host: '127.0.0.1', port: (bare.server.address() as AddressInfo).port, secure: false, ignoreTLS: true });
+    const bare = await startSystemThread({ kind: 'bare', sinkPort: sink.port });
+    const bareClient = nodemailer.createTransport({ pool: true, maxConnections: 8, maxMessages: Infinity, host: '127.0.0.1', port: bare.ports.bare, secure: false, ignoreTLS: true });
     const sendBare: Sender = async (raw) => (await bareClient.sendMail({ envelope: { from: 'a@b.test', to: ['c@d.test'] }, raw: Buffer.from(raw) })).response.match(/queued as (<[^>]+>)/)![1];
 
     process.stdout.write(`end to end: ${N} messages of ~10 KB per throughput run, ${RATE} msg/s × ${RATE_SECONDS} s for latency; sign + encrypt on the national side\n`);
@@ -233,20 +214,19 @@ export default async function endToEnd(): Promise<void> {
     for (let i = 0; i < runs; i++) bareRuns.push(await drive(legacyMsgs, sendBare, (k) => sink.arrivals.get(k), false));
     print('bare smtp-server → nodemailer relay', bareRuns, await drive(pacedLegacy, sendBare, (k) => sink.arrivals.get(k), true));
 
-    const l2n = [];
-    const inspector = process.env.BENCH_PROFILE ? new (await import('node:inspector/promises')).Session() : null;
-    if (inspector) { inspector.connect(); await inspector.post('Profiler.enable'); await inspector.post('Profiler.start'); }
-    for (let i = 0; i < runs; i++) l2n.push(await drive(i === 0 ? legacyMsgs : await Promise.all(legacyMsgs.map((_, j) => lnp(10 * N + i * N + j))), sendLegacy, opArrived, false));
-    if (inspector) { const { profile } = await inspector.post('Profiler.stop'); writeFileSync('/tmp/e2e.cpuprofile', JSON.stringify(profile)); }
+    const l2n: Awaited<ReturnType<typeof drive>>[] = [];
+    const profiled = <T>(file: string | undefined, f: () => Promise<T>) => (file ? system.profile(file, f) : f());
+    await profiled(process.env.BENCH_PROFILE, async () => {
+      for (let i = 0; i < runs; i++) l2n.push(await drive(i === 0 ? legacyMsgs : await Promise.all(legacyMsgs.map((_, j) => lnp(10 * N + i * N + j))), sendLegacy, opArrived, false));
+    });
     const l2nPaced = await drive(pacedLegacy, sendLegacy, opArrived, true);
     print('gateway legacy → national', l2n, l2nPaced);
 
-    const inspector2 = process.env.BENCH_PROFILE_N2L ? new (await import('node:inspector/promises')).Session() : null;
-    if (inspector2) { inspector2.connect(); await inspector2.post('Profiler.enable'); await inspector2.post('Profiler.start'); }
-    const n2l = [];
+    const n2l: Awaited<ReturnType<typeof drive>>[] = [];
     // Fresh Message-IDs for every run: the gateway (rightly) never delivers the same one twice.
-    for (let i = 0; i < runs; i++) n2l.push(await drive(i === 0 ? nationalMsgs : await Promise.all(nationalMsgs.map((_, j) => smimeMail(10 * N + i * N + j))), sendNational, (k) => relay.arrivals.get(k), false));
-    if (inspector2) { const { profile } = await inspector2.post('Profiler.stop'); writeFileSync('/tmp/n2l.cpuprofile', JSON.stringify(profile)); }
+    await profiled(process.env.BENCH_PROFILE_N2L, async () => {
+      for (let i = 0; i < runs; i++) n2l.push(await drive(i === 0 ? nationalMsgs : await Promise.all(nationalMsgs.map((_, j) => smimeMail(10 * N + i * N + j))), sendNational, (k) => relay.arrivals.get(k), false));
+    });
     const n2lPaced = await drive(pacedNational, sendNational, (k) => relay.arrivals.get(k), true);
     print('gateway national → legacy', n2l, n2lPaced);
 
@@ -256,9 +236,9 @@ export default async function endToEnd(): Promise<void> {
     process.stdout.write(`  ratios against the bare relay: legacy → national ${((l / b) * 100).toFixed(1)}%, national → legacy ${((n / b) * 100).toFixed(1)}%\n`);
     process.stdout.write(`  targets: ≥ 300 msg/s each way (${l >= 300 && n >= 300 ? 'met' : 'NOT met'}), p99 < 250 ms at ${RATE} msg/s (${l2nPaced.p99 < 250 && n2lPaced.p99 < 250 ? 'met' : 'NOT met'})\n`);
 
-    legacyClient.close(); nationalClient.close(); bareClient.close(); forward.close();
-    await new Promise<void>((r) => bare.close(() => r()));
-    await running.stop();
+    legacyClient.close(); nationalClient.close(); bareClient.close();
+    await bare.stop();
+    await system.stop();
     await operator.close(); await relay.close(); await sink.close();
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -1,0 +1,27 @@
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import type { SystemJob } from './system-thread.js';
+
+export interface SystemThread {
+  ports: Record<string, number>;
+  /** Record a CPU profile of the system's thread into `file` while `during` runs. */
+  profile<T>(file: string, during: () => Promise<T>): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/** Starts the system under measurement (gateway or bare relay) on its own thread. */
+export function startSystemThread(job: SystemJob): Promise<SystemThread> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(fileURLToPath(new URL('./system-worker.mjs', import.meta.url)), { workerData: job });
+    const ask = (msg: object) => new Promise<unknown>((r) => { w.once('message', r); w.postMessage(msg); });
+    w.once('error', reject);
+    w.once('message', (m: { ports: Record<string, number> }) => resolve({
+      ports: m.ports,
+      async profile(file, during) {
+        await ask({ cmd: 'profile-start' });
+        try { return await during(); } finally { await ask({ cmd: 'profile-stop', file }); }
+      },
+      async stop() { await ask({ cmd: 'stop' }); await w.terminate(); },
+    }));
+  });
+}

@@ -1,0 +1,82 @@
+/**
+ * The system under measurement, on a thread of its own (its own event loop, its own core),
+ * so the load clients and the peers of the benchmark do not share its thread:
+ * - `gateway`: `startGateway` on the given configuration, with recipient certificates from a
+ *   static table (as the directory would give them);
+ * - `bare`: a bare smtp-server → nodemailer relay to `sinkPort` (the baseline).
+ * Replies `{ ports }` once listening; on 'profile-start'/'profile-stop' records a CPU profile
+ * of this thread; on 'stop' closes everything and replies 'stopped'.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { Session } from 'node:inspector/promises';
+import { SMTPServer } from 'smtp-server';
+import nodemailer from 'nodemailer';
+import { loadConfig } from '../../src/config/load-config.js';
+import { startGateway } from '../../src/runtime/start-gateway.js';
+import { silentLogger } from '../../src/log/logger.js';
+import type { Route, RouteResolver } from '../../src/directory/route.js';
+
+export type SystemJob =
+  | { kind: 'gateway'; overrides: Record<string, unknown>; routes: Record<string, Route> }
+  | { kind: 'bare'; sinkPort: number };
+
+const job = workerData as SystemJob;
+const port = parentPort!;
+
+async function startBare(sinkPort: number): Promise<{ ports: Record<string, number>; stop(): Promise<void> }> {
+  const forward = nodemailer.createTransport({ pool: true, maxConnections: 8, maxMessages: Infinity, host: '127.0.0.1', port: sinkPort, secure: false, ignoreTLS: true });
+  let seq = 0;
+  const bare = new SMTPServer({
+    authOptional: true, disabledCommands: ['AUTH', 'STARTTLS'], logger: false, size: 50 << 20,
+    onData(stream, session, cb) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      const envelope = { from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address) };
+      stream.on('end', () => {
+        const id = `<bare-${seq++}@relay.test>`;
+        const raw = Buffer.concat([Buffer.from(`Message-ID: ${id}\r\n`), Buffer.concat(chunks)]);
+        cb(null, `Ok: queued as ${id}`);
+        forward.sendMail({ envelope, raw }).catch((err: Error) => process.stderr.write(`bare relay: ${err.message}\n`));
+      });
+    },
+  });
+  await new Promise<void>((r) => bare.listen(0, '127.0.0.1', () => r()));
+  return {
+    ports: { bare: (bare.server.address() as AddressInfo).port },
+    stop: async () => { forward.close(); await new Promise<void>((r) => bare.close(() => r())); },
+  };
+}
+
+async function startSystem() {
+  if (job.kind === 'bare') return startBare(job.sinkPort);
+  const table: RouteResolver = {
+    resolve: async (a) => job.routes[a.toLowerCase()] ?? null,
+    aliasFor: async () => null,
+  };
+  const running = await startGateway(loadConfig({ env: {}, overrides: job.overrides as never }), { log: silentLogger, noHttp: true, resolvers: [table] });
+  return { ports: running.ports as unknown as Record<string, number>, stop: () => running.stop() };
+}
+
+const system = await startSystem();
+let session: Session | null = null;
+port.on('message', async (m: { cmd: string; file?: string }) => {
+  if (m.cmd === 'profile-start') {
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+    port.postMessage({ ok: true });
+  } else if (m.cmd === 'profile-stop' && session) {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(m.file!, JSON.stringify(profile));
+    session.disconnect();
+    session = null;
+    port.postMessage({ ok: true });
+  } else if (m.cmd === 'stop') {
+    await system.stop();
+    port.postMessage({ stopped: true });
+  }
+});
+port.postMessage({ ports: system.ports });
