@@ -3,7 +3,8 @@
  * mail for `@interop.DOMAIN` recipients, sealed for the gateway.
  *
  * - RCPT: only `interop` addresses the directory knows (550 5.1.1 otherwise; 550 5.2.1 for a
- *   suspended or removed one) — never an open relay;
+ *   suspended or removed one) — never an open relay; the gateway's own address only from the
+ *   null sender (a relay bounce, `relay-bounce.ts`), alone in its transaction (452 4.5.3);
  * - SIZE advertised, 552 above the limit;
  * - optional STARTTLS, optional allow-list of relay addresses;
  * - `250` only once the message and its recipients are committed. A mail that cannot be
@@ -29,6 +30,12 @@ export interface LegacyListenerOptions {
   allowedRelays: string[];
   /** The network's domain: recipients must be `LOCAL@interop.<domain>`. */
   domain: string;
+  /**
+   * The gateway's own subscriber address (`passerelle@gateway.<domain>`): accepted as a
+   * recipient only from the null sender `<>` (a relay bounce), alone in its transaction.
+   * Unset: refused like any other non-interop address.
+   */
+  ownAddress?: string;
   tls?: { key: string | Buffer; cert: string | Buffer };
   sink: AcceptSink;
   resolver: RouteResolver;
@@ -46,6 +53,7 @@ const LOCAL = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export async function startLegacyListener(o: LegacyListenerOptions): Promise<RunningListener> {
   const allowed = new Set(o.allowedRelays.map(normaliseIp));
   const interop = `interop.${o.domain}`;
+  const own = o.ownAddress?.toLowerCase();
   const server = new SMTPServer({
     name: `passerelle.${o.domain}`,
     banner: o.banner ?? 'Passerelle legacy inbound',
@@ -67,8 +75,17 @@ export async function startLegacyListener(o: LegacyListenerOptions): Promise<Run
       if (size > o.maxSize) return cb(smtpError(new GatewayError('MESSAGE_TOO_BIG')));
       cb();
     },
-    onRcptTo(address, _session, cb) {
+    onRcptTo(address, session, cb) {
       const rcpt = address.address.toLowerCase();
+      const nullSender = !session.envelope.mailFrom || session.envelope.mailFrom.address === '';
+      const others = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
+      if (own && rcpt === own) {
+        // Only a bounce (null sender) reaches the gateway itself; anything else to it stays refused.
+        if (!nullSender) return cb(smtpError(new GatewayError('RELAY_DENIED')));
+        if (others.some((r) => r !== own)) return cb(smtpError(new GatewayError('TOO_MANY_RECIPIENTS')));
+        return cb();
+      }
+      if (own && others.includes(own)) return cb(smtpError(new GatewayError('TOO_MANY_RECIPIENTS')));
       const [local, domain] = rcpt.split('@');
       if (domain !== interop || !LOCAL.test(local ?? '')) return cb(smtpError(new GatewayError('RELAY_DENIED')));
       o.resolver.resolve(rcpt).then(

@@ -21,6 +21,9 @@ import type { KeyStore } from './key-store.js';
 import { openLnpMail, sealLnpMail } from './lnp-codec.js';
 import { neutralSubject } from './neutral-subject.js';
 import { failureNoticeText } from './failure-notice-text.js';
+import { isDeliveryReport, parseRelayBounce, type RelayBounce } from './relay-bounce.js';
+import { decodeEncodedWords, parseAddressList } from './lnp-mail.js';
+import { headerBag } from '../../src/pipeline/header-peek.js';
 
 /** Hands a sealed mail to the relay (Node edge: `RelaySubmitter`). */
 export interface LegacySubmitter {
@@ -66,6 +69,7 @@ export class LegacyAdapter implements NetworkAdapter {
   }
 
   async open(raw: Uint8Array, envelope: Envelope): Promise<OpenedMessage> {
+    if (this.isBounceEnvelope(envelope)) return this.openBounce(raw, envelope);
     let r: Awaited<ReturnType<typeof openLnpMail>>;
     try {
       r = await openLnpMail(this.o.keys, raw, { now: this.now(), holder: this.o.gatewayLocal });
@@ -91,6 +95,75 @@ export class LegacyAdapter implements NetworkAdapter {
       dispositionNotificationTo: r.mail.headers['disposition-notification-to'],
       content: contentOf(r.text, attachments),
       meta: { dests: r.dests, holder: r.holder, year: String(r.year), ...(r.mail.transit ? { transit: r.mail.transit } : {}) },
+    };
+  }
+
+  /** From the null sender to the gateway's own address: a bounce the relay sent after a hand-over. */
+  isBounceEnvelope(envelope: Envelope): boolean {
+    const own = this.ownAddress.toLowerCase();
+    return envelope.mailFrom === '' && envelope.recipients.some((r) => r.toLowerCase() === own);
+  }
+
+  /**
+   * A relay bounce (RFC 3464 report), plain or sealed for the gateway's LOCAL (`relay-bounce.ts`):
+   * a `dsn` notification whose `meta.deliveryStatus` holds the recipient blocks (JSON of
+   * `BouncedRecipient[]`) and `content.originalMessageId` the bounced message's Message-ID.
+   */
+  private async openBounce(raw: Uint8Array, envelope: Envelope): Promise<OpenedMessage> {
+    let text: string;
+    let from: string;
+    let subject: string;
+    let date: string | undefined;
+    let form: 'plain' | 'sealed';
+    if (isDeliveryReport(raw)) {
+      const h = headerBag(raw);
+      text = new TextDecoder('latin1').decode(raw);
+      from = parseAddressList(h['from'] ?? '')[0] ?? '';
+      subject = decodeEncodedWords(h['subject'] ?? '');
+      date = h['date'];
+      form = 'plain';
+    } else {
+      let r: Awaited<ReturnType<typeof openLnpMail>>;
+      try {
+        r = await openLnpMail(this.o.keys, raw, { now: this.now(), holder: this.o.gatewayLocal });
+      } catch (err) {
+        throw toGatewayError(err, 'CANNOT_OPEN');
+      }
+      if (!r.dests.includes(this.o.gatewayLocal)) {
+        throw new GatewayError('CANNOT_OPEN', { detail: `a sealed bounce must name ${this.o.gatewayLocal} in its destination block` });
+      }
+      text = r.text;
+      from = r.mail.from;
+      subject = r.mail.subject;
+      date = r.mail.date;
+      form = 'sealed';
+    }
+    let bounce: RelayBounce;
+    try {
+      bounce = parseRelayBounce(text);
+    } catch (err) {
+      throw toGatewayError(err, 'CANNOT_OPEN');
+    }
+    return {
+      envelope,
+      from,
+      to: [this.ownAddress],
+      cc: [],
+      subject,
+      ...(date !== undefined ? { date } : {}),
+      ...(bounce.originalMessageId ? { inReplyTo: bounce.originalMessageId } : {}),
+      content: {
+        kind: 'notification',
+        notification: 'dsn',
+        ...(bounce.originalMessageId ? { originalMessageId: bounce.originalMessageId } : {}),
+        text: bounce.text,
+        attachments: [],
+      },
+      meta: {
+        bounce: form,
+        deliveryStatus: JSON.stringify(bounce.recipients),
+        ...(bounce.reportingMta ? { reportingMta: bounce.reportingMta } : {}),
+      },
     };
   }
 

@@ -41,7 +41,9 @@ export type LegacyErrorCode =
   | 'BAD_CONTAINER'
   | 'ENTRY_TOO_LARGE'
   // Mail (SPEC §5)
-  | 'BAD_MAIL';
+  | 'BAD_MAIL'
+  // Relay bounces (RFC 3464 reports the relay sends the gateway: relay-bounce.ts)
+  | 'BAD_REPORT';
 
 /**
  * An error of the legacy codec.
@@ -101,4 +103,5 @@ export const LEGACY_ERROR_KINDS: Record<LegacyErrorCode, ErrorKind> = {
   BAD_CONTAINER: 'CANNOT_OPEN',
   ENTRY_TOO_LARGE: 'MESSAGE_TOO_BIG',
   BAD_MAIL: 'MALFORMED_MESSAGE',
+  BAD_REPORT: 'MALFORMED_MESSAGE',
 };

@@ -27,6 +27,7 @@ import { silentLogger } from '../log/logger.js';
 import { passThroughTranslator, type Translator } from './translator.js';
 import { decodeOutbound, encodeOutbound } from './outbound-codec.js';
 import { isNotification } from './header-peek.js';
+import { isRelayBounce, settleRelayBounce } from './relay-bounce.js';
 
 export interface GatewayOptions {
   store: Store;
@@ -197,6 +198,16 @@ export class Gateway {
     }
     this.remember(id, opened);
     this.stats.opened++;
+    if (isRelayBounce(env, opened)) {
+      // A bounce the relay sent after hand-over: settle the original (relay-bounce.ts), never route it.
+      const r = await settleRelayBounce({
+        store: this.store, network: env.source, now: Date.now, notifySender: (orig, failures, reason) => this.notifySender(orig, failures, reason, null),
+      }, id, opened);
+      if (r.state === 'quarantined') this.stats.quarantined++;
+      this.opened.delete(id);
+      for (const l of this.listeners) l(id, r.state);
+      return;
+    }
 
     const result: RoutingResult = { routes: [], failures: [], events: [{ stage: 'open', level: 'info', detail: `opened: ${describeContent(opened)}` }] };
     const pending = known ? env.recipients : this.store.pendingDeliveries(id).map((d) => d.recipient);

@@ -25,7 +25,7 @@ import { newMessageId } from './ids.js';
 import type { Envelope, Origin, RemotePeer } from '../model/envelope.js';
 import type { NetworkId } from '../model/network.js';
 import type {
-  AcceptInput, AcceptResult, DeliveryRow, DeliveryState, EventRow, MessageRow, MessageState, NewEvent, OutcomeUpdate,
+  AcceptInput, AcceptResult, BounceMark, DeliveryRow, DeliveryState, EventRow, MessageRow, MessageState, NewEvent, OutcomeUpdate,
   RoutingResult, Store, Trace,
 } from './store.js';
 
@@ -222,6 +222,24 @@ export class SqliteStore implements Store {
         h.outcome.run(u.state, u.reply, next, inc, now, u.deliveryId);
       }
       return this.settleNow(id, now);
+    }, false);
+  }
+
+  recordBounce(bounceId: string, originalId: string, marks: BounceMark[], now: number): Promise<number[]> {
+    const h = this.h;
+    return this.enqueue(() => {
+      const changed: number[] = [];
+      const fail = this.sqlite.prepare(`UPDATE deliveries SET state = 'failed', last_error = ?, updated_at = ?
+        WHERE id = ? AND message_ref = ? AND state = 'delivered'`);
+      for (const m of marks) {
+        if (fail.run(m.reply, now, m.deliveryId, originalId).changes !== 1) continue;
+        changed.push(m.deliveryId);
+        h.insertEvent.run(originalId, now, m.event.stage, m.event.level, m.event.detail, m.event.recipient ?? null);
+      }
+      this.sqlite.prepare(`UPDATE deliveries SET state = 'delivered', last_error = ?, updated_at = ?
+        WHERE message_ref = ? AND state = 'pending'`).run('250 2.0.0 Read by the gateway (relay bounce)', now, bounceId);
+      h.setState.run('done', null, null, now, bounceId);
+      return changed;
     }, false);
   }
 

@@ -51,6 +51,15 @@ export type OutcomeUpdate =
   | { deliveryId: number; state: 'failed'; reply: string }
   | { deliveryId: number; state: 'quarantined'; reply: string };
 
+/** A delivery a relay bounce reports failed after hand-over, with the event to write when it changes. */
+export interface BounceMark {
+  deliveryId: number;
+  /** The reply line kept as the delivery's last error, e.g. `550 5.2.1 subscriber suspended`. */
+  reply: string;
+  /** Written on the original message's trace, only when the delivery changes. */
+  event: NewEvent;
+}
+
 export interface DeliveryRow {
   id: number;
   messageRef: string;
@@ -109,6 +118,14 @@ export interface Store {
   recordRouting(id: string, r: RoutingResult, now: number): Promise<void>;
   /** Write a delivery attempt's outcomes and events together; resolves to the message's state after settling. */
   recordOutcomes(id: string, updates: OutcomeUpdate[], events: NewEvent[], now: number): Promise<MessageState>;
+  /**
+   * Settle a bounce the relay sent after hand-over: each marked delivery of `originalId` that
+   * is still `delivered` becomes `failed` (its event written with it); the bounce's own
+   * deliveries are consumed and it is marked `done`, all in one commit. Resolves to the ids of
+   * the deliveries changed: one already failed is left as it is, so a second report of the
+   * same failure changes nothing.
+   */
+  recordBounce(bounceId: string, originalId: string, marks: BounceMark[], now: number): Promise<number[]>;
   /** Claim up to `limit` due deliveries (state → sending) for `leaseMs`. */
   claimDue(now: number, limit: number, leaseMs: number): DeliveryRow[];
   /** Quarantine the deliveries of a message that were not routed yet. */

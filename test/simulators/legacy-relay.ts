@@ -10,7 +10,13 @@
  * - re-seals body and containers for each recipient, adds `X-LNP-Transit: relay1`;
  * - keeps network copies in an in-memory inbox; sends `@interop.DOMAIN` copies, sealed for
  *   the gateway's LOCAL, to `opts.gateway` over SMTP, one transaction per interop recipient
- *   (envelope recipient kept), retrying temporary failures a few times.
+ *   (envelope recipient kept), retrying temporary failures a few times;
+ * - bounces, after accepting the submission, the copies for suspended subscribers
+ *   (`status: 'S'`, SPEC §7) and for `bounceRecipients`: an RFC 3464 report
+ *   (`multipart/report; report-type=delivery-status`, the submission's header section as
+ *   `text/rfc822-headers`) from the null sender to the submission's envelope sender — over
+ *   SMTP to `opts.gateway` when that sender is the gateway (sealed as an LNP/1 mail for the
+ *   gateway's LOCAL when `sealBounces`), in the sender's inbox otherwise.
  *
  * @example
  * const relay = await startLegacyRelay({ keys, domain: 'lnp.test', gatewayLocal: 'passerelle',
@@ -35,6 +41,8 @@ export interface RelaySubscriber {
   local: string;
   zone: string;
   password: string;
+  /** SPEC §7: `S` suspended — a submission to them is accepted, then bounced. Default `A`. */
+  status?: 'A' | 'S';
 }
 
 export interface LegacyRelayOptions {
@@ -49,6 +57,12 @@ export interface LegacyRelayOptions {
   /** Attempts per interop delivery on temporary failures (default 4), delay between them (default 100 ms). */
   gatewayAttempts?: number;
   gatewayRetryDelayMs?: number;
+  /** Recipients (LOCAL parts or full addresses) whose copies are bounced after acceptance. */
+  bounceRecipients?: Iterable<string>;
+  /** Send bounces to the gateway sealed for its LOCAL (LNP/1) instead of as plain reports. */
+  sealBounces?: boolean;
+  /** Delay between accepting a submission and sending its bounce (default 50 ms). */
+  bounceDelayMs?: number;
 }
 
 export interface GatewayDelivery {
@@ -80,6 +94,25 @@ export interface LegacyRelay {
   rejected: Rejection[];
   /** Fault injection for tests: refuse every submission's DATA with this reply (null: behave). */
   refuseWith: { code: number; message: string } | null;
+  /** Recipients (LOCAL parts or full addresses) bounced after acceptance (`5.1.1`); tests may change it. */
+  bounceRecipients: Set<string>;
+  /** LOCAL parts of suspended subscribers (`statut S`, bounced with `5.2.1`): those given `status: 'S'`; tests may change it. */
+  suspended: Set<string>;
+  /** Bounces to the gateway are sealed LNP/1 mails (true) or plain RFC 3464 reports (false). */
+  sealBounces: boolean;
+  /** Every bounce the relay wrote, in order (sent to the gateway or put in a sender's inbox). */
+  bounces: RelayBounceSent[];
+}
+
+export interface RelayBounceSent {
+  /** The envelope sender of the bounced submission (the bounce's recipient). */
+  to: string;
+  /** Addresses bounced. */
+  recipients: string[];
+  /** The bounced submission's Message-ID. */
+  originalMessageId?: string;
+  sealed: boolean;
+  raw: Uint8Array;
 }
 
 class SmtpReply extends Error {
@@ -200,8 +233,13 @@ export async function startLegacyRelay(opts: LegacyRelayOptions): Promise<Legacy
       }
     }
     const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+    const bounced: string[] = [];
     for (const rcpt of rcpts) {
       const r = split(rcpt);
+      if (r.domain !== interopDomain && (handle.bounceRecipients.has(r.local) || handle.bounceRecipients.has(rcpt) || handle.suspended.has(r.local))) {
+        bounced.push(rcpt);
+        continue;
+      }
       const holder = r.domain === interopDomain ? opts.gatewayLocal : r.local;
       const sealedBody = await sealPayload(opts.keys, holder, body.year, body.plaintext);
       const attachments = [];
@@ -228,6 +266,83 @@ export async function startLegacyRelay(opts: LegacyRelayOptions): Promise<Legacy
         inboxes.set(r.local, box);
       }
     }
+    if (bounced.length && mailFrom) {
+      const p = sleep(opts.bounceDelayMs ?? 50).then(() => bounce(mailFrom, bounced, raw, mail.messageId)).finally(() => pending.delete(p));
+      pending.add(p);
+    }
+  }
+
+  /** An RFC 3464 report of `recipients` to `to`, the envelope sender of the submission `original`. */
+  async function bounce(to: string, recipients: string[], original: Uint8Array, originalMessageId: string | undefined): Promise<void> {
+    const report = deliveryReport(recipients, original);
+    const headers = [
+      `From: Mail Delivery System <MAILER-DAEMON@relay.${domain}>`,
+      `To: ${to}`,
+      'Subject: Undelivered Mail Returned to Sender',
+      `Date: ${now().toUTCString().replace('GMT', '+0000')}`,
+      `Message-ID: <${crypto.randomUUID()}@relay.${domain}>`,
+      'Auto-Submitted: auto-replied',
+      'MIME-Version: 1.0',
+    ].join('\r\n');
+    const toGateway = split(to).local === opts.gatewayLocal;
+    const sealed = toGateway && handle.sealBounces;
+    let raw: Uint8Array;
+    if (sealed) {
+      // The sealed form: an LNP/1 mail for the gateway whose text is the report entity.
+      raw = (await sealLnpMail(opts.keys, {
+        holder: opts.gatewayLocal, year: now().getUTCFullYear(), from: `MAILER-DAEMON@relay.${domain}`, to: [to], cc: [],
+        subject: 'Avis de non-remise', messageId: `<${crypto.randomUUID()}@relay.${domain}>`, date: now(), text: report,
+        attachments: [], extraHeaders: { 'Auto-Submitted': 'auto-replied' }, transit: RELAY_ID,
+      })).raw;
+    } else {
+      raw = new TextEncoder().encode(`${headers}\r\n${report}`);
+    }
+    handle.bounces.push({ to, recipients, ...(originalMessageId ? { originalMessageId } : {}), sealed, raw });
+    if (toGateway) {
+      await deliverToGateway(to, '', raw);
+    } else {
+      const local = split(to).local;
+      inboxes.set(local, [...(inboxes.get(local) ?? []), raw]);
+    }
+  }
+
+  /** The `multipart/report` entity (its Content-Type header, a blank line, the parts), CRLF line ends. */
+  function deliveryReport(recipients: string[], original: Uint8Array): string {
+    const boundary = `bounce_${crypto.randomUUID()}`;
+    const text = new TextDecoder('latin1').decode(original);
+    const end = text.search(/\r?\n\r?\n/);
+    const head = (end < 0 ? text : text.slice(0, end)).replace(/\r?\n/g, '\r\n');
+    const reason = (rcpt: string) => handle.suspended.has(split(rcpt).local)
+      ? { status: '5.2.1', diagnostic: 'smtp; 550 5.2.1 Subscriber suspended (statut S)' }
+      : { status: '5.1.1', diagnostic: 'smtp; 550 5.1.1 Delivery failed inside the network' };
+    const blocks = recipients.map((r) => {
+      const why = reason(r);
+      return `Final-Recipient: rfc822; ${r}\r\nAction: failed\r\nStatus: ${why.status}\r\nDiagnostic-Code: ${why.diagnostic}\r\n`;
+    });
+    return [
+      `Content-Type: multipart/report; report-type=delivery-status; boundary="${boundary}"`,
+      '',
+      `--${boundary}`,
+      'Content-Type: text/plain; charset=us-ascii',
+      '',
+      'The LNP/1 relay could not deliver your message to the following recipient(s):',
+      ...recipients.map((r) => `  ${r}`),
+      '',
+      `--${boundary}`,
+      'Content-Type: message/delivery-status',
+      '',
+      `Reporting-MTA: dns; relay.${domain}`,
+      `Arrival-Date: ${now().toUTCString().replace('GMT', '+0000')}`,
+      '',
+      blocks.join('\r\n'),
+      `--${boundary}`,
+      'Content-Type: text/rfc822-headers',
+      '',
+      head,
+      '',
+      `--${boundary}--`,
+      '',
+    ].join('\r\n');
   }
 
   const server = new SMTPServer({
@@ -287,6 +402,10 @@ export async function startLegacyRelay(opts: LegacyRelayOptions): Promise<Legacy
 
   const handle: LegacyRelay = {
     refuseWith: null,
+    bounceRecipients: new Set([...(opts.bounceRecipients ?? [])].map((r) => r.toLowerCase())),
+    sealBounces: opts.sealBounces ?? false,
+    suspended: new Set(opts.subscribers.filter((s) => s.status === 'S').map((s) => s.local)),
+    bounces: [],
     port,
     domain,
     keys: opts.keys,
