@@ -97,6 +97,8 @@ export interface GatewayConfig {
     lease: string;
     /** How often the queue looks for due deliveries when idle. */
     pollInterval: string;
+    /** Worker threads that translate messages (CR-BIO, PDF, XDM…); 0 translates on the main thread. */
+    translateWorkers: number;
   };
 }
 
@@ -131,5 +133,5 @@ export const DEFAULTS: GatewayConfig = {
   },
   aliases: {},
   legacySubscribers: [],
-  queue: { retry: DEFAULT_RETRY_POLICY, concurrency: 16, lease: '5m', pollInterval: '1s' },
+  queue: { retry: DEFAULT_RETRY_POLICY, concurrency: 16, lease: '5m', pollInterval: '1s', translateWorkers: 1 },
 };

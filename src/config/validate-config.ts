@@ -80,6 +80,7 @@ export function validateConfig(c: GatewayConfig): string[] {
     p.push(`queue.retry: ${(e as Error).message}`);
   }
   if (!Number.isInteger(c.queue.concurrency) || c.queue.concurrency < 1) p.push('queue.concurrency: must be a whole number ≥ 1');
+  if (!Number.isInteger(c.queue.translateWorkers) || c.queue.translateWorkers < 0 || c.queue.translateWorkers > 64) p.push('queue.translateWorkers: must be a whole number from 0 to 64');
   duration('queue.lease', c.queue.lease);
   duration('queue.pollInterval', c.queue.pollInterval);
   return p;

@@ -27,6 +27,7 @@ export const REPLY_CODES = {
   // Local trouble (temporary)
   STORE_UNAVAILABLE: { code: 451, status: '4.3.0', text: 'Local error in processing, try again later' },
   SHUTTING_DOWN: { code: 421, status: '4.3.2', text: 'Service shutting down, try again later' },
+  WORKER_FAILED: { code: 451, status: '4.3.0', text: 'Local error in processing, try again later' },
   // Delivery outcomes
   REMOTE_TEMPORARY: { code: 451, status: '4.4.1', text: 'Remote host did not accept the message yet' },
   REMOTE_PERMANENT: { code: 550, status: '5.0.0', text: 'Remote host refused the message' },

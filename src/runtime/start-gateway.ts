@@ -32,6 +32,8 @@ import { OutboundClient } from '../../adapters/mssante/smtp/outbound-client.js';
 import { startNationalListener, type RunningNationalListener } from '../../adapters/mssante/inbound-listener.js';
 import { prepareNational } from './national-setup.js';
 import { createClinicalTranslator } from '../../mappings/bridge/translator.js';
+import { zlibDeflateRaw } from './native-deflate.js';
+import { TranslatorPool } from './translator-pool.js';
 import { Directory } from '../directory/directory.js';
 import { directoryRoutes } from '../http/directory-routes.js';
 import { randomBytes } from 'node:crypto';
@@ -133,8 +135,11 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
       anchors: national.anchors.certificates, cipher: config.mssante.smime.cipher,
     },
   });
+  // The mappings are the CPU-heavy stage: on worker threads unless configured off.
+  const pool = !o.translator && config.queue.translateWorkers > 0 ? new TranslatorPool({ size: config.queue.translateWorkers }).warm() : null;
+  const translator = o.translator ?? pool?.translator ?? createClinicalTranslator({ deflateRaw: zlibDeflateRaw });
   const gateway = new Gateway({
-    store, adapters: { legacy, mssante }, resolver, translator: o.translator ?? createClinicalTranslator(), log,
+    store, adapters: { legacy, mssante }, resolver, translator, log,
     schedule: RetrySchedule.from(config.queue.retry), concurrency: config.queue.concurrency,
     leaseMs: parseDuration(config.queue.lease), pollMs: parseDuration(config.queue.pollInterval), domain: config.mssante.domain,
     holdDeliveries: o.holdDeliveries,
@@ -147,6 +152,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     listener = await startLegacyListener({
       host: config.legacy.listen.host, port: config.legacy.listen.port, maxSize: config.legacy.listen.maxSize,
       allowedRelays: config.legacy.listen.allowedRelays, domain: config.legacy.domain, tls, sink: gateway, resolver, log,
+      ownAddress: legacy.ownAddress,
     });
   } catch (err) {
     await gateway.stop();
@@ -220,6 +226,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
       await nationalListener.close();
       if (http) await new Promise<void>((r) => http!.close(() => r()));
       await gateway.stop();
+      await pool?.close();
       national.close();
       await legacy.close();
       await mssante.close();
