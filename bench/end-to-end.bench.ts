@@ -168,7 +168,7 @@ export default async function endToEnd(): Promise<void> {
     const opArrived = (k: string) => {
       if (!opArrivals.has(k)) for (const m of operator.received.splice(0)) {
         const id = m.raw.toString('latin1', 0, 4096).match(/^Message-ID:\s*(<[^>]+>)/im)?.[1];
-        if (id) opArrivals.set(id, performance.now());
+        if (id) opArrivals.set(id, m.at);
       }
       return opArrivals.get(k);
     };

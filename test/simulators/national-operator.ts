@@ -20,6 +20,8 @@ export interface ReceivedMessage {
   to: string[];
   peer?: InboundPeer;
   raw: Buffer;
+  /** When it was received (`performance.now()`). */
+  at: number;
 }
 
 export interface NationalOperator {
@@ -63,6 +65,7 @@ export async function startNationalOperator(o: {
           to: session.envelope.rcptTo.map((r) => r.address),
           peer: policy.peerOf(session),
           raw: Buffer.concat(chunks),
+          at: performance.now(),
         });
         cb();
       });
