@@ -50,6 +50,8 @@ export interface MssanteAdapterOptions {
     decryptor?: SmimeDecryptor;
     /** Anchors that inbound signatures must chain to. */
     anchors: pkijs.Certificate[];
+    /** CRLs that inbound signers are checked against, as currently installed. */
+    crls?: () => pkijs.CertificateRevocationList[];
     cipher?: 'aes-256-cbc' | 'aes-256-gcm';
   };
   now?: () => Date;
@@ -84,7 +86,7 @@ export class MssanteAdapter implements NetworkAdapter {
     }
     if (kind !== 'plain') {
       // Decrypt and verify after acceptance only: the SMTP reply never depends on it.
-      const u = await unprotectEntity(raw, { decryptor: this.o.smime?.decryptor, anchors: this.o.smime?.anchors ?? [] });
+      const u = await unprotectEntity(raw, { decryptor: this.o.smime?.decryptor, anchors: this.o.smime?.anchors ?? [], crls: this.o.smime?.crls?.() });
       mime = replaceBody(raw, u.entity);
       meta.smime = `${u.encrypted ? 'encrypted' : 'not encrypted'}, ${u.signer ? 'signature verified' : 'not signed'}`;
     }

@@ -17,10 +17,12 @@ import { loadAnchorsFile, loadIdentityFiles } from '../../adapters/mssante/tls/f
 import { mssanteTlsOptions } from '../../adapters/mssante/tls/tls-options.js';
 import type { Anchors } from '../../adapters/mssante/tls/anchors.js';
 import type { Identity } from '../../adapters/mssante/tls/identity.js';
+import type * as pkijs from 'pkijs';
 import { TrustListLoader } from '../../adapters/mssante/trust-list/loader.js';
 import type { TrustList } from '../../adapters/mssante/trust-list/trust-list.js';
 import { SmimeSigner } from '../../adapters/mssante/smime/sign.js';
 import { SmimeDecryptor } from '../../adapters/mssante/smime/decrypt.js';
+import { invalidateSignerChains } from '../../adapters/mssante/smime/verify.js';
 import { CrlSource } from '../../adapters/mssante/tls/crl-source.js';
 import { derToPem } from '../../adapters/mssante/tls/pem.js';
 
@@ -30,6 +32,8 @@ export interface NationalSetup {
   /** TLS options with the CRLs as last loaded; `onTlsChange` hears of each refresh. */
   tls: SecureContextOptions;
   onTlsChange(fn: (tls: SecureContextOptions) => void): void;
+  /** The CRLs as last loaded (inbound S/MIME signers are checked against them). */
+  crls(): pkijs.CertificateRevocationList[];
   trustList: () => TrustList;
   loader: TrustListLoader;
   signer?: SmimeSigner;
@@ -62,7 +66,16 @@ export async function prepareNational(config: GatewayConfig, log: Logger): Promi
   await loader.start();
   // CRLs: loaded before the listeners start (a start fails without a usable copy), then refreshed.
   const crlSource = m.crls.length ? new CrlSource({ locations: m.crls, maxAgeMs: parseDuration(m.crlRefresh) }) : null;
-  const crlPem = async () => (crlSource ? (await crlSource.get()).map((c) => derToPem(c.toSchema().toBER(false), 'X509 CRL')) : []);
+  let crlList: pkijs.CertificateRevocationList[] = [];
+  const crlPem = async () => {
+    if (!crlSource) return [];
+    const list = await crlSource.get();
+    if (list.length !== crlList.length || list.some((c, i) => c !== crlList[i])) {
+      crlList = list;
+      invalidateSignerChains(); // new CRLs: no signer chain verified before them is trusted any more
+    }
+    return list.map((c) => derToPem(c.toSchema().toBER(false), 'X509 CRL'));
+  };
   let tls = mssanteTlsOptions({ identity, anchors, crlPem: await crlPem() });
   const listeners: ((tls: SecureContextOptions) => void)[] = [];
   const crlTimer = crlSource
@@ -82,6 +95,7 @@ export async function prepareNational(config: GatewayConfig, log: Logger): Promi
       return tls;
     },
     onTlsChange: (fn) => listeners.push(fn),
+    crls: () => crlList,
     trustList: () => loader.current(),
     close: () => {
       loader.stop();

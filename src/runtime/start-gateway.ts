@@ -132,7 +132,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     domain: config.mssante.domain, nil: config.mssante.nil, transport,
     smime: {
       signer: national.signer, signature: config.mssante.smime.form, decryptor: national.decryptor,
-      anchors: national.anchors.certificates, cipher: config.mssante.smime.cipher,
+      anchors: national.anchors.certificates, crls: () => national.crls(), cipher: config.mssante.smime.cipher,
     },
   });
   // The mappings are the CPU-heavy stage: on worker threads unless configured off.

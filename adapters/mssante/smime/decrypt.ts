@@ -4,11 +4,15 @@
  * the same hash) through WebCrypto, and RSAES-PKCS1-v1_5 through implicit rejection (see
  * `rsa-pkcs1v15.ts` and docs/smime.md). Content: AES-128/192/256 in CBC or GCM.
  * Every failure is one `GatewayError('DECRYPT_FAILED')`; the cause is only in `detail`.
- * No `node:` imports.
+ *
+ * The structure is read with the lean BER reader (`der-reader.ts`): definite or indefinite
+ * lengths, the encrypted content primitive or in segments; the ciphertext is handed to
+ * WebCrypto without a copy when it is in one piece. No `node:` imports.
  */
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import type * as pkijs from 'pkijs';
 import { toArrayBuffer } from '../tls/pem.js';
+import { readCertificate } from './certificate-cache.js';
+import { DerReader, TagClass, UniversalTag, type BerElement } from './der-reader.js';
 import { decryptFailed } from './errors.js';
 import { CONTENT_CIPHERS, DIGESTS, OID } from './oids.js';
 import { rsaKeyParts, rsaPkcs1v15DecryptImplicit, type RsaPrivateKeyParts } from './rsa-pkcs1v15.js';
@@ -35,55 +39,79 @@ export interface Decrypted {
   keyTransport: string;
 }
 
+/** A KeyTransRecipientInfo, as offsets. */
+interface KeyTrans {
+  rid: { issuer: Uint8Array; serial: Uint8Array } | { ski: Uint8Array };
+  alg: BerElement;
+  encryptedKey: Uint8Array;
+}
+
 interface Parsed {
+  r: DerReader;
   structure: Decrypted['structure'];
-  recipientInfos: pkijs.RecipientInfo[];
-  eci: pkijs.EncryptedContentInfo;
+  /** Number of recipient infos of any kind. */
+  recipients: number;
+  keyTrans: KeyTrans[];
+  cipherOid: string;
+  cipherParams?: BerElement;
+  encryptedContent?: BerElement;
   mac?: Uint8Array;
-  aad?: Uint8Array;
+  aad?: Uint8Array<ArrayBuffer>;
 }
 
 function eq(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-function der(x: { toSchema(): asn1js.BaseBlock }): Uint8Array {
-  return new Uint8Array(x.toSchema().toBER(false));
+/** A WebCrypto view of the bytes (no copy unless they live in a SharedArrayBuffer). */
+function buf(b: Uint8Array): Uint8Array<ArrayBuffer> {
+  return b.buffer instanceof ArrayBuffer ? (b as Uint8Array<ArrayBuffer>) : new Uint8Array(b);
 }
 
-function subjectKeyId(cert: pkijs.Certificate): Uint8Array | null {
-  const ext = cert.extensions?.find((e) => e.extnID === '2.5.29.14');
-  const v = ext?.parsedValue as asn1js.OctetString | undefined;
-  return v ? new Uint8Array(v.valueBlock.valueHexView) : null;
+function algorithm(r: DerReader, el: BerElement | undefined, what: string): { oid: string; params?: BerElement } {
+  const [id, params] = r.sequence(el, what);
+  return { oid: r.oid(id), params: params && !r.is(params, TagClass.universal, UniversalTag.null) ? params : undefined };
+}
+
+function keyTrans(r: DerReader, el: BerElement): KeyTrans {
+  const [, ridEl, alg, ek] = r.sequence(el, 'KeyTransRecipientInfo');
+  let rid: KeyTrans['rid'];
+  if (r.is(ridEl, TagClass.context, 0)) rid = { ski: r.octets(ridEl) };
+  else {
+    const [issuer, serial] = r.sequence(ridEl, 'IssuerAndSerialNumber');
+    rid = { issuer: r.raw(r.expect(issuer, TagClass.universal, UniversalTag.sequence, 'issuer')), serial: r.content(r.expect(serial, TagClass.universal, UniversalTag.integer, 'serialNumber')) };
+  }
+  return { rid, alg: r.expect(alg, TagClass.universal, UniversalTag.sequence, 'keyEncryptionAlgorithm'), encryptedKey: r.octets(r.expect(ek, TagClass.universal, UniversalTag.octetString, 'encryptedKey')) };
 }
 
 function parse(bytes: Uint8Array): Parsed {
-  const asn = asn1js.fromBER(toArrayBuffer(bytes));
-  if (asn.offset === -1) throw new Error('not DER');
-  const ci = new pkijs.ContentInfo({ schema: asn.result });
-  if (ci.contentType === OID.envelopedData) {
-    const env = new pkijs.EnvelopedData({ schema: ci.content });
-    return { structure: 'EnvelopedData', recipientInfos: env.recipientInfos, eci: env.encryptedContentInfo };
-  }
-  if (ci.contentType === OID.authEnvelopedData) {
-    const seq = ci.content as asn1js.Sequence;
-    const items = seq.valueBlock.value;
-    let i = 1; // skip version
-    if (items[i]?.idBlock.tagClass === 3 && items[i]?.idBlock.tagNumber === 0) i++; // originatorInfo
-    const set = items[i++] as asn1js.Set;
-    const recipientInfos = set.valueBlock.value.map((v) => new pkijs.RecipientInfo({ schema: v }));
-    const eci = new pkijs.EncryptedContentInfo({ schema: items[i++] });
-    let aad: Uint8Array | undefined;
-    if (items[i]?.idBlock.tagClass === 3 && items[i]?.idBlock.tagNumber === 1) {
+  const r = new DerReader(bytes);
+  const [type, wrapped] = r.sequence(r.root(), 'ContentInfo');
+  const contentType = r.oid(type);
+  let structure: Decrypted['structure'];
+  if (contentType === OID.envelopedData) structure = 'EnvelopedData';
+  else if (contentType === OID.authEnvelopedData) structure = 'AuthEnvelopedData';
+  else throw new Error(`content type ${contentType} is not enveloped`);
+  const items = r.sequence(r.children(r.expect(wrapped, TagClass.context, 0, 'content [0]'))[0], structure);
+  let i = 1; // skip version
+  if (r.is(items[i], TagClass.context, 0)) i++; // originatorInfo
+  const infos = r.children(r.expect(items[i++], TagClass.universal, UniversalTag.set, 'recipientInfos'));
+  // KeyTransRecipientInfo is the untagged SEQUENCE choice; the others are [1]…[4]
+  const kt = infos.filter((e) => r.is(e, TagClass.universal, UniversalTag.sequence)).map((e) => keyTrans(r, e));
+  const eci = r.sequence(items[i++], 'EncryptedContentInfo');
+  const cipher = algorithm(r, eci[1], 'contentEncryptionAlgorithm');
+  const encryptedContent = r.is(eci[2], TagClass.context, 0) ? eci[2] : undefined;
+  const parsed: Parsed = { r, structure, recipients: infos.length, keyTrans: kt, cipherOid: cipher.oid, cipherParams: cipher.params, encryptedContent };
+  if (structure === 'AuthEnvelopedData') {
+    if (r.is(items[i], TagClass.context, 1)) {
       // authAttrs are authenticated as their DER SET OF encoding (RFC 5083 §2.2)
-      aad = new Uint8Array(items[i].toBER(false));
-      aad[0] = 0x31;
+      parsed.aad = r.raw(items[i]).slice();
+      parsed.aad[0] = 0x31;
       i++;
     }
-    const mac = new Uint8Array((items[i] as asn1js.OctetString).valueBlock.valueHexView);
-    return { structure: 'AuthEnvelopedData', recipientInfos, eci, mac, aad };
+    parsed.mac = r.octets(r.expect(items[i], TagClass.universal, UniversalTag.octetString, 'mac'));
   }
-  throw new Error(`content type ${ci.contentType} is not enveloped`);
+  return parsed;
 }
 
 /**
@@ -101,9 +129,10 @@ export class SmimeDecryptor {
   private readonly ski: Uint8Array | null;
 
   private constructor(private readonly input: DecryptorInput) {
-    this.issuerDer = der(input.certificate.issuer);
-    this.serial = new Uint8Array(input.certificate.serialNumber.valueBlock.valueHexView);
-    this.ski = subjectKeyId(input.certificate);
+    const own = readCertificate(new Uint8Array(input.certificate.toSchema().toBER(false)));
+    this.issuerDer = own.issuer;
+    this.serial = own.serial;
+    this.ski = own.ski;
   }
 
   static async create(input: DecryptorInput): Promise<SmimeDecryptor> {
@@ -119,40 +148,41 @@ export class SmimeDecryptor {
     return k;
   }
 
-  private isMine(ktri: pkijs.KeyTransRecipientInfo): boolean {
-    const rid = ktri.rid;
-    if (rid instanceof pkijs.IssuerAndSerialNumber) {
-      return eq(der(rid.issuer), this.issuerDer) && eq(new Uint8Array(rid.serialNumber.valueBlock.valueHexView), this.serial);
-    }
-    const ski = rid as asn1js.OctetString;
-    return !!this.ski && eq(new Uint8Array(ski.valueBlock.valueHexView), this.ski);
+  private isMine(kt: KeyTrans): boolean {
+    const rid = kt.rid;
+    if ('issuer' in rid) return eq(rid.issuer, this.issuerDer) && eq(rid.serial, this.serial);
+    return !!this.ski && eq(rid.ski, this.ski);
   }
 
-  private async unwrap(ktri: pkijs.KeyTransRecipientInfo, keyBytes: number): Promise<{ cek: Uint8Array; transport: string }> {
-    const alg = ktri.keyEncryptionAlgorithm;
-    const encrypted = new Uint8Array(ktri.encryptedKey.valueBlock.valueHexView);
-    if (alg.algorithmId === OID.rsaesOaep) {
+  private async unwrap(r: DerReader, kt: KeyTrans, keyBytes: number): Promise<{ cek: Uint8Array; transport: string }> {
+    const alg = algorithm(r, kt.alg, 'keyEncryptionAlgorithm');
+    if (alg.oid === OID.rsaesOaep) {
+      // RSAES-OAEP-params: hashAlgorithm [0] (SHA-1), maskGenAlgorithm [1] (MGF1 SHA-1), pSourceAlgorithm [2]
       let hash = 'SHA-1';
       let mgfHash = 'SHA-1';
-      const p = alg.algorithmParams as asn1js.BaseBlock | undefined;
-      if (p && !(p instanceof asn1js.Null) && p.idBlock?.tagNumber === 16) {
-        const params = new pkijs.RSAESOAEPParams({ schema: p });
-        hash = DIGESTS[params.hashAlgorithm.algorithmId] ?? 'unknown';
-        const mgfParams = params.maskGenAlgorithm.algorithmParams as asn1js.BaseBlock | undefined;
-        mgfHash = mgfParams && !(mgfParams instanceof asn1js.Null) ? DIGESTS[new pkijs.AlgorithmIdentifier({ schema: mgfParams }).algorithmId] ?? 'unknown' : 'SHA-1';
+      if (alg.params && r.is(alg.params, TagClass.universal, UniversalTag.sequence)) {
+        for (const p of r.children(alg.params)) {
+          if (p.cls !== TagClass.context || !p.constructed) continue;
+          const inner = r.children(p)[0];
+          if (p.tag === 0) hash = DIGESTS[algorithm(r, inner, 'hashAlgorithm').oid] ?? 'unknown';
+          else if (p.tag === 1) {
+            const mgf = algorithm(r, inner, 'maskGenAlgorithm');
+            mgfHash = mgf.params ? DIGESTS[algorithm(r, mgf.params, 'MGF1 hash').oid] ?? 'unknown' : 'SHA-1';
+          }
+        }
       }
       if (hash === 'unknown' || hash !== mgfHash) throw new Error(`unsupported RSAES-OAEP parameters (hash ${hash}, MGF1 ${mgfHash})`);
       const key = await this.oaepKey(hash);
-      const cek = new Uint8Array(await crypto.subtle.decrypt({ name: 'RSA-OAEP' }, key, toArrayBuffer(encrypted)));
+      const cek = new Uint8Array(await crypto.subtle.decrypt({ name: 'RSA-OAEP' }, key, buf(kt.encryptedKey)));
       return { cek, transport: `RSAES-OAEP-${hash}` };
     }
-    if (alg.algorithmId === OID.rsaEncryption) {
+    if (alg.oid === OID.rsaEncryption) {
       if (this.input.pkcs1v15 === 'refuse') throw new Error('RSAES-PKCS1-v1_5 key transport is refused by configuration');
       this.rsaParts ??= rsaKeyParts(this.input.pkcs8);
-      const cek = await rsaPkcs1v15DecryptImplicit(await this.rsaParts, encrypted, keyBytes);
+      const cek = await rsaPkcs1v15DecryptImplicit(await this.rsaParts, kt.encryptedKey, keyBytes);
       return { cek, transport: 'RSAES-PKCS1-v1_5' };
     }
-    throw new Error(`unsupported key transport ${alg.algorithmId}`);
+    throw new Error(`unsupported key transport ${alg.oid}`);
   }
 
   /** Decrypts; throws `GatewayError('DECRYPT_FAILED')` with the cause in `detail`. */
@@ -163,42 +193,42 @@ export class SmimeDecryptor {
     } catch (err) {
       throw decryptFailed(`not a CMS enveloped object (${(err as Error).message})`, err);
     }
-    const cipherOid = parsed.eci.contentEncryptionAlgorithm.algorithmId;
-    const cipher = CONTENT_CIPHERS[cipherOid];
-    if (!cipher) throw decryptFailed(`unsupported content cipher ${cipherOid}`);
+    const r = parsed.r;
+    const cipher = CONTENT_CIPHERS[parsed.cipherOid];
+    if (!cipher) throw decryptFailed(`unsupported content cipher ${parsed.cipherOid}`);
     if ((cipher.name === 'AES-GCM') !== (parsed.structure === 'AuthEnvelopedData')) throw decryptFailed(`${cipher.name} inside ${parsed.structure}`);
-    const ktris = parsed.recipientInfos.filter((r) => r.variant === 1).map((r) => r.value as pkijs.KeyTransRecipientInfo);
-    const mine = ktris.find((k) => this.isMine(k));
-    if (!mine) throw decryptFailed(`no recipient info for the gateway certificate (${parsed.recipientInfos.length} recipient(s))`);
+    const mine = parsed.keyTrans.find((k) => this.isMine(k));
+    if (!mine) throw decryptFailed(`no recipient info for the gateway certificate (${parsed.recipients} recipient(s))`);
     let cek: Uint8Array;
     let transport: string;
     try {
-      ({ cek, transport } = await this.unwrap(mine, cipher.keyBytes));
+      ({ cek, transport } = await this.unwrap(r, mine, cipher.keyBytes));
     } catch (err) {
       throw decryptFailed(`content key could not be recovered (${(err as Error).message || (err as Error).name})`, err);
     }
     try {
       if (cek.length !== cipher.keyBytes) throw new Error('content key has the wrong length');
-      const key = await crypto.subtle.importKey('raw', toArrayBuffer(cek), cipher.name, false, ['decrypt']);
-      const ct = new Uint8Array(parsed.eci.getEncryptedContent());
+      const key = await crypto.subtle.importKey('raw', buf(cek), cipher.name, false, ['decrypt']);
+      if (!parsed.encryptedContent) throw new Error('no encrypted content');
+      const ct = r.octets(parsed.encryptedContent);
       let plain: ArrayBuffer;
-      const params = parsed.eci.contentEncryptionAlgorithm.algorithmParams as asn1js.BaseBlock;
       if (cipher.name === 'AES-CBC') {
-        const iv = (params as asn1js.OctetString).valueBlock.valueHexView;
-        plain = await crypto.subtle.decrypt({ name: 'AES-CBC', iv: toArrayBuffer(new Uint8Array(iv)) }, key, toArrayBuffer(ct));
+        const iv = r.octets(r.expect(parsed.cipherParams, TagClass.universal, UniversalTag.octetString, 'AES-CBC IV'));
+        plain = await crypto.subtle.decrypt({ name: 'AES-CBC', iv: buf(iv) }, key, buf(ct));
       } else {
-        const seq = (params as asn1js.Sequence).valueBlock.value;
-        const nonce = new Uint8Array((seq[0] as asn1js.OctetString).valueBlock.valueHexView);
-        const icvLen = seq[1] ? (seq[1] as asn1js.Integer).valueBlock.valueDec : 12;
+        // GCMParameters ::= SEQUENCE { aes-nonce OCTET STRING, aes-ICVlen INTEGER DEFAULT 12 } (RFC 5084)
+        const [nonceEl, icvEl] = r.sequence(parsed.cipherParams, 'GCMParameters');
+        const nonce = r.octets(r.expect(nonceEl, TagClass.universal, UniversalTag.octetString, 'aes-nonce'));
+        const icvLen = icvEl ? r.smallInt(icvEl) : 12;
         const mac = parsed.mac ?? new Uint8Array(0);
         if (mac.length !== icvLen) throw new Error('authentication tag length mismatch');
         const data = new Uint8Array(ct.length + mac.length);
         data.set(ct);
         data.set(mac, ct.length);
         plain = await crypto.subtle.decrypt(
-          { name: 'AES-GCM', iv: toArrayBuffer(nonce), tagLength: icvLen * 8, ...(parsed.aad ? { additionalData: toArrayBuffer(parsed.aad) } : {}) },
+          { name: 'AES-GCM', iv: buf(nonce), tagLength: icvLen * 8, ...(parsed.aad ? { additionalData: parsed.aad } : {}) },
           key,
-          toArrayBuffer(data),
+          data,
         );
       }
       return { content: new Uint8Array(plain), structure: parsed.structure, cipher: `${cipher.name}-${cipher.keyBytes * 8}`, keyTransport: transport };

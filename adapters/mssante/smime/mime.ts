@@ -4,7 +4,8 @@
  * reverse: recognising which one a received entity is. Works on bytes with CRLF line ends.
  * No `node:` imports.
  */
-import { base64Decode, base64Encode } from '../tls/pem.js';
+import { base64Encode } from '../tls/pem.js';
+import { decodeBase64Body } from './base64-body.js';
 import { concatBytes } from '../../../src/util/bytes.js';
 
 const enc = new TextEncoder();
@@ -184,7 +185,7 @@ export function readSmimeEntity(entity: Uint8Array): SmimeEntity {
   const body = entity.subarray(bodyStart);
   if (ct.value === 'application/pkcs7-mime' || ct.value === 'application/x-pkcs7-mime') {
     const cte = (headers.get('content-transfer-encoding') ?? '').toLowerCase();
-    const der = cte === 'base64' ? base64Decode(dec.decode(body).replace(/[^A-Za-z0-9+/=]/g, '')) : body.slice();
+    const der = cte === 'base64' ? decodeBase64Body(body) : body.slice();
     const t = (ct.params['smime-type'] ?? '').toLowerCase();
     if (t === 'signed-data') return { kind: 'signed-opaque', der };
     // enveloped-data, authenveloped-data, or absent (old clients): the CMS content type decides later
@@ -204,8 +205,7 @@ export function readSmimeEntity(entity: Uint8Array): SmimeEntity {
     const end = text.indexOf(`\r\n${delim}--`, after);
     const sigPart = body.subarray(after, end < 0 ? body.length : end);
     const sp = splitEntity(sigPart);
-    const sigBody = dec.decode(sigPart.subarray(sp.bodyStart));
-    const signature = base64Decode(sigBody.replace(/[^A-Za-z0-9+/=]/g, ''));
+    const signature = decodeBase64Body(sigPart.subarray(sp.bodyStart));
     return { kind: 'multipart-signed', signedEntity, signature, micalg: ct.params.micalg };
   }
   return { kind: 'plain' };
