@@ -1,4 +1,5 @@
 import { DOMParser } from '@xmldom/xmldom';
+import '../xml/xmldom-regexp-cache.js';
 import type { Attachment, LabReport, LabResult, ResultFlag, ResultStatus } from '../../src/model/content.js';
 import { writeHprim } from '../hprim/write.js';
 import { INTERPRETATION_TO_FLAG, STATUS_LABEL } from '../tables/interpretation.js';

@@ -1,4 +1,5 @@
 import { DOMParser } from '@xmldom/xmldom';
+import '../xml/xmldom-regexp-cache.js';
 import { readZipSafely, type ZipLimits } from './zip-read.js';
 import { sha1Hex } from './sha1.js';
 import { XDS, type XdsCode } from './codes.js';

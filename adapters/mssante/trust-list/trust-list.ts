@@ -7,6 +7,7 @@
  * accepted too when the file declares none.
  */
 import { DOMParser, type Element } from '@xmldom/xmldom';
+import '../../../mappings/xml/xmldom-regexp-cache.js';
 import { canonicalDn, dnMatches, type Rdn } from './dn.js';
 
 export const TRUST_LIST_NS = 'https://listeblanche.mssante.fr/schema';
