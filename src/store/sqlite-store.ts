@@ -67,9 +67,6 @@ export class SqliteStore implements Store {
       deliveriesOf: d.select().from(deliveries).where(eq(deliveries.messageRef, p('id'))).orderBy(asc(deliveries.id)).prepare(),
       pendingOf: d.select().from(deliveries)
         .where(and(eq(deliveries.messageRef, p('id')), eq(deliveries.state, 'pending'))).orderBy(asc(deliveries.id)).prepare(),
-      dueIds: d.select({ id: deliveries.id }).from(deliveries)
-        .where(and(eq(deliveries.state, 'queued'), lte(deliveries.nextAttemptAt, p('now'))))
-        .orderBy(asc(deliveries.nextAttemptAt)).limit(p('limit')).prepare(),
     };
   }
 
@@ -92,6 +89,11 @@ export class SqliteStore implements Store {
         attempts = attempts + ?, lease_until = NULL, updated_at = ? WHERE id = ?`),
       openCount: S(`SELECT count(*) AS n FROM deliveries WHERE message_ref = ? AND state IN ('pending', 'queued', 'sending')`),
       messageState: S('SELECT state FROM messages WHERE id = ?'),
+      // One statement claims the due deliveries and returns them (no read-then-write race).
+      claim: S(`UPDATE deliveries SET state = 'sending', lease_until = @lease, updated_at = @now
+        WHERE id IN (SELECT id FROM deliveries WHERE state = 'queued' AND next_attempt_at <= @now ORDER BY next_attempt_at LIMIT @limit)
+        RETURNING id, message_ref AS messageRef, recipient, target_network AS targetNetwork, target_address AS targetAddress,
+          state, attempts, next_attempt_at AS nextAttemptAt, last_error AS lastError, uncertain`),
     };
   }
 
@@ -294,13 +296,8 @@ export class SqliteStore implements Store {
   }
 
   claimDue(now: number, limit: number, leaseMs: number): DeliveryRow[] {
-    return this.sqlite.transaction(() => {
-      const ids = this.q.dueIds.all({ now, limit }).map((r) => r.id);
-      if (ids.length === 0) return [];
-      this.db.update(deliveries).set({ state: 'sending', leaseUntil: now + leaseMs, updatedAt: now })
-        .where(inArray(deliveries.id, ids)).run();
-      return this.db.select().from(deliveries).where(inArray(deliveries.id, ids)).orderBy(asc(deliveries.id)).all().map(toDeliveryRow);
-    })();
+    const rows = this.h.claim.all({ now, limit, lease: now + leaseMs }) as (typeof deliveries.$inferSelect)[];
+    return rows.sort((a, b) => a.id - b.id).map(toDeliveryRow);
   }
 
   quarantinePending(id: string, reply: string, now: number): void {
