@@ -139,9 +139,13 @@ export class Gateway {
     return res;
   }
 
-  /** Messages put back to `received` from outside (an operator's release) are run again. */
+  /**
+   * Messages put back to `received` from outside (an operator's release) are run again. Those
+   * received in the last second are left to their own acceptance (whose commit may still be
+   * syncing): reading them back here would only repeat work.
+   */
   private resumeReleased(): void {
-    for (const id of this.store.unprocessed(100)) {
+    for (const id of this.store.unprocessed(100, Date.now() - 1000)) {
       if (this.inProcess.has(id)) continue;
       this.track(this.process(id));
     }

@@ -89,6 +89,7 @@ export class SqliteStore implements Store {
         attempts = attempts + ?, lease_until = NULL, updated_at = ? WHERE id = ?`),
       openCount: S(`SELECT count(*) AS n FROM deliveries WHERE message_ref = ? AND state IN ('pending', 'queued', 'sending')`),
       messageState: S('SELECT state FROM messages WHERE id = ?'),
+      unprocessed: S(`SELECT id FROM messages WHERE state IN ('received', 'opened') AND received_at < ? ORDER BY id LIMIT ?`),
       // One statement claims the due deliveries and returns them (no read-then-write race).
       claim: S(`UPDATE deliveries SET state = 'sending', lease_until = @lease, updated_at = @now
         WHERE id IN (SELECT id FROM deliveries WHERE state = 'queued' AND next_attempt_at <= @now ORDER BY next_attempt_at LIMIT @limit)
@@ -330,9 +331,8 @@ export class SqliteStore implements Store {
     })();
   }
 
-  unprocessed(limit: number): string[] {
-    return this.db.select({ id: messages.id }).from(messages)
-      .where(inArray(messages.state, ['received', 'opened'])).orderBy(asc(messages.id)).limit(limit).all().map((r) => r.id);
+  unprocessed(limit: number, receivedBefore = Number.MAX_SAFE_INTEGER): string[] {
+    return (this.h.unprocessed.all(receivedBefore, limit) as { id: string }[]).map((r) => r.id);
   }
 
   recover(now: number): { requeued: number; unprocessed: number } {

@@ -130,8 +130,11 @@ export interface Store {
   claimDue(now: number, limit: number, leaseMs: number): DeliveryRow[];
   /** Quarantine the deliveries of a message that were not routed yet. */
   quarantinePending(id: string, reply: string, now: number): void;
-  /** Messages whose processing (open, route) did not finish, oldest first. */
-  unprocessed(limit: number): string[];
+  /**
+   * Messages whose processing (open, route) did not finish, oldest first; with
+   * `receivedBefore`, only those received earlier (not the ones being accepted right now).
+   */
+  unprocessed(limit: number, receivedBefore?: number): string[];
   /** After a restart: `sending` deliveries go back to `queued`, flagged uncertain. */
   recover(now: number): { requeued: number; unprocessed: number };
   /** Mark a message done when none of its deliveries is left to try. */
