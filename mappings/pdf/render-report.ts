@@ -22,13 +22,18 @@ const WIN_ANSI_CODE: Readonly<Record<string, number>> = {
   'œ': 0x9c, 'ž': 0x9e, 'Ÿ': 0x9f,
 };
 
+/** The WinAnsi code of a character (Latin-1 maps to itself), or -1. */
+function ansiCode(ch: string): number {
+  const c = ch.charCodeAt(0);
+  return c < 0x80 || (c >= 0xa0 && c < 0x100) ? c : WIN_ANSI_CODE[ch] ?? (c < 0x100 ? c : -1);
+}
+
+const HEX = Array.from({ length: 256 }, (_, c) => c.toString(16).toUpperCase().padStart(2, '0'));
+
 /** Hex string operand of a WinAnsi-drawable string (output of toWinAnsi). */
 function winAnsiHex(s: string): string {
   let out = '';
-  for (const ch of s) {
-    const c = WIN_ANSI_CODE[ch] ?? ch.charCodeAt(0);
-    out += (c < 16 ? '0' : '') + c.toString(16).toUpperCase();
-  }
+  for (let i = 0; i < s.length; i++) out += HEX[ansiCode(s[i]!) & 0xff];
   return out;
 }
 
@@ -58,9 +63,8 @@ function widthOf(font: PDFFont, s: string, size: number): number {
   }
   let w = 0;
   for (let i = 0; i < s.length; i++) {
-    const ch = s[i];
-    const c = WIN_ANSI_CODE[ch] ?? ch.charCodeAt(0);
-    w += c < 256 ? adv[c] : 0;
+    const c = ansiCode(s[i]!);
+    if (c >= 0) w += adv[c]!;
   }
   return (w * size) / 1000;
 }
