@@ -73,6 +73,7 @@ export class Gateway {
   private held: boolean;
   private pumpScheduled = false;
   private timer: NodeJS.Timeout | null = null;
+  private bounces: Promise<void> = Promise.resolve();
   private readonly listeners = new Set<(id: string, state: string) => void>();
   readonly stats: GatewayStats = { accepted: 0, opened: 0, delivered: 0, failed: 0, quarantined: 0 };
 
@@ -105,6 +106,10 @@ export class Gateway {
     this.running = true;
     const rec = this.store.recover(Date.now());
     if (rec.requeued || rec.unprocessed) this.log.info('resuming after restart', rec);
+    // Messages settled just before a crash: queue the notices they call for (keyed: never twice).
+    for (let batch = this.store.noticesDue(200); batch.length; batch = this.store.noticesDue(200)) {
+      for (const id of batch) await this.resumeNotices(id);
+    }
     for (let batch = this.store.unprocessed(500); batch.length; batch = this.store.unprocessed(500)) {
       await Promise.all(batch.map((id) => this.process(id)));
     }
@@ -203,10 +208,16 @@ export class Gateway {
     this.remember(id, opened);
     this.stats.opened++;
     if (isRelayBounce(env, opened)) {
-      // A bounce the relay sent after hand-over: settle the original (relay-bounce.ts), never route it.
-      const r = await settleRelayBounce({
-        store: this.store, network: env.source, now: Date.now, notifySender: (orig, failures, reason) => this.notifySender(orig, failures, reason, null),
+      // A bounce the relay sent after hand-over: settle the original (relay-bounce.ts), never
+      // route it. One bounce at a time: two reports of one failure must not both notify.
+      const network = env.source;
+      const settle = () => settleRelayBounce({
+        store: this.store, network, now: Date.now,
+        notifySender: (orig, failures, reason) => this.notifySender(orig, failures, reason, null, `bounce:${id}`),
       }, id, opened);
+      const turn = this.bounces.then(settle);
+      this.bounces = turn.then(() => undefined, () => undefined);
+      const r = await turn;
       if (r.state === 'quarantined') this.stats.quarantined++;
       this.opened.delete(id);
       for (const l of this.listeners) l(id, r.state);
@@ -377,11 +388,32 @@ export class Gateway {
   /** Once no delivery of a message is left to try: tell the sender of failures. */
   private async finish(id: string, opened: OpenedMessage | null, state: MessageState): Promise<void> {
     if (state !== 'done') return;
-    await this.dispositionNotices(id);
-    const failed = this.store.deliveries(id).filter((d) => d.state === 'failed');
-    if (failed.length) await this.notifySender(id, failed.map((d) => ({ recipient: d.recipient, reply: d.lastError ?? '' })), 'Delivery failed', opened);
+    await this.settledNotices(id, opened);
     this.opened.delete(id);
     for (const l of this.listeners) l(id, state);
+  }
+
+  /** The notices a message that is done calls for: MDNs asked for, a failure notice. */
+  private async settledNotices(id: string, opened: OpenedMessage | null): Promise<void> {
+    await this.dispositionNotices(id);
+    const failed = this.store.deliveries(id).filter((d) => d.state === 'failed');
+    if (failed.length) await this.notifySender(id, failed.map((d) => ({ recipient: d.recipient, reply: d.lastError ?? '' })), 'Delivery failed', opened, `failure:${id}`);
+    this.store.noticesQueued(id);
+  }
+
+  /** After a restart: the notices of a message settled just before the crash (queued once: keyed). */
+  private async resumeNotices(id: string): Promise<void> {
+    try {
+      const m = this.store.message(id);
+      if (m?.state === 'done') {
+        await this.settledNotices(id, null);
+      } else if (m?.state === 'quarantined') {
+        const reply = /^(\d{3} \d\.\d{1,3}\.\d{1,3} [^(]*?)(?: \(|$)/.exec(m.reason ?? '')?.[1] ?? '451 4.3.0 Message could not be processed';
+        await this.quarantineNotice(id, m.stage ?? 'quarantine', reply, reply.replace(/^\d{3} /, ''));
+      }
+    } finally {
+      this.store.noticesQueued(id);
+    }
   }
 
   // ---- quarantine and notices ----
@@ -394,19 +426,24 @@ export class Gateway {
     this.store.event(id, stage, 'error', `quarantined: ${reason}`);
     this.stats.quarantined++;
     this.log.warn('message quarantined', { id, stage, reason: err.kind });
-    const env = this.store.envelope(id);
-    if (env) {
-      const notification = raw ? isNotification(raw, env.mailFrom) : env.mailFrom === '';
-      if (!notification) {
-        await this.notifySender(id, env.recipients.map((r) => ({ recipient: r, reply: err.reply })), err.message, null);
-      } else {
-        this.store.event(id, stage, 'info', 'no notice sent: the message is itself a notification');
-      }
-    }
+    await this.quarantineNotice(id, stage, err.reply, err.message, raw);
+    this.store.noticesQueued(id);
     for (const l of this.listeners) l(id, 'quarantined');
   }
 
-  private async notifySender(id: string, failures: { recipient: string; reply: string }[], reason: string, opened: OpenedMessage | null): Promise<void> {
+  /** Tell the sender of a quarantined message (unless it is itself a notification). */
+  private async quarantineNotice(id: string, stage: string, reply: string, reason: string, raw: Uint8Array | null = this.store.raw(id)): Promise<void> {
+    const env = this.store.envelope(id);
+    if (!env) return;
+    const notification = raw ? isNotification(raw, env.mailFrom) : env.mailFrom === '';
+    if (!notification) {
+      await this.notifySender(id, env.recipients.map((r) => ({ recipient: r, reply })), reason, null, `quarantine:${id}:${reply}`);
+    } else {
+      this.store.event(id, stage, 'info', 'no notice sent: the message is itself a notification');
+    }
+  }
+
+  private async notifySender(id: string, failures: { recipient: string; reply: string }[], reason: string, opened: OpenedMessage | null, key: string): Promise<void> {
     const env = this.store.envelope(id);
     if (!env || env.source === 'gateway' || env.mailFrom === '') return;
     if (opened?.content.kind === 'notification') return;
@@ -416,19 +453,23 @@ export class Gateway {
       const notice = await adapter.failureNotice({
         original: env, originalMessageId: env.messageId, to: env.mailFrom, failures, reason, originalRaw: this.store.raw(id) ?? undefined,
       });
-      const noticeId = await this.queueNotice(id, notice, env.source, env.mailFrom);
-      this.store.event(id, 'notify', 'info', `failure notice ${noticeId} queued for the sender`);
+      const noticeId = await this.queueNotice(id, notice, env.source, env.mailFrom, key);
+      this.store.event(id, 'notify', 'info', noticeId ? `failure notice ${noticeId} queued for the sender` : 'failure notice already queued before a restart');
     } catch (err) {
       this.store.event(id, 'notify', 'error', `could not write the failure notice: ${(err as Error).message}`);
     }
   }
 
-  /** Queue a notice the gateway wrote, already routed to `address` on `network`. */
-  private async queueNotice(relatedId: string, notice: OutboundMessage, network: NetworkId, address: string): Promise<string> {
-    const { id } = await this.store.accept({
+  /**
+   * Queue a notice the gateway wrote, already routed to `address` on `network`. `key` names
+   * what it is about: the same key queued again (after a restart) is not sent twice (null).
+   */
+  private async queueNotice(relatedId: string, notice: OutboundMessage, network: NetworkId, address: string, key: string): Promise<string | null> {
+    const { id, duplicates } = await this.store.accept({
       source: 'gateway', mailFrom: '', recipients: [address], messageId: null, raw: encodeOutbound(notice),
-      relatedId, routes: { [address]: { network, address } },
+      relatedId, routes: { [address]: { network, address } }, noticeKey: key,
     });
+    if (duplicates.length) return null;
     this.store.setMessageState(id, 'routed');
     this.pump();
     return id;
@@ -449,8 +490,8 @@ export class Gateway {
           ...(d.state === 'delivered' ? {} : { errorText: d.lastError ?? 'not delivered' }),
         });
         if (!mdn) return; // none asked for (the same answer for every recipient)
-        const mdnId = await this.queueNotice(id, mdn, env.source, mdn.to[0]);
-        this.store.event(id, 'notify', 'info', `disposition notification ${mdnId} queued (${d.state === 'delivered' ? 'processed' : 'processed/error'})`, d.recipient);
+        const mdnId = await this.queueNotice(id, mdn, env.source, mdn.to[0], `mdn:${d.id}`);
+        if (mdnId) this.store.event(id, 'notify', 'info', `disposition notification ${mdnId} queued (${d.state === 'delivered' ? 'processed' : 'processed/error'})`, d.recipient);
       } catch (err) {
         this.store.event(id, 'notify', 'error', `could not write the disposition notification: ${(err as Error).message}`, d.recipient);
       }

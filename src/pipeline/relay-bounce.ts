@@ -44,7 +44,11 @@ export interface RelayBounceContext {
   /** The network whose relay sent the bounce: the deliveries it settles went to that network. */
   network: NetworkId;
   now(): number;
-  /** Queue a failure notice to the original's sender (the pipeline's notice path). */
+  /**
+   * Queue a failure notice to the original's sender (the pipeline's notice path), keyed by
+   * the bounce: queued again after a restart, it is not sent twice. The pipeline settles one
+   * bounce at a time, so two reports of one failure cannot both find it still delivered.
+   */
   notifySender(originalId: string, failures: { recipient: string; reply: string }[], reason: string): Promise<void>;
 }
 
@@ -140,9 +144,12 @@ export async function settleRelayBounce(ctx: RelayBounceContext, id: string, ope
     return quarantine(`relay bounce names no recipient that message ${original.id} was handed over for`);
   }
 
-  const changed = new Set(await store.recordBounce(id, original.id, marks, ctx.now()));
+  // The notice is queued before the deliveries change (keyed by the bounce, so a restart in
+  // between queues it once): after a crash the bounce is opened again and finds them unchanged.
   const byId = new Map(candidates.map((d) => [d.id, d]));
-  const failures = marks.filter((m) => changed.has(m.deliveryId)).map((m) => ({ recipient: byId.get(m.deliveryId)!.recipient, reply: m.reply }));
+  const failures = marks.map((m) => ({ recipient: byId.get(m.deliveryId)!.recipient, reply: m.reply }));
+  if (failures.length && original.mailFrom !== '') await ctx.notifySender(original.id, failures, RELAY_BOUNCE_REASON);
+  await store.recordBounce(id, original.id, marks, ctx.now());
   for (const n of notes) store.event(id, 'correlate', 'info', n);
   if (failures.length === 0) {
     store.event(id, 'correlate', 'info', failed.length === 0
@@ -153,7 +160,6 @@ export async function settleRelayBounce(ctx: RelayBounceContext, id: string, ope
   if (original.mailFrom === '') {
     store.event(id, 'correlate', 'info', `settles message ${original.id}: ${failures.length} delivery(ies) marked failed; no notice (the original is a notification)`);
   } else {
-    await ctx.notifySender(original.id, failures, RELAY_BOUNCE_REASON);
     store.event(id, 'correlate', 'info', `settles message ${original.id}: ${failures.length} delivery(ies) marked failed, its sender notified`);
   }
   return { state: 'done', originalId: original.id, failed: failures.length };

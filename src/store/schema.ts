@@ -32,9 +32,14 @@ export const messages = sqliteTable(
     remote: text('remote'),
     /** For a notice the gateway wrote: the message it is about. */
     relatedId: text('related_id'),
+    /**
+     * 1 from the commit that settles the message (done or quarantined) until the notices it
+     * calls for (failure notice, MDNs) are queued: a restart in between queues them then.
+     */
+    noticesDue: integer('notices_due').notNull().default(0),
     updatedAt: integer('updated_at').notNull(),
   },
-  (t) => [index('messages_state_idx').on(t.state)],
+  (t) => [index('messages_state_idx').on(t.state), index('messages_notices_due_idx').on(t.noticesDue)],
 );
 
 export const rawMessages = sqliteTable('raw_messages', {

@@ -85,6 +85,11 @@ export class SqliteStore implements Store {
       failPending: S(`UPDATE deliveries SET state = 'failed', last_error = ?, attempts = attempts + 1, updated_at = ?
         WHERE message_ref = ? AND recipient = ? AND state = 'pending'`),
       setState: S('UPDATE messages SET state = ?, stage = ?, reason = ?, updated_at = ? WHERE id = ?'),
+      // Settling (done, quarantined) and "notices to queue" in one write: a crash after it leaves the flag for the restart.
+      settleState: S(`UPDATE messages SET state = ?, stage = ?, reason = ?, updated_at = ?,
+        notices_due = CASE WHEN source = 'gateway' THEN 0 ELSE 1 END WHERE id = ?`),
+      noticesQueued: S('UPDATE messages SET notices_due = 0 WHERE id = ?'),
+      noticesDue: S('SELECT id FROM messages WHERE notices_due = 1 ORDER BY id LIMIT ?'),
       outcome: S(`UPDATE deliveries SET state = ?, last_error = ?, next_attempt_at = coalesce(?, next_attempt_at),
         attempts = attempts + ?, lease_until = NULL, updated_at = ? WHERE id = ?`),
       openCount: S(`SELECT count(*) AS n FROM deliveries WHERE message_ref = ? AND state IN ('pending', 'queued', 'sending')`),
@@ -180,7 +185,13 @@ export class SqliteStore implements Store {
     const duplicates: string[] = [];
     const fresh: string[] = [];
     for (const r of input.recipients) {
-      if (input.messageId && input.source !== 'gateway') {
+      // A notice the gateway writes is keyed (e.g. `failure:ID`): queued again after a restart, it is a duplicate.
+      if (input.source === 'gateway' && input.noticeKey) {
+        if (h.insertSeen.run('gateway', input.noticeKey, r, id).changes === 0) {
+          duplicates.push(r);
+          continue;
+        }
+      } else if (input.messageId && input.source !== 'gateway') {
         if (h.insertSeen.run(input.source, input.messageId, r, id).changes === 0) {
           duplicates.push(r);
           continue;
@@ -251,7 +262,7 @@ export class SqliteStore implements Store {
     if (!m) throw new Error(`no message ${id}`);
     const open = (this.h.openCount.get(id) as { n: number }).n > 0;
     if (open || m.state === 'quarantined' || m.state === 'duplicate' || m.state === 'done') return m.state;
-    this.h.setState.run('done', null, null, now, id);
+    this.h.settleState.run('done', null, null, now, id);
     return 'done';
   }
 
@@ -293,7 +304,16 @@ export class SqliteStore implements Store {
   // ---- state changes ----
 
   setMessageState(id: string, state: MessageState, why?: { stage: string; reason: string }): void {
-    this.h.setState.run(state, why?.stage ?? null, why?.reason ?? null, Date.now(), id);
+    const st = state === 'quarantined' ? this.h.settleState : this.h.setState;
+    st.run(state, why?.stage ?? null, why?.reason ?? null, Date.now(), id);
+  }
+
+  noticesQueued(id: string): void {
+    this.h.noticesQueued.run(id);
+  }
+
+  noticesDue(limit: number): string[] {
+    return (this.h.noticesDue.all(limit) as { id: string }[]).map((r) => r.id);
   }
 
   claimDue(now: number, limit: number, leaseMs: number): DeliveryRow[] {

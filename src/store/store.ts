@@ -19,6 +19,11 @@ export interface AcceptInput {
   /** Routes known at acceptance (notices): recipient → target. Others are routed later. */
   routes?: Record<string, { network: NetworkId; address: string }>;
   receivedAt?: number;
+  /**
+   * For a notice: what it is about (`failure:ID`, `mdn:DELIVERY`…). The same key and
+   * recipient accepted twice (queued again after a restart) is a duplicate, not sent again.
+   */
+  noticeKey?: string;
 }
 
 export interface AcceptResult {
@@ -126,6 +131,10 @@ export interface Store {
    * same failure changes nothing.
    */
   recordBounce(bounceId: string, originalId: string, marks: BounceMark[], now: number): Promise<number[]>;
+  /** The notices a settled message calls for are queued: clear its `notices_due` flag. */
+  noticesQueued(id: string): void;
+  /** Settled messages whose notices may not be queued yet (a crash came in between), oldest first. */
+  noticesDue(limit: number): string[];
   /** Claim up to `limit` due deliveries (state → sending) for `leaseMs`. */
   claimDue(now: number, limit: number, leaseMs: number): DeliveryRow[];
   /** Quarantine the deliveries of a message that were not routed yet. */
