@@ -82,6 +82,7 @@ type Sender = (raw: Uint8Array) => Promise<string>;
 /** Sends every message at once (throughput) or at RATE per second (latency); returns figures. */
 async function drive(messages: Uint8Array[], send: Sender, arrivedAt: (reply: string) => number | undefined, paced: boolean) {
   const sentAt = new Map<string, number>();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const one = async (raw: Uint8Array) => {
     const at = performance.now();
@@ -103,11 +104,18 @@ async function drive(messages: Uint8Array[], send: Sender, arrivedAt: (reply: st
   await waitUntil(() => [...sentAt.keys()].every((k) => arrivedAt(k) !== undefined));
   const last = Math.max(...[...sentAt.keys()].map((k) => arrivedAt(k)!));
   const latencies = [...sentAt].map(([k, at]) => arrivedAt(k)! - at);
-  return { rate: (messages.length / (last - t0)) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    rate: (messages.length / (last - t0)) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99),
+    // Every thread of this process (system under test, peers, clients), per message.
+    cpuMs: (cpu.user + cpu.system) / 1000 / messages.length,
+  };
 }
 
-function print(name: string, r: { rate: number; p50: number; p99: number }[], paced: { rate: number; p50: number; p99: number }) {
-  process.stdout.write(`  ${name}: throughput runs ${r.map((x) => x.rate.toFixed(0)).join(', ')} msg/s → median ${median(r.map((x) => x.rate)).toFixed(0)} msg/s; ` +
+type Figures = { rate: number; p50: number; p99: number; cpuMs: number };
+function print(name: string, r: Figures[], paced: Figures) {
+  process.stdout.write(`  ${name}: throughput runs ${r.map((x) => x.rate.toFixed(0)).join(', ')} msg/s → median ${median(r.map((x) => x.rate)).toFixed(0)} msg/s ` +
+    `(${median(r.map((x) => x.cpuMs)).toFixed(2)} ms CPU per message, all threads with peers and clients); ` +
     `at ${RATE} msg/s offered: p50 ${paced.p50.toFixed(1)} ms, p99 ${paced.p99.toFixed(1)} ms\n`);
 }
 
