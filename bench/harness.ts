@@ -38,3 +38,24 @@ export async function measure(name: string, unit: string, runs: number, fn: (run
 export function ratio(of: Measurement, against: Measurement): string {
   return `${of.name} / ${against.name} = ${((of.median / against.median) * 100).toFixed(1)}%`;
 }
+
+/**
+ * Operations per second of `fn`, kept `concurrency` deep for `seconds`.
+ *
+ * @example
+ * const perSecond = await ratePerSecond(() => seal(message), 16, 1.5);
+ */
+export async function ratePerSecond(fn: () => Promise<unknown>, concurrency: number, seconds: number): Promise<number> {
+  let done = 0;
+  const end = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        await fn();
+        done++;
+      }
+    }),
+  );
+  return done / ((performance.now() - t0) / 1000);
+}

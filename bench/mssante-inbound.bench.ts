@@ -14,7 +14,7 @@
 import { constants, createPrivateKey, createPublicKey, privateDecrypt, publicEncrypt, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { measure, ratio } from './harness.js';
+import { measure, ratio, ratePerSecond } from './harness.js';
 import { SmimeDecryptor } from '../adapters/mssante/smime/decrypt.js';
 import { encryptCms, smimeRecipient } from '../adapters/mssante/smime/encrypt.js';
 import { pkcs7MimeEntity, readSmimeEntity, withHeaders } from '../adapters/mssante/smime/mime.js';
@@ -32,20 +32,7 @@ import { testPki } from '../test/pki/test-pki.js';
 const SECONDS = 1.5;
 const RUNS = 5;
 
-async function rate(fn: () => Promise<unknown>, concurrency: number): Promise<number> {
-  let done = 0;
-  const end = performance.now() + SECONDS * 1000;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) {
-        await fn();
-        done++;
-      }
-    }),
-  );
-  return done / ((performance.now() - t0) / 1000);
-}
+const rate = (fn: () => Promise<unknown>, concurrency: number) => ratePerSecond(fn, concurrency, SECONDS);
 
 /** The replaced implementation (pkijs/asn1js), for the OAEP + CBC + opaque case of this bench. */
 function pkijsPath(gw: { certificate: pkijs.Certificate; pkcs8: Uint8Array }, anchors: pkijs.Certificate[], crls: pkijs.CertificateRevocationList[]) {

@@ -8,7 +8,7 @@
 import { createPrivateKey, sign as nodeSign } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
-import { measure, ratio } from './harness.js';
+import { measure, ratio, ratePerSecond } from './harness.js';
 import { inboundPolicy } from '../adapters/mssante/smtp/inbound-policy.js';
 import { OutboundClient } from '../adapters/mssante/smtp/outbound-client.js';
 import { encryptCms, smimeRecipient } from '../adapters/mssante/smime/encrypt.js';
@@ -23,20 +23,7 @@ import { trustListXml } from '../test/mssante/fixtures.js';
 
 const SECONDS = 1.5;
 
-async function rate(fn: () => Promise<unknown>, concurrency: number): Promise<number> {
-  let done = 0;
-  const end = performance.now() + SECONDS * 1000;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) {
-        await fn();
-        done++;
-      }
-    }),
-  );
-  return done / ((performance.now() - t0) / 1000);
-}
+const rate = (fn: () => Promise<unknown>, concurrency: number) => ratePerSecond(fn, concurrency, SECONDS);
 
 export default async function bench(): Promise<void> {
   const pki = await testPki();

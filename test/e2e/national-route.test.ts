@@ -6,12 +6,12 @@
  * identity from PKCS#12, its anchors and its trust list from files.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { testPki, type TestPki } from '../pki/test-pki.js';
+import type { TestPki } from '../pki/test-pki.js';
 import { trustListXml } from '../mssante/fixtures.js';
-import { startOperatorPeer, type OperatorPeer } from '../mssante/operator-peer.js';
-import { startLegacyWorld, type LegacyWorld } from '../support/legacy-world.js';
+import type { OperatorPeer } from '../mssante/operator-peer.js';
+import type { LegacyWorld } from '../support/legacy-world.js';
 import { submitToRelay } from '../simulators/legacy-relay.js';
 import { OutboundClient } from '../../adapters/mssante/smtp/outbound-client.js';
 import { mssanteTlsOptions } from '../../adapters/mssante/tls/tls-options.js';
@@ -22,8 +22,8 @@ import { writeMime } from '../../src/mime/mime-writer.js';
 import { hprimToNational } from '../../mappings/bridge/hprim-to-national.js';
 import { readHprim } from '../../mappings/hprim/read.js';
 import { buildDsn } from '../../adapters/mssante/dsn.js';
+import { startNationalWorld, type NationalWorld, GATEWAY_DOMAIN } from '../support/national-side.js';
 
-const GATEWAY_DOMAIN = 'passerelle-test.mssante.fr';
 const HPRIM = (JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/legacy-network/seal.json'), 'utf8')) as { name: string; text: string }[])
   .find((v) => v.name === 'hprim-lab-report')!.text;
 
@@ -33,37 +33,12 @@ describe('national ⇄ legacy over mutual TLS', () => {
   let w: LegacyWorld;
   let client: OutboundClient;
 
+  let world: NationalWorld | undefined;
   beforeAll(async () => {
-    pki = await testPki();
-    const listFile = join(pki.dir, `trust-list-e2e-${process.pid}.xml`);
-    writeFileSync(listFile, trustListXml(pki));
-    operator = await startOperatorPeer({ pki, identity: pki.medecin, serves: (a) => a.endsWith('@medecin.mssante.fr') });
-    w = await startLegacyWorld({
-      mssante: {
-        domain: GATEWAY_DOMAIN,
-        listen: { port: 0 },
-        transport: 'mtls',
-        anchors: pki.anchorsFile,
-        identity: { pkcs12: pki.gatewayP12, password: pki.p12Password },
-        trustList: listFile,
-        crls: [pki.crlFile],
-        routes: { 'medecin.mssante.fr': { host: '127.0.0.1', port: operator.port, tlsName: 'mx.medecin.mssante.fr' } },
-      },
-    });
-    // The national sender: an operator with its own certificate, sending to the gateway.
-    client = new OutboundClient({
-      tls: mssanteTlsOptions({ identity: loadIdentityFiles({ key: pki.medecin.keyFile, cert: pki.medecin.chainFile }), anchors: loadAnchorsFile(pki.anchorsFile) }),
-      trustList: () => parseTrustList(trustListXml(pki)),
-      name: 'mx.medecin.mssante.fr',
-      routes: { [GATEWAY_DOMAIN]: { host: '127.0.0.1', port: w.gw.ports.national, tlsName: `mx.${GATEWAY_DOMAIN}` } },
-    });
+    world = await startNationalWorld({ serves: (a) => a.endsWith('@medecin.mssante.fr') });
+    ({ pki, operator, w, client } = world);
   }, 120_000);
-
-  afterAll(async () => {
-    await client?.close();
-    await w?.close();
-    await operator?.close();
-  });
+  afterAll(() => world?.close());
 
   const nationalMail = (o: { to: string; subject: string; text: string; attachments?: { filename: string; contentType: string; data: Uint8Array }[]; headers?: Record<string, string> }) => ({
     target: 'mssante' as const,

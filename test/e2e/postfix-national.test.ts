@@ -21,16 +21,15 @@ import { simpleParser } from 'mailparser';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLnpMail } from '../../adapters/legacy/lnp-codec.js';
-import { trustListXml } from '../mssante/fixtures.js';
 import { freePort, postfixUnavailable, startPostfix, type PostfixInstance } from '../mssante/postfix-instance.js';
 import { testPki, type TestPki } from '../pki/test-pki.js';
 import { submitToRelay } from '../simulators/legacy-relay.js';
 import { ALIASES, startLegacyWorld, type LegacyWorld } from '../support/legacy-world.js';
+import { nationalConfig, GATEWAY_DOMAIN } from '../support/national-side.js';
 
 const why = postfixUnavailable();
 if (why) console.warn(`[postfix e2e suite skipped] ${why}`);
 
-const GATEWAY_DOMAIN = 'passerelle-test.mssante.fr';
 const NATIONAL = 'dr.a@medecin.mssante.fr';
 const NATIONAL_ALIAS = 'dr.a.med@interop.lnp.test';
 const UNKNOWN = 'inconnu@medecin.mssante.fr';
@@ -96,21 +95,10 @@ describe.skipIf(why !== null)('the gateway between the legacy relay and a real P
   beforeAll(async () => {
     pki = await testPki();
     tmp = mkdtempSync(join(tmpdir(), 'passerelle-postfix-e2e-'));
-    const listFile = join(tmp, 'trust-list.xml');
-    writeFileSync(listFile, trustListXml(pki));
     // Postfix's mutual-TLS port is chosen first: the gateway's route names it.
     const mtlsPort = await freePort();
     w = await startLegacyWorld({
-      mssante: {
-        domain: GATEWAY_DOMAIN,
-        listen: { port: 0 },
-        transport: 'mtls',
-        anchors: pki.anchorsFile,
-        identity: { pkcs12: pki.gatewayP12, password: pki.p12Password },
-        trustList: listFile,
-        crls: [pki.crlFile],
-        routes: { 'medecin.mssante.fr': { host: '127.0.0.1', port: mtlsPort, tlsName: 'mx.medecin.mssante.fr' } },
-      },
+      mssante: nationalConfig(pki, tmp, mtlsPort),
       aliases: { ...ALIASES, [NATIONAL_ALIAS]: NATIONAL, [UNKNOWN_ALIAS]: UNKNOWN },
       // Generous for a loaded CI machine: a delivery Postfix defers is tried again for a minute.
       queue: { retry: { delays: ['500ms', '1s', '2s', '5s'], maxAge: '60s' }, pollInterval: '100ms' },

@@ -7,22 +7,17 @@
  * nothing; a second copy of a bounce does not notify twice.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
-import { testPki, type TestPki } from '../pki/test-pki.js';
-import { trustListXml } from '../mssante/fixtures.js';
-import { startOperatorPeer, type OperatorPeer } from '../mssante/operator-peer.js';
-import { startLegacyWorld, type LegacyWorld } from '../support/legacy-world.js';
+import type { TestPki } from '../pki/test-pki.js';
+import type { OperatorPeer } from '../mssante/operator-peer.js';
+import type { LegacyWorld } from '../support/legacy-world.js';
 import { submitToRelay } from '../simulators/legacy-relay.js';
-import { OutboundClient } from '../../adapters/mssante/smtp/outbound-client.js';
-import { mssanteTlsOptions } from '../../adapters/mssante/tls/tls-options.js';
-import { loadAnchorsFile, loadIdentityFiles } from '../../adapters/mssante/tls/files.js';
-import { parseTrustList } from '../../adapters/mssante/trust-list/trust-list.js';
+import type { OutboundClient } from '../../adapters/mssante/smtp/outbound-client.js';
 import { writeMime } from '../../src/mime/mime-writer.js';
 import type { MessageRow } from '../../src/store/store.js';
+import { startNationalWorld, type NationalWorld, GATEWAY_DOMAIN } from '../support/national-side.js';
 
-const GATEWAY_DOMAIN = 'passerelle-test.mssante.fr';
 const SENDER = 'jean.dupont@medecin.mssante.fr';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -32,36 +27,12 @@ describe('a relay bounce after hand-over reaches the national sender as a DSN', 
   let w: LegacyWorld;
   let client: OutboundClient;
 
+  let world: NationalWorld | undefined;
   beforeAll(async () => {
-    pki = await testPki();
-    const listFile = join(pki.dir, `trust-list-bounce-${process.pid}.xml`);
-    writeFileSync(listFile, trustListXml(pki));
-    operator = await startOperatorPeer({ pki, identity: pki.medecin, serves: (a) => a.endsWith('@medecin.mssante.fr') && !a.startsWith('ghost@') });
-    w = await startLegacyWorld({
-      mssante: {
-        domain: GATEWAY_DOMAIN,
-        listen: { port: 0 },
-        transport: 'mtls',
-        anchors: pki.anchorsFile,
-        identity: { pkcs12: pki.gatewayP12, password: pki.p12Password },
-        trustList: listFile,
-        crls: [pki.crlFile],
-        routes: { 'medecin.mssante.fr': { host: '127.0.0.1', port: operator.port, tlsName: 'mx.medecin.mssante.fr' } },
-      },
-    });
-    client = new OutboundClient({
-      tls: mssanteTlsOptions({ identity: loadIdentityFiles({ key: pki.medecin.keyFile, cert: pki.medecin.chainFile }), anchors: loadAnchorsFile(pki.anchorsFile) }),
-      trustList: () => parseTrustList(trustListXml(pki)),
-      name: 'mx.medecin.mssante.fr',
-      routes: { [GATEWAY_DOMAIN]: { host: '127.0.0.1', port: w.gw.ports.national, tlsName: `mx.${GATEWAY_DOMAIN}` } },
-    });
+    world = await startNationalWorld({ serves: (a) => a.endsWith('@medecin.mssante.fr') && !a.startsWith('ghost@') });
+    ({ pki, operator, w, client } = world);
   }, 120_000);
-
-  afterAll(async () => {
-    await client?.close();
-    await w?.close();
-    await operator?.close();
-  });
+  afterAll(() => world?.close());
 
   const nationalMail = (to: string, messageId = `<${crypto.randomUUID()}@medecin.mssante.fr>`) => ({
     target: 'mssante' as const,
