@@ -6,6 +6,7 @@
  *   XDM, signed and encrypted for the recipient's certificate;
  * - national → legacy: S/MIME signed-and-encrypted mails from an operator over mutual TLS
  *   into the national listener; decrypted, verified, mapped, sealed LNP/1, submitted to a relay.
+ * BENCH_TRANSLATE_WORKERS sets the gateway's translate workers (default 1).
  * The gateway (and the bare relay) run on a thread of their own, the clients and peers on the
  * main thread, as they would be separate machines.
  * Figures: throughput (messages/s, all sent at once over 8 connections) and latency p50/p99
@@ -158,7 +159,7 @@ export default async function endToEnd(): Promise<void> {
           routes: { [OP]: { host: '127.0.0.1', port: operator.port, tlsName: opDn.cn } } },
         legacySubscribers: ['dr.alice.martin@medical33.lnp.test'],
         aliases: { 'jean.dupont.med@interop.lnp.test': `jean.dupont@${OP}` },
-        queue: { concurrency: 32, pollInterval: '50ms' },
+        queue: { concurrency: 32, pollInterval: '50ms', translateWorkers: Number(process.env.BENCH_TRANSLATE_WORKERS ?? 1) },
       },
     });
     const running = { ports: system.ports };
