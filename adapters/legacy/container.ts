@@ -8,7 +8,8 @@
  * (64 MiB each by default), inflation stops as soon as the output would exceed the declared
  * original size (decompression bombs), and names lose any path.
  */
-import { Inflate, deflateSync } from 'fflate';
+import { Inflate } from 'fflate';
+import { jsDeflateRaw, type DeflateRaw } from '../../src/util/deflate.js';
 import { LegacyError } from './legacy-error.js';
 import { concatBytes } from '../../src/util/bytes.js';
 
@@ -32,12 +33,13 @@ export interface ContainerEntry {
 /**
  * Write a container. `deflate`: true compresses every entry, false stores them; unset
  * (default) compresses an entry only when that makes it smaller. An entry's own `deflate`
- * wins over the option.
+ * wins over the option. `deflateRaw`: the compressor (default pure JS).
  *
  * @example
  * const bytes = encodeContainer([{ name: 'cr.pdf', data: pdf }], { deflate: true });
  */
-export function encodeContainer(entries: (ContainerEntry & { deflate?: boolean })[], opts: { deflate?: boolean } = {}): Uint8Array {
+export function encodeContainer(entries: (ContainerEntry & { deflate?: boolean })[], opts: { deflate?: boolean; deflateRaw?: DeflateRaw } = {}): Uint8Array {
+  const deflateRaw = opts.deflateRaw ?? jsDeflateRaw;
   if (entries.length === 0 || entries.length > 0xffff) throw new LegacyError('BAD_CONTAINER', `a container holds 1..65535 entries, got ${entries.length}`);
   const parts: Uint8Array[] = [new Uint8Array(MAGIC), u16(entries.length)];
   entries.forEach((e, i) => {
@@ -47,8 +49,8 @@ export function encodeContainer(entries: (ContainerEntry & { deflate?: boolean }
     const want = e.deflate ?? opts.deflate;
     let flag = FLAG_STORED;
     let stored = e.data;
-    if (want === true || (want === undefined && worthDeflating(e.data))) {
-      const z = deflateSync(e.data, { level: 6 });
+    if (want === true || (want === undefined && worthDeflating(e.data, deflateRaw))) {
+      const z = deflateRaw(e.data, 6);
       if (want === true || z.length < e.data.length) {
         flag = FLAG_DEFLATE;
         stored = z;
@@ -130,10 +132,10 @@ export function sanitizeEntryName(name: string, index: number): string {
 }
 
 /** Auto mode: does a 64 KiB sample shrink by at least 5 %? (Skips already-compressed files cheaply.) */
-function worthDeflating(data: Uint8Array): boolean {
+function worthDeflating(data: Uint8Array, deflateRaw: DeflateRaw): boolean {
   if (data.length <= 64 * 1024) return true;
   const sample = data.subarray(0, 64 * 1024);
-  return deflateSync(sample, { level: 1 }).length < sample.length * 0.95;
+  return deflateRaw(sample, 1).length < sample.length * 0.95;
 }
 
 /** Inflate raw DEFLATE data that must expand to exactly `size` bytes, stopping early otherwise. */

@@ -21,6 +21,7 @@ import type { KeyStore } from './key-store.js';
 import { openLnpMail, sealLnpMail } from './lnp-codec.js';
 import { neutralSubject } from './neutral-subject.js';
 import { failureNoticeText } from './failure-notice-text.js';
+import type { DeflateRaw } from '../../src/util/deflate.js';
 import { isDeliveryReport, parseRelayBounce, type RelayBounce } from './relay-bounce.js';
 import { decodeEncodedWords, parseAddressList } from './lnp-mail.js';
 import { headerBag } from '../../src/pipeline/header-peek.js';
@@ -39,6 +40,8 @@ export interface LegacyAdapterOptions {
   gatewayZone: string;
   submitter: LegacySubmitter;
   now?: () => Date;
+  /** The compressor for attachment containers (default pure JS; the Node runtime gives native zlib). */
+  deflateRaw?: DeflateRaw;
 }
 
 const LOCAL = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -188,6 +191,7 @@ export class LegacyAdapter implements NetworkAdapter {
       date: now,
       text: textOf(m.content),
       attachments: m.content.attachments.map((a) => ({ name: a.filename, data: a.data, deflate: isCompressible(a) })),
+      deflateRaw: this.o.deflateRaw,
       extraHeaders: {
         ...(m.priority === 'urgent' ? { Importance: 'high', 'X-Priority': '1 (Highest)' } : {}),
         ...(m.content.kind === 'notification' ? { 'Auto-Submitted': 'auto-replied' } : {}),

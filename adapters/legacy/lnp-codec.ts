@@ -10,6 +10,7 @@ import { armour, dearmour } from './armour.js';
 import { decodeBody, encodeBody } from './body.js';
 import { decodeContainer, encodeContainer, sanitizeEntryName, type ContainerEntry } from './container.js';
 import { buildLnpMail, parseLnpMail, type LnpMail } from './lnp-mail.js';
+import type { DeflateRaw } from '../../src/util/deflate.js';
 import { openPayload, sealPayload } from './seal.js';
 
 export interface OpenedLnpMail {
@@ -40,6 +41,8 @@ export interface SealLnpMailInput {
   extraHeaders?: Record<string, string>;
   /** `X-LNP-Transit` (only the relay sets it). */
   transit?: string;
+  /** The compressor for attachment containers (default pure JS; the Node runtime gives native zlib). */
+  deflateRaw?: DeflateRaw;
 }
 
 /**
@@ -78,7 +81,7 @@ export async function sealLnpMail(keys: KeyStore, input: SealLnpMailInput): Prom
   const attachments: { filename: string; sealed: Uint8Array }[] = [];
   for (const [i, a] of input.attachments.entries()) {
     const name = sanitizeEntryName(a.name, i);
-    const container = encodeContainer([{ name, data: a.data, ...(a.deflate !== undefined ? { deflate: a.deflate } : {}) }]);
+    const container = encodeContainer([{ name, data: a.data, ...(a.deflate !== undefined ? { deflate: a.deflate } : {}) }], { deflateRaw: input.deflateRaw });
     attachments.push({ filename: `${name}.lpz`, sealed: await sealPayload(keys, input.holder, input.year, container) });
   }
   const raw = buildLnpMail({

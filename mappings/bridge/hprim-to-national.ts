@@ -5,7 +5,7 @@ import { OID_ARC, PASSERELLE_OID } from '../cda/oids.js';
 import { readHprim } from '../hprim/read.js';
 import type { HprimIssue } from '../hprim/issue.js';
 import { buildXdm, cxPatientId } from '../xdm/build.js';
-import type { DeflateRaw } from '../xdm/zip-write.js';
+import type { DeflateRaw } from '../../src/util/deflate.js';
 import { XDS_CODES } from '../xdm/codes.js';
 
 export interface HprimToNationalOptions {

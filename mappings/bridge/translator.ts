@@ -3,7 +3,7 @@ import type { OutboundMessage } from '../../src/model/message.js';
 import type { Translator } from '../../src/pipeline/translator.js';
 import { letterToLegacyText, legacyTextToLetter } from '../letter/letter.js';
 import type { ZipLimits } from '../xdm/zip-read.js';
-import type { DeflateRaw } from '../xdm/zip-write.js';
+import type { DeflateRaw } from '../../src/util/deflate.js';
 import { hprimToNational } from './hprim-to-national.js';
 import { xdmToLegacy } from './xdm-to-legacy.js';
 import { legacyNotice } from '../notification/legacy-notice.js';

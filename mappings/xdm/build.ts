@@ -1,4 +1,5 @@
-import { writeZip, type DeflateRaw } from './zip-write.js';
+import { writeZip } from './zip-write.js';
+import type { DeflateRaw } from '../../src/util/deflate.js';
 import { PASSERELLE_OID, OID_ARC } from '../cda/oids.js';
 import { esc } from '../cda/xml.js';
 import { sha1Hex } from './sha1.js';

@@ -3,14 +3,8 @@
  * no encryption) whose compressor is given by the caller, so each runtime uses its best
  * one: native zlib on Node, fflate in pure JS elsewhere. Web-standard APIs only.
  */
-import { deflateSync } from 'fflate';
 import { crc32 } from '../../src/util/crc32.js';
-
-/** Raw DEFLATE (RFC 1951, no zlib header) of the given bytes. */
-export type DeflateRaw = (data: Uint8Array) => Uint8Array | Promise<Uint8Array>;
-
-/** Pure-JS raw DEFLATE (fflate, level 1): the default where no native zlib is at hand. */
-export const fflateDeflateRaw: DeflateRaw = (data) => deflateSync(data, { level: 1 });
+import { jsDeflateRaw, type DeflateRaw } from '../../src/util/deflate.js';
 
 export interface ZipEntry {
   /** Path inside the archive, `/`-separated; a name ending in `/` is a folder. */
@@ -34,10 +28,10 @@ function dosDateTime(d: Date): { time: number; date: number } {
  * deflating does not make it smaller.
  *
  * @example
- * const zip = await writeZip([{ name: 'A/' }, { name: 'A/B.TXT', data: bytes }], { mtime: new Date(), deflateRaw: fflateDeflateRaw });
+ * const zip = await writeZip([{ name: 'A/' }, { name: 'A/B.TXT', data: bytes }], { mtime: new Date(), deflateRaw: jsDeflateRaw });
  */
 export async function writeZip(entries: ZipEntry[], o: { mtime: Date; deflateRaw?: DeflateRaw }): Promise<Uint8Array> {
-  const deflate = o.deflateRaw ?? fflateDeflateRaw;
+  const deflate = o.deflateRaw ?? jsDeflateRaw;
   const { time, date } = dosDateTime(o.mtime);
   const packed = await Promise.all(entries.map(async (e) => {
     const name = enc.encode(e.name);
@@ -45,7 +39,7 @@ export async function writeZip(entries: ZipEntry[], o: { mtime: Date; deflateRaw
     let body = data;
     let method = 0;
     if (data.length && e.compress !== false) {
-      const z = await deflate(data);
+      const z = deflate(data, 1);
       if (z.length < data.length) { body = z; method = 8; }
     }
     return { name, data, body, method, crc: data.length ? crc32(data) : 0, folder: e.name.endsWith('/') };

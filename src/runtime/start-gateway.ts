@@ -111,7 +111,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   });
   const resolver = new ChainResolver([...(o.resolvers ?? []), directory, staticResolver]);
   const legacy = new LegacyAdapter({
-    keys, domain: config.legacy.domain, gatewayLocal: config.legacy.gatewayLocal, gatewayZone: config.legacy.gatewayZone, now,
+    keys, domain: config.legacy.domain, gatewayLocal: config.legacy.gatewayLocal, gatewayZone: config.legacy.gatewayZone, now, deflateRaw: zlibDeflateRaw,
     submitter: new RelaySubmitter({
       host: config.legacy.relay.host, port: config.legacy.relay.port, user: config.legacy.relay.user,
       password: config.legacy.relay.password, requireTls: config.legacy.relay.requireTls, verifyCertificate: config.legacy.relay.verifyCertificate,
