@@ -30,7 +30,7 @@ import { SmimeSigner } from '../adapters/mssante/smime/sign.js';
 import { protectEntity } from '../adapters/mssante/smime/protect.js';
 import { smimeRecipient } from '../adapters/mssante/smime/encrypt.js';
 import { hprimToNational } from '../mappings/bridge/hprim-to-national.js';
-import { startSystemThread } from './support/run-system.js';
+import { startSystemThread, type SystemThread } from './support/run-system.js';
 import { startNationalOperator } from '../test/simulators/national-operator.js';
 import { DEMO_HPRIM } from '../src/demo/demo-samples.js';
 import { median, percentile } from './harness.js';
@@ -81,9 +81,10 @@ async function waitUntil(cond: () => boolean, timeoutMs = 120_000): Promise<void
 type Sender = (raw: Uint8Array) => Promise<string>;
 
 /** Sends every message at once (throughput) or at RATE per second (latency); returns figures. */
-async function drive(messages: Uint8Array[], send: Sender, arrivedAt: (reply: string) => number | undefined, paced: boolean) {
+async function drive(messages: Uint8Array[], send: Sender, arrivedAt: (reply: string) => number | undefined, paced: boolean, system: SystemThread) {
   const sentAt = new Map<string, number>();
   const cpu0 = process.cpuUsage();
+  const thread0 = await system.cpuMs();
   const t0 = performance.now();
   const one = async (raw: Uint8Array) => {
     const at = performance.now();
@@ -106,17 +107,20 @@ async function drive(messages: Uint8Array[], send: Sender, arrivedAt: (reply: st
   const last = Math.max(...[...sentAt.keys()].map((k) => arrivedAt(k)!));
   const latencies = [...sentAt].map(([k, at]) => arrivedAt(k)! - at);
   const cpu = process.cpuUsage(cpu0);
+  const threadMs = (await system.cpuMs()) - thread0;
   return {
     rate: (messages.length / (last - t0)) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99),
     // Every thread of this process (system under test, peers, clients), per message.
     cpuMs: (cpu.user + cpu.system) / 1000 / messages.length,
+    // The system's own thread (the gateway's event loop: SMTP, queue, SQLite), per message.
+    threadMs: threadMs / messages.length,
   };
 }
 
-type Figures = { rate: number; p50: number; p99: number; cpuMs: number };
+type Figures = { rate: number; p50: number; p99: number; cpuMs: number; threadMs: number };
 function print(name: string, r: Figures[], paced: Figures) {
   process.stdout.write(`  ${name}: throughput runs ${r.map((x) => x.rate.toFixed(0)).join(', ')} msg/s → median ${median(r.map((x) => x.rate)).toFixed(0)} msg/s ` +
-    `(${median(r.map((x) => x.cpuMs)).toFixed(2)} ms CPU per message, all threads with peers and clients); ` +
+    `(CPU per message: ${median(r.map((x) => x.cpuMs)).toFixed(2)} ms in all threads with peers and clients, ${median(r.map((x) => x.threadMs)).toFixed(2)} ms on the system's event loop); ` +
     `at ${RATE} msg/s offered: p50 ${paced.p50.toFixed(1)} ms, p99 ${paced.p99.toFixed(1)} ms\n`);
 }
 
@@ -220,23 +224,39 @@ export default async function endToEnd(): Promise<void> {
 
     const runs = Number(process.env.BENCH_RUNS ?? 2);
     const bareRuns = [];
-    for (let i = 0; i < runs; i++) bareRuns.push(await drive(legacyMsgs, sendBare, (k) => sink.arrivals.get(k), false));
-    print('bare smtp-server → nodemailer relay', bareRuns, await drive(pacedLegacy, sendBare, (k) => sink.arrivals.get(k), true));
+    for (let i = 0; i < runs; i++) bareRuns.push(await drive(legacyMsgs, sendBare, (k) => sink.arrivals.get(k), false, bare));
+    print('bare smtp-server → nodemailer relay', bareRuns, await drive(pacedLegacy, sendBare, (k) => sink.arrivals.get(k), true, bare));
 
     const l2n: Awaited<ReturnType<typeof drive>>[] = [];
-    const profiled = <T>(file: string | undefined, f: () => Promise<T>) => (file ? system.profile(file, f) : f());
+    // BENCH_PROFILE / BENCH_PROFILE_N2L: CPU profile of the gateway's thread; BENCH_PROFILE_PEERS: of this thread (peers, clients) too.
+    const profiled = async <T>(file: string | undefined, f: () => Promise<T>): Promise<T> => {
+      if (!file) return f();
+      if (!process.env.BENCH_PROFILE_PEERS) return system.profile(file, f);
+      const { Session } = await import('node:inspector/promises');
+      const session = new Session();
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+      try {
+        return await system.profile(file, f);
+      } finally {
+        const { profile } = await session.post('Profiler.stop');
+        writeFileSync(file.replace(/\.cpuprofile$/, '.peers.cpuprofile'), JSON.stringify(profile));
+        session.disconnect();
+      }
+    };
     await profiled(process.env.BENCH_PROFILE, async () => {
-      for (let i = 0; i < runs; i++) l2n.push(await drive(i === 0 ? legacyMsgs : await Promise.all(legacyMsgs.map((_, j) => lnp(10 * N + i * N + j))), sendLegacy, opArrived, false));
+      for (let i = 0; i < runs; i++) l2n.push(await drive(i === 0 ? legacyMsgs : await Promise.all(legacyMsgs.map((_, j) => lnp(10 * N + i * N + j))), sendLegacy, opArrived, false, system));
     });
-    const l2nPaced = await drive(pacedLegacy, sendLegacy, opArrived, true);
+    const l2nPaced = await drive(pacedLegacy, sendLegacy, opArrived, true, system);
     print('gateway legacy → national', l2n, l2nPaced);
 
     const n2l: Awaited<ReturnType<typeof drive>>[] = [];
     // Fresh Message-IDs for every run: the gateway (rightly) never delivers the same one twice.
     await profiled(process.env.BENCH_PROFILE_N2L, async () => {
-      for (let i = 0; i < runs; i++) n2l.push(await drive(i === 0 ? nationalMsgs : await Promise.all(nationalMsgs.map((_, j) => smimeMail(10 * N + i * N + j))), sendNational, (k) => relay.arrivals.get(k), false));
+      for (let i = 0; i < runs; i++) n2l.push(await drive(i === 0 ? nationalMsgs : await Promise.all(nationalMsgs.map((_, j) => smimeMail(10 * N + i * N + j))), sendNational, (k) => relay.arrivals.get(k), false, system));
     });
-    const n2lPaced = await drive(pacedNational, sendNational, (k) => relay.arrivals.get(k), true);
+    const n2lPaced = await drive(pacedNational, sendNational, (k) => relay.arrivals.get(k), true, system);
     print('gateway national → legacy', n2l, n2lPaced);
 
     const l = median(l2n.map((x) => x.rate));

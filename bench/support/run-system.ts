@@ -6,6 +6,8 @@ export interface SystemThread {
   ports: Record<string, number>;
   /** Record a CPU profile of the system's thread into `file` while `during` runs. */
   profile<T>(file: string, during: () => Promise<T>): Promise<T>;
+  /** CPU time used by the system's own thread so far, in ms (NaN where the OS does not tell). */
+  cpuMs(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -21,6 +23,7 @@ export function startSystemThread(job: SystemJob): Promise<SystemThread> {
         await ask({ cmd: 'profile-start' });
         try { return await during(); } finally { await ask({ cmd: 'profile-stop', file }); }
       },
+      async cpuMs() { return ((await ask({ cmd: 'cpu' })) as { cpuMs: number }).cpuMs; },
       async stop() { await ask({ cmd: 'stop' }); await w.terminate(); },
     }));
   });

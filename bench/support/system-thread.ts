@@ -5,10 +5,11 @@
  *   static table (as the directory would give them);
  * - `bare`: a bare smtp-server → nodemailer relay to `sinkPort` (the baseline).
  * Replies `{ ports }` once listening; on 'profile-start'/'profile-stop' records a CPU profile
- * of this thread; on 'stop' closes everything and replies 'stopped'.
+ * of this thread; on 'cpu' replies this thread's CPU time so far (ms); on 'stop' closes
+ * everything and replies 'stopped'.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Session } from 'node:inspector/promises';
 import { SMTPServer } from 'smtp-server';
@@ -59,6 +60,17 @@ async function startSystem() {
   return { ports: running.ports as unknown as Record<string, number>, stop: () => running.stop() };
 }
 
+/** CPU time of this thread (Linux: /proc/thread-self/stat, utime + stime in clock ticks of 10 ms), or NaN. */
+function threadCpuMs(): number {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 const system = await startSystem();
 let session: Session | null = null;
 port.on('message', async (m: { cmd: string; file?: string }) => {
@@ -74,6 +86,8 @@ port.on('message', async (m: { cmd: string; file?: string }) => {
     session.disconnect();
     session = null;
     port.postMessage({ ok: true });
+  } else if (m.cmd === 'cpu') {
+    port.postMessage({ cpuMs: threadCpuMs() });
   } else if (m.cmd === 'stop') {
     await system.stop();
     port.postMessage({ stopped: true });
