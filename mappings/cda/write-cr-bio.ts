@@ -1,5 +1,6 @@
 import type { LabReport, LabResult } from '../../src/model/content.js';
 import { renderReportPdf } from '../pdf/render-report.js';
+import type { DeflateRaw } from '../../src/util/deflate.js';
 import { loincFor } from '../tables/loinc.js';
 import { ucumFor } from '../tables/ucum.js';
 import { FLAG_SEVERITY, FLAG_TO_INTERPRETATION, INTERPRETATION_SYSTEM, STATUS_LABEL } from '../tables/interpretation.js';
@@ -15,6 +16,8 @@ export interface CrBioOptions {
   oidRoot?: string;
   /** The PDF copy to embed; rendered from the report when absent. */
   pdf?: Uint8Array;
+  /** The compressor for the rendered PDF (default pure JS). */
+  deflateRaw?: DeflateRaw;
 }
 
 export interface CrBioDocument {
@@ -161,7 +164,7 @@ export async function hprimToCrBio(report: LabReport, options: CrBioOptions = {}
   const root = options.oidRoot ?? PASSERELLE_OID;
   const now = options.now ?? new Date();
   const docId = options.documentId ?? crypto.randomUUID();
-  const pdf = options.pdf ?? (await renderReportPdf(report, { now }));
+  const pdf = options.pdf ?? (await renderReportPdf(report, { now, deflateRaw: options.deflateRaw }));
   const ts = hl7Time(now);
   const exam = hprimDateToHl7(report.examDate);
   const birth = hprimDateToHl7(report.patient.birthDate);

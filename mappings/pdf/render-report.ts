@@ -2,12 +2,22 @@ import { PDFDocument, StandardFonts, type PDFFont, type PDFName, type PDFPage } 
 import type { LabReport } from '../../src/model/content.js';
 import { FLAG_SEVERITY, STATUS_LABEL } from '../tables/interpretation.js';
 import { toWinAnsi } from './win-ansi.js';
+import { jsDeflateRaw, zlibStream, type DeflateRaw } from '../../src/util/deflate.js';
+
+/** The operators are ASCII (text is hex-encoded): one byte per character. */
+function latin1Bytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
 
 export interface PdfOptions {
   /** Creation date written in the PDF info (fixed for reproducible output). */
   now?: Date;
   /** Title at the top of the first page. */
   title?: string;
+  /** The compressor of page contents (FlateDecode; default pure JS; the Node runtime gives native zlib). */
+  deflateRaw?: DeflateRaw;
 }
 
 type Rgb = readonly [number, number, number];
@@ -78,7 +88,7 @@ class Writer {
   y = 0;
   private ops: string[] = [];
   private keys = new Map<PDFFont, PDFName>();
-  constructor(private doc: PDFDocument, readonly fonts: Fonts) {
+  constructor(private doc: PDFDocument, readonly fonts: Fonts, private readonly deflateRaw: DeflateRaw) {
     this.newPage();
   }
   private newPage(): void {
@@ -91,7 +101,8 @@ class Writer {
   /** Attach the operators written so far to the current page. */
   flush(): void {
     if (!this.page || !this.ops.length) return;
-    const stream = this.doc.context.stream(this.ops.join('\n'));
+    const content = zlibStream(latin1Bytes(this.ops.join('\n')), this.deflateRaw, 6);
+    const stream = this.doc.context.stream(content, { Filter: 'FlateDecode' });
     this.page.node.addContentStream(this.doc.context.register(stream));
     this.ops = [];
   }
@@ -150,7 +161,7 @@ export async function renderReportPdf(report: LabReport, options: PdfOptions = {
   doc.setTitle(toWinAnsi(title));
   doc.setProducer('Passerelle');
   if (options.now) { doc.setCreationDate(options.now); doc.setModificationDate(options.now); }
-  const w = new Writer(doc, fonts);
+  const w = new Writer(doc, fonts, options.deflateRaw ?? jsDeflateRaw);
   w.text(title, MARGIN, { font: fonts.bold, size: 14 });
   w.y -= 20;
 
