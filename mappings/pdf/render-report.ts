@@ -4,12 +4,8 @@ import { FLAG_SEVERITY, STATUS_LABEL } from '../tables/interpretation.js';
 import { toWinAnsi } from './win-ansi.js';
 import { jsDeflateRaw, zlibStream, type DeflateRaw } from '../../src/util/deflate.js';
 
-/** The operators are ASCII (text is hex-encoded): one byte per character. */
-function latin1Bytes(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
+/** The operators are ASCII (text is hex-encoded), so UTF-8 is their byte form. */
+const ascii = new TextEncoder();
 
 export interface PdfOptions {
   /** Creation date written in the PDF info (fixed for reproducible output). */
@@ -101,7 +97,7 @@ class Writer {
   /** Attach the operators written so far to the current page. */
   flush(): void {
     if (!this.page || !this.ops.length) return;
-    const content = zlibStream(latin1Bytes(this.ops.join('\n')), this.deflateRaw, 6);
+    const content = zlibStream(ascii.encode(this.ops.join('\n')), this.deflateRaw, 6);
     const stream = this.doc.context.stream(content, { Filter: 'FlateDecode' });
     this.page.node.addContentStream(this.doc.context.register(stream));
     this.ops = [];

@@ -15,6 +15,8 @@ export interface ZipEntry {
 }
 
 const enc = new TextEncoder();
+/** Below this size an entry is stored: a compressor's setup costs more than the bytes saved. */
+const MIN_DEFLATE = 1024;
 
 function dosDateTime(d: Date): { time: number; date: number } {
   return {
@@ -24,8 +26,8 @@ function dosDateTime(d: Date): { time: number; date: number } {
 }
 
 /**
- * Packs the entries in the order given. An entry is stored instead of deflated when
- * deflating does not make it smaller.
+ * Packs the entries in the order given. An entry is stored instead of deflated when it is
+ * under 1 KiB or deflating does not make it smaller.
  *
  * @example
  * const zip = await writeZip([{ name: 'A/' }, { name: 'A/B.TXT', data: bytes }], { mtime: new Date(), deflateRaw: jsDeflateRaw });
@@ -38,7 +40,7 @@ export async function writeZip(entries: ZipEntry[], o: { mtime: Date; deflateRaw
     const data = e.data ?? new Uint8Array(0);
     let body = data;
     let method = 0;
-    if (data.length && e.compress !== false) {
+    if (data.length >= MIN_DEFLATE && e.compress !== false) {
       const z = deflate(data, 1);
       if (z.length < data.length) { body = z; method = 8; }
     }
