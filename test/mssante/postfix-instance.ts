@@ -182,7 +182,14 @@ maximal_backoff_time = 2s
     run('start');
   } catch (err) {
     const e = err as { stderr?: Buffer; message: string };
-    throw new Error(`Postfix did not start: ${e.stderr?.toString() || e.message}\n${existsSync(join(dir, 'maillog')) ? readFileSync(join(dir, 'maillog'), 'utf8') : ''}`);
+    const log = existsSync(join(dir, 'maillog')) ? readFileSync(join(dir, 'maillog'), 'utf8') : '';
+    try {
+      run('stop');
+    } catch {
+      // never started
+    }
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`Postfix did not start: ${e.stderr?.toString() || e.message}\n${log}`);
   }
   try {
     await waitForPort(mtlsPort, 15_000);
