@@ -1,6 +1,7 @@
 /**
- * A `passerelle` subcommand. Each lives in `src/cli/commands/NAME.ts` and default-exports
- * one of these; `passerelle NAME …` loads it by name.
+ * A `passerelle` subcommand. Each lives in `src/cli/commands/NAME.ts`, default-exports
+ * one of these and is listed in `commands/index.ts`; arguments are parsed with `parseCommand`
+ * (`node:util` parseArgs) and state is found through `cliContext` (`../context.ts`).
  *
  * @example
  * // src/cli/commands/hello.ts

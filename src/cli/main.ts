@@ -1,37 +1,22 @@
 /**
- * `passerelle` command-line entry. Subcommands live in `./commands/NAME.ts`.
+ * `passerelle` command-line entry. Subcommands live in `./commands/NAME.ts`, listed in
+ * `./commands/index.ts`.
  */
-import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command, CommandIO } from './command.js';
+import { COMMANDS } from './commands/index.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-
-function commandNames(): string[] {
-  return readdirSync(join(here, 'commands'))
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
-    .map((f) => f.slice(0, -3))
-    .sort();
-}
-
-async function load(name: string): Promise<Command | null> {
-  if (!/^[a-z][a-z0-9-]*$/.test(name) || !commandNames().includes(name)) return null;
-  const mod = (await import(`./commands/${name}.ts`)) as { default: Command };
-  return mod.default;
+function load(name: string): Command | null {
+  return Object.hasOwn(COMMANDS, name) ? COMMANDS[name]! : null;
 }
 
 export async function main(argv: string[], io: CommandIO): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     io.out('Usage: passerelle COMMAND [ARGS]\n\nCommands:\n');
-    for (const n of commandNames()) {
-      const c = await load(n);
-      if (c) io.out(`  ${n.padEnd(12)} ${c.summary}\n`);
-    }
+    for (const [n, c] of Object.entries(COMMANDS).sort(([a], [b]) => a.localeCompare(b))) io.out(`  ${n.padEnd(12)} ${c.summary}\n`);
     return 0;
   }
-  const cmd = await load(name);
+  const cmd = load(name);
   if (!cmd) {
     io.err(`passerelle: unknown command '${name}' (see 'passerelle help')\n`);
     return 2;

@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { runDemo } from '../../demo/run-demo.js';
+import { parseCommand } from '../context.js';
 
 const demo: Command = {
   summary: 'run the gateway between a legacy relay simulator and a national operator, and send three messages',
@@ -11,8 +12,10 @@ const demo: Command = {
     'with a PDF; prints what each recipient received and each message\'s trace. All material is',
     'generated test material. --keep leaves it (and the database) in the temporary folder.',
   ].join('\n'),
-  run(args, io) {
-    return runDemo(io.out, { verbose: args.includes('--verbose'), keep: args.includes('--keep') });
+  async run(args, io) {
+    const a = parseCommand(args, { verbose: { type: 'boolean' }, keep: { type: 'boolean' } }, io, this.usage);
+    if (!a) return 2;
+    return runDemo(io.out, { verbose: a.values.verbose ?? false, keep: a.values.keep ?? false });
   },
 };
 

@@ -7,7 +7,7 @@ import type { Command, CommandIO } from '../command.js';
 import { Directory, type DirectoryConfig, type ImportReport, type Feed } from '../../directory/directory.js';
 import { writeSyntheticNational, writeSyntheticLegacy } from '../../directory/synthetic/write-file.js';
 import { DEFAULT_LEGACY_LINES, DEFAULT_NATIONAL_LINES } from '../../directory/synthetic/generate.js';
-import { loadConfig } from '../../config/load-config.js';
+import { COMMON_OPTIONS, cliContext, parseCommand, type CliContext } from '../context.js';
 import { DEFAULTS } from '../../config/defaults.js';
 
 const USAGE = `passerelle directory import national|legacy FILE [--force] [--json]
@@ -20,44 +20,25 @@ passerelle directory generate national|legacy --out FILE [--lines N] [--seed N] 
 Common options: --db PATH (env PASSERELLE_DB, default ./var/passerelle.db),
   --legacy-domain DOMAIN, --national-domain DOMAIN (default: the configuration's legacy.domain, mssante.domain)`;
 
-const VALUE_FLAGS = new Set(['--db', '--out', '--limit', '--lines', '--seed', '--change-rate', '--national-lines', '--legacy-domain', '--national-domain']);
+const OPTIONS = {
+  ...COMMON_OPTIONS,
+  out: { type: 'string' }, limit: { type: 'string' }, lines: { type: 'string' }, seed: { type: 'string' },
+  'change-rate': { type: 'string' }, 'national-lines': { type: 'string' },
+  'legacy-domain': { type: 'string' }, 'national-domain': { type: 'string' },
+  force: { type: 'boolean' }, json: { type: 'boolean' }, diff: { type: 'boolean' }, 'no-commit': { type: 'boolean' },
+} as const;
 
-/** Splits arguments into positionals, flags with values and boolean flags. */
-export function parseArgs(args: string[]): { pos: string[]; opt: Map<string, string>; has: (f: string) => boolean } {
-  const pos: string[] = [];
-  const opt = new Map<string, string>();
-  const flags = new Set<string>();
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (VALUE_FLAGS.has(a)) opt.set(a, args[++i] ?? '');
-    else if (a.startsWith('--')) flags.add(a);
-    else pos.push(a);
-  }
-  return { pos, opt, has: (f) => flags.has(f) };
-}
+type Values = NonNullable<ReturnType<typeof parseCommand<typeof OPTIONS>>>['values'];
 
-function configFor(opt: Map<string, string>, io: CommandIO): DirectoryConfig {
-  let legacy = DEFAULTS.legacy.domain;
-  let national = DEFAULTS.mssante.domain;
-  let gatewayLocal = DEFAULTS.legacy.gatewayLocal;
-  try {
-    const cfg = loadConfig({ env: io.env });
-    legacy = cfg.legacy.domain;
-    national = cfg.mssante.domain;
-    gatewayLocal = cfg.legacy.gatewayLocal;
-  } catch {
-    // The address book needs only the two domains; a configuration problem elsewhere is
-    // reported by the commands that need it.
-  }
+function configFor(v: Values, ctx: CliContext): DirectoryConfig {
+  // The address book needs only the two domains; a configuration problem elsewhere is
+  // reported by the commands that need it.
+  const cfg = ctx.configOrNull();
   return {
-    legacyDomain: opt.get('--legacy-domain') || legacy,
-    nationalDomain: opt.get('--national-domain') || national,
-    reservedLocals: [gatewayLocal, 'postmaster', 'abuse'],
+    legacyDomain: v['legacy-domain'] || (cfg?.legacy.domain ?? DEFAULTS.legacy.domain),
+    nationalDomain: v['national-domain'] || (cfg?.mssante.domain ?? DEFAULTS.mssante.domain),
+    reservedLocals: [cfg?.legacy.gatewayLocal ?? DEFAULTS.legacy.gatewayLocal, 'postmaster', 'abuse'],
   };
-}
-
-function dbPath(opt: Map<string, string>, io: CommandIO): string {
-  return opt.get('--db') || io.env.PASSERELLE_DB || './var/passerelle.db';
 }
 
 function progressBar(total: number, io: CommandIO): { tick(bytes: number): void; done(): void } {
@@ -94,14 +75,18 @@ const directory: Command = {
   summary: 'federated address book: import, export, search, resolve, stats, generate',
   usage: USAGE,
   async run(args, io) {
-    const { pos, opt, has } = parseArgs(args);
-    const [sub, ...rest] = pos;
+    const a = parseCommand(args, OPTIONS, io, USAGE);
+    if (!a) return 2;
+    const v = a.values;
+    const has = (flag: 'force' | 'json' | 'diff' | 'no-commit') => v[flag] === true;
+    const [sub, ...rest] = a.positionals;
     if (!sub) {
       io.err(`${USAGE}\n`);
       return 2;
     }
-    if (sub === 'generate') return generate(rest, opt, io);
-    const open = () => Directory.open(dbPath(opt, io), configFor(opt, io));
+    if (sub === 'generate') return generate(rest, v, io);
+    const ctx = cliContext(v, io);
+    const open = () => Directory.open(ctx.dbPath(), configFor(v, ctx));
 
     if (sub === 'import') {
       const [source, file] = rest;
@@ -120,10 +105,10 @@ const directory: Command = {
       const bar = progressBar(size, io);
       try {
         const input = createReadStream(file, { highWaterMark: 1 << 20 });
-        const opts = { fileName: basename(file), force: has('--force'), onProgress: (b: number) => bar.tick(b) };
+        const opts = { fileName: basename(file), force: has('force'), onProgress: (b: number) => bar.tick(b) };
         const report = source === 'national' ? await dir.importNational(input, opts) : await dir.importLegacy(input, opts);
         bar.done();
-        if (has('--json')) io.out(JSON.stringify({ ...report, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\n');
+        if (has('json')) io.out(JSON.stringify({ ...report, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\n');
         else printReport(report, io);
         return 0;
       } catch (e) {
@@ -143,8 +128,8 @@ const directory: Command = {
       }
       const dir = open();
       try {
-        const out = opt.get('--out');
-        const mode = has('--diff') ? 'diff' : 'full';
+        const out = v.out;
+        const mode = has('diff') ? 'diff' : 'full';
         let summary;
         if (out) {
           const tmp = `${out}.part`;
@@ -159,8 +144,8 @@ const directory: Command = {
         } else {
           summary = dir.exportFeed(feed, mode, (c) => void process.stdout.write(c));
         }
-        if (!has('--no-commit')) dir.commitExport(summary);
-        io.err(`${feed} ${mode} export: ${summary.count} entries (changes of runs ${summary.sinceRun + 1}..${summary.uptoRun})${has('--no-commit') ? ', not committed' : ''}\n`);
+        if (!has('no-commit')) dir.commitExport(summary);
+        io.err(`${feed} ${mode} export: ${summary.count} entries (changes of runs ${summary.sinceRun + 1}..${summary.uptoRun})${has('no-commit') ? ', not committed' : ''}\n`);
         return 0;
       } finally {
         dir.close();
@@ -170,8 +155,8 @@ const directory: Command = {
     const dir = open();
     try {
       if (sub === 'search') {
-        const entries = dir.search(rest.join(' '), Number(opt.get('--limit') ?? 20) || 20);
-        if (has('--json')) io.out(JSON.stringify(entries, null, 2) + '\n');
+        const entries = dir.search(rest.join(' '), Number(v.limit ?? 20) || 20);
+        if (has('json')) io.out(JSON.stringify(entries, null, 2) + '\n');
         else
           for (const e of entries) {
             io.out(`${e.name || '(no name)'}${e.partyKey ? `  [${e.partyKey}]` : ''}\n`);
@@ -186,7 +171,7 @@ const directory: Command = {
           return 2;
         }
         const route = dir.resolveSync(rest[0]);
-        if (has('--json')) io.out(JSON.stringify(route) + '\n');
+        if (has('json')) io.out(JSON.stringify(route) + '\n');
         else if (!route) io.out(`${rest[0]}: not served by the gateway\n`);
         else io.out(`${rest[0]} → ${route.network} ${route.address} (${route.status})${route.displayName ? `  ${route.displayName}` : ''}\n`);
         return route ? 0 : 1;
@@ -207,29 +192,29 @@ const directory: Command = {
   },
 };
 
-async function generate(rest: string[], opt: Map<string, string>, io: CommandIO): Promise<number> {
+async function generate(rest: string[], v: Values, io: CommandIO): Promise<number> {
   const [kind] = rest;
-  const out = opt.get('--out');
+  const out = v.out;
   if ((kind !== 'national' && kind !== 'legacy') || !out) {
     io.err('usage: passerelle directory generate national|legacy --out FILE [--lines N] [--seed N]\n');
     return 2;
   }
-  const seed = Number(opt.get('--seed') ?? 1);
-  const nationalLines = Number(opt.get('--national-lines') ?? DEFAULT_NATIONAL_LINES);
+  const seed = Number(v.seed ?? 1);
+  const nationalLines = Number(v['national-lines'] ?? DEFAULT_NATIONAL_LINES);
   const t0 = Date.now();
   const n =
     kind === 'national'
       ? await writeSyntheticNational(out, {
           seed,
-          lines: Number(opt.get('--lines') ?? DEFAULT_NATIONAL_LINES),
-          changeRate: Number(opt.get('--change-rate') ?? 0),
+          lines: Number(v.lines ?? DEFAULT_NATIONAL_LINES),
+          changeRate: Number(v['change-rate'] ?? 0),
           changeSeed: seed,
         })
       : await writeSyntheticLegacy(out, {
           seed,
-          lines: Number(opt.get('--lines') ?? DEFAULT_LEGACY_LINES),
+          lines: Number(v.lines ?? DEFAULT_LEGACY_LINES),
           nationalLines,
-          domain: opt.get('--legacy-domain') || DEFAULTS.legacy.domain,
+          domain: v['legacy-domain'] || DEFAULTS.legacy.domain,
         });
   io.err(`wrote ${n} lines to ${out} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   return 0;

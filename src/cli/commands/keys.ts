@@ -8,6 +8,7 @@
 import type { Command, CommandIO } from '../command.js';
 import { loadKeyFolder, writeTestKeyFolder } from '../../../adapters/legacy/key-folder.js';
 import { LOCAL_PATTERN, keyFileName, parseKeyFileName } from '../../../adapters/legacy/key-file.js';
+import { parseCommand } from '../context.js';
 
 const USAGE = [
   'Usage: passerelle keys check DIR',
@@ -62,14 +63,10 @@ async function check(dir: string, io: CommandIO): Promise<number> {
   return failed > 0 ? 1 : 0;
 }
 
-async function generate(args: string[], io: CommandIO): Promise<number> {
-  const rest = [...args];
+async function generate(rest: string[], yearsOption: string | undefined, io: CommandIO): Promise<number> {
   let years: number[] | undefined;
-  const i = rest.indexOf('--years');
-  if (i >= 0) {
-    const v = rest[i + 1] ?? '';
-    rest.splice(i, 2);
-    years = v.split(',').map((s) => Number(s.trim()));
+  if (yearsOption !== undefined) {
+    years = yearsOption.split(',').map((s) => Number(s.trim()));
     if (years.length === 0 || years.some((y) => !Number.isInteger(y) || y < 1900 || y > 2899)) {
       io.err(`passerelle keys: --years takes years like 2025,2026\n`);
       return 2;
@@ -101,9 +98,11 @@ const keys: Command = {
   summary: 'check a legacy key folder, or generate test keys',
   usage: USAGE,
   async run(args, io) {
-    const [sub, ...rest] = args;
-    if (sub === 'check' && rest.length === 1) return check(rest[0]!, io);
-    if (sub === 'generate-test') return generate(rest, io);
+    const a = parseCommand(args, { years: { type: 'string' } }, io, USAGE);
+    if (!a) return 2;
+    const [sub, ...rest] = a.positionals;
+    if (sub === 'check' && rest.length === 1 && a.values.years === undefined) return check(rest[0]!, io);
+    if (sub === 'generate-test') return generate(rest, a.values.years, io);
     io.err(`${USAGE}\n`);
     return 2;
   },

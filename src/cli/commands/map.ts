@@ -10,6 +10,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from '../command.js';
+import { parseCommand } from '../context.js';
 import { cdaToLegacy, CdaReadError } from '../../../mappings/cda/read-cda.js';
 import { formatIssue } from '../../../mappings/hprim/issue.js';
 import { hprimToNational } from '../../../mappings/bridge/hprim-to-national.js';
@@ -23,17 +24,16 @@ const USAGE = `Usage:
   passerelle map cda-to-hprim FILE [--out OUT.hpr]                    CDA R2 → HPRIM (CR-BIO) or plain text on stdout (OUT in ISO-8859-1)
   passerelle map xdm FILE.zip                                         IHE_XDM.ZIP → its metadata, then HPRIM/text of each document`;
 
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
+const OPTIONS = { xdm: { type: 'string' }, pdf: { type: 'string' }, out: { type: 'string' } } as const;
 
 const map: Command = {
   summary: 'show what an HPRIM, CDA or XDM message becomes across the gateway',
   usage: USAGE,
   async run(args, io) {
-    const [sub, file] = args;
-    if (!sub || !file) { io.err(`${USAGE}\n`); return 2; }
+    const a = parseCommand(args, OPTIONS, io, USAGE);
+    if (!a) return 2;
+    const [sub, file] = a.positionals;
+    if (!sub || !file || a.positionals.length > 2) { io.err(`${USAGE}\n`); return 2; }
     let bytes: Uint8Array;
     try {
       bytes = readFileSync(file);
@@ -50,9 +50,9 @@ const map: Command = {
           if (!out.cda) { io.err(`passerelle map: ${file} is not an HPRIM lab report; it would travel as the original attachment only\n`); return 1; }
           io.err(`alert: ${out.alert}${out.subjectTag ? ` (subject tag ${out.subjectTag})` : ''}\n`);
           for (const [k, v] of Object.entries(out.headers)) io.err(`${k}: ${v}\n`);
-          const xdmPath = option(args, '--xdm');
+          const xdmPath = a.values.xdm;
           if (xdmPath && out.xdm) writeFileSync(xdmPath, out.xdm);
-          const pdfPath = option(args, '--pdf');
+          const pdfPath = a.values.pdf;
           if (pdfPath) writeFileSync(pdfPath, out.cda.pdf);
           io.out(out.cda.xml);
           return 0;
@@ -61,7 +61,7 @@ const map: Command = {
           const r = cdaToLegacy(new TextDecoder().decode(bytes));
           for (const a of r.attachments) io.err(`attachment: ${a.filename} (${a.contentType}, ${a.data.length} bytes)\n`);
           const result = r.hprim ?? r.text;
-          const outPath = option(args, '--out');
+          const outPath = a.values.out;
           if (outPath) {
             const { bytes: latin1, changes } = encodeLatin1(result);
             for (const c of changes) io.err(`transliterated: ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)} (${c.count}×)\n`);

@@ -1,26 +1,28 @@
 import type { Command } from '../command.js';
-import { openStoreFor, positional } from '../open-store.js';
+import { COMMON_OPTIONS, cliContext, intOption, parseCommand } from '../context.js';
 
 const quarantine: Command = {
   summary: 'list, show, release or drop quarantined messages',
   usage: [
-    'passerelle quarantine list [--db PATH] [--limit N]',
+    'passerelle quarantine list [--db PATH] [--config FILE] [--limit N]',
     'passerelle quarantine show ID [--db PATH] [--raw]',
     'passerelle quarantine release ID [--db PATH]   run the pipeline again (a running gateway picks it up)',
     'passerelle quarantine drop ID [--db PATH]      erase the raw bytes, keep the trace',
   ].join('\n'),
   async run(args, io) {
-    const [action, id] = positional(args);
-    if (!action || !['list', 'show', 'release', 'drop'].includes(action) || (action !== 'list' && !id)) {
+    const a = parseCommand(args, { ...COMMON_OPTIONS, limit: { type: 'string' }, raw: { type: 'boolean' } }, io, this.usage);
+    if (!a) return 2;
+    const [action, id] = a.positionals;
+    const limit = intOption(a.values.limit, 50);
+    if (!action || !['list', 'show', 'release', 'drop'].includes(action) || (action !== 'list' && !id) || limit === null || limit < 1) {
       io.err(`${this.usage}\n`);
       return 2;
     }
-    const store = openStoreFor(args, io);
+    const store = cliContext(a.values, io).openStore();
     if (!store) return 1;
     try {
       if (action === 'list') {
-        const i = args.indexOf('--limit');
-        const rows = store.listMessages('quarantined', i >= 0 ? Number(args[i + 1]) || 50 : 50);
+        const rows = store.listMessages('quarantined', limit);
         if (rows.length === 0) io.out('no quarantined message\n');
         for (const m of rows) {
           io.out(`${m.id}  ${new Date(m.receivedAt).toISOString()}  from ${m.source}  stage ${m.stage}  ${m.reason}\n`);
@@ -33,7 +35,7 @@ const quarantine: Command = {
         return 1;
       }
       if (action === 'show') {
-        if (args.includes('--raw')) {
+        if (a.values.raw) {
           const raw = store.raw(id);
           if (!raw) {
             io.err('passerelle: the raw bytes of this message were dropped\n');

@@ -1,15 +1,17 @@
 import type { Command } from '../command.js';
-import { openStoreFor } from '../open-store.js';
+import { COMMON_OPTIONS, cliContext, parseCommand } from '../context.js';
 
 const queue: Command = {
   summary: 'show the queue: deliveries per state, messages per state, next attempt',
-  usage: 'passerelle queue [--db PATH] [--json]',
+  usage: 'passerelle queue [--db PATH] [--config FILE] [--json]',
   async run(args, io) {
-    const store = openStoreFor(args, io);
+    const a = parseCommand(args, { ...COMMON_OPTIONS, json: { type: 'boolean' } }, io, this.usage);
+    if (!a) return 2;
+    const store = cliContext(a.values, io).openStore();
     if (!store) return 1;
     try {
       const s = store.summary();
-      if (args.includes('--json')) {
+      if (a.values.json) {
         io.out(JSON.stringify(s, null, 2) + '\n');
         return 0;
       }

@@ -1,7 +1,8 @@
 import type { Command } from '../command.js';
-import { loadConfig, ConfigError } from '../../config/load-config.js';
+import { ConfigError } from '../../config/load-config.js';
 import { createLogger } from '../../log/logger.js';
 import { startGateway, StartError } from '../../runtime/start-gateway.js';
+import { cliContext, parseCommand } from '../context.js';
 
 const start: Command = {
   summary: 'run the gateway (listeners, queue workers, HTTP health)',
@@ -13,11 +14,11 @@ const start: Command = {
     'Every setting can be overridden by PASSERELLE_* environment variables.',
   ].join('\n'),
   async run(args, io) {
-    const i = args.indexOf('--config');
-    const file = i >= 0 ? args[i + 1] : undefined;
+    const a = parseCommand(args, { config: { type: 'string' } }, io, this.usage);
+    if (!a) return 2;
     let config;
     try {
-      config = loadConfig({ file, env: io.env });
+      config = cliContext(a.values, io).config();
     } catch (err) {
       if (err instanceof ConfigError) {
         io.err(`passerelle: ${err.message}\n`);

@@ -1,17 +1,19 @@
 import type { Command } from '../command.js';
-import { openStoreFor, positional } from '../open-store.js';
+import { COMMON_OPTIONS, cliContext, parseCommand } from '../context.js';
 import { formatTrace } from '../format-trace.js';
 
 const trace: Command = {
   summary: 'show every stage a message went through',
-  usage: 'passerelle trace ID [--db PATH] [--json]',
+  usage: 'passerelle trace ID [--db PATH] [--config FILE] [--json]',
   async run(args, io) {
-    const [id] = positional(args);
-    if (!id) {
-      io.err('usage: passerelle trace ID\n');
+    const a = parseCommand(args, { ...COMMON_OPTIONS, json: { type: 'boolean' } }, io, this.usage);
+    if (!a) return 2;
+    const [id] = a.positionals;
+    if (!id || a.positionals.length > 1) {
+      io.err(`${this.usage}\n`);
       return 2;
     }
-    const store = openStoreFor(args, io);
+    const store = cliContext(a.values, io).openStore();
     if (!store) return 1;
     try {
       const t = store.trace(id);
@@ -19,7 +21,7 @@ const trace: Command = {
         io.err(`passerelle: no message ${id}\n`);
         return 1;
       }
-      if (args.includes('--json')) {
+      if (a.values.json) {
         io.out(JSON.stringify(t, null, 2) + '\n');
         return 0;
       }

@@ -9,22 +9,17 @@
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import type { Command, CommandIO } from '../command.js';
+import { parseCommand } from '../context.js';
 import { parseCertificates } from '../../../adapters/mssante/tls/anchors.js';
 import { TrustListLoader } from '../../../adapters/mssante/trust-list/loader.js';
 import { dnMatches } from '../../../adapters/mssante/trust-list/dn.js';
 
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  const v = args[i + 1];
-  args.splice(i, 2);
-  return v;
-}
+const OPTIONS = { list: { type: 'string' }, signature: { type: 'string' }, signer: { type: 'string' }, cert: { type: 'string' } } as const;
 
-async function load(args: string[], io: CommandIO): Promise<TrustListLoader | null> {
-  const source = option(args, '--list') ?? io.env.PASSERELLE_MSSANTE_TRUST_LIST;
-  const sigSource = option(args, '--signature') ?? io.env.PASSERELLE_MSSANTE_TRUST_LIST_SIGNATURE;
-  const signerFile = option(args, '--signer') ?? io.env.PASSERELLE_MSSANTE_TRUST_LIST_SIGNER;
+async function load(o: { list?: string; signature?: string; signer?: string }, io: CommandIO): Promise<TrustListLoader | null> {
+  const source = o.list ?? io.env.PASSERELLE_MSSANTE_TRUST_LIST;
+  const sigSource = o.signature ?? io.env.PASSERELLE_MSSANTE_TRUST_LIST_SIGNATURE;
+  const signerFile = o.signer ?? io.env.PASSERELLE_MSSANTE_TRUST_LIST_SIGNER;
   if (!source) {
     io.err('passerelle trust: no trust list given (use --list PATH|URL or set PASSERELLE_MSSANTE_TRUST_LIST)\n');
     return null;
@@ -61,17 +56,17 @@ const trust: Command = {
     '         the listed operator DN), 1 otherwise',
   ].join('\n'),
   async run(argv, io) {
-    const args = [...argv];
-    const sub = args.shift();
+    const a = parseCommand(argv, OPTIONS, io, this.usage);
+    if (!a) return 2;
+    const [sub, domain] = a.positionals;
     if (sub !== 'show' && sub !== 'check') {
       io.err(`passerelle trust: expected 'show' or 'check'\n${this.usage}\n`);
       return 2;
     }
-    const certFile = option(args, '--cert');
-    const loader = await load(args, io);
+    const certFile = a.values.cert;
+    const loader = await load(a.values, io);
     if (!loader) return 2;
     const list = loader.current();
-    const domain = args[0];
     if (sub === 'show') {
       if (!domain) {
         io.out(`generated: ${list.generatedAt ?? 'unknown'}\ndomains: ${list.size}\n`);
