@@ -93,7 +93,7 @@ export interface GatewayConfig {
     retry: RetryPolicy;
     /** Deliveries handed over at once. */
     concurrency: number;
-    /** How long a claimed delivery stays claimed before another worker may take it. */
+    /** How long a claim (a message being processed, a delivery being sent) holds without renewal; a live node renews it every third of it, and any node reclaims it once it lapses. */
     lease: string;
     /** How often the queue looks for due deliveries when idle. */
     pollInterval: string;
@@ -133,5 +133,5 @@ export const DEFAULTS: GatewayConfig = {
   },
   aliases: {},
   legacySubscribers: [],
-  queue: { retry: DEFAULT_RETRY_POLICY, concurrency: 16, lease: '5m', pollInterval: '1s', translateWorkers: 1 },
+  queue: { retry: DEFAULT_RETRY_POLICY, concurrency: 16, lease: '1m', pollInterval: '1s', translateWorkers: 1 },
 };

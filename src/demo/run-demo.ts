@@ -108,9 +108,10 @@ export async function runDemo(out: (text: string) => void, opts: { verbose?: boo
 
   const settled = (id: string) => new Promise<void>((resolve) => {
     const check = () => {
-      const m = running.store.message(id);
-      if (m && ['done', 'quarantined'].includes(m.state)) resolve();
-      else setTimeout(check, 50);
+      void running.store.message(id).then((m) => {
+        if (m && ['done', 'quarantined'].includes(m.state)) resolve();
+        else setTimeout(check, 50);
+      });
     };
     check();
   });
@@ -130,7 +131,7 @@ export async function runDemo(out: (text: string) => void, opts: { verbose?: boo
     out(`   the national doctor received: "${mail1.subject}" from ${got1.from}\n`);
     out(`   ${['x-mss-nil', 'x-mss-codecda', 'x-mss-ins'].map((h) => `${h}: ${mail1.headers.get(h)}`).join(', ')}, ${/^Importance: high/m.test(head1) ? 'Importance: high' : 'normal priority'}\n`);
     out(`   S/MIME ${/multipart\/signed/.test(head1) ? 'signed' : 'not signed'}; attachments: ${mail1.attachments.map((a) => a.filename).join(', ')}\n`);
-    out(formatTrace(running.store.trace(id)!).replace(/^/gm, '   ') + '\n');
+    out(formatTrace((await running.store.trace(id))!).replace(/^/gm, '   ') + '\n');
 
     // 2. National lab → legacy doctor: CR-BIO in IHE_XDM.ZIP with a panic value.
     out('━━ 2. national lab → legacy doctor: CR-BIO in IHE_XDM.ZIP, glucose 0.35 g/l (LL)\n');
@@ -150,7 +151,7 @@ export async function runDemo(out: (text: string) => void, opts: { verbose?: boo
     out(`   the legacy doctor received: "${got2.mail.subject}" from ${got2.mail.from} (the national subject, which named the patient, is not copied)\n`);
     out(`   HPRIM result lines: ${got2.text.split('\r\n').filter((l) => l.startsWith('RES|')).join('  ')}\n`);
     out(`   containers: ${got2.attachments.map((a) => a.name).join(', ')}\n`);
-    out(formatTrace(running.store.trace(id)!).replace(/^/gm, '   ') + '\n');
+    out(formatTrace((await running.store.trace(id))!).replace(/^/gm, '   ') + '\n');
 
     // 3. Legacy doctor → national doctor: a letter with a PDF.
     out('━━ 3. legacy doctor → national doctor: a letter with a PDF\n');
@@ -161,7 +162,7 @@ export async function runDemo(out: (text: string) => void, opts: { verbose?: boo
     const got3 = await operator.waitFor((m) => m.from === `${DOCTOR.local}@${GATEWAY_DOMAIN}`);
     const mail3 = await simpleParser(got3.raw);
     out(`   the national doctor received: "${mail3.subject}", text "${(mail3.text ?? '').split('\n')[0].trim()}", attachments: ${mail3.attachments.map((a) => `${a.filename} (${a.size} bytes)`).join(', ')}\n`);
-    out(formatTrace(running.store.trace(id)!).replace(/^/gm, '   ') + '\n');
+    out(formatTrace((await running.store.trace(id))!).replace(/^/gm, '   ') + '\n');
     before = 0;
   } catch (err) {
     failures++;

@@ -21,9 +21,9 @@ export interface HealthAppOptions {
 
 export function healthApp(o: HealthAppOptions): Hono {
   const app = new Hono();
-  app.get('/health', (c) => {
+  app.get('/health', async (c) => {
     try {
-      const s = o.store.summary();
+      const s = await o.store.summary();
       return c.json({
         status: 'ok',
         version: o.version ?? '0.1.0',

@@ -14,6 +14,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { GatewayConfig } from '../config/defaults.js';
 import type { Logger } from '../log/logger.js';
 import { SqliteStore } from '../store/sqlite-store.js';
+import { hostname } from 'node:os';
 import { Gateway } from '../pipeline/gateway.js';
 import type { Translator } from '../pipeline/translator.js';
 import { RetrySchedule } from '../queue/retry-schedule.js';
@@ -122,7 +123,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     national = await prepareNational(config, log);
   } catch (err) {
     directory.close();
-    store.close();
+    store.closeNow();
     throw new StartError(`national side: ${(err as Error).message}`);
   }
   const transport = o.nationalTransport ?? (config.mssante.transport === 'plain'
@@ -142,7 +143,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     store, adapters: { legacy, mssante }, resolver, translator, log,
     schedule: RetrySchedule.from(config.queue.retry), concurrency: config.queue.concurrency,
     leaseMs: parseDuration(config.queue.lease), pollMs: parseDuration(config.queue.pollInterval), domain: config.mssante.domain,
-    holdDeliveries: o.holdDeliveries,
+    holdDeliveries: o.holdDeliveries, node: hostname(),
   });
   await gateway.start();
 
@@ -158,7 +159,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     await gateway.stop();
     national.close();
     directory.close();
-    store.close();
+    store.closeNow();
     throw new StartError(`cannot listen on ${config.legacy.listen.host}:${config.legacy.listen.port} (${(err as Error).message})`);
   }
   const nationalDomain = config.mssante.domain.toLowerCase();
@@ -178,7 +179,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     await gateway.stop();
     national.close();
     directory.close();
-    store.close();
+    store.closeNow();
     throw new StartError(`cannot listen on ${config.mssante.listen.host}:${config.mssante.listen.port} (${(err as Error).message})`);
   }
   national.onTlsChange((t) => nationalListener.updateTls(t));
@@ -207,7 +208,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
       await gateway.stop();
       national.close();
       directory.close();
-      store.close();
+      store.closeNow();
       throw new StartError(`cannot serve HTTP on ${config.http.host}:${config.http.port} (${err.message})`);
     });
   }
@@ -230,7 +231,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
       national.close();
       await legacy.close();
       await mssante.close();
-      store.close();
+      store.closeNow();
       log.info('gateway stopped');
     },
   };

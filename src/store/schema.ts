@@ -28,6 +28,11 @@ export const messages = sqliteTable(
     /** For a quarantined message: the stage that stopped it and why (no patient data). */
     stage: text('stage'),
     reason: text('reason'),
+    /** For a quarantined message: the SMTP reply line its sender's notice carries. */
+    reply: text('reply'),
+    /** While `received` or `opened`: the worker processing it and when its claim lapses. */
+    owner: text('owner'),
+    leaseUntil: integer('lease_until'),
     /** JSON of the remote peer (address, helo, tls subject, user). */
     remote: text('remote'),
     /** For a notice the gateway wrote: the message it is about. */
@@ -61,8 +66,11 @@ export const deliveries = sqliteTable(
     state: text('state').notNull(),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: integer('next_attempt_at').notNull(),
-    /** While `sending`: when the claim lapses. */
+    /** While `sending`: the worker that claimed it and when the claim lapses (then any worker reclaims it). */
+    owner: text('owner'),
     leaseUntil: integer('lease_until'),
+    /** The relay bounce that failed this delivery after hand-over (its notice names it). */
+    bouncedBy: text('bounced_by'),
     lastError: text('last_error'),
     /** Set when a send was cut by a crash and the outcome is unknown (resent once). */
     uncertain: integer('uncertain').notNull().default(0),

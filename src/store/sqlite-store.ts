@@ -9,14 +9,15 @@
  * the event loop keeps serving other sessions while the disk flushes: the same guarantee as
  * `synchronous=FULL` (a commit is in the WAL, and the WAL is on disk, before it is
  * acknowledged; checkpoints sync the database file themselves). Hot statements are
- * prepared once.
+ * prepared once. Every method is async (the `MessageStore` contract); claims carry an owner
+ * and a lease so that several gateway processes can share the file.
  *
  * @example
  * const store = SqliteStore.open('./var/passerelle.db');
  * const { id } = await store.accept({ source: 'legacy', mailFrom: 'a@x.lnp.test',
- *   recipients: ['b@interop.lnp.test'], messageId: '<1@x>', raw });
+ *   recipients: ['b@interop.lnp.test'], messageId: '<1@x>', raw }, Date.now());
  */
-import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type Database from 'better-sqlite3';
 import { openDatabase, type Db, type OpenDatabaseOptions } from './database.js';
 import { fdatasync, openSync, closeSync, existsSync } from 'node:fs';
@@ -25,8 +26,8 @@ import { newMessageId } from './ids.js';
 import type { Envelope, Origin, RemotePeer } from '../model/envelope.js';
 import type { NetworkId } from '../model/network.js';
 import type {
-  AcceptInput, AcceptResult, BounceMark, DeliveryRow, DeliveryState, EventRow, MessageRow, MessageState, NewEvent, OutcomeUpdate,
-  RoutingResult, Store, Trace,
+  AcceptInput, AcceptResult, BounceMark, Claimant, DeliveryRow, DeliveryState, EventRow, MessageRow, MessageState, MessageStore, NewEvent,
+  NoticeDue, OutcomeUpdate, QuarantineRecord, RoutingResult, Trace,
 } from './store.js';
 
 const p = sql.placeholder;
@@ -41,7 +42,7 @@ interface QueuedWrite {
   reject: (e: unknown) => void;
 }
 
-export class SqliteStore implements Store {
+export class SqliteStore implements MessageStore {
   private pending: QueuedWrite[] = [];
   private flushScheduled = false;
   private closed = false;
@@ -73,8 +74,8 @@ export class SqliteStore implements Store {
   private prepareHot() {
     const S = (sql: string) => this.sqlite.prepare(sql);
     return {
-      insertMessage: S(`INSERT INTO messages (id, source, mail_from, message_id, received_at, size, state, remote, related_id, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      insertMessage: S(`INSERT INTO messages (id, source, mail_from, message_id, received_at, size, state, remote, related_id, owner, lease_until, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       insertRaw: S('INSERT INTO raw_messages (id, bytes) VALUES (?, ?)'),
       insertDelivery: S(`INSERT INTO deliveries (message_ref, recipient, target_network, target_address, state, next_attempt_at, updated_at)
         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
@@ -84,19 +85,27 @@ export class SqliteStore implements Store {
         WHERE message_ref = ? AND recipient = ? AND state = 'pending'`),
       failPending: S(`UPDATE deliveries SET state = 'failed', last_error = ?, attempts = attempts + 1, updated_at = ?
         WHERE message_ref = ? AND recipient = ? AND state = 'pending'`),
-      setState: S('UPDATE messages SET state = ?, stage = ?, reason = ?, updated_at = ? WHERE id = ?'),
+      setState: S('UPDATE messages SET state = ?, stage = ?, reason = ?, owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?'),
       // Settling (done, quarantined) and "notices to queue" in one write: a crash after it leaves the flag for the restart.
-      settleState: S(`UPDATE messages SET state = ?, stage = ?, reason = ?, updated_at = ?,
+      settleState: S(`UPDATE messages SET state = ?, stage = ?, reason = ?, reply = ?, owner = NULL, lease_until = NULL, updated_at = ?,
         notices_due = CASE WHEN source = 'gateway' THEN 0 ELSE 1 END WHERE id = ?`),
       noticesQueued: S('UPDATE messages SET notices_due = 0 WHERE id = ?'),
-      noticesDue: S('SELECT id FROM messages WHERE notices_due = 1 ORDER BY id LIMIT ?'),
+      noticesDue: S('SELECT id, state, stage, reply FROM messages WHERE notices_due = 1 AND updated_at < ? ORDER BY id LIMIT ?'),
       outcome: S(`UPDATE deliveries SET state = ?, last_error = ?, next_attempt_at = coalesce(?, next_attempt_at),
-        attempts = attempts + ?, lease_until = NULL, updated_at = ? WHERE id = ?`),
+        attempts = attempts + ?, owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?`),
       openCount: S(`SELECT count(*) AS n FROM deliveries WHERE message_ref = ? AND state IN ('pending', 'queued', 'sending')`),
       messageState: S('SELECT state FROM messages WHERE id = ?'),
-      unprocessed: S(`SELECT id FROM messages WHERE state IN ('received', 'opened') AND received_at < ? ORDER BY id LIMIT ?`),
+      // One statement claims the messages to process and returns them (no read-then-write race).
+      claimUnprocessed: S(`UPDATE messages SET owner = @owner, lease_until = @lease
+        WHERE id IN (SELECT id FROM messages WHERE state IN ('received', 'opened') AND received_at < @before
+          AND (lease_until IS NULL OR lease_until <= @now) ORDER BY id LIMIT @limit)
+        RETURNING id`),
+      // Sends whose claim lapsed (a worker died or stalled): back to the queue, flagged uncertain.
+      reclaimLapsed: S(`UPDATE deliveries SET state = 'queued', uncertain = 1, next_attempt_at = @now, owner = NULL, lease_until = NULL, updated_at = @now
+        WHERE state = 'sending' AND lease_until <= @now
+        RETURNING message_ref AS messageRef, recipient`),
       // One statement claims the due deliveries and returns them (no read-then-write race).
-      claim: S(`UPDATE deliveries SET state = 'sending', lease_until = @lease, updated_at = @now
+      claim: S(`UPDATE deliveries SET state = 'sending', owner = @owner, lease_until = @lease, updated_at = @now
         WHERE id IN (SELECT id FROM deliveries WHERE state = 'queued' AND next_attempt_at <= @now ORDER BY next_attempt_at LIMIT @limit)
         RETURNING id, message_ref AS messageRef, recipient, target_network AS targetNetwork, target_address AS targetAddress,
           state, attempts, next_attempt_at AS nextAttemptAt, last_error AS lastError, uncertain`),
@@ -110,8 +119,8 @@ export class SqliteStore implements Store {
 
   // ---- group commit ----
 
-  accept(input: AcceptInput): Promise<AcceptResult> {
-    return this.enqueue(() => this.acceptNow(input), true);
+  accept(input: AcceptInput, now: number): Promise<AcceptResult> {
+    return this.enqueue(() => this.acceptNow(input, now), true);
   }
 
   private enqueue<T>(op: () => T, durable: boolean): Promise<T> {
@@ -177,9 +186,18 @@ export class SqliteStore implements Store {
     return this.walFd;
   }
 
-  private acceptNow(input: AcceptInput): AcceptResult {
+  /** A read, answered as a promise (the contract is async; better-sqlite3 reads are synchronous). */
+  private read<T>(fn: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private acceptNow(input: AcceptInput, now: number): AcceptResult {
     const h = this.h;
-    const now = Date.now();
     const receivedAt = input.receivedAt ?? now;
     const id = newMessageId(receivedAt);
     const duplicates: string[] = [];
@@ -199,9 +217,14 @@ export class SqliteStore implements Store {
       }
       fresh.push(r);
     }
+    // A message whose every route is known at acceptance (a notice) is routed at once.
+    const allRouted = fresh.length > 0 && fresh.every((r) => input.routes?.[r]);
+    const state: MessageState = fresh.length === 0 ? 'duplicate' : allRouted ? 'routed' : 'received';
+    const claim = state === 'received' && input.claimedBy ? input.claimedBy : null;
     h.insertRaw.run(id, Buffer.from(input.raw.buffer, input.raw.byteOffset, input.raw.byteLength));
     h.insertMessage.run(id, input.source, input.mailFrom, input.messageId, receivedAt, input.raw.byteLength,
-      fresh.length ? 'received' : 'duplicate', input.remote ? JSON.stringify(input.remote) : null, input.relatedId ?? null, now);
+      state, input.remote ? JSON.stringify(input.remote) : null, input.relatedId ?? null,
+      claim?.owner ?? null, claim ? now + claim.leaseMs : null, now);
     for (const r of fresh) {
       const route = input.routes?.[r];
       h.insertDelivery.run(id, r, route?.network ?? null, route?.address ?? null, route ? 'queued' : 'pending', receivedAt, now);
@@ -216,20 +239,25 @@ export class SqliteStore implements Store {
     return { id, duplicates, envelope };
   }
 
-  recordRouting(id: string, r: RoutingResult, now: number): Promise<void> {
+  private insertEvents(id: string, events: readonly NewEvent[], now: number): void {
+    for (const e of events) this.h.insertEvent.run(id, now, e.stage, e.level, e.detail, e.recipient ?? null);
+  }
+
+  recordRouting(id: string, r: RoutingResult, now: number): Promise<MessageState> {
     const h = this.h;
     return this.enqueue(() => {
-      for (const e of r.events) h.insertEvent.run(id, now, e.stage, e.level, e.detail, e.recipient ?? null);
+      this.insertEvents(id, r.events, now);
       for (const f of r.failures) h.failPending.run(f.reply, now, id, f.recipient);
       for (const x of r.routes) h.routeOne.run(x.network, x.address, now, now, id, x.recipient);
       h.setState.run('routed', null, null, now, id);
+      return this.settleNow(id, now);
     }, false);
   }
 
   recordOutcomes(id: string, updates: OutcomeUpdate[], events: NewEvent[], now: number): Promise<MessageState> {
     const h = this.h;
     return this.enqueue(() => {
-      for (const e of events) h.insertEvent.run(id, now, e.stage, e.level, e.detail, e.recipient ?? null);
+      this.insertEvents(id, events, now);
       for (const u of updates) {
         const next = u.state === 'queued' ? u.nextAttemptAt : null;
         const inc = u.state === 'quarantined' ? 0 : 1;
@@ -239,22 +267,44 @@ export class SqliteStore implements Store {
     }, false);
   }
 
+  quarantine(id: string, q: QuarantineRecord, now: number): Promise<void> {
+    return this.enqueue(() => {
+      this.sqlite.prepare(`UPDATE deliveries SET state = 'quarantined', last_error = ?, owner = NULL, lease_until = NULL, updated_at = ?
+        WHERE message_ref = ? AND state = 'pending'`).run(q.reply, now, id);
+      if (q.deliveryIds?.length) {
+        const one = this.sqlite.prepare(`UPDATE deliveries SET state = 'quarantined', last_error = ?, owner = NULL, lease_until = NULL, updated_at = ?
+          WHERE id = ? AND message_ref = ?`);
+        for (const d of q.deliveryIds) one.run(q.reply, now, d, id);
+      }
+      this.insertEvents(id, q.events ?? [], now);
+      this.h.settleState.run('quarantined', q.stage, q.reason, q.reply, now, id);
+      this.h.insertEvent.run(id, now, q.stage, 'error', `quarantined: ${q.reason}`, null);
+    }, false);
+  }
+
   recordBounce(bounceId: string, originalId: string, marks: BounceMark[], now: number): Promise<number[]> {
     const h = this.h;
     return this.enqueue(() => {
       const changed: number[] = [];
-      const fail = this.sqlite.prepare(`UPDATE deliveries SET state = 'failed', last_error = ?, updated_at = ?
+      const fail = this.sqlite.prepare(`UPDATE deliveries SET state = 'failed', last_error = ?, bounced_by = ?, updated_at = ?
         WHERE id = ? AND message_ref = ? AND state = 'delivered'`);
       for (const m of marks) {
-        if (fail.run(m.reply, now, m.deliveryId, originalId).changes !== 1) continue;
+        if (fail.run(m.reply, bounceId, now, m.deliveryId, originalId).changes !== 1) continue;
         changed.push(m.deliveryId);
         h.insertEvent.run(originalId, now, m.event.stage, m.event.level, m.event.detail, m.event.recipient ?? null);
       }
       this.sqlite.prepare(`UPDATE deliveries SET state = 'delivered', last_error = ?, updated_at = ?
         WHERE message_ref = ? AND state = 'pending'`).run('250 2.0.0 Read by the gateway (relay bounce)', now, bounceId);
-      h.setState.run('done', null, null, now, bounceId);
+      this.sqlite.prepare('UPDATE messages SET related_id = ? WHERE id = ?').run(originalId, bounceId);
+      // Done, and its notice (if it changed anything) due: queued from row state, on any node, after any crash.
+      h.settleState.run('done', null, null, null, now, bounceId);
+      if (changed.length === 0) h.noticesQueued.run(bounceId);
       return changed;
     }, false);
+  }
+
+  bouncedBy(bounceId: string): Promise<DeliveryRow[]> {
+    return this.read(() => (this.sqlite.prepare('SELECT * FROM deliveries WHERE bounced_by = ? ORDER BY id').all(bounceId) as RawDelivery[]).map(fromRaw));
   }
 
   private settleNow(id: string, now: number): MessageState {
@@ -262,84 +312,136 @@ export class SqliteStore implements Store {
     if (!m) throw new Error(`no message ${id}`);
     const open = (this.h.openCount.get(id) as { n: number }).n > 0;
     if (open || m.state === 'quarantined' || m.state === 'duplicate' || m.state === 'done') return m.state;
-    this.h.settleState.run('done', null, null, now, id);
+    this.h.settleState.run('done', null, null, null, now, id);
     return 'done';
   }
 
   // ---- reads ----
 
-  message(id: string): MessageRow | null {
+  private messageNow(id: string): MessageRow | null {
     const m = this.q.message.get({ id });
     if (!m) return null;
     return {
       id: m.id, source: m.source as Origin, mailFrom: m.mailFrom, messageId: m.messageId, receivedAt: m.receivedAt,
-      size: m.size, state: m.state as MessageState, stage: m.stage, reason: m.reason, relatedId: m.relatedId,
+      size: m.size, state: m.state as MessageState, stage: m.stage, reason: m.reason, reply: m.reply, relatedId: m.relatedId,
     };
   }
 
-  envelope(id: string): Envelope | null {
-    const m = this.q.message.get({ id });
-    if (!m) return null;
-    const recipients = this.q.deliveriesOf.all({ id }).map((d) => d.recipient);
-    return {
-      id: m.id, source: m.source as Origin, mailFrom: m.mailFrom, recipients, messageId: m.messageId,
-      receivedAt: m.receivedAt, size: m.size, rawRef: `db:${m.id}`,
-      ...(m.remote ? { remote: JSON.parse(m.remote) as RemotePeer } : {}),
-    };
+  message(id: string): Promise<MessageRow | null> {
+    return this.read(() => this.messageNow(id));
   }
 
-  raw(id: string): Uint8Array | null {
-    const r = this.q.raw.get({ id });
-    return r ? new Uint8Array(r.bytes as Buffer) : null;
+  envelope(id: string): Promise<Envelope | null> {
+    return this.read(() => {
+      const m = this.q.message.get({ id });
+      if (!m) return null;
+      const recipients = this.q.deliveriesOf.all({ id }).map((d) => d.recipient);
+      return {
+        id: m.id, source: m.source as Origin, mailFrom: m.mailFrom, recipients, messageId: m.messageId,
+        receivedAt: m.receivedAt, size: m.size, rawRef: `db:${m.id}`,
+        ...(m.remote ? { remote: JSON.parse(m.remote) as RemotePeer } : {}),
+      };
+    });
   }
 
-  deliveries(id: string): DeliveryRow[] {
-    return this.q.deliveriesOf.all({ id }).map(toDeliveryRow);
+  raw(id: string): Promise<Uint8Array | null> {
+    return this.read(() => {
+      const r = this.q.raw.get({ id });
+      return r ? new Uint8Array(r.bytes as Buffer) : null;
+    });
   }
 
-  pendingDeliveries(id: string): DeliveryRow[] {
-    return this.q.pendingOf.all({ id }).map(toDeliveryRow);
+  deliveries(id: string): Promise<DeliveryRow[]> {
+    return this.read(() => this.q.deliveriesOf.all({ id }).map(toDeliveryRow));
   }
 
-  // ---- state changes ----
-
-  setMessageState(id: string, state: MessageState, why?: { stage: string; reason: string }): void {
-    const st = state === 'quarantined' ? this.h.settleState : this.h.setState;
-    st.run(state, why?.stage ?? null, why?.reason ?? null, Date.now(), id);
+  pendingDeliveries(id: string): Promise<DeliveryRow[]> {
+    return this.read(() => this.q.pendingOf.all({ id }).map(toDeliveryRow));
   }
 
-  noticesQueued(id: string): void {
-    this.h.noticesQueued.run(id);
+  // ---- claims ----
+
+  claimUnprocessed(now: number, limit: number, by: Claimant, receivedBefore = Number.MAX_SAFE_INTEGER): Promise<string[]> {
+    return this.read(() => (this.h.claimUnprocessed.all({ owner: by.owner, lease: now + by.leaseMs, now, before: receivedBefore, limit }) as { id: string }[])
+      .map((r) => r.id).sort());
   }
 
-  noticesDue(limit: number): string[] {
-    return (this.h.noticesDue.all(limit) as { id: string }[]).map((r) => r.id);
+  claimDue(now: number, limit: number, by: Claimant): Promise<DeliveryRow[]> {
+    return this.read(() => this.sqlite.transaction(() => {
+      const lapsed = this.h.reclaimLapsed.all({ now }) as { messageRef: string; recipient: string }[];
+      for (const c of lapsed) {
+        this.h.insertEvent.run(c.messageRef, now, 'recover', 'warn', 'the claim on this send lapsed (its worker stopped): outcome unknown, sending again', c.recipient);
+      }
+      const rows = this.h.claim.all({ now, limit, lease: now + by.leaseMs, owner: by.owner }) as (typeof deliveries.$inferSelect)[];
+      return rows.sort((a, b) => a.id - b.id).map(toDeliveryRow);
+    })());
   }
 
-  claimDue(now: number, limit: number, leaseMs: number): DeliveryRow[] {
-    const rows = this.h.claim.all({ now, limit, lease: now + leaseMs }) as (typeof deliveries.$inferSelect)[];
-    return rows.sort((a, b) => a.id - b.id).map(toDeliveryRow);
+  /**
+   * Extend the leases this worker holds (it is alive and still working on them). Resolves to
+   * the number of claims renewed.
+   */
+  renewClaims(by: Claimant, now: number): Promise<number> {
+    return this.read(() => this.sqlite.transaction(() => {
+      const lease = now + by.leaseMs;
+      const d = this.sqlite.prepare(`UPDATE deliveries SET lease_until = ? WHERE owner = ? AND state = 'sending'`).run(lease, by.owner).changes;
+      const m = this.sqlite.prepare(`UPDATE messages SET lease_until = ? WHERE owner = ? AND state IN ('received', 'opened')`).run(lease, by.owner).changes;
+      return d + m;
+    })());
   }
 
-  quarantinePending(id: string, reply: string, now: number): void {
-    this.sqlite.prepare(`UPDATE deliveries SET state = 'quarantined', last_error = ?, updated_at = ? WHERE message_ref = ? AND state = 'pending'`)
-      .run(reply, now, id);
+  /**
+   * Let go at once of the claims of a previous run of this node (`owner` starting with
+   * `node/`, other than the current one): that run is over, so there is no need to wait for
+   * its leases to lapse. Sends it had in hand go back to the queue flagged uncertain.
+   */
+  releaseClaimsOfNode(node: string, current: string, now: number): Promise<{ requeued: number; unprocessed: number }> {
+    return this.read(() => this.sqlite.transaction(() => {
+      const prefix = `${node}/`;
+      const cut = this.sqlite.prepare(`UPDATE deliveries SET state = 'queued', uncertain = 1, next_attempt_at = ?, owner = NULL, lease_until = NULL, updated_at = ?
+        WHERE state = 'sending' AND substr(owner, 1, ?) = ? AND owner <> ?
+        RETURNING message_ref AS messageRef, recipient`).all(now, now, prefix.length, prefix, current) as { messageRef: string; recipient: string }[];
+      for (const c of cut) {
+        this.h.insertEvent.run(c.messageRef, now, 'recover', 'warn', 'send was in progress when the gateway stopped: outcome unknown, sending again', c.recipient);
+      }
+      const unprocessed = this.sqlite.prepare(`UPDATE messages SET owner = NULL, lease_until = NULL
+        WHERE state IN ('received', 'opened') AND substr(owner, 1, ?) = ? AND owner <> ?`).run(prefix.length, prefix, current).changes;
+      return { requeued: cut.length, unprocessed };
+    })());
   }
 
-  release(id: string, now: number): boolean {
-    return this.sqlite.transaction(() => {
+  // ---- notices ----
+
+  noticesQueued(id: string): Promise<void> {
+    return this.enqueue(() => void this.h.noticesQueued.run(id), false);
+  }
+
+  noticesDue(limit: number, settledBefore = Number.MAX_SAFE_INTEGER): Promise<NoticeDue[]> {
+    return this.read(() => (this.h.noticesDue.all(settledBefore, limit) as { id: string; state: MessageState; stage: string | null; reply: string | null }[]));
+  }
+
+  events(messageRef: string, events: NewEvent[], now: number): Promise<void> {
+    if (events.length === 0) return Promise.resolve();
+    return this.enqueue(() => this.insertEvents(messageRef, events, now), false);
+  }
+
+  // ---- operators ----
+
+  release(id: string, now: number): Promise<boolean> {
+    return this.read(() => this.sqlite.transaction(() => {
       const m = this.h.messageState.get(id) as { state: string } | undefined;
       if (m?.state !== 'quarantined') return false;
       this.sqlite.prepare(`UPDATE deliveries SET state = 'pending', last_error = NULL, target_network = NULL, target_address = NULL, updated_at = ?
         WHERE message_ref = ? AND state = 'quarantined'`).run(now, id);
-      this.h.setState.run('received', null, null, now, id);
+      this.sqlite.prepare(`UPDATE messages SET state = 'received', stage = NULL, reason = NULL, reply = NULL, owner = NULL, lease_until = NULL,
+        notices_due = 0, updated_at = ? WHERE id = ?`).run(now, id);
       this.h.insertEvent.run(id, now, 'quarantine', 'info', 'released by an operator: the pipeline runs again', null);
       return true;
-    })();
+    })());
   }
 
-  drop(id: string, now: number): boolean {
-    return this.sqlite.transaction(() => {
+  drop(id: string, now: number): Promise<boolean> {
+    return this.read(() => this.sqlite.transaction(() => {
       const m = this.h.messageState.get(id) as { state: string } | undefined;
       if (m?.state !== 'quarantined') return false;
       this.sqlite.prepare(`UPDATE deliveries SET state = 'failed', last_error = coalesce(last_error, 'dropped'), updated_at = ?
@@ -348,63 +450,46 @@ export class SqliteStore implements Store {
       this.sqlite.prepare(`UPDATE messages SET state = 'dropped', updated_at = ? WHERE id = ?`).run(now, id);
       this.h.insertEvent.run(id, now, 'quarantine', 'warn', 'dropped by an operator: raw bytes erased', null);
       return true;
-    })();
+    })());
   }
 
-  unprocessed(limit: number, receivedBefore = Number.MAX_SAFE_INTEGER): string[] {
-    return (this.h.unprocessed.all(receivedBefore, limit) as { id: string }[]).map((r) => r.id);
+  trace(id: string): Promise<Trace | null> {
+    return this.read(() => {
+      const message = this.messageNow(id);
+      if (!message) return null;
+      const ev = this.db.select().from(events).where(eq(events.messageRef, id)).orderBy(asc(events.id)).all();
+      return {
+        message,
+        deliveries: this.q.deliveriesOf.all({ id }).map(toDeliveryRow),
+        events: ev.map((e) => ({ at: e.at, stage: e.stage, level: e.level as EventRow['level'], detail: e.detail, recipient: e.recipient })),
+      };
+    });
   }
 
-  recover(now: number): { requeued: number; unprocessed: number } {
-    return this.sqlite.transaction(() => {
-      const cut = this.db.select({ id: deliveries.id, messageRef: deliveries.messageRef, recipient: deliveries.recipient })
-        .from(deliveries).where(eq(deliveries.state, 'sending')).all();
-      for (const c of cut) {
-        this.db.update(deliveries).set({ state: 'queued', uncertain: 1, nextAttemptAt: now, leaseUntil: null, updatedAt: now })
-          .where(eq(deliveries.id, c.id)).run();
-        this.event(c.messageRef, 'recover', 'warn', 'send was in progress when the gateway stopped: outcome unknown, sending again', c.recipient);
-      }
-      const open = this.db.select({ n: sql<number>`count(*)` }).from(messages).where(inArray(messages.state, ['received', 'opened'])).get();
-      return { requeued: cut.length, unprocessed: open?.n ?? 0 };
-    })();
+  summary(): Promise<{ deliveries: Record<string, number>; messages: Record<string, number>; nextDue: number | null }> {
+    return this.read(() => {
+      const d = this.db.select({ state: deliveries.state, n: sql<number>`count(*)` }).from(deliveries).groupBy(deliveries.state).all();
+      const m = this.db.select({ state: messages.state, n: sql<number>`count(*)` }).from(messages).groupBy(messages.state).all();
+      const next = this.db.select({ t: sql<number | null>`min(${deliveries.nextAttemptAt})` }).from(deliveries).where(eq(deliveries.state, 'queued')).get();
+      return {
+        deliveries: Object.fromEntries(d.map((r) => [r.state, r.n])),
+        messages: Object.fromEntries(m.map((r) => [r.state, r.n])),
+        nextDue: next?.t ?? null,
+      };
+    });
   }
 
-  settle(id: string, now: number): MessageState {
-    return this.settleNow(id, now);
+  listMessages(state: MessageState, limit: number): Promise<MessageRow[]> {
+    return this.read(() => this.db.select().from(messages).where(eq(messages.state, state)).orderBy(desc(messages.id)).limit(limit).all()
+      .map((m) => this.messageNow(m.id)!));
   }
 
-  event(messageRef: string, stage: string, level: EventRow['level'], detail: string, recipient?: string): void {
-    this.h.insertEvent.run(messageRef, Date.now(), stage, level, detail, recipient ?? null);
+  async close(): Promise<void> {
+    this.closeNow();
   }
 
-  trace(id: string): Trace | null {
-    const message = this.message(id);
-    if (!message) return null;
-    const ev = this.db.select().from(events).where(eq(events.messageRef, id)).orderBy(asc(events.id)).all();
-    return {
-      message,
-      deliveries: this.deliveries(id),
-      events: ev.map((e) => ({ at: e.at, stage: e.stage, level: e.level as EventRow['level'], detail: e.detail, recipient: e.recipient })),
-    };
-  }
-
-  summary(): { deliveries: Record<string, number>; messages: Record<string, number>; nextDue: number | null } {
-    const d = this.db.select({ state: deliveries.state, n: sql<number>`count(*)` }).from(deliveries).groupBy(deliveries.state).all();
-    const m = this.db.select({ state: messages.state, n: sql<number>`count(*)` }).from(messages).groupBy(messages.state).all();
-    const next = this.db.select({ t: sql<number | null>`min(${deliveries.nextAttemptAt})` }).from(deliveries).where(eq(deliveries.state, 'queued')).get();
-    return {
-      deliveries: Object.fromEntries(d.map((r) => [r.state, r.n])),
-      messages: Object.fromEntries(m.map((r) => [r.state, r.n])),
-      nextDue: next?.t ?? null,
-    };
-  }
-
-  listMessages(state: MessageState, limit: number): MessageRow[] {
-    return this.db.select().from(messages).where(eq(messages.state, state)).orderBy(desc(messages.id)).limit(limit).all()
-      .map((m) => this.message(m.id)!);
-  }
-
-  close(): void {
+  /** Close at once (commits what is queued first). */
+  closeNow(): void {
     if (this.closed) return;
     this.flush();
     this.closed = true;
@@ -412,6 +497,19 @@ export class SqliteStore implements Store {
     this.walFd = null;
     this.sqlite.close();
   }
+}
+
+interface RawDelivery {
+  id: number; message_ref: string; recipient: string; target_network: string | null; target_address: string | null; state: string;
+  attempts: number; next_attempt_at: number; last_error: string | null; uncertain: number;
+}
+
+function fromRaw(d: RawDelivery): DeliveryRow {
+  return {
+    id: d.id, messageRef: d.message_ref, recipient: d.recipient, targetNetwork: d.target_network as NetworkId | null,
+    targetAddress: d.target_address, state: d.state as DeliveryState, attempts: d.attempts, nextAttemptAt: d.next_attempt_at,
+    lastError: d.last_error, uncertain: d.uncertain === 1,
+  };
 }
 
 function toDeliveryRow(d: typeof deliveries.$inferSelect): DeliveryRow {

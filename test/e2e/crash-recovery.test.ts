@@ -122,10 +122,10 @@ describe('crash recovery', () => {
     const counts = await originals();
     const store = SqliteStore.open(join(root, 'data', 'passerelle.db'));
     const uncertain = new Set<string>();
-    for (const m of store.listMessages('done', 10 * N)) {
-      if (store.deliveries(m.id).some((d) => d.uncertain)) uncertain.add(m.messageId!);
+    for (const m of (await store.listMessages('done', 10 * N))) {
+      if ((await store.deliveries(m.id)).some((d) => d.uncertain)) uncertain.add(m.messageId!);
     }
-    const summary = store.summary();
+    const summary = (await store.summary());
     store.close();
 
     for (const m of mails) expect(counts.get(m.messageId) ?? 0, `${m.messageId} delivered`).toBeGreaterThanOrEqual(1);

@@ -18,10 +18,10 @@ import { openLnpMail, sealLnpMail } from '../../adapters/legacy/lnp-codec.js';
 const HPRIM = (JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/legacy-network/seal.json'), 'utf8')) as { name: string; text: string }[])
   .find((v) => v.name === 'hprim-lab-report')!.text;
 
-async function waitFor<T>(fn: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
+async function waitFor<T>(fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v) return v;
     if (Date.now() > end) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 25));
@@ -75,7 +75,7 @@ describe('legacy → national, end to end', () => {
     const [relayed] = await w.relay.waitForGatewayDeliveries(1, 5000);
     expect(relayed.reply).toMatch(/^250 .*queued as [0-9A-Z]{26}/);
     const id = relayed.reply.match(/queued as ([0-9A-Z]{26})/)![1];
-    const trace = w.gw.store.trace(id)!;
+    const trace = (await w.gw.store.trace(id))!;
     expect(trace.message.state).toBe('done');
     expect(trace.events.map((e) => e.stage)).toEqual(expect.arrayContaining(['receive', 'open', 'route', 'seal', 'deliver']));
     // No patient identity in the trace.
@@ -112,7 +112,7 @@ describe('legacy → national, end to end', () => {
       raw: 'From: dr.alice.martin@medical33.lnp.test\r\nTo: jean.dupont.med@interop.lnp.test\r\nSubject: Mme TESTPATIENT\r\nMessage-ID: <broken-1@medical33.lnp.test>\r\nX-LNP-Version: 1\r\n\r\n$LNP1\r\n#BINASCII1#\r\n00000010\r\nnot armour at all\r\n',
     });
     const id = info.response.match(/queued as ([0-9A-Z]{26})/)![1];
-    const msg = await waitFor(() => { const m = w.gw.store.message(id); return m?.state === 'quarantined' ? m : null; });
+    const msg = await waitFor(async () => { const m = (await w.gw.store.message(id)); return m?.state === 'quarantined' ? m : null; });
     expect(msg.stage).toBe('open');
     expect(msg.reason).toMatch(/^550 5\.6\.0/);
     const inbox = await w.relay.waitForInbox('dr.alice.martin', 1, 10_000);
@@ -131,8 +131,8 @@ describe('legacy → national, end to end', () => {
       raw: 'From: relay@lnp.test\r\nTo: jean.dupont.med@interop.lnp.test\r\nSubject: bounce\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=x\r\n\r\n--x--\r\n',
     });
     const id = info.response.match(/queued as ([0-9A-Z]{26})/)![1];
-    await waitFor(() => w.gw.store.message(id)?.state === 'quarantined');
-    const t = w.gw.store.trace(id)!;
+    await waitFor(async () => (await w.gw.store.message(id))?.state === 'quarantined');
+    const t = (await w.gw.store.trace(id))!;
     expect(t.events.some((e) => e.detail.includes('no notice sent'))).toBe(true);
   });
 
@@ -145,10 +145,10 @@ describe('legacy → national, end to end', () => {
     });
     const d = (await w.relay.waitForGatewayDeliveries(relayedBefore + 1, 5000))[relayedBefore];
     const id = d.reply.match(/queued as ([0-9A-Z]{26})/)![1];
-    await waitFor(() => (w.gw.store.deliveries(id)[0]?.attempts ?? 0) >= 2, 5000);
+    await waitFor(async () => ((await w.gw.store.deliveries(id))[0]?.attempts ?? 0) >= 2, 5000);
     const inbox = await w.relay.waitForInbox('cab.dupuis', inboxBefore + 1, 10_000);
     w.peer.refuseWith = null;
-    const row = w.gw.store.deliveries(id)[0];
+    const row = (await w.gw.store.deliveries(id))[0];
     expect(row.state).toBe('failed');
     expect(row.lastError).toMatch(/4\.4\.7/);
     const notice = await openLnpMail(w.relay.keys, inbox[inbox.length - 1], { now: new Date(), holder: 'cab.dupuis' });

@@ -340,7 +340,7 @@ describe('mixed load with a SIGKILL of the gateway', () => {
       .all() as { id: string; source: string; messageId: string | null; relatedId: string | null; state: string }[];
     const uncertainRows = store.sqlite.prepare(`SELECT d.message_ref AS id, m.source, m.related_id AS relatedId FROM deliveries d
       JOIN messages m ON m.id = d.message_ref WHERE d.uncertain = 1`).all() as { id: string; source: string; relatedId: string | null }[];
-    const summary = store.summary();
+    const summary = (await store.summary());
     // The peers' misbehaviour, as the gateway met it: retries after a refused connection, after the relay's 451.
     const retriesAfter = (like: string) => (store.sqlite.prepare(`SELECT count(*) AS n FROM events WHERE stage = 'deliver' AND detail LIKE ?`)
       .get(`will retry%${like}%`) as { n: number }).n;
@@ -440,7 +440,7 @@ describe('mixed load with a SIGKILL of the gateway', () => {
  */
 describe('a crash between a failure and its notice', () => {
   // The settling commit raises `notices_due`; a restart queues the notices of such messages,
-  // keyed so that one already queued is not sent again (src/pipeline/gateway.ts, resumeNotices).
+  // keyed so that one already queued is not sent again (src/pipeline/notices/settled.ts).
   it.each(['before', 'after'] as const)('still sends the sender exactly one notice after a restart (crash %s the notice is committed)', async (moment) => {
     const root = mkdtempSync(join(tmpdir(), 'passerelle-notice-crash-'));
     const keys = await makeKeyFolders(root);
@@ -466,10 +466,10 @@ describe('a crash between a failure and its notice', () => {
       for (const f of ['passerelle.db', 'passerelle.db-wal']) if (existsSync(join(before, f))) copyFileSync(join(before, f), join(after, f));
       snapshot = true;
     };
-    first.store.accept = async (input) => {
+    first.store.accept = async (input, now) => {
       const notice = input.source === 'gateway' && !snapshot;
       if (notice && moment === 'before') copy();
-      const r = await accept(input);
+      const r = await accept(input, now);
       // 'after': committed (and synced), but the message's notices_due not yet cleared.
       if (notice && moment === 'after') copy();
       return r;

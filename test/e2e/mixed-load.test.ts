@@ -57,7 +57,7 @@ describe('mixed load with a national peer down, then slow', () => {
         const routable = mails.filter((m) => m.kind !== 'unroutable');
         const deadline = Date.now() + 90_000;
         while (Date.now() < deadline) {
-          const s = w.gw.store.summary().deliveries;
+          const s = (await w.gw.store.summary()).deliveries;
           if ((s.queued ?? 0) + (s.sending ?? 0) + (s.pending ?? 0) === 0 && peer.received.length >= routable.length) break;
           await new Promise((r) => setTimeout(r, 100));
         }

@@ -144,8 +144,8 @@ describe('national ⇄ legacy over mutual TLS', () => {
     const raw = new TextDecoder().decode(mail.raw).replace('jean.dupont@medecin.mssante.fr', 'nouveau@medecin.mssante.fr');
     const [outcome] = await client.deliver({ ...mail, mailFrom: 'nouveau@medecin.mssante.fr', raw: new TextEncoder().encode(raw) });
     const id = outcome.reply.match(/queued as ([0-9A-Z]{26})/)![1];
-    for (let i = 0; i < 100 && w.gw.store.message(id)?.state !== 'quarantined'; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(w.gw.store.message(id)).toMatchObject({ state: 'quarantined', stage: 'route' });
+    for (let i = 0; i < 100 && (await w.gw.store.message(id))?.state !== 'quarantined'; i++) await new Promise((r) => setTimeout(r, 50));
+    expect((await w.gw.store.message(id))).toMatchObject({ state: 'quarantined', stage: 'route' });
 
     const out: string[] = [];
     const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t), env: {} };
@@ -160,7 +160,7 @@ describe('national ⇄ legacy over mutual TLS', () => {
     const got = await openLnpMail(w.relay.keys, inbox[inbox.length - 1], { now: new Date(), holder: 'dr.alice.martin' });
     expect(got.mail.from).toBe('nouveau.med@interop.lnp.test');
     expect(got.text).toContain('Premier message.');
-    expect(w.gw.store.trace(id)!.events.some((e) => e.detail.startsWith('released by an operator'))).toBe(true);
+    expect((await w.gw.store.trace(id))!.events.some((e) => e.detail.startsWith('released by an operator'))).toBe(true);
   });
 
   it('a national DSN reaches the legacy sender as a French notice, sealed', async () => {

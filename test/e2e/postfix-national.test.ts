@@ -38,10 +38,10 @@ const HPRIM = (JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/le
   .find((v) => v.name === 'hprim-lab-report')!.text;
 
 /** Polls `fn` until it returns a value; on timeout the error carries the end of Postfix's log. */
-async function until<T>(fn: () => T | null | undefined | false, ms: number, what: string, log: () => string): Promise<T> {
+async function until<T>(fn: () => T | null | undefined | false | Promise<T | null | undefined | false>, ms: number, what: string, log: () => string): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v !== undefined && v !== null && v !== false) return v;
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}\n--- Postfix log ---\n${log().slice(-4000)}`);
     await new Promise((r) => setTimeout(r, 200));
@@ -128,8 +128,8 @@ describe.skipIf(why !== null)('the gateway between the legacy relay and a real P
     const file = await until(() => mailbox('dr.a')[0], 30_000, 'the report in dr.a\'s Postfix mailbox', log);
     const raw = readFileSync(file);
     const text = raw.toString('latin1');
-    await until(() => w!.gw.store.message(id)?.state === 'done', 10_000, 'the gateway to settle the message', log);
-    expect(w!.gw.store.deliveries(id)).toMatchObject([{ recipient: NATIONAL_ALIAS, targetAddress: NATIONAL, state: 'delivered', lastError: expect.stringMatching(/^250 /) }]);
+    await until(async () => (await w!.gw.store.message(id))?.state === 'done', 10_000, 'the gateway to settle the message', log);
+    expect((await w!.gw.store.deliveries(id))).toMatchObject([{ recipient: NATIONAL_ALIAS, targetAddress: NATIONAL, state: 'delivered', lastError: expect.stringMatching(/^250 /) }]);
 
     // The national headers, the alert, the sender's national alias.
     expect(header(text, 'From')).toBe(`labo.bio33@${GATEWAY_DOMAIN}`);
@@ -194,9 +194,9 @@ describe.skipIf(why !== null)('the gateway between the legacy relay and a real P
     // Postfix verified the gateway's certificate (`secure match=mx.passerelle-test.mssante.fr`).
     expect(log()).toMatch(/Verified TLS connection established to 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: TLSv1\.[23]/);
     const id = await until(() => relayedId(messageId), 10_000, 'the gateway id in Postfix\'s log', log);
-    const trace = w!.gw.store.trace(id)!;
+    const trace = (await w!.gw.store.trace(id))!;
     expect(trace.message).toMatchObject({ source: 'mssante', mailFrom: NATIONAL });
-    expect(w!.gw.store.deliveries(id)).toMatchObject([{ state: 'delivered', targetAddress: 'dr.alice.martin@medical33.lnp.test' }]);
+    expect((await w!.gw.store.deliveries(id))).toMatchObject([{ state: 'delivered', targetAddress: 'dr.alice.martin@medical33.lnp.test' }]);
   }, 90_000);
 
   it('national → legacy: a tampered signature is quarantined (5.7.7) and its sender gets a DSN in the Postfix mailbox', async () => {
@@ -209,7 +209,7 @@ describe.skipIf(why !== null)('the gateway between the legacy relay and a real P
     }, true));
 
     const id = await until(() => relayedId(messageId), 30_000, 'Postfix to relay the tampered mail to the gateway', log);
-    const msg = await until(() => { const m = w!.gw.store.message(id); return m?.state === 'quarantined' ? m : null; }, 10_000, 'the quarantine', log);
+    const msg = await until(async () => { const m = (await w!.gw.store.message(id)); return m?.state === 'quarantined' ? m : null; }, 10_000, 'the quarantine', log);
     expect(msg.stage).toBe('open');
     expect(msg.reason).toMatch(/^550 5\.7\.7/);
 
@@ -239,7 +239,7 @@ describe.skipIf(why !== null)('the gateway between the legacy relay and a real P
     expect(notice.text).toContain("n'a pas pu être remis");
     expect(notice.text).toContain(id);
     expect(notice.text).toMatch(new RegExp(`${UNKNOWN_ALIAS.replace(/\./g, '\\.')} : 550 5\\.1\\.1`));
-    expect(w!.gw.store.deliveries(id)).toMatchObject([{ state: 'failed', lastError: expect.stringMatching(/^550 5\.1\.1/) }]);
+    expect((await w!.gw.store.deliveries(id))).toMatchObject([{ state: 'failed', lastError: expect.stringMatching(/^550 5\.1\.1/) }]);
     expect(log()).toMatch(/NOQUEUE: reject: RCPT from [^\s[]*\[127\.0\.0\.1\]: 550 5\.1\.1 <inconnu@medecin\.mssante\.fr>/);
     expect(mailbox('inconnu')).toEqual([]);
   }, 90_000);

@@ -49,7 +49,7 @@ describe('a relay bounce after hand-over reaches the national sender as a DSN', 
   const waitState = async (id: string, states: string[], timeoutMs = 10_000): Promise<MessageRow> => {
     const end = Date.now() + timeoutMs;
     for (;;) {
-      const m = w.gw.store.message(id);
+      const m = (await w.gw.store.message(id));
       if (m && states.includes(m.state)) return m;
       if (Date.now() > end) throw new Error(`message ${id} is ${m?.state ?? 'missing'}, expected ${states.join('|')}`);
       await sleep(25);
@@ -57,8 +57,8 @@ describe('a relay bounce after hand-over reaches the national sender as a DSN', 
   };
 
   /** The bounces the gateway received (null sender, its own address), newest last. */
-  const bouncesReceived = () => ['done', 'quarantined', 'duplicate', 'received', 'opened', 'routed']
-    .flatMap((s) => w.gw.store.listMessages(s as MessageRow['state'], 1000))
+  const bouncesReceived = async () => (await Promise.all(['done', 'quarantined', 'duplicate', 'received', 'opened', 'routed']
+    .map((s) => w.gw.store.listMessages(s as MessageRow['state'], 1000)))).flat()
     .filter((m) => m.source === 'legacy' && m.mailFrom === '')
     .sort((a, b) => a.id.localeCompare(b.id));
 
@@ -103,7 +103,7 @@ describe('a relay bounce after hand-over reaches the national sender as a DSN', 
         expect(w.relay.bounces.at(-1)!.sealed).toBe(form === 'sealed');
 
         // The original: handed over, then failed by the bounce, with the notice in its trace.
-        const trace = w.gw.store.trace(id)!;
+        const trace = (await w.gw.store.trace(id))!;
         expect(trace.deliveries.map((d) => d.state)).toEqual(['failed']);
         expect(trace.deliveries[0]!.lastError).toMatch(form === 'plain' ? /^550 5\.2\.1 Subscriber suspended/ : /^550 5\.1\.1/);
         const details = trace.events.map((e) => e.detail);
@@ -112,9 +112,9 @@ describe('a relay bounce after hand-over reaches the national sender as a DSN', 
         expect(details.some((d) => /^failure notice [0-9A-Z]{26} queued for the sender$/.test(d))).toBe(true);
 
         // The bounce itself: done, naming the message it settled.
-        const bounce = bouncesReceived().at(-1)!;
+        const bounce = (await bouncesReceived()).at(-1)!;
         await waitState(bounce.id, ['done']);
-        const bt = w.gw.store.trace(bounce.id)!;
+        const bt = (await w.gw.store.trace(bounce.id))!;
         expect(bt.events.map((e) => e.detail)).toContain(`settles message ${id}: 1 delivery(ies) marked failed, its sender notified`);
         expect(bt.events.some((e) => e.detail === `opened: relay bounce (${form}), 1 recipient block(s)`)).toBe(true);
 
@@ -135,12 +135,12 @@ describe('a relay bounce after hand-over reaches the national sender as a DSN', 
   it('a second copy of a bounce, or another report of the same failure, does not notify twice', async () => {
     const last = w.relay.bounces.find((b) => !b.sealed)!;
     const before = dsns().length;
-    const seen = new Set(bouncesReceived().map((m) => m.id));
+    const seen = new Set((await bouncesReceived()).map((m) => m.id));
 
     // The very same bytes (same Message-ID): accepted, recognised as a copy.
     const again = await resend(last.raw);
     expect(again.response).toMatch(/^250/);
-    const copy = bouncesReceived().find((m) => !seen.has(m.id))!;
+    const copy = (await bouncesReceived()).find((m) => !seen.has(m.id))!;
     expect(copy.state).toBe('duplicate');
     seen.add(copy.id);
 
@@ -149,12 +149,12 @@ describe('a relay bounce after hand-over reaches the national sender as a DSN', 
     await resend(Uint8Array.from(other, (c) => c.charCodeAt(0)));
     let second: MessageRow | undefined;
     for (let i = 0; i < 200 && !second; i++) {
-      second = bouncesReceived().find((m) => !seen.has(m.id));
+      second = (await bouncesReceived()).find((m) => !seen.has(m.id));
       if (!second) await sleep(25);
     }
     const settled = await waitState(second!.id, ['done', 'quarantined']);
     expect(settled.state).toBe('done');
-    expect(w.gw.store.trace(second!.id)!.events.map((e) => e.detail).some((d) => /already settled earlier, no second notice$/.test(d))).toBe(true);
+    expect((await w.gw.store.trace(second!.id))!.events.map((e) => e.detail).some((d) => /already settled earlier, no second notice$/.test(d))).toBe(true);
     await sleep(500);
     expect(dsns()).toHaveLength(before);
   }, 30_000);
@@ -174,19 +174,19 @@ describe('a relay bounce after hand-over reaches the national sender as a DSN', 
 
       let bounce: MessageRow | undefined;
       for (let i = 0; i < 400; i++) {
-        bounce = bouncesReceived().filter((m) => m.state === 'quarantined').at(-1);
+        bounce = (await bouncesReceived()).filter((m) => m.state === 'quarantined').at(-1);
         if (bounce) break;
         await sleep(25);
       }
       expect(bounce).toMatchObject({ state: 'quarantined', stage: 'correlate' });
       expect(bounce!.reason).toMatch(/^relay bounce of a notice the gateway wrote about message [0-9A-Z]{26}: no notice about a notice \(no loop\)$/);
-      const details = w.gw.store.trace(bounce!.id)!.events.map((e) => e.detail);
+      const details = (await w.gw.store.trace(bounce!.id))!.events.map((e) => e.detail);
       expect(details).toContain('no notice sent: the message is itself a notification');
 
       await sleep(800);
       expect(w.relay.bounces).toHaveLength(submissions + 1); // nothing more submitted and bounced
       expect(operator.received.length).toBe(operatorBefore); // the refused mail never arrived; no DSN either
-      expect(w.gw.store.summary().messages['routed'] ?? 0).toBe(0);
+      expect((await w.gw.store.summary()).messages['routed'] ?? 0).toBe(0);
     } finally {
       w.relay.bounceRecipients.delete('labo.bio33');
     }

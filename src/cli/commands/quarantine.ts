@@ -22,21 +22,21 @@ const quarantine: Command = {
     if (!store) return 1;
     try {
       if (action === 'list') {
-        const rows = store.listMessages('quarantined', limit);
+        const rows = await store.listMessages('quarantined', limit);
         if (rows.length === 0) io.out('no quarantined message\n');
         for (const m of rows) {
           io.out(`${m.id}  ${new Date(m.receivedAt).toISOString()}  from ${m.source}  stage ${m.stage}  ${m.reason}\n`);
         }
         return 0;
       }
-      const m = store.message(id);
+      const m = await store.message(id);
       if (!m) {
         io.err(`passerelle: no message ${id}\n`);
         return 1;
       }
       if (action === 'show') {
         if (a.values.raw) {
-          const raw = store.raw(id);
+          const raw = await store.raw(id);
           if (!raw) {
             io.err('passerelle: the raw bytes of this message were dropped\n');
             return 1;
@@ -46,11 +46,11 @@ const quarantine: Command = {
         }
         io.out(`message ${m.id}: ${m.state}${m.stage ? `, stage ${m.stage}` : ''}${m.reason ? `: ${m.reason}` : ''}\n`);
         io.out(`from ${m.source}, envelope sender ${m.mailFrom || '<>'}, Message-ID ${m.messageId ?? '(none)'}, ${m.size} bytes\n`);
-        for (const d of store.deliveries(id)) io.out(`  ${d.recipient}: ${d.state}${d.lastError ? ` [${d.lastError}]` : ''}\n`);
+        for (const d of await store.deliveries(id)) io.out(`  ${d.recipient}: ${d.state}${d.lastError ? ` [${d.lastError}]` : ''}\n`);
         io.out(`(passerelle trace ${id} for every stage; --raw prints the message as received)\n`);
         return 0;
       }
-      const ok = action === 'release' ? store.release(id, Date.now()) : store.drop(id, Date.now());
+      const ok = action === 'release' ? await store.release(id, Date.now()) : await store.drop(id, Date.now());
       if (!ok) {
         io.err(`passerelle: message ${id} is ${m.state}, not quarantined\n`);
         return 1;
@@ -58,7 +58,7 @@ const quarantine: Command = {
       io.out(action === 'release' ? `released ${id}: the gateway runs it again\n` : `dropped ${id}: raw bytes erased, trace kept\n`);
       return 0;
     } finally {
-      store.close();
+      await store.close();
     }
   },
 };

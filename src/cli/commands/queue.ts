@@ -10,7 +10,7 @@ const queue: Command = {
     const store = cliContext(a.values, io).openStore();
     if (!store) return 1;
     try {
-      const s = store.summary();
+      const s = await store.summary();
       if (a.values.json) {
         io.out(JSON.stringify(s, null, 2) + '\n');
         return 0;
@@ -20,14 +20,14 @@ const queue: Command = {
       io.out('messages:\n');
       for (const [st, n] of Object.entries(s.messages)) io.out(`  ${st.padEnd(12)} ${n}\n`);
       io.out(`next attempt: ${s.nextDue ? new Date(s.nextDue).toISOString() : 'none queued'}\n`);
-      const q = store.listMessages('quarantined', 10);
+      const q = await store.listMessages('quarantined', 10);
       if (q.length) {
         io.out('latest quarantined:\n');
         for (const m of q) io.out(`  ${m.id}  ${m.stage}: ${m.reason}\n`);
       }
       return 0;
     } finally {
-      store.close();
+      await store.close();
     }
   },
 };

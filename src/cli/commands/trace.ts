@@ -16,7 +16,7 @@ const trace: Command = {
     const store = cliContext(a.values, io).openStore();
     if (!store) return 1;
     try {
-      const t = store.trace(id);
+      const t = await store.trace(id);
       if (!t) {
         io.err(`passerelle: no message ${id}\n`);
         return 1;
@@ -28,7 +28,7 @@ const trace: Command = {
       io.out(formatTrace(t));
       return 0;
     } finally {
-      store.close();
+      await store.close();
     }
   },
 };

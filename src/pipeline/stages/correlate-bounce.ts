@@ -1,19 +1,20 @@
 /**
- * Correlates a bounce that a network's relay sent after it had accepted a submission (a
- * suspended subscriber, a failure inside the network) with the message the gateway handed
- * over, and settles it:
+ * Correlate (relay bounces): a bounce that a network's relay sent after it had accepted a
+ * submission (a suspended subscriber, a failure inside the network) is matched with the
+ * message the gateway handed over, and settles it:
  *
  * - the gateway wrote the bounced message's Message-ID, `<ID.NETWORK@DOMAIN>`, so `ID` names
  *   the original in the store;
  * - each failed recipient of the report (its `Final-Recipient`, the address the gateway
  *   submitted to; else the same LOCAL, which is unique network-wide) marks that delivery of
  *   the original `failed` (it was `delivered` at hand-over), with an event on its trace;
- * - the original's sender gets one failure notice through the usual path (an RFC 3464 DSN on
- *   the national side); a delivery already failed is not notified twice;
- * - the bounce itself ends `done`, with an event naming the message it settled; one that
- *   cannot be correlated (a Message-ID the gateway did not write, an unknown message, the
- *   bounce of a notice the gateway wrote itself) is quarantined with its reason, and no
- *   notice is ever sent about it (no loop).
+ * - in the same commit the bounce ends `done` and its notice is due: the notices stage tells
+ *   the original's sender once (`notices/relay-bounce.ts`). A delivery already failed is left
+ *   as it is, so a second report of the same failure, on any node, notifies nobody: the
+ *   serialisation is the store's row state, not a lock in memory;
+ * - a bounce that cannot be correlated (a Message-ID the gateway did not write, an unknown
+ *   message, the bounce of a notice the gateway wrote itself) is quarantined with its
+ *   reason, and no notice is ever sent about it (no loop).
  *
  * The adapter that opened the bounce hands the report over as a `dsn` notification whose
  * `meta.deliveryStatus` is the JSON of its recipient blocks (`BouncedRecipient[]`) and whose
@@ -22,14 +23,15 @@
  *
  * @example
  * if (isRelayBounce(env, opened)) {
- *   const r = await settleRelayBounce({ store, network: 'legacy', now: Date.now, notifySender }, id, opened);
- *   r.state; // 'done' | 'quarantined'
+ *   const state = await correlateBounceStage(ctx, { id, envelope: env, opened, recipients: [] });
+ *   state; // 'done' | 'quarantined'
  * }
  */
-import type { Envelope } from '../model/envelope.js';
-import type { OpenedMessage } from '../model/message.js';
-import type { NetworkId } from '../model/network.js';
-import type { BounceMark, Store } from '../store/store.js';
+import type { Envelope } from '../../model/envelope.js';
+import type { OpenedMessage } from '../../model/message.js';
+import type { BounceMark, NewEvent } from '../../store/store.js';
+import type { PipelineContext } from '../context.js';
+import type { OpenedJob } from './open.js';
 
 /** One recipient block of the relay's report, as the adapter hands it over. */
 export interface BouncedRecipient {
@@ -38,26 +40,6 @@ export interface BouncedRecipient {
   status: string;
   diagnostic?: string;
 }
-
-export interface RelayBounceContext {
-  store: Store;
-  /** The network whose relay sent the bounce: the deliveries it settles went to that network. */
-  network: NetworkId;
-  now(): number;
-  /**
-   * Queue a failure notice to the original's sender (the pipeline's notice path), keyed by
-   * the bounce: queued again after a restart, it is not sent twice. The pipeline settles one
-   * bounce at a time, so two reports of one failure cannot both find it still delivered.
-   */
-  notifySender(originalId: string, failures: { recipient: string; reply: string }[], reason: string): Promise<void>;
-}
-
-export type RelayBounceOutcome =
-  | { state: 'done'; originalId: string; failed: number }
-  | { state: 'quarantined'; reason: string };
-
-/** What the failure notice says happened, in words safe to send across networks. */
-export const RELAY_BOUNCE_REASON = 'The legacy network returned the message after the gateway had handed it over';
 
 const GATEWAY_MESSAGE_ID = /^<([0-9A-HJKMNP-TV-Z]{26})\.([a-z0-9-]+)@[^<>\s]+>$/i;
 
@@ -85,43 +67,40 @@ export function gatewayMessageRef(messageId: string): { id: string; network: str
 }
 
 /**
- * Settle bounce `id` (already opened): mark the original's deliveries failed, notify its
- * sender once, and close the bounce; or quarantine it when it cannot be correlated.
- *
- * @example
- * const r = await settleRelayBounce(ctx, bounceId, opened);
- * if (r.state === 'done') r.originalId; // the message it settled
+ * Settle bounce `job.id` (already opened): mark the original's deliveries failed and close
+ * the bounce, its notice due, in one commit; or quarantine it when it cannot be correlated.
  */
-export async function settleRelayBounce(ctx: RelayBounceContext, id: string, opened: OpenedMessage): Promise<RelayBounceOutcome> {
+export async function correlateBounceStage(ctx: PipelineContext, job: OpenedJob): Promise<'done' | 'quarantined'> {
   const { store } = ctx;
-  const quarantine = (reason: string): RelayBounceOutcome => {
-    const now = ctx.now();
-    store.quarantinePending(id, `554 5.6.0 ${reason}`, now);
-    store.setMessageState(id, 'quarantined', { stage: 'correlate', reason });
-    store.event(id, 'correlate', 'error', `quarantined: ${reason}`);
-    store.event(id, 'correlate', 'info', 'no notice sent: the message is itself a notification');
-    return { state: 'quarantined', reason };
+  const { id, opened } = job;
+  const network = job.envelope.source;
+  const opening: NewEvent = { stage: 'open', level: 'info', detail: '' };
+  const quarantine = async (reason: string): Promise<'quarantined'> => {
+    // 554 5.6.0: the report could not be read as the bounce of a message the gateway sent.
+    await store.quarantine(id, { stage: 'correlate', reply: `554 5.6.0 ${reason}`, reason, events: [opening] }, ctx.clock.now());
+    ctx.stats.quarantined++;
+    return 'quarantined';
   };
 
   const blocks = readBlocks(opened.meta.deliveryStatus);
-  store.event(id, 'open', 'info', `opened: relay bounce${typeof opened.meta.bounce === 'string' ? ` (${opened.meta.bounce})` : ''}, ${blocks?.length ?? 0} recipient block(s)`);
+  opening.detail = `opened: relay bounce${typeof opened.meta.bounce === 'string' ? ` (${opened.meta.bounce})` : ''}, ${blocks?.length ?? 0} recipient block(s)`;
   if (!blocks) return quarantine('the relay bounce carries no readable delivery-status blocks');
   const ref = opened.content.kind === 'notification' ? opened.content.originalMessageId : undefined;
   if (!ref) return quarantine('relay bounce without the Message-ID of the bounced message');
   const origin = gatewayMessageRef(ref);
-  if (!origin || origin.network !== ctx.network) {
-    return quarantine(`relay bounce of ${clip(ref)}, a Message-ID the gateway did not write for the ${ctx.network} network`);
+  if (!origin || origin.network !== network) {
+    return quarantine(`relay bounce of ${clip(ref)}, a Message-ID the gateway did not write for the ${network} network`);
   }
-  const original = store.message(origin.id);
+  const original = await store.message(origin.id);
   if (!original) return quarantine(`relay bounce of message ${origin.id}, which the gateway does not know`);
-  if (original.source === 'gateway' || original.source === ctx.network) {
+  if (original.source === 'gateway' || original.source === network) {
     // A notice the gateway wrote (its Message-ID names the notice, or the message it was about).
     const about = original.source === 'gateway' ? original.relatedId ?? original.id : original.id;
     return quarantine(`relay bounce of a notice the gateway wrote about message ${about}: no notice about a notice (no loop)`);
   }
 
   const failed = blocks.filter((b) => b.action === 'failed' || (b.action === '' && b.status.startsWith('5')));
-  const candidates = store.deliveries(original.id).filter((d) => d.targetNetwork === ctx.network && d.targetAddress);
+  const candidates = (await store.deliveries(original.id)).filter((d) => d.targetNetwork === network && d.targetAddress);
   const marks: BounceMark[] = [];
   const notes: string[] = [];
   let matched = 0;
@@ -144,25 +123,21 @@ export async function settleRelayBounce(ctx: RelayBounceContext, id: string, ope
     return quarantine(`relay bounce names no recipient that message ${original.id} was handed over for`);
   }
 
-  // The notice is queued before the deliveries change (keyed by the bounce, so a restart in
-  // between queues it once): after a crash the bounce is opened again and finds them unchanged.
-  const byId = new Map(candidates.map((d) => [d.id, d]));
-  const failures = marks.map((m) => ({ recipient: byId.get(m.deliveryId)!.recipient, reply: m.reply }));
-  if (failures.length && original.mailFrom !== '') await ctx.notifySender(original.id, failures, RELAY_BOUNCE_REASON);
-  await store.recordBounce(id, original.id, marks, ctx.now());
-  for (const n of notes) store.event(id, 'correlate', 'info', n);
-  if (failures.length === 0) {
-    store.event(id, 'correlate', 'info', failed.length === 0
+  const now = ctx.clock.now();
+  await store.events(id, [opening], now);
+  const changed = await store.recordBounce(id, original.id, marks, now);
+  const events: NewEvent[] = notes.map((n) => ({ stage: 'correlate', level: 'info', detail: n }));
+  if (changed.length === 0) {
+    events.push({ stage: 'correlate', level: 'info', detail: failed.length === 0
       ? `settles message ${original.id}: the report holds no failure (${blocks.map((b) => b.action || '?').join(', ')}), nothing to change`
-      : `settles message ${original.id}: already settled earlier, no second notice`);
-    return { state: 'done', originalId: original.id, failed: 0 };
-  }
-  if (original.mailFrom === '') {
-    store.event(id, 'correlate', 'info', `settles message ${original.id}: ${failures.length} delivery(ies) marked failed; no notice (the original is a notification)`);
+      : `settles message ${original.id}: already settled earlier, no second notice` });
+  } else if (original.mailFrom === '') {
+    events.push({ stage: 'correlate', level: 'info', detail: `settles message ${original.id}: ${changed.length} delivery(ies) marked failed; no notice (the original is a notification)` });
   } else {
-    store.event(id, 'correlate', 'info', `settles message ${original.id}: ${failures.length} delivery(ies) marked failed, its sender notified`);
+    events.push({ stage: 'correlate', level: 'info', detail: `settles message ${original.id}: ${changed.length} delivery(ies) marked failed, its sender notified` });
   }
-  return { state: 'done', originalId: original.id, failed: failures.length };
+  await store.events(id, events, ctx.clock.now());
+  return 'done';
 }
 
 function readBlocks(json: string | string[] | undefined): BouncedRecipient[] | null {
