@@ -18,11 +18,12 @@
  */
 import { Hono } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
-import type { Directory, ExportSummary, Feed } from '../directory/directory.js';
+import type { ExportSummary, Feed } from '../directory/directory.js';
+import type { DirectoryStore } from '../directory/directory-store.js';
 import { DirectoryFormatError, StaleDirectoryFileError } from '../directory/errors.js';
 
-/** What the routes need of the address book. */
-export type DirectoryService = Pick<Directory, 'search' | 'resolveSync' | 'importNational' | 'importLegacy' | 'stats' | 'exportFeed' | 'commitExport'>;
+/** What the routes need of the address book: the port, never an engine. */
+export type DirectoryService = Pick<DirectoryStore, 'search' | 'resolve' | 'importNational' | 'importLegacy' | 'stats' | 'exportFeed' | 'commitExport'>;
 
 async function* streamChunks(body: ReadableStream<Uint8Array> | null): AsyncGenerator<Uint8Array> {
   if (!body) return;
@@ -62,17 +63,17 @@ export function directoryRoutes(directory: DirectoryService, token: string): Hon
     return c.json({ error: 'directory error' }, 500);
   });
 
-  app.get('/search', (c) => {
+  app.get('/search', async (c) => {
     const q = c.req.query('q') ?? '';
     const limit = Math.min(100, Math.max(1, Number(c.req.query('limit') ?? 20) || 20));
     if (!q.trim()) return c.json({ error: 'query parameter q is required' }, 400);
-    return c.json({ entries: directory.search(q, limit) });
+    return c.json({ entries: await directory.search(q, limit) });
   });
 
-  app.get('/resolve', (c) => {
+  app.get('/resolve', async (c) => {
     const address = c.req.query('address') ?? '';
     if (!address.includes('@')) return c.json({ error: 'query parameter address must be an address' }, 400);
-    const route = directory.resolveSync(address);
+    const route = await directory.resolve(address);
     return route ? c.json(route) : c.json({ error: 'address not served by the gateway' }, 404);
   });
 
@@ -85,14 +86,14 @@ export function directoryRoutes(directory: DirectoryService, token: string): Hon
     return c.json(report);
   });
 
-  app.get('/stats', (c) => c.json(directory.stats()));
+  app.get('/stats', async (c) => c.json(await directory.stats()));
 
-  app.get('/export/:feed', (c) => {
+  app.get('/export/:feed', async (c) => {
     const feed = c.req.param('feed');
     const mode = c.req.query('mode') === 'diff' ? 'diff' : 'full';
     if (!isFeed(feed)) return c.json({ error: 'feed must be interop or operator' }, 404);
     const chunks: Uint8Array[] = [];
-    const s = directory.exportFeed(feed, mode, (b) => chunks.push(b));
+    const s = await directory.exportFeed(feed, mode, (b) => void chunks.push(b));
     const body = new Blob(chunks as BlobPart[]);
     return new Response(body, {
       headers: {
@@ -112,7 +113,7 @@ export function directoryRoutes(directory: DirectoryService, token: string): Hon
       return c.json({ error: 'body must be JSON with an integer uptoRun' }, 400);
     }
     const s: ExportSummary = { feed, mode: body.mode === 'full' ? 'full' : 'diff', count: typeof body.count === 'number' ? body.count : 0, sinceRun: 0, uptoRun: body.uptoRun };
-    directory.commitExport(s);
+    await directory.commitExport(s);
     return c.json({ ok: true, feed, uptoRun: s.uptoRun });
   });
 

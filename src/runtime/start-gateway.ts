@@ -14,6 +14,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { GatewayConfig } from '../config/defaults.js';
 import type { Logger } from '../log/logger.js';
 import { SqliteStore } from '../store/sqlite-store.js';
+import { SqliteDirectoryStore } from '../directory/sqlite-directory-store.js';
 import { hostname } from 'node:os';
 import { Gateway } from '../pipeline/gateway.js';
 import type { Translator } from '../pipeline/translator.js';
@@ -195,7 +196,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
       writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
       log.warn('generated a TEST bearer token for the directory API', { file: tokenFile });
     }
-    const app = healthApp({ store, startedAt, listeners: () => ({ ...ports }), mounts: token ? { '/directory': directoryRoutes(directory, token) } : {} });
+    const app = healthApp({ store, startedAt, listeners: () => ({ ...ports }), mounts: token ? { '/directory': directoryRoutes(new SqliteDirectoryStore(directory), token) } : {} });
     http = await new Promise<ServerType>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port }, (info) => {
         ports.http = info.port;

@@ -1,13 +1,14 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Hono } from 'hono';
 import { directoryRoutes } from '../../src/http/directory-routes.js';
+import { SqliteDirectoryStore } from '../../src/directory/sqlite-directory-store.js';
 import { decodeLatin1 } from '../../src/directory/latin1.js';
 import { tempDirectory, nationalText, SAMPLE_LINES, legacyBytes } from './helpers.js';
 
 const TOKEN = 'test-token-directory';
 const t = tempDirectory();
 const app = new Hono();
-app.route('/directory', directoryRoutes(t.dir, TOKEN));
+app.route('/directory', directoryRoutes(new SqliteDirectoryStore(t.dir), TOKEN));
 const auth = { Authorization: `Bearer ${TOKEN}` };
 
 afterAll(() => t.cleanup());

@@ -4,7 +4,8 @@
 import { createReadStream, statSync, openSync, writeSync, fsyncSync, closeSync, renameSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command, CommandIO } from '../command.js';
-import { Directory, type DirectoryConfig, type ImportReport, type Feed } from '../../directory/directory.js';
+import type { DirectoryConfig, ImportReport, Feed } from '../../directory/directory.js';
+import { SqliteDirectoryStore } from '../../directory/sqlite-directory-store.js';
 import { writeSyntheticNational, writeSyntheticLegacy } from '../../directory/synthetic/write-file.js';
 import { DEFAULT_LEGACY_LINES, DEFAULT_NATIONAL_LINES } from '../../directory/synthetic/generate.js';
 import { COMMON_OPTIONS, cliContext, parseCommand, type CliContext } from '../context.js';
@@ -86,7 +87,7 @@ const directory: Command = {
     }
     if (sub === 'generate') return generate(rest, v, io);
     const ctx = cliContext(v, io);
-    const open = () => Directory.open(ctx.dbPath(), configFor(v, ctx));
+    const open = () => SqliteDirectoryStore.open(ctx.dbPath(), configFor(v, ctx));
 
     if (sub === 'import') {
       const [source, file] = rest;
@@ -116,7 +117,7 @@ const directory: Command = {
         io.err(`passerelle: ${source} import of ${file} failed: ${(e as Error).message}\n`);
         return 1;
       } finally {
-        dir.close();
+        await dir.close();
       }
     }
 
@@ -135,27 +136,27 @@ const directory: Command = {
           const tmp = `${out}.part`;
           const fd = openSync(tmp, 'w');
           try {
-            summary = dir.exportFeed(feed, mode, (c) => void writeSync(fd, c));
+            summary = await dir.exportFeed(feed, mode, (c) => void writeSync(fd, c));
             fsyncSync(fd);
           } finally {
             closeSync(fd);
           }
           renameSync(tmp, out);
         } else {
-          summary = dir.exportFeed(feed, mode, (c) => void process.stdout.write(c));
+          summary = await dir.exportFeed(feed, mode, (c) => void process.stdout.write(c));
         }
-        if (!has('no-commit')) dir.commitExport(summary);
+        if (!has('no-commit')) await dir.commitExport(summary);
         io.err(`${feed} ${mode} export: ${summary.count} entries (changes of runs ${summary.sinceRun + 1}..${summary.uptoRun})${has('no-commit') ? ', not committed' : ''}\n`);
         return 0;
       } finally {
-        dir.close();
+        await dir.close();
       }
     }
 
     const dir = open();
     try {
       if (sub === 'search') {
-        const entries = dir.search(rest.join(' '), Number(v.limit ?? 20) || 20);
+        const entries = await dir.search(rest.join(' '), Number(v.limit ?? 20) || 20);
         if (has('json')) io.out(JSON.stringify(entries, null, 2) + '\n');
         else
           for (const e of entries) {
@@ -170,24 +171,24 @@ const directory: Command = {
           io.err('usage: passerelle directory resolve ADDRESS\n');
           return 2;
         }
-        const route = dir.resolveSync(rest[0]);
+        const route = await dir.resolve(rest[0]);
         if (has('json')) io.out(JSON.stringify(route) + '\n');
         else if (!route) io.out(`${rest[0]}: not served by the gateway\n`);
         else io.out(`${rest[0]} → ${route.network} ${route.address} (${route.status})${route.displayName ? `  ${route.displayName}` : ''}\n`);
         return route ? 0 : 1;
       }
       if (sub === 'stats') {
-        io.out(JSON.stringify(dir.stats(), null, 2) + '\n');
+        io.out(JSON.stringify(await dir.stats(), null, 2) + '\n');
         return 0;
       }
       if (sub === 'issues') {
-        for (const i of dir.issues(rest[0] ? Number(rest[0]) : undefined, 1000)) io.out(`run ${i.run} ${i.kind}${i.line ? ` line ${i.line}` : ''}: ${i.detail}\n`);
+        for (const i of await dir.issues(rest[0] ? Number(rest[0]) : undefined, 1000)) io.out(`run ${i.run} ${i.kind}${i.line ? ` line ${i.line}` : ''}: ${i.detail}\n`);
         return 0;
       }
       io.err(`passerelle: unknown directory subcommand '${sub}'\n${USAGE}\n`);
       return 2;
     } finally {
-      dir.close();
+      await dir.close();
     }
   },
 };
