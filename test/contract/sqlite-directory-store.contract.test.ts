@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteDirectoryStore } from '../../src/directory/sqlite-directory-store.js';
+import { SqliteDirectoryStore } from '../../storage/sqlite/directory-store.js';
 import { CONFIG } from '../directory/helpers.js';
-import { directoryStoreContract } from './directory-store-contract.js';
+import { directoryStoreContract } from '../../storage/contract/directory-store-contract.js';
 
 directoryStoreContract('SQLite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'passerelle-dirstore-'));

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
-import { messageStoreContract } from './message-store-contract.js';
+import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
+import { messageStoreContract } from '../../storage/contract/message-store-contract.js';
 
 messageStoreContract('SQLite (better-sqlite3, WAL, group commit)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'passerelle-store-'));

@@ -2,10 +2,10 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
-import { COMMANDS } from '../../src/cli/commands/index.js';
-import { cliContext } from '../../src/cli/context.js';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { main } from '../../app/cli/main.js';
+import { COMMANDS } from '../../app/cli/commands/index.js';
+import { cliContext } from '../../app/cli/context.js';
+import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'passerelle-cli-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));

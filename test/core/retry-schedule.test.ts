@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { RetrySchedule } from '../../src/queue/retry-schedule.js';
+import { RetrySchedule } from '../../core/queue/retry-schedule.js';
 
 describe('RetrySchedule', () => {
   it('follows the table, repeats the last delay and expires', () => {

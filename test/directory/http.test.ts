@@ -1,8 +1,8 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Hono } from 'hono';
-import { directoryRoutes } from '../../src/http/directory-routes.js';
-import { SqliteDirectoryStore } from '../../src/directory/sqlite-directory-store.js';
-import { decodeLatin1 } from '../../src/directory/latin1.js';
+import { directoryRoutes } from '../../app/http/directory-routes.js';
+import { SqliteDirectoryStore } from '../../storage/sqlite/directory-store.js';
+import { decodeLatin1 } from '../../directory/latin1.js';
 import { tempDirectory, nationalText, SAMPLE_LINES, legacyBytes } from './helpers.js';
 
 const TOKEN = 'test-token-directory';

@@ -3,22 +3,22 @@
  * real store (SQLite in memory) with fake adapters and a fake clock: no sockets.
  */
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
-import { OpenedCache, type PipelineContext } from '../../src/pipeline/context.js';
-import { openStage } from '../../src/pipeline/stages/open.js';
-import { routeStage } from '../../src/pipeline/stages/route.js';
-import { deliverStage } from '../../src/pipeline/stages/deliver.js';
-import { settledNotices } from '../../src/pipeline/notices/settled.js';
-import { passThroughTranslator } from '../../src/pipeline/translator.js';
-import { RetrySchedule } from '../../src/queue/retry-schedule.js';
-import { silentLogger } from '../../src/log/logger.js';
-import { GatewayError } from '../../src/errors/gateway-error.js';
-import { decodeOutbound } from '../../src/pipeline/outbound-codec.js';
-import type { DeliveryOutcome, NetworkAdapter } from '../../src/model/adapter.js';
-import type { OpenedMessage, OutboundMessage, SealedMessage } from '../../src/model/message.js';
-import type { Envelope } from '../../src/model/envelope.js';
-import type { NetworkId } from '../../src/model/network.js';
-import type { Route } from '../../src/directory/route.js';
+import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
+import { OpenedCache, type PipelineContext } from '../../core/pipeline/context.js';
+import { openStage } from '../../core/pipeline/stages/open.js';
+import { routeStage } from '../../core/pipeline/stages/route.js';
+import { deliverStage } from '../../core/pipeline/stages/deliver.js';
+import { settledNotices } from '../../core/pipeline/notices/settled.js';
+import { passThroughTranslator } from '../../core/ports/translator.js';
+import { RetrySchedule } from '../../core/queue/retry-schedule.js';
+import { silentLogger } from '../../core/log/logger.js';
+import { GatewayError } from '../../core/errors/gateway-error.js';
+import { decodeOutbound } from '../../core/pipeline/outbound-codec.js';
+import type { DeliveryOutcome, NetworkAdapter } from '../../core/ports/adapter.js';
+import type { OpenedMessage, OutboundMessage, SealedMessage } from '../../core/model/message.js';
+import type { Envelope } from '../../core/model/envelope.js';
+import type { NetworkId } from '../../core/model/network.js';
+import type { Route } from '../../core/ports/route-resolver.js';
 
 const enc = new TextEncoder();
 const W = { owner: 'test/1', leaseMs: 60_000 };

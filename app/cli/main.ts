@@ -1,0 +1,47 @@
+/**
+ * `passerelle` command-line entry. Subcommands live in `./commands/NAME.ts`, listed in
+ * `./commands/index.ts`.
+ */
+import type { Command, CommandIO } from './command.js';
+import { COMMANDS } from './commands/index.js';
+
+function load(name: string): Command | null {
+  return Object.hasOwn(COMMANDS, name) ? COMMANDS[name]! : null;
+}
+
+export async function main(argv: string[], io: CommandIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    io.out('Usage: passerelle COMMAND [ARGS]\n\nCommands:\n');
+    for (const [n, c] of Object.entries(COMMANDS).sort(([a], [b]) => a.localeCompare(b))) io.out(`  ${n.padEnd(12)} ${c.summary}\n`);
+    return 0;
+  }
+  const cmd = load(name);
+  if (!cmd) {
+    io.err(`passerelle: unknown command '${name}' (see 'passerelle help')\n`);
+    return 2;
+  }
+  if (rest[0] === '--help' || rest[0] === '-h') {
+    io.out(`${cmd.usage}\n`);
+    return 0;
+  }
+  return cmd.run(rest, io);
+}
+
+const isEntry = process.argv[1] && (process.argv[1].endsWith('/app/cli/main.ts') || process.argv[1].endsWith('/bin/passerelle.js'));
+if (isEntry) {
+  const io: CommandIO = {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    env: process.env,
+  };
+  main(process.argv.slice(2), io).then(
+    (code) => {
+      if (code !== 0 || !process.argv.includes('start')) process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`passerelle: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,113 @@
+/**
+ * Deliver: one claimed group of deliveries (one message, one target network) is translated
+ * for the target network, sealed by its adapter and handed over; each recipient's outcome
+ * (delivered, retried later by the schedule, failed for good, expired) is written with its
+ * events in one commit. Content that cannot be translated, or a sender without an address on
+ * the target network, quarantines the message (stage `translate` or `route`), in one commit.
+ *
+ * Next: nothing while deliveries are left to try; once the message is `done`, its notices.
+ */
+import type { DeliveryOutcome } from '../../ports/adapter.js';
+import type { OpenedMessage, OutboundMessage } from '../../model/message.js';
+import type { NetworkId } from '../../model/network.js';
+import { GatewayError, asGatewayError } from '../../errors/gateway-error.js';
+import type { DeliveryRow, MessageState, NewEvent, OutcomeUpdate } from '../../ports/message-store.js';
+import { openedMessage, type PipelineContext } from '../context.js';
+import { decodeOutbound } from '../outbound-codec.js';
+import { quarantine } from './quarantine.js';
+
+/** Deliveries of one message to one network, claimed together. */
+export interface DeliveryGroup {
+  rows: DeliveryRow[];
+}
+
+export async function deliverStage(ctx: PipelineContext, group: DeliveryGroup): Promise<MessageState> {
+  const { rows } = group;
+  const id = rows[0]!.messageRef;
+  const network = rows[0]!.targetNetwork as NetworkId;
+  const adapter = ctx.adapters[network];
+  const env = (await ctx.store.envelope(id))!;
+  let outcomes: DeliveryOutcome[];
+  const events: NewEvent[] = [];
+  try {
+    if (!adapter) throw new GatewayError('NO_ROUTE', { detail: `no adapter for network ${network}` });
+    let outbound: OutboundMessage;
+    if (env.source === 'gateway') {
+      outbound = decodeOutbound((await ctx.store.raw(id))!);
+      outbound = { ...outbound, to: rows.map((r) => r.targetAddress!) };
+    } else {
+      const opened = await openedMessage(ctx, id);
+      outbound = await translate(ctx, opened, rows, network, env.mailFrom, id);
+    }
+    const sealed = await adapter.seal(outbound).catch((err: unknown) => {
+      throw asGatewayError(err, 'CANNOT_SEAL');
+    });
+    events.push({ stage: 'seal', level: 'info', detail: `sealed for ${network}: ${sealed.raw.byteLength} bytes, ${sealed.recipients.length} recipient(s)` });
+    for (const note of sealed.notes ?? []) events.push({ stage: 'seal', level: 'info', detail: note });
+    outcomes = await adapter.deliver(sealed);
+  } catch (err) {
+    const ge = asGatewayError(err, 'CANNOT_TRANSLATE');
+    if (ge.kind === 'CANNOT_TRANSLATE' || ge.kind === 'BAD_SENDER') {
+      return quarantine(ctx, id, ge.kind === 'BAD_SENDER' ? 'route' : 'translate', ge, { deliveryIds: rows.map((r) => r.id), events });
+    }
+    outcomes = rows.map((r) => ({ recipient: r.targetAddress!, result: ge.permanent ? 'permanent' : 'temporary', reply: ge.reply }));
+    events.push({ stage: 'deliver', level: 'warn', detail: `${network} hand-over failed: ${ge.reply}${ge.detail ? ` (${ge.detail})` : ''}` });
+  }
+  return record(ctx, id, env.receivedAt, rows, outcomes, events);
+}
+
+/** The opened message as the target network gets it: the sender's alias there, the clinical mappings, recipients' certificates. */
+async function translate(ctx: PipelineContext, opened: OpenedMessage, rows: DeliveryRow[], network: NetworkId, mailFrom: string, id: string): Promise<OutboundMessage> {
+  const adapter = ctx.adapters[network]!;
+  // A notification is relayed as the gateway's own (its author has no address on the other network).
+  const from = opened.content.kind === 'notification'
+    ? adapter.ownAddress
+    : (await ctx.resolver.aliasFor(opened.from || mailFrom, network)) ?? (await ctx.resolver.aliasFor(mailFrom, network));
+  if (!from) throw new GatewayError('BAD_SENDER', { detail: 'the sender has no address on the target network' });
+  let outbound: OutboundMessage;
+  try {
+    outbound = await ctx.translator(opened, {
+      network, recipients: rows.map((r) => r.targetAddress!), from, messageId: `<${id}.${network}@${ctx.domain}>`,
+    });
+  } catch (err) {
+    throw asGatewayError(err, 'CANNOT_TRANSLATE');
+  }
+  const certificates: Record<string, string> = {};
+  for (const r of rows) {
+    const route = await ctx.resolver.resolve(r.recipient).catch(() => null);
+    if (route?.certificate) certificates[r.targetAddress!.toLowerCase()] = route.certificate;
+  }
+  return Object.keys(certificates).length ? { ...outbound, recipientCertificates: certificates } : outbound;
+}
+
+/** Each recipient's outcome → its delivery row (delivered, queued for the next attempt, failed, expired), in one commit. */
+function record(ctx: PipelineContext, id: string, receivedAt: number, rows: DeliveryRow[], outcomes: DeliveryOutcome[], events: NewEvent[]): Promise<MessageState> {
+  const now = ctx.clock.now();
+  const byAddress = new Map(outcomes.map((o) => [o.recipient.toLowerCase(), o]));
+  const updates: OutcomeUpdate[] = [];
+  for (const r of rows) {
+    const o = byAddress.get(r.targetAddress!.toLowerCase()) ?? {
+      recipient: r.targetAddress!, result: 'temporary' as const, reply: '451 4.3.0 No outcome reported for this recipient',
+    };
+    if (o.result === 'delivered') {
+      updates.push({ deliveryId: r.id, state: 'delivered', reply: o.reply });
+      events.push({ stage: 'deliver', level: 'info', detail: `delivered to ${r.targetNetwork}: ${o.reply}`, recipient: r.recipient });
+      ctx.stats.delivered++;
+    } else if (o.result === 'permanent') {
+      updates.push({ deliveryId: r.id, state: 'failed', reply: o.reply });
+      events.push({ stage: 'deliver', level: 'error', detail: `refused: ${o.reply}`, recipient: r.recipient });
+      ctx.stats.failed++;
+    } else {
+      const next = ctx.schedule.next({ attempts: r.attempts + 1, receivedAt, now });
+      if (next === null) {
+        updates.push({ deliveryId: r.id, state: 'failed', reply: `${new GatewayError('EXPIRED').reply} (last: ${o.reply})` });
+        events.push({ stage: 'deliver', level: 'error', detail: `expired after ${r.attempts + 1} attempt(s): ${o.reply}`, recipient: r.recipient });
+        ctx.stats.failed++;
+      } else {
+        updates.push({ deliveryId: r.id, state: 'queued', nextAttemptAt: next, reply: o.reply });
+        events.push({ stage: 'deliver', level: 'warn', detail: `will retry at ${new Date(next).toISOString()}: ${o.reply}`, recipient: r.recipient });
+      }
+    }
+  }
+  return ctx.store.recordOutcomes(id, updates, events, now);
+}

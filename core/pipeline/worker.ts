@@ -1,0 +1,209 @@
+/**
+ * The worker: claims, concurrency, wake-ups; no stage logic. It runs the stages in order for
+ * each job and hands what a stage returns to the next:
+ *
+ *   accept → open → route ─────────────┐           (or open → correlate-bounce, for a relay bounce)
+ *                                      ▼
+ *          worker claims due deliveries → deliver → (done) → notices
+ *
+ * Every claim carries this worker's id (`NODE/INCARNATION`) and a lease, renewed while the
+ * worker lives; a worker that dies leaves leases that lapse, and any worker then reclaims the
+ * work (a send flagged `uncertain`). A restart of the same node lets go of its previous
+ * incarnation's claims at once. Web APIs only (timers, no Node built-in).
+ */
+import type { Clock } from '../ports/clock.js';
+import type { Envelope } from '../model/envelope.js';
+import type { Claimant, DeliveryRow, MessageState } from '../ports/message-store.js';
+import type { PipelineContext } from './context.js';
+import { openStage, type ProcessJob } from './stages/open.js';
+import { routeStage } from './stages/route.js';
+import { correlateBounceStage } from './stages/correlate-bounce.js';
+import { deliverStage } from './stages/deliver.js';
+import { settledNotices } from './notices/settled.js';
+
+export interface WorkerOptions {
+  /** This node's name, stable across restarts (several nodes share one store). */
+  node: string;
+  /** Deliveries handed over at once. */
+  concurrency: number;
+  /** How long a claim holds without renewal. */
+  leaseMs: number;
+  /** How often the worker looks for work it was not woken for (released, lapsed, due). */
+  pollMs: number;
+  held: boolean;
+}
+
+type Timer = ReturnType<typeof setInterval>;
+
+/** `setImmediate` where the runtime has it (Node), else a zero timeout (Workers, browsers). */
+const defer: (fn: () => void) => void = (globalThis as { setImmediate?: (fn: () => void) => void }).setImmediate ?? ((fn) => void setTimeout(fn, 0));
+
+export class Worker {
+  readonly claimant: Claimant;
+  private readonly processing = new Set<Promise<unknown>>();
+  private readonly inProcess = new Set<string>();
+  private inFlight = 0;
+  private running = false;
+  private held: boolean;
+  private pumpScheduled = false;
+  private timers: Timer[] = [];
+
+  constructor(private readonly ctx: PipelineContext, private readonly o: WorkerOptions) {
+    this.claimant = { owner: `${o.node}/${incarnation(ctx.clock)}`, leaseMs: o.leaseMs };
+    this.held = o.held;
+  }
+
+  hold(): void {
+    this.held = true;
+  }
+
+  release(): void {
+    this.held = false;
+    this.wake();
+  }
+
+  /** Resume what a previous run of this node left, then keep working until `stop`. */
+  async start(): Promise<void> {
+    const { store, clock, log } = this.ctx;
+    this.running = true;
+    const rec = await store.releaseClaimsOfNode(this.o.node, this.claimant.owner, clock.now());
+    if (rec.requeued || rec.unprocessed) log.info('resuming after restart', rec);
+    // Messages settled just before a crash: queue the notices they call for (keyed: never twice).
+    for (let batch = await store.noticesDue(200); batch.length; batch = await store.noticesDue(200)) {
+      for (const due of batch) await settledNotices(this.ctx, due);
+    }
+    for (let batch = await this.claimUnprocessed(500); batch.length; batch = await this.claimUnprocessed(500)) {
+      await Promise.all(batch.map((id) => this.process({ id })));
+    }
+    this.timers.push(setInterval(() => void this.poll(), this.o.pollMs));
+    this.timers.push(setInterval(() => void store.renewClaims(this.claimant, clock.now()).catch(() => undefined), Math.max(1000, Math.floor(this.o.leaseMs / 3))));
+    for (const t of this.timers) (t as { unref?: () => void }).unref?.();
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    while (this.processing.size || this.inFlight) {
+      await Promise.race([...this.processing, new Promise((r) => setTimeout(r, 20))]);
+    }
+  }
+
+  /** A message just accepted here (claimed by this worker in the accepting commit). */
+  accepted(id: string, raw: Uint8Array, envelope: Envelope): void {
+    if (this.running) this.track(this.process({ id, raw, envelope }));
+  }
+
+  /** New deliveries may be due: claim them soon (coalesced). */
+  wake(): void {
+    if (!this.running || this.held || this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    defer(() => {
+      this.pumpScheduled = false;
+      void this.pump();
+    });
+  }
+
+  private claimUnprocessed(limit: number, receivedBefore?: number): Promise<string[]> {
+    return this.ctx.store.claimUnprocessed(this.ctx.clock.now(), limit, this.claimant, receivedBefore);
+  }
+
+  /**
+   * Work nobody woke this worker for: messages put back to `received` (an operator's
+   * release) or whose claim lapsed, notices owed by a node that stopped, due retries.
+   * Messages received in the last second are left to their own acceptance.
+   */
+  private async poll(): Promise<void> {
+    if (!this.running) return;
+    try {
+      const now = this.ctx.clock.now();
+      for (const id of await this.claimUnprocessed(100, now - 1000)) {
+        if (!this.inProcess.has(id)) this.track(this.process({ id }));
+      }
+      for (const due of await this.ctx.store.noticesDue(50, now - this.o.leaseMs)) this.track(settledNotices(this.ctx, due));
+    } catch (err) {
+      this.ctx.log.error('worker poll failed', { error: (err as Error).message });
+    }
+    this.wake();
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.processing.add(p);
+    void p.finally(() => this.processing.delete(p));
+  }
+
+  /** open → route (or correlate) → notices when the message settled. Never throws. */
+  private async process(job: ProcessJob): Promise<void> {
+    if (this.inProcess.has(job.id)) return;
+    this.inProcess.add(job.id);
+    try {
+      const opened = await openStage(this.ctx, job);
+      let state: MessageState | null = null;
+      if (opened.next === 'route') state = await routeStage(this.ctx, opened.job);
+      else if (opened.next === 'bounce') state = await correlateBounceStage(this.ctx, opened.job);
+      else if (opened.next === 'quarantined') state = 'quarantined';
+      else if (opened.next === 'routed') this.wake();
+      if (state) await this.settled(job.id, state);
+      this.wake();
+    } catch (err) {
+      // The store failed: the claim lapses and the message is taken up again.
+      this.ctx.log.error('processing failed; the message will be taken up again', { id: job.id, error: (err as Error).message });
+    } finally {
+      this.inProcess.delete(job.id);
+    }
+  }
+
+  private async settled(id: string, state: MessageState): Promise<void> {
+    if (state === 'done' || state === 'quarantined') {
+      const row = await this.ctx.store.message(id);
+      await settledNotices(this.ctx, { id, state, stage: row?.stage ?? null, reply: row?.reply ?? null });
+      this.ctx.settled(id, state);
+    }
+  }
+
+  private async pump(): Promise<void> {
+    if (!this.running || this.held) return;
+    const room = this.o.concurrency - this.inFlight;
+    if (room <= 0) return;
+    let rows: DeliveryRow[];
+    try {
+      rows = await this.ctx.store.claimDue(this.ctx.clock.now(), room, this.claimant);
+    } catch (err) {
+      this.ctx.log.error('claiming deliveries failed', { error: (err as Error).message });
+      return;
+    }
+    if (rows.length === 0) return;
+    const groups = new Map<string, DeliveryRow[]>();
+    for (const r of rows) {
+      const k = `${r.messageRef}|${r.targetNetwork}`;
+      const g = groups.get(k);
+      if (g) g.push(r);
+      else groups.set(k, [r]);
+    }
+    for (const g of groups.values()) {
+      this.inFlight += g.length;
+      void this.deliver(g).finally(() => {
+        this.inFlight -= g.length;
+        this.wake();
+      });
+    }
+    if (rows.length === room) this.wake();
+  }
+
+  private async deliver(rows: DeliveryRow[]): Promise<void> {
+    try {
+      const state = await deliverStage(this.ctx, { rows });
+      await this.settled(rows[0]!.messageRef, state);
+    } catch (err) {
+      // The store failed: the claim lapses and another attempt follows.
+      this.ctx.log.error('delivery failed in the gateway; the claim will lapse and be retried', { id: rows[0]!.messageRef, error: (err as Error).message });
+    }
+  }
+}
+
+function incarnation(clock: Clock): string {
+  const r = new Uint8Array(4);
+  crypto.getRandomValues(r);
+  return `${clock.now().toString(36)}-${Array.from(r, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}

@@ -1,0 +1,224 @@
+import type { Envelope, Origin, RemotePeer } from '../model/envelope.js';
+import type { NetworkId } from '../model/network.js';
+
+/** Message states. `done` once no delivery is left to try. */
+export type MessageState = 'received' | 'opened' | 'routed' | 'done' | 'quarantined' | 'duplicate' | 'dropped';
+
+/** Delivery states: one row per (message, envelope recipient). */
+export type DeliveryState = 'pending' | 'queued' | 'sending' | 'delivered' | 'failed' | 'quarantined';
+
+export interface AcceptInput {
+  source: Origin;
+  mailFrom: string;
+  recipients: string[];
+  messageId: string | null;
+  raw: Uint8Array;
+  remote?: RemotePeer;
+  /** For a notice the gateway writes: the message it is about. */
+  relatedId?: string;
+  /** Routes known at acceptance (notices): recipient → target. Others are routed later; a message with all its routes is `routed` at once. */
+  routes?: Record<string, { network: NetworkId; address: string }>;
+  receivedAt?: number;
+  /**
+   * For a notice: what it is about (`failure:ID`, `mdn:DELIVERY`…). The same key and
+   * recipient accepted twice (queued again after a restart) is a duplicate, not sent again.
+   */
+  noticeKey?: string;
+  /** The worker that will process the message it accepts (open, route): claimed in the same commit. */
+  claimedBy?: Claimant;
+}
+
+export interface AcceptResult {
+  id: string;
+  /** Recipients already accepted earlier for the same (network, Message-ID): not delivered again. */
+  duplicates: string[];
+  /** The envelope as stored (recipients: the ones that will be delivered). */
+  envelope: Envelope;
+}
+
+/** An event to add to a message's trace. */
+export interface NewEvent {
+  stage: string;
+  level: EventRow['level'];
+  detail: string;
+  recipient?: string;
+}
+
+/** What the route stage decided for a message's pending recipients, written at once. */
+export interface RoutingResult {
+  routes: { recipient: string; network: NetworkId; address: string }[];
+  failures: { recipient: string; reply: string }[];
+  events: NewEvent[];
+}
+
+/** A delivery attempt's outcome for one delivery row. */
+export type OutcomeUpdate =
+  | { deliveryId: number; state: 'delivered'; reply: string }
+  | { deliveryId: number; state: 'queued'; nextAttemptAt: number; reply: string }
+  | { deliveryId: number; state: 'failed'; reply: string }
+  | { deliveryId: number; state: 'quarantined'; reply: string };
+
+/** A delivery a relay bounce reports failed after hand-over, with the event to write when it changes. */
+export interface BounceMark {
+  deliveryId: number;
+  /** The reply line kept as the delivery's last error, e.g. `550 5.2.1 subscriber suspended`. */
+  reply: string;
+  /** Written on the original message's trace, only when the delivery changes. */
+  event: NewEvent;
+}
+
+export interface DeliveryRow {
+  id: number;
+  messageRef: string;
+  recipient: string;
+  targetNetwork: NetworkId | null;
+  targetAddress: string | null;
+  state: DeliveryState;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  uncertain: boolean;
+}
+
+export interface MessageRow {
+  id: string;
+  source: Origin;
+  mailFrom: string;
+  messageId: string | null;
+  receivedAt: number;
+  size: number;
+  state: MessageState;
+  stage: string | null;
+  reason: string | null;
+  /** For a quarantined message: the SMTP reply line its sender's notice carries. */
+  reply: string | null;
+  relatedId: string | null;
+}
+
+export interface EventRow {
+  at: number;
+  stage: string;
+  level: 'info' | 'warn' | 'error';
+  detail: string;
+  recipient: string | null;
+}
+
+export interface Trace {
+  message: MessageRow;
+  deliveries: DeliveryRow[];
+  events: EventRow[];
+}
+
+/** Who claims work, and for how long: every claim carries its worker's id and a lease. */
+export interface Claimant {
+  /** The worker's id, unique across nodes (e.g. `host:pid:random`). */
+  owner: string;
+  /** How long the claim holds; past it, any worker may reclaim the work. */
+  leaseMs: number;
+}
+
+/** What the pipeline writes when it quarantines a message: one transaction. */
+export interface QuarantineRecord {
+  /** The stage that stopped the message. */
+  stage: string;
+  /** The SMTP reply line of the error kind (`550 5.6.0 …`), kept for the sender's notice. */
+  reply: string;
+  /** Why, for the operator: the reply and a detail naming the rule (never content). */
+  reason: string;
+  /** Deliveries claimed by the stage that failed (translate): quarantined too. */
+  deliveryIds?: number[];
+  /** Events written with it. */
+  events?: NewEvent[];
+}
+
+/** A message settled (done or quarantined) whose notices may still be owed. */
+export interface NoticeDue {
+  id: string;
+  state: MessageState;
+  stage: string | null;
+  /** The reply line recorded when it was quarantined. */
+  reply: string | null;
+}
+
+/**
+ * The gateway's durable state, as the pipeline sees it: every method async, every stage's
+ * result written in one transaction, claims with an owner and a lease so that several
+ * nodes can share one store. Time is always given by the caller (the clock port); the store
+ * never reads it. One contract suite (`storage/contract/message-store-contract.ts`) runs
+ * against every implementation.
+ */
+export interface MessageStore {
+  /** Store a received message, its raw bytes and its recipients; resolves once committed (durably). */
+  accept(input: AcceptInput, now: number): Promise<AcceptResult>;
+  envelope(id: string): Promise<Envelope | null>;
+  raw(id: string): Promise<Uint8Array | null>;
+  message(id: string): Promise<MessageRow | null>;
+  /** Pending deliveries of a message (not yet routed). */
+  pendingDeliveries(id: string): Promise<DeliveryRow[]>;
+  deliveries(id: string): Promise<DeliveryRow[]>;
+  /**
+   * Claim up to `limit` messages whose processing (open, route) is due: `received` or
+   * `opened`, received before `receivedBefore`, not claimed or whose claim lapsed.
+   */
+  claimUnprocessed(now: number, limit: number, by: Claimant, receivedBefore?: number): Promise<string[]>;
+  /**
+   * The route stage's decisions, its events and the message's new state, in one commit.
+   * Resolves to the message's state: `done` when nothing is left to deliver (its notices due).
+   */
+  recordRouting(id: string, r: RoutingResult, now: number): Promise<MessageState>;
+  /** A delivery attempt's outcomes and events, in one commit; resolves to the message's state after settling. */
+  recordOutcomes(id: string, updates: OutcomeUpdate[], events: NewEvent[], now: number): Promise<MessageState>;
+  /**
+   * Quarantine a message in one commit: its unrouted (and the given claimed) deliveries, its
+   * state, stage, reason and reply, its event, and its notices due.
+   */
+  quarantine(id: string, q: QuarantineRecord, now: number): Promise<void>;
+  /**
+   * Settle a bounce the relay sent after hand-over, in one commit: each marked delivery of
+   * `originalId` that is still `delivered` becomes `failed` and remembers the bounce (its
+   * event written with it); the bounce is linked to the original, marked `done` and its
+   * notice made due. Resolves to the ids of the deliveries changed: one already failed is
+   * left as it is, so a second report of the same failure, even on another node, changes
+   * nothing and notifies nobody.
+   */
+  recordBounce(bounceId: string, originalId: string, marks: BounceMark[], now: number): Promise<number[]>;
+  /** Deliveries a bounce marked failed (its notice names them). */
+  bouncedBy(bounceId: string): Promise<DeliveryRow[]>;
+  /** The notices a settled message calls for are queued: clear its `notices_due` flag. */
+  noticesQueued(id: string): Promise<void>;
+  /**
+   * Settled messages whose notices may not be queued yet (a crash came in between), oldest
+   * first; with `settledBefore`, only those settled earlier (not the ones a live worker is
+   * notifying right now).
+   */
+  noticesDue(limit: number, settledBefore?: number): Promise<NoticeDue[]>;
+  /**
+   * Claim up to `limit` due deliveries (state → sending) for the claimant's lease. Deliveries
+   * whose lease lapsed (their worker died, or stalled) are reclaimed too, flagged `uncertain`:
+   * the send may have happened.
+   */
+  claimDue(now: number, limit: number, by: Claimant): Promise<DeliveryRow[]>;
+  /** Extend the leases a live worker holds; resolves to the number of claims renewed. */
+  renewClaims(by: Claimant, now: number): Promise<number>;
+  /**
+   * Let go at once of the claims of a previous run of this node (owners `NODE/…` other than
+   * `current`): that run is over, no need to wait for its leases to lapse. Sends it had in
+   * hand go back to the queue flagged `uncertain`.
+   */
+  releaseClaimsOfNode(node: string, current: string, now: number): Promise<{ requeued: number; unprocessed: number }>;
+  /** Write events on a message's trace. */
+  events(messageRef: string, events: NewEvent[], now: number): Promise<void>;
+  trace(id: string): Promise<Trace | null>;
+  /** Counts per delivery state and per message state. */
+  summary(): Promise<{ deliveries: Record<string, number>; messages: Record<string, number>; nextDue: number | null }>;
+  /** Messages in a given state, newest first. */
+  listMessages(state: MessageState, limit: number): Promise<MessageRow[]>;
+  /** Put a quarantined message back to `received` so the pipeline runs it again. False when it is not quarantined. */
+  release(id: string, now: number): Promise<boolean>;
+  /** Discard a quarantined message: its raw bytes are erased, its trace kept. False when it is not quarantined. */
+  drop(id: string, now: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** @deprecated the old name of `MessageStore`. */
+export type Store = MessageStore;

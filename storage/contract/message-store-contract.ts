@@ -1,0 +1,203 @@
+/**
+ * The message store contract: one suite, run against every implementation of
+ * `MessageStore` (SQLite today; PostgreSQL and D1 pass the same suite), as Hono runs one
+ * router suite against every router. Times are given to the store, never read by it: the
+ * suite uses a clock of its own, far from the real one.
+ *
+ * @example
+ * messageStoreContract('SQLite', async () => { const s = SqliteStore.open(path); return { store: s, close: () => s.close() }; });
+ */
+import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import type { Claimant, MessageStore } from '../../core/ports/message-store.js';
+
+export interface StoreUnderTest {
+  store: MessageStore;
+  close(): Promise<void>;
+}
+
+const raw = new TextEncoder().encode('Message-ID: <1@x>\r\n\r\nhello\r\n');
+const T = 1_000_000; // the suite's clock: the store must never read its own
+const A: Claimant = { owner: 'node-a/1', leaseMs: 10_000 };
+const B: Claimant = { owner: 'node-b/1', leaseMs: 10_000 };
+
+export function messageStoreContract(name: string, open: () => Promise<StoreUnderTest>): void {
+  describe(`MessageStore contract: ${name}`, () => {
+    let s: StoreUnderTest;
+    let store: MessageStore;
+    beforeEach(async () => {
+      s = await open();
+      store = s.store;
+    });
+    afterEach(async () => {
+      await s.close();
+    });
+
+    const accept = (over: Partial<Parameters<MessageStore['accept']>[0]> = {}, now = T) =>
+      store.accept({ source: 'legacy', mailFrom: 'a@x.lnp.test', recipients: ['b@y'], messageId: null, raw, ...over }, now);
+    const routed = async (recipients = ['b@y'], now = T) => {
+      const { id } = await accept({ recipients }, now);
+      await store.recordRouting(id, { routes: recipients.map((r) => ({ recipient: r, network: 'mssante' as const, address: r })), failures: [], events: [] }, now);
+      return id;
+    };
+
+    it('commits a message, its raw bytes and one delivery per recipient, at the time it is given', async () => {
+      const { id, duplicates, envelope } = await accept({ recipients: ['b@y', 'c@y'], messageId: '<1@x>' });
+      expect(duplicates).toEqual([]);
+      expect(envelope).toMatchObject({ id, receivedAt: T, recipients: ['b@y', 'c@y'] });
+      expect(await store.raw(id)).toEqual(raw);
+      expect((await store.envelope(id))?.recipients).toEqual(['b@y', 'c@y']);
+      expect((await store.pendingDeliveries(id)).map((d) => d.state)).toEqual(['pending', 'pending']);
+      expect((await store.message(id))).toMatchObject({ state: 'received', receivedAt: T, messageId: '<1@x>' });
+      const trace = await store.trace(id);
+      expect(trace?.events[0]).toMatchObject({ stage: 'receive', at: T });
+    });
+
+    it('keeps every one of many concurrent accepts', async () => {
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => accept({ messageId: `<${i}@x>` })));
+      expect(new Set(results.map((r) => r.id)).size).toBe(50);
+      expect((await store.summary()).deliveries.pending).toBe(50);
+    });
+
+    it('never queues the same (network, Message-ID, recipient) twice', async () => {
+      const a = await accept({ messageId: '<dup@x>' });
+      const b = await accept({ messageId: '<dup@x>', recipients: ['b@y', 'c@y'] });
+      expect(b.duplicates).toEqual(['b@y']);
+      expect(await store.deliveries(a.id)).toHaveLength(1);
+      expect((await store.deliveries(b.id)).map((d) => d.recipient)).toEqual(['c@y']);
+      expect((await accept({ source: 'mssante', messageId: '<dup@x>' })).duplicates).toEqual([]);
+    });
+
+    it('accepts a keyed notice once, routed at once', async () => {
+      const n = { source: 'gateway' as const, mailFrom: '', recipients: ['s@x'], noticeKey: 'failure:1', routes: { 's@x': { network: 'legacy' as const, address: 's@x' } } };
+      const first = await accept(n);
+      expect((await store.message(first.id))?.state).toBe('routed');
+      expect((await store.deliveries(first.id))[0]).toMatchObject({ state: 'queued', targetNetwork: 'legacy' });
+      expect((await accept(n)).duplicates).toEqual(['s@x']);
+    });
+
+    it('gives a message to process to one worker at a time, and to another once its claim lapses', async () => {
+      const { id } = await accept({ claimedBy: A });
+      expect(await store.claimUnprocessed(T + 1, 10, B)).toEqual([]);
+      const unclaimed = (await accept({}, T + 2)).id;
+      expect(await store.claimUnprocessed(T + 3, 10, B)).toEqual([unclaimed]);
+      expect(await store.claimUnprocessed(T + 3, 10, B, T)).toEqual([]); // only those received before
+      expect(await store.claimUnprocessed(T + A.leaseMs + 1, 10, B)).toEqual([id]);
+    });
+
+    it('claims each due delivery once, with the worker id and a lease', async () => {
+      const id = await routed(['b@y', 'c@y']);
+      expect(await store.claimDue(T - 1, 10, A)).toEqual([]); // not due yet
+      const claimed = await store.claimDue(T, 10, A);
+      expect(claimed.map((d) => [d.messageRef, d.state])).toEqual([[id, 'sending'], [id, 'sending']]);
+      expect(await store.claimDue(T + 5_000, 10, B)).toEqual([]);
+      expect(await store.claimDue(T + 5_000, 10, A)).toEqual([]);
+    });
+
+    it('lets any worker reclaim a send whose lease lapsed, flagged uncertain', async () => {
+      const id = await routed();
+      await store.claimDue(T, 10, A);
+      const again = await store.claimDue(T + A.leaseMs, 10, B);
+      expect(again).toHaveLength(1);
+      expect(again[0]).toMatchObject({ messageRef: id, uncertain: true, state: 'sending' });
+      const trace = await store.trace(id);
+      expect(trace?.events.some((e) => e.stage === 'recover' && e.at === T + A.leaseMs)).toBe(true);
+    });
+
+    it('keeps a lease its worker renews', async () => {
+      await routed();
+      await store.claimDue(T, 10, A);
+      expect(await store.renewClaims(A, T + 9_000)).toBe(1);
+      expect(await store.claimDue(T + 12_000, 10, B)).toEqual([]);
+      expect(await store.claimDue(T + 19_000, 10, B)).toHaveLength(1);
+    });
+
+    it('lets a restarted node take back its previous run\'s claims at once, not another node\'s', async () => {
+      const mine = await routed();
+      const theirs = await routed(['c@y']);
+      const [d1] = await store.claimDue(T, 1, A);
+      const [d2] = await store.claimDue(T, 1, B);
+      expect([d1!.messageRef, d2!.messageRef]).toEqual([mine, theirs]);
+      const processing = (await accept({ claimedBy: A })).id;
+      const r = await store.releaseClaimsOfNode('node-a', 'node-a/2', T + 1);
+      expect(r).toEqual({ requeued: 1, unprocessed: 1 });
+      const again = await store.claimDue(T + 1, 10, { owner: 'node-a/2', leaseMs: 10_000 });
+      expect(again.map((d) => [d.messageRef, d.uncertain])).toEqual([[mine, true]]);
+      expect(await store.claimUnprocessed(T + 1, 10, { owner: 'node-a/2', leaseMs: 10_000 })).toEqual([processing]);
+    });
+
+    it('settles a message whose every recipient failed at routing, its notices due until queued', async () => {
+      const { id } = await accept({ recipients: ['b@y', 'c@y'] });
+      const state = await store.recordRouting(id, { routes: [], failures: [{ recipient: 'b@y', reply: '550 5.1.1 x' }, { recipient: 'c@y', reply: '550 5.1.1 x' }], events: [] }, T);
+      expect(state).toBe('done');
+      expect((await store.noticesDue(10)).map((n) => n.id)).toEqual([id]);
+      expect(await store.noticesDue(10, T)).toEqual([]); // settled at T, not before
+      await store.noticesQueued(id);
+      expect(await store.noticesDue(10)).toEqual([]);
+    });
+
+    it('records outcomes and settles the message once nothing is left to try', async () => {
+      const id = await routed(['b@y', 'c@y']);
+      const [d1, d2] = await store.claimDue(T, 10, A);
+      let state = await store.recordOutcomes(id, [
+        { deliveryId: d1!.id, state: 'delivered', reply: '250 ok' },
+        { deliveryId: d2!.id, state: 'queued', nextAttemptAt: T + 60_000, reply: '451 later' },
+      ], [{ stage: 'deliver', level: 'info', detail: 'one delivered' }], T + 1);
+      expect(state).toBe('routed');
+      expect(await store.claimDue(T + 59_999, 10, A)).toEqual([]);
+      const [again] = await store.claimDue(T + 60_000, 10, A);
+      expect(again).toMatchObject({ id: d2!.id, attempts: 1, uncertain: false });
+      state = await store.recordOutcomes(id, [{ deliveryId: d2!.id, state: 'failed', reply: '550 no' }], [], T + 60_001);
+      expect(state).toBe('done');
+      expect((await store.deliveries(id)).map((d) => [d.state, d.attempts, d.lastError])).toEqual([['delivered', 1, '250 ok'], ['failed', 2, '550 no']]);
+    });
+
+    it('quarantines in one commit: deliveries, state, stage, reason, reply, event and notice due', async () => {
+      const id = await routed(['b@y']);
+      const [d] = await store.claimDue(T, 10, A);
+      await store.quarantine(id, { stage: 'translate', reply: '550 5.6.3 x', reason: '550 5.6.3 x (rule)', deliveryIds: [d!.id], events: [{ stage: 'seal', level: 'info', detail: 'e' }] }, T + 1);
+      expect(await store.message(id)).toMatchObject({ state: 'quarantined', stage: 'translate', reason: '550 5.6.3 x (rule)', reply: '550 5.6.3 x' });
+      expect((await store.deliveries(id))[0]).toMatchObject({ state: 'quarantined', lastError: '550 5.6.3 x' });
+      expect(await store.noticesDue(10)).toEqual([{ id, state: 'quarantined', stage: 'translate', reply: '550 5.6.3 x' }]);
+      expect((await store.trace(id))?.events.filter((e) => e.at === T + 1).map((e) => e.detail)).toEqual(['e', 'quarantined: 550 5.6.3 x (rule)']);
+      expect(await store.claimDue(T + 100_000, 10, B)).toEqual([]);
+    });
+
+    it('releases a quarantined message for another run, or drops it keeping its trace', async () => {
+      const a = (await accept()).id;
+      const b = (await accept()).id;
+      for (const id of [a, b]) await store.quarantine(id, { stage: 'open', reply: '550 5.6.0 x', reason: 'x' }, T);
+      expect(await store.release(a, T + 1)).toBe(true);
+      expect(await store.release(a, T + 1)).toBe(false);
+      expect(await store.message(a)).toMatchObject({ state: 'received', stage: null, reply: null });
+      expect((await store.pendingDeliveries(a))).toHaveLength(1);
+      expect(await store.drop(b, T + 1)).toBe(true);
+      expect(await store.raw(b)).toBeNull();
+      expect((await store.message(b))?.state).toBe('dropped');
+      expect((await store.listMessages('dropped', 10)).map((m) => m.id)).toEqual([b]);
+    });
+
+    it('settles a relay bounce once: only deliveries still delivered change, and the bounce names them', async () => {
+      const original = await routed(['b@y', 'c@y']);
+      const ds = await store.claimDue(T, 10, A);
+      await store.recordOutcomes(original, ds.map((d) => ({ deliveryId: d.id, state: 'delivered' as const, reply: '250 ok' })), [], T);
+      const bounce = (await accept({ mailFrom: '', recipients: ['gw@x'] })).id;
+      const mark = (id: number) => ({ deliveryId: id, reply: '550 5.2.1 suspended', event: { stage: 'bounce', level: 'error' as const, detail: 'bounced' } });
+      expect(await store.recordBounce(bounce, original, [mark(ds[0]!.id)], T + 1)).toEqual([ds[0]!.id]);
+      expect((await store.bouncedBy(bounce)).map((d) => [d.id, d.state, d.lastError])).toEqual([[ds[0]!.id, 'failed', '550 5.2.1 suspended']]);
+      expect(await store.message(bounce)).toMatchObject({ state: 'done', relatedId: original });
+      expect((await store.noticesDue(10)).map((n) => n.id)).toContain(bounce);
+      const second = (await accept({ mailFrom: '', recipients: ['gw@x'] })).id;
+      expect(await store.recordBounce(second, original, [mark(ds[0]!.id)], T + 2)).toEqual([]);
+      expect((await store.noticesDue(10)).map((n) => n.id)).not.toContain(second);
+    });
+
+    it('counts deliveries and messages per state', async () => {
+      await routed();
+      await accept();
+      const s = await store.summary();
+      expect(s.deliveries).toMatchObject({ queued: 1, pending: 1 });
+      expect(s.messages).toMatchObject({ routed: 1, received: 1 });
+      expect(s.nextDue).toBe(T);
+    });
+  });
+}
