@@ -8,8 +8,85 @@
  * const dir: DirectoryStore = SqliteDirectoryStore.open('./var/passerelle.db', config);
  * await dir.resolve('jean.dupont.med@interop.lnp.test'); // { network: 'mssante', … }
  */
-import type { RouteResolver } from './route-resolver.js';
-import type { DirectoryIssue, ExportSummary, Feed, ImportOptions, ImportReport, SearchEntry } from '../../storage/sqlite/directory.js';
+import type { NetworkId } from '../model/network.js';
+import type { Route, RouteResolver } from './route-resolver.js';
+
+export interface DirectoryConfig {
+  /** The legacy network's domain (`lnp.test`): interop aliases are `LOCAL@interop.DOMAIN`. */
+  legacyDomain: string;
+  /** The gateway's national domain: legacy subscribers are `LOCAL@DOMAIN` there. */
+  nationalDomain: string;
+  /** LOCALs never given as aliases (the gateway's own LOCAL, postmaster, …). */
+  reservedLocals?: string[];
+}
+
+export interface ImportOptions {
+  /** The file's name: its date is checked against the last import (no going backwards). */
+  fileName?: string;
+  /** Import even when the file is older than the last one imported. */
+  force?: boolean;
+  /** Told the input bytes read so far. */
+  onProgress?: (bytes: number) => void;
+  /** Lines per transaction (default 20,000). */
+  batchLines?: number;
+}
+
+export interface DirectoryIssue {
+  kind: string;
+  line?: number;
+  address?: string;
+  detail: string;
+}
+
+export interface LinkReport {
+  linked: number;
+  unlinked: number;
+  ambiguous: number;
+  changed: number;
+}
+
+export interface ImportReport {
+  run: number;
+  source: 'national' | 'legacy';
+  fileName: string | null;
+  fileDate: string | null;
+  lines: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  /** Gone from this file: marked removed (alias kept). */
+  removed: number;
+  rejected: number;
+  /** Legacy lines in the `interop` zone (the gateway's own entries), skipped. */
+  skipped: number;
+  aliasesAssigned: number;
+  aliasConflicts: number;
+  link: LinkReport;
+  /** Count of issues recorded (the first ones are in `issues`, all in `directory_issues`). */
+  issueCount: number;
+  issues: DirectoryIssue[];
+  elapsedMs: number;
+}
+
+export type Feed = 'interop' | 'operator';
+
+export interface ExportSummary {
+  feed: Feed;
+  mode: 'full' | 'diff';
+  /** Rows written. */
+  count: number;
+  /** Changes after `sinceRun` up to `uptoRun` were included; commit with `commitExport`. */
+  sinceRun: number;
+  uptoRun: number;
+}
+
+export interface SearchEntry {
+  /** `rpps:…`, `adeli:…`, `finess:…`, or null for a mailbox nobody is identified with. */
+  partyKey: string | null;
+  name: string;
+  mailboxes: Array<{ network: NetworkId; address: string; alias: string | null; status: Route['status']; linkState: string | null }>;
+}
+
 
 export interface DirectoryStats {
   /** Per network: counts by status (`active`…), by kind, and `total`. */
