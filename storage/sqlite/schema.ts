@@ -79,6 +79,7 @@ export const deliveries = sqliteTable(
   (t) => [
     uniqueIndex('deliveries_message_recipient_idx').on(t.messageRef, t.recipient),
     index('deliveries_due_idx').on(t.state, t.nextAttemptAt),
+    index('deliveries_bounced_by_idx').on(t.bouncedBy),
   ],
 );
 

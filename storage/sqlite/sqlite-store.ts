@@ -90,6 +90,7 @@ export class SqliteStore implements MessageStore {
       settleState: S(`UPDATE messages SET state = ?, stage = ?, reason = ?, reply = ?, owner = NULL, lease_until = NULL, updated_at = ?,
         notices_due = CASE WHEN source = 'gateway' THEN 0 ELSE 1 END WHERE id = ?`),
       noticesQueued: S('UPDATE messages SET notices_due = 0 WHERE id = ?'),
+      bouncedBy: S('SELECT * FROM deliveries WHERE bounced_by = ? ORDER BY id'),
       noticesDue: S('SELECT id, state, stage, reply FROM messages WHERE notices_due = 1 AND updated_at < ? ORDER BY id LIMIT ?'),
       outcome: S(`UPDATE deliveries SET state = ?, last_error = ?, next_attempt_at = coalesce(?, next_attempt_at),
         attempts = attempts + ?, owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?`),
@@ -304,7 +305,7 @@ export class SqliteStore implements MessageStore {
   }
 
   bouncedBy(bounceId: string): Promise<DeliveryRow[]> {
-    return this.read(() => (this.sqlite.prepare('SELECT * FROM deliveries WHERE bounced_by = ? ORDER BY id').all(bounceId) as RawDelivery[]).map(fromRaw));
+    return this.read(() => (this.h.bouncedBy.all(bounceId) as RawDelivery[]).map(fromRaw));
   }
 
   private settleNow(id: string, now: number): MessageState {
