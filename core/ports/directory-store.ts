@@ -9,6 +9,7 @@
  * await dir.resolve('jean.dupont.med@interop.lnp.test'); // { network: 'mssante', … }
  */
 import type { NetworkId } from '../model/network.js';
+import type { Clock } from './clock.js';
 import type { Route, RouteResolver } from './route-resolver.js';
 
 export interface DirectoryConfig {
@@ -18,6 +19,8 @@ export interface DirectoryConfig {
   nationalDomain: string;
   /** LOCALs never given as aliases (the gateway's own LOCAL, postmaster, …). */
   reservedLocals?: string[];
+  /** Where the time of imports and exports comes from (default: the system's clock). */
+  clock?: Clock;
 }
 
 export interface ImportOptions {

@@ -54,6 +54,8 @@ type Counts = { lines: number; inserted: number; updated: number; unchanged: num
 export class Directory implements RouteResolver {
   readonly interopDomain: string;
   readonly nationalDomain: string;
+  /** Time comes from the clock port (the configuration's, else the system's). */
+  private readonly now: () => number;
   private readonly byAlias: Database.Statement;
   private readonly aliasOf: Database.Statement;
 
@@ -61,6 +63,7 @@ export class Directory implements RouteResolver {
     readonly sqlite: Database.Database,
     readonly config: DirectoryConfig,
   ) {
+    this.now = config.clock ? () => config.clock!.now() : () => Date.now();
     this.interopDomain = `interop.${config.legacyDomain.toLowerCase()}`;
     this.nationalDomain = config.nationalDomain.toLowerCase();
     // A bulk import drops these and builds them at its end; make sure a crash in between
@@ -173,7 +176,7 @@ export class Directory implements RouteResolver {
     this.checkDate(source, fileDate, opts.force);
     const db = this.sqlite;
     const run = Number(
-      db.prepare(`INSERT INTO directory_imports (source, file_name, file_date, started_at) VALUES (?, ?, ?, ?)`).run(source, fileName, fileDate, Date.now())
+      db.prepare(`INSERT INTO directory_imports (source, file_name, file_date, started_at) VALUES (?, ?, ?, ?)`).run(source, fileName, fileDate, this.now())
         .lastInsertRowid,
     );
     const insIssue = db.prepare(`INSERT INTO directory_issues (run, kind, line, address, detail) VALUES (?, ?, ?, ?, ?)`);
@@ -254,7 +257,7 @@ export class Directory implements RouteResolver {
     db.prepare(`UPDATE directory_imports SET file_name = ?, file_date = ?, finished_at = ?, counts = ? WHERE id = ?`).run(
       fileName,
       fileDate,
-      Date.now(),
+      this.now(),
       JSON.stringify(finished),
       run,
     );
@@ -754,6 +757,6 @@ export class Directory implements RouteResolver {
         `INSERT INTO directory_exports (feed, last_run, exported_at, count) VALUES (?, ?, ?, ?)
          ON CONFLICT(feed) DO UPDATE SET last_run = excluded.last_run, exported_at = excluded.exported_at, count = excluded.count`,
       )
-      .run(s.feed, s.uptoRun, Date.now(), s.count);
+      .run(s.feed, s.uptoRun, this.now(), s.count);
   }
 }
