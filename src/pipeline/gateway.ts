@@ -28,6 +28,7 @@ import { passThroughTranslator, type Translator } from './translator.js';
 import { decodeOutbound, encodeOutbound } from './outbound-codec.js';
 import { isNotification } from './header-peek.js';
 import { isRelayBounce, settleRelayBounce } from './relay-bounce.js';
+import { headerAddresses } from './header-addresses.js';
 
 export interface GatewayOptions {
   store: Store;
@@ -320,9 +321,13 @@ export class Gateway {
           ? adapter.ownAddress
           : (await this.resolver.aliasFor(opened.from || env.mailFrom, network)) ?? (await this.resolver.aliasFor(env.mailFrom, network));
         if (!from) throw new GatewayError('BAD_SENDER', { detail: 'the sender has no address on the target network' });
+        const recipients = rows.map((r) => r.targetAddress!);
+        // The original's To and Cc as this network's readers can reply to them (display only; notices keep their own).
+        const shown = opened.content.kind === 'notification' ? null : await headerAddresses(this.resolver, opened, network, recipients);
+        if (shown?.omitted) events.push({ stage: 'translate', level: 'info', detail: `${shown.omitted} To/Cc address(es) with no address on ${network} left out of the headers` });
         try {
           outbound = await this.translator(opened, {
-            network, recipients: rows.map((r) => r.targetAddress!), from, messageId: `<${id}.${network}@${this.domain}>`,
+            network, recipients, from, messageId: `<${id}.${network}@${this.domain}>`, ...(shown ? { to: shown.to, cc: shown.cc } : {}),
           });
         } catch (err) {
           throw asGatewayError(err, 'CANNOT_TRANSLATE');
