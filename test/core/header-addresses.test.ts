@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { StaticResolver } from '../../src/directory/static-resolver.js';
-import type { RouteResolver } from '../../src/directory/route.js';
-import type { OpenedMessage } from '../../src/model/message.js';
-import { headerAddresses, replyAddress } from '../../src/pipeline/header-addresses.js';
-import { passThroughTranslator } from '../../src/pipeline/translator.js';
+import { StaticResolver } from '../../directory/static-resolver.js';
+import type { RouteResolver } from '../../core/ports/route-resolver.js';
+import type { OpenedMessage } from '../../core/model/message.js';
+import { headerAddresses, replyAddress } from '../../core/pipeline/header-addresses.js';
+import { passThroughTranslator } from '../../core/ports/translator.js';
 import { createClinicalTranslator } from '../../mappings/bridge/translator.js';
 
 const resolver = new StaticResolver({

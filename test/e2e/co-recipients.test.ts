@@ -12,7 +12,7 @@ import type { OperatorPeer } from '../mssante/operator-peer.js';
 import type { LegacyWorld } from '../support/legacy-world.js';
 import { submitToRelay } from '../simulators/legacy-relay.js';
 import { openLnpMail } from '../../adapters/legacy/lnp-codec.js';
-import { writeMime } from '../../src/mime/mime-writer.js';
+import { writeMime } from '../../lib/mime/mime-writer.js';
 import type { OutboundClient } from '../../adapters/mssante/smtp/outbound-client.js';
 import { startNationalWorld, type NationalWorld, GATEWAY_DOMAIN } from '../support/national-side.js';
 

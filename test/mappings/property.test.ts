@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { LabReport, LabResult } from '../../src/model/content.js';
+import type { LabReport, LabResult } from '../../core/model/content.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cdaToLegacy, readCda } from '../../mappings/cda/read-cda.js';
