@@ -17,6 +17,11 @@ export interface ContractFixture {
   recipients: string[];
   /** The author as recipients on this network see it (an alias of the other network). */
   from: string;
+  /**
+   * An address a reader on this network can reply to but that the adapter does not deliver
+   * to in this copy (a co-recipient served another way): it may only be shown in To or Cc.
+   */
+  coRecipient: string;
   /** What the peer does with the next hand-overs. */
   setPeer(mode: PeerMode): Promise<void>;
   /** Raw messages the peer accepted so far, as the adapter could read them back (after any relay step). */
@@ -66,7 +71,7 @@ export function adapterContract(name: string, make: () => Promise<ContractFixtur
       expect(f.adapter.isNetworkAddress('not an address')).toBe(false);
     });
 
-    it('seals to an RFC 5322 message for exactly the To and Cc recipients', async () => {
+    it('seals to an RFC 5322 message for exactly the To and Cc recipients when no envelope recipients are given', async () => {
       const sealed = await f.adapter.seal(outbound(f));
       expect(sealed.target).toBe(f.adapter.network);
       expect(sealed.recipients.map((r) => r.toLowerCase())).toEqual([f.recipients[0], f.recipients[1]].map((r) => r.toLowerCase()));
@@ -76,6 +81,24 @@ export function adapterContract(name: string, make: () => Promise<ContractFixtur
       expect(head).toMatch(/^From: .*$/im);
       expect(head).toMatch(/^MIME-Version: 1\.0$/im);
       expect(text.replace(/\r\n/g, '')).not.toMatch(/\n/);
+    });
+
+    it('with envelope recipients given, seals and hands over for them alone, To and Cc showing every co-recipient', async () => {
+      const m = outbound(f, { to: [f.recipients[0], f.coRecipient], cc: [f.recipients[1]], recipients: [f.recipients[0]] });
+      const sealed = await f.adapter.seal(m);
+      expect(sealed.recipients.map((r) => r.toLowerCase())).toEqual([f.recipients[0].toLowerCase()]);
+      const text = new TextDecoder('latin1').decode(sealed.raw);
+      const head = text.slice(0, text.indexOf('\r\n\r\n')).replace(/\r\n[ \t]+/g, ' ');
+      const field = (name: string) => (new RegExp(`^${name}: (.*)$`, 'im').exec(head)?.[1] ?? '').split(',').map((a) => a.trim().replace(/^.*<|>$/g, '').toLowerCase());
+      expect(field('To')).toEqual([f.recipients[0], f.coRecipient].map((a) => a.toLowerCase()));
+      expect(field('Cc')).toEqual([f.recipients[1].toLowerCase()]);
+      const outcomes = await f.adapter.deliver(sealed);
+      expect(outcomes.map((o) => [o.recipient.toLowerCase(), o.result])).toEqual([[f.recipients[0].toLowerCase(), 'delivered']]);
+      const raws = await f.receivedRaw();
+      expect(raws).toHaveLength(1);
+      const opened = await f.adapter.open(raws[0], envelopeFor(f, [f.recipients[0]]));
+      expect(opened.to).toEqual([f.recipients[0], f.coRecipient].map((a) => a.toLowerCase()));
+      expect(opened.cc).toEqual([f.recipients[1].toLowerCase()]);
     });
 
     it('hands over to the peer, and what arrives opens back to the same text and files', async () => {

@@ -173,19 +173,26 @@ export class LegacyAdapter implements NetworkAdapter {
   async seal(m: OutboundMessage): Promise<SealedMessage> {
     const now = this.now();
     const year = this.sealingYear(now);
-    const to = m.to.map((a) => a.toLowerCase());
-    const cc = m.cc.map((a) => a.toLowerCase());
-    for (const a of [...to, ...cc]) {
+    const recipients = (m.recipients ?? [...m.to, ...m.cc]).map((a) => a.toLowerCase());
+    for (const a of recipients) {
       if (!this.isNetworkAddress(a) || this.isInteropAddress(a)) {
         throw new GatewayError('NO_ROUTE', { detail: `${a} is not a subscriber address of the legacy network` });
       }
     }
+    // To and Cc are display: subscribers and interop addresses a reader can reply to. Anything
+    // else has no place in a legacy header and is left out (the recipients stand in To if nothing is left).
+    const shown = (list: string[]) => list.map((a) => a.toLowerCase()).filter((a) => this.isNetworkAddress(a));
+    const cc = shown(m.cc);
+    const shownTo = shown(m.to);
+    const to = shownTo.length ? shownTo : recipients.filter((r) => !cc.includes(r));
+    const left = m.to.length + m.cc.length - shownTo.length - cc.length;
     const { raw, changes } = await sealLnpMail(this.o.keys, {
       holder: this.o.gatewayLocal,
       year,
       from: m.from,
-      to,
+      to: to.length ? to : recipients,
       cc,
+      dests: recipients,
       subject: neutralSubject(m),
       messageId: m.headers['Message-ID'] ?? `<${m.sourceId}.legacy@${this.o.gatewayZone}.${this.o.domain}>`,
       date: now,
@@ -203,7 +210,8 @@ export class LegacyAdapter implements NetworkAdapter {
     const notes = changes.length
       ? [`text changed for ISO-8859-1: ${changes.map((c) => `${JSON.stringify(c.from)}→${JSON.stringify(c.to)} ×${c.count}`).join(', ')}`]
       : [];
-    return { target: 'legacy', mailFrom: this.ownAddress, recipients: [...to, ...cc], raw, notes };
+    if (left > 0) notes.push(`${left} To/Cc address(es) not of the legacy network left out of the headers`);
+    return { target: 'legacy', mailFrom: this.ownAddress, recipients, raw, notes };
   }
 
   deliver(message: SealedMessage): Promise<DeliveryOutcome[]> {

@@ -31,6 +31,11 @@ export interface SealLnpMailInput {
   from: string;
   to: string[];
   cc: string[];
+  /**
+   * The envelope recipients, whose LOCAL parts make the `#DESTBEGIN#` list (the relay checks
+   * it names exactly them). Default: every To then Cc address.
+   */
+  dests?: string[];
   /** In clear on the network: must never name a patient. */
   subject: string;
   messageId: string;
@@ -75,7 +80,7 @@ export async function openLnpMail(keys: KeyStore, raw: Uint8Array, opts: { now: 
  *   subject: 'Compte rendu', messageId: '<id@gw>', date: new Date(), text: 'Bonjour', attachments: [] });
  */
 export async function sealLnpMail(keys: KeyStore, input: SealLnpMailInput): Promise<{ raw: Uint8Array; changes: TextChange[] }> {
-  const dests = destinationList([...input.to, ...input.cc]);
+  const dests = destinationList(input.dests ?? [...input.to, ...input.cc]);
   const { bytes, changes } = encodeBody(input.text, dests);
   const sealedBody = await sealPayload(keys, input.holder, input.year, bytes);
   const attachments: { filename: string; sealed: Uint8Array }[] = [];

@@ -124,10 +124,12 @@ export class MssanteAdapter implements NetworkAdapter {
   }
 
   async seal(m: OutboundMessage): Promise<SealedMessage> {
-    if (m.wire) return { target: 'mssante', mailFrom: '', recipients: [...m.to, ...m.cc], raw: m.wire };
+    // Envelope: the recipients of this copy; To and Cc are the original's, for display.
+    const recipients = m.recipients ?? [...m.to, ...m.cc];
+    if (m.wire) return { target: 'mssante', mailFrom: '', recipients, raw: m.wire };
     const headers: Record<string, string> = {
       From: m.from,
-      To: m.to.join(', '),
+      To: (m.to.length ? m.to : recipients).join(', '),
       ...(m.cc.length ? { Cc: m.cc.join(', ') } : {}),
       Subject: m.subject || defaultSubject(m),
       Date: this.now().toUTCString().replace('GMT', '+0000'),
@@ -150,7 +152,6 @@ export class MssanteAdapter implements NetworkAdapter {
       attachments.push({ filename: 'compte-rendu-original.hpr', contentType: 'text/plain; charset=iso-8859-1', data: latin1(m.content.hprim) });
     }
     const body = { text: m.content.text, ...(m.content.kind === 'letter' && m.content.html ? { html: m.content.html } : {}), attachments };
-    const recipients = [...m.to, ...m.cc];
     const certs = recipients.map((r) => m.recipientCertificates?.[r.toLowerCase()]).filter((c): c is string => !!c);
     const encryptFor = certs.length === recipients.length ? certs : [];
     const mailFrom = m.content.kind === 'notification' ? '' : m.from;

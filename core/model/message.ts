@@ -39,8 +39,17 @@ export interface OutboundMessage {
   sourceId: string;
   target: NetworkId;
   from: string;
+  /** The `To` header. Display only when `recipients` is set; else also the envelope recipients. */
   to: string[];
+  /** The `Cc` header. Display only when `recipients` is set; else also the envelope recipients. */
   cc: string[];
+  /**
+   * Envelope recipients of this copy on the target network (and, on the legacy network, its
+   * `#DESTBEGIN#` list). When absent, every `To` and `Cc` address is one. When set, `To` and
+   * `Cc` show the original's addresses as the target's readers can reply to them, and may
+   * name co-recipients that get their own copy another way.
+   */
+  recipients?: string[];
   subject: string;
   /** The original Message-ID, carried as a reference header. */
   originalMessageId?: string;

@@ -5,8 +5,14 @@ import type { NetworkId } from '../model/network.js';
 /** What a translator is told about one delivery group: the target and the routed recipients. */
 export interface TranslationTarget {
   network: NetworkId;
-  /** Target-network addresses of the recipients due now. */
+  /** Target-network addresses of the recipients due now (the envelope of this copy). */
   recipients: string[];
+  /**
+   * The original's `To` and `Cc` as the target network's readers can reply to them
+   * (`header-addresses.ts`), for display. When absent, `To` is the recipients and `Cc` empty.
+   */
+  to?: string[];
+  cc?: string[];
   /** The sender's address on the target network (its alias there). */
   from: string;
   /** A Message-ID that stays the same on every attempt for this message and network. */
@@ -21,14 +27,15 @@ export type Translator = (message: OpenedMessage, target: TranslationTarget) => 
 
 /**
  * The default translation: same content, the sender's alias as author, the routed
- * recipients, and an urgent priority when a lab report carries a panic value.
+ * recipients as envelope, the original's To and Cc as display, and an urgent priority when a lab report carries a panic value.
  */
 export const passThroughTranslator: Translator = async (m, t) => ({
   sourceId: m.envelope.id,
   target: t.network,
   from: t.from,
-  to: t.recipients,
-  cc: [],
+  to: t.to ?? t.recipients,
+  cc: t.cc ?? [],
+  recipients: t.recipients,
   subject: m.subject,
   originalMessageId: m.envelope.messageId ?? undefined,
   inReplyTo: m.inReplyTo,

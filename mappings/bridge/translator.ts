@@ -43,7 +43,7 @@ function isXdm(a: Attachment): boolean {
 export function createClinicalTranslator(options: ClinicalTranslatorOptions = {}): Translator {
   return async (m, t) => {
     const base: OutboundMessage = {
-      sourceId: m.envelope.id, target: t.network, from: t.from, to: t.recipients, cc: [], subject: m.subject,
+      sourceId: m.envelope.id, target: t.network, from: t.from, to: t.to ?? t.recipients, cc: t.cc ?? [], recipients: t.recipients, subject: m.subject,
       originalMessageId: m.envelope.messageId ?? undefined, inReplyTo: m.inReplyTo, priority: 'normal',
       content: m.content, headers: { 'Message-ID': t.messageId },
     };

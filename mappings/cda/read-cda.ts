@@ -81,23 +81,52 @@ function refTarget(e: Element | undefined, ids: Map<string, Element>): Element |
   return v && v.startsWith('#') ? ids.get(v.slice(1)) : undefined;
 }
 
-/** A value element as HPRIM (type, value, unit). */
+/** A plain decimal number, the only kind of value HPRIM types `N` (numeric). */
+const PLAIN_NUMBER = /^[-+]?\d+(?:[.,]\d+)?$/;
+
+/** HPRIM type of a value read as text: `N` for a plain number, `A` (alphanumeric) for anything else. */
+function numberType(value: string): LabResult['type'] {
+  return PLAIN_NUMBER.test(value.trim()) ? 'N' : 'A';
+}
+
+/** A bound of an interval (`low`/`high`) when it carries a value (a `nullFlavor="NINF"` bound does not). */
+function bound(v: Element, side: 'low' | 'high'): { value: string; unit: string; inclusive: boolean } | undefined {
+  const b = at(v, side);
+  const value = b?.getAttribute('value');
+  if (!b || !value) return undefined;
+  return { value, unit: b.getAttribute('unit') ?? '', inclusive: b.getAttribute('inclusive') !== 'false' };
+}
+
+/**
+ * A value element as HPRIM (type, value, unit). Only a plain number is typed `N`: an interval
+ * (`<=1.0`, `>5`, `1-3`) or any other text keeps its comparator or range in the value and is
+ * typed `A`, as SPEC §8 reserves `N` for numbers.
+ */
 function readValue(v: Element | undefined, ids: Map<string, Element>): { type: LabResult['type']; value: string; unit: string } {
   if (!v) return { type: '', value: '', unit: '' };
   const xsiType = (v.getAttributeNS('http://www.w3.org/2001/XMLSchema-instance', 'type') ?? '').replace(/^.*:/, '');
-  if (xsiType === 'PQ') return { type: 'N', value: v.getAttribute('value') ?? '', unit: v.getAttribute('unit') ?? '' };
+  if (xsiType === 'PQ') {
+    const value = v.getAttribute('value') ?? '';
+    return { type: value ? numberType(value) : '', value, unit: v.getAttribute('unit') ?? '' };
+  }
   if (xsiType === 'IVL_PQ') {
-    const lo = at(v, 'low');
-    const hi = at(v, 'high');
-    const unit = lo?.getAttribute('unit') ?? hi?.getAttribute('unit') ?? '';
-    if (lo && hi) return { type: 'N', value: `${lo.getAttribute('value')}-${hi.getAttribute('value')}`, unit };
-    if (hi) return { type: 'N', value: `${hi.getAttribute('inclusive') === 'false' ? '<' : '<='}${hi.getAttribute('value')}`, unit };
-    if (lo) return { type: 'N', value: `${lo.getAttribute('inclusive') === 'false' ? '>' : '>='}${lo.getAttribute('value')}`, unit };
+    const lo = bound(v, 'low');
+    const hi = bound(v, 'high');
+    const unit = lo?.unit || hi?.unit || '';
+    if (lo && hi) return { type: 'A', value: `${lo.value}-${hi.value}`, unit };
+    if (hi) return { type: 'A', value: `${hi.inclusive ? '<=' : '<'}${hi.value}`, unit };
+    if (lo) return { type: 'A', value: `${lo.inclusive ? '>=' : '>'}${lo.value}`, unit };
+    const center = at(v, 'center')?.getAttribute('value');
+    if (center) return { type: numberType(center), value: center, unit: at(v, 'center')?.getAttribute('unit') ?? '' };
+    return { type: 'A', value: textOf(v), unit: '' };
   }
   if (xsiType === 'CD' || xsiType === 'CE' || xsiType === 'CV' || xsiType === 'CO') {
     return { type: 'C', value: v.getAttribute('code') || v.getAttribute('displayName') || textOf(refTarget(at(v, 'originalText'), ids)) || textOf(at(v, 'originalText')) || '', unit: '' };
   }
-  if (xsiType === 'INT' || xsiType === 'REAL') return { type: 'N', value: v.getAttribute('value') ?? '', unit: '' };
+  if (xsiType === 'INT' || xsiType === 'REAL') {
+    const value = v.getAttribute('value') ?? '';
+    return { type: value ? numberType(value) : '', value, unit: '' };
+  }
   if (xsiType === 'BL') return { type: 'A', value: v.getAttribute('value') ?? '', unit: '' };
   return { type: 'A', value: textOf(v), unit: '' };
 }
@@ -138,8 +167,10 @@ function readObservation(obs: Element, ids: Map<string, Element>, actActive: boo
   const high = at(rv, 'high')?.getAttribute('value') ?? '';
   const rangeText = !rv ? textOf(at(range, 'text')) : '';
   const statusCode = at(obs, 'statusCode')?.getAttribute('code') ?? '';
+  // One type per RES line: numeric only when the value in the second unit is numeric too.
+  const type = v1.type === 'N' && v2 && v2.value && v2.type !== 'N' ? 'A' : v1.type;
   const r: LabResult = {
-    label, code: localCode, type: v1.type, value: v1.value, unit: v1.unit,
+    label, code: localCode, type, value: v1.value, unit: v1.unit,
     low: low || rangeText, high,
     flag: INTERPRETATION_TO_FLAG[interp] ?? '',
     status: statusCode === 'completed' ? (actActive ? 'R' : 'F') : statusCode === 'aborted' ? '' : 'R',

@@ -61,12 +61,48 @@ function numeric(v: string): string | undefined {
   return NUMBER.test(t) ? t.replace(',', '.').replace(/^\+/, '') : undefined;
 }
 
-/** One observation value element (PQ when numeric with a known unit, CD for a single-token coded value, ST otherwise). */
+/** `<=1.0`, `< 0,01`, `≥5`: a comparator and a number (HPRIM writes them as text). */
+const COMPARED = /^(<=|>=|<|>|≤|≥)\s*([-+]?\d+(?:[.,]\d+)?)$/;
+/** `1-3`, `2,5 - 4`: a range of two numbers. */
+const RANGE = /^([-+]?\d+(?:[.,]\d+)?)\s*-\s*([-+]?\d+(?:[.,]\d+)?)$/;
+
+/**
+ * An IVL_PQ for a value written as a comparator and a number (`<=1.0`: a high bound,
+ * inclusive) or a range (`1-3`: both bounds), as the official non-LOINC example writes its
+ * `<= 1.0 mg/L`; undefined for anything else (and for a range whose low is above its high).
+ */
+function intervalXml(value: string, u: string): string | undefined {
+  const t = value.trim();
+  const c = COMPARED.exec(t);
+  if (c) {
+    const n = numeric(c[2])!;
+    const op = c[1];
+    const inclusive = op === '<=' || op === '>=' || op === '≤' || op === '≥' ? 'true' : 'false';
+    const side = op.startsWith('<') || op === '≤' ? 'high' : 'low';
+    return `<value xsi:type="IVL_PQ"><${side} value="${n}" unit="${esc(u)}" inclusive="${inclusive}"/></value>`;
+  }
+  const r = RANGE.exec(t);
+  if (r) {
+    const lo = numeric(r[1])!;
+    const hi = numeric(r[2])!;
+    if (Number(lo) > Number(hi)) return undefined;
+    return `<value xsi:type="IVL_PQ"><low value="${lo}" unit="${esc(u)}"/><high value="${hi}" unit="${esc(u)}"/></value>`;
+  }
+  return undefined;
+}
+
+/**
+ * One observation value element: PQ when numeric with a known unit, IVL_PQ for a comparator
+ * or a range with a known unit (whatever the HPRIM type says, unless coded), CD for a
+ * single-token coded value, ST otherwise.
+ */
 function valueXml(type: LabResult['type'], value: string, unit: string, root: string): string {
   if (value === '') return '';
   const n = numeric(value);
   const u = ucumFor(unit);
   if (type === 'N' && n !== undefined && u !== undefined) return `<value xsi:type="PQ" value="${n}" unit="${esc(u)}"/>`;
+  const interval = type !== 'C' && u !== undefined ? intervalXml(value, u) : undefined;
+  if (interval) return interval;
   if (type === 'C' && /^\S+$/.test(value)) return `<value xsi:type="CD" code="${esc(value)}" codeSystem="${oid(root, 'localResultCode')}" displayName="${esc(value)}"/>`;
   const text = unit ? `${value} ${unit}` : value;
   return `<value xsi:type="ST">${esc(text)}</value>`;

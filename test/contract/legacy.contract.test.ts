@@ -31,6 +31,7 @@ adapterContract('legacy', async () => {
     adapter,
     recipients: ['dr.alice.martin@medical33.lnp.test', 'cab.dupuis@medical33.lnp.test'],
     from: 'jean.dupont.med@interop.lnp.test',
+    coRecipient: 'camille.roux.med@interop.lnp.test',
     async setPeer(mode) {
       if (mode === 'temporary') relay.refuseWith = { code: 451, message: '4.3.0 relay busy' };
       if (mode === 'permanent') relay.refuseWith = { code: 554, message: '5.7.1 refused' };

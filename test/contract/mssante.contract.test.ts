@@ -12,6 +12,7 @@ adapterContract('mssante', async () => {
     adapter,
     recipients: ['jean.dupont@medecin.mssante.fr', 'camille.roux@medecin.mssante.fr'],
     from: 'dr.alice.martin@passerelle.mssante.test',
+    coRecipient: 'secretariat@hopital.mssante.fr',
     async setPeer(mode) {
       if (mode === 'temporary') peer.refuseWith = { code: 451, message: '4.3.0 Try again later' };
       if (mode === 'permanent') peer.refuseWith = { code: 554, message: '5.7.1 Refused' };

@@ -127,9 +127,49 @@ describe('CDA → HPRIM', () => {
     expect(r.attachments[0]).toMatchObject({ contentType: 'application/pdf' });
   });
 
-  it('the non-LOINC example keeps its local code and its "< 1.0" value', () => {
+  it('the non-LOINC example keeps its local code and its "<= 1.0" value, typed A (not a plain number)', () => {
     const rep = cdaToLegacy(readFileSync(join(CDA_EXAMPLES, 'BIO-CR-BIO_2024.01_CRP_non_LOINC.xml'), 'utf8')).report!;
-    expect(rep.results).toEqual([{ label: 'CRP', code: '1234', type: 'N', value: '<=1.0', unit: 'mg/L', low: '', high: '5.0', flag: 'N', status: 'F' }]);
+    expect(rep.results).toEqual([{ label: 'CRP', code: '1234', type: 'A', value: '<=1.0', unit: 'mg/L', low: '', high: '5.0', flag: 'N', status: 'F' }]);
+  });
+
+  it('interval values come back typed A with their comparator or range; only plain numbers are N', () => {
+    const xml = readFileSync(join(CDA_EXAMPLES, 'BIO-CR-BIO_2024.01_CRP_non_LOINC.xml'), 'utf8');
+    const original = '<high value="1.0" unit="mg/L" inclusive="true" />';
+    expect(xml).toContain(original);
+    const cases: Array<[string, string, string]> = [
+      ['<high value="1.0" unit="mg/L" inclusive="false"/>', 'A', '<1.0'],
+      ['<high value="1.0" unit="mg/L"/>', 'A', '<=1.0'],
+      ['<low nullFlavor="NINF"/><high value="1.0" unit="mg/L"/>', 'A', '<=1.0'],
+      ['<low value="5" unit="mg/L" inclusive="false"/>', 'A', '>5'],
+      ['<low value="5" unit="mg/L"/>', 'A', '>=5'],
+      ['<low value="1" unit="mg/L"/><high value="3" unit="mg/L"/>', 'A', '1-3'],
+    ];
+    for (const [bounds, type, value] of cases) {
+      const rep = readCda(xml.replace(original, bounds)).report!;
+      expect(rep.results[0], bounds).toMatchObject({ type, value, unit: 'mg/L' });
+      const line = writeHprim(rep).split('\r\n').find((l) => l.startsWith('RES|'));
+      expect(line).toBe(`RES|CRP|1234|${type}|${value}|mg/L||5.0|N|F`);
+    }
+    const pq = xml.replace(/<value xsi:type="IVL_PQ">\s*<high value="1.0" unit="mg\/L" inclusive="true" \/>\s*<\/value>/, '<value xsi:type="PQ" value="0.8" unit="mg/L"/>');
+    expect(readCda(pq).report!.results[0]).toMatchObject({ type: 'N', value: '0.8' });
+  });
+
+  it('HPRIM comparators and ranges become IVL_PQ values (as the official example writes them) that validate and read back', async () => {
+    const base = report();
+    const values: Array<[string, string, string]> = [
+      ['<0,01', '<high value="0.01" unit="ug/L" inclusive="false"/>', '<0.01'],
+      ['<=1.0', '<high value="1.0" unit="ug/L" inclusive="true"/>', '<=1.0'],
+      ['>5', '<low value="5" unit="ug/L" inclusive="false"/>', '>5'],
+      ['>= 5', '<low value="5" unit="ug/L" inclusive="true"/>', '>=5'],
+      ['1-3', '<low value="1" unit="ug/L"/><high value="3" unit="ug/L"/>', '1-3'],
+    ];
+    const r: LabReport = { ...base, results: values.map(([value], k) => ({ label: `T${k}`, code: `T${k}`, type: k % 2 ? 'A' : 'N', value, unit: 'µg/l', low: '', high: '0,04', flag: 'N', status: 'F' })) };
+    const doc = await hprimToCrBio(r, { now: NOW, documentId: 'intervals' });
+    generated.keep(doc.xml, 'intervals');
+    values.forEach(([, bounds]) => expect(doc.xml).toContain(`<value xsi:type="IVL_PQ">${bounds}</value>`));
+    expect(readCda(doc.xml).report!.results).toEqual(r.results);
+    const structured = readCda(doc.xml.replace(/ ID="res-[^"]*"/g, '')).report!.results;
+    expect(structured.map((x) => [x.type, x.value, x.unit])).toEqual(values.map(([, , v]) => ['A', v, 'ug/L']));
   });
 
   it('the microbiology example gives its coded and numeric results and the antibiogram as text', () => {

@@ -1,10 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { LabReport, LabResult } from '../../core/model/content.js';
-import { cdaToLegacy } from '../../mappings/cda/read-cda.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cdaToLegacy, readCda } from '../../mappings/cda/read-cda.js';
 import { hprimToCrBio } from '../../mappings/cda/write-cr-bio.js';
 import { readHprim, writeHprim } from '../../mappings/hprim/index.js';
+import { UNIT_TO_UCUM, ucumFor } from '../../mappings/tables/ucum.js';
 import { GeneratedDocuments } from '../validation/generated-documents.js';
+import { CDA_EXAMPLES } from './fixtures.js';
 
 const generated = new GeneratedDocuments();
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 60);
@@ -15,17 +19,21 @@ const field = fc.array(fc.constantFrom(...CHARS), { maxLength: 24 }).map((a) => 
 const token = fc.array(fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.'), { maxLength: 10 }).map((a) => a.join(''));
 const number = fc.tuple(fc.integer({ min: -999, max: 99999 }), fc.option(fc.integer({ min: 0, max: 999 }), { nil: undefined }), fc.boolean())
   .map(([i, d, comma]) => (d === undefined ? String(i) : `${i}${comma ? ',' : '.'}${d}`));
+/** Comparators as labs write them (`<=1.0`, `< 0,01`, `≥5`) and ranges (`1-3`, `2,5 - 4`). */
+const COMPARATORS = ['<', '<=', '>', '>=', '≤', '≥'] as const;
+const compared = fc.tuple(fc.constantFrom(...COMPARATORS), fc.constantFrom('', ' '), number).map(([op, sp, n]) => `${op}${sp}${n}`);
+const range = fc.tuple(number, fc.constantFrom('-', ' - '), number).map(([a, sep, b]) => `${a}${sep}${b}`);
 const unit = fc.oneof(fc.constantFrom('mmol/l', 'g/l', 'mg/l', 'µmol/l', 'g/dl', '%', 'UI/l', 'mUI/l', 'G/l', ''), field);
 
 const result: fc.Arbitrary<LabResult> = fc.record({
   label: field, code: token,
   type: fc.constantFrom<LabResult['type']>('N', 'A', 'C', ''),
-  value: fc.oneof(number, field, token), unit,
+  value: fc.oneof(number, field, token, compared, range), unit,
   low: fc.oneof(number, fc.constant(''), field), high: fc.oneof(number, fc.constant(''), field),
   flag: fc.constantFrom<LabResult['flag']>('L', 'H', 'LL', 'HH', 'N', ''),
   status: fc.constantFrom<LabResult['status']>('F', 'R', 'C', ''),
   extras: fc.integer({ min: 0, max: 4 }),
-  value2: fc.oneof(number, field), unit2: unit, low2: fc.oneof(number, field), high2: fc.oneof(number, field),
+  value2: fc.oneof(number, field, compared, range), unit2: unit, low2: fc.oneof(number, field), high2: fc.oneof(number, field),
 }).map(({ extras, value2, unit2, low2, high2, ...r }) => {
   const out: LabResult = { ...r };
   if (extras >= 1) out.value2 = value2;
@@ -57,6 +65,32 @@ const report: fc.Arbitrary<LabReport> = fc.record({
   return r;
 });
 
+/** What HPRIM types `N`: a plain number, nothing else. */
+const PLAIN = /^[-+]?\d+(?:[.,]\d+)?$/;
+const NUM = '([-+]?\\d+(?:[.,]\\d+)?)';
+const COMPARED_RE = new RegExp(`^(<=|>=|<|>|≤|≥)\\s*${NUM}$`);
+const RANGE_RE = new RegExp(`^${NUM}\\s*-\\s*${NUM}$`);
+const canonical = (n: string) => n.replace(',', '.').replace(/^\+/, '');
+
+/**
+ * The value a CR-BIO's structured entry gives back for an HPRIM comparator or range with a
+ * known unit (`< 0,01` → `<0.01`, `≥5` → `>=5`, `1 - 3` → `1-3`); undefined for other values.
+ */
+function intervalText(r: Pick<LabResult, 'type' | 'value' | 'unit'>): string | undefined {
+  if (r.type === 'C' || ucumFor(r.unit) === undefined) return undefined;
+  const v = r.value.trim();
+  const c = COMPARED_RE.exec(v);
+  if (c) return `${c[1] === '≤' ? '<=' : c[1] === '≥' ? '>=' : c[1]}${canonical(c[2])}`;
+  const g = RANGE_RE.exec(v);
+  if (g && Number(canonical(g[1])) <= Number(canonical(g[2]))) return `${canonical(g[1])}-${canonical(g[2])}`;
+  return undefined;
+}
+
+/** A CR-BIO read from its structured entries only, as a national document without our narrative IDs is read. */
+function structuredOnly(xml: string): LabResult[] {
+  return readCda(xml.replace(/ ID="res-[^"]*"/g, '')).report!.results;
+}
+
 describe('property: HPRIM → CDA → HPRIM keeps every RES field', () => {
   it('HPRIM write → read is the identity on results, texts and free text', () => {
     fc.assert(fc.property(report, (r) => {
@@ -79,7 +113,57 @@ describe('property: HPRIM → CDA → HPRIM keeps every RES field', () => {
       expect(again.texts).toEqual(read.texts);
       expect(again.freeText).toEqual(read.freeText);
       expect(again.results.map((x) => x.flag)).toEqual(r.results.map((x) => x.flag));
+      // Read from the structured entries alone: N only for plain numbers; comparators and ranges keep their text, typed A.
+      const structured = structuredOnly(doc.xml);
+      expect(structured).toHaveLength(read.results.length);
+      read.results.forEach((x, k) => {
+        const s = structured[k];
+        if (s.type === 'N') expect([s.value, s.value2 ?? ''].filter((v) => v !== '' && !PLAIN.test(v))).toEqual([]);
+        const interval = intervalText(x);
+        if (interval !== undefined) expect({ type: s.type, value: s.value }).toEqual({ type: 'A', value: interval });
+      });
     }), { numRuns: RUNS });
+  });
+
+  it('a CR-BIO value from the national side (PQ, IVL_PQ with one or two bounds, ST) gets type N only when it is a plain number, keeps its comparator or range, and survives CDA → HPRIM → CDA → HPRIM', async () => {
+    const example = readFileSync(join(CDA_EXAMPLES, 'BIO-CR-BIO_2024.01_CRP_non_LOINC.xml'), 'utf8');
+    const slot = /<value xsi:type="IVL_PQ">\s*<high value="1.0" unit="mg\/L" inclusive="true" \/>\s*<\/value>/;
+    expect(example).toMatch(slot);
+    const ucum = fc.constantFrom(...new Set(Object.values(UNIT_TO_UCUM).filter((u) => u !== '1' && ucumFor(u) === u)));
+    const decimal = fc.tuple(fc.integer({ min: -999, max: 99999 }), fc.option(fc.integer({ min: 0, max: 999 }), { nil: undefined }))
+      .map(([i, d]) => (d === undefined ? String(i) : `${i}.${d}`));
+    const inclusive = fc.constantFrom<'true' | 'false' | undefined>('true', 'false', undefined);
+    const incl = (i: string | undefined) => (i === undefined ? '' : ` inclusive="${i}"`);
+    type Case = { xml: string; type: LabResult['type']; value: string; unit: string };
+    const value: fc.Arbitrary<Case> = fc.oneof(
+      fc.tuple(decimal, ucum).map(([n, u]): Case => ({ xml: `<value xsi:type="PQ" value="${n}" unit="${u}"/>`, type: 'N', value: n, unit: u })),
+      fc.tuple(decimal, ucum, inclusive, fc.boolean()).map(([n, u, i, ninf]): Case => ({
+        xml: `<value xsi:type="IVL_PQ">${ninf ? '<low nullFlavor="NINF"/>' : ''}<high value="${n}" unit="${u}"${incl(i)}/></value>`,
+        type: 'A', value: `${i === 'false' ? '<' : '<='}${n}`, unit: u })),
+      fc.tuple(decimal, ucum, inclusive, fc.boolean()).map(([n, u, i, pinf]): Case => ({
+        xml: `<value xsi:type="IVL_PQ"><low value="${n}" unit="${u}"${incl(i)}/>${pinf ? '<high nullFlavor="PINF"/>' : ''}</value>`,
+        type: 'A', value: `${i === 'false' ? '>' : '>='}${n}`, unit: u })),
+      fc.tuple(decimal, decimal, ucum).filter(([a, b]) => Number(a) <= Number(b)).map(([a, b, u]): Case => ({
+        xml: `<value xsi:type="IVL_PQ"><low value="${a}" unit="${u}"/><high value="${b}" unit="${u}"/></value>`, type: 'A', value: `${a}-${b}`, unit: u })),
+      fc.constantFrom('positif', 'traces', '< 1/40', 'Absence de germe').map((t): Case => ({ xml: `<value xsi:type="ST">${t.replace('<', '&lt;')}</value>`, type: 'A', value: t, unit: '' })),
+    );
+    let n = 0;
+    await fc.assert(fc.asyncProperty(value, async (c) => {
+      const xml = example.replace(slot, c.xml);
+      generated.keep(xml, 'national-value');
+      const read = cdaToLegacy(xml);
+      const res = read.report!.results[0];
+      expect({ type: res.type, value: res.value, unit: res.unit }).toEqual({ type: c.type, value: c.value, unit: c.unit });
+      expect(res.type === 'N').toBe(PLAIN.test(res.value));
+      const line = read.hprim!.split('\r\n').find((l) => l.startsWith('RES|'));
+      expect(line).toBe(`RES|CRP|1234|${c.type}|${c.value}|${c.unit}||5.0|N|F`);
+      // Back to the national side and again to HPRIM: exact from our narrative, and the same type and value from our structured entry.
+      const hprim = readHprim(read.hprim!).report!;
+      const doc = await hprimToCrBio(hprim, { now: new Date('2026-11-20T10:00:00Z'), documentId: `nat-${n++}` });
+      generated.keep(doc.xml, 'national-value-again');
+      expect(readHprim(cdaToLegacy(doc.xml).hprim!).report!.results).toEqual(hprim.results);
+      expect(structuredOnly(doc.xml)[0]).toMatchObject({ type: c.type, value: c.value });
+    }), { numRuns: Math.max(10, Math.round(RUNS / 2)) });
   });
 
   it('every CR-BIO generated by the properties passes the schema and the schematron', () => {

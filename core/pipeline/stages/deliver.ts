@@ -15,6 +15,7 @@ import type { DeliveryRow, MessageState, NewEvent, OutcomeUpdate } from '../../p
 import { openedMessage, type PipelineContext } from '../context.js';
 import { decodeOutbound } from '../outbound-codec.js';
 import { quarantine } from './quarantine.js';
+import { headerAddresses } from '../header-addresses.js';
 
 /** Deliveries of one message to one network, claimed together. */
 export interface DeliveryGroup {
@@ -37,7 +38,7 @@ export async function deliverStage(ctx: PipelineContext, group: DeliveryGroup): 
       outbound = { ...outbound, to: rows.map((r) => r.targetAddress!) };
     } else {
       const opened = await openedMessage(ctx, id);
-      outbound = await translate(ctx, opened, rows, network, env.mailFrom, id);
+      outbound = await translate(ctx, opened, rows, network, env.mailFrom, id, events);
     }
     const sealed = await adapter.seal(outbound).catch((err: unknown) => {
       throw asGatewayError(err, 'CANNOT_SEAL');
@@ -57,17 +58,23 @@ export async function deliverStage(ctx: PipelineContext, group: DeliveryGroup): 
 }
 
 /** The opened message as the target network gets it: the sender's alias there, the clinical mappings, recipients' certificates. */
-async function translate(ctx: PipelineContext, opened: OpenedMessage, rows: DeliveryRow[], network: NetworkId, mailFrom: string, id: string): Promise<OutboundMessage> {
+async function translate(
+  ctx: PipelineContext, opened: OpenedMessage, rows: DeliveryRow[], network: NetworkId, mailFrom: string, id: string, events: NewEvent[],
+): Promise<OutboundMessage> {
   const adapter = ctx.adapters[network]!;
   // A notification is relayed as the gateway's own (its author has no address on the other network).
   const from = opened.content.kind === 'notification'
     ? adapter.ownAddress
     : (await ctx.resolver.aliasFor(opened.from || mailFrom, network)) ?? (await ctx.resolver.aliasFor(mailFrom, network));
   if (!from) throw new GatewayError('BAD_SENDER', { detail: 'the sender has no address on the target network' });
+  const recipients = rows.map((r) => r.targetAddress!);
+  // The original's To and Cc as this network's readers can reply to them (display only; notices keep their own).
+  const shown = opened.content.kind === 'notification' ? null : await headerAddresses(ctx.resolver, opened, network, recipients);
+  if (shown?.omitted) events.push({ stage: 'translate', level: 'info', detail: `${shown.omitted} To/Cc address(es) with no address on ${network} left out of the headers` });
   let outbound: OutboundMessage;
   try {
     outbound = await ctx.translator(opened, {
-      network, recipients: rows.map((r) => r.targetAddress!), from, messageId: `<${id}.${network}@${ctx.domain}>`,
+      network, recipients, from, messageId: `<${id}.${network}@${ctx.domain}>`, ...(shown ? { to: shown.to, cc: shown.cc } : {}),
     });
   } catch (err) {
     throw asGatewayError(err, 'CANNOT_TRANSLATE');
