@@ -76,12 +76,17 @@ export async function prepareNational(config: GatewayConfig, log: Logger): Promi
     }
     return list.map((c) => derToPem(c.toSchema().toBER(false), 'X509 CRL'));
   };
-  let tls = mssanteTlsOptions({ identity, anchors, crlPem: await crlPem() });
+  // The four TLS 1.2 suites of the rules and TLS 1.3; a widened list is a deliberate departure from the rules: say so.
+  const extraCiphers = m.tls.extraCiphers;
+  let tls = mssanteTlsOptions({ identity, anchors, crlPem: await crlPem(), extraCiphers });
+  if (extraCiphers.length > 0) {
+    log.warn('national TLS widened beyond the rules: extra TLS 1.2 suites accepted and offered', { setting: 'mssante.tls.extraCiphers', suites: extraCiphers.join(':') });
+  }
   const listeners: ((tls: SecureContextOptions) => void)[] = [];
   const crlTimer = crlSource
     ? setInterval(() => {
       crlPem().then((pem) => {
-        tls = mssanteTlsOptions({ identity, anchors, crlPem: pem });
+        tls = mssanteTlsOptions({ identity, anchors, crlPem: pem, extraCiphers });
         for (const l of listeners) l(tls);
       }, (err: Error) => log.warn('CRL refresh failed: keeping the last good copy', { error: err.message }));
     }, parseDuration(m.crlRefresh))
