@@ -22,6 +22,7 @@ import { TrustListLoader } from '../../adapters/mssante/trust-list/loader.js';
 import type { TrustList } from '../../adapters/mssante/trust-list/trust-list.js';
 import { SmimeSigner } from '../../adapters/mssante/smime/sign.js';
 import { SmimeDecryptor } from '../../adapters/mssante/smime/decrypt.js';
+import { opensslRsaPrivate } from '../../adapters/mssante/smime/rsa-openssl.js';
 import { invalidateSignerChains } from '../../adapters/mssante/smime/verify.js';
 import { CrlSource } from '../../adapters/mssante/tls/crl-source.js';
 import { derToPem } from '../../adapters/mssante/tls/pem.js';
@@ -93,7 +94,9 @@ export async function prepareNational(config: GatewayConfig, log: Logger): Promi
     : null;
   crlTimer?.unref();
   const signer = m.smime.sign ? await SmimeSigner.create({ pkcs8: identity.pkcs8, chain: identity.chain, scheme: m.smime.signature }) : undefined;
-  const decryptor = await SmimeDecryptor.create({ certificate: identity.certificate, pkcs8: identity.pkcs8, pkcs1v15: m.smime.pkcs1v15 });
+  const decryptor = await SmimeDecryptor.create({
+    certificate: identity.certificate, pkcs8: identity.pkcs8, pkcs1v15: m.smime.pkcs1v15, rsaPrivate: opensslRsaPrivate(identity.pkcs8),
+  });
   return {
     identity, anchors, loader, signer, decryptor,
     get tls() {
