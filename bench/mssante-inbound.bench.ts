@@ -9,13 +9,25 @@
  * - `node:crypto bound`: the two RSA operations each message needs at least, synchronous
  *   (one RSA-OAEP private decrypt, one RSA public verify) — what no implementation beats.
  *
- * Also the lean reader without the signer-chain cache, to show what that cache brings.
+ * Also the lean reader without the signer-chain cache, to show what that cache brings, and
+ * the PKCS#1 v1.5 path: the same message encrypted by `openssl cms` with RSAES-PKCS1-v1_5
+ * key transport (what ordinary mail clients send), against the OAEP path of the same run;
+ * and the key transport alone: OpenSSL's blinded `RSA_NO_PADDING` operation + the
+ * branch-free unpadding with implicit rejection, for a well-formed block and for a tampered
+ * one (a coarse check that rejection costs what acceptance costs, not a timing proof), next
+ * to WebCrypto's RSA-OAEP decrypt.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { constants, createPrivateKey, createPublicKey, privateDecrypt, publicEncrypt, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { measure, ratio, ratePerSecond } from './harness.js';
 import { SmimeDecryptor } from '../adapters/mssante/smime/decrypt.js';
+import { opensslRsaPrivate } from '../adapters/mssante/smime/rsa-openssl.js';
+import { implicitRejectionKey, rsaPkcs1v15DecryptImplicit } from '../adapters/mssante/smime/rsa-pkcs1v15.js';
 import { encryptCms, smimeRecipient } from '../adapters/mssante/smime/encrypt.js';
 import { pkcs7MimeEntity, readSmimeEntity, withHeaders } from '../adapters/mssante/smime/mime.js';
 import { DIGESTS, OID } from '../adapters/mssante/smime/oids.js';
@@ -90,10 +102,42 @@ export default async function bench(): Promise<void> {
   const raw = withHeaders({ From: 'dr@medecin.mssante.fr', To: 'labo@passerelle-test.mssante.fr', Subject: 'CR' }, pkcs7MimeEntity(enveloped, 'enveloped-data'));
   process.stdout.write(`  message: ${inner.length} bytes inside, ${raw.length} bytes on the wire\n`);
 
-  const decryptor = await SmimeDecryptor.create({ certificate: gw.certificate, pkcs8: gw.pkcs8 });
+  // The same signed entity encrypted by openssl with RSAES-PKCS1-v1_5 key transport (its default)
+  const dir = mkdtempSync(join(tmpdir(), 'bench-inbound-'));
+  writeFileSync(join(dir, 'signed.txt'), signed);
+  const pkcsDer = new Uint8Array(execFileSync('openssl', ['cms', '-encrypt', '-binary', '-outform', 'DER', '-aes-256-cbc', '-in', join(dir, 'signed.txt'), '-recip', pki.gateway.certFile]));
+  rmSync(dir, { recursive: true, force: true });
+  const rawPkcs = withHeaders({ From: 'dr@medecin.mssante.fr', To: 'labo@passerelle-test.mssante.fr', Subject: 'CR' }, pkcs7MimeEntity(pkcsDer, 'enveloped-data'));
+
+  const rsaPrivate = opensslRsaPrivate(gw.pkcs8);
+  const decryptor = await SmimeDecryptor.create({ certificate: gw.certificate, pkcs8: gw.pkcs8, rsaPrivate });
   const lean = async () => {
     const u = await unprotectEntity(raw, { decryptor, anchors, crls });
     if (!u.signer || u.entity.length !== inner.length) throw new Error('unprotect');
+  };
+  const leanPkcs = async () => {
+    const u = await unprotectEntity(rawPkcs, { decryptor, anchors, crls });
+    if (!u.signer || u.entity.length !== inner.length) throw new Error('unprotect (PKCS#1 v1.5)');
+  };
+  // The key transport alone: the encrypted content key of the openssl message, well-formed and tampered
+  const env = new pkijs.EnvelopedData({ schema: pkijs.ContentInfo.fromBER(toArrayBuffer(pkcsDer)).content });
+  const goodBlock = new Uint8Array((env.recipientInfos[0].value as pkijs.KeyTransRecipientInfo).encryptedKey.valueBlock.valueHexView).slice();
+  const badBlock = goodBlock.slice();
+  badBlock[100] ^= 0x40;
+  const ir = await implicitRejectionKey(gw.pkcs8);
+  const cekOf = (block: Uint8Array) => rsaPkcs1v15DecryptImplicit(rsaPrivate, ir, block, 32);
+  const goodCek = await cekOf(goodBlock);
+  if (goodCek.length !== 32 || (await cekOf(badBlock)).every((v, i) => v === goodCek[i])) throw new Error('implicit rejection');
+  const unwrapGood = async () => {
+    await cekOf(goodBlock);
+  };
+  const unwrapBad = async () => {
+    await cekOf(badBlock);
+  };
+  const oaepKey = await crypto.subtle.importKey('pkcs8', toArrayBuffer(gw.pkcs8), { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['decrypt']);
+  const oaepBlock = publicEncrypt({ key: createPublicKey(pki.gateway.certPem), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, new Uint8Array(32));
+  const unwrapOaep = async () => {
+    await crypto.subtle.decrypt({ name: 'RSA-OAEP' }, oaepKey, oaepBlock);
   };
   const leanNoChainCache = async () => {
     invalidateSignerChains();
@@ -104,6 +148,7 @@ export default async function bench(): Promise<void> {
     if ((await old(raw)).length !== inner.length) throw new Error('pkijs path');
   };
   await lean();
+  await leanPkcs();
   await oldOne();
 
   const priv = createPrivateKey(gw.keyPem);
@@ -117,7 +162,10 @@ export default async function bench(): Promise<void> {
     if (!nodeVerify('sha256', attrs, pub, sig)) throw new Error('verify');
   };
 
-  const runs = { bound: [] as number[], old: [] as number[], leanOne: [] as number[], leanMany: [] as number[], noCache: [] as number[], oldMany: [] as number[] };
+  const runs = {
+    bound: [] as number[], old: [] as number[], leanOne: [] as number[], leanMany: [] as number[], noCache: [] as number[], oldMany: [] as number[],
+    pkcsOne: [] as number[], pkcsMany: [] as number[], unwrapGood: [] as number[], unwrapBad: [] as number[], unwrapOaep: [] as number[],
+  };
   for (let i = 0; i < RUNS; i++) {
     runs.bound.push(await rate(bound, 1));
     runs.old.push(await rate(oldOne, 1));
@@ -125,6 +173,11 @@ export default async function bench(): Promise<void> {
     runs.leanOne.push(await rate(lean, 1));
     runs.leanMany.push(await rate(lean, 16));
     runs.noCache.push(await rate(leanNoChainCache, 16));
+    runs.pkcsOne.push(await rate(leanPkcs, 1));
+    runs.pkcsMany.push(await rate(leanPkcs, 16));
+    runs.unwrapGood.push(await ratePerSecond(unwrapGood, 1, SECONDS / 2));
+    runs.unwrapBad.push(await ratePerSecond(unwrapBad, 1, SECONDS / 2));
+    runs.unwrapOaep.push(await ratePerSecond(unwrapOaep, 1, SECONDS / 2));
   }
   const b = await measure('node:crypto bound (OAEP decrypt + verify, sync)', 'msg/s', RUNS, async (i) => runs.bound[i]);
   const o1 = await measure('pkijs path, 1 in flight', 'msg/s', RUNS, async (i) => runs.old[i]);
@@ -132,10 +185,17 @@ export default async function bench(): Promise<void> {
   const l1 = await measure('lean reader + caches, 1 in flight', 'msg/s', RUNS, async (i) => runs.leanOne[i]);
   const l16 = await measure('lean reader + caches, 16 in flight', 'msg/s', RUNS, async (i) => runs.leanMany[i]);
   const n16 = await measure('lean reader, chain cache off, 16 in flight', 'msg/s', RUNS, async (i) => runs.noCache[i]);
+  const p1 = await measure('PKCS#1 v1.5 key transport (openssl cms), 1 in flight', 'msg/s', RUNS, async (i) => runs.pkcsOne[i]);
+  const p16 = await measure('PKCS#1 v1.5 key transport (openssl cms), 16 in flight', 'msg/s', RUNS, async (i) => runs.pkcsMany[i]);
+  const ug = await measure('PKCS#1 v1.5 unwrap alone (OpenSSL RSA_NO_PADDING + implicit rejection), well-formed', 'ops/s', RUNS, async (i) => runs.unwrapGood[i]);
+  const ub = await measure('PKCS#1 v1.5 unwrap alone, tampered (synthetic key)', 'ops/s', RUNS, async (i) => runs.unwrapBad[i]);
+  const uo = await measure('RSA-OAEP SHA-256 unwrap alone (WebCrypto)', 'ops/s', RUNS, async (i) => runs.unwrapOaep[i]);
   const per = (a: number[], c: number[]) => a.map((x, i) => (x / c[i]).toFixed(1)).join(', ');
   process.stdout.write(
     `  ${ratio(l1, o1)}; ${ratio(l16, o16)} (per run ×${per(runs.leanMany, runs.oldMany)})\n` +
       `  ${ratio(n16, o16)}\n` +
-      `  ${ratio(l1, b)}; ${ratio(l16, b)}\n`,
+      `  ${ratio(l1, b)}; ${ratio(l16, b)}\n` +
+      `  ${ratio(p1, l1)}; ${ratio(p16, l16)}\n` +
+      `  ${ratio(ub, ug)}; ${ratio(ug, uo)}\n`,
   );
 }

@@ -73,6 +73,14 @@ export interface GatewayConfig {
     /** CRLs of the anchors' CAs: files or http(s) URLs (DER or PEM), refreshed on `crlRefresh`. */
     crls: string[];
     crlRefresh: string;
+    tls: {
+      /**
+       * TLS 1.2 suites (OpenSSL names, e.g. `ECDHE-RSA-AES256-SHA`) accepted by the listener and
+       * offered by the client beyond the four of the rules, for a peer that needs one. Empty:
+       * the rules exactly (those four and TLS 1.3). A widened setting is logged at start.
+       */
+      extraCiphers: string[];
+    };
     smime: {
       /** Sign every message sent to operators. */
       sign: boolean;
@@ -129,6 +137,7 @@ export const DEFAULTS: GatewayConfig = {
     trustListRefresh: '6h',
     crls: [],
     crlRefresh: '1h',
+    tls: { extraCiphers: [] },
     smime: { sign: true, signature: 'rsa-pkcs1v15', form: 'detached', cipher: 'aes-256-cbc', pkcs1v15: 'implicit-rejection' },
   },
   aliases: {},

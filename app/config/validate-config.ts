@@ -55,6 +55,13 @@ export function validateConfig(c: GatewayConfig): string[] {
   duration('mssante.trustListRefresh', c.mssante.trustListRefresh);
   duration('mssante.crlRefresh', c.mssante.crlRefresh);
   if (!Array.isArray(c.mssante.crls)) p.push('mssante.crls: must be a list of files or URLs');
+  if (!Array.isArray(c.mssante.tls?.extraCiphers)) p.push('mssante.tls.extraCiphers: must be a list of OpenSSL TLS 1.2 suite names');
+  else {
+    for (const name of c.mssante.tls.extraCiphers) {
+      // one suite per entry: no cipher-string keywords (ALL, HIGH, DEFAULT) nor operators (!, +, @); OpenSSL checks the name at start
+      if (typeof name !== 'string' || !/^[A-Z0-9]+(-[A-Z0-9]+)+$/.test(name)) p.push(`mssante.tls.extraCiphers: '${String(name)}' is not an OpenSSL suite name (e.g. ECDHE-RSA-AES256-SHA)`);
+    }
+  }
   if (!['rsa-pkcs1v15', 'rsa-pss'].includes(c.mssante.smime.signature)) p.push('mssante.smime.signature: rsa-pkcs1v15 or rsa-pss');
   if (!['detached', 'opaque'].includes(c.mssante.smime.form)) p.push('mssante.smime.form: detached or opaque');
   if (!['aes-256-cbc', 'aes-256-gcm'].includes(c.mssante.smime.cipher)) p.push('mssante.smime.cipher: aes-256-cbc or aes-256-gcm');

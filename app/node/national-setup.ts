@@ -22,6 +22,7 @@ import { TrustListLoader } from '../../adapters/mssante/trust-list/loader.js';
 import type { TrustList } from '../../adapters/mssante/trust-list/trust-list.js';
 import { SmimeSigner } from '../../adapters/mssante/smime/sign.js';
 import { SmimeDecryptor } from '../../adapters/mssante/smime/decrypt.js';
+import { opensslRsaPrivate } from '../../adapters/mssante/smime/rsa-openssl.js';
 import { invalidateSignerChains } from '../../adapters/mssante/smime/verify.js';
 import { CrlSource } from '../../adapters/mssante/tls/crl-source.js';
 import { derToPem } from '../../adapters/mssante/tls/pem.js';
@@ -76,19 +77,26 @@ export async function prepareNational(config: GatewayConfig, log: Logger): Promi
     }
     return list.map((c) => derToPem(c.toSchema().toBER(false), 'X509 CRL'));
   };
-  let tls = mssanteTlsOptions({ identity, anchors, crlPem: await crlPem() });
+  // The four TLS 1.2 suites of the rules and TLS 1.3; a widened list is a deliberate departure from the rules: say so.
+  const extraCiphers = m.tls.extraCiphers;
+  let tls = mssanteTlsOptions({ identity, anchors, crlPem: await crlPem(), extraCiphers });
+  if (extraCiphers.length > 0) {
+    log.warn('national TLS widened beyond the rules: extra TLS 1.2 suites accepted and offered', { setting: 'mssante.tls.extraCiphers', suites: extraCiphers.join(':') });
+  }
   const listeners: ((tls: SecureContextOptions) => void)[] = [];
   const crlTimer = crlSource
     ? setInterval(() => {
       crlPem().then((pem) => {
-        tls = mssanteTlsOptions({ identity, anchors, crlPem: pem });
+        tls = mssanteTlsOptions({ identity, anchors, crlPem: pem, extraCiphers });
         for (const l of listeners) l(tls);
       }, (err: Error) => log.warn('CRL refresh failed: keeping the last good copy', { error: err.message }));
     }, parseDuration(m.crlRefresh))
     : null;
   crlTimer?.unref();
   const signer = m.smime.sign ? await SmimeSigner.create({ pkcs8: identity.pkcs8, chain: identity.chain, scheme: m.smime.signature }) : undefined;
-  const decryptor = await SmimeDecryptor.create({ certificate: identity.certificate, pkcs8: identity.pkcs8, pkcs1v15: m.smime.pkcs1v15 });
+  const decryptor = await SmimeDecryptor.create({
+    certificate: identity.certificate, pkcs8: identity.pkcs8, pkcs1v15: m.smime.pkcs1v15, rsaPrivate: opensslRsaPrivate(identity.pkcs8),
+  });
   return {
     identity, anchors, loader, signer, decryptor,
     get tls() {

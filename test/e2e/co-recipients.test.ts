@@ -86,8 +86,8 @@ describe('co-recipients shown both ways, one copy each', () => {
     });
     expect(outcomes.map((o) => o.result)).toEqual(['delivered', 'delivered']);
     const id = outcomes[0].reply.match(/queued as ([0-9A-Z]{26})/)![1];
-    for (let i = 0; i < 200 && w.gw.store.message(id)?.state !== 'done'; i++) await settle(50);
-    expect(w.gw.store.message(id)?.state).toBe('done');
+    for (let i = 0; i < 200 && (await w.gw.store.message(id))?.state !== 'done'; i++) await settle(50);
+    expect((await w.gw.store.message(id))?.state).toBe('done');
     await settle(300);
     const alice = w.relay.inbox('dr.alice.martin');
     const dupuis = w.relay.inbox('cab.dupuis');
@@ -104,7 +104,7 @@ describe('co-recipients shown both ways, one copy each', () => {
     }
     // Nothing came back to the national side for Y: its copy is the sender's operator's business.
     expect(operator.received.slice(operatorBefore).filter((m) => m.to.includes(y))).toEqual([]);
-    const trace = w.gw.store.trace(id)!;
+    const trace = (await w.gw.store.trace(id))!;
     expect(trace.events.filter((e) => e.stage === 'translate').map((e) => e.detail)).toEqual(['1 To/Cc address(es) with no address on legacy left out of the headers']);
     expect(JSON.stringify(trace)).not.toContain('hopital-sans-alias'); // counted, never named
   });

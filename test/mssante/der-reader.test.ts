@@ -16,6 +16,7 @@ import { GatewayError } from '../../core/errors/index.js';
 import { der, tlv, type DerNode } from '../../adapters/mssante/smime/der.js';
 import { DerError, DerReader, type BerElement } from '../../adapters/mssante/smime/der-reader.js';
 import { SmimeDecryptor } from '../../adapters/mssante/smime/decrypt.js';
+import { opensslRsaPrivate } from '../../adapters/mssante/smime/rsa-openssl.js';
 import { readSmimeEntity } from '../../adapters/mssante/smime/mime.js';
 import { invalidateSignerChains, signerChains, verifySignedData } from '../../adapters/mssante/smime/verify.js';
 import { parseAnchors } from '../../adapters/mssante/tls/anchors.js';
@@ -273,7 +274,7 @@ describe('inbound S/MIME on openssl streamed CMS (indefinite-length BER)', () =>
       if (s.kind !== 'enveloped') throw new Error(s.kind);
       expect(s.der[1]).toBe(0x80);
       const gw = loadIdentityFiles({ pkcs12: pki.gatewayP12, password: pki.p12Password });
-      const dec = await SmimeDecryptor.create({ certificate: gw.certificate, pkcs8: gw.pkcs8 });
+      const dec = await SmimeDecryptor.create({ certificate: gw.certificate, pkcs8: gw.pkcs8, rsaPrivate: opensslRsaPrivate(gw.pkcs8) });
       expect((await dec.decrypt(s.der)).content).toEqual(inner);
     });
   }
@@ -283,7 +284,7 @@ describe('inbound S/MIME on openssl streamed CMS (indefinite-length BER)', () =>
     const signed = sign(pki.medecin);
     const enveloped = readSmimeEntity(openssl(['cms', '-encrypt', '-stream', '-binary', '-in', file('in.txt', inner.subarray(0, 300)), '-recip', pki.gateway.certFile, '-aes-256-gcm']));
     if (enveloped.kind !== 'enveloped') throw new Error(enveloped.kind);
-    const dec = await SmimeDecryptor.create({ certificate: gw.certificate, pkcs8: gw.pkcs8 });
+    const dec = await SmimeDecryptor.create({ certificate: gw.certificate, pkcs8: gw.pkcs8, rsaPrivate: opensslRsaPrivate(gw.pkcs8) });
     const mutate = (src: Uint8Array, edits: [number, number][], cut: number) => {
       const m = src.slice(0, cut % 4 === 0 ? (cut >> 2) % src.length : src.length);
       for (const [at, v] of edits) if (m.length) m[at % m.length] = v;

@@ -7,6 +7,7 @@ import type * as pkijs from 'pkijs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MssanteAdapter } from '../../adapters/mssante/mssante-adapter.js';
 import { SmimeDecryptor } from '../../adapters/mssante/smime/decrypt.js';
+import { opensslRsaPrivate } from '../../adapters/mssante/smime/rsa-openssl.js';
 import { encryptCms, smimeRecipient } from '../../adapters/mssante/smime/encrypt.js';
 import { pkcs7MimeEntity, withHeaders } from '../../adapters/mssante/smime/mime.js';
 import { SmimeSigner } from '../../adapters/mssante/smime/sign.js';
@@ -31,7 +32,7 @@ describe('CRLs reach inbound S/MIME verification', () => {
     const adapter = new MssanteAdapter({
       domain: 'passerelle-test.mssante.fr', nil: 'Passerelle/test',
       transport: { send: async () => [], close: async () => undefined },
-      smime: { decryptor: await SmimeDecryptor.create({ certificate: gw.certificate, pkcs8: gw.pkcs8 }), anchors, crls: () => installed },
+      smime: { decryptor: await SmimeDecryptor.create({ certificate: gw.certificate, pkcs8: gw.pkcs8, rsaPrivate: opensslRsaPrivate(gw.pkcs8) }), anchors, crls: () => installed },
     });
     const inner = new TextEncoder().encode('Content-Type: text/plain; charset=utf-8\r\n\r\nBonjour.\r\n');
     const signer = await SmimeSigner.create({ pkcs8: revoked.pkcs8, chain: revoked.chain });

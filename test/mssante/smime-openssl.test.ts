@@ -11,6 +11,7 @@ import * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../core/errors/index.js';
 import { SmimeDecryptor } from '../../adapters/mssante/smime/decrypt.js';
+import { opensslRsaPrivate } from '../../adapters/mssante/smime/rsa-openssl.js';
 import { encryptCms, smimeRecipient } from '../../adapters/mssante/smime/encrypt.js';
 import { multipartSignedEntity, pkcs7MimeEntity, readSmimeEntity, withHeaders } from '../../adapters/mssante/smime/mime.js';
 import { SmimeSigner } from '../../adapters/mssante/smime/sign.js';
@@ -128,7 +129,7 @@ describe('inbound: openssl writes, the gateway reads', () => {
       const s = readSmimeEntity(smime);
       expect(s.kind).toBe('enveloped');
       if (s.kind !== 'enveloped') return;
-      const dec = await SmimeDecryptor.create({ certificate: gw.certificate, pkcs8: gw.pkcs8 });
+      const dec = await SmimeDecryptor.create({ certificate: gw.certificate, pkcs8: gw.pkcs8, rsaPrivate: opensslRsaPrivate(gw.pkcs8) });
       const out = await dec.decrypt(s.der);
       expect(out.content).toEqual(inner);
     });
@@ -143,20 +144,28 @@ describe('inbound: openssl writes, the gateway reads', () => {
     ek[100] ^= 0x40;
     ktri.encryptedKey = new asn1js.OctetString({ valueHex: ek.buffer });
     const tampered = new Uint8Array(new pkijs.ContentInfo({ contentType: ci.contentType, content: env.toSchema() }).toSchema().toBER(false));
-    const dec = await SmimeDecryptor.create({ certificate: gw.certificate, pkcs8: gw.pkcs8 });
+    const dec = await SmimeDecryptor.create({ certificate: gw.certificate, pkcs8: gw.pkcs8, rsaPrivate: opensslRsaPrivate(gw.pkcs8) });
     const err = await dec.decrypt(tampered).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayError);
     expect(err).toMatchObject({ kind: 'DECRYPT_FAILED', responseCode: 550, status: '5.7.5' });
     expect((err as GatewayError).detail).toMatch(/content could not be decrypted/);
     // the same message for a stranger's key: same kind, same reply
-    const stranger = await SmimeDecryptor.create({ certificate: parseCertificates(pki.medecin.certPem)[0], pkcs8: loadIdentityFiles({ key: pki.medecin.keyFile, cert: pki.medecin.chainFile }).pkcs8 });
+    const strangerKey = loadIdentityFiles({ key: pki.medecin.keyFile, cert: pki.medecin.chainFile }).pkcs8;
+    const stranger = await SmimeDecryptor.create({ certificate: parseCertificates(pki.medecin.certPem)[0], pkcs8: strangerKey, rsaPrivate: opensslRsaPrivate(strangerKey) });
     const err2 = await stranger.decrypt(der).catch((e: unknown) => e);
     expect((err2 as GatewayError).reply).toBe((err as GatewayError).reply);
   });
   it('can refuse PKCS#1 v1.5 key transport by configuration', async () => {
     const der = new Uint8Array(openssl(['cms', '-encrypt', '-binary', '-outform', 'DER', '-aes-256-cbc', '-in', file('in.txt', inner), '-recip', pki.gateway.certFile]));
-    const dec = await SmimeDecryptor.create({ certificate: gw.certificate, pkcs8: gw.pkcs8, pkcs1v15: 'refuse' });
+    const dec = await SmimeDecryptor.create({ certificate: gw.certificate, pkcs8: gw.pkcs8, pkcs1v15: 'refuse', rsaPrivate: opensslRsaPrivate(gw.pkcs8) });
     await expect(dec.decrypt(der)).rejects.toMatchObject({ kind: 'DECRYPT_FAILED', detail: expect.stringMatching(/refused by configuration/) });
+  });
+  it('without the RSA private operation, PKCS#1 v1.5 key transport fails to decrypt (OAEP does not need it)', async () => {
+    const der = new Uint8Array(openssl(['cms', '-encrypt', '-binary', '-outform', 'DER', '-aes-256-cbc', '-in', file('in.txt', inner), '-recip', pki.gateway.certFile]));
+    const dec = await SmimeDecryptor.create({ certificate: gw.certificate, pkcs8: gw.pkcs8 });
+    await expect(dec.decrypt(der)).rejects.toMatchObject({ kind: 'DECRYPT_FAILED', detail: expect.stringMatching(/needs the RSA private operation/) });
+    const oaep = new Uint8Array(openssl(['cms', '-encrypt', '-binary', '-outform', 'DER', '-aes-256-cbc', '-in', file('in.txt', inner), '-recip', pki.gateway.certFile, '-keyopt', 'rsa_padding_mode:oaep']));
+    expect((await dec.decrypt(oaep)).content).toEqual(inner);
   });
 });
 
@@ -165,7 +174,7 @@ describe('round trip inside the gateway', () => {
     const signer = await SmimeSigner.create({ pkcs8: gw.pkcs8, chain: gw.chain, scheme: 'rsa-pss' });
     const signed = pkcs7MimeEntity(await signer.sign(inner), 'signed-data');
     const env = await encryptCms(signed, [await smimeRecipient(gw.certificate)], { cipher: 'aes-256-gcm' });
-    const dec = await SmimeDecryptor.create({ certificate: gw.certificate, pkcs8: gw.pkcs8 });
+    const dec = await SmimeDecryptor.create({ certificate: gw.certificate, pkcs8: gw.pkcs8, rsaPrivate: opensslRsaPrivate(gw.pkcs8) });
     const opened = await dec.decrypt(env);
     expect(opened.structure).toBe('AuthEnvelopedData');
     const s = readSmimeEntity(opened.content);
@@ -178,7 +187,7 @@ describe('round trip inside the gateway', () => {
 describe('protectEntity / unprotectEntity', () => {
   it('round-trips every combination, and openssl reads the protected message', async () => {
     const { protectEntity, unprotectEntity } = await import('../../adapters/mssante/smime/protect.js');
-    const decryptor = await SmimeDecryptor.create({ certificate: gw.certificate, pkcs8: gw.pkcs8 });
+    const decryptor = await SmimeDecryptor.create({ certificate: gw.certificate, pkcs8: gw.pkcs8, rsaPrivate: opensslRsaPrivate(gw.pkcs8) });
     const signer = await SmimeSigner.create({ pkcs8: gw.pkcs8, chain: gw.chain });
     const me = await smimeRecipient(gw.certificate);
     for (const signature of ['opaque', 'detached'] as const) {

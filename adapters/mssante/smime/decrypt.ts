@@ -1,8 +1,9 @@
 /**
  * Decryption of inbound CMS EnvelopedData and AuthEnvelopedData (RFC 5083) addressed to
  * the gateway's certificate. Key transport: RSAES-OAEP (any SHA-2 or SHA-1 hash, MGF1 with
- * the same hash) through WebCrypto, and RSAES-PKCS1-v1_5 through implicit rejection (see
- * `rsa-pkcs1v15.ts` and docs/smime.md). Content: AES-128/192/256 in CBC or GCM.
+ * the same hash) through WebCrypto, and RSAES-PKCS1-v1_5 through the injected RSA private
+ * operation (OpenSSL's, `rsa-openssl.ts`) and implicit rejection (see `rsa-pkcs1v15.ts` and
+ * docs/smime.md). Content: AES-128/192/256 in CBC or GCM.
  * Every failure is one `GatewayError('DECRYPT_FAILED')`; the cause is only in `detail`.
  *
  * The structure is read with the lean BER reader (`der-reader.ts`): definite or indefinite
@@ -15,7 +16,7 @@ import { readCertificate } from './certificate-cache.js';
 import { DerReader, TagClass, UniversalTag, type BerElement } from './der-reader.js';
 import { decryptFailed } from './errors.js';
 import { CONTENT_CIPHERS, DIGESTS, OID } from './oids.js';
-import { rsaKeyParts, rsaPkcs1v15DecryptImplicit, type RsaPrivateKeyParts } from './rsa-pkcs1v15.js';
+import { implicitRejectionKey, rsaPkcs1v15DecryptImplicit, type ImplicitRejectionKey, type RsaPrivateOperation } from './rsa-pkcs1v15.js';
 
 export interface DecryptorInput {
   /** The gateway's S/MIME certificate (recipient identification). */
@@ -27,6 +28,12 @@ export interface DecryptorInput {
    * docs/smime.md) or `refuse` (such messages fail to decrypt).
    */
   pkcs1v15?: 'implicit-rejection' | 'refuse';
+  /**
+   * The RSA private operation of the same key for RSAES-PKCS1-v1_5, blinded and
+   * constant-time: on Node `opensslRsaPrivate(pkcs8)` (`rsa-openssl.ts`). Without it,
+   * RSAES-PKCS1-v1_5 key transport fails to decrypt, as with `pkcs1v15: 'refuse'`.
+   */
+  rsaPrivate?: RsaPrivateOperation;
 }
 
 export interface Decrypted {
@@ -118,12 +125,12 @@ function parse(bytes: Uint8Array): Parsed {
  * Holds the gateway's decryption key (imported once per hash) for many messages.
  *
  * @example
- * const dec = await SmimeDecryptor.create({ certificate: id.certificate, pkcs8: id.pkcs8 });
+ * const dec = await SmimeDecryptor.create({ certificate: id.certificate, pkcs8: id.pkcs8, rsaPrivate: opensslRsaPrivate(id.pkcs8) });
  * const { content } = await dec.decrypt(p7mBytes); // throws GatewayError DECRYPT_FAILED
  */
 export class SmimeDecryptor {
   private readonly oaepKeys = new Map<string, Promise<CryptoKey>>();
-  private rsaParts: Promise<RsaPrivateKeyParts> | null = null;
+  private implicitKey: Promise<ImplicitRejectionKey> | null = null;
   private readonly issuerDer: Uint8Array;
   private readonly serial: Uint8Array;
   private readonly ski: Uint8Array | null;
@@ -178,8 +185,9 @@ export class SmimeDecryptor {
     }
     if (alg.oid === OID.rsaEncryption) {
       if (this.input.pkcs1v15 === 'refuse') throw new Error('RSAES-PKCS1-v1_5 key transport is refused by configuration');
-      this.rsaParts ??= rsaKeyParts(this.input.pkcs8);
-      const cek = await rsaPkcs1v15DecryptImplicit(await this.rsaParts, kt.encryptedKey, keyBytes);
+      if (!this.input.rsaPrivate) throw new Error('RSAES-PKCS1-v1_5 key transport needs the RSA private operation (none given)');
+      this.implicitKey ??= implicitRejectionKey(this.input.pkcs8);
+      const cek = await rsaPkcs1v15DecryptImplicit(this.input.rsaPrivate, await this.implicitKey, kt.encryptedKey, keyBytes);
       return { cek, transport: 'RSAES-PKCS1-v1_5' };
     }
     throw new Error(`unsupported key transport ${alg.oid}`);

@@ -4,7 +4,8 @@
  *
  * Rules, in the order a session meets them:
  * 1. STARTTLS is offered; MAIL before STARTTLS → `530 5.7.0 Must issue a STARTTLS command first`.
- * 2. TLS 1.2 or later, the national suites first; a client certificate is requested and
+ * 2. TLS 1.2 with only the four suites of the rules (plus `mssante.tls.extraCiphers` when
+ *    widened), or TLS 1.3; anything else fails the handshake. A client certificate is requested and
  *    verified by OpenSSL against the IGC-Santé anchors (and the CRLs when configured).
  *    The handshake does not fail on a bad certificate: MAIL is answered
  *    `530 5.7.0 A valid client certificate is required` so the peer's logs say why.
@@ -39,7 +40,7 @@ export interface InboundPeer {
 }
 
 export interface InboundPolicyOptions {
-  /** From `mssanteTlsOptions(...)`: key, cert chain, anchors (`ca`), CRLs, suites, TLS 1.2+. */
+  /** From `mssanteTlsOptions(...)`: key, cert chain, anchors (`ca`), CRLs, the suites of the rules, TLS 1.2+. */
   tls: SecureContextOptions;
   /** The trust list in use (e.g. `() => loader.current()`); may throw when none is loaded. */
   trustList: () => TrustList;

@@ -6,7 +6,8 @@
  * - Route: a static route from configuration when one is set for the domain, else MX
  *   look-up (`node:dns`), lowest preference first, the domain itself when it has no MX
  *   (RFC 5321 §5.1). The next MX is tried when one cannot be reached.
- * - STARTTLS required; TLS 1.2+, national suites first; the server certificate must chain
+ * - STARTTLS required; TLS 1.3, or TLS 1.2 offering only the four suites of the rules (plus
+ *   `mssante.tls.extraCiphers` when widened); the server certificate must chain
  *   to the anchors (and pass the CRLs when configured) and match the host name (the MX name,
  *   or a route's `tlsName`); the gateway's certificate is presented.
  * - One nodemailer pool per destination (host, port, TLS name): connections are reused.
