@@ -3,8 +3,10 @@
  * between acceptance and delivery.
  *
  * - `accept` commits the raw message and its recipients (the listener answers `250` after).
- * - `process` opens a message with its source adapter and routes each recipient through the
- *   resolver; a message that cannot be opened is quarantined and its sender told.
+ * - `process` opens a message with its source adapter, tells a resend (same Message-ID and
+ *   recipient, same content: `content-digest.ts`) from a new message, and routes each
+ *   recipient through the resolver; a message that cannot be opened is quarantined and its
+ *   sender told.
  * - the delivery loop claims due deliveries, translates the opened message for the target
  *   network, seals it with the target adapter and hands it over; outcomes go back to the
  *   store, with retries from the schedule, expiry and failure notices to the sender.
@@ -28,6 +30,7 @@ import { passThroughTranslator, type Translator } from './translator.js';
 import { decodeOutbound, encodeOutbound } from './outbound-codec.js';
 import { isNotification } from './header-peek.js';
 import { isRelayBounce, settleRelayBounce } from './relay-bounce.js';
+import { contentDigest, rawDigest } from './content-digest.js';
 
 export interface GatewayOptions {
   store: Store;
@@ -195,6 +198,20 @@ export class Gateway {
     }
     const adapter = this.adapters[env.source];
     const raw = known?.raw ?? this.store.raw(id);
+    let pending = known ? env.recipients : this.store.pendingDeliveries(id).map((d) => d.recipient);
+    // Is it a resend? Decided on what it says, once opened (content-digest.ts): the decision
+    // and its marks are one commit (claimContent), so a copy is never delivered twice, even
+    // across a restart. Without a Message-ID there is nothing to compare under.
+    const { source, messageId } = env;
+    const claim = async (digest: string): Promise<boolean> => {
+      if (!messageId) return false;
+      const c = await this.store.claimContent(id, { network: source, messageId, digest, recipients: pending }, Date.now());
+      pending = c.fresh;
+      if (c.state !== 'duplicate') return false;
+      this.log.info('duplicate not delivered again', { id, of: c.duplicates[0]?.of });
+      for (const l of this.listeners) l(id, 'duplicate');
+      return true;
+    };
     let opened: OpenedMessage;
     try {
       if (!adapter) throw new GatewayError('NO_ROUTE', { detail: `no adapter for network ${env.source}` });
@@ -202,9 +219,12 @@ export class Gateway {
       opened = await adapter.open(raw, env);
     } catch (err) {
       const ge = asGatewayError(err, 'CANNOT_OPEN');
+      // The very same bytes that could not be opened before: one quarantine and one notice are enough.
+      if (adapter && raw && (await claim(await rawDigest(raw)))) return;
       await this.quarantine(id, 'open', ge, raw);
       return;
     }
+    if (await claim(await contentDigest(opened).catch(() => rawDigest(raw!)))) return;
     this.remember(id, opened);
     this.stats.opened++;
     if (isRelayBounce(env, opened)) {
@@ -225,7 +245,6 @@ export class Gateway {
     }
 
     const result: RoutingResult = { routes: [], failures: [], events: [{ stage: 'open', level: 'info', detail: `opened: ${describeContent(opened)}` }] };
-    const pending = known ? env.recipients : this.store.pendingDeliveries(id).map((d) => d.recipient);
     for (const recipient of pending) {
       let reason: GatewayError | null = null;
       try {
