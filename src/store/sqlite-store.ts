@@ -227,8 +227,9 @@ export class SqliteStore implements Store {
         if (same) {
           if (h.dropPending.run(id, recipient).changes === 0) continue; // not pending: already decided
           result.duplicates.push({ recipient, of: same.messageRef });
-          h.insertEvent.run(id, now, 'duplicate', 'info',
-            `duplicate of message ${same.messageRef}: same Message-ID, same content; not delivered again`, recipient);
+          h.insertEvent.run(id, now, 'duplicate', 'info', claim.digest.startsWith('raw:')
+            ? `duplicate of message ${same.messageRef}: same Message-ID, the same bytes that could not be opened; not processed again`
+            : `duplicate of message ${same.messageRef}: same Message-ID, same content; not delivered again`, recipient);
           continue;
         }
         h.claimSeen.run(claim.network, claim.messageId, recipient, claim.digest, id);
