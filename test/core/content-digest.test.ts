@@ -3,11 +3,11 @@
  * sealed again with fresh IVs opens to the same digest; any change in what it says changes it.
  */
 import { describe, expect, it } from 'vitest';
-import { canonicalContent, contentDigest, rawDigest } from '../../src/pipeline/content-digest.js';
+import { canonicalContent, contentDigest, rawDigest } from '../../core/pipeline/content-digest.js';
 import { LegacyAdapter, type LegacySubmitter } from '../../adapters/legacy/legacy-adapter.js';
 import { sealLnpMail, type SealLnpMailInput } from '../../adapters/legacy/lnp-codec.js';
-import type { Envelope } from '../../src/model/envelope.js';
-import type { OpenedMessage } from '../../src/model/message.js';
+import type { Envelope } from '../../core/model/envelope.js';
+import type { OpenedMessage } from '../../core/model/message.js';
 import { fixtureStore, NOW } from '../legacy/fixtures.js';
 
 const keys = fixtureStore();

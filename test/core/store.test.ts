@@ -3,11 +3,11 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { MIGRATIONS_FOLDER } from '../../src/store/database.js';
+import { MIGRATIONS_FOLDER } from '../../storage/sqlite/database.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
-import { RetrySchedule } from '../../src/queue/retry-schedule.js';
+import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
+import { RetrySchedule } from '../../core/queue/retry-schedule.js';
 
 const raw = new TextEncoder().encode('Message-ID: <1@x>\r\n\r\nhello\r\n');
 

@@ -19,7 +19,7 @@ import { startLegacyWorld, type LegacyWorld } from '../support/legacy-world.js';
 import { startNationalWorld, type NationalWorld, GATEWAY_DOMAIN } from '../support/national-side.js';
 import { submitToRelay, type SubmitOptions } from '../simulators/legacy-relay.js';
 import { openLnpMail } from '../../adapters/legacy/lnp-codec.js';
-import type { MessageRow, Store } from '../../src/store/store.js';
+import type { MessageRow, Store } from '../../core/ports/message-store.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

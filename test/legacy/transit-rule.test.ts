@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import nodemailer from 'nodemailer';
 import { startLegacyListener, type RunningListener } from '../../adapters/legacy/inbound-listener.js';
-import type { AcceptInput, AcceptResult } from '../../src/store/store.js';
-import { silentLogger } from '../../src/log/logger.js';
-import { REPLY_CODES } from '../../src/errors/reply-codes.js';
+import type { AcceptInput, AcceptResult } from '../../core/ports/message-store.js';
+import { silentLogger } from '../../core/log/logger.js';
+import { REPLY_CODES } from '../../core/errors/reply-codes.js';
 
 const OWN = 'passerelle@gateway.lnp.test';
 const INTEROP = 'jean.dupont.med@interop.lnp.test';
