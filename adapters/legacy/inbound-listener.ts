@@ -6,6 +6,10 @@
  *   suspended or removed one) — never an open relay; the gateway's own address only from the
  *   null sender (a relay bounce, `relay-bounce.ts`), alone in its transaction (452 4.5.3);
  * - SIZE advertised, 552 above the limit;
+ * - DATA: a mail without an `X-LNP-Transit` header field in its header block did not come
+ *   through the relay (SPEC §5: only the relay sets it) and is refused with `550 5.7.1`
+ *   (`NOT_RELAYED`), nothing committed; the one exception is a relay bounce, from the null
+ *   sender to the gateway's own address alone (a plain RFC 3464 report carries no such field);
  * - optional STARTTLS, optional allow-list of relay addresses;
  * - `250` only once the message and its recipients are committed. A mail that cannot be
  *   opened is still accepted: the pipeline quarantines it and tells its sender.
@@ -15,12 +19,13 @@
  *   allowedRelays: [], domain: 'lnp.test', sink: gateway, resolver, log });
  * l.port; await l.close();
  */
-import { SMTPServer } from 'smtp-server';
+import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import { GatewayError } from '../../core/errors/gateway-error.js';
 import type { RouteResolver } from '../../core/ports/route-resolver.js';
 import type { Logger } from '../../core/log/logger.js';
 import { acceptData, smtpError, type AcceptSink } from '../smtp/smtp-listener.js';
+import { peekHeader } from '../../core/pipeline/header-peek.js';
 
 export interface LegacyListenerOptions {
   host: string;
@@ -97,7 +102,7 @@ export async function startLegacyListener(o: LegacyListenerOptions): Promise<Run
         () => cb(smtpError(new GatewayError('STORE_UNAVAILABLE'))),
       );
     },
-    onData: acceptData('legacy', o.sink, o.log),
+    onData: acceptData('legacy', o.sink, o.log, undefined, (raw, session) => transitRule(raw, session, own)),
   });
   server.on('error', (err) => o.log.warn('legacy listener error', { error: err }));
   await new Promise<void>((resolve, reject) => {
@@ -112,6 +117,20 @@ export async function startLegacyListener(o: LegacyListenerOptions): Promise<Run
     port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * SPEC §5: mail the relay delivered carries `X-LNP-Transit: RELAYID` in its header block (in
+ * clear, outside the sealed body). Without it (absent or empty) the mail did not come through
+ * the relay: refused. Exception: a relay bounce, from the null sender to the gateway's own
+ * address alone (the listener's RCPT rules already keep that address alone and for `<>`).
+ */
+export function transitRule(raw: Uint8Array, session: SMTPServerSession, own: string | undefined): GatewayError | null {
+  const nullSender = !session.envelope.mailFrom || session.envelope.mailFrom.address === '';
+  const rcpts = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
+  if (own && nullSender && rcpts.length > 0 && rcpts.every((r) => r === own)) return null;
+  if (peekHeader(raw, 'x-lnp-transit')) return null;
+  return new GatewayError('NOT_RELAYED', { detail: 'no X-LNP-Transit header field' });
 }
 
 function normaliseIp(ip: string): string {

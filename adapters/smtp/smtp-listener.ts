@@ -31,12 +31,25 @@ export function readData(stream: SMTPServerDataStream): Promise<{ raw: Uint8Arra
   });
 }
 
-/** The onData handler: size check, commit, then `250 … queued as ID`. `peer` adds what the listener verified (TLS subject). */
-export function acceptData(source: Origin, sink: AcceptSink, log: Logger, peer?: (session: SMTPServerSession) => { tlsSubject?: string } | undefined) {
+/**
+ * The onData handler: size check, commit, then `250 … queued as ID`. `peer` adds what the
+ * listener verified (TLS subject); `screen` refuses a message at DATA, before anything is
+ * committed, with the reply of the `GatewayError` it returns (e.g. the legacy transit rule).
+ */
+export function acceptData(
+  source: Origin, sink: AcceptSink, log: Logger,
+  peer?: (session: SMTPServerSession) => { tlsSubject?: string } | undefined,
+  screen?: (raw: Uint8Array, session: SMTPServerSession) => GatewayError | null,
+) {
   return (stream: SMTPServerDataStream, session: SMTPServerSession, callback: (err?: Error | null, message?: string) => void): void => {
     readData(stream).then(
       async ({ raw, tooBig }) => {
         if (tooBig) return callback(smtpError(new GatewayError('MESSAGE_TOO_BIG')));
+        const refusal = screen?.(raw, session);
+        if (refusal) {
+          log.warn('message refused at DATA', { source, reason: refusal.kind, remote: session.remoteAddress });
+          return callback(smtpError(refusal));
+        }
         const recipients = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
         const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address.toLowerCase() : '';
         try {

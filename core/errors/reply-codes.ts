@@ -24,6 +24,8 @@ export const REPLY_CODES = {
   DOMAIN_NOT_TRUSTED: { code: 550, status: '5.7.1', text: 'Domain is not on the trust list' },
   DECRYPT_FAILED: { code: 550, status: '5.7.5', text: 'Message could not be decrypted' },
   SIGNATURE_INVALID: { code: 550, status: '5.7.7', text: 'Message integrity check failed' },
+  /** Legacy listener: mail without `X-LNP-Transit` did not come through the network's relay (SPEC §5). */
+  NOT_RELAYED: { code: 550, status: '5.7.1', text: 'Mail must come through the network relay (no X-LNP-Transit)' },
   // Local trouble (temporary)
   STORE_UNAVAILABLE: { code: 451, status: '4.3.0', text: 'Local error in processing, try again later' },
   SHUTTING_DOWN: { code: 421, status: '4.3.2', text: 'Service shutting down, try again later' },

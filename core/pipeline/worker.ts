@@ -143,6 +143,7 @@ export class Worker {
       if (opened.next === 'route') state = await routeStage(this.ctx, opened.job);
       else if (opened.next === 'bounce') state = await correlateBounceStage(this.ctx, opened.job);
       else if (opened.next === 'quarantined') state = 'quarantined';
+      else if (opened.next === 'duplicate') this.ctx.settled(job.id, 'duplicate');
       else if (opened.next === 'routed') this.wake();
       if (state) await this.settled(job.id, state);
       this.wake();

@@ -30,7 +30,10 @@ export interface AcceptInput {
 
 export interface AcceptResult {
   id: string;
-  /** Recipients already accepted earlier for the same (network, Message-ID): not delivered again. */
+  /**
+   * For a notice (`noticeKey`): recipients it was already queued for. Always empty for a
+   * received message: whether it is a resend is decided after opening (`claimContent`).
+   */
   duplicates: string[];
   /** The envelope as stored (recipients: the ones that will be delivered). */
   envelope: Envelope;
@@ -49,6 +52,27 @@ export interface RoutingResult {
   routes: { recipient: string; network: NetworkId; address: string }[];
   failures: { recipient: string; reply: string }[];
   events: NewEvent[];
+}
+
+/** What an opened message claims: its content digest, per pending recipient, under its Message-ID. */
+export interface ContentClaim {
+  network: NetworkId;
+  messageId: string;
+  /** `contentDigest` of the opened message, or `rawDigest` of one that cannot be opened. */
+  digest: string;
+  recipients: string[];
+}
+
+/** The duplicate decision for one message, written in the same commit as its marks. */
+export interface ClaimResult {
+  /** Recipients this message is now the one to deliver to. */
+  fresh: string[];
+  /** Recipients an earlier message with the same Message-ID and the same content holds: not delivered again. */
+  duplicates: { recipient: string; of: string }[];
+  /** Fresh recipients for whom an earlier message used the same Message-ID with different content. */
+  reused: { recipient: string; of: string }[];
+  /** The message's state after the decision: `duplicate` when no recipient is left. */
+  state: MessageState;
 }
 
 /** A delivery attempt's outcome for one delivery row. */
@@ -161,6 +185,18 @@ export interface MessageStore {
    * `opened`, received before `receivedBefore`, not claimed or whose claim lapsed.
    */
   claimUnprocessed(now: number, limit: number, by: Claimant, receivedBefore?: number): Promise<string[]>;
+  /**
+   * After opening: is this message a resend? In one commit, per recipient of `claim` still
+   * pending: when a `seen` row of another message has the same (network, Message-ID,
+   * recipient) and the same digest (or no digest: a row written before digests were kept),
+   * the recipient is a duplicate — its pending delivery is removed, an event names the
+   * message it repeats; otherwise this message's row is written (a row of its own already
+   * there is kept: a restart or a release runs it again) and, when another message holds the
+   * same Message-ID with a different digest, an event says so. With no recipient left, the
+   * message ends `duplicate` (no notice: its sender was answered for the first copy). Two
+   * nodes claiming the same content at once: exactly one wins.
+   */
+  claimContent(id: string, claim: ContentClaim, now: number): Promise<ClaimResult>;
   /**
    * The route stage's decisions, its events and the message's new state, in one commit.
    * Resolves to the message's state: `done` when nothing is left to deliver (its notices due).

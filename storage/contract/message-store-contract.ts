@@ -58,13 +58,83 @@ export function messageStoreContract(name: string, open: () => Promise<StoreUnde
       expect((await store.summary()).deliveries.pending).toBe(50);
     });
 
-    it('never queues the same (network, Message-ID, recipient) twice', async () => {
-      const a = await accept({ messageId: '<dup@x>' });
-      const b = await accept({ messageId: '<dup@x>', recipients: ['b@y', 'c@y'] });
-      expect(b.duplicates).toEqual(['b@y']);
-      expect(await store.deliveries(a.id)).toHaveLength(1);
-      expect((await store.deliveries(b.id)).map((d) => d.recipient)).toEqual(['c@y']);
-      expect((await accept({ source: 'mssante', messageId: '<dup@x>' })).duplicates).toEqual([]);
+    it('judges no received message at acceptance: a resend is told after opening (claimContent)', async () => {
+      await accept({ messageId: '<dup@x>' });
+      expect((await accept({ messageId: '<dup@x>' })).duplicates).toEqual([]);
+    });
+
+    describe('claimContent: a duplicate is the same Message-ID, recipient and content', () => {
+      const D1 = 'a'.repeat(64);
+      const D2 = 'b'.repeat(64);
+      const acc = (recipients: string[], source: 'legacy' | 'mssante' = 'legacy') => accept({ recipients, source, messageId: '<m@x>' });
+      const claim = (id: string, digest: string, recipients: string[], network: 'legacy' | 'mssante' = 'legacy') =>
+        store.claimContent(id, { network, messageId: '<m@x>', digest, recipients }, T);
+      const details = async (id: string) => (await store.trace(id))!.events.filter((e) => e.stage === 'duplicate').map((e) => `${e.recipient}: ${e.detail}`);
+
+      it('the first copy claims; a second with the same content is a duplicate, its delivery removed, no notice due', async () => {
+        const a = await acc(['b@y']);
+        const b = await acc(['b@y']);
+        expect(await claim(a.id, D1, ['b@y'])).toEqual({ fresh: ['b@y'], duplicates: [], reused: [], state: 'received' });
+        expect(await claim(b.id, D1, ['b@y'])).toEqual({ fresh: [], duplicates: [{ recipient: 'b@y', of: a.id }], reused: [], state: 'duplicate' });
+        expect((await store.message(b.id))?.state).toBe('duplicate');
+        expect(await store.deliveries(b.id)).toEqual([]);
+        expect(await details(b.id)).toEqual([`b@y: duplicate of message ${a.id}: same Message-ID, same content; not delivered again`]);
+        expect((await store.noticesDue(10)).map((n) => n.id)).not.toContain(b.id);
+        expect(await details(a.id)).toEqual([]);
+      });
+
+      it('the same Message-ID with different content is a new message, whose trace names the one it reuses the Message-ID of', async () => {
+        const a = await acc(['b@y']);
+        const c = await acc(['b@y']);
+        await claim(a.id, D1, ['b@y']);
+        expect(await claim(c.id, D2, ['b@y'])).toEqual({ fresh: ['b@y'], duplicates: [], reused: [{ recipient: 'b@y', of: a.id }], state: 'received' });
+        expect((await store.pendingDeliveries(c.id)).map((d) => d.recipient)).toEqual(['b@y']);
+        expect(await details(c.id)).toEqual([`b@y: reuses the Message-ID of message ${a.id} with different content: a new message, not a duplicate`]);
+        const e = await acc(['b@y']);
+        expect((await claim(e.id, D2, ['b@y'])).duplicates).toEqual([{ recipient: 'b@y', of: c.id }]);
+      });
+
+      it('decides per recipient: a copy naming a new recipient too delivers only to that one', async () => {
+        const a = await acc(['b@y']);
+        const b = await acc(['b@y', 'c@y']);
+        await claim(a.id, D1, ['b@y']);
+        expect(await claim(b.id, D1, ['b@y', 'c@y'])).toMatchObject({ fresh: ['c@y'], duplicates: [{ recipient: 'b@y', of: a.id }], state: 'received' });
+        expect((await store.deliveries(b.id)).map((d) => d.recipient)).toEqual(['c@y']);
+      });
+
+      it('a message run again (restart, release) keeps its claim and writes no second event', async () => {
+        const a = await acc(['b@y']);
+        const c = await acc(['b@y']);
+        await claim(a.id, D1, ['b@y']);
+        await claim(c.id, D2, ['b@y']);
+        expect(await claim(a.id, D1, ['b@y'])).toEqual({ fresh: ['b@y'], duplicates: [], reused: [], state: 'received' });
+        expect(await claim(c.id, D2, ['b@y'])).toEqual({ fresh: ['b@y'], duplicates: [], reused: [], state: 'received' });
+        expect(await details(c.id)).toHaveLength(1);
+      });
+
+      it('one that could not be opened is named so; the same bytes again are a duplicate', async () => {
+        const a = await acc(['b@y']);
+        const b = await acc(['b@y']);
+        const c = await acc(['b@y']);
+        await claim(a.id, 'raw:' + D1, ['b@y']);
+        expect((await claim(b.id, 'raw:' + D1, ['b@y'])).state).toBe('duplicate');
+        expect((await claim(c.id, D1, ['b@y'])).reused).toEqual([{ recipient: 'b@y', of: a.id }]);
+        expect((await details(c.id))[0]).toMatch(/reuses the Message-ID of message \w+, which could not be opened: a new message/);
+      });
+
+      it('networks are apart: the same Message-ID from the other network is not a duplicate', async () => {
+        const a = await acc(['b@y']);
+        const b = await acc(['b@y'], 'mssante');
+        await claim(a.id, D1, ['b@y']);
+        expect((await claim(b.id, D1, ['b@y'], 'mssante')).fresh).toEqual(['b@y']);
+      });
+
+      it('concurrent claims of two copies: exactly one holds the recipient', async () => {
+        const a = await acc(['b@y']);
+        const b = await acc(['b@y']);
+        const [ra, rb] = await Promise.all([claim(a.id, D1, ['b@y']), claim(b.id, D1, ['b@y'])]);
+        expect([ra.fresh.length, rb.fresh.length].sort()).toEqual([0, 1]);
+      });
     });
 
     it('accepts a keyed notice once, routed at once', async () => {

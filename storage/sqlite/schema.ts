@@ -6,8 +6,9 @@
  * - `messages`: one row per received message, with its processing state.
  * - `raw_messages`: the bytes as received, written before the sender is told `250`.
  * - `deliveries`: one row per (message, envelope recipient): state, attempts, next attempt.
- * - `seen`: (network, Message-ID, recipient) already accepted, so that a resent copy is
- *   never delivered twice.
+ * - `seen`: (network, Message-ID, recipient, content digest) already claimed, so that a
+ *   resent copy (the same content) is never delivered twice while a different message
+ *   reusing a Message-ID is; the gateway's notices are keyed there too (`noticeKey`).
  * - `events`: the trace of every stage of every message.
  */
 import { sqliteTable, text, integer, blob, index, uniqueIndex, primaryKey } from 'drizzle-orm/sqlite-core';
@@ -89,9 +90,15 @@ export const seen = sqliteTable(
     network: text('network').notNull(),
     messageId: text('message_id').notNull(),
     recipient: text('recipient').notNull(),
+    /**
+     * SHA-256 of what the message says (`core/pipeline/content-digest.ts`), `raw:`-prefixed for
+     * a message that could not be opened (its bytes'). Empty for notice keys, and for rows
+     * written before digests were kept (read as "same content": exactly-once as before).
+     */
+    digest: text('digest').notNull().default(''),
     messageRef: text('message_ref').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.network, t.messageId, t.recipient] })],
+  (t) => [primaryKey({ columns: [t.network, t.messageId, t.recipient, t.digest] })],
 );
 
 export const events = sqliteTable(

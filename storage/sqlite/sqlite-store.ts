@@ -26,7 +26,7 @@ import { newMessageId } from './ids.js';
 import type { Envelope, Origin, RemotePeer } from '../../core/model/envelope.js';
 import type { NetworkId } from '../../core/model/network.js';
 import type {
-  AcceptInput, AcceptResult, BounceMark, Claimant, DeliveryRow, DeliveryState, EventRow, MessageRow, MessageState, MessageStore, NewEvent,
+  AcceptInput, AcceptResult, BounceMark, Claimant, ClaimResult, ContentClaim, DeliveryRow, DeliveryState, EventRow, MessageRow, MessageState, MessageStore, NewEvent,
   NoticeDue, OutcomeUpdate, QuarantineRecord, RoutingResult, Trace,
 } from '../../core/ports/message-store.js';
 
@@ -80,6 +80,9 @@ export class SqliteStore implements MessageStore {
       insertDelivery: S(`INSERT INTO deliveries (message_ref, recipient, target_network, target_address, state, next_attempt_at, updated_at)
         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
       insertSeen: S('INSERT INTO seen (network, message_id, recipient, message_ref) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+      seenOf: S('SELECT digest, message_ref AS messageRef FROM seen WHERE network = ? AND message_id = ? AND recipient = ? ORDER BY rowid'),
+      claimSeen: S('INSERT INTO seen (network, message_id, recipient, digest, message_ref) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+      dropPending: S(`DELETE FROM deliveries WHERE message_ref = ? AND recipient = ? AND state = 'pending'`),
       insertEvent: S('INSERT INTO events (message_ref, at, stage, level, detail, recipient) VALUES (?, ?, ?, ?, ?, ?)'),
       routeOne: S(`UPDATE deliveries SET target_network = ?, target_address = ?, state = 'queued', next_attempt_at = ?, updated_at = ?
         WHERE message_ref = ? AND recipient = ? AND state = 'pending'`),
@@ -205,13 +208,9 @@ export class SqliteStore implements MessageStore {
     const fresh: string[] = [];
     for (const r of input.recipients) {
       // A notice the gateway writes is keyed (e.g. `failure:ID`): queued again after a restart, it is a duplicate.
+      // A received message is not judged here: whether it is a resend depends on what it says (claimContent, after opening).
       if (input.source === 'gateway' && input.noticeKey) {
         if (h.insertSeen.run('gateway', input.noticeKey, r, id).changes === 0) {
-          duplicates.push(r);
-          continue;
-        }
-      } else if (input.messageId && input.source !== 'gateway') {
-        if (h.insertSeen.run(input.source, input.messageId, r, id).changes === 0) {
           duplicates.push(r);
           continue;
         }
@@ -238,6 +237,45 @@ export class SqliteStore implements MessageStore {
       size: input.raw.byteLength, rawRef: `db:${id}`, ...(input.remote ? { remote: input.remote } : {}),
     };
     return { id, duplicates, envelope };
+  }
+
+  claimContent(id: string, claim: ContentClaim, now: number): Promise<ClaimResult> {
+    const h = this.h;
+    return this.enqueue(() => {
+      const result: ClaimResult = { fresh: [], duplicates: [], reused: [], state: 'received' };
+      for (const recipient of claim.recipients) {
+        const rows = h.seenOf.all(claim.network, claim.messageId, recipient) as { digest: string; messageRef: string }[];
+        const others = rows.filter((x) => x.messageRef !== id);
+        // An empty digest: a row written before digests were kept, read as the same content (exactly-once as before).
+        const same = others.find((x) => x.digest === claim.digest || x.digest === '');
+        if (same) {
+          if (h.dropPending.run(id, recipient).changes === 0) continue; // not pending: already decided
+          result.duplicates.push({ recipient, of: same.messageRef });
+          h.insertEvent.run(id, now, 'duplicate', 'info', claim.digest.startsWith('raw:')
+            ? `duplicate of message ${same.messageRef}: same Message-ID, the same bytes that could not be opened; not processed again`
+            : `duplicate of message ${same.messageRef}: same Message-ID, same content; not delivered again`, recipient);
+          continue;
+        }
+        h.claimSeen.run(claim.network, claim.messageId, recipient, claim.digest, id);
+        result.fresh.push(recipient);
+        const other = others.find((x) => x.digest !== claim.digest);
+        if (other && !rows.some((x) => x.messageRef === id && x.digest === claim.digest)) {
+          result.reused.push({ recipient, of: other.messageRef });
+          h.insertEvent.run(id, now, 'duplicate', 'info', other.digest.startsWith('raw:')
+            ? `reuses the Message-ID of message ${other.messageRef}, which could not be opened: a new message, not a duplicate`
+            : `reuses the Message-ID of message ${other.messageRef} with different content: a new message, not a duplicate`, recipient);
+        }
+      }
+      const open = (h.openCount.get(id) as { n: number }).n > 0;
+      const state = (h.messageState.get(id) as { state: MessageState } | undefined)?.state ?? 'received';
+      if (!open && result.duplicates.length > 0 && (state === 'received' || state === 'opened')) {
+        h.setState.run('duplicate', null, null, now, id);
+        result.state = 'duplicate';
+      } else {
+        result.state = state;
+      }
+      return result;
+    }, false);
   }
 
   private insertEvents(id: string, events: readonly NewEvent[], now: number): void {

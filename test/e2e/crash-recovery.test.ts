@@ -62,11 +62,13 @@ describe('crash recovery', () => {
     const year = new Date().getUTCFullYear();
     const mails = await Promise.all(Array.from({ length: N }, async (_, i) => {
       const messageId = `<crash-${i}@medical33.lnp.test>`;
-      const { raw } = await sealLnpMail(relayKeys, {
+      const date = new Date();
+      // The relay seals each attempt again (fresh IVs): a resend has other bytes, the same content.
+      const seal = async () => Buffer.from((await sealLnpMail(relayKeys, {
         holder: 'passerelle', year, from: 'cab.dupuis@medical33.lnp.test', to: ['jean.dupont.med@interop.lnp.test'], cc: [],
-        subject: `Test ${i}`, messageId, date: new Date(), text: `Message ${i}\r\n`, attachments: [], extraHeaders: { 'X-LNP-Transit': 'relay1' },
-      });
-      return { messageId, raw: Buffer.from(raw) };
+        subject: `Test ${i}`, messageId, date, text: `Message ${i}\r\n`, attachments: [], extraHeaders: { 'X-LNP-Transit': 'relay1' },
+      })).raw);
+      return { messageId, raw: await seal(), seal };
     }));
 
     const acked = new Set<string>();
@@ -99,8 +101,9 @@ describe('crash recovery', () => {
     const deliveredAtCrash = peer.received.length;
 
     ({ child, port, exited } = await startChild(env));
-    // The relay sends again what the gateway did not acknowledge (some were committed all the same).
-    await send(port, mails.filter((m) => !acked.has(m.messageId)));
+    // The relay sends again what the gateway did not acknowledge (some were committed all the same),
+    // sealed again: the gateway recognises a copy by what it says once opened.
+    await send(port, await Promise.all(mails.filter((m) => !acked.has(m.messageId)).map(async (m) => ({ ...m, raw: await m.seal() }))));
     expect(acked.size).toBe(N);
 
     const originals = async () => {
@@ -126,6 +129,7 @@ describe('crash recovery', () => {
       if ((await store.deliveries(m.id)).some((d) => d.uncertain)) uncertain.add(m.messageId!);
     }
     const summary = (await store.summary());
+    const recognised = (await store.listMessages('duplicate', 10 * N)).length;
     store.close();
 
     for (const m of mails) expect(counts.get(m.messageId) ?? 0, `${m.messageId} delivered`).toBeGreaterThanOrEqual(1);
@@ -136,6 +140,7 @@ describe('crash recovery', () => {
     expect(summary.deliveries.sending ?? 0).toBe(0);
     expect(summary.deliveries.delivered).toBe(N);
     console.log(`crash test: ${ackedBeforeCrash} acknowledged before SIGKILL, ${deliveredAtCrash} delivered at the kill, ` +
-      `${uncertain.size} send(s) cut by the crash, ${twice.length} delivered twice (all flagged), all ${N} delivered`);
+      `${uncertain.size} send(s) cut by the crash, ${twice.length} delivered twice (all flagged), ` +
+      `${recognised} re-sealed resend(s) recognised as duplicates, all ${N} delivered`);
   }, 120_000);
 });

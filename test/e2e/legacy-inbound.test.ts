@@ -109,7 +109,7 @@ describe('legacy → national, end to end', () => {
   it('accepts a mail it cannot open, quarantines it with its reason and tells the sender through the relay', async () => {
     const info = await sendDirect(w, {
       from: 'dr.alice.martin@medical33.lnp.test', to: ['jean.dupont.med@interop.lnp.test'],
-      raw: 'From: dr.alice.martin@medical33.lnp.test\r\nTo: jean.dupont.med@interop.lnp.test\r\nSubject: Mme TESTPATIENT\r\nMessage-ID: <broken-1@medical33.lnp.test>\r\nX-LNP-Version: 1\r\n\r\n$LNP1\r\n#BINASCII1#\r\n00000010\r\nnot armour at all\r\n',
+      raw: 'From: dr.alice.martin@medical33.lnp.test\r\nTo: jean.dupont.med@interop.lnp.test\r\nSubject: Mme TESTPATIENT\r\nMessage-ID: <broken-1@medical33.lnp.test>\r\nX-LNP-Version: 1\r\nX-LNP-Transit: relay1\r\n\r\n$LNP1\r\n#BINASCII1#\r\n00000010\r\nnot armour at all\r\n',
     });
     const id = info.response.match(/queued as ([0-9A-Z]{26})/)![1];
     const msg = await waitFor(async () => { const m = (await w.gw.store.message(id)); return m?.state === 'quarantined' ? m : null; });
@@ -128,12 +128,26 @@ describe('legacy → national, end to end', () => {
   it('never answers a notification with another notice', async () => {
     const info = await sendDirect(w, {
       from: '', to: ['jean.dupont.med@interop.lnp.test'],
-      raw: 'From: relay@lnp.test\r\nTo: jean.dupont.med@interop.lnp.test\r\nSubject: bounce\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=x\r\n\r\n--x--\r\n',
+      raw: 'From: relay@lnp.test\r\nTo: jean.dupont.med@interop.lnp.test\r\nSubject: bounce\r\nX-LNP-Transit: relay1\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=x\r\n\r\n--x--\r\n',
     });
     const id = info.response.match(/queued as ([0-9A-Z]{26})/)![1];
     await waitFor(async () => (await w.gw.store.message(id))?.state === 'quarantined');
     const t = (await w.gw.store.trace(id))!;
     expect(t.events.some((e) => e.detail.includes('no notice sent'))).toBe(true);
+  });
+
+  it('refuses at DATA (550 5.7.1) a sealed mail that did not come through the relay (no X-LNP-Transit), and delivers nothing', async () => {
+    const before = w.peer.received.length;
+    const { raw } = await sealLnpMail(w.relay.keys, {
+      holder: 'passerelle', year: new Date().getUTCFullYear(), from: 'cab.dupuis@medical33.lnp.test', to: ['jean.dupont.med@interop.lnp.test'], cc: [],
+      subject: 'Sans relais', messageId: '<no-transit-1@medical33.lnp.test>', date: new Date(), text: 'Bonjour\r\n', attachments: [],
+    });
+    await expect(sendDirect(w, { from: 'cab.dupuis@medical33.lnp.test', to: ['jean.dupont.med@interop.lnp.test'], raw }))
+      .rejects.toMatchObject({ responseCode: 550, response: expect.stringMatching(/^550 5\.7\.1 /) });
+    const stored = ['received', 'opened', 'routed', 'done', 'quarantined', 'duplicate'] as const;
+    expect((await Promise.all(stored.map((st) => w.gw.store.listMessages(st, 1000)))).flat().some((m) => m.messageId === '<no-transit-1@medical33.lnp.test>')).toBe(false);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(w.peer.received.length).toBe(before);
   });
 
   it('retries a national refusal on the schedule, then gives up and tells the legacy sender', async () => {

@@ -141,7 +141,8 @@ describe('a relay bounce after hand-over reaches the national sender as a DSN', 
     const again = await resend(last.raw);
     expect(again.response).toMatch(/^250/);
     const copy = (await bouncesReceived()).find((m) => !seen.has(m.id))!;
-    expect(copy.state).toBe('duplicate');
+    // Recognised once opened: the same report (same Message-ID, same content) as the first.
+    expect((await waitState(copy.id, ['duplicate', 'done', 'quarantined'])).state).toBe('duplicate');
     seen.add(copy.id);
 
     // Another report (new Message-ID) of the same failure: settled, nothing more to say.

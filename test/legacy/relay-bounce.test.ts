@@ -224,10 +224,10 @@ describe('legacy listener: the gateway\'s own address', () => {
   });
   afterAll(async () => listener?.close());
 
-  const send = async (from: string, to: string[]) => {
+  const send = async (from: string, to: string[], raw = REPORT) => {
     const t = nodemailer.createTransport({ host: '127.0.0.1', port: listener.port, secure: false, logger: false });
     try {
-      return await t.sendMail({ envelope: { from, to }, raw: Buffer.from(REPORT) });
+      return await t.sendMail({ envelope: { from, to }, raw: Buffer.from(raw) });
     } finally {
       t.close();
     }
@@ -244,7 +244,8 @@ describe('legacy listener: the gateway\'s own address', () => {
     const a = await send('', [OWN, 'jean.dupont.med@interop.lnp.test']);
     expect(a.rejected).toEqual(['jean.dupont.med@interop.lnp.test']);
     expect(a.rejectedErrors?.[0]?.response).toMatch(/^452 4\.5\.3/);
-    const b = await send('', ['jean.dupont.med@interop.lnp.test', OWN]);
+    // What is left goes to an interop address: not a relay bounce, so it needs X-LNP-Transit (transit rule).
+    const b = await send('', ['jean.dupont.med@interop.lnp.test', OWN], `X-LNP-Transit: relay1\r\n${REPORT}`);
     expect(b.rejected).toEqual([OWN]);
     expect(b.rejectedErrors?.[0]?.response).toMatch(/^452 4\.5\.3/);
   });

@@ -441,6 +441,9 @@ export interface SubmitOptions {
   envelopeTo?: string[];
   extraHeaders?: Record<string, string>;
   requireTls?: boolean;
+  /** Message-ID and Date of the submission (default a fresh one, now): the same ones submit the same message again. */
+  messageId?: string;
+  date?: Date;
 }
 
 /**
@@ -450,7 +453,7 @@ export interface SubmitOptions {
  */
 export async function submitToRelay(relay: LegacyRelay, o: SubmitOptions): Promise<{ response: string }> {
   const address = `${o.local}@${o.zone}.${relay.domain}`;
-  const date = relay.now();
+  const date = o.date ?? relay.now();
   const { raw } = await sealLnpMail(relay.keys, {
     holder: o.holder ?? o.local,
     year: date.getUTCFullYear(),
@@ -458,7 +461,7 @@ export async function submitToRelay(relay: LegacyRelay, o: SubmitOptions): Promi
     to: o.to,
     cc: o.cc ?? [],
     subject: o.subject ?? 'Message',
-    messageId: `<${crypto.randomUUID()}@${o.zone}.${relay.domain}>`,
+    messageId: o.messageId ?? `<${crypto.randomUUID()}@${o.zone}.${relay.domain}>`,
     date,
     text: o.text,
     attachments: o.attachments ?? [],
