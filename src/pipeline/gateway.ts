@@ -438,6 +438,7 @@ export class Gateway {
     const notification = raw ? isNotification(raw, env.mailFrom) : env.mailFrom === '';
     if (!notification) {
       await this.notifySender(id, env.recipients.map((r) => ({ recipient: r, reply })), reason, null, `quarantine:${id}:${reply}`);
+      await this.dispositionNotices(id, reply);
     } else {
       this.store.event(id, stage, 'info', 'no notice sent: the message is itself a notification');
     }
@@ -475,23 +476,31 @@ export class Gateway {
     return id;
   }
 
-  /** MDNs the sender asked for, once each recipient's delivery is settled (processed, or processed/error). */
-  private async dispositionNotices(id: string): Promise<void> {
+  /**
+   * MDNs the sender asked for, once each recipient's delivery is settled (processed, or
+   * processed/error), or for every recipient of a quarantined message (its `quarantined`
+   * reply). One per (message, recipient) whatever happens later (RFC 8098 §2.1): a message
+   * released from quarantine gets no second one.
+   */
+  private async dispositionNotices(id: string, quarantined?: string): Promise<void> {
     const env = this.store.envelope(id);
     if (!env || env.source === 'gateway') return;
     const adapter = this.adapters[env.source];
     const raw = this.store.raw(id);
     if (!adapter?.dispositionNotice || !raw) return;
-    for (const d of this.store.deliveries(id)) {
+    const settled = quarantined !== undefined
+      ? env.recipients.map((recipient) => ({ recipient, delivered: false, reply: quarantined }))
+      : this.store.deliveries(id).map((d) => ({ recipient: d.recipient, delivered: d.state === 'delivered', reply: d.lastError ?? 'not delivered' }));
+    for (const d of settled) {
       try {
         const mdn = await adapter.dispositionNotice({
           original: env, originalRaw: raw, recipient: d.recipient,
-          disposition: d.state === 'delivered' ? 'processed' : 'processed/error',
-          ...(d.state === 'delivered' ? {} : { errorText: d.lastError ?? 'not delivered' }),
+          disposition: d.delivered ? 'processed' : 'processed/error',
+          ...(d.delivered ? {} : { errorText: d.reply }),
         });
         if (!mdn) return; // none asked for (the same answer for every recipient)
-        const mdnId = await this.queueNotice(id, mdn, env.source, mdn.to[0], `mdn:${d.id}`);
-        if (mdnId) this.store.event(id, 'notify', 'info', `disposition notification ${mdnId} queued (${d.state === 'delivered' ? 'processed' : 'processed/error'})`, d.recipient);
+        const mdnId = await this.queueNotice(id, mdn, env.source, mdn.to[0], `mdn:${id}:${d.recipient}`);
+        if (mdnId) this.store.event(id, 'notify', 'info', `disposition notification ${mdnId} queued (${d.delivered ? 'processed' : 'processed/error'})`, d.recipient);
       } catch (err) {
         this.store.event(id, 'notify', 'error', `could not write the disposition notification: ${(err as Error).message}`, d.recipient);
       }
