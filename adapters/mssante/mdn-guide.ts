@@ -17,7 +17,7 @@
  * part required), and the original's attachments (IHE_XDM.zip, PDF) given back as parts
  * of the MDN. See `README.md` ("MDNs") for where the gateway departs from it and why.
  */
-import { REPLY_CODES, type ErrorKind } from '../../src/errors/reply-codes.js';
+import { REPLY_CODES, type ErrorKind } from '../../core/errors/reply-codes.js';
 
 /** One row of the guide's tables: the code and label are written as they stand there. */
 export interface GuideErrorCode {
@@ -64,7 +64,7 @@ export type GuideCode = keyof typeof GUIDE_ERROR_CODES;
 
 /**
  * Which guide code a gateway failure gets. First match wins: a row naming the error kind
- * (`src/errors/reply-codes.ts`; the kind is recognised from the reply line the failure
+ * (`core/errors/reply-codes.ts`; the kind is recognised from the reply line the failure
  * left), then a row naming an enhanced-status prefix (the peer's reply, or a kind with no
  * row here), then `MDN_DEFAULT_CODE`.
  *

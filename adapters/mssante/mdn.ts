@@ -14,7 +14,7 @@
 import { mdnRecipient, type HeaderBag } from './notification-rules.js';
 import { buildReport, field, headerSection, newMessageId, rfc5322Date, type ReportFile } from './report.js';
 import { asciiField, guideErrorValue, MDN_DEFAULT_CODE, GUIDE_ERROR_CODES, type MdnError } from './mdn-guide.js';
-import { encodedWord } from '../../src/mime/mime-writer.js';
+import { encodedWord } from '../../lib/mime/mime-writer.js';
 
 export interface MdnInput {
   /** Header fields of the original (to find Disposition-Notification-To and the rules). */

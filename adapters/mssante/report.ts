@@ -3,8 +3,8 @@
  * No `node:` imports.
  */
 import { base64Encode } from './tls/pem.js';
-import { concatBytes } from '../../src/util/bytes.js';
-import { base64Lines } from '../../src/util/base64.js';
+import { concatBytes } from '../../lib/bytes.js';
+import { base64Lines } from '../../lib/base64.js';
 
 const enc = new TextEncoder();
 

@@ -11,10 +11,10 @@ import { buildMdn, KO_PREFIX } from '../../adapters/mssante/mdn.js';
 import { GUIDE_ERROR_CODES, MDN_ERROR_RULES, kindOfReply, mdnErrorFor } from '../../adapters/mssante/mdn-guide.js';
 import { mdnRecipient } from '../../adapters/mssante/notification-rules.js';
 import { MssanteAdapter } from '../../adapters/mssante/mssante-adapter.js';
-import { REPLY_CODES, type ErrorKind } from '../../src/errors/reply-codes.js';
-import { headerBag } from '../../src/pipeline/header-peek.js';
-import { writeMime } from '../../src/mime/mime-writer.js';
-import type { Envelope } from '../../src/model/envelope.js';
+import { REPLY_CODES, type ErrorKind } from '../../core/errors/reply-codes.js';
+import { headerBag } from '../../core/pipeline/header-peek.js';
+import { writeMime } from '../../lib/mime/mime-writer.js';
+import type { Envelope } from '../../core/model/envelope.js';
 
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 const SENDER = 'dr.martin@medecin.mssante.fr';
