@@ -17,6 +17,8 @@ import { headerBag } from '../../core/pipeline/header-peek.js';
 import { concatBytes } from '../../lib/bytes.js';
 import { buildDsn } from './dsn.js';
 import { buildMdn } from './mdn.js';
+import { MDN_POLICY, mdnErrorFor, type MdnPolicy } from './mdn-guide.js';
+import type { ReportFile } from './report.js';
 import type { Attachment, Content } from '../../core/model/content.js';
 import type { Envelope } from '../../core/model/envelope.js';
 import type { OpenedMessage, OutboundMessage, SealedMessage } from '../../core/model/message.js';
@@ -54,6 +56,8 @@ export interface MssanteAdapterOptions {
     crls?: () => pkijs.CertificateRevocationList[];
     cipher?: 'aes-256-cbc' | 'aes-256-gcm';
   };
+  /** How MDNs are written (defaults: `MDN_POLICY` in `mdn-guide.ts`, the national guide's form). */
+  mdn?: Partial<MdnPolicy>;
   now?: () => Date;
 }
 
@@ -216,12 +220,22 @@ export class MssanteAdapter implements NetworkAdapter {
     };
   }
 
-  /** An RFC 8098 MDN when the original asked for one (never about a notification). */
+  /**
+   * An RFC 8098 MDN in the national guide's form when the original asked for one (never
+   * about a notification): `processed`, or `processed/Error: CODE^LABEL` with the guide's
+   * code for the failure (`mdn-guide.ts`), the original and its files given back.
+   */
   async dispositionNotice(r: DispositionRequest): Promise<OutboundMessage | null> {
+    const policy = { ...MDN_POLICY, ...this.o.mdn };
+    const failed = r.disposition === 'processed/error';
+    const full = policy.original === 'full' && r.originalRaw.byteLength <= policy.fullOriginalMaxBytes;
     const mdn = buildMdn({
       originalHeaders: headerBag(r.originalRaw), originalSender: r.original.mailFrom, originalMessageId: r.original.messageId,
-      finalRecipient: r.recipient, disposition: r.disposition, errorText: r.errorText, from: `postmaster@${this.o.domain}`,
+      finalRecipient: r.recipient, disposition: r.disposition, from: `postmaster@${this.o.domain}`,
+      ...(failed ? { error: mdnErrorFor(r.errorText), errorText: r.errorText } : {}),
       reportingUa: `mx.${this.o.domain}; ${this.o.nil}`, originalRaw: r.originalRaw,
+      include: full ? 'full' : 'headers', requireSenderMatch: policy.requireSenderMatch,
+      files: full && policy.returnFiles ? await originalFiles(r.originalRaw) : undefined,
     });
     if (!mdn) return null;
     return {
@@ -234,6 +248,23 @@ export class MssanteAdapter implements NetworkAdapter {
 
   close(): Promise<void> {
     return this.o.transport.close();
+  }
+}
+
+/**
+ * The files an MDN gives back (the national guide): the original's IHE_XDM.ZIP and PDF
+ * attachments as they were sent. Nothing from an encrypted or opaque-signed original (its
+ * files are inside the CMS: the gateway never gives back what it decrypted), nothing when
+ * the original cannot be parsed.
+ */
+async function originalFiles(raw: Uint8Array): Promise<ReportFile[]> {
+  try {
+    const parsed = await simpleParser(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
+    return parsed.attachments
+      .filter((a) => /^ihe_xdm\.zip$/i.test(a.filename ?? '') || a.contentType.toLowerCase() === 'application/pdf')
+      .map((a) => ({ filename: a.filename ?? (a.contentType.toLowerCase() === 'application/pdf' ? 'document.pdf' : 'IHE_XDM.ZIP'), contentType: a.contentType, data: new Uint8Array(a.content) }));
+  } catch {
+    return [];
   }
 }
 

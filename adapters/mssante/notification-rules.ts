@@ -36,17 +36,22 @@ export function isAutoSubmitted(headers: HeaderBag): boolean {
 /**
  * The address an MDN goes to, or null when none may be sent: only when the original asks
  * (`Disposition-Notification-To`), never in reply to a notification, never for a message
- * from the null sender or an auto-submitted one.
+ * from the null sender or an auto-submitted one, and (RFC 8098 §2.1, restated by the
+ * national guide) never automatically when the address asked differs from the return path
+ * (the envelope sender): the gateway has no user to confirm it.
  *
  * @example
  * mdnRecipient({ 'Disposition-Notification-To': '<dr.martin@medecin.mssante.fr>' }, 'dr.martin@medecin.mssante.fr');
  * // 'dr.martin@medecin.mssante.fr'
+ * mdnRecipient({ 'Disposition-Notification-To': 'other@medecin.mssante.fr' }, 'dr.martin@medecin.mssante.fr'); // null
  */
-export function mdnRecipient(headers: HeaderBag, envelopeSender: string): string | null {
+export function mdnRecipient(headers: HeaderBag, envelopeSender: string, o: { requireSenderMatch?: boolean } = {}): string | null {
   const dnt = get(headers, 'disposition-notification-to');
   if (!dnt || envelopeSender === '' || isNotification(headers) || isAutoSubmitted(headers)) return null;
   const m = dnt.match(/<([^<>\s]+@[^<>\s]+)>/) ?? dnt.match(/([^\s<>,;:"]+@[^\s<>,;:"]+)/);
-  return m ? m[1] : null;
+  if (!m) return null;
+  if ((o.requireSenderMatch ?? true) && m[1].toLowerCase() !== envelopeSender.toLowerCase()) return null;
+  return m[1];
 }
 
 /**

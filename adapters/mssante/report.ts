@@ -4,6 +4,7 @@
  */
 import { base64Encode } from './tls/pem.js';
 import { concatBytes } from '../../lib/bytes.js';
+import { base64Lines } from '../../lib/base64.js';
 
 const enc = new TextEncoder();
 
@@ -40,6 +41,29 @@ export interface ReportParts {
   machine: { contentType: string; fields: string[] };
   /** The original message, or its header section, when given. */
   original?: { kind: 'headers' | 'full'; bytes: Uint8Array };
+  /**
+   * Files after the original, base64 attachments (the national guide gives the original's
+   * IHE_XDM.ZIP and PDF back this way; RFC 6522 neither defines nor forbids such parts).
+   */
+  files?: ReportFile[];
+}
+
+export interface ReportFile {
+  filename: string;
+  contentType: string;
+  data: Uint8Array;
+}
+
+/** A file name safe for a quoted MIME parameter: printable ASCII, no quotes or backslashes. */
+function safeFilename(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  const ascii = name.normalize('NFD').replace(/\p{M}/gu, '').replace(/[^\x20-\x7e]|["\\/]/g, '_').trim();
+  return ascii || 'attachment.bin';
+}
+
+/** A MIME content type safe to write: `type/subtype` tokens only, else octet-stream. */
+function safeContentType(ct: string): string {
+  return /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/i.test(ct.trim()) ? ct.trim().toLowerCase() : 'application/octet-stream';
 }
 
 
@@ -74,6 +98,13 @@ export function buildReport(r: ReportParts): Uint8Array {
     parts.push(enc.encode(`--${boundary}\r\nContent-Type: ${ct}\r\n\r\n`), r.original.bytes);
     const last = r.original.bytes[r.original.bytes.length - 1];
     parts.push(enc.encode(`${last === 10 ? '' : '\r\n'}\r\n`));
+  }
+  for (const f of r.files ?? []) {
+    const name = safeFilename(f.filename);
+    parts.push(enc.encode(
+      `--${boundary}\r\nContent-Type: ${safeContentType(f.contentType)}; name="${name}"\r\nContent-Transfer-Encoding: base64\r\n` +
+      `Content-Disposition: attachment; filename="${name}"\r\n\r\n${base64Lines(f.data)}\r\n`,
+    ));
   }
   parts.push(enc.encode(`--${boundary}--\r\n`));
   return concatBytes(...parts);

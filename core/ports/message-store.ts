@@ -20,7 +20,7 @@ export interface AcceptInput {
   routes?: Record<string, { network: NetworkId; address: string }>;
   receivedAt?: number;
   /**
-   * For a notice: what it is about (`failure:ID`, `mdn:DELIVERY`…). The same key and
+   * For a notice: what it is about (`failure:ID`, `mdn:ID:RECIPIENT`…). The same key and
    * recipient accepted twice (queued again after a restart) is a duplicate, not sent again.
    */
   noticeKey?: string;

@@ -6,6 +6,7 @@
  * identity from PKCS#12, its anchors and its trust list from files.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { simpleParser } from 'mailparser';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestPki } from '../pki/test-pki.js';
@@ -105,7 +106,56 @@ describe('national ⇄ legacy over mutual TLS', () => {
     const mdn = await waitOperator((raw) => /report-type="?disposition-notification/i.test(raw), before);
     expect(mdn.from).toBe('');
     expect(mdn.to).toEqual(['jean.dupont@medecin.mssante.fr']);
-    expect(mdn.raw.toString('latin1')).toMatch(/Disposition: automatic-action\/MDN-sent-automatically; processed/);
+    const text = mdn.raw.toString('latin1');
+    expect(text).toMatch(/Disposition: automatic-action\/MDN-sent-automatically; processed\r\n/);
+    // The national guide's fields and parts: Original-Recipient, Original-Message-ID, the original as message/rfc822.
+    expect(text).toMatch(new RegExp(`Original-Recipient: rfc822;dr\\.alice\\.martin@${GATEWAY_DOMAIN.replace(/\./g, '\\.')}\r\n`));
+    expect(text).toMatch(/Original-Message-ID: <[^>]+@medecin\.mssante\.fr>\r\n/);
+    expect(text).toMatch(/Content-Type: message\/rfc822\r\n\r\nFrom: Dr Jean Dupont/);
+  });
+
+  it('answers a legacy-side refusal with an MDN processed/Error carrying the guide\'s code, beside the DSN', async () => {
+    const before = operator.received.length;
+    w.relay.refuseWith = { code: 554, message: '5.7.1 refused by the relay' };
+    try {
+      await client.deliver(nationalMail({
+        to: `cab.dupuis@${GATEWAY_DOMAIN}`, subject: 'Avis', text: 'Test.\n',
+        headers: { 'Disposition-Notification-To': 'jean.dupont@medecin.mssante.fr' },
+      }));
+      const mdn = await waitOperator((raw) => /report-type="?disposition-notification/i.test(raw), before);
+      const text = mdn.raw.toString('latin1');
+      expect(mdn.to).toEqual(['jean.dupont@medecin.mssante.fr']);
+      expect(text).toMatch(/Disposition: automatic-action\/MDN-sent-automatically; processed\/Error: 906\^Erreur 'Autre'\r\n/);
+      expect(text).toMatch(/Error: 906\^Erreur 'Autre'; 554 5\.7\.1 refused by the relay\r\n/);
+      const parsed = await simpleParser(mdn.raw);
+      expect(parsed.subject).toBe('[KO Intégration système !][906] Accusé de traitement');
+      await waitOperator((raw) => /report-type="?delivery-status/i.test(raw), before);
+    } finally {
+      w.relay.refuseWith = null;
+    }
+  });
+
+  it('a quarantined message that asked for one gets a single MDN processed/Error, none again once released', async () => {
+    const mail = nationalMail({ to: `dr.alice.martin@${GATEWAY_DOMAIN}`, subject: 'Avis', text: 'Message en attente.\n', headers: { 'Disposition-Notification-To': 'inconnu@medecin.mssante.fr' } });
+    const raw = new TextDecoder().decode(mail.raw).replace(/jean\.dupont@medecin\.mssante\.fr/g, 'inconnu@medecin.mssante.fr');
+    const before = operator.received.length;
+    const [outcome] = await client.deliver({ ...mail, mailFrom: 'inconnu@medecin.mssante.fr', raw: new TextEncoder().encode(raw) });
+    const id = outcome.reply.match(/queued as ([0-9A-Z]{26})/)![1];
+    const mdn = await waitOperator((r) => /report-type="?disposition-notification/i.test(r) && r.includes('inconnu@medecin.mssante.fr'), before);
+    expect((await w.gw.store.message(id))).toMatchObject({ state: 'quarantined', stage: 'route' });
+    expect(mdn.to).toEqual(['inconnu@medecin.mssante.fr']);
+    expect(mdn.raw.toString('latin1')).toMatch(/processed\/Error: 906\^Erreur 'Autre'\r\nError: 906\^Erreur 'Autre'; 553 5\.1\.7 Sender address rejected/);
+
+    w.gw.staticResolver.add('inconnu.med@interop.lnp.test', 'inconnu@medecin.mssante.fr');
+    const inboxBefore = w.relay.inbox('dr.alice.martin').length;
+    const cli = (await import('../../app/cli/commands/quarantine.js')).default;
+    const io = { out: () => {}, err: () => {}, env: {} };
+    expect(await cli.run(['release', id, '--db', w.config.database], io)).toBe(0);
+    await w.relay.waitForInbox('dr.alice.martin', inboxBefore + 1, 10_000);
+    for (let i = 0; i < 100 && (await w.gw.store.message(id))?.state !== 'done'; i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 500));
+    const mdns = operator.received.slice(before).filter((m) => /report-type="?disposition-notification/i.test(m.raw.toString('latin1')) && m.to.includes('inconnu@medecin.mssante.fr'));
+    expect(mdns).toHaveLength(1);
   });
 
   it('answers a legacy-side refusal with an RFC 3464 DSN to the national sender', async () => {

@@ -31,8 +31,10 @@ describe('MDN (RFC 8098)', () => {
     finalRecipient: 'jean.dupont@passerelle-test.mssante.fr', from: 'postmaster@passerelle-test.mssante.fr',
     reportingUa: 'mx.passerelle-test.mssante.fr; Passerelle/0.1', originalRaw: original,
   };
-  it('writes processed with the three parts and the original headers only', async () => {
-    const mdn = buildMdn({ ...base, disposition: 'processed', originalRecipient: 'jean.dupont@passerelle-test.mssante.fr' })!;
+  // The default third part is now the whole original (the national guide, see mdn-guide.test.ts);
+  // the header-only form RFC 8098 allows is still there on request.
+  it('writes processed with the three parts and, on request, the original headers only', async () => {
+    const mdn = buildMdn({ ...base, disposition: 'processed', originalRecipient: 'jean.dupont@passerelle-test.mssante.fr', include: 'headers' })!;
     expect(mdn.to).toBe('dr.martin@medecin.mssante.fr');
     expect(mdn.mailFrom).toBe('');
     const text = new TextDecoder().decode(mdn.raw);
@@ -46,9 +48,11 @@ describe('MDN (RFC 8098)', () => {
     expect(parsed.headers.get('auto-submitted')).toBe('auto-replied');
     expect(parsed.inReplyTo).toBe('<orig-1@medecin.mssante.fr>');
   });
-  it('writes processed/error with an Error field', () => {
-    const text = new TextDecoder().decode(buildMdn({ ...base, disposition: 'processed/error', errorText: 'Message could not be decrypted' })!.raw);
-    expect(text).toMatch(/; processed\/error\r\nError: Message could not be decrypted/);
+  // Was `processed/error` + `Error: <text>`; the national guide wants `processed/Error: CODE^LABEL`
+  // (its capital E and its code table), the RFC 8098 Error field now carries code, label and reason.
+  it('writes processed/Error with the guide\'s code and label, and an Error field', () => {
+    const text = new TextDecoder().decode(buildMdn({ ...base, disposition: 'processed/error', errorText: '550 5.7.5 Message could not be decrypted' })!.raw);
+    expect(text).toMatch(/; processed\/Error: 906\^Erreur 'Autre'\r\nError: 906\^Erreur 'Autre'; 550 5\.7\.5 Message could not be decrypted\r\n/);
   });
   it('is not sent when not asked, to a notification, or for the null sender', () => {
     expect(buildMdn({ ...base, originalHeaders: { From: 'x' }, disposition: 'processed' })).toBeNull();

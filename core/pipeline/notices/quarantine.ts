@@ -1,11 +1,12 @@
 /**
  * Quarantine notice: the sender of a quarantined message is told, with the reply of the
- * error kind that stopped it (never the detail, which is for the operator), unless the
- * message is itself a notification (no loop).
+ * error kind that stopped it (never the detail, which is for the operator), and gets the
+ * MDNs it asked for (`processed/error`), unless the message is itself a notification (no loop).
  */
 import type { PipelineContext } from '../context.js';
 import { isNotification } from '../header-peek.js';
 import { failureNotice } from './failure.js';
+import { dispositionNotices } from './disposition.js';
 
 export async function quarantineNotice(ctx: PipelineContext, id: string, stage: string, reply: string): Promise<void> {
   const { store } = ctx;
@@ -20,4 +21,5 @@ export async function quarantineNotice(ctx: PipelineContext, id: string, stage: 
   await failureNotice(ctx, {
     id, failures: env.recipients.map((r) => ({ recipient: r, reply })), reason: reply.replace(/^\d{3} /, ''), key: `quarantine:${id}:${reply}`,
   });
+  await dispositionNotices(ctx, id, reply);
 }
