@@ -38,6 +38,9 @@ export const REPLY_CODES = {
   // Processing inside the gateway (the message is quarantined)
   CANNOT_OPEN: { code: 550, status: '5.6.0', text: 'Message could not be opened' },
   CANNOT_TRANSLATE: { code: 550, status: '5.6.3', text: 'Message content could not be converted' },
+  // Hostile or unreadable documents (mappings/safety/content-rules.ts says which rule gives which)
+  UNREADABLE_CONTENT: { code: 550, status: '5.6.0', text: 'Message content could not be read safely' },
+  UNSAFE_CONTENT: { code: 554, status: '5.7.0', text: 'Message content refused by the security policy' },
   CANNOT_SEAL: { code: 451, status: '4.7.0', text: 'Message could not be protected for delivery' },
 } as const satisfies Record<string, { code: number; status: string; text: string }>;
 

@@ -8,6 +8,7 @@ import { hprimToNational } from './hprim-to-national.js';
 import { xdmToLegacy } from './xdm-to-legacy.js';
 import { legacyNotice } from '../notification/legacy-notice.js';
 import { reportText } from '../letter/report-text.js';
+import { GatewayError } from '../../core/errors/gateway-error.js';
 
 export interface ClinicalTranslatorOptions {
   /** Limits for reading `IHE_XDM.ZIP` from the national side. */
@@ -35,7 +36,8 @@ function isXdm(a: Attachment): boolean {
  * - national → legacy: an `IHE_XDM.ZIP` becomes HPRIM (CR-BIO) or plain text, with its PDFs
  *   and the original archive as attachments; a letter's HTML is rendered to text.
  *
- * Anything it cannot map travels as it came (lossless rule).
+ * Anything it cannot map travels as it came (lossless rule), except an `IHE_XDM.ZIP` that is
+ * hostile or unreadable: that one throws, and the pipeline quarantines the message.
  *
  * @example
  * const gateway = createGateway({ translator: createClinicalTranslator({ xdmLimits: { maxTotalBytes: 20 << 20 } }) });
@@ -84,8 +86,11 @@ export function createClinicalTranslator(options: ClinicalTranslatorOptions = {}
             ? { kind: 'lab-report', hprim: legacy.hprim.join(''), report: legacy.reports[0], text: legacy.text, attachments: [...others, ...legacy.attachments] }
             : { kind: 'letter', text: [note, legacy.text].filter(Boolean).join('\n\n'), attachments: [...others, ...legacy.attachments] };
           return { ...base, content, priority: legacy.alert === 'panic' ? 'urgent' : 'normal' };
-        } catch {
-          return base; // unreadable archive: it travels as it came
+        } catch (e) {
+          // A hostile or unreadable archive is never forwarded: the pipeline quarantines the
+          // message with the rule it broke (5.6.0 / 5.7.0) and tells its sender.
+          if (e instanceof GatewayError) throw e;
+          throw new GatewayError('CANNOT_TRANSLATE', { detail: `IHE_XDM.ZIP: ${e instanceof Error ? e.name : 'error'}` });
         }
       }
       if (c.kind === 'letter') {

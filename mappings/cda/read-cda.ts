@@ -7,7 +7,8 @@ import { localForLoinc } from '../tables/loinc.js';
 import { LOINC, OID_ARC, PASSERELLE_OID } from './oids.js';
 import { HL7, at, cdaToText, kids, narrativeToLines } from './narrative-text.js';
 import { NARRATIVE_ID, TYPE_STYLE_PREFIX } from './write-cr-bio.js';
-import { fromBase64, hl7DateToHprim } from './xml.js';
+import { hl7DateToHprim } from './xml.js';
+import { assertSafeXml, decodeDocumentBase64 } from '../safety/content-rules.js';
 
 /** Thrown when a text is not a CDA R2 document at all (not XML, or another root). */
 export class CdaReadError extends Error {
@@ -38,6 +39,8 @@ const STATUS_FROM_LABEL: Record<string, ResultStatus> = Object.fromEntries(Objec
 const EXT_BY_MEDIA: Record<string, string> = { 'application/pdf': 'pdf', 'image/jpeg': 'jpg', 'image/png': 'png', 'image/tiff': 'tif', 'text/plain': 'txt', 'text/rtf': 'rtf' };
 
 function parseXml(xml: string): Document {
+  // No DOCTYPE or entity ever reaches the parser (billion laughs, external entities), nor a giant document.
+  assertSafeXml(xml);
   const errors: string[] = [];
   let doc: Document;
   try {
@@ -303,12 +306,12 @@ function mediaAttachments(root: Element): Attachment[] {
     if (!v || v.getAttribute('representation') !== 'B64') continue;
     const type = v.getAttribute('mediaType') ?? 'application/octet-stream';
     n++;
-    out.push({ filename: `${media.getAttribute('ID') || `document-${n}`}.${EXT_BY_MEDIA[type] ?? 'bin'}`, contentType: type, data: fromBase64(v.textContent ?? '') });
+    out.push({ filename: `${media.getAttribute('ID') || `document-${n}`}.${EXT_BY_MEDIA[type] ?? 'bin'}`, contentType: type, data: decodeDocumentBase64(v.textContent ?? '') });
   }
   const nonXml = at(root, 'component', 'nonXMLBody', 'text');
   if (nonXml && nonXml.getAttribute('representation') === 'B64') {
     const type = nonXml.getAttribute('mediaType') ?? 'application/octet-stream';
-    out.push({ filename: `document.${EXT_BY_MEDIA[type] ?? 'bin'}`, contentType: type, data: fromBase64(nonXml.textContent ?? '') });
+    out.push({ filename: `document.${EXT_BY_MEDIA[type] ?? 'bin'}`, contentType: type, data: decodeDocumentBase64(nonXml.textContent ?? '') });
   }
   return out;
 }

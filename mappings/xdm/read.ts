@@ -1,6 +1,7 @@
 import { DOMParser } from '@xmldom/xmldom';
 import '../xml/xmldom-regexp-cache.js';
-import { readZipSafely, type ZipLimits } from './zip-read.js';
+import { isSafeEntryName, readZipSafely, type ZipLimits } from './zip-read.js';
+import { CONTENT_LIMITS, assertSafeXml, contentError, type ContentRule } from '../safety/content-rules.js';
 import { sha1Hex } from './sha1.js';
 import { XDS, type XdsCode } from './codes.js';
 
@@ -39,9 +40,9 @@ export interface XdmContent {
   issues: string[];
 }
 
-/** Thrown when an archive is not a readable XDM media (no METADATA.XML, unreadable metadata). */
+/** Thrown when an archive is not a readable XDM media; `rule` names the safety rule it breaks. */
 export class XdmError extends Error {
-  constructor(message: string) {
+  constructor(message: string, readonly rule: ContentRule = 'xdm-metadata-unreadable') {
     super(message);
     this.name = 'XdmError';
   }
@@ -82,6 +83,7 @@ function ext(el: Element, scheme: string): string {
  * parseXdmMetadata(xml).entries[0].formatCode?.code // 'urn:ihe:lab:xd-lab:2008'
  */
 export function parseXdmMetadata(xml: string): { entries: XdmEntryMetadata[]; patientId: string; submissionSetId: string } {
+  assertSafeXml(xml, CONTENT_LIMITS.maxMetadataBytes);
   const errors: string[] = [];
   let doc: Document;
   try {
@@ -132,13 +134,14 @@ export async function readXdm(zip: Uint8Array, limits: ZipLimits = {}): Promise<
   const entries = readZipSafely(zip, limits);
   const byName = new Map(entries.map((e) => [e.name.toUpperCase(), e]));
   const metaEntry = entries.filter((e) => /^IHE_XDM\/[^/]+\/METADATA\.XML$/i.test(e.name)).sort((a, b) => a.name.localeCompare(b.name))[0];
-  if (!metaEntry) throw new XdmError('archive has no IHE_XDM/SUBSETnn/METADATA.XML');
+  if (!metaEntry) throw new XdmError('archive has no IHE_XDM/SUBSETnn/METADATA.XML', 'xdm-no-metadata');
   const subsetDir = metaEntry.name.slice(0, metaEntry.name.lastIndexOf('/') + 1);
   const meta = parseXdmMetadata(new TextDecoder().decode(metaEntry.data));
   const issues: string[] = [];
   const documents: XdmReadDocument[] = [];
   for (const m of meta.entries) {
-    if (!m.uri || m.uri.includes('/') || m.uri.includes('\\') || m.uri.includes('..')) { issues.push(`DocumentEntry ${m.id} has an unusable URI`); continue; }
+    // A URI names a file of its own subset: anything that could lead elsewhere (a path, `..`, a scheme) is hostile.
+    if (!m.uri || /[/\\:]/.test(m.uri) || m.uri.includes('..') || !isSafeEntryName(m.uri)) throw contentError('xdm-uri-outside');
     const path = `${subsetDir}${m.uri}`;
     const e = byName.get(path.toUpperCase());
     if (!e) { issues.push(`DocumentEntry ${m.id}: file ${path} is missing`); continue; }

@@ -1,14 +1,24 @@
 import { Inflate } from 'fflate';
+import { CONTENT_LIMITS, type ContentRule } from '../safety/content-rules.js';
 import { crc32 } from '../../lib/crc32.js';
 
 /** Why a ZIP was refused. */
-export type ZipRefusal = 'path-traversal' | 'too-many-entries' | 'entry-too-large' | 'total-too-large' | 'ratio' | 'corrupt' | 'unsupported' | 'duplicate';
+export type ZipRefusal = 'path-traversal' | 'too-many-entries' | 'entry-too-large' | 'total-too-large' | 'ratio' | 'corrupt' | 'unsupported' | 'duplicate' | 'size-mismatch';
 
-/** Thrown when a ZIP archive is unsafe or unreadable; `reason` says which limit or defect. */
+/** The safety rule (`mappings/safety/content-rules.ts`) each refusal breaks. */
+const RULE_OF: Record<ZipRefusal, ContentRule> = {
+  'path-traversal': 'zip-path', 'too-many-entries': 'zip-too-many-entries', 'entry-too-large': 'zip-entry-too-large',
+  'total-too-large': 'zip-total-too-large', ratio: 'zip-ratio', corrupt: 'zip-corrupt', unsupported: 'zip-unsupported',
+  duplicate: 'zip-duplicate-entry', 'size-mismatch': 'zip-size-mismatch',
+};
+
+/** Thrown when a ZIP archive is unsafe or unreadable; `reason` says which limit or defect, `rule` which safety rule. */
 export class ZipSafetyError extends Error {
+  readonly rule: ContentRule;
   constructor(readonly reason: ZipRefusal, message: string) {
     super(message);
     this.name = 'ZipSafetyError';
+    this.rule = RULE_OF[reason];
   }
 }
 
@@ -23,7 +33,10 @@ export interface ZipLimits {
   maxRatio?: number;
 }
 
-export const DEFAULT_ZIP_LIMITS: Required<ZipLimits> = { maxEntries: 64, maxEntryBytes: 20 << 20, maxTotalBytes: 50 << 20, maxRatio: 200 };
+/** The defaults come from the one limits table, `CONTENT_LIMITS`. */
+export const DEFAULT_ZIP_LIMITS: Required<ZipLimits> = {
+  maxEntries: CONTENT_LIMITS.maxEntries, maxEntryBytes: CONTENT_LIMITS.maxEntryBytes, maxTotalBytes: CONTENT_LIMITS.maxTotalBytes, maxRatio: CONTENT_LIMITS.maxRatio,
+};
 
 
 /**
@@ -118,12 +131,16 @@ export function readZipSafely(zip: Uint8Array, limits: ZipLimits = {}): ZipEntry
     if (total + usize > lim.maxTotalBytes) throw new ZipSafetyError('total-too-large', `ZIP content passes the total limit of ${lim.maxTotalBytes} bytes`);
     if (csize > 0 && usize / csize > lim.maxRatio && usize > 1 << 16) throw new ZipSafetyError('ratio', `ZIP entry ${name} has a compression ratio above ${lim.maxRatio}`);
     if (local + 30 > zip.length || dv.getUint32(local, true) !== 0x04034b50) throw new ZipSafetyError('corrupt', `ZIP local header of ${name} is damaged`);
+    // Without a data descriptor (flag bit 3) the local header repeats the sizes: they must agree.
+    if (!(flags & 0x8) && (dv.getUint32(local + 18, true) !== csize || dv.getUint32(local + 22, true) !== usize)) {
+      throw new ZipSafetyError('size-mismatch', `ZIP entry ${name}: its local header and the central directory disagree on its sizes`);
+    }
     const start = local + 30 + dv.getUint16(local + 26, true) + dv.getUint16(local + 28, true);
     if (start + csize > zip.length) throw new ZipSafetyError('corrupt', `ZIP entry ${name} runs past the end of the archive`);
     const raw = zip.subarray(start, start + csize);
     const limit = Math.min(usize, lim.maxEntryBytes, lim.maxTotalBytes - total);
     const data = method === 0 ? raw.slice() : inflateBounded(raw, limit, name);
-    if (data.length !== usize) throw new ZipSafetyError('corrupt', `ZIP entry ${name} size differs from its declared size`);
+    if (data.length !== usize) throw new ZipSafetyError('size-mismatch', `ZIP entry ${name} size differs from its declared size`);
     if (crc32(data) !== crc) throw new ZipSafetyError('corrupt', `ZIP entry ${name} fails its CRC-32 check`);
     total += data.length;
     out.push({ name, data });

@@ -22,7 +22,7 @@ describe('legacy HPRIM → national message content', () => {
     expect(back.results).toEqual(readHprim(text).report!.results);
     expect(back.patient.socialSecurityNumber).toBe('');
     expect(legacy.alert).toBe('panic');
-    expect(legacy.attachments.map((a) => a.filename)).toEqual(['pdf-copie.pdf', 'IHE_XDM.ZIP']);
+    expect(legacy.attachments.map((a) => a.filename)).toEqual(["Compte rendu d'examens biologiques.pdf", 'IHE_XDM.ZIP']);
     expect(legacy.text).toContain('Potassium');
   });
 
@@ -49,7 +49,7 @@ describe('legacy HPRIM → national message content', () => {
     ], { patientId: 'x^^^&2.25.1&ISO', now: NOW });
     const legacy = await xdmToLegacy(zip);
     expect(legacy.hprim).toEqual([]);
-    expect(legacy.attachments.map((a) => a.filename)).toEqual(['DOC0001.PDF', 'DOC0002.XML', 'IHE_XDM.ZIP']);
+    expect(legacy.attachments.map((a) => a.filename)).toEqual(['Scan.pdf', 'Odd.xml', 'IHE_XDM.ZIP']);
     expect(legacy.issues[0]).toMatch(/DOC0002\.XML: not a CDA R2 document/);
   });
 

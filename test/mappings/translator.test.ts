@@ -37,18 +37,22 @@ describe('clinical translator (pipeline plug-in)', () => {
     expect(back.content.kind).toBe('lab-report');
     if (back.content.kind !== 'lab-report') throw new Error('kind');
     expect(readHprim(back.content.hprim!).report!.results).toEqual(readHprim(text).report!.results);
-    expect(back.content.attachments.map((a) => a.filename)).toEqual(['pdf-copie.pdf', 'IHE_XDM.ZIP']);
+    expect(back.content.attachments.map((a) => a.filename)).toEqual(["Compte rendu d'examens biologiques.pdf", 'IHE_XDM.ZIP']);
     expect(back.priority).toBe('urgent');
   });
 
-  it('letters both ways; an unreadable XDM travels as it came', async () => {
+  it('letters both ways; an unreadable XDM is refused with the rule it breaks (never forwarded)', async () => {
     const toLegacy = await translate(opened({ kind: 'letter', text: '', html: '<p>Bonjour</p><p>Confraternellement</p>', attachments: [] }, 'mssante'), { network: 'legacy', recipients: ['x'], from: 'y', messageId: '<a>' });
     expect(toLegacy.content).toEqual({ kind: 'letter', text: 'Bonjour\n\nConfraternellement', attachments: [] });
     const toNational = await translate(opened({ kind: 'letter', text: 'Bonjour,\r\nà vous', attachments: [] }, 'legacy'), { network: 'mssante', recipients: ['x'], from: 'y', messageId: '<b>' });
     expect(toNational.content.kind === 'letter' && toNational.content.html).toContain('<p>Bonjour,<br>\nà vous</p>');
     const broken = { filename: 'IHE_XDM.ZIP', contentType: 'application/zip', data: new Uint8Array([1, 2, 3]) };
-    const kept = await translate(opened({ kind: 'letter', text: 'x', attachments: [broken] }, 'mssante'), { network: 'legacy', recipients: ['x'], from: 'y', messageId: '<c>' });
-    expect(kept.content.attachments).toEqual([broken]);
+    await expect(translate(opened({ kind: 'letter', text: 'x', attachments: [broken] }, 'mssante'), { network: 'legacy', recipients: ['x'], from: 'y', messageId: '<c>' }))
+      .rejects.toMatchObject({ kind: 'UNREADABLE_CONTENT', reply: '550 5.6.0 Message content could not be read safely', detail: expect.stringMatching(/^zip-corrupt: /) });
+    // A ZIP that does not claim to be XDM stays an opaque attachment.
+    const other = { filename: 'photos.zip', contentType: 'application/zip', data: new Uint8Array([1, 2, 3]) };
+    const kept = await translate(opened({ kind: 'letter', text: 'x', attachments: [other] }, 'mssante'), { network: 'legacy', recipients: ['x'], from: 'y', messageId: '<d>' });
+    expect(kept.content.attachments).toEqual([other]);
   });
 
   it('the CR-BIO it produced validates', () => {

@@ -102,7 +102,8 @@ describe('IHE XDM read', () => {
     const dv = new DataView(lying.buffer);
     let cd = -1;
     for (let i = lying.length - 22; i >= 0; i--) if (dv.getUint32(i, true) === 0x06054b50) { cd = dv.getUint32(i + 16, true); break; }
-    dv.setUint32(cd + 24, 1000, true); // declared uncompressed size: 1000 bytes
+    dv.setUint32(cd + 24, 1000, true); // declared uncompressed size: 1000 bytes, in the directory
+    dv.setUint32(22, 1000, true); // and in the local header, so that both agree and only inflating can tell
     expect(() => readZipSafely(lying, { maxRatio: 1e9 })).toThrow(expect.objectContaining({ reason: 'entry-too-large' }));
   });
 

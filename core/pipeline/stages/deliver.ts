@@ -11,11 +11,22 @@ import type { DeliveryOutcome } from '../../ports/adapter.js';
 import type { OpenedMessage, OutboundMessage } from '../../model/message.js';
 import type { NetworkId } from '../../model/network.js';
 import { GatewayError, asGatewayError } from '../../errors/gateway-error.js';
+import type { ErrorKind } from '../../errors/reply-codes.js';
 import type { DeliveryRow, MessageState, NewEvent, OutcomeUpdate } from '../../ports/message-store.js';
 import { openedMessage, type PipelineContext } from '../context.js';
 import { decodeOutbound } from '../outbound-codec.js';
 import { quarantine } from './quarantine.js';
 import { headerAddresses } from '../header-addresses.js';
+
+/**
+ * Errors of this stage that quarantine the message rather than retry it (policy as data),
+ * with the stage the quarantine names: content that cannot be translated, hostile or
+ * unreadable documents (`mappings/safety/content-rules.ts`), a sender without an address on
+ * the target network.
+ */
+export const QUARANTINED_AT: Partial<Record<ErrorKind, string>> = {
+  CANNOT_TRANSLATE: 'translate', UNREADABLE_CONTENT: 'translate', UNSAFE_CONTENT: 'translate', BAD_SENDER: 'route',
+};
 
 /** Deliveries of one message to one network, claimed together. */
 export interface DeliveryGroup {
@@ -48,9 +59,8 @@ export async function deliverStage(ctx: PipelineContext, group: DeliveryGroup): 
     outcomes = await adapter.deliver(sealed);
   } catch (err) {
     const ge = asGatewayError(err, 'CANNOT_TRANSLATE');
-    if (ge.kind === 'CANNOT_TRANSLATE' || ge.kind === 'BAD_SENDER') {
-      return quarantine(ctx, id, ge.kind === 'BAD_SENDER' ? 'route' : 'translate', ge, { deliveryIds: rows.map((r) => r.id), events });
-    }
+    const stage = QUARANTINED_AT[ge.kind];
+    if (stage) return quarantine(ctx, id, stage, ge, { deliveryIds: rows.map((r) => r.id), events });
     outcomes = rows.map((r) => ({ recipient: r.targetAddress!, result: ge.permanent ? 'permanent' : 'temporary', reply: ge.reply }));
     events.push({ stage: 'deliver', level: 'warn', detail: `${network} hand-over failed: ${ge.reply}${ge.detail ? ` (${ge.detail})` : ''}` });
   }
