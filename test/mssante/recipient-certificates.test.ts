@@ -20,6 +20,7 @@ import { toArrayBuffer } from '../../adapters/mssante/tls/pem.js';
 import type { OutboundMessage, SealedMessage } from '../../src/model/message.js';
 import { testPki, type TestPki } from '../pki/test-pki.js';
 import { recipientCertificate, recipientKeys } from '../support/recipient-certs.js';
+import { ConfigError, loadConfig } from '../../src/config/load-config.js';
 
 let work: string;
 let keys: ReturnType<typeof recipientKeys>;
@@ -62,16 +63,17 @@ describe('which certificate answers for which name', () => {
     expect(set.forDomain('sub.medecin.mssante.fr', at)).toBeUndefined(); // exactly the domain, not its subdomains
   });
 
-  it('a file-name claim wins over a claim from another certificate\'s content; equal claims go to the first file name', () => {
+  it('a file-name claim wins over a claim from a certificate\'s content; then the most recently issued; then the first file name', async () => {
     const byName = recipientCertificate(work, 'by-name', { key: keys.rsa }).certPem;
-    const bySan = recipientCertificate(work, 'by-san', { key: keys.rsa, san: ['email:jean.dupont@medecin.mssante.fr'] }).certPem;
-    const bySan2 = recipientCertificate(work, 'by-san2', { key: keys.rsa, san: ['email:jean.dupont@medecin.mssante.fr'] }).certPem;
-    const { set } = RecipientCertificateSet.build([
-      file('a.pem', bySan), file('jean.dupont@medecin.mssante.fr.pem', byName), file('b.pem', bySan2),
-    ], new Date());
-    expect(set.forAddress('jean.dupont@medecin.mssante.fr', new Date())?.origin).toBe('jean.dupont@medecin.mssante.fr.pem');
-    const { set: two } = RecipientCertificateSet.build([file('b.pem', bySan2), file('a.pem', bySan)], new Date());
-    expect(two.forAddress('jean.dupont@medecin.mssante.fr', new Date())?.origin).toBe('a.pem');
+    const older = recipientCertificate(work, 'older', { key: keys.rsa, san: ['email:jean.dupont@medecin.mssante.fr'] }).certPem;
+    await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 50)); // notBefore has a precision of one second
+    const newer = recipientCertificate(work, 'newer', { key: keys.rsa, san: ['email:jean.dupont@medecin.mssante.fr'] }).certPem;
+    const at = new Date();
+    const jean = (files: ReadFile[]) => RecipientCertificateSet.build(files, at).set.forAddress('jean.dupont@medecin.mssante.fr', at)?.origin;
+    expect(jean([file('a.pem', older), file('jean.dupont@medecin.mssante.fr.pem', byName), file('b.pem', newer)])).toBe('jean.dupont@medecin.mssante.fr.pem');
+    expect(jean([file('a.pem', newer), file('b.pem', older)])).toBe('a.pem');
+    expect(jean([file('a.pem', older), file('b.pem', newer)])).toBe('b.pem'); // a renewal placed beside the old certificate
+    expect(jean([file('b.pem', older), file('a.pem', older)])).toBe('a.pem');
   });
 
   it('skips certificates that cannot encrypt, naming the rule', () => {
@@ -145,6 +147,14 @@ describe('the folder, reloaded', () => {
     } finally {
       folder.stop();
     }
+  });
+
+  it('is configured by mssante.recipientCertificates.dir and .reloadEvery (default 5m), also from the environment', () => {
+    expect(loadConfig({ env: {} }).mssante.recipientCertificates).toEqual({ dir: '', reloadEvery: '5m' });
+    const c = loadConfig({ env: { PASSERELLE_MSSANTE_RECIPIENT_CERTIFICATES_DIR: '/etc/passerelle/recipients', PASSERELLE_MSSANTE_RECIPIENT_CERTIFICATES_RELOAD_EVERY: '90s' } });
+    expect(c.mssante.recipientCertificates).toEqual({ dir: '/etc/passerelle/recipients', reloadEvery: '90s' });
+    expect(() => loadConfig({ env: {}, overrides: { mssante: { recipientCertificates: { reloadEvery: 'often' } } } })).toThrow(ConfigError);
+    expect(() => loadConfig({ env: {}, overrides: { mssante: { recipientCertificates: { reloadEvery: '0s' } } } })).toThrow(/reloadEvery: must be longer than 0/);
   });
 
   it('a folder that cannot be read at start fails the start', async () => {
