@@ -20,7 +20,7 @@ import { buildMdn } from './mdn.js';
 import type { Attachment, Content } from '../../src/model/content.js';
 import type { Envelope } from '../../src/model/envelope.js';
 import type { OpenedMessage, OutboundMessage, SealedMessage } from '../../src/model/message.js';
-import { GatewayError } from '../../src/errors/gateway-error.js';
+import { asGatewayError, GatewayError } from '../../src/errors/gateway-error.js';
 import { bodyPart, headerBlock, writeMime } from '../../src/mime/mime-writer.js';
 import type * as pkijs from 'pkijs';
 import type { SmimeSigner } from './smime/sign.js';
@@ -263,7 +263,14 @@ export class MssanteAdapter implements NetworkAdapter {
   async deliver(message: SealedMessage): Promise<DeliveryOutcome[]> {
     const copies = (message as NationalSealedMessage).copies;
     if (!copies?.length) return this.o.transport.send(message);
-    return (await Promise.all(copies.map((c) => this.o.transport.send(c)))).flat();
+    // A copy whose hand-over throws fails for its own recipients only (the other copy may be delivered).
+    const settled = await Promise.allSettled(copies.map((c) => this.o.transport.send(c)));
+    return settled.flatMap((r, i) => (r.status === 'fulfilled'
+      ? r.value
+      : copies[i].recipients.map((recipient) => {
+        const ge = asGatewayError(r.reason, 'REMOTE_TEMPORARY');
+        return { recipient, result: ge.permanent ? 'permanent' as const : 'temporary' as const, reply: ge.reply };
+      })));
   }
 
   /** Recipients' certificates parsed and their keys imported once (a few per recipient, reused per message). */

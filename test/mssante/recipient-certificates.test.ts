@@ -237,6 +237,25 @@ describe('the national adapter chooses per recipient', () => {
     expect(outcomes.map((o) => [o.recipient, o.result])).toEqual([[jean, 'delivered'], [other, 'delivered']]);
   });
 
+  it('a copy whose hand-over throws fails for its own recipients only', async () => {
+    const jean = 'jean.dupont@medecin.mssante.fr';
+    const other = 'x@autre.mssante.fr';
+    const flaky = new MssanteAdapter({
+      domain: 'passerelle.mssante.test', nil: 'Passerelle/test',
+      transport: {
+        async send(m) {
+          if (m.recipients.includes(other)) throw new Error('connection reset');
+          return m.recipients.map((r) => ({ recipient: r, result: 'delivered' as const, reply: '250 2.0.0 OK' }));
+        },
+        async close() {},
+      },
+      smime: { anchors: [], recipientCertificates: RecipientCertificateSet.build([file('jean.pem', exact)], new Date()).set },
+    });
+    const outcomes = await flaky.deliver(await flaky.seal(outbound([jean, other])));
+    expect(outcomes.map((o) => [o.recipient, o.result])).toEqual([[jean, 'delivered'], [other, 'temporary']]);
+    expect(outcomes[1].reply).toMatch(/^451 4\.4\.1 /);
+  });
+
   it('with no certificate at all, signed only, as before', async () => {
     const sealed = await adapter.seal(outbound(['x@autre.mssante.fr']));
     expect(readSmimeEntity(sealed.raw).kind).toBe('multipart-signed');
