@@ -17,10 +17,10 @@ import { readSmimeEntity } from '../../adapters/mssante/smime/mime.js';
 import { SmimeSigner } from '../../adapters/mssante/smime/sign.js';
 import { loadIdentityFiles } from '../../adapters/mssante/tls/files.js';
 import { toArrayBuffer } from '../../adapters/mssante/tls/pem.js';
-import type { OutboundMessage, SealedMessage } from '../../src/model/message.js';
+import type { OutboundMessage, SealedMessage } from '../../core/model/message.js';
 import { testPki, type TestPki } from '../pki/test-pki.js';
 import { recipientCertificate, recipientKeys } from '../support/recipient-certs.js';
-import { ConfigError, loadConfig } from '../../src/config/load-config.js';
+import { ConfigError, loadConfig } from '../../app/config/load-config.js';
 
 let work: string;
 let keys: ReturnType<typeof recipientKeys>;
