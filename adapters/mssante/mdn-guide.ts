@@ -83,6 +83,8 @@ export const MDN_ERROR_RULES: readonly { kind?: ErrorKind; status?: string; code
   { kind: 'DECRYPT_FAILED', code: '906' },
   { kind: 'SIGNATURE_INVALID', code: '906' },
   { kind: 'CANNOT_TRANSLATE', code: '906' },
+  { kind: 'UNREADABLE_CONTENT', code: '906' }, // a hostile or unreadable IHE_XDM.ZIP / CDA
+  { kind: 'UNSAFE_CONTENT', code: '906' },
   { kind: 'CANNOT_SEAL', code: '906' },
   // No way to the recipient (routing, the legacy relay's answers)
   { kind: 'UNKNOWN_RECIPIENT', code: '906' },
@@ -141,10 +143,12 @@ const REPLY = /^(\d{3})[ -](\d\.\d{1,3}\.\d{1,3})\s*(.*)$/s;
 export function kindOfReply(reply: string): ErrorKind | null {
   const m = REPLY.exec(reply.trim());
   if (!m) return null;
+  // The longest text that matches wins: one kind's text may begin another's.
+  let best: { kind: ErrorKind; length: number } | null = null;
   for (const [kind, r] of Object.entries(REPLY_CODES)) {
-    if (String(r.code) === m[1] && r.status === m[2] && m[3].startsWith(r.text)) return kind as ErrorKind;
+    if (String(r.code) === m[1] && r.status === m[2] && m[3].startsWith(r.text) && (!best || r.text.length > best.length)) best = { kind: kind as ErrorKind, length: r.text.length };
   }
-  return null;
+  return best?.kind ?? null;
 }
 
 /**

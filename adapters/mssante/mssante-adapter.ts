@@ -22,7 +22,7 @@ import type { ReportFile } from './report.js';
 import type { Attachment, Content } from '../../core/model/content.js';
 import type { Envelope } from '../../core/model/envelope.js';
 import type { OpenedMessage, OutboundMessage, SealedMessage } from '../../core/model/message.js';
-import { GatewayError } from '../../core/errors/gateway-error.js';
+import { asGatewayError, GatewayError } from '../../core/errors/gateway-error.js';
 import { bodyPart, headerBlock, writeMime } from '../../lib/mime/mime-writer.js';
 import type * as pkijs from 'pkijs';
 import type { SmimeSigner } from './smime/sign.js';
@@ -31,6 +31,7 @@ import { protectEntity, unprotectEntity } from './smime/protect.js';
 import { readSmimeEntity } from './smime/mime.js';
 import { smimeRecipient } from './smime/encrypt.js';
 import { parseCertificates } from './tls/anchors.js';
+import { readCertificateFile, recipientCertificateProblem, SKIP_REASON_TEXT, type RecipientCertificateSource, type SkipReason } from './smime/recipient-certificates.js';
 import { mssHeaders } from './headers.js';
 
 /** Hands sealed mail to national operators (mutual TLS in production). */
@@ -55,10 +56,39 @@ export interface MssanteAdapterOptions {
     /** CRLs that inbound signers are checked against, as currently installed. */
     crls?: () => pkijs.CertificateRevocationList[];
     cipher?: 'aes-256-cbc' | 'aes-256-gcm';
+    /**
+     * Recipients' encryption certificates (the configured folder), looked up at seal time:
+     * by exact address first, then the directory's (`OutboundMessage.recipientCertificates`),
+     * then by domain. See docs/smime.md.
+     */
+    recipientCertificates?: RecipientCertificateSource;
   };
   /** How MDNs are written (defaults: `MDN_POLICY` in `mdn-guide.ts`, the national guide's form). */
   mdn?: Partial<MdnPolicy>;
   now?: () => Date;
+}
+
+/**
+ * What `seal` returns when only some recipients publish a certificate: one copy per wire
+ * form (`copies`, each for its own recipients); `raw` is the encrypted copy. `deliver`
+ * hands over each copy.
+ */
+export interface NationalSealedMessage extends SealedMessage {
+  copies?: SealedMessage[];
+}
+
+/** The certificate chosen for one recipient, and how; `skipped` when a directory certificate was refused. */
+interface Choice {
+  pem?: string;
+  via?: 'address' | 'directory' | 'domain';
+  skipped?: SkipReason;
+}
+
+/** Trace notes for refused directory certificates (counts and rules only, no address). */
+function certificateNotes(chosen: Choice[]): string[] {
+  const counts = new Map<SkipReason, number>();
+  for (const c of chosen) if (c.skipped) counts.set(c.skipped, (counts.get(c.skipped) ?? 0) + 1);
+  return [...counts].map(([reason, n]) => `S/MIME: ${n} directory certificate(s) not used: ${SKIP_REASON_TEXT[reason]}`);
 }
 
 const ADDRESS = /^[^\s@]+@[a-z0-9.-]+\.[a-z]{2,}$/i;
@@ -156,26 +186,96 @@ export class MssanteAdapter implements NetworkAdapter {
       attachments.push({ filename: 'compte-rendu-original.hpr', contentType: 'text/plain; charset=iso-8859-1', data: latin1(m.content.hprim) });
     }
     const body = { text: m.content.text, ...(m.content.kind === 'letter' && m.content.html ? { html: m.content.html } : {}), attachments };
-    const certs = recipients.map((r) => m.recipientCertificates?.[r.toLowerCase()]).filter((c): c is string => !!c);
-    const encryptFor = certs.length === recipients.length ? certs : [];
     const mailFrom = m.content.kind === 'notification' ? '' : m.from;
-    if (!this.o.smime?.signer && encryptFor.length === 0) {
-      return { target: 'mssante', mailFrom, recipients, raw: writeMime({ headers, ...body }) };
+    const at = this.now();
+    const chosen = recipients.map((r) => this.certificateFor(r, m.recipientCertificates, at));
+    const encrypted = recipients.filter((_, i) => chosen[i].pem);
+    const clear = recipients.filter((_, i) => !chosen[i].pem);
+    if (!this.o.smime?.signer && encrypted.length === 0) {
+      return { target: 'mssante', mailFrom, recipients, raw: writeMime({ headers, ...body }), notes: certificateNotes(chosen) };
     }
+    const head = new TextEncoder().encode(headerBlock(headers) + 'MIME-Version: 1.0\r\n');
     const entity = new TextEncoder().encode(bodyPart(body));
-    const protectedEntity = await protectEntity(entity, {
-      signer: this.o.smime?.signer,
-      signature: this.o.smime?.signature,
-      recipients: await Promise.all(encryptFor.map((pem) => this.recipientFor(pem))),
+    // Sign once; the signed entity is what travels in clear and what is encrypted.
+    const signed = await protectEntity(entity, { signer: this.o.smime?.signer, signature: this.o.smime?.signature });
+    const signedNote = this.o.smime?.signer ? 'signed' : 'not signed';
+    const clearRaw = () => (this.o.smime?.signer ? concatBytes(head, signed) : writeMime({ headers, ...body }));
+    if (encrypted.length === 0) {
+      return { target: 'mssante', mailFrom, recipients, raw: clearRaw(), notes: [`S/MIME: ${signedNote}, not encrypted (no recipient certificate)`, ...certificateNotes(chosen)] };
+    }
+    const pems = [...new Set(chosen.map((c) => c.pem).filter((p): p is string => !!p))];
+    const encryptedRaw = concatBytes(head, await protectEntity(signed, {
+      recipients: await Promise.all(pems.map((pem) => this.recipientFor(pem))),
       cipher: this.o.smime?.cipher,
-    });
-    const raw = concatBytes(new TextEncoder().encode(headerBlock(headers) + 'MIME-Version: 1.0\r\n'), protectedEntity);
-    const notes = [`S/MIME: ${this.o.smime?.signer ? 'signed' : 'not signed'}, ${encryptFor.length ? 'encrypted' : 'not encrypted (no recipient certificate)'}`];
-    return { target: 'mssante', mailFrom, recipients, raw, notes };
+    }));
+    const by = (via: Choice['via']) => chosen.filter((c) => c.via === via).length;
+    const how = `certificates: ${by('address')} by address, ${by('directory')} from the directory, ${by('domain')} by domain`;
+    if (clear.length === 0) {
+      return { target: 'mssante', mailFrom, recipients, raw: encryptedRaw, notes: [`S/MIME: ${signedNote}, encrypted for ${recipients.length} recipient(s) (${how})`, ...certificateNotes(chosen)] };
+    }
+    // Some recipients publish a certificate, others do not: each gets one copy, encrypted
+    // when it can be read by them, in clear (signed) otherwise. `raw` is the encrypted copy,
+    // so a transport handed this message as a whole never sends the clear copy to everyone.
+    const sealed: NationalSealedMessage = {
+      target: 'mssante', mailFrom, recipients, raw: encryptedRaw,
+      copies: [
+        { target: 'mssante', mailFrom, recipients: encrypted, raw: encryptedRaw },
+        { target: 'mssante', mailFrom, recipients: clear, raw: clearRaw() },
+      ],
+      notes: [
+        `S/MIME: ${signedNote}; split in two copies: encrypted for the ${encrypted.length} recipient(s) with a certificate (${how}), not encrypted for the ${clear.length} without`,
+        ...certificateNotes(chosen),
+      ],
+    };
+    return sealed;
   }
 
-  deliver(message: SealedMessage): Promise<DeliveryOutcome[]> {
-    return this.o.transport.send(message);
+  /**
+   * The certificate to encrypt for `recipient`: the folder's certificate for that exact
+   * address, else the directory's (when usable now), else the folder's for its domain.
+   */
+  private certificateFor(recipient: string, fromDirectory: Record<string, string> | undefined, at: Date): Choice {
+    const address = recipient.trim().toLowerCase();
+    const source = this.o.smime?.recipientCertificates;
+    const exact = source?.forAddress(address, at);
+    if (exact) return { pem: exact.pem, via: 'address' };
+    let skipped: SkipReason | undefined;
+    const dirPem = fromDirectory?.[address];
+    if (dirPem) {
+      const problem = this.directoryCertificateProblem(dirPem, at);
+      if (!problem) return { pem: dirPem, via: 'directory' };
+      skipped = problem;
+    }
+    const domain = source?.forDomain(address.slice(address.lastIndexOf('@') + 1), at);
+    if (domain) return { pem: domain.pem, via: 'domain', skipped };
+    return { skipped };
+  }
+
+  /** Directory certificates are checked like the folder's (dates, RSA key, usage); parsed once per PEM. */
+  private readonly directoryCertificates = new Map<string, pkijs.Certificate | null>();
+
+  private directoryCertificateProblem(pem: string, at: Date): SkipReason | null {
+    let cert = this.directoryCertificates.get(pem);
+    if (cert === undefined) {
+      cert = readCertificateFile(new TextEncoder().encode(pem))?.certificate ?? null;
+      if (this.directoryCertificates.size > 10_000) this.directoryCertificates.delete(this.directoryCertificates.keys().next().value as string);
+      this.directoryCertificates.set(pem, cert);
+    }
+    return cert ? recipientCertificateProblem(cert, at) : 'not-a-certificate';
+  }
+
+  /** Hands the message over; a message sealed in several copies goes as each copy, to its recipients. */
+  async deliver(message: SealedMessage): Promise<DeliveryOutcome[]> {
+    const copies = (message as NationalSealedMessage).copies;
+    if (!copies?.length) return this.o.transport.send(message);
+    // A copy whose hand-over throws fails for its own recipients only (the other copy may be delivered).
+    const settled = await Promise.allSettled(copies.map((c) => this.o.transport.send(c)));
+    return settled.flatMap((r, i) => (r.status === 'fulfilled'
+      ? r.value
+      : copies[i].recipients.map((recipient) => {
+        const ge = asGatewayError(r.reason, 'REMOTE_TEMPORARY');
+        return { recipient, result: ge.permanent ? 'permanent' as const : 'temporary' as const, reply: ge.reply };
+      })));
   }
 
   /** Recipients' certificates parsed and their keys imported once (a few per recipient, reused per message). */

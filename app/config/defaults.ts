@@ -92,6 +92,14 @@ export interface GatewayConfig {
       /** Inbound RSA PKCS#1 v1.5 key transport: implicit rejection (safe) or refuse. */
       pkcs1v15: 'implicit-rejection' | 'refuse';
     };
+    /**
+     * Recipients' encryption certificates: a folder of PEM files, one certificate each, named
+     * by address (`jean.dupont@medecin.mssante.fr.pem`) or domain (`medecin.mssante.fr.pem`),
+     * or by the addresses and domains the certificate names. Empty: none (mail is encrypted
+     * only for recipients whose directory entry carries a certificate). Read again every
+     * `reloadEvery`; a reload that cannot read the folder keeps the previous set.
+     */
+    recipientCertificates: { dir: string; reloadEvery: string };
   };
   /** Static address book: interop address → national address (the directory adds more). */
   aliases: Record<string, string>;
@@ -139,6 +147,7 @@ export const DEFAULTS: GatewayConfig = {
     crlRefresh: '1h',
     tls: { extraCiphers: [] },
     smime: { sign: true, signature: 'rsa-pkcs1v15', form: 'detached', cipher: 'aes-256-cbc', pkcs1v15: 'implicit-rejection' },
+    recipientCertificates: { dir: '', reloadEvery: '5m' },
   },
   aliases: {},
   legacySubscribers: [],

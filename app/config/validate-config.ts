@@ -66,6 +66,13 @@ export function validateConfig(c: GatewayConfig): string[] {
   if (!['detached', 'opaque'].includes(c.mssante.smime.form)) p.push('mssante.smime.form: detached or opaque');
   if (!['aes-256-cbc', 'aes-256-gcm'].includes(c.mssante.smime.cipher)) p.push('mssante.smime.cipher: aes-256-cbc or aes-256-gcm');
   if (!['implicit-rejection', 'refuse'].includes(c.mssante.smime.pkcs1v15)) p.push('mssante.smime.pkcs1v15: implicit-rejection or refuse');
+  str('mssante.recipientCertificates.dir', c.mssante.recipientCertificates.dir);
+  duration('mssante.recipientCertificates.reloadEvery', c.mssante.recipientCertificates.reloadEvery);
+  try {
+    if (parseDuration(String(c.mssante.recipientCertificates.reloadEvery)) <= 0) p.push('mssante.recipientCertificates.reloadEvery: must be longer than 0');
+  } catch {
+    /* reported above */
+  }
   for (const [dom, hp] of Object.entries(c.mssante.routes ?? {})) {
     const ok = typeof hp === 'string' ? /^[^:\s]+:\d{1,5}$/.test(hp) : !!hp && typeof hp.host === 'string' && Number.isInteger(hp.port);
     if (!ok) p.push(`mssante.routes.${dom}: ${JSON.stringify(hp)} must be host:port or { host, port, tlsName }`);

@@ -26,6 +26,8 @@ import { opensslRsaPrivate } from '../../adapters/mssante/smime/rsa-openssl.js';
 import { invalidateSignerChains } from '../../adapters/mssante/smime/verify.js';
 import { CrlSource } from '../../adapters/mssante/tls/crl-source.js';
 import { derToPem } from '../../adapters/mssante/tls/pem.js';
+import { RecipientCertificateFolder } from '../../adapters/mssante/recipient-certificate-folder.js';
+import { SKIP_REASON_TEXT } from '../../adapters/mssante/smime/recipient-certificates.js';
 
 export interface NationalSetup {
   identity: Identity;
@@ -39,6 +41,8 @@ export interface NationalSetup {
   loader: TrustListLoader;
   signer?: SmimeSigner;
   decryptor: SmimeDecryptor;
+  /** Recipients' encryption certificates from `mssante.recipientCertificates.dir`, when configured. */
+  recipientCertificates?: RecipientCertificateFolder;
   close(): void;
 }
 
@@ -97,8 +101,16 @@ export async function prepareNational(config: GatewayConfig, log: Logger): Promi
   const decryptor = await SmimeDecryptor.create({
     certificate: identity.certificate, pkcs8: identity.pkcs8, pkcs1v15: m.smime.pkcs1v15, rsaPrivate: opensslRsaPrivate(identity.pkcs8),
   });
+  let recipientCertificates: RecipientCertificateFolder | undefined;
+  try {
+    recipientCertificates = await startRecipientCertificates(config, log);
+  } catch (err) {
+    loader.stop();
+    if (crlTimer) clearInterval(crlTimer);
+    throw err;
+  }
   return {
-    identity, anchors, loader, signer, decryptor,
+    identity, anchors, loader, signer, decryptor, recipientCertificates,
     get tls() {
       return tls;
     },
@@ -108,6 +120,39 @@ export async function prepareNational(config: GatewayConfig, log: Logger): Promi
     close: () => {
       loader.stop();
       if (crlTimer) clearInterval(crlTimer);
+      recipientCertificates?.stop();
     },
   };
+}
+
+/**
+ * The folder of recipients' certificates, loaded (a folder that cannot be read fails the
+ * start) and reloaded every `reloadEvery`. Each skipped file is logged once per reason
+ * (file name and rule, never content); a reload that fails is logged and keeps the set.
+ */
+async function startRecipientCertificates(config: GatewayConfig, log: Logger): Promise<RecipientCertificateFolder | undefined> {
+  const { dir, reloadEvery } = config.mssante.recipientCertificates;
+  if (!dir) return undefined;
+  const told = new Map<string, string>();
+  let last = '';
+  const folder = new RecipientCertificateFolder({
+    dir,
+    reloadMs: parseDuration(reloadEvery),
+    onReload: (st, report) => {
+      if (!report) {
+        log.warn('recipient certificates: reload failed, keeping the previous set', { error: st.lastError });
+        return;
+      }
+      const skipped = new Map(report.skipped.map((s) => [s.file, SKIP_REASON_TEXT[s.reason]]));
+      for (const [file, why] of skipped) if (told.get(file) !== why) log.warn('recipient certificate skipped', { file, reason: why });
+      for (const file of report.kept) log.warn('recipient certificate file unreadable: keeping its previous certificate', { file });
+      told.clear();
+      for (const [file, why] of skipped) told.set(file, why);
+      const summary = `${st.files}/${st.addresses}/${st.domains}`;
+      if (summary !== last) log.info('recipient certificates loaded', { dir, files: st.files, addresses: st.addresses, domains: st.domains });
+      last = summary;
+    },
+  });
+  await folder.start();
+  return folder;
 }

@@ -135,6 +135,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     smime: {
       signer: national.signer, signature: config.mssante.smime.form, decryptor: national.decryptor,
       anchors: national.anchors.certificates, crls: () => national.crls(), cipher: config.mssante.smime.cipher,
+      recipientCertificates: national.recipientCertificates,
     },
   });
   // The mappings are the CPU-heavy stage: on worker threads unless configured off.
