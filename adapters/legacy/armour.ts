@@ -8,7 +8,10 @@
  *     #ENDBINASCII1#
  */
 import { LegacyError } from './legacy-error.js';
-import { LNP_ALPHABET, decodeBase64, encodeBase64 } from './base64.js';
+import { decodeBase64, encodeBase64 } from '../../lib/base64.js';
+
+/** The LNP/1 armour alphabet `0–9 A–Z a–z + -` (SPEC §4). */
+export const LNP_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+-';
 import { crc32 } from '../../lib/crc32.js';
 
 export const ARMOUR_BEGIN = '#BINASCII1#';

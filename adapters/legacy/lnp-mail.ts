@@ -8,7 +8,8 @@
  */
 import { decodeLatin1, encodeLatin1 } from '../../mappings/transliteration/latin1.js';
 import { LegacyError } from './legacy-error.js';
-import { decodeBase64, encodeBase64 } from './base64.js';
+import { decodeBase64, encodeBase64 } from '../../lib/base64.js';
+import { rfc5322Date } from '../../lib/mime/date.js';
 import { ARMOUR_BEGIN, ARMOUR_END } from './armour.js';
 
 /** The marker line before the armour. */
@@ -441,14 +442,7 @@ function asciiFilename(name: string): string {
   return ascii === '' ? 'attachment.lpz' : ascii;
 }
 
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-/** RFC 5322 date in UTC, e.g. `Mon, 23 Nov 2026 03:07:21 +0000`. */
-export function rfc5322Date(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${DAYS[d.getUTCDay()]}, ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
-}
 
 function hexRandom(n: number): string {
   return [...crypto.getRandomValues(new Uint8Array(n))].map((b) => b.toString(16).padStart(2, '0')).join('');

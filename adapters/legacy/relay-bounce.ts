@@ -8,6 +8,7 @@
  *
  * Pure: Web APIs only (no `node:` imports, no Buffer).
  */
+import { fromBase64 } from '../../lib/base64.js';
 import { LegacyError } from './legacy-error.js';
 
 /** One recipient block of the `message/delivery-status` part. */
@@ -184,8 +185,7 @@ function decodeBody(p: Entity): string {
   let bytes: Uint8Array;
   if (cte === 'base64') {
     try {
-      const bin = atob(p.body.replace(/\s+/g, ''));
-      bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+      bytes = fromBase64(p.body);
     } catch {
       throw new LegacyError('BAD_REPORT', 'a part of the report has invalid base64');
     }

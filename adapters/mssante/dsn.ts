@@ -4,7 +4,8 @@
  * notification (see `notification-rules.ts`). No `node:` imports.
  */
 import { dsnAllowed, type HeaderBag } from './notification-rules.js';
-import { buildReport, field, headerSection, newMessageId, rfc5322Date } from './report.js';
+import { buildReport, field, headerSection, newMessageId } from './report.js';
+import { rfc5322Date } from '../../lib/mime/date.js';
 import type { WrittenNotice } from './mdn.js';
 
 export interface DsnRecipient {

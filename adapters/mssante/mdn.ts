@@ -12,7 +12,8 @@
  * or its header section (`text/rfc822-headers`) on request or when it is too large.
  */
 import { mdnRecipient, type HeaderBag } from './notification-rules.js';
-import { buildReport, field, headerSection, newMessageId, rfc5322Date, type ReportFile } from './report.js';
+import { buildReport, field, headerSection, newMessageId, type ReportFile } from './report.js';
+import { rfc5322Date } from '../../lib/mime/date.js';
 import { asciiField, guideErrorValue, MDN_DEFAULT_CODE, GUIDE_ERROR_CODES, type MdnError } from './mdn-guide.js';
 import { encodedWord } from '../../lib/mime/mime-writer.js';
 

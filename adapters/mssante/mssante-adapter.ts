@@ -29,6 +29,7 @@ import type { SmimeSigner } from './smime/sign.js';
 import type { SmimeDecryptor } from './smime/decrypt.js';
 import { protectEntity, unprotectEntity } from './smime/protect.js';
 import { readSmimeEntity } from './smime/mime.js';
+import { rfc5322Date } from '../../lib/mime/date.js';
 import { smimeRecipient } from './smime/encrypt.js';
 import { parseCertificates } from './tls/anchors.js';
 import { readCertificateFile, recipientCertificateProblem, SKIP_REASON_TEXT, type RecipientCertificateSource, type SkipReason } from './smime/recipient-certificates.js';
@@ -166,7 +167,7 @@ export class MssanteAdapter implements NetworkAdapter {
       To: (m.to.length ? m.to : recipients).join(', '),
       ...(m.cc.length ? { Cc: m.cc.join(', ') } : {}),
       Subject: m.subject || defaultSubject(m),
-      Date: this.now().toUTCString().replace('GMT', '+0000'),
+      Date: rfc5322Date(this.now()),
       'Message-ID': m.headers['Message-ID'] ?? `<${m.sourceId}.mssante@${this.o.domain}>`,
       ...(m.inReplyTo ? { 'In-Reply-To': m.inReplyTo } : {}),
       ...(m.originalMessageId ? { References: m.originalMessageId } : {}),

@@ -2,19 +2,12 @@
  * Shared writing of `multipart/report` messages (RFC 6522) for MDNs and DSNs.
  * No `node:` imports.
  */
-import { base64Encode } from './tls/pem.js';
+import { toBase64 } from '../../lib/base64.js';
 import { concatBytes } from '../../lib/bytes.js';
 import { base64Lines } from '../../lib/base64.js';
 
 const enc = new TextEncoder();
 
-/** RFC 5322 date-time in UTC, e.g. `Mon, 23 Nov 2026 04:00:00 +0000`. */
-export function rfc5322Date(d: Date): string {
-  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${days[d.getUTCDay()]}, ${p(d.getUTCDate())} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
-}
 
 /** A new Message-ID `<uuid@domain>`. */
 export function newMessageId(domain: string): string {
@@ -29,7 +22,7 @@ export function field(v: string): string {
 /** RFC 2047 encoded-word when the text is not ASCII. */
 export function encodeWord(text: string): string {
   // eslint-disable-next-line no-control-regex
-  return /^[\x20-\x7e]*$/.test(text) ? text : `=?UTF-8?B?${base64Encode(enc.encode(text))}?=`;
+  return /^[\x20-\x7e]*$/.test(text) ? text : `=?UTF-8?B?${toBase64(enc.encode(text))}?=`;
 }
 
 export interface ReportParts {

@@ -25,7 +25,7 @@ export interface MimeInput {
   attachments?: MimeAttachment[];
 }
 
-import { base64Lines } from '../base64.js';
+import { base64Lines, toBase64 } from '../base64.js';
 
 export { base64Lines };
 
@@ -119,7 +119,7 @@ export function encodedWord(text: string): string {
     } else chunk = next;
   }
   if (chunk) words.push(chunk);
-  return words.map((w) => `=?UTF-8?B?${btoa(String.fromCharCode(...enc.encode(w)))}?=`).join(' ');
+  return words.map((w) => `=?UTF-8?B?${toBase64(enc.encode(w))}?=`).join(' ');
 }
 
 function encodeParam(value: string): string {

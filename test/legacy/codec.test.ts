@@ -3,7 +3,7 @@ import { deflateRawSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { armour, dearmour } from '../../adapters/legacy/armour.js';
-import { decodeBase64, encodeBase64 } from '../../adapters/legacy/base64.js';
+import { decodeBase64, encodeBase64 } from '../../lib/base64.js';
 import { decodeBody, encodeBody } from '../../adapters/legacy/body.js';
 import { decodeContainer, encodeContainer, sanitizeEntryName } from '../../adapters/legacy/container.js';
 import { crc32 } from '../../lib/crc32.js';

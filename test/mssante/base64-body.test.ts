@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeBase64Body } from '../../adapters/mssante/smime/base64-body.js';
+import { decodeBase64Body } from '../../lib/base64.js';
 
 function reference(body: Uint8Array): Uint8Array | 'error' {
   try {

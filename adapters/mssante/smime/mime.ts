@@ -4,83 +4,13 @@
  * reverse: recognising which one a received entity is. Works on bytes with CRLF line ends.
  * No `node:` imports.
  */
-import { base64Encode } from '../tls/pem.js';
-import { decodeBase64Body } from './base64-body.js';
+import { base64LineBytes, decodeBase64Body, toBase64 } from '../../../lib/base64.js';
 import { concatBytes } from '../../../lib/bytes.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder('latin1');
 
 export type SmimeType = 'enveloped-data' | 'authEnveloped-data' | 'signed-data';
-
-const B64 = new TextEncoder().encode('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-/** Two bytes as one 16-bit unit in memory order. */
-const u16 = (first: number, second: number) => (LITTLE_ENDIAN ? first | (second << 8) : (first << 8) | second);
-/** 12 bits → two base64 characters (as one 16-bit unit). */
-let PAIRS: Uint16Array | null = null;
-function pairs(): Uint16Array {
-  if (!PAIRS) {
-    PAIRS = new Uint16Array(4096);
-    for (let i = 0; i < 4096; i++) PAIRS[i] = u16(B64[i >> 6], B64[i & 63]);
-  }
-  return PAIRS;
-}
-
-/**
- * Base64 in lines of 76 characters, each ended by CRLF, written straight to bytes
- * (a hot path: an S/MIME message is base64-encoded twice).
- *
- * @example
- * new TextDecoder().decode(base64Lines(new Uint8Array([1, 2, 3]))); // 'AQID\r\n'
- */
-export function base64Lines(der: Uint8Array): Uint8Array {
-  const n = der.length;
-  const full = n - (n % 3);
-  const chars = Math.ceil(n / 3) * 4;
-  const lines = Math.ceil(chars / 76);
-  // even length so that the 16-bit view can write pairs at even offsets: lines are 78 bytes
-  const out = new Uint8Array(chars + lines * 2 + 2);
-  const out16 = new Uint16Array(out.buffer, 0, out.length >> 1);
-  const P = pairs();
-  let o16 = 0;
-  let i = 0;
-  // whole lines: 57 input bytes → 76 characters + CRLF = 39 sixteen-bit units
-  const CRLF = u16(13, 10);
-  while (i + 57 <= full) {
-    for (const end = i + 57; i < end; i += 3) {
-      const v = (der[i] << 16) | (der[i + 1] << 8) | der[i + 2];
-      out16[o16++] = P[v >> 12];
-      out16[o16++] = P[v & 4095];
-    }
-    out16[o16++] = CRLF;
-  }
-  let o = o16 * 2;
-  for (; i < full; i += 3) {
-    const v = (der[i] << 16) | (der[i + 1] << 8) | der[i + 2];
-    out[o++] = B64[v >> 18];
-    out[o++] = B64[(v >> 12) & 63];
-    out[o++] = B64[(v >> 6) & 63];
-    out[o++] = B64[v & 63];
-  }
-  const rest = n - full;
-  if (rest > 0) {
-    const a = der[full];
-    const b = rest === 2 ? der[full + 1] : 0;
-    out[o++] = B64[a >> 2];
-    out[o++] = B64[((a & 3) << 4) | (b >> 4)];
-    out[o++] = rest === 2 ? B64[(b & 15) << 2] : 61;
-    out[o++] = 61;
-  }
-  if (n % 57 !== 0 || n === 0) {
-    if (n !== 0) {
-      out[o++] = 13;
-      out[o++] = 10;
-    }
-  }
-  return out.subarray(0, o);
-}
-
 
 /**
  * A MIME entity (headers + body) carrying a CMS object as `application/pkcs7-mime`.
@@ -94,7 +24,7 @@ export function pkcs7MimeEntity(der: Uint8Array, type: SmimeType): Uint8Array {
     `Content-Type: application/pkcs7-mime; smime-type=${type}; name=${name}\r\n` +
     `Content-Transfer-Encoding: base64\r\n` +
     `Content-Disposition: attachment; filename=${name}\r\n\r\n`;
-  return concatBytes(enc.encode(head), base64Lines(der));
+  return concatBytes(enc.encode(head), base64LineBytes(der));
 }
 
 /**
@@ -106,7 +36,7 @@ export function pkcs7MimeEntity(der: Uint8Array, type: SmimeType): Uint8Array {
  * const entity = multipartSignedEntity(inner, sig, signer.micalg);
  */
 export function multipartSignedEntity(signedEntity: Uint8Array, signatureDer: Uint8Array, micalg = 'sha-256'): Uint8Array {
-  const boundary = `----=_smime_${base64Encode(crypto.getRandomValues(new Uint8Array(12))).replace(/[+/=]/g, 'x')}`;
+  const boundary = `----=_smime_${toBase64(crypto.getRandomValues(new Uint8Array(12))).replace(/[+/=]/g, 'x')}`;
   const head =
     `Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=${micalg}; boundary="${boundary}"\r\n\r\n` +
     `This is an S/MIME signed message\r\n\r\n--${boundary}\r\n`;
@@ -115,7 +45,7 @@ export function multipartSignedEntity(signedEntity: Uint8Array, signatureDer: Ui
     `Content-Type: application/pkcs7-signature; name=smime.p7s\r\n` +
     `Content-Transfer-Encoding: base64\r\n` +
     `Content-Disposition: attachment; filename=smime.p7s\r\n\r\n`;
-  return concatBytes(enc.encode(head), signedEntity, enc.encode(tail), base64Lines(signatureDer), enc.encode(`\r\n--${boundary}--\r\n`));
+  return concatBytes(enc.encode(head), signedEntity, enc.encode(tail), base64LineBytes(signatureDer), enc.encode(`\r\n--${boundary}--\r\n`));
 }
 
 /**
