@@ -71,7 +71,8 @@ export function contentError(rule: ContentRule): ContentSafetyError {
  */
 export function assertSafeXml(xml: string, maxBytes: number = CONTENT_LIMITS.maxCdaBytes): void {
   if (xml.length > maxBytes) throw contentError('xml-too-large');
-  if (/<!(DOCTYPE|ENTITY)/i.test(xml)) throw contentError('xml-doctype');
+  // Any markup declaration, and NUL characters (a UTF-16 document read as UTF-8 would hide its DOCTYPE).
+  if (/<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)/i.test(xml) || xml.includes('\u0000')) throw contentError('xml-doctype');
 }
 
 /** Base64 inside a document (white space ignored): data that does not decode breaks `cda-base64`. */

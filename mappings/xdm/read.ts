@@ -141,7 +141,7 @@ export async function readXdm(zip: Uint8Array, limits: ZipLimits = {}): Promise<
   const documents: XdmReadDocument[] = [];
   for (const m of meta.entries) {
     // A URI names a file of its own subset: anything that could lead elsewhere (a path, `..`, a scheme) is hostile.
-    if (!m.uri || /[/\\:]/.test(m.uri) || m.uri.includes('..') || !isSafeEntryName(m.uri)) throw contentError('xdm-uri-outside');
+    if (!m.uri || /[/\\:%?#]/.test(m.uri) || m.uri.includes('..') || !isSafeEntryName(m.uri)) throw contentError('xdm-uri-outside');
     const path = `${subsetDir}${m.uri}`;
     const e = byName.get(path.toUpperCase());
     if (!e) { issues.push(`DocumentEntry ${m.id}: file ${path} is missing`); continue; }

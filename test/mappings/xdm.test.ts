@@ -115,3 +115,16 @@ describe('IHE XDM read', () => {
     expect(() => readZipSafely(broken)).toThrow(ZipSafetyError);
   });
 });
+
+describe('content safety rules', async () => {
+  const { assertSafeXml, decodeDocumentBase64 } = await import('../../mappings/safety/content-rules.js');
+  it('refuses every markup declaration and hidden NULs before any parser, and base64 that does not decode', () => {
+    for (const bad of ['<!DOCTYPE a><a/>', '<?xml version="1.0"?><! ENTITY x "y"><a/>', '<!ELEMENT a ANY><a/>', '<\u0000!\u0000D\u0000O\u0000C\u0000T\u0000Y\u0000P\u0000E']) {
+      expect(() => assertSafeXml(bad), bad).toThrow(expect.objectContaining({ rule: 'xml-doctype', kind: 'UNSAFE_CONTENT' }));
+    }
+    expect(() => assertSafeXml('<a>' + 'x'.repeat(100) + '</a>', 50)).toThrow(expect.objectContaining({ rule: 'xml-too-large' }));
+    expect(() => assertSafeXml('<?xml version="1.0"?><!-- fine --><a><![CDATA[<x>]]></a>')).not.toThrow();
+    expect(decodeDocumentBase64('AQID\nBA==')).toEqual(new Uint8Array([1, 2, 3, 4]));
+    expect(() => decodeDocumentBase64('!!not base64')).toThrow(expect.objectContaining({ rule: 'cda-base64', kind: 'UNREADABLE_CONTENT' }));
+  });
+});
