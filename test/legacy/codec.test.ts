@@ -154,6 +154,17 @@ describe('containers', () => {
     expect(codeOf(() => decodeContainer(container(entry('x', 1, 100, bomb)), { maxEntrySize: 10 }))).toBe('ENTRY_TOO_LARGE');
   });
 
+  it('costs memory for what an entry inflates to, not for what it declares (fuzzing finding)', () => {
+    // 12 bytes of DEFLATE declaring 60 MiB: refused before anything is allocated
+    const tiny = deflateRawSync(Buffer.from('bonjour'));
+    const before = process.memoryUsage().arrayBuffers;
+    expect(codeOf(() => decodeContainer(container(entry('x', 1, 60 * 1024 * 1024, tiny))))).toBe('BAD_CONTAINER');
+    // data that could reach its declared size but stops short: the output only grew to what it inflated
+    const short = deflateRawSync(Buffer.alloc(1000));
+    expect(codeOf(() => decodeContainer(container(entry('y', 1, short.length * 1000, short))))).toBe('BAD_CONTAINER');
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(8 * 1024 * 1024);
+  });
+
   it('rejects malformed containers', () => {
     const good = entry('a', 0, 3, new Uint8Array([1, 2, 3]));
     expect(codeOf(() => decodeContainer(container(good)))).toBe('NO_ERROR');
