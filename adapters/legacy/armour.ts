@@ -10,6 +10,7 @@
 import { LegacyError } from './legacy-error.js';
 import { LNP_ALPHABET, decodeBase64, encodeBase64 } from './base64.js';
 import { crc32 } from '../../src/util/crc32.js';
+import { trimEndOf } from './trim.js';
 
 export const ARMOUR_BEGIN = '#BINASCII1#';
 export const ARMOUR_END = '#ENDBINASCII1#';
@@ -45,7 +46,7 @@ export function armour(sealed: Uint8Array): string {
  * const sealed = dearmour(armour(bytes)); // bytes again
  */
 export function dearmour(text: string): Uint8Array {
-  const lines = text.split(/\r?\n/).map((l) => l.replace(/[ \t\r]+$/, ''));
+  const lines = text.split(/\r?\n/).map((l) => trimEndOf(l, ' \t\r'));
   const begin = lines.findIndex((l) => l.trim() === ARMOUR_BEGIN);
   if (begin < 0) throw new LegacyError('NO_BEGIN_MARKER', `no ${ARMOUR_BEGIN} line found`);
   let end = -1;

@@ -1,7 +1,7 @@
 /**
  * Mutations of real samples, as fast-check arbitraries: bit flips, byte changes,
  * truncations, insertions and deletions, splicing with another sample, repeated ranges,
- * dictionary tokens, length fields bumped in DER (TLV lengths) and ZIP (sizes, offsets,
+ * dictionary tokens (once, or thousands of times in a row), length fields bumped in DER (TLV lengths) and ZIP (sizes, offsets,
  * counts), and ranges wrapped in nested structures (DER SEQUENCEs, XML elements, MIME parts).
  *
  * A mutation is plain data (positions are taken modulo the current length when applied),
@@ -31,6 +31,7 @@ export type Mutation =
   | { op: 'splice'; at: number; donor: number; from: number; len: number }
   | { op: 'repeat'; at: number; len: number; times: number }
   | { op: 'token'; at: number; token: number; replace: boolean }
+  | { op: 'flood'; at: number; token: number; times: number }
   | { op: 'der-length'; which: number; how: number }
   | { op: 'zip-field'; which: number; field: number; how: number }
   | { op: 'nest'; at: number; len: number; wrapper: number; depth: number };
@@ -47,6 +48,7 @@ export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('splice' as const), at: fc.nat(), donor: fc.nat(), from: fc.nat(), len: fc.integer({ min: 1, max: 4096 }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('repeat' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 512 }), times: fc.integer({ min: 2, max: 200 }) }) },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('token' as const), at: fc.nat(), token: fc.nat(), replace: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('flood' as const), at: fc.nat(), token: fc.nat(), times: fc.integer({ min: 1000, max: 100_000 }) }) },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('der-length' as const), which: fc.nat(), how: fc.nat({ max: 9 }) }) },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('zip-field' as const), which: fc.nat(), field: fc.nat(), how: fc.nat({ max: 8 }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('nest' as const), at: fc.nat(), len: fc.nat({ max: 4096 }), wrapper: fc.nat(), depth: fc.oneof(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 64, max: 5000 })) }) },
@@ -128,6 +130,16 @@ function applyOne(b: Uint8Array, m: Mutation, ctx: MutationContext): Uint8Array 
       const t = ctx.dictionary[m.token % ctx.dictionary.length]!;
       const at = m.at % (n + 1);
       return cat(b.subarray(0, at), t, b.subarray(Math.min(n, m.replace ? at + t.length : at)));
+    }
+    case 'flood': {
+      // a token repeated thousands of times: quadratic readers show up as slow inputs
+      if (ctx.dictionary.length === 0) return b;
+      const t = ctx.dictionary[m.token % ctx.dictionary.length]!;
+      const times = Math.min(m.times, Math.floor(ctx.maxSize / Math.max(1, t.length)));
+      const reps = new Uint8Array(t.length * times);
+      for (let i = 0; i < times; i++) reps.set(t, i * t.length);
+      const at = m.at % (n + 1);
+      return cat(b.subarray(0, at), reps, b.subarray(at));
     }
     case 'der-length':
       return bumpDerLength(b, m.which, m.how);

@@ -254,6 +254,16 @@ describe('mails', () => {
     expect(m.attachments).toEqual([{ filename: 'résultat.pdf.lpz', sealed: new Uint8Array([1, 2, 3]) }]);
   });
 
+  it('reads lines ending in long runs of blanks in linear time (fuzzing finding: seconds for 100 KB)', () => {
+    const blanks = ' \t'.repeat(100_000);
+    const t0 = performance.now();
+    expect(codeOf(() => dearmour(`#BINASCII1#\r\n${blanks}x\r\n#ENDBINASCII1#`))).toBe('BAD_ARMOR_FORMAT');
+    expect(codeOf(() => decodeBody(new TextEncoder().encode(`Bonjour${'\r\n '.repeat(100_000)}x`)))).toBe('BAD_DEST_BLOCK');
+    const boundary = `From: a@b.lnp.test\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n$LNP1\r\n#BINASCII1#${'\r\n'.repeat(100_000)}x\r\n${blanks}y\r\n--b--\r\n`;
+    expect(codeOf(() => parseLnpMail(new TextEncoder().encode(boundary)))).toBe('NO_ERROR');
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
   it('refuses mail it cannot read', () => {
     const enc = (s: string) => new TextEncoder().encode(s);
     expect(codeOf(() => parseLnpMail(enc('From: a@b\r\n\r\nhello\r\n')))).toBe('BAD_MAIL');
