@@ -15,6 +15,7 @@ import { decodeContainer } from '../../adapters/legacy/container.js';
 import { parseKeyFile } from '../../adapters/legacy/key-file.js';
 import { KeyStore } from '../../adapters/legacy/key-store.js';
 import { LegacyAdapter, type LegacySubmitter } from '../../adapters/legacy/legacy-adapter.js';
+import { isLegacyError } from '../../adapters/legacy/legacy-error.js';
 import { openLnpMail } from '../../adapters/legacy/lnp-codec.js';
 import { buildLnpMail } from '../../adapters/legacy/lnp-mail.js';
 import { openPayload, readSealHeader, sealPayload } from '../../adapters/legacy/seal.js';
@@ -341,7 +342,7 @@ export const TARGETS: FuzzTarget[] = [
       try {
         await openPayload(legacyStore(), input, { now: LEGACY_NOW });
       } catch (err) {
-        if (!(err instanceof Error && err.name === 'LegacyError')) throw err;
+        if (!isLegacyError(err)) throw err;
       }
       return openPayload(legacyStore(), input, { now: LEGACY_NOW, expectedHolder: 'passerelle' });
     },
@@ -379,7 +380,7 @@ export const TARGETS: FuzzTarget[] = [
       try {
         decodeContainer(input);
       } catch (err) {
-        if (!(err instanceof Error && err.name === 'LegacyError')) throw err;
+        if (!isLegacyError(err)) throw err;
       }
       const body = latin1Bytes('Bonjour\r\n#DESTBEGIN#jean.dupont.med,,#DESTEND#');
       return openSealedMail(body, [input]);
@@ -436,7 +437,7 @@ export const TARGETS: FuzzTarget[] = [
         try {
           parseKeyFile(name, input);
         } catch (err) {
-          if (!(err instanceof Error && err.name === 'LegacyError')) throw err;
+          if (!isLegacyError(err)) throw err;
         }
       }
       return parseKeyFile('passerelle.126', input);
