@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'adapters/**/*.test.ts', 'mappings/**/*.test.ts', 'src/**/*.test.ts'],
+    include: ['test/**/*.test.ts', '{core,lib,storage,directory,mappings,adapters,app}/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

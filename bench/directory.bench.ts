@@ -16,9 +16,9 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { measure, ratio } from './harness.js';
-import { writeSyntheticNational, writeSyntheticLegacy } from '../src/directory/synthetic/write-file.js';
-import { readLines } from '../src/directory/line-reader.js';
-import { Directory } from '../src/directory/directory.js';
+import { writeSyntheticNational, writeSyntheticLegacy } from '../directory/synthetic/write-file.js';
+import { readLines } from '../directory/line-reader.js';
+import { Directory } from '../storage/sqlite/directory.js';
 
 const run = promisify(execFile);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -11,9 +11,9 @@ import type { AddressInfo } from 'node:net';
 import { makeKeyFolders, ALIASES } from '../test/support/legacy-world.js';
 import { loadKeyFolder } from '../adapters/legacy/key-folder.js';
 import { sealLnpMail } from '../adapters/legacy/lnp-codec.js';
-import { loadConfig } from '../src/config/load-config.js';
-import { startGateway } from '../src/runtime/start-gateway.js';
-import { silentLogger } from '../src/log/logger.js';
+import { loadConfig } from '../app/config/load-config.js';
+import { startGateway } from '../app/node/start-gateway.js';
+import { silentLogger } from '../core/log/logger.js';
 import { measure, ratio } from './harness.js';
 import { runLoadInWorker } from './support/run-load.js';
 

@@ -9,7 +9,7 @@
  */
 import { LegacyError } from './legacy-error.js';
 import { LNP_ALPHABET, decodeBase64, encodeBase64 } from './base64.js';
-import { crc32 } from '../../src/util/crc32.js';
+import { crc32 } from '../../lib/crc32.js';
 import { trimEndOf } from './trim.js';
 
 export const ARMOUR_BEGIN = '#BINASCII1#';

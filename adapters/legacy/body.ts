@@ -5,7 +5,7 @@
  *
  * TEXT is ISO-8859-1 with CRLF line ends; D1..Dk are the recipients' LOCAL parts.
  */
-import type { TextChange } from '../../src/model/message.js';
+import type { TextChange } from '../../core/model/message.js';
 import { decodeLatin1, encodeLatin1 } from '../../mappings/transliteration/latin1.js';
 import { LegacyError } from './legacy-error.js';
 import { LOCAL_PATTERN } from './key-file.js';

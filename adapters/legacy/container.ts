@@ -9,9 +9,9 @@
  * original size (decompression bombs), and names lose any path.
  */
 import { Inflate } from 'fflate';
-import { jsDeflateRaw, type DeflateRaw } from '../../src/util/deflate.js';
+import { jsDeflateRaw, type DeflateRaw } from '../../lib/deflate.js';
 import { LegacyError } from './legacy-error.js';
-import { concatBytes } from '../../src/util/bytes.js';
+import { concatBytes } from '../../lib/bytes.js';
 
 /** Entries are limited to 64 MiB each (SPEC §5). */
 export const MAX_ENTRY_SIZE = 64 * 1024 * 1024;

@@ -1,4 +1,4 @@
-import type { FailureNotice } from '../../src/model/adapter.js';
+import type { FailureNotice } from '../../core/ports/adapter.js';
 
 /**
  * The French text of a failure notice for a legacy subscriber. It names the recipients and

@@ -17,10 +17,10 @@
  */
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
-import { GatewayError } from '../../src/errors/gateway-error.js';
-import type { RouteResolver } from '../../src/directory/route.js';
-import type { Logger } from '../../src/log/logger.js';
-import { acceptData, smtpError, type AcceptSink } from '../../src/util/smtp-listener.js';
+import { GatewayError } from '../../core/errors/gateway-error.js';
+import type { RouteResolver } from '../../core/ports/route-resolver.js';
+import type { Logger } from '../../core/log/logger.js';
+import { acceptData, smtpError, type AcceptSink } from '../smtp/smtp-listener.js';
 
 export interface LegacyListenerOptions {
   host: string;

@@ -10,21 +10,21 @@
  * const sealed = await adapter.seal(outbound);        // sealed for 'passerelle'
  * await adapter.deliver(sealed);                      // submitted to the relay
  */
-import type { DeliveryOutcome, FailureNotice, NetworkAdapter } from '../../src/model/adapter.js';
-import type { Attachment, Content } from '../../src/model/content.js';
-import type { Envelope } from '../../src/model/envelope.js';
-import type { OpenedMessage, OutboundMessage, SealedMessage } from '../../src/model/message.js';
-import { mediaTypeOf } from '../../src/model/media-type.js';
-import { GatewayError } from '../../src/errors/gateway-error.js';
+import type { DeliveryOutcome, FailureNotice, NetworkAdapter } from '../../core/ports/adapter.js';
+import type { Attachment, Content } from '../../core/model/content.js';
+import type { Envelope } from '../../core/model/envelope.js';
+import type { OpenedMessage, OutboundMessage, SealedMessage } from '../../core/model/message.js';
+import { mediaTypeOf } from '../../core/model/media-type.js';
+import { GatewayError } from '../../core/errors/gateway-error.js';
 import { LegacyError, LEGACY_ERROR_KINDS } from './legacy-error.js';
 import type { KeyStore } from './key-store.js';
 import { openLnpMail, sealLnpMail } from './lnp-codec.js';
 import { neutralSubject } from './neutral-subject.js';
 import { failureNoticeText } from './failure-notice-text.js';
-import type { DeflateRaw } from '../../src/util/deflate.js';
+import type { DeflateRaw } from '../../lib/deflate.js';
 import { isDeliveryReport, parseRelayBounce, type RelayBounce } from './relay-bounce.js';
 import { decodeEncodedWords, parseAddressList } from './lnp-mail.js';
-import { headerBag } from '../../src/pipeline/header-peek.js';
+import { headerBag } from '../../core/pipeline/header-peek.js';
 
 /** Hands a sealed mail to the relay (Node edge: `RelaySubmitter`). */
 export interface LegacySubmitter {

@@ -6,7 +6,7 @@
  * Messages say what is wrong and where (a file name, a byte offset, a field), never key
  * bytes, message text, or a patient's identity.
  */
-import type { ErrorKind } from '../../src/errors/reply-codes.js';
+import type { ErrorKind } from '../../core/errors/reply-codes.js';
 
 /** Every distinct failure of the codec, key store and key folder. */
 export type LegacyErrorCode =

@@ -3,14 +3,14 @@
  * (sealed for the gateway) and seal a mail for the network (sealed for the gateway's own
  * LOCAL, destination block naming the recipients).
  */
-import type { TextChange } from '../../src/model/message.js';
+import type { TextChange } from '../../core/model/message.js';
 import { LegacyError } from './legacy-error.js';
 import type { KeyStore } from './key-store.js';
 import { armour, dearmour } from './armour.js';
 import { decodeBody, encodeBody } from './body.js';
 import { decodeContainer, encodeContainer, sanitizeEntryName, type ContainerEntry } from './container.js';
 import { buildLnpMail, parseLnpMail, type LnpMail } from './lnp-mail.js';
-import type { DeflateRaw } from '../../src/util/deflate.js';
+import type { DeflateRaw } from '../../lib/deflate.js';
 import { openPayload, sealPayload } from './seal.js';
 
 export interface OpenedLnpMail {

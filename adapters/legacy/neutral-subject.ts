@@ -1,4 +1,4 @@
-import type { OutboundMessage } from '../../src/model/message.js';
+import type { OutboundMessage } from '../../core/model/message.js';
 
 /**
  * The subject the gateway writes on the legacy network, where subjects travel in clear:

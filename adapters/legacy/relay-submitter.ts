@@ -9,9 +9,9 @@
  */
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
-import type { DeliveryOutcome } from '../../src/model/adapter.js';
-import type { SealedMessage } from '../../src/model/message.js';
-import { outcomesFromError, outcomesFromInfo } from '../../src/util/smtp-outcome.js';
+import type { DeliveryOutcome } from '../../core/ports/adapter.js';
+import type { SealedMessage } from '../../core/model/message.js';
+import { outcomesFromError, outcomesFromInfo } from '../smtp/smtp-outcome.js';
 import type { LegacySubmitter } from './legacy-adapter.js';
 
 export interface RelaySubmitterOptions {

@@ -14,8 +14,8 @@
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
-import type { Logger } from '../../src/log/logger.js';
-import { acceptData, type AcceptSink } from '../../src/util/smtp-listener.js';
+import type { Logger } from '../../core/log/logger.js';
+import { acceptData, type AcceptSink } from '../smtp/smtp-listener.js';
 import { inboundPolicy } from './smtp/inbound-policy.js';
 import type { TrustList } from './trust-list/trust-list.js';
 

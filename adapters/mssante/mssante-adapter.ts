@@ -12,16 +12,16 @@
  * await a.deliver(sealed);
  */
 import { simpleParser, type AddressObject } from 'mailparser';
-import type { DeliveryOutcome, DispositionRequest, FailureNotice, NetworkAdapter } from '../../src/model/adapter.js';
-import { headerBag } from '../../src/pipeline/header-peek.js';
-import { concatBytes } from '../../src/util/bytes.js';
+import type { DeliveryOutcome, DispositionRequest, FailureNotice, NetworkAdapter } from '../../core/ports/adapter.js';
+import { headerBag } from '../../core/pipeline/header-peek.js';
+import { concatBytes } from '../../lib/bytes.js';
 import { buildDsn } from './dsn.js';
 import { buildMdn } from './mdn.js';
-import type { Attachment, Content } from '../../src/model/content.js';
-import type { Envelope } from '../../src/model/envelope.js';
-import type { OpenedMessage, OutboundMessage, SealedMessage } from '../../src/model/message.js';
-import { GatewayError } from '../../src/errors/gateway-error.js';
-import { bodyPart, headerBlock, writeMime } from '../../src/mime/mime-writer.js';
+import type { Attachment, Content } from '../../core/model/content.js';
+import type { Envelope } from '../../core/model/envelope.js';
+import type { OpenedMessage, OutboundMessage, SealedMessage } from '../../core/model/message.js';
+import { GatewayError } from '../../core/errors/gateway-error.js';
+import { bodyPart, headerBlock, writeMime } from '../../lib/mime/mime-writer.js';
 import type * as pkijs from 'pkijs';
 import type { SmimeSigner } from './smime/sign.js';
 import type { SmimeDecryptor } from './smime/decrypt.js';

@@ -3,7 +3,7 @@
  * No `node:` imports.
  */
 import { base64Encode } from './tls/pem.js';
-import { concatBytes } from '../../src/util/bytes.js';
+import { concatBytes } from '../../lib/bytes.js';
 
 const enc = new TextEncoder();
 

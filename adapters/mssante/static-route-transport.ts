@@ -7,10 +7,10 @@
  * const t = new StaticRouteTransport({ 'medecin.mssante.fr': '127.0.0.1:2600' });
  */
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { DeliveryOutcome } from '../../src/model/adapter.js';
-import type { SealedMessage } from '../../src/model/message.js';
-import { GatewayError } from '../../src/errors/gateway-error.js';
-import { outcomesFromError, outcomesFromInfo } from '../../src/util/smtp-outcome.js';
+import type { DeliveryOutcome } from '../../core/ports/adapter.js';
+import type { SealedMessage } from '../../core/model/message.js';
+import { GatewayError } from '../../core/errors/gateway-error.js';
+import { outcomesFromError, outcomesFromInfo } from '../smtp/smtp-outcome.js';
 import type { NationalTransport } from './mssante-adapter.js';
 
 export class StaticRouteTransport implements NationalTransport {

@@ -14,10 +14,10 @@ import type { AddressInfo } from 'node:net';
 import { Session } from 'node:inspector/promises';
 import { SMTPServer } from 'smtp-server';
 import nodemailer from 'nodemailer';
-import { loadConfig } from '../../src/config/load-config.js';
-import { startGateway } from '../../src/runtime/start-gateway.js';
-import { silentLogger } from '../../src/log/logger.js';
-import type { Route, RouteResolver } from '../../src/directory/route.js';
+import { loadConfig } from '../../app/config/load-config.js';
+import { startGateway } from '../../app/node/start-gateway.js';
+import { silentLogger } from '../../core/log/logger.js';
+import type { Route, RouteResolver } from '../../core/ports/route-resolver.js';
 
 export type SystemJob =
   | { kind: 'gateway'; overrides: Record<string, unknown>; routes: Record<string, Route> }

@@ -1,4 +1,4 @@
-import type { LabReport } from '../../src/model/content.js';
+import type { LabReport } from '../../core/model/content.js';
 import { FLAG_SEVERITY } from '../tables/interpretation.js';
 
 export type AlertLevel = 'panic' | 'abnormal' | 'none';

@@ -1,11 +1,11 @@
-import type { Attachment, LabReport } from '../../src/model/content.js';
+import type { Attachment, LabReport } from '../../core/model/content.js';
 import { alertHeaders, alertOf, alertSubjectTag, type AlertLevel } from '../alerts/alert.js';
 import { hprimToCrBio, CR_BIO, type CrBioDocument } from '../cda/write-cr-bio.js';
 import { OID_ARC, PASSERELLE_OID } from '../cda/oids.js';
 import { readHprim } from '../hprim/read.js';
 import type { HprimIssue } from '../hprim/issue.js';
 import { buildXdm, cxPatientId } from '../xdm/build.js';
-import type { DeflateRaw } from '../../src/util/deflate.js';
+import type { DeflateRaw } from '../../lib/deflate.js';
 import { XDS_CODES } from '../xdm/codes.js';
 
 export interface HprimToNationalOptions {

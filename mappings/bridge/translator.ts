@@ -1,9 +1,9 @@
-import type { Attachment, Content } from '../../src/model/content.js';
-import type { OutboundMessage } from '../../src/model/message.js';
-import type { Translator } from '../../src/pipeline/translator.js';
+import type { Attachment, Content } from '../../core/model/content.js';
+import type { OutboundMessage } from '../../core/model/message.js';
+import type { Translator } from '../../core/ports/translator.js';
 import { letterToLegacyText, legacyTextToLetter } from '../letter/letter.js';
 import type { ZipLimits } from '../xdm/zip-read.js';
-import type { DeflateRaw } from '../../src/util/deflate.js';
+import type { DeflateRaw } from '../../lib/deflate.js';
 import { hprimToNational } from './hprim-to-national.js';
 import { xdmToLegacy } from './xdm-to-legacy.js';
 import { legacyNotice } from '../notification/legacy-notice.js';
@@ -26,7 +26,7 @@ function isXdm(a: Attachment): boolean {
 }
 
 /**
- * The clinical translator for the pipeline (`Translator` of `src/pipeline/translator.ts`):
+ * The clinical translator for the pipeline (`Translator` of `core/ports/translator.ts`):
  *
  * - legacy → national: an HPRIM lab report becomes a CR-BIO in `IHE_XDM.ZIP` (content
  *   keeps `hprim`, so the national adapter also attaches the original), a plain-text body,

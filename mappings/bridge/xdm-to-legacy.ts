@@ -1,4 +1,4 @@
-import type { Attachment, LabReport } from '../../src/model/content.js';
+import type { Attachment, LabReport } from '../../core/model/content.js';
 import { alertOf, alertSubjectTag, type AlertLevel } from '../alerts/alert.js';
 import { cdaToLegacy, CdaReadError } from '../cda/read-cda.js';
 import { readXdm } from '../xdm/read.js';

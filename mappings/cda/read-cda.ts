@@ -1,6 +1,6 @@
 import { DOMParser } from '@xmldom/xmldom';
 import '../xml/xmldom-regexp-cache.js';
-import type { Attachment, LabReport, LabResult, ResultFlag, ResultStatus } from '../../src/model/content.js';
+import type { Attachment, LabReport, LabResult, ResultFlag, ResultStatus } from '../../core/model/content.js';
 import { writeHprim } from '../hprim/write.js';
 import { INTERPRETATION_TO_FLAG, STATUS_LABEL } from '../tables/interpretation.js';
 import { localForLoinc } from '../tables/loinc.js';

@@ -1,6 +1,6 @@
-import type { LabReport, LabResult } from '../../src/model/content.js';
+import type { LabReport, LabResult } from '../../core/model/content.js';
 import { renderReportPdf } from '../pdf/render-report.js';
-import type { DeflateRaw } from '../../src/util/deflate.js';
+import type { DeflateRaw } from '../../lib/deflate.js';
 import { loincFor } from '../tables/loinc.js';
 import { ucumFor } from '../tables/ucum.js';
 import { FLAG_SEVERITY, FLAG_TO_INTERPRETATION, INTERPRETATION_SYSTEM, STATUS_LABEL } from '../tables/interpretation.js';

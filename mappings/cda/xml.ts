@@ -1,5 +1,5 @@
 /** Small XML and encoding helpers shared by the CDA and XDM writers (Web APIs only). */
-import { base64Lines, fromBase64, toBase64 } from '../../src/util/base64.js';
+import { base64Lines, fromBase64, toBase64 } from '../../lib/base64.js';
 
 // eslint-disable-next-line no-control-regex
 const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;

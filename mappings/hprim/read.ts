@@ -1,4 +1,4 @@
-import type { LabReport, LabResult } from '../../src/model/content.js';
+import type { LabReport, LabResult } from '../../core/model/content.js';
 import { HprimError, type HprimIssue } from './issue.js';
 import { parseResLine } from './res-line.js';
 

@@ -1,4 +1,4 @@
-import type { LabResult, ResultFlag, ResultStatus } from '../../src/model/content.js';
+import type { LabResult, ResultFlag, ResultStatus } from '../../core/model/content.js';
 import type { HprimIssue } from './issue.js';
 
 const TYPES = new Set(['N', 'A', 'C', '']);

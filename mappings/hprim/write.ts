@@ -1,4 +1,4 @@
-import type { LabReport } from '../../src/model/content.js';
+import type { LabReport } from '../../core/model/content.js';
 import { cleanField, formatResLine } from './res-line.js';
 import { FILE_END, LAB_BEGIN, LAB_END } from './read.js';
 

@@ -1,4 +1,4 @@
-import type { Attachment, LetterContent } from '../../src/model/content.js';
+import type { Attachment, LetterContent } from '../../core/model/content.js';
 import { htmlToText } from './html-to-text.js';
 import { textToHtml } from './text-to-html.js';
 

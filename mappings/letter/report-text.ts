@@ -1,4 +1,4 @@
-import type { LabReport } from '../../src/model/content.js';
+import type { LabReport } from '../../core/model/content.js';
 
 const FLAG_TEXT: Record<string, string> = { HH: 'CRITIQUE (très élevé)', LL: 'CRITIQUE (très bas)', H: 'élevé', L: 'bas', N: '', '': '' };
 const STATUS_TEXT: Record<string, string> = { F: '', R: 'non validé', C: 'corrigé', '': '' };

@@ -1,8 +1,8 @@
 import { PDFDocument, StandardFonts, type PDFFont, type PDFName, type PDFPage } from 'pdf-lib';
-import type { LabReport } from '../../src/model/content.js';
+import type { LabReport } from '../../core/model/content.js';
 import { FLAG_SEVERITY, STATUS_LABEL } from '../tables/interpretation.js';
 import { toWinAnsi } from './win-ansi.js';
-import { jsDeflateRaw, zlibStream, type DeflateRaw } from '../../src/util/deflate.js';
+import { jsDeflateRaw, zlibStream, type DeflateRaw } from '../../lib/deflate.js';
 
 /** The operators are ASCII (text is hex-encoded), so UTF-8 is their byte form. */
 const ascii = new TextEncoder();

@@ -1,4 +1,4 @@
-import type { ResultFlag } from '../../src/model/content.js';
+import type { ResultFlag } from '../../core/model/content.js';
 
 /**
  * HPRIM flag ↔ HL7 ObservationInterpretation (2.16.840.1.113883.5.83), as data. The

@@ -5,7 +5,7 @@
  *
  * Decoding is byte → U+0000..U+00FF (not the WHATWG `latin1` label, which is windows-1252).
  */
-import type { TextChange } from '../../src/model/message.js';
+import type { TextChange } from '../../core/model/message.js';
 import { LATIN1_TRANSLITERATION } from './latin1-table.js';
 
 // eslint-disable-next-line no-control-regex

@@ -1,5 +1,5 @@
 import { writeZip } from './zip-write.js';
-import type { DeflateRaw } from '../../src/util/deflate.js';
+import type { DeflateRaw } from '../../lib/deflate.js';
 import { PASSERELLE_OID, OID_ARC } from '../cda/oids.js';
 import { esc } from '../cda/xml.js';
 import { sha1Hex } from './sha1.js';

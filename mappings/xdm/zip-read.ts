@@ -1,5 +1,5 @@
 import { Inflate } from 'fflate';
-import { crc32 } from '../../src/util/crc32.js';
+import { crc32 } from '../../lib/crc32.js';
 
 /** Why a ZIP was refused. */
 export type ZipRefusal = 'path-traversal' | 'too-many-entries' | 'entry-too-large' | 'total-too-large' | 'ratio' | 'corrupt' | 'unsupported' | 'duplicate';

@@ -3,8 +3,8 @@
  * no encryption) whose compressor is given by the caller, so each runtime uses its best
  * one: native zlib on Node, fflate in pure JS elsewhere. Web-standard APIs only.
  */
-import { crc32 } from '../../src/util/crc32.js';
-import { jsDeflateRaw, type DeflateRaw } from '../../src/util/deflate.js';
+import { crc32 } from '../../lib/crc32.js';
+import { jsDeflateRaw, type DeflateRaw } from '../../lib/deflate.js';
 
 export interface ZipEntry {
   /** Path inside the archive, `/`-separated; a name ending in `/` is a folder. */

@@ -6,7 +6,7 @@
  * for its effect is enough. Web-standard; bundles for Workers like the parser itself.
  *
  * @example
- * import '../xml/xmldom-regexp-cache.js';
+ * import './xmldom-regexp-cache.js';
  * new DOMParser().parseFromString(xml, 'text/xml'); // end tags no longer compile a RegExp each
  */
 // @ts-expect-error: an internal module of @xmldom/xmldom, without type declarations

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adapterContract } from './adapter-contract.js';
+import { adapterContract } from '../../adapters/contract/adapter-contract.js';
 import { LegacyAdapter } from '../../adapters/legacy/legacy-adapter.js';
 import { RelaySubmitter } from '../../adapters/legacy/relay-submitter.js';
 import { loadKeyFolder } from '../../adapters/legacy/key-folder.js';

@@ -1,4 +1,4 @@
-import { adapterContract } from './adapter-contract.js';
+import { adapterContract } from '../../adapters/contract/adapter-contract.js';
 import { MssanteAdapter } from '../../adapters/mssante/mssante-adapter.js';
 import { StaticRouteTransport } from '../../adapters/mssante/static-route-transport.js';
 import { startNationalPeer } from '../simulators/national-peer.js';

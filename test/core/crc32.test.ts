@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { crc32 as zlibCrc32 } from 'node:zlib';
-import { crc32 } from '../../src/util/crc32.js';
+import { crc32 } from '../../lib/crc32.js';
 
 describe('crc32 (slicing-by-8)', () => {
   it('matches the check value and zlib on any bytes, every length modulo 8', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { inflateRawSync, inflateSync } from 'node:zlib';
-import { jsDeflateRaw, zlibStream } from '../../src/util/deflate.js';
-import { zlibDeflateRaw } from '../../src/runtime/native-deflate.js';
+import { jsDeflateRaw, zlibStream } from '../../lib/deflate.js';
+import { zlibDeflateRaw } from '../../app/node/native-deflate.js';
 
 describe('deflate (injected compressor)', () => {
   it('pure-JS and native raw DEFLATE both inflate back, at every level used', () => {

@@ -2,8 +2,8 @@ import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
-import { RetrySchedule } from '../../src/queue/retry-schedule.js';
+import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
+import { RetrySchedule } from '../../core/queue/retry-schedule.js';
 
 const raw = new TextEncoder().encode('Message-ID: <1@x>\r\n\r\nhello\r\n');
 

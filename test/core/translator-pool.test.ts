@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Content } from '../../src/model/content.js';
-import type { OpenedMessage } from '../../src/model/message.js';
-import { TranslatorPool } from '../../src/runtime/translator-pool.js';
-import { GatewayError } from '../../src/errors/gateway-error.js';
+import type { Content } from '../../core/model/content.js';
+import type { OpenedMessage } from '../../core/model/message.js';
+import { TranslatorPool } from '../../app/node/translator-pool.js';
+import { GatewayError } from '../../core/errors/gateway-error.js';
 import { readHprim } from '../../mappings/hprim/index.js';
 import { readXdm } from '../../mappings/xdm/index.js';
 import { sampleHprim } from '../mappings/fixtures.js';

@@ -6,7 +6,7 @@ import { describe, it, expect } from 'vitest';
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import worker from '../../src/runtime/worker.js';
+import worker from '../../app/workers/worker.js';
 import { encodeLatin1 } from '../../mappings/transliteration/latin1.js';
 import { readHprim } from '../../mappings/hprim/read.js';
 
@@ -17,7 +17,7 @@ const HPRIM = (JSON.parse(readFileSync(join(ROOT, 'test/fixtures/legacy-network/
 describe('Workers entry', () => {
   it('bundles for a neutral platform: no Node built-in in its import graph', async () => {
     const r = await build({
-      entryPoints: [join(ROOT, 'src/runtime/worker.ts')], bundle: true, platform: 'neutral', format: 'esm', write: false,
+      entryPoints: [join(ROOT, 'app/workers/worker.ts')], bundle: true, platform: 'neutral', format: 'esm', write: false,
       mainFields: ['module', 'main'], conditions: ['worker', 'browser'], logLevel: 'silent',
     });
     expect(r.errors).toEqual([]);

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { aliasBase, chooseAlias, homonymAlias, slug } from '../../src/directory/alias.js';
-import { LEGACY_LOCAL } from '../../src/directory/legacy-format.js';
+import { aliasBase, chooseAlias, homonymAlias, slug } from '../../directory/alias.js';
+import { LEGACY_LOCAL } from '../../directory/legacy-format.js';
 
 describe('aliases', () => {
   it('are readable from the name and the profession', () => {

@@ -2,8 +2,8 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
-import type { CommandIO } from '../../src/cli/command.js';
+import { main } from '../../app/cli/main.js';
+import type { CommandIO } from '../../app/cli/command.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'passerelle-dir-cli-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));

@@ -1,11 +1,11 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { zipSync, strToU8 } from 'fflate';
-import { chunksOf } from '../../src/directory/line-reader.js';
-import { decodeLatin1 } from '../../src/directory/latin1.js';
-import { StaleDirectoryFileError } from '../../src/directory/errors.js';
-import { LEGACY_LOCAL } from '../../src/directory/legacy-format.js';
+import { chunksOf } from '../../directory/line-reader.js';
+import { decodeLatin1 } from '../../directory/latin1.js';
+import { StaleDirectoryFileError } from '../../directory/errors.js';
+import { LEGACY_LOCAL } from '../../directory/legacy-format.js';
 import { join } from 'node:path';
-import { Directory } from '../../src/directory/directory.js';
+import { Directory } from '../../storage/sqlite/directory.js';
 import { CONFIG, legacyBytes, tempDirectory, importNational, importLegacy, SAMPLE_LINES, perLine, exportText, nationalText } from './helpers.js';
 
 const DATA = SAMPLE_LINES.slice(1);

@@ -1,10 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import { zipSync, strToU8 } from 'fflate';
-import { checkNationalHeader, parseNationalLine, nationalPartyKey, NATIONAL_HEADER, formatNationalLine } from '../../src/directory/national-format.js';
-import { checkLegacyHeader, parseLegacyLine, formatLegacyLine, LEGACY_HEADER } from '../../src/directory/legacy-format.js';
-import { encodeLatin1, decodeLatin1, toLatin1Text } from '../../src/directory/latin1.js';
-import { readLines, chunksOf } from '../../src/directory/line-reader.js';
-import { DirectoryFormatError } from '../../src/directory/errors.js';
+import { checkNationalHeader, parseNationalLine, nationalPartyKey, NATIONAL_HEADER, formatNationalLine } from '../../directory/national-format.js';
+import { checkLegacyHeader, parseLegacyLine, formatLegacyLine, LEGACY_HEADER } from '../../directory/legacy-format.js';
+import { encodeLatin1, decodeLatin1, toLatin1Text } from '../../directory/latin1.js';
+import { readLines, chunksOf } from '../../directory/line-reader.js';
+import { DirectoryFormatError } from '../../directory/errors.js';
 import { SAMPLE_LINES } from './helpers.js';
 
 async function collect(it: AsyncIterable<string[]>): Promise<string[]> {

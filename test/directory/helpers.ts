@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Directory } from '../../src/directory/directory.js';
-import { chunksOf } from '../../src/directory/line-reader.js';
-import { encodeLatin1 } from '../../src/directory/latin1.js';
-import { LEGACY_HEADER } from '../../src/directory/legacy-format.js';
+import { Directory } from '../../storage/sqlite/directory.js';
+import { chunksOf } from '../../directory/line-reader.js';
+import { encodeLatin1 } from '../../directory/latin1.js';
+import { LEGACY_HEADER } from '../../directory/legacy-format.js';
 import { sharedPath } from '../support/shared-path.js';
 
 export const SAMPLE_PATH = sharedPath('national', 'directory', 'sample-extraction.txt');

@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Hono } from 'hono';
-import { directoryRoutes } from '../../src/http/directory-routes.js';
-import { decodeLatin1 } from '../../src/directory/latin1.js';
+import { directoryRoutes } from '../../app/http/directory-routes.js';
+import { decodeLatin1 } from '../../directory/latin1.js';
 import { tempDirectory, nationalText, SAMPLE_LINES, legacyBytes } from './helpers.js';
 
 const TOKEN = 'test-token-directory';

@@ -1,9 +1,9 @@
 import { describe, it, expect, afterAll } from 'vitest';
-import { syntheticNationalLines, syntheticLegacyLines } from '../../src/directory/synthetic/generate.js';
-import { parseNationalLine, checkNationalHeader } from '../../src/directory/national-format.js';
-import { parseLegacyLine, checkLegacyHeader, LEGACY_LOCAL } from '../../src/directory/legacy-format.js';
-import { chunksOf } from '../../src/directory/line-reader.js';
-import { encodeLatin1 } from '../../src/directory/latin1.js';
+import { syntheticNationalLines, syntheticLegacyLines } from '../../directory/synthetic/generate.js';
+import { parseNationalLine, checkNationalHeader } from '../../directory/national-format.js';
+import { parseLegacyLine, checkLegacyHeader, LEGACY_LOCAL } from '../../directory/legacy-format.js';
+import { chunksOf } from '../../directory/line-reader.js';
+import { encodeLatin1 } from '../../directory/latin1.js';
 import { tempDirectory } from './helpers.js';
 
 const N = 6000;

@@ -15,7 +15,7 @@ import { makeKeyFolders, ALIASES, NATIONAL_DOMAIN } from '../support/legacy-worl
 import { loadKeyFolder } from '../../adapters/legacy/key-folder.js';
 import { sealLnpMail } from '../../adapters/legacy/lnp-codec.js';
 import { startNationalPeer } from '../simulators/national-peer.js';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const N = 300;

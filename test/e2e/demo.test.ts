@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { runDemo } from '../../src/demo/run-demo.js';
+import { runDemo } from '../../app/demo/run-demo.js';
 
 describe('passerelle demo', () => {
   it('sends a lab report with a panic value each way and a letter with a PDF, and prints their traces', async () => {

@@ -39,11 +39,11 @@ import { startLegacyRelay, type LegacyRelayOptions } from '../simulators/legacy-
 import { startNationalPeer, type NationalPeer } from '../simulators/national-peer.js';
 import { testPki } from '../pki/test-pki.js';
 import { trustListXml } from '../mssante/fixtures.js';
-import { writeMime } from '../../src/mime/mime-writer.js';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
-import { loadConfig } from '../../src/config/load-config.js';
-import { startGateway } from '../../src/runtime/start-gateway.js';
-import { silentLogger } from '../../src/log/logger.js';
+import { writeMime } from '../../lib/mime/mime-writer.js';
+import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
+import { loadConfig } from '../../app/config/load-config.js';
+import { startGateway } from '../../app/node/start-gateway.js';
+import { silentLogger } from '../../core/log/logger.js';
 
 const N = Number(process.env.MIXED_LOAD_N ?? 10_000);
 /**
@@ -440,7 +440,7 @@ describe('mixed load with a SIGKILL of the gateway', () => {
  */
 describe('a crash between a failure and its notice', () => {
   // The settling commit raises `notices_due`; a restart queues the notices of such messages,
-  // keyed so that one already queued is not sent again (src/pipeline/gateway.ts, resumeNotices).
+  // keyed so that one already queued is not sent again (core/pipeline/gateway.ts, resumeNotices).
   it.each(['before', 'after'] as const)('still sends the sender exactly one notice after a restart (crash %s the notice is committed)', async (moment) => {
     const root = mkdtempSync(join(tmpdir(), 'passerelle-notice-crash-'));
     const keys = await makeKeyFolders(root);

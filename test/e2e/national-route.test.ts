@@ -18,7 +18,7 @@ import { mssanteTlsOptions } from '../../adapters/mssante/tls/tls-options.js';
 import { loadAnchorsFile, loadIdentityFiles } from '../../adapters/mssante/tls/files.js';
 import { parseTrustList } from '../../adapters/mssante/trust-list/trust-list.js';
 import { openLnpMail } from '../../adapters/legacy/lnp-codec.js';
-import { writeMime } from '../../src/mime/mime-writer.js';
+import { writeMime } from '../../lib/mime/mime-writer.js';
 import { hprimToNational } from '../../mappings/bridge/hprim-to-national.js';
 import { readHprim } from '../../mappings/hprim/read.js';
 import { buildDsn } from '../../adapters/mssante/dsn.js';
@@ -149,7 +149,7 @@ describe('national ⇄ legacy over mutual TLS', () => {
 
     const out: string[] = [];
     const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t), env: {} };
-    const cli = (await import('../../src/cli/commands/quarantine.js')).default;
+    const cli = (await import('../../app/cli/commands/quarantine.js')).default;
     expect(await cli.run(['list', '--db', w.config.database], io)).toBe(0);
     expect(out.join('')).toContain(id);
 

@@ -14,8 +14,8 @@ import type { OperatorPeer } from '../mssante/operator-peer.js';
 import type { LegacyWorld } from '../support/legacy-world.js';
 import { submitToRelay } from '../simulators/legacy-relay.js';
 import type { OutboundClient } from '../../adapters/mssante/smtp/outbound-client.js';
-import { writeMime } from '../../src/mime/mime-writer.js';
-import type { MessageRow } from '../../src/store/store.js';
+import { writeMime } from '../../lib/mime/mime-writer.js';
+import type { MessageRow } from '../../core/ports/message-store.js';
 import { startNationalWorld, type NationalWorld, GATEWAY_DOMAIN } from '../support/national-side.js';
 
 const SENDER = 'jean.dupont@medecin.mssante.fr';
@@ -121,7 +121,7 @@ describe('a relay bounce after hand-over reaches the national sender as a DSN', 
         // `passerelle trace ID` shows it.
         const out: string[] = [];
         const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t), env: {} };
-        const cli = (await import('../../src/cli/commands/trace.js')).default;
+        const cli = (await import('../../app/cli/commands/trace.js')).default;
         expect(await cli.run([id, '--db', w.config.database], io)).toBe(0);
         expect(out.join('')).toContain('bounced by the relay after hand-over');
       } finally {

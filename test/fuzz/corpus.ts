@@ -15,7 +15,7 @@
  *   `test/fixtures/fuzz/pki/` (made by `test/pki/test-pki.ts`; fixed so that a saved input
  *   replays identically), plus what the gateway's own signer and encryptor write.
  * - Certificates: those of the same PKI, the `.p7b`, the trust list sample.
- * - National MIME: letters with attachments written by `src/mime/mime-writer.ts`, S/MIME
+ * - National MIME: letters with attachments written by `lib/mime/mime-writer.ts`, S/MIME
  *   entities (opaque signed, detached signed, enveloped), a DSN.
  *
  * Everything is built once per process and cached.
@@ -38,7 +38,7 @@ import { hprimToNational } from '../../mappings/bridge/hprim-to-national.js';
 import { hprimToCrBio } from '../../mappings/cda/write-cr-bio.js';
 import { readHprim } from '../../mappings/hprim/read.js';
 import { buildXdm, cxPatientId, XDS_CODES } from '../../mappings/xdm/index.js';
-import { writeMime } from '../../src/mime/mime-writer.js';
+import { writeMime } from '../../lib/mime/mime-writer.js';
 import { sharedPath } from '../support/shared-path.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');

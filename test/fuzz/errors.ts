@@ -7,7 +7,7 @@
  * `GatewayError` (an adapter's `open`, the S/MIME layer) may throw nothing else, even if a
  * lower-level error class is known.
  */
-import { GatewayError } from '../../src/errors/gateway-error.js';
+import { GatewayError } from '../../core/errors/gateway-error.js';
 import { LegacyError } from '../../adapters/legacy/legacy-error.js';
 import { HprimError } from '../../mappings/hprim/issue.js';
 import { CdaReadError } from '../../mappings/cda/read-cda.js';

@@ -34,9 +34,9 @@ import { cdaToLegacy, readCda } from '../../mappings/cda/read-cda.js';
 import { readHprim, readHprimStrict } from '../../mappings/hprim/read.js';
 import { readZipSafely } from '../../mappings/xdm/zip-read.js';
 import { writeHprim } from '../../mappings/hprim/write.js';
-import { headerBag, isNotification, peekHeader } from '../../src/pipeline/header-peek.js';
-import { crc32 } from '../../src/util/crc32.js';
-import type { Envelope } from '../../src/model/envelope.js';
+import { headerBag, isNotification, peekHeader } from '../../core/pipeline/header-peek.js';
+import { crc32 } from '../../lib/crc32.js';
+import type { Envelope } from '../../core/model/envelope.js';
 import type { KnownErrorName } from './errors.js';
 import {
   CMS_CONTENT, LEGACY_NOW, PKI_AT, RELAY_BOUNCE, cdaCorpus, cmsCorpus, decryptor, fuzzPki, hprimCorpus, legacyCorpus,

@@ -6,7 +6,7 @@ import { armour, dearmour } from '../../adapters/legacy/armour.js';
 import { decodeBase64, encodeBase64 } from '../../adapters/legacy/base64.js';
 import { decodeBody, encodeBody } from '../../adapters/legacy/body.js';
 import { decodeContainer, encodeContainer, sanitizeEntryName } from '../../adapters/legacy/container.js';
-import { crc32 } from '../../src/util/crc32.js';
+import { crc32 } from '../../lib/crc32.js';
 import { LegacyError } from '../../adapters/legacy/legacy-error.js';
 import { openLnpMail, sealLnpMail } from '../../adapters/legacy/lnp-codec.js';
 import { buildLnpMail, decodeEncodedWords, parseLnpMail } from '../../adapters/legacy/lnp-mail.js';

@@ -3,7 +3,7 @@ import { LegacyAdapter, type LegacySubmitter } from '../../adapters/legacy/legac
 import { openLnpMail } from '../../adapters/legacy/lnp-codec.js';
 import { parseLnpMail } from '../../adapters/legacy/lnp-mail.js';
 import { fixtureStore, NOW } from './fixtures.js';
-import type { OutboundMessage } from '../../src/model/message.js';
+import type { OutboundMessage } from '../../core/model/message.js';
 
 const submitter: LegacySubmitter = { submit: async () => [], close: async () => {} };
 const adapter = new LegacyAdapter({ keys: fixtureStore(), domain: 'lnp.test', gatewayLocal: 'passerelle', gatewayZone: 'gateway', submitter, now: () => NOW });

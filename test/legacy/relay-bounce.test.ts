@@ -12,9 +12,9 @@ import { LegacyAdapter, type LegacySubmitter } from '../../adapters/legacy/legac
 import { isLegacyError } from '../../adapters/legacy/legacy-error.js';
 import { startLegacyListener, type RunningListener } from '../../adapters/legacy/inbound-listener.js';
 import { startLegacyRelay, submitToRelay, type LegacyRelay } from '../simulators/legacy-relay.js';
-import type { Envelope } from '../../src/model/envelope.js';
-import type { AcceptInput, AcceptResult } from '../../src/store/store.js';
-import { silentLogger } from '../../src/log/logger.js';
+import type { Envelope } from '../../core/model/envelope.js';
+import type { AcceptInput, AcceptResult } from '../../core/ports/message-store.js';
+import { silentLogger } from '../../core/log/logger.js';
 import { fixtureStore, NOW } from './fixtures.js';
 
 const keys = fixtureStore();

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DOMParser } from '@xmldom/xmldom';
 import { describe, expect, it } from 'vitest';
-import type { LabReport } from '../../src/model/content.js';
+import type { LabReport } from '../../core/model/content.js';
 import { cdaToLegacy, CdaReadError, readCda } from '../../mappings/cda/read-cda.js';
 import { hprimToCrBio } from '../../mappings/cda/write-cr-bio.js';
 import { alertOf, alertSubjectTag, alertHeaders } from '../../mappings/alerts/alert.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { main } from '../../app/cli/main.js';
 import { GeneratedDocuments } from '../validation/generated-documents.js';
 import { CDA_EXAMPLES, sampleHprimLatin1 } from './fixtures.js';
 

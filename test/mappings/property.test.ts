@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { LabReport, LabResult } from '../../src/model/content.js';
+import type { LabReport, LabResult } from '../../core/model/content.js';
 import { cdaToLegacy } from '../../mappings/cda/read-cda.js';
 import { hprimToCrBio } from '../../mappings/cda/write-cr-bio.js';
 import { readHprim, writeHprim } from '../../mappings/hprim/index.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Content } from '../../src/model/content.js';
-import type { OpenedMessage } from '../../src/model/message.js';
+import type { Content } from '../../core/model/content.js';
+import type { OpenedMessage } from '../../core/model/message.js';
 import { createClinicalTranslator } from '../../mappings/bridge/translator.js';
 import { readHprim } from '../../mappings/hprim/index.js';
 import { GeneratedDocuments } from '../validation/generated-documents.js';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import type * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GatewayError } from '../../src/errors/index.js';
+import { GatewayError } from '../../core/errors/index.js';
 import { der, tlv, type DerNode } from '../../adapters/mssante/smime/der.js';
 import { DerError, DerReader, type BerElement } from '../../adapters/mssante/smime/der-reader.js';
 import { SmimeDecryptor } from '../../adapters/mssante/smime/decrypt.js';

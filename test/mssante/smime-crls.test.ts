@@ -13,7 +13,7 @@ import { SmimeSigner } from '../../adapters/mssante/smime/sign.js';
 import { parseAnchors } from '../../adapters/mssante/tls/anchors.js';
 import { parseCrls } from '../../adapters/mssante/tls/crl-source.js';
 import { loadIdentityFiles } from '../../adapters/mssante/tls/files.js';
-import type { Envelope } from '../../src/model/envelope.js';
+import type { Envelope } from '../../core/model/envelope.js';
 import { testPki, type TestPki } from '../pki/test-pki.js';
 
 let pki: TestPki;

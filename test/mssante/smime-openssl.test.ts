@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GatewayError } from '../../src/errors/index.js';
+import { GatewayError } from '../../core/errors/index.js';
 import { SmimeDecryptor } from '../../adapters/mssante/smime/decrypt.js';
 import { encryptCms, smimeRecipient } from '../../adapters/mssante/smime/encrypt.js';
 import { multipartSignedEntity, pkcs7MimeEntity, readSmimeEntity, withHeaders } from '../../adapters/mssante/smime/mime.js';

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { main } from '../../app/cli/main.js';
 import { parseCertificates } from '../../adapters/mssante/tls/anchors.js';
 import { canonicalDn, dnMatches, dnOfObject, parseDn } from '../../adapters/mssante/trust-list/dn.js';
 import { TrustListLoader } from '../../adapters/mssante/trust-list/loader.js';

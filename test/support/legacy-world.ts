@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { writeTestKeyFolder, loadKeyFolder } from '../../adapters/legacy/key-folder.js';
 import { startLegacyRelay, type LegacyRelay, type LegacyRelayOptions } from '../simulators/legacy-relay.js';
 import { startNationalPeer, type NationalPeer } from '../simulators/national-peer.js';
-import { loadConfig } from '../../src/config/load-config.js';
-import type { GatewayConfig } from '../../src/config/defaults.js';
-import { startGateway, type RunningGateway } from '../../src/runtime/start-gateway.js';
-import { silentLogger } from '../../src/log/logger.js';
+import { loadConfig } from '../../app/config/load-config.js';
+import type { GatewayConfig } from '../../app/config/defaults.js';
+import { startGateway, type RunningGateway } from '../../app/node/start-gateway.js';
+import { silentLogger } from '../../core/log/logger.js';
 
 export const SUBSCRIBERS = [
   { local: 'labo.bio33', zone: 'medical33', password: 'pw-labo' },

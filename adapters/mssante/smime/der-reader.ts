@@ -14,7 +14,7 @@
  * step moves forward, so malformed input yields a `DerError` naming the offset, never an
  * out-of-range read, an exception of another kind, or a hang. No `node:` imports.
  */
-import { concatBytes } from '../../../src/util/bytes.js';
+import { concatBytes } from '../../../lib/bytes.js';
 
 /** Tag classes (the two high bits of the identifier octet). */
 export const TagClass = { universal: 0, application: 1, context: 2, private: 3 } as const;

@@ -8,7 +8,7 @@
  * nesting level). No `node:` imports.
  */
 import * as asn1js from 'asn1js';
-import { concatBytes } from '../../../src/util/bytes.js';
+import { concatBytes } from '../../../lib/bytes.js';
 
 /** Re-exported for the DER writers of this folder. */
 export { concatBytes as concat };

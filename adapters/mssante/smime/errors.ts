@@ -1,4 +1,4 @@
-import { GatewayError } from '../../../src/errors/index.js';
+import { GatewayError } from '../../../core/errors/index.js';
 
 /**
  * An inbound S/MIME object could not be decrypted. Deliberately one kind for every cause

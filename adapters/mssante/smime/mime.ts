@@ -6,7 +6,7 @@
  */
 import { base64Encode } from '../tls/pem.js';
 import { decodeBase64Body } from './base64-body.js';
-import { concatBytes } from '../../../src/util/bytes.js';
+import { concatBytes } from '../../../lib/bytes.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder('latin1');

@@ -17,7 +17,7 @@
  */
 import type { TLSSocket, SecureContextOptions } from 'node:tls';
 import type { SMTPServerOptions, SMTPServerSession, SMTPServerAddress } from 'smtp-server';
-import { GatewayError } from '../../../src/errors/index.js';
+import { GatewayError } from '../../../core/errors/index.js';
 import { dnOfObject, type Rdn } from '../trust-list/dn.js';
 import type { TrustList } from '../trust-list/trust-list.js';
 

@@ -17,9 +17,9 @@
 import { promises as dns } from 'node:dns';
 import type { SecureContextOptions } from 'node:tls';
 import nodemailer, { type Transporter, type TransportOptions } from 'nodemailer';
-import type { DeliveryOutcome } from '../../../src/model/adapter.js';
-import type { SealedMessage } from '../../../src/model/message.js';
-import { GatewayError } from '../../../src/errors/index.js';
+import type { DeliveryOutcome } from '../../../core/ports/adapter.js';
+import type { SealedMessage } from '../../../core/model/message.js';
+import { GatewayError } from '../../../core/errors/index.js';
 import type { TrustList } from '../trust-list/trust-list.js';
 
 /** A static route: `host:port`, or an object that also names the TLS host name to verify. */

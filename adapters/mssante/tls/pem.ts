@@ -2,7 +2,7 @@
  * PEM ⇄ DER helpers over Web-standard APIs (no Buffer), for certificates, CRLs, keys and
  * CMS objects.
  */
-import { fromBase64 as base64Decode, toBase64 as base64Encode } from '../../../src/util/base64.js';
+import { fromBase64 as base64Decode, toBase64 as base64Encode } from '../../../lib/base64.js';
 
 /** One PEM block: its label (`CERTIFICATE`, `X509 CRL`, `PKCS7`, …) and its DER bytes. */
 export interface PemBlock {

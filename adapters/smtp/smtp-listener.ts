@@ -1,0 +1,65 @@
+/**
+ * Shared plumbing of the gateway's SMTP listeners (Node edge): reads the DATA stream with
+ * the size limit, answers with the reply code of a `GatewayError`, and commits through the
+ * pipeline before saying `250`.
+ */
+import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import { GatewayError } from '../../core/errors/gateway-error.js';
+import type { AcceptInput, AcceptResult } from '../../core/ports/message-store.js';
+import { peekHeader } from '../../core/pipeline/header-peek.js';
+import type { Origin } from '../../core/model/envelope.js';
+import type { Logger } from '../../core/log/logger.js';
+
+/** Where a listener hands what it received: the pipeline (`Gateway.accept`). */
+export interface AcceptSink {
+  accept(input: AcceptInput): Promise<AcceptResult>;
+}
+
+/** smtp-server reads `responseCode` from the error it is given. */
+export function smtpError(err: GatewayError): Error & { responseCode: number } {
+  const e = new Error(`${err.status} ${err.message.replace(/^\d\.\d\.\d+ /, '')}`) as Error & { responseCode: number };
+  e.responseCode = err.responseCode;
+  return e;
+}
+
+export function readData(stream: SMTPServerDataStream): Promise<{ raw: Uint8Array; tooBig: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('error', reject);
+    stream.on('end', () => resolve({ raw: new Uint8Array(Buffer.concat(chunks)), tooBig: stream.sizeExceeded }));
+  });
+}
+
+/** The onData handler: size check, commit, then `250 … queued as ID`. `peer` adds what the listener verified (TLS subject). */
+export function acceptData(source: Origin, sink: AcceptSink, log: Logger, peer?: (session: SMTPServerSession) => { tlsSubject?: string } | undefined) {
+  return (stream: SMTPServerDataStream, session: SMTPServerSession, callback: (err?: Error | null, message?: string) => void): void => {
+    readData(stream).then(
+      async ({ raw, tooBig }) => {
+        if (tooBig) return callback(smtpError(new GatewayError('MESSAGE_TOO_BIG')));
+        const recipients = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
+        const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address.toLowerCase() : '';
+        try {
+          const { id, duplicates } = await sink.accept({
+            source, mailFrom, recipients, messageId: peekHeader(raw, 'message-id'), raw,
+            remote: {
+              address: session.remoteAddress,
+              helo: session.hostNameAppearsAs,
+              ...(session.user ? { user: String(session.user) } : {}),
+              ...(peer?.(session)?.tlsSubject ? { tlsSubject: peer(session)!.tlsSubject } : {}),
+            },
+          });
+          log.debug('accepted', { id, source, size: raw.byteLength, duplicates: duplicates.length });
+          callback(null, `2.0.0 Ok: queued as ${id}`);
+        } catch (err) {
+          log.error('could not commit a received message', { source, error: err as Error });
+          callback(smtpError(new GatewayError('STORE_UNAVAILABLE')));
+        }
+      },
+      (err: unknown) => {
+        log.warn('reading DATA failed', { source, error: err as Error });
+        callback(smtpError(new GatewayError('STORE_UNAVAILABLE')));
+      },
+    );
+  };
+}

@@ -1,0 +1,238 @@
+/**
+ * `passerelle directory …`: the federated address book from the command line (Node edge).
+ */
+import { createReadStream, statSync, openSync, writeSync, fsyncSync, closeSync, renameSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Command, CommandIO } from '../command.js';
+import { Directory, type DirectoryConfig, type ImportReport, type Feed } from '../../../storage/sqlite/directory.js';
+import { writeSyntheticNational, writeSyntheticLegacy } from '../../../directory/synthetic/write-file.js';
+import { DEFAULT_LEGACY_LINES, DEFAULT_NATIONAL_LINES } from '../../../directory/synthetic/generate.js';
+import { loadConfig } from '../../config/load-config.js';
+import { DEFAULTS } from '../../config/defaults.js';
+
+const USAGE = `passerelle directory import national|legacy FILE [--force] [--json]
+passerelle directory export interop|operator [--diff] [--out FILE] [--no-commit]
+passerelle directory search WORDS... [--limit N] [--json]
+passerelle directory resolve ADDRESS [--json]
+passerelle directory stats
+passerelle directory issues [RUN]
+passerelle directory generate national|legacy --out FILE [--lines N] [--seed N] [--change-rate R] [--national-lines N]
+Common options: --db PATH (env PASSERELLE_DB, default ./var/passerelle.db),
+  --legacy-domain DOMAIN, --national-domain DOMAIN (default: the configuration's legacy.domain, mssante.domain)`;
+
+const VALUE_FLAGS = new Set(['--db', '--out', '--limit', '--lines', '--seed', '--change-rate', '--national-lines', '--legacy-domain', '--national-domain']);
+
+/** Splits arguments into positionals, flags with values and boolean flags. */
+export function parseArgs(args: string[]): { pos: string[]; opt: Map<string, string>; has: (f: string) => boolean } {
+  const pos: string[] = [];
+  const opt = new Map<string, string>();
+  const flags = new Set<string>();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (VALUE_FLAGS.has(a)) opt.set(a, args[++i] ?? '');
+    else if (a.startsWith('--')) flags.add(a);
+    else pos.push(a);
+  }
+  return { pos, opt, has: (f) => flags.has(f) };
+}
+
+function configFor(opt: Map<string, string>, io: CommandIO): DirectoryConfig {
+  let legacy = DEFAULTS.legacy.domain;
+  let national = DEFAULTS.mssante.domain;
+  let gatewayLocal = DEFAULTS.legacy.gatewayLocal;
+  try {
+    const cfg = loadConfig({ env: io.env });
+    legacy = cfg.legacy.domain;
+    national = cfg.mssante.domain;
+    gatewayLocal = cfg.legacy.gatewayLocal;
+  } catch {
+    // The address book needs only the two domains; a configuration problem elsewhere is
+    // reported by the commands that need it.
+  }
+  return {
+    legacyDomain: opt.get('--legacy-domain') || legacy,
+    nationalDomain: opt.get('--national-domain') || national,
+    reservedLocals: [gatewayLocal, 'postmaster', 'abuse'],
+  };
+}
+
+function dbPath(opt: Map<string, string>, io: CommandIO): string {
+  return opt.get('--db') || io.env.PASSERELLE_DB || './var/passerelle.db';
+}
+
+function progressBar(total: number, io: CommandIO): { tick(bytes: number): void; done(): void } {
+  if (!process.stderr.isTTY || !total) return { tick() {}, done() {} };
+  let last = -1;
+  const t0 = Date.now();
+  return {
+    tick(bytes) {
+      const pct = Math.min(100, Math.floor((bytes / total) * 100));
+      if (pct === last) return;
+      last = pct;
+      const width = 30;
+      const full = Math.round((pct / 100) * width);
+      io.err(`\r[${'#'.repeat(full)}${'.'.repeat(width - full)}] ${String(pct).padStart(3)}%  ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    },
+    done() {
+      io.err('\r\x1b[K');
+    },
+  };
+}
+
+function printReport(r: ImportReport, io: CommandIO): void {
+  io.out(
+    `${r.source} import, run ${r.run}${r.fileName ? ` (${r.fileName})` : ''}: ${r.lines} lines, ${r.inserted} new, ${r.updated} changed, ` +
+      `${r.unchanged} unchanged, ${r.removed} marked removed, ${r.rejected} rejected${r.skipped ? `, ${r.skipped} interop lines skipped` : ''}; ` +
+      `${r.aliasesAssigned} aliases given${r.aliasConflicts ? ` (${r.aliasConflicts} conflicts)` : ''}; ` +
+      `legacy links: ${r.link.linked} linked, ${r.link.unlinked} unlinked, ${r.link.ambiguous} ambiguous; ${(r.elapsedMs / 1000).toFixed(1)} s\n`,
+  );
+  for (const i of r.issues.slice(0, 20)) io.out(`  ${i.kind}: ${i.detail}${i.address && !i.detail.includes(i.address) ? ` (${i.address})` : ''}\n`);
+  if (r.issueCount > 20) io.out(`  … ${r.issueCount - 20} more issues (passerelle directory issues ${r.run})\n`);
+}
+
+const directory: Command = {
+  summary: 'federated address book: import, export, search, resolve, stats, generate',
+  usage: USAGE,
+  async run(args, io) {
+    const { pos, opt, has } = parseArgs(args);
+    const [sub, ...rest] = pos;
+    if (!sub) {
+      io.err(`${USAGE}\n`);
+      return 2;
+    }
+    if (sub === 'generate') return generate(rest, opt, io);
+    const open = () => Directory.open(dbPath(opt, io), configFor(opt, io));
+
+    if (sub === 'import') {
+      const [source, file] = rest;
+      if ((source !== 'national' && source !== 'legacy') || !file) {
+        io.err('usage: passerelle directory import national|legacy FILE\n');
+        return 2;
+      }
+      let size = 0;
+      try {
+        size = statSync(file).size;
+      } catch {
+        io.err(`passerelle: cannot read ${file}\n`);
+        return 1;
+      }
+      const dir = open();
+      const bar = progressBar(size, io);
+      try {
+        const input = createReadStream(file, { highWaterMark: 1 << 20 });
+        const opts = { fileName: basename(file), force: has('--force'), onProgress: (b: number) => bar.tick(b) };
+        const report = source === 'national' ? await dir.importNational(input, opts) : await dir.importLegacy(input, opts);
+        bar.done();
+        if (has('--json')) io.out(JSON.stringify({ ...report, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\n');
+        else printReport(report, io);
+        return 0;
+      } catch (e) {
+        bar.done();
+        io.err(`passerelle: ${source} import of ${file} failed: ${(e as Error).message}\n`);
+        return 1;
+      } finally {
+        dir.close();
+      }
+    }
+
+    if (sub === 'export') {
+      const feed = rest[0] as Feed;
+      if (feed !== 'interop' && feed !== 'operator') {
+        io.err('usage: passerelle directory export interop|operator [--diff] [--out FILE]\n');
+        return 2;
+      }
+      const dir = open();
+      try {
+        const out = opt.get('--out');
+        const mode = has('--diff') ? 'diff' : 'full';
+        let summary;
+        if (out) {
+          const tmp = `${out}.part`;
+          const fd = openSync(tmp, 'w');
+          try {
+            summary = dir.exportFeed(feed, mode, (c) => void writeSync(fd, c));
+            fsyncSync(fd);
+          } finally {
+            closeSync(fd);
+          }
+          renameSync(tmp, out);
+        } else {
+          summary = dir.exportFeed(feed, mode, (c) => void process.stdout.write(c));
+        }
+        if (!has('--no-commit')) dir.commitExport(summary);
+        io.err(`${feed} ${mode} export: ${summary.count} entries (changes of runs ${summary.sinceRun + 1}..${summary.uptoRun})${has('--no-commit') ? ', not committed' : ''}\n`);
+        return 0;
+      } finally {
+        dir.close();
+      }
+    }
+
+    const dir = open();
+    try {
+      if (sub === 'search') {
+        const entries = dir.search(rest.join(' '), Number(opt.get('--limit') ?? 20) || 20);
+        if (has('--json')) io.out(JSON.stringify(entries, null, 2) + '\n');
+        else
+          for (const e of entries) {
+            io.out(`${e.name || '(no name)'}${e.partyKey ? `  [${e.partyKey}]` : ''}\n`);
+            for (const m of e.mailboxes)
+              io.out(`  ${m.network.padEnd(7)} ${m.address}  alias ${m.alias ?? '-'}  ${m.status}${m.linkState ? `  ${m.linkState}` : ''}\n`);
+          }
+        return 0;
+      }
+      if (sub === 'resolve') {
+        if (!rest[0]) {
+          io.err('usage: passerelle directory resolve ADDRESS\n');
+          return 2;
+        }
+        const route = dir.resolveSync(rest[0]);
+        if (has('--json')) io.out(JSON.stringify(route) + '\n');
+        else if (!route) io.out(`${rest[0]}: not served by the gateway\n`);
+        else io.out(`${rest[0]} → ${route.network} ${route.address} (${route.status})${route.displayName ? `  ${route.displayName}` : ''}\n`);
+        return route ? 0 : 1;
+      }
+      if (sub === 'stats') {
+        io.out(JSON.stringify(dir.stats(), null, 2) + '\n');
+        return 0;
+      }
+      if (sub === 'issues') {
+        for (const i of dir.issues(rest[0] ? Number(rest[0]) : undefined, 1000)) io.out(`run ${i.run} ${i.kind}${i.line ? ` line ${i.line}` : ''}: ${i.detail}\n`);
+        return 0;
+      }
+      io.err(`passerelle: unknown directory subcommand '${sub}'\n${USAGE}\n`);
+      return 2;
+    } finally {
+      dir.close();
+    }
+  },
+};
+
+async function generate(rest: string[], opt: Map<string, string>, io: CommandIO): Promise<number> {
+  const [kind] = rest;
+  const out = opt.get('--out');
+  if ((kind !== 'national' && kind !== 'legacy') || !out) {
+    io.err('usage: passerelle directory generate national|legacy --out FILE [--lines N] [--seed N]\n');
+    return 2;
+  }
+  const seed = Number(opt.get('--seed') ?? 1);
+  const nationalLines = Number(opt.get('--national-lines') ?? DEFAULT_NATIONAL_LINES);
+  const t0 = Date.now();
+  const n =
+    kind === 'national'
+      ? await writeSyntheticNational(out, {
+          seed,
+          lines: Number(opt.get('--lines') ?? DEFAULT_NATIONAL_LINES),
+          changeRate: Number(opt.get('--change-rate') ?? 0),
+          changeSeed: seed,
+        })
+      : await writeSyntheticLegacy(out, {
+          seed,
+          lines: Number(opt.get('--lines') ?? DEFAULT_LEGACY_LINES),
+          nationalLines,
+          domain: opt.get('--legacy-domain') || DEFAULTS.legacy.domain,
+        });
+  io.err(`wrote ${n} lines to ${out} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  return 0;
+}
+
+export default directory;

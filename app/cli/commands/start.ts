@@ -1,0 +1,52 @@
+import type { Command } from '../command.js';
+import { loadConfig, ConfigError } from '../../config/load-config.js';
+import { createLogger } from '../../../core/log/logger.js';
+import { startGateway, StartError } from '../../node/start-gateway.js';
+
+const start: Command = {
+  summary: 'run the gateway (listeners, queue workers, HTTP health)',
+  usage: [
+    'passerelle start [--config FILE]',
+    '',
+    'Runs on embedded defaults when no configuration is given: SQLite under ./var,',
+    'generated TEST keys and certificates, loopback ports (legacy SMTP 2525, national SMTP 2526,\nHTTP 8025).',
+    'Every setting can be overridden by PASSERELLE_* environment variables.',
+  ].join('\n'),
+  async run(args, io) {
+    const i = args.indexOf('--config');
+    const file = i >= 0 ? args[i + 1] : undefined;
+    let config;
+    try {
+      config = loadConfig({ file, env: io.env });
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        io.err(`passerelle: ${err.message}\n`);
+        return 2;
+      }
+      throw err;
+    }
+    const log = createLogger({ level: config.log.level, write: (l) => io.err(l + '\n') });
+    let running;
+    try {
+      running = await startGateway(config, { log });
+    } catch (err) {
+      if (err instanceof StartError) {
+        io.err(`passerelle: ${err.message}\n`);
+        return 1;
+      }
+      throw err;
+    }
+    io.out(`Passerelle is running: legacy SMTP ${config.legacy.listen.host}:${running.ports.legacy}, national SMTP ${config.mssante.listen.host}:${running.ports.national}, HTTP http://${config.http.host}:${running.ports.http}/health\n`);
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        log.info('stopping');
+        void running.stop().then(resolve);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    return 0;
+  },
+};
+
+export default start;

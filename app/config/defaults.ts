@@ -1,0 +1,137 @@
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../core/queue/retry-schedule.js';
+
+/**
+ * Every setting of the gateway, with its embedded default. The defaults run a complete
+ * gateway on loopback with SQLite under `./var` and generated, clearly labelled test keys
+ * and certificates: fit for trying it out, never for production.
+ */
+export interface GatewayConfig {
+  /** Where the gateway keeps its data (database, generated test material). */
+  dataDir: string;
+  /** SQLite database file; default `<dataDir>/passerelle.db`. */
+  database: string;
+  /** `FULL`: a commit survives power loss; `NORMAL`: it survives a process crash. */
+  durability: 'FULL' | 'NORMAL';
+  /** Generate test keys and certificates when none are configured. Never in production. */
+  testMaterial: boolean;
+  log: { level: 'debug' | 'info' | 'warn' | 'error' };
+  http: {
+    host: string;
+    port: number;
+    /** Bearer token of the directory API (`/directory`). Empty: generated into `<dataDir>/http-token` when testMaterial, else the API is off. */
+    token: string;
+  };
+  legacy: {
+    /** The network's domain (`lnp.test` in the vectors). */
+    domain: string;
+    /** The gateway's own subscriber LOCAL on the network. */
+    gatewayLocal: string;
+    /** The zone of the gateway's own address (`passerelle@<zone>.<domain>`). */
+    gatewayZone: string;
+    /** Folder holding `Master.YY` and `<gatewayLocal>.YY` key files. */
+    keyDir: string;
+    listen: {
+      host: string;
+      port: number;
+      /** Largest accepted message, bytes (SMTP SIZE; 552 above). */
+      maxSize: number;
+      /** Relay addresses allowed to connect; empty: any. */
+      allowedRelays: string[];
+      /** PEM files for optional STARTTLS; empty: generated test certificate when testMaterial. */
+      tlsKey: string;
+      tlsCert: string;
+    };
+    relay: {
+      host: string;
+      port: number;
+      /** AUTH PLAIN user; default the gateway LOCAL. */
+      user: string;
+      password: string;
+      /** Refuse to submit without STARTTLS. */
+      requireTls: boolean;
+      /** Verify the relay's certificate. */
+      verifyCertificate: boolean;
+    };
+  };
+  mssante: {
+    /** The gateway's domain in the national space: legacy subscribers' aliases live here. */
+    domain: string;
+    /** Value of `X-MSS-NIL` on every message. */
+    nil: string;
+    listen: { host: string; port: number; maxSize: number };
+    /** Static routes: national domain → `host:port`, or `{ host, port, tlsName }` to name the certificate's host (tests, or where MX is not used). */
+    routes: Record<string, string | { host: string; port: number; tlsName?: string }>;
+    /** `mtls`: the rules of the espace de confiance (STARTTLS, certificates, trust list). `plain`: tests only. */
+    transport: 'mtls' | 'plain';
+    /** IGC-Santé anchors: PEM bundle or PKCS#7 `.p7b`. Empty: the test CA when testMaterial. */
+    anchors: string;
+    /** The gateway's certificate: a PKCS#12 file and its password, or PEM key and certificate chain. */
+    identity: { pkcs12: string; password: string; key: string; cert: string };
+    /** Trust list: file or https URL. Empty: a test list naming the gateway's domain when testMaterial. */
+    trustList: string;
+    trustListRefresh: string;
+    /** CRLs of the anchors' CAs: files or http(s) URLs (DER or PEM), refreshed on `crlRefresh`. */
+    crls: string[];
+    crlRefresh: string;
+    smime: {
+      /** Sign every message sent to operators. */
+      sign: boolean;
+      signature: 'rsa-pkcs1v15' | 'rsa-pss';
+      /** `detached` (multipart/signed: readable without S/MIME support) or `opaque`. */
+      form: 'detached' | 'opaque';
+      /** Content encryption when a recipient publishes a certificate. */
+      cipher: 'aes-256-cbc' | 'aes-256-gcm';
+      /** Inbound RSA PKCS#1 v1.5 key transport: implicit rejection (safe) or refuse. */
+      pkcs1v15: 'implicit-rejection' | 'refuse';
+    };
+  };
+  /** Static address book: interop address → national address (the directory adds more). */
+  aliases: Record<string, string>;
+  /** Legacy subscribers reachable from the national side before a directory is imported (full addresses). */
+  legacySubscribers: string[];
+  queue: {
+    retry: RetryPolicy;
+    /** Deliveries handed over at once. */
+    concurrency: number;
+    /** How long a claimed delivery stays claimed before another worker may take it. */
+    lease: string;
+    /** How often the queue looks for due deliveries when idle. */
+    pollInterval: string;
+    /** Worker threads that translate messages (CR-BIO, PDF, XDM…); 0 translates on the main thread. */
+    translateWorkers: number;
+  };
+}
+
+export const DEFAULTS: GatewayConfig = {
+  dataDir: './var',
+  database: '',
+  durability: 'FULL',
+  testMaterial: true,
+  log: { level: 'info' },
+  http: { host: '127.0.0.1', port: 8025, token: '' },
+  legacy: {
+    domain: 'lnp.test',
+    gatewayLocal: 'passerelle',
+    gatewayZone: 'gateway',
+    keyDir: '',
+    listen: { host: '127.0.0.1', port: 2525, maxSize: 25 * 1024 * 1024, allowedRelays: [], tlsKey: '', tlsCert: '' },
+    relay: { host: '127.0.0.1', port: 2587, user: '', password: 'test-password', requireTls: false, verifyCertificate: false },
+  },
+  mssante: {
+    domain: 'passerelle.mssante.test',
+    nil: 'Passerelle/0.1',
+    listen: { host: '127.0.0.1', port: 2526, maxSize: 25 * 1024 * 1024 },
+    routes: {},
+    transport: 'mtls',
+    anchors: '',
+    identity: { pkcs12: '', password: '', key: '', cert: '' },
+    trustList: '',
+    trustListRefresh: '6h',
+    crls: [],
+    crlRefresh: '1h',
+    smime: { sign: true, signature: 'rsa-pkcs1v15', form: 'detached', cipher: 'aes-256-cbc', pkcs1v15: 'implicit-rejection' },
+  },
+  aliases: {},
+  legacySubscribers: [],
+  queue: { retry: DEFAULT_RETRY_POLICY, concurrency: 16, lease: '5m', pollInterval: '1s', translateWorkers: 1 },
+};

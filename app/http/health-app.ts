@@ -1,0 +1,43 @@
+/**
+ * The gateway's HTTP interface (Hono): health and queue figures for monitoring. Runtime
+ * agnostic; `app/node/` serves it on Node.
+ *
+ * @example
+ * const app = healthApp({ store, startedAt: Date.now(), listeners: () => ({ legacy: 2525 }) });
+ * await app.request('/health'); // 200 {"status":"ok",…}
+ */
+import { Hono } from 'hono';
+import type { Store } from '../../core/ports/message-store.js';
+
+export interface HealthAppOptions {
+  store: Store;
+  startedAt: number;
+  version?: string;
+  /** Ports the gateway listens on, by name. */
+  listeners: () => Record<string, number>;
+  /** Sub-apps to mount, by path (e.g. the directory API). */
+  mounts?: Record<string, Hono>;
+}
+
+export function healthApp(o: HealthAppOptions): Hono {
+  const app = new Hono();
+  app.get('/health', (c) => {
+    try {
+      const s = o.store.summary();
+      return c.json({
+        status: 'ok',
+        version: o.version ?? '0.1.0',
+        uptimeSeconds: Math.round((Date.now() - o.startedAt) / 1000),
+        listeners: o.listeners(),
+        queue: s.deliveries,
+        messages: s.messages,
+        nextDue: s.nextDue ? new Date(s.nextDue).toISOString() : null,
+      });
+    } catch (err) {
+      return c.json({ status: 'error', error: (err as Error).message }, 503);
+    }
+  });
+  app.get('/', (c) => c.text('Passerelle gateway. See /health.\n'));
+  for (const [path, sub] of Object.entries(o.mounts ?? {})) app.route(path, sub);
+  return app;
+}

@@ -1,0 +1,237 @@
+/**
+ * Assembles and starts a gateway on Node from a configuration: the store, the legacy keys,
+ * both adapters, the pipeline, the SMTP listeners and the HTTP interface. On embedded
+ * defaults (`testMaterial`) it first generates labelled test keys and a test certificate.
+ *
+ * @example
+ * const gw = await startGateway(loadConfig({ env: process.env }), { log });
+ * console.log(gw.ports); // { legacy: 2525, http: 8025 }
+ * await gw.stop();
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import type { GatewayConfig } from '../config/defaults.js';
+import type { Logger } from '../../core/log/logger.js';
+import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
+import { Gateway } from '../../core/pipeline/gateway.js';
+import type { Translator } from '../../core/ports/translator.js';
+import { RetrySchedule } from '../../core/queue/retry-schedule.js';
+import { parseDuration } from '../../core/queue/duration.js';
+import { ChainResolver, StaticResolver } from '../../directory/static-resolver.js';
+import type { RouteResolver } from '../../core/ports/route-resolver.js';
+import { healthApp } from '../http/health-app.js';
+import { ensureTestCertificate } from '../test-material/test-certificate.js';
+import { loadKeyFolder, writeTestKeyFolder } from '../../adapters/legacy/key-folder.js';
+import { LegacyAdapter } from '../../adapters/legacy/legacy-adapter.js';
+import { RelaySubmitter } from '../../adapters/legacy/relay-submitter.js';
+import { startLegacyListener, type RunningListener } from '../../adapters/legacy/inbound-listener.js';
+import { MssanteAdapter, type NationalTransport } from '../../adapters/mssante/mssante-adapter.js';
+import { StaticRouteTransport } from '../../adapters/mssante/static-route-transport.js';
+import { OutboundClient } from '../../adapters/mssante/smtp/outbound-client.js';
+import { startNationalListener, type RunningNationalListener } from '../../adapters/mssante/inbound-listener.js';
+import { prepareNational } from './national-setup.js';
+import { createClinicalTranslator } from '../../mappings/bridge/translator.js';
+import { zlibDeflateRaw } from './native-deflate.js';
+import { TranslatorPool } from './translator-pool.js';
+import { Directory } from '../../storage/sqlite/directory.js';
+import { directoryRoutes } from '../http/directory-routes.js';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+
+export interface StartOptions {
+  log: Logger;
+  /** Resolvers asked before the static aliases of the configuration (the directory). */
+  resolvers?: RouteResolver[];
+  translator?: Translator;
+  /** Replaces the static-route national transport (mutual TLS in production, peers in tests). */
+  nationalTransport?: NationalTransport;
+  /** Do not start the HTTP interface. */
+  noHttp?: boolean;
+  /** Start with deliveries held (benchmarks of ingest, maintenance). */
+  holdDeliveries?: boolean;
+  /** The clock of the legacy key years (tests pin it to the years of their key files). */
+  now?: () => Date;
+}
+
+export interface RunningGateway {
+  config: GatewayConfig;
+  gateway: Gateway;
+  store: SqliteStore;
+  resolver: ChainResolver;
+  staticResolver: StaticResolver;
+  directory: Directory;
+  legacy: LegacyAdapter;
+  ports: { legacy: number; national: number; http?: number };
+  stop(): Promise<void>;
+}
+
+export class StartError extends Error {
+  override name = 'StartError';
+}
+
+export async function startGateway(config: GatewayConfig, o: StartOptions): Promise<RunningGateway> {
+  const { log } = o;
+  const now = o.now ?? (() => new Date());
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+
+  // Legacy keys: the gateway's own and the Master key, this year (and last year's for the grace period).
+  const keyDir = config.legacy.keyDir;
+  const hasKeys = existsSync(keyDir) && readdirSync(keyDir).some((f) => /\.\d{3}$/.test(f));
+  if (!hasKeys) {
+    if (!config.testMaterial) throw new StartError(`no legacy key files in ${keyDir} (set legacy.keyDir, or testMaterial=true to generate test keys)`);
+    const y = now().getUTCFullYear();
+    const written = await writeTestKeyFolder(keyDir, [config.legacy.gatewayLocal], [y - 1, y]);
+    log.warn('generated TEST legacy keys: not for production', { dir: keyDir, files: written.length });
+  }
+  const { store: keys, problems } = await loadKeyFolder(keyDir);
+  for (const p of problems) log.warn('key file problem', { file: p.file, code: p.code });
+  const year = now().getUTCFullYear();
+  if (!keys.has(config.legacy.gatewayLocal, year) && !keys.has(config.legacy.gatewayLocal, year - 1)) {
+    throw new StartError(`no key for '${config.legacy.gatewayLocal}' for ${year} in ${keyDir} (run 'passerelle keys check ${keyDir}')`);
+  }
+
+  // TLS for the legacy listener (optional STARTTLS).
+  let tls: { key: string; cert: string } | undefined;
+  if (config.legacy.listen.tlsKey) {
+    tls = { key: readFileSync(config.legacy.listen.tlsKey, 'utf8'), cert: readFileSync(config.legacy.listen.tlsCert, 'utf8') };
+  } else if (config.testMaterial) {
+    const c = ensureTestCertificate(join(config.dataDir, 'tls'), `passerelle.${config.legacy.domain}`);
+    if (c.created) log.warn('generated a TEST certificate: not for production', { dir: join(config.dataDir, 'tls') });
+    tls = { key: c.key, cert: c.cert };
+  }
+
+  const store = SqliteStore.open(config.database, { synchronous: config.durability });
+  const staticResolver = new StaticResolver({
+    legacyDomain: config.legacy.domain, nationalDomain: config.mssante.domain, aliases: config.aliases, legacySubscribers: config.legacySubscribers,
+  });
+  // The federated address book answers first (its own connection to the same database), then the configuration.
+  const directory = Directory.open(config.database, {
+    legacyDomain: config.legacy.domain, nationalDomain: config.mssante.domain, reservedLocals: [config.legacy.gatewayLocal, 'postmaster', 'mailer-daemon'],
+  });
+  const resolver = new ChainResolver([...(o.resolvers ?? []), directory, staticResolver]);
+  const legacy = new LegacyAdapter({
+    keys, domain: config.legacy.domain, gatewayLocal: config.legacy.gatewayLocal, gatewayZone: config.legacy.gatewayZone, now, deflateRaw: zlibDeflateRaw,
+    submitter: new RelaySubmitter({
+      host: config.legacy.relay.host, port: config.legacy.relay.port, user: config.legacy.relay.user,
+      password: config.legacy.relay.password, requireTls: config.legacy.relay.requireTls, verifyCertificate: config.legacy.relay.verifyCertificate,
+    }),
+  });
+  let national;
+  try {
+    national = await prepareNational(config, log);
+  } catch (err) {
+    directory.close();
+    store.close();
+    throw new StartError(`national side: ${(err as Error).message}`);
+  }
+  const transport = o.nationalTransport ?? (config.mssante.transport === 'plain'
+    ? new StaticRouteTransport(config.mssante.routes)
+    : new OutboundClient({ tls: national.tls, trustList: national.trustList, name: `mx.${config.mssante.domain}`, routes: config.mssante.routes }));
+  const mssante = new MssanteAdapter({
+    domain: config.mssante.domain, nil: config.mssante.nil, transport,
+    smime: {
+      signer: national.signer, signature: config.mssante.smime.form, decryptor: national.decryptor,
+      anchors: national.anchors.certificates, crls: () => national.crls(), cipher: config.mssante.smime.cipher,
+    },
+  });
+  // The mappings are the CPU-heavy stage: on worker threads unless configured off.
+  const pool = !o.translator && config.queue.translateWorkers > 0 ? new TranslatorPool({ size: config.queue.translateWorkers }).warm() : null;
+  const translator = o.translator ?? pool?.translator ?? createClinicalTranslator({ deflateRaw: zlibDeflateRaw });
+  const gateway = new Gateway({
+    store, adapters: { legacy, mssante }, resolver, translator, log,
+    schedule: RetrySchedule.from(config.queue.retry), concurrency: config.queue.concurrency,
+    leaseMs: parseDuration(config.queue.lease), pollMs: parseDuration(config.queue.pollInterval), domain: config.mssante.domain,
+    holdDeliveries: o.holdDeliveries,
+  });
+  await gateway.start();
+
+  let listener: RunningListener;
+  let nationalListener: RunningNationalListener;
+  try {
+    listener = await startLegacyListener({
+      host: config.legacy.listen.host, port: config.legacy.listen.port, maxSize: config.legacy.listen.maxSize,
+      allowedRelays: config.legacy.listen.allowedRelays, domain: config.legacy.domain, tls, sink: gateway, resolver, log,
+      ownAddress: legacy.ownAddress,
+    });
+  } catch (err) {
+    await gateway.stop();
+    national.close();
+    directory.close();
+    store.close();
+    throw new StartError(`cannot listen on ${config.legacy.listen.host}:${config.legacy.listen.port} (${(err as Error).message})`);
+  }
+  const nationalDomain = config.mssante.domain.toLowerCase();
+  try {
+    nationalListener = await startNationalListener({
+      host: config.mssante.listen.host, port: config.mssante.listen.port, maxSize: config.mssante.listen.maxSize,
+      tls: national.tls, trustList: national.trustList, name: `mx.${config.mssante.domain}`, sink: gateway, log,
+      // Only the gateway's own national addresses that lead to a legacy subscriber: never a relay.
+      servesRecipient: async (address) => {
+        if (address.split('@')[1]?.toLowerCase() !== nationalDomain) return false;
+        const route = await resolver.resolve(address);
+        return !!route && route.network === 'legacy' && route.status === 'active';
+      },
+    });
+  } catch (err) {
+    await listener.close();
+    await gateway.stop();
+    national.close();
+    directory.close();
+    store.close();
+    throw new StartError(`cannot listen on ${config.mssante.listen.host}:${config.mssante.listen.port} (${(err as Error).message})`);
+  }
+  national.onTlsChange((t) => nationalListener.updateTls(t));
+  const startedAt = Date.now();
+  const ports: RunningGateway['ports'] = { legacy: listener.port, national: nationalListener.port };
+  let http: ServerType | undefined;
+  if (!o.noHttp) {
+    let token = config.http.token;
+    const tokenFile = join(config.dataDir, 'http-token');
+    if (!token && config.testMaterial && existsSync(tokenFile)) token = readFileSync(tokenFile, 'utf8').trim();
+    if (!token && config.testMaterial) {
+      token = randomBytes(24).toString('base64url');
+      writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
+      log.warn('generated a TEST bearer token for the directory API', { file: tokenFile });
+    }
+    const app = healthApp({ store, startedAt, listeners: () => ({ ...ports }), mounts: token ? { '/directory': directoryRoutes(directory, token) } : {} });
+    http = await new Promise<ServerType>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port }, (info) => {
+        ports.http = info.port;
+        resolve(s);
+      });
+      s.once('error', reject);
+    }).catch(async (err: Error) => {
+      await listener.close();
+      await nationalListener.close();
+      await gateway.stop();
+      national.close();
+      directory.close();
+      store.close();
+      throw new StartError(`cannot serve HTTP on ${config.http.host}:${config.http.port} (${err.message})`);
+    });
+  }
+  log.info('gateway started', {
+    legacy: `${config.legacy.listen.host}:${ports.legacy}`, national: `${config.mssante.listen.host}:${ports.national}`,
+    http: ports.http, database: config.database,
+  });
+
+  let stopped = false;
+  return {
+    config, gateway, store, resolver, staticResolver, directory, legacy, ports,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await listener.close();
+      await nationalListener.close();
+      if (http) await new Promise<void>((r) => http!.close(() => r()));
+      await gateway.stop();
+      await pool?.close();
+      national.close();
+      await legacy.close();
+      await mssante.close();
+      store.close();
+      log.info('gateway stopped');
+    },
+  };
+}

@@ -1,5 +1,0 @@
-export * from './network.js';
-export * from './envelope.js';
-export * from './content.js';
-export * from './message.js';
-export * from './adapter.js';
