@@ -13,6 +13,7 @@ import { decodeBase64, encodeBase64 } from '../../lib/base64.js';
 /** The LNP/1 armour alphabet `0–9 A–Z a–z + -` (SPEC §4). */
 export const LNP_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+-';
 import { crc32 } from '../../lib/crc32.js';
+import { trimEndOf } from './trim.js';
 
 export const ARMOUR_BEGIN = '#BINASCII1#';
 export const ARMOUR_END = '#ENDBINASCII1#';
@@ -48,7 +49,7 @@ export function armour(sealed: Uint8Array): string {
  * const sealed = dearmour(armour(bytes)); // bytes again
  */
 export function dearmour(text: string): Uint8Array {
-  const lines = text.split(/\r?\n/).map((l) => l.replace(/[ \t\r]+$/, ''));
+  const lines = text.split(/\r?\n/).map((l) => trimEndOf(l, ' \t\r'));
   const begin = lines.findIndex((l) => l.trim() === ARMOUR_BEGIN);
   if (begin < 0) throw new LegacyError('NO_BEGIN_MARKER', `no ${ARMOUR_BEGIN} line found`);
   let end = -1;

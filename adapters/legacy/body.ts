@@ -9,6 +9,7 @@ import type { TextChange } from '../../core/model/message.js';
 import { decodeLatin1, encodeLatin1 } from '../../mappings/transliteration/latin1.js';
 import { LegacyError } from './legacy-error.js';
 import { LOCAL_PATTERN } from './key-file.js';
+import { trimEndOf } from './trim.js';
 
 export const DEST_BEGIN = '#DESTBEGIN#';
 export const DEST_END = ',,#DESTEND#';
@@ -40,7 +41,7 @@ export function encodeBody(text: string, dests: string[]): { bytes: Uint8Array; 
 export function decodeBody(plaintext: Uint8Array): { text: string; dests: string[] } {
   const s = decodeLatin1(plaintext);
   // Tolerate trailing line ends or spaces after the end marker.
-  const trimmed = s.replace(/[\r\n \t]+$/, '');
+  const trimmed = trimEndOf(s, '\r\n \t');
   if (!trimmed.endsWith(DEST_END)) throw new LegacyError('BAD_DEST_BLOCK', `body does not end with ${DEST_END}`);
   const begin = trimmed.lastIndexOf(DEST_BEGIN);
   if (begin < 0) throw new LegacyError('BAD_DEST_BLOCK', `body has no ${DEST_BEGIN} marker`);

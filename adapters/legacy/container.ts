@@ -138,9 +138,20 @@ function worthDeflating(data: Uint8Array, deflateRaw: DeflateRaw): boolean {
   return deflateRaw(sample, 1).length < sample.length * 0.95;
 }
 
-/** Inflate raw DEFLATE data that must expand to exactly `size` bytes, stopping early otherwise. */
+/** DEFLATE expands at most 1032:1 (RFC 1951: a 258-byte match costs at least 2 bits). */
+const MAX_DEFLATE_RATIO = 1032;
+
+/**
+ * Inflate raw DEFLATE data that must expand to exactly `size` bytes, stopping early
+ * otherwise. Memory follows what the data really inflates to, never the declared size alone:
+ * a size the data cannot reach is refused before inflating, and the output grows chunk by
+ * chunk (a 30-byte entry declaring 64 MiB costs 30 bytes, not 64 MiB).
+ */
 function inflateBounded(stored: Uint8Array, size: number, index: number): Uint8Array {
-  const out = new Uint8Array(size);
+  if (size > stored.length * MAX_DEFLATE_RATIO + 64) {
+    throw new LegacyError('BAD_CONTAINER', `entry ${index + 1}: declares ${size} bytes, more than its ${stored.length} bytes of DEFLATE data can hold`);
+  }
+  const chunks: Uint8Array[] = [];
   let n = 0;
   let overflow = false;
   let ended = false;
@@ -149,7 +160,7 @@ function inflateBounded(stored: Uint8Array, size: number, index: number): Uint8A
       overflow = true;
       throw new LegacyError('BAD_CONTAINER', `entry ${index + 1}: inflates beyond its declared size ${size}`);
     }
-    out.set(chunk, n);
+    chunks.push(chunk);
     n += chunk.length;
     if (final) ended = true;
   });
@@ -164,6 +175,13 @@ function inflateBounded(stored: Uint8Array, size: number, index: number): Uint8A
     throw new LegacyError('BAD_CONTAINER', `entry ${index + 1}: invalid DEFLATE data`, { cause: err });
   }
   if (!ended || n !== size) throw new LegacyError('BAD_CONTAINER', `entry ${index + 1}: inflates to ${n} bytes, declared ${size}`);
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(size);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
   return out;
 }
 

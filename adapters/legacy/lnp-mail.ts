@@ -11,6 +11,7 @@ import { LegacyError } from './legacy-error.js';
 import { decodeBase64, encodeBase64 } from '../../lib/base64.js';
 import { rfc5322Date } from '../../lib/mime/date.js';
 import { ARMOUR_BEGIN, ARMOUR_END } from './armour.js';
+import { trimEndOf, trimSuffixes } from './trim.js';
 
 /** The marker line before the armour. */
 export const LNP_MARKER = '$LNP1';
@@ -127,7 +128,7 @@ export function buildLnpMail(input: LnpMailInput): Uint8Array {
   if (input.transit) add('X-LNP-Transit', input.transit);
   for (const [k, v] of Object.entries(input.extraHeaders ?? {})) add(k, v);
   add('MIME-Version', '1.0');
-  const textBody = `${LNP_MARKER}\r\n${input.armour.replace(/\r?\n/g, '\r\n').replace(/(\r\n)+$/, '')}\r\n`;
+  const textBody = `${LNP_MARKER}\r\n${trimSuffixes(input.armour.replace(/\r?\n/g, '\r\n'), '\r\n')}\r\n`;
   const atts = input.attachments ?? [];
   if (atts.length === 0) {
     add('Content-Type', 'text/plain; charset="ISO-8859-1"');
@@ -277,7 +278,7 @@ function splitMultipart(body: string, boundary: string): Part[] {
   let cur: string[] | null = null;
   let closed = false;
   for (const line of lines) {
-    const t = line.replace(/[ \t]+$/, '');
+    const t = trimEndOf(line, ' \t');
     if (t === `--${boundary}--`) {
       if (cur) parts.push(splitPart(cur.join('\r\n'), `part ${parts.length + 1}`));
       cur = null;
@@ -384,7 +385,7 @@ function extractArmour(text: string): string {
   const begin = rest.findIndex((l) => l.trim() === ARMOUR_BEGIN);
   if (begin < 0) throw new LegacyError('NO_BEGIN_MARKER', `no ${ARMOUR_BEGIN} line after ${LNP_MARKER}`);
   const end = rest.findIndex((l, i) => i > begin && l.trim() === ARMOUR_END);
-  return rest.slice(begin, end < 0 ? undefined : end + 1).map((l) => l.trimEnd()).join('\r\n').replace(/(\r\n)+$/, '');
+  return trimSuffixes(rest.slice(begin, end < 0 ? undefined : end + 1).map((l) => l.trimEnd()).join('\r\n'), '\r\n');
 }
 
 /** One mailbox (`addr` or `Name <addr>`); a non-ASCII display name becomes RFC 2047 words. */

@@ -58,6 +58,36 @@ const ADVANCES = new Map<string, Float64Array>();
  * does not apply, and costs a font-table walk per call).
  */
 function widthOf(font: PDFFont, s: string, size: number): number {
+  const adv = advances(font);
+  let w = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = ansiCode(s[i]!);
+    if (c >= 0) w += adv[c]!;
+  }
+  return (w * size) / 1000;
+}
+
+/**
+ * `s` as it fits in `maxWidth`: whole, or its longest prefix followed by `…` that fits (at
+ * least `…`). One pass over the text, so a line of any length costs its length (removing a
+ * character at a time and measuring again cost its square: seconds for a 50 KB line).
+ */
+function fitWidth(font: PDFFont, s: string, size: number, maxWidth: number): string {
+  if (s.length <= 1 || widthOf(font, s, size) <= maxWidth) return s;
+  const adv = advances(font);
+  const ellipsis = adv[ansiCode('…')] ?? 0;
+  // prefix sums in the order widthOf adds, so the widths compared are the same numbers
+  let best = 0;
+  let w = 0;
+  for (let k = 0; k <= s.length - 2; k++) {
+    if (((w + ellipsis) * size) / 1000 <= maxWidth) best = k;
+    const c = ansiCode(s[k]!);
+    if (c >= 0) w += adv[c]!;
+  }
+  return s.slice(0, best) + '…';
+}
+
+function advances(font: PDFFont): Float64Array {
   let adv = ADVANCES.get(font.name);
   if (!adv) {
     adv = new Float64Array(256);
@@ -67,12 +97,7 @@ function widthOf(font: PDFFont, s: string, size: number): number {
     }
     ADVANCES.set(font.name, adv);
   }
-  let w = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = ansiCode(s[i]!);
-    if (c >= 0) w += adv[c]!;
-  }
-  return (w * size) / 1000;
+  return adv;
 }
 
 /**
@@ -109,9 +134,7 @@ class Writer {
     const font = opts.font ?? this.fonts.regular;
     const size = opts.size ?? 9;
     let t = toWinAnsi(s);
-    if (opts.maxWidth) {
-      while (t.length > 1 && widthOf(font, t, size) > opts.maxWidth) t = t.slice(0, -2) + '…';
-    }
+    if (opts.maxWidth) t = fitWidth(font, t, size, opts.maxWidth);
     if (!t) return;
     const [r, g, b] = opts.color ?? BLACK;
     this.ops.push(`BT /${this.keys.get(font)!.asString().slice(1)} ${num(size)} Tf ${num(r)} ${num(g)} ${num(b)} rg 1 0 0 1 ${num(x)} ${num(this.y)} Tm <${winAnsiHex(t)}> Tj ET`);

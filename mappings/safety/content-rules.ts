@@ -27,6 +27,8 @@ export const CONTENT_LIMITS = {
   maxCdaBytes: 10 << 20,
   /** `METADATA.XML`. */
   maxMetadataBytes: 2 << 20,
+  /** Elements nested in one XML document (a CDA is a few dozen deep). */
+  maxXmlDepth: 256,
 } as const;
 
 export type ContentLimits = typeof CONTENT_LIMITS;
@@ -47,6 +49,7 @@ export const CONTENT_RULES = {
   'xdm-uri-outside': { kind: 'UNSAFE_CONTENT', text: 'a METADATA.XML URI points outside its subset of the archive' },
   'xml-doctype': { kind: 'UNSAFE_CONTENT', text: 'an XML document declares a DOCTYPE or entities' },
   'xml-too-large': { kind: 'UNSAFE_CONTENT', text: `an XML document is larger than ${CONTENT_LIMITS.maxCdaBytes >> 20} MiB` },
+  'xml-too-deep': { kind: 'UNSAFE_CONTENT', text: `an XML document nests elements more than ${CONTENT_LIMITS.maxXmlDepth} deep` },
   'cda-base64': { kind: 'UNREADABLE_CONTENT', text: 'embedded base64 data in a CDA does not decode' },
 } as const satisfies Record<string, { kind: ErrorKind; text: string }>;
 
@@ -73,6 +76,32 @@ export function assertSafeXml(xml: string, maxBytes: number = CONTENT_LIMITS.max
   if (xml.length > maxBytes) throw contentError('xml-too-large');
   // Any markup declaration, and NUL characters (a UTF-16 document read as UTF-8 would hide its DOCTYPE).
   if (/<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)/i.test(xml) || xml.includes('\u0000')) throw contentError('xml-doctype');
+  if (xmlDepth(xml) > CONTENT_LIMITS.maxXmlDepth) throw contentError('xml-too-deep');
+}
+
+/** The deepest element nesting of a document, by one linear scan of its tags (comments, CDATA, PIs skipped). */
+function xmlDepth(xml: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = xml.indexOf('<'); i >= 0 && i < xml.length; i = xml.indexOf('<', i + 1)) {
+    const c = xml.charCodeAt(i + 1);
+    if (c === 0x21 /* ! */) {
+      const end = xml.startsWith('<!--', i) ? xml.indexOf('-->', i + 4) : xml.startsWith('<![CDATA[', i) ? xml.indexOf(']]>', i + 9) : xml.indexOf('>', i);
+      if (end < 0) break;
+      i = end;
+      continue;
+    }
+    if (c === 0x3f /* ? */) continue;
+    const close = xml.indexOf('>', i);
+    if (close < 0) break;
+    if (c === 0x2f /* / */) depth--;
+    else if (xml.charCodeAt(close - 1) !== 0x2f) {
+      depth++;
+      if (depth > max) max = depth;
+    }
+    i = close;
+  }
+  return max;
 }
 
 /** Base64 inside a document (white space ignored): data that does not decode breaks `cda-base64`. */

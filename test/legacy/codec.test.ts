@@ -154,6 +154,17 @@ describe('containers', () => {
     expect(codeOf(() => decodeContainer(container(entry('x', 1, 100, bomb)), { maxEntrySize: 10 }))).toBe('ENTRY_TOO_LARGE');
   });
 
+  it('costs memory for what an entry inflates to, not for what it declares (fuzzing finding)', () => {
+    // 12 bytes of DEFLATE declaring 60 MiB: refused before anything is allocated
+    const tiny = deflateRawSync(Buffer.from('bonjour'));
+    const before = process.memoryUsage().arrayBuffers;
+    expect(codeOf(() => decodeContainer(container(entry('x', 1, 60 * 1024 * 1024, tiny))))).toBe('BAD_CONTAINER');
+    // data that could reach its declared size but stops short: the output only grew to what it inflated
+    const short = deflateRawSync(Buffer.alloc(1000));
+    expect(codeOf(() => decodeContainer(container(entry('y', 1, short.length * 1000, short))))).toBe('BAD_CONTAINER');
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(8 * 1024 * 1024);
+  });
+
   it('rejects malformed containers', () => {
     const good = entry('a', 0, 3, new Uint8Array([1, 2, 3]));
     expect(codeOf(() => decodeContainer(container(good)))).toBe('NO_ERROR');
@@ -241,6 +252,16 @@ describe('mails', () => {
     expect(m.transit).toBe('relay1');
     expect(m.armour).toBe(arm);
     expect(m.attachments).toEqual([{ filename: 'résultat.pdf.lpz', sealed: new Uint8Array([1, 2, 3]) }]);
+  });
+
+  it('reads lines ending in long runs of blanks in linear time (fuzzing finding: seconds for 100 KB)', () => {
+    const blanks = ' \t'.repeat(100_000);
+    const t0 = performance.now();
+    expect(codeOf(() => dearmour(`#BINASCII1#\r\n${blanks}x\r\n#ENDBINASCII1#`))).toBe('BAD_ARMOR_FORMAT');
+    expect(codeOf(() => decodeBody(new TextEncoder().encode(`Bonjour${'\r\n '.repeat(100_000)}x`)))).toBe('BAD_DEST_BLOCK');
+    const boundary = `From: a@b.lnp.test\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n$LNP1\r\n#BINASCII1#${'\r\n'.repeat(100_000)}x\r\n${blanks}y\r\n--b--\r\n`;
+    expect(codeOf(() => parseLnpMail(new TextEncoder().encode(boundary)))).toBe('NO_ERROR');
+    expect(performance.now() - t0).toBeLessThan(1000);
   });
 
   it('refuses mail it cannot read', () => {

@@ -51,6 +51,19 @@ describe('report PDF', () => {
     expect(await contentText(pdf)).toContain(`<${hexOf('?mega >= ?? 7')}> Tj`);
   });
 
+  it('cuts an over-long cell or line with … in time proportional to its length (fuzzing finding: a 59 KB TEX line took 7 s)', async () => {
+    const long = { ...report, results: [{ ...report.results[0], label: 'Potassium '.repeat(6000) }], texts: ['POTASSIUM 6,9 mmol/l '.repeat(3000)] };
+    const t0 = performance.now();
+    const pdf = await renderReportPdf(long);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    const ops = await contentText(pdf);
+    const cells = [...ops.matchAll(/<([0-9A-F]+)> Tj/g)].map((m) => Buffer.from(m[1]!, 'hex').toString('latin1'));
+    const label = cells.find((c) => c.startsWith('Potassium Potassium'))!;
+    expect(label.endsWith('\x85')).toBe(true); // … in WinAnsi
+    expect(label.length).toBeLessThan(60);
+    expect(cells.find((c) => c.startsWith('POTASSIUM 6,9'))!.endsWith('\x85')).toBe(true);
+  });
+
   it('toWinAnsi keeps Latin-1 and cp1252 extras, folds accents and symbols', () => {
     expect(toWinAnsi('Créatinine µmol/l 5 € – “ok”')).toBe('Créatinine µmol/l 5 € – “ok”');
     expect(toWinAnsi('Łódź ≤ 3 − 1\tx')).toBe('Lódz <= 3 - 1 x');

@@ -58,6 +58,17 @@ describe('parsing', () => {
     expect(list.domainsOfCertificate('CN=mx7.op.fr,O=OP 7,C=FR').length).toBeGreaterThan(20);
     expect(performance.now() - t).toBeLessThan(5000);
   });
+
+  it('reads each Domaine from its own children, in time linear in the list (fuzzing finding: nested Domaine elements)', () => {
+    const n = 5000;
+    const nested = `${'<Domaine><Nom>x.mssante.fr</Nom>'.repeat(n)}<DNCertificatOperateur>CN=a,C=FR</DNCertificatOperateur>${'</Domaine>'.repeat(n)}`;
+    const t = performance.now();
+    const { list, skipped } = parseTrustListDetailed(`<ListeBlanche xmlns="https://listeblanche.mssante.fr/schema">${nested}</ListeBlanche>`);
+    expect(performance.now() - t).toBeLessThan(2000);
+    // only the innermost Domaine has its own DNCertificatOperateur: the others do not borrow it
+    expect(list.size).toBe(1);
+    expect(skipped).toBe(n - 1);
+  });
 });
 
 describe('DN matching', () => {

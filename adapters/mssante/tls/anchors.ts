@@ -43,7 +43,12 @@ function certificatesOfPkcs7(der: Uint8Array, where: string): pkijs.Certificate[
 
 /** Is this DER a ContentInfo (PKCS#7) rather than a bare certificate? */
 function isContentInfo(der: Uint8Array): boolean {
-  const asn = asn1js.fromBER(toArrayBuffer(der));
+  let asn: ReturnType<typeof asn1js.fromBER>;
+  try {
+    asn = asn1js.fromBER(toArrayBuffer(der));
+  } catch {
+    return false; // asn1js throws on some malformed values (a time it cannot convert): not a ContentInfo
+  }
   if (asn.offset === -1) return false;
   const seq = asn.result as asn1js.Sequence;
   const first = seq.valueBlock?.value?.[0];

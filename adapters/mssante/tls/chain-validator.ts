@@ -75,8 +75,10 @@ const PURPOSE_RULES: Record<CertificatePurpose, { keyUsage: KeyUsageName[]; eku:
 export function keyUsages(cert: pkijs.Certificate): KeyUsageName[] | null {
   const ext = cert.extensions?.find((e) => e.extnID === OID_KEY_USAGE);
   if (!ext) return null;
-  const bits = (ext.parsedValue ?? asn1js.fromBER(ext.extnValue.valueBlock.valueHexView).result) as asn1js.BitString;
-  const view = bits.valueBlock.valueHexView;
+  const bits = (ext.parsedValue ?? asn1js.fromBER(ext.extnValue.valueBlock.valueHexView).result) as asn1js.BitString | undefined;
+  const view = bits instanceof asn1js.BitString ? bits.valueBlock.valueHexView : undefined;
+  // An unreadable KeyUsage allows nothing (RFC 5280 §4.2: it is critical in practice).
+  if (!view) return [];
   const out: KeyUsageName[] = [];
   for (const [name, bit] of Object.entries(KEY_USAGE_BITS) as [KeyUsageName, number][]) {
     const byte = view[bit >> 3] ?? 0;
@@ -117,6 +119,15 @@ export function allowsPurpose(cert: pkijs.Certificate, purpose: CertificatePurpo
  * if (!r.ok) throw new GatewayError('CERT_REQUIRED', { detail: r.reason });
  */
 export async function checkCertificate(cert: pkijs.Certificate, opts: ChainCheckOptions): Promise<ChainCheckResult> {
+  try {
+    return await checkReadable(cert, opts);
+  } catch (err) {
+    // a certificate pkijs parsed but cannot walk (a malformed extension, time, key)
+    return { ok: false, code: 'invalid', reason: `certificate could not be read (${(err as Error).message ?? String(err)})` };
+  }
+}
+
+async function checkReadable(cert: pkijs.Certificate, opts: ChainCheckOptions): Promise<ChainCheckResult> {
   const at = opts.at ?? new Date();
   if (at < cert.notBefore.value) return { ok: false, code: 'not-yet-valid', reason: `certificate not valid before ${cert.notBefore.value.toISOString()}` };
   if (at > cert.notAfter.value) return { ok: false, code: 'expired', reason: `certificate expired on ${cert.notAfter.value.toISOString()}` };

@@ -101,11 +101,21 @@ export function normaliseDomain(domain: string): string {
   return domain.trim().toLowerCase().replace(/\.$/, '');
 }
 
+/**
+ * The text of `parent`'s first child element `name`. Children only, as the list's schema
+ * has them: searching the whole subtree cost, for a list of Domaine elements nested in one
+ * another, the square of their number (seconds for 100 KB; a fuzzing finding).
+ */
 function text(parent: Element, name: string, ns: string | null): string | undefined {
-  const els = ns ? parent.getElementsByTagNameNS(ns, name) : parent.getElementsByTagName(name);
-  const el = els.item(0);
-  const t = el?.textContent?.trim();
-  return t === undefined || t === '' ? undefined : t;
+  for (let c = parent.firstChild; c; c = c.nextSibling) {
+    if (c.nodeType !== 1) continue;
+    const e = c as Element;
+    if (ns ? e.namespaceURI === ns && e.localName === name : e.tagName === name) {
+      const t = e.textContent?.trim();
+      return t === undefined || t === '' ? undefined : t;
+    }
+  }
+  return undefined;
 }
 
 /**
