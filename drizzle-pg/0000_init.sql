@@ -62,6 +62,6 @@ CREATE INDEX "deliveries_queued_idx" ON "deliveries" USING btree ("next_attempt_
 CREATE INDEX "deliveries_sending_idx" ON "deliveries" USING btree ("lease_until") WHERE "deliveries"."state" = 'sending';--> statement-breakpoint
 CREATE INDEX "deliveries_bounced_by_idx" ON "deliveries" USING btree ("bounced_by");--> statement-breakpoint
 CREATE INDEX "events_message_idx" ON "events" USING btree ("message_ref","id");--> statement-breakpoint
-CREATE INDEX "messages_state_idx" ON "messages" USING btree ("state");--> statement-breakpoint
+CREATE INDEX "messages_state_idx" ON "messages" USING btree ("state","id");--> statement-breakpoint
 CREATE INDEX "messages_unprocessed_idx" ON "messages" USING btree ("id") WHERE "messages"."state" in ('received', 'opened');--> statement-breakpoint
 CREATE INDEX "messages_notices_due_idx" ON "messages" USING btree ("id") WHERE "messages"."notices_due";

@@ -50,7 +50,8 @@ export const messages = pgTable(
     updatedAt: ms('updated_at').notNull(),
   },
   (t) => [
-    index('messages_state_idx').on(t.state),
+    // Per-state lists, newest first (quarantine list), and the summary.
+    index('messages_state_idx').on(t.state, t.id),
     // Messages to process (open, route): the claim scans these only.
     index('messages_unprocessed_idx').on(t.id).where(sql`${t.state} in ('received', 'opened')`),
     index('messages_notices_due_idx').on(t.id).where(sql`${t.noticesDue}`),
