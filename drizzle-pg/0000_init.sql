@@ -58,7 +58,7 @@ CREATE TABLE "seen" (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX "deliveries_message_recipient_idx" ON "deliveries" USING btree ("message_ref","recipient");--> statement-breakpoint
-CREATE INDEX "deliveries_queued_idx" ON "deliveries" USING btree ("next_attempt_at") WHERE "deliveries"."state" = 'queued';--> statement-breakpoint
+CREATE INDEX "deliveries_queued_idx" ON "deliveries" USING btree ("next_attempt_at","id") WHERE "deliveries"."state" = 'queued';--> statement-breakpoint
 CREATE INDEX "deliveries_sending_idx" ON "deliveries" USING btree ("lease_until") WHERE "deliveries"."state" = 'sending';--> statement-breakpoint
 CREATE INDEX "deliveries_bounced_by_idx" ON "deliveries" USING btree ("bounced_by");--> statement-breakpoint
 CREATE INDEX "events_message_idx" ON "events" USING btree ("message_ref","id");--> statement-breakpoint

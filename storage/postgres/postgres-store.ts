@@ -52,63 +52,114 @@ const MAX_RETRIES = 5;
 
 // ---- statements (one text each: prepared once per connection) ----
 
-const SEEN = `INSERT INTO seen (network, message_id, recipient, message_ref)
-  SELECT $1, $2, u.r, $3 FROM unnest($4::text[]) WITH ORDINALITY AS u(r, i) ORDER BY u.i
-  ON CONFLICT DO NOTHING RETURNING recipient`;
+/**
+ * An event list as a CTE: `$E` … `$E+3` are the stages, levels, details and recipients (arrays),
+ * inserted in their order for message `$1` at `$2`.
+ */
+const eventsCte = (e: number) => `INSERT INTO events (message_ref, at, stage, level, detail, recipient)
+    SELECT $1::text, $2::bigint, u.s, u.l, u.d, u.r FROM unnest($${e}::text[], $${e + 1}::text[], $${e + 2}::text[], $${e + 3}::text[])
+      WITH ORDINALITY AS u(s, l, d, r, i) ORDER BY u.i`;
 
-/** The message, its raw bytes, its deliveries and its `receive` event: one statement. */
-const ACCEPT = `WITH m AS (
-    INSERT INTO messages (id, source, mail_from, message_id, received_at, size, state, remote, related_id, owner, lease_until, updated_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-  ), r AS (
-    INSERT INTO raw_messages (id, bytes) VALUES ($1, $13)
-  ), d AS (
-    INSERT INTO deliveries (message_ref, recipient, target_network, target_address, state, next_attempt_at, updated_at)
-    SELECT $1, u.r, u.n, u.a, CASE WHEN u.n IS NULL THEN 'pending' ELSE 'queued' END, $5, $12
-    FROM unnest($14::text[], $15::text[], $16::text[]) WITH ORDINALITY AS u(r, n, a, i) ORDER BY u.i
-    ON CONFLICT DO NOTHING
-  )
-  INSERT INTO events (message_ref, at, stage, level, detail, recipient) VALUES ($1, $12, 'receive', 'info', $17, NULL)`;
+const EVENTS = eventsCte(3);
 
-const EVENTS = `INSERT INTO events (message_ref, at, stage, level, detail, recipient)
-  SELECT $1, $2, u.s, u.l, u.d, u.r FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS u(s, l, d, r, i) ORDER BY u.i`;
-
-const FAIL_PENDING = `UPDATE deliveries d SET state = 'failed', last_error = u.reply, attempts = d.attempts + 1, updated_at = $2
-  FROM unnest($3::text[], $4::text[]) AS u(r, reply)
-  WHERE d.message_ref = $1 AND d.recipient = u.r AND d.state = 'pending'`;
-
-const ROUTE = `UPDATE deliveries d SET target_network = u.n, target_address = u.a, state = 'queued', next_attempt_at = $2, updated_at = $2
-  FROM unnest($3::text[], $4::text[], $5::text[]) AS u(r, n, a)
-  WHERE d.message_ref = $1 AND d.recipient = u.r AND d.state = 'pending'`;
-
-const OPEN_DELIVERIES = `EXISTS (SELECT 1 FROM deliveries WHERE message_ref = $1 AND state IN ('pending', 'queued', 'sending'))`;
-/** Settling (done) and "notices to queue" in one write: a crash after it leaves the flag for any node. */
+/** Delivery states still to be worked on: a message with none left is settled. */
+const OPEN = `('pending', 'queued', 'sending')`;
+/** Settling (done, quarantined) raises "notices to queue" in the same write: a crash after it leaves the flag for any node. */
 const NOTICES_DUE = `(source <> 'gateway')`;
 
-/** The route stage's end: `routed`, or `done` at once when nothing is left to deliver. */
-const ROUTED = `UPDATE messages SET
-    state = CASE WHEN ${OPEN_DELIVERIES} THEN 'routed' ELSE 'done' END,
-    notices_due = CASE WHEN ${OPEN_DELIVERIES} THEN notices_due ELSE ${NOTICES_DUE} END,
-    reply = CASE WHEN ${OPEN_DELIVERIES} THEN reply ELSE NULL END,
-    stage = NULL, reason = NULL, owner = NULL, lease_until = NULL, updated_at = $2
-  WHERE id = $1 RETURNING state`;
+/**
+ * A whole acceptance in one statement (one round trip): the `seen` rows (`$14` network, `$15`
+ * key; none when `$14` is null) decide which recipients are fresh, across every node; then the
+ * message (`duplicate`, `routed` when every fresh recipient has a route, else `received` and
+ * claimed by `$9` until `$10`), its raw bytes, one delivery per fresh recipient and the
+ * `receive` event. Returns the fresh recipients in their order.
+ */
+const ACCEPT = `WITH s AS (
+    INSERT INTO seen (network, message_id, recipient, message_ref)
+    SELECT $14::text, $15::text, u.r, $1::text FROM unnest($11::text[]) WITH ORDINALITY AS u(r, i)
+    WHERE $14::text IS NOT NULL ORDER BY u.i
+    ON CONFLICT DO NOTHING RETURNING recipient
+  ), f AS (
+    SELECT u.r, u.n, u.a, u.i FROM unnest($11::text[], $12::text[], $13::text[]) WITH ORDINALITY AS u(r, n, a, i)
+    WHERE $14::text IS NULL OR u.r IN (SELECT recipient FROM s)
+  ), st AS (
+    SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM f) THEN 'duplicate' WHEN EXISTS (SELECT 1 FROM f WHERE f.n IS NULL) THEN 'received' ELSE 'routed' END AS state,
+      (SELECT count(*) FROM f) AS fresh
+  ), m AS (
+    INSERT INTO messages (id, source, mail_from, message_id, received_at, size, state, remote, related_id, owner, lease_until, updated_at)
+    SELECT $1::text, $2::text, $3::text, $4::text, $5::bigint, $6::bigint, st.state, $7::text, $8::text,
+      CASE WHEN st.state = 'received' THEN $9::text END, CASE WHEN st.state = 'received' THEN $10::bigint END, $16::bigint
+    FROM st
+  ), r AS (
+    INSERT INTO raw_messages (id, bytes) VALUES ($1::text, $17::bytea)
+  ), d AS (
+    INSERT INTO deliveries (message_ref, recipient, target_network, target_address, state, next_attempt_at, updated_at)
+    SELECT $1::text, f.r, f.n, f.a, CASE WHEN f.n IS NULL THEN 'pending' ELSE 'queued' END, $5::bigint, $16::bigint FROM f ORDER BY f.i
+    ON CONFLICT DO NOTHING
+  ), e AS (
+    INSERT INTO events (message_ref, at, stage, level, detail, recipient)
+    SELECT $1::text, $16::bigint, 'receive', 'info',
+      format('accepted from %s, %s bytes, %s recipient(s)', $2::text, $6::bigint, st.fresh) ||
+        CASE WHEN $18::int - st.fresh > 0 THEN format(', %s already accepted earlier (not delivered again)', $18::int - st.fresh) ELSE '' END,
+      NULL
+    FROM st
+  )
+  SELECT coalesce((SELECT array_agg(f.r ORDER BY f.i) FROM f), '{}') AS fresh`;
 
-/** `done` when nothing is left to deliver (and it is not settled already); resolves to the state. */
-const SETTLE = `WITH s AS (
+/**
+ * The route stage's decisions in one statement: its events, the failed recipients (`$3`,
+ * `$4`), the routed ones (`$5`…`$7`; a recipient also failed stays failed), and the message
+ * `routed`, or `done` at once (notices due) when nothing is left to deliver.
+ */
+const ROUTING = `WITH e AS (${eventsCte(8)}
+  ), f AS (
+    UPDATE deliveries d SET state = 'failed', last_error = u.reply, attempts = d.attempts + 1, updated_at = $2
+    FROM unnest($3::text[], $4::text[]) AS u(r, reply)
+    WHERE d.message_ref = $1 AND d.recipient = u.r AND d.state = 'pending'
+    RETURNING d.id
+  ), r AS (
+    UPDATE deliveries d SET target_network = u.n, target_address = u.a, state = 'queued', next_attempt_at = $2, updated_at = $2
+    FROM unnest($5::text[], $6::text[], $7::text[]) AS u(r, n, a)
+    WHERE d.message_ref = $1 AND d.recipient = u.r AND d.state = 'pending' AND NOT (u.r = ANY($3::text[]))
+    RETURNING d.id
+  ), left_open AS (
+    -- The statement's snapshot does not see f and r: count what they changed as they left it.
+    SELECT EXISTS (SELECT 1 FROM r) OR EXISTS (SELECT 1 FROM deliveries WHERE message_ref = $1 AND state IN ${OPEN}
+      AND id NOT IN (SELECT id FROM f UNION ALL SELECT id FROM r)) AS yes
+  )
+  UPDATE messages SET
+    state = CASE WHEN left_open.yes THEN 'routed' ELSE 'done' END,
+    notices_due = CASE WHEN left_open.yes THEN notices_due ELSE ${NOTICES_DUE} END,
+    reply = CASE WHEN left_open.yes THEN reply ELSE NULL END,
+    stage = NULL, reason = NULL, owner = NULL, lease_until = NULL, updated_at = $2
+  FROM left_open WHERE id = $1 RETURNING state`;
+
+/**
+ * A delivery attempt's outcomes (`$3`…`$7`), its events, and the message `done` (notices due)
+ * when nothing is left to try, in one statement; returns the message's state.
+ */
+const OUTCOMES = `WITH o AS (
+    UPDATE deliveries d SET state = u.s, last_error = u.reply, next_attempt_at = coalesce(u.next, d.next_attempt_at),
+      attempts = d.attempts + u.inc, owner = NULL, lease_until = NULL, updated_at = $2
+    FROM unnest($3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::int[]) AS u(id, s, reply, next, inc)
+    WHERE d.id = u.id
+  ), e AS (${eventsCte(8)}
+  ), s AS (
     UPDATE messages SET state = 'done', stage = NULL, reason = NULL, reply = NULL, owner = NULL, lease_until = NULL, updated_at = $2,
       notices_due = ${NOTICES_DUE}
-    WHERE id = $1 AND state NOT IN ('quarantined', 'duplicate', 'done') AND NOT ${OPEN_DELIVERIES}
-    RETURNING state)
+    WHERE id = $1 AND state NOT IN ('quarantined', 'duplicate', 'done')
+      -- The snapshot does not see o: the deliveries it updates count by their new state.
+      AND NOT EXISTS (SELECT 1 FROM deliveries WHERE message_ref = $1 AND state IN ${OPEN} AND NOT (id = ANY($3::bigint[])))
+      AND NOT ('queued' = ANY($4::text[]))
+    RETURNING state
+  )
   SELECT coalesce((SELECT state FROM s), (SELECT state FROM messages WHERE id = $1)) AS state`;
 
-const OUTCOMES = `UPDATE deliveries d SET state = u.s, last_error = u.reply, next_attempt_at = coalesce(u.next, d.next_attempt_at),
-    attempts = d.attempts + u.inc, owner = NULL, lease_until = NULL, updated_at = $1
-  FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::int[]) AS u(id, s, reply, next, inc)
-  WHERE d.id = u.id`;
-
+/** Quarantine in one statement: deliveries (pending ones and `$6`), the message with its notice due, the events. */
 const QUARANTINE = `WITH d AS (
     UPDATE deliveries SET state = 'quarantined', last_error = $3, owner = NULL, lease_until = NULL, updated_at = $2
     WHERE message_ref = $1 AND (state = 'pending' OR id = ANY($6::bigint[]))
+  ), e AS (${eventsCte(7)}
   )
   UPDATE messages SET state = 'quarantined', stage = $4, reason = $5, reply = $3, owner = NULL, lease_until = NULL, updated_at = $2,
     notices_due = ${NOTICES_DUE}
@@ -278,35 +329,25 @@ export class PostgresStore implements MessageStore {
     // A notice the gateway writes is keyed (e.g. `failure:ID`): queued again after a restart, it is a duplicate.
     const key = input.source === 'gateway' ? (input.noticeKey ? { network: 'gateway', id: input.noticeKey } : null)
       : input.messageId ? { network: input.source as string, id: input.messageId } : null;
-    const duplicates: string[] = [];
-    const fresh: string[] = [];
-    if (key && input.recipients.length > 0) {
-      const { rows } = await tx.query<{ recipient: string }>(SEEN, [key.network, key.id, id, input.recipients]);
-      const first = new Map<string, number>();
-      for (const r of rows) first.set(r.recipient, (first.get(r.recipient) ?? 0) + 1);
-      for (const r of input.recipients) {
-        const n = first.get(r) ?? 0;
-        if (n > 0) {
-          first.set(r, n - 1);
-          fresh.push(r);
-        } else duplicates.push(r);
-      }
-    } else fresh.push(...input.recipients);
-    // A message whose every route is known at acceptance (a notice) is routed at once.
-    const allRouted = fresh.length > 0 && fresh.every((r) => input.routes?.[r]);
-    const state: MessageState = fresh.length === 0 ? 'duplicate' : allRouted ? 'routed' : 'received';
-    const claim = state === 'received' && input.claimedBy ? input.claimedBy : null;
+    // Keyed, a recipient named twice is a duplicate the second time (its `seen` row is the first one's).
+    const candidates = key ? [...new Set(input.recipients)] : input.recipients;
+    const claim = input.claimedBy ?? null;
     const size = input.raw.byteLength;
-    const detail = `accepted from ${input.source}, ${size} bytes, ${fresh.length} recipient(s)` +
-      (duplicates.length ? `, ${duplicates.length} already accepted earlier (not delivered again)` : '');
-    await tx.query(ACCEPT, [
-      id, input.source, input.mailFrom, input.messageId, receivedAt, size, state,
+    const { rows } = await tx.query<{ fresh: string[] }>(ACCEPT, [
+      id, input.source, input.mailFrom, input.messageId, receivedAt, size,
       input.remote ? JSON.stringify(input.remote) : null, input.relatedId ?? null,
-      claim?.owner ?? null, claim ? now + claim.leaseMs : null, now,
-      Buffer.from(input.raw.buffer, input.raw.byteOffset, size),
-      fresh, fresh.map((r) => input.routes?.[r]?.network ?? null), fresh.map((r) => input.routes?.[r]?.address ?? null),
-      detail,
+      claim?.owner ?? null, claim ? now + claim.leaseMs : null,
+      candidates, candidates.map((r) => input.routes?.[r]?.network ?? null), candidates.map((r) => input.routes?.[r]?.address ?? null),
+      key?.network ?? null, key?.id ?? null, now, Buffer.from(input.raw.buffer, input.raw.byteOffset, size), input.recipients.length,
     ]);
+    const fresh = rows[0]!.fresh;
+    const left = [...fresh];
+    const duplicates = input.recipients.filter((r) => {
+      const i = left.indexOf(r);
+      if (i < 0) return true;
+      left.splice(i, 1);
+      return false;
+    });
     const envelope: Envelope = {
       id, source: input.source, mailFrom: input.mailFrom, recipients: fresh, messageId: input.messageId, receivedAt,
       size, rawRef: `db:${id}`, ...(input.remote ? { remote: input.remote } : {}),
@@ -316,27 +357,17 @@ export class PostgresStore implements MessageStore {
 
   private async insertEvents(tx: SqlSession, id: string, events: readonly NewEvent[], now: number): Promise<void> {
     if (events.length === 0) return;
-    await tx.query(EVENTS, [id, now, events.map((e) => e.stage), events.map((e) => e.level), events.map((e) => e.detail),
-      events.map((e) => e.recipient ?? null)]);
-  }
-
-  private async settleIn(tx: SqlSession, id: string, now: number): Promise<MessageState> {
-    const { rows } = await tx.query<{ state: MessageState | null }>(SETTLE, [id, now]);
-    const state = rows[0]?.state;
-    if (!state) throw new Error(`no message ${id}`);
-    return state;
+    await tx.query(EVENTS, [id, now, ...eventColumns(events)]);
   }
 
   // ---- stages ----
 
   recordRouting(id: string, r: RoutingResult, now: number): Promise<MessageState> {
     return this.write(async (tx) => {
-      await this.insertEvents(tx, id, r.events, now);
-      if (r.failures.length) await tx.query(FAIL_PENDING, [id, now, r.failures.map((f) => f.recipient), r.failures.map((f) => f.reply)]);
-      if (r.routes.length) {
-        await tx.query(ROUTE, [id, now, r.routes.map((x) => x.recipient), r.routes.map((x) => x.network), r.routes.map((x) => x.address)]);
-      }
-      const { rows } = await tx.query<{ state: MessageState }>(ROUTED, [id, now]);
+      const { rows } = await tx.query<{ state: MessageState }>(ROUTING, [
+        id, now, r.failures.map((f) => f.recipient), r.failures.map((f) => f.reply),
+        r.routes.map((x) => x.recipient), r.routes.map((x) => x.network), r.routes.map((x) => x.address), ...eventColumns(r.events),
+      ]);
       if (!rows[0]) throw new Error(`no message ${id}`);
       return rows[0].state;
     });
@@ -344,19 +375,21 @@ export class PostgresStore implements MessageStore {
 
   recordOutcomes(id: string, updates: OutcomeUpdate[], events: NewEvent[], now: number): Promise<MessageState> {
     return this.write(async (tx) => {
-      await this.insertEvents(tx, id, events, now);
-      if (updates.length) {
-        await tx.query(OUTCOMES, [now, updates.map((u) => u.deliveryId), updates.map((u) => u.state), updates.map((u) => u.reply),
-          updates.map((u) => (u.state === 'queued' ? u.nextAttemptAt : null)), updates.map((u) => (u.state === 'quarantined' ? 0 : 1))]);
-      }
-      return this.settleIn(tx, id, now);
+      const { rows } = await tx.query<{ state: MessageState | null }>(OUTCOMES, [
+        id, now, updates.map((u) => u.deliveryId), updates.map((u) => u.state), updates.map((u) => u.reply),
+        updates.map((u) => (u.state === 'queued' ? u.nextAttemptAt : null)), updates.map((u) => (u.state === 'quarantined' ? 0 : 1)),
+        ...eventColumns(events),
+      ]);
+      const state = rows[0]?.state;
+      if (!state) throw new Error(`no message ${id}`);
+      return state;
     });
   }
 
   quarantine(id: string, q: QuarantineRecord, now: number): Promise<void> {
     return this.write(async (tx) => {
-      await tx.query(QUARANTINE, [id, now, q.reply, q.stage, q.reason, q.deliveryIds ?? []]);
-      await this.insertEvents(tx, id, [...(q.events ?? []), { stage: q.stage, level: 'error', detail: `quarantined: ${q.reason}` }], now);
+      const events: NewEvent[] = [...(q.events ?? []), { stage: q.stage, level: 'error', detail: `quarantined: ${q.reason}` }];
+      await tx.query(QUARANTINE, [id, now, q.reply, q.stage, q.reason, q.deliveryIds ?? [], ...eventColumns(events)]);
     });
   }
 
@@ -544,6 +577,11 @@ export class PostgresStore implements MessageStore {
     this.closed = true;
     await this.client.end();
   }
+}
+
+/** Events as four parallel arrays (stages, levels, details, recipients), for `unnest`. */
+function eventColumns(events: readonly NewEvent[]): [string[], string[], string[], (string | null)[]] {
+  return [events.map((e) => e.stage), events.map((e) => e.level), events.map((e) => e.detail), events.map((e) => e.recipient ?? null)];
 }
 
 function toMessageRow(m: MessageRecord): MessageRow {

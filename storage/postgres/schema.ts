@@ -90,7 +90,7 @@ export const deliveries = pgTable(
   (t) => [
     uniqueIndex('deliveries_message_recipient_idx').on(t.messageRef, t.recipient),
     // Due sends, in the order they are claimed.
-    index('deliveries_queued_idx').on(t.nextAttemptAt).where(sql`${t.state} = 'queued'`),
+    index('deliveries_queued_idx').on(t.nextAttemptAt, t.id).where(sql`${t.state} = 'queued'`),
     // Sends in hand: lapsed leases, renewals, a restarted node's release.
     index('deliveries_sending_idx').on(t.leaseUntil).where(sql`${t.state} = 'sending'`),
     index('deliveries_bounced_by_idx').on(t.bouncedBy),

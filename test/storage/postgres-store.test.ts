@@ -8,10 +8,17 @@
  * - group commit: a write that fails in a batch fails alone, the others are committed;
  * - nodes opening together apply the migrations once (advisory lock);
  * - every connection commits with `synchronous_commit` on, whatever the database's default;
- * - raw bytes go through `bytea` unchanged.
+ * - raw bytes go through `bytea` unchanged;
+ * - on the same sequence of writes, edge cases included (a recipient named twice, routes
+ *   known for some recipients only, a recipient both failed and routed…), it ends in the
+ *   same state, with the same answers and the same trace, as the SQLite engine.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../storage/postgres/postgres-store.js';
+import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgres-server.js';
 import type { MessageStore } from '../../core/ports/message-store.js';
 
@@ -56,6 +63,10 @@ describe.skipIf(why !== null)('PostgresStore on a shared database', () => {
         expect(pair.flatMap((p) => p.duplicates).sort()).toEqual(['r1@y', 'r2@y']);
       }
       expect((await a.summary()).deliveries.pending).toBe(80);
+      const twice = onA.find((r) => r.duplicates.length === 2) ?? onB.find((r) => r.duplicates.length === 2)!;
+      expect((await a.message(twice.envelope.id))?.state).toBe('duplicate');
+      expect((await b.trace(twice.envelope.id))?.events.map((e) => e.detail))
+        .toEqual([`accepted from mssante, ${raw.byteLength} bytes, 0 recipient(s), 2 already accepted earlier (not delivered again)`]);
     } finally {
       await closeAll([a, b]);
     }
@@ -134,4 +145,75 @@ describe.skipIf(why !== null)('PostgresStore on a shared database', () => {
       await s.close();
     }
   });
+
+  it('answers and records as the SQLite engine on the same sequence of writes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'passerelle-pg-diff-'));
+    const sqlite = SqliteStore.open(join(dir, 'db.sqlite'));
+    const [pg] = (await nodes(1)) as [PostgresStore];
+    try {
+      const [fromPg, fromSqlite] = await Promise.all([scenario(pg), scenario(sqlite)]);
+      expect(fromPg).toEqual(fromSqlite);
+    } finally {
+      await pg.close();
+      await sqlite.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+const A = { owner: 'node-a/1', leaseMs: 10_000 };
+
+/** A sequence of writes with edge cases; returns every answer and the final traces, ids replaced by their order. */
+async function scenario(store: MessageStore): Promise<unknown> {
+  const out: unknown[] = [];
+  const ids: string[] = [];
+  const accept = async (over: Partial<Parameters<MessageStore['accept']>[0]>, now = T) => {
+    const r = await store.accept({ source: 'mssante', mailFrom: 'a@x', recipients: ['b@y'], messageId: null, raw, ...over }, now);
+    ids.push(r.id);
+    out.push({ duplicates: r.duplicates, recipients: r.envelope.recipients });
+    return r.id;
+  };
+  const keyed = await accept({ recipients: ['b@y', 'b@y', 'c@y'], messageId: '<k@x>' });
+  await accept({ recipients: ['b@y', 'd@y'], messageId: '<k@x>' }); // b@y already accepted
+  const twice = await accept({ recipients: ['d@y', 'd@y'] }); // unkeyed, named twice
+  const partial = await accept({ recipients: ['e@y', 'f@y'], routes: { 'e@y': { network: 'legacy', address: 'e@y' } }, claimedBy: A });
+  await accept({ source: 'gateway', mailFrom: '', recipients: ['s@x'], noticeKey: 'failure:1', routes: { 's@x': { network: 'legacy', address: 's@x' } } });
+  await accept({ source: 'gateway', mailFrom: '', recipients: ['s@x'], noticeKey: 'failure:1', routes: { 's@x': { network: 'legacy', address: 's@x' } } });
+  await accept({ recipients: [] });
+  out.push(await store.recordRouting(partial, { routes: [{ recipient: 'f@y', network: 'mssante', address: 'f@z' }],
+    failures: [{ recipient: 'f@y', reply: '550 5.1.1 unknown' }], events: [{ stage: 'route', level: 'warn', detail: 'f failed', recipient: 'f@y' }] }, T + 1));
+  out.push(await store.recordRouting(keyed, { routes: [{ recipient: 'b@y', network: 'legacy', address: 'b@l' }, { recipient: 'c@y', network: 'legacy', address: 'c@l' }],
+    failures: [], events: [] }, T + 2));
+  out.push(await store.recordRouting(twice, { routes: [], failures: [{ recipient: 'd@y', reply: '550 5.1.1 no' }], events: [] }, T + 3));
+  const claimed = await store.claimDue(T + 10, 10, A);
+  out.push(claimed.map((d) => [ids.indexOf(d.messageRef), d.recipient, d.state, d.attempts]));
+  const of = (id: string) => claimed.filter((d) => d.messageRef === id);
+  const [b, c] = of(keyed) as [typeof claimed[0], typeof claimed[0]];
+  out.push(await store.recordOutcomes(keyed, [{ deliveryId: b.id, state: 'delivered', reply: '250 ok' },
+    { deliveryId: c.id, state: 'queued', nextAttemptAt: T + 100, reply: '451 later' }], [{ stage: 'deliver', level: 'info', detail: 'one of two' }], T + 11));
+  out.push(await store.recordOutcomes(partial, of(partial).map((d) => ({ deliveryId: d.id, state: 'delivered' as const, reply: '250 ok' })), [], T + 12));
+  const [c2] = await store.claimDue(T + 100, 10, A);
+  out.push(await store.recordOutcomes(keyed, [{ deliveryId: c2!.id, state: 'failed', reply: '550 gone' }], [], T + 101));
+  const q = await accept({ recipients: ['q@y', 'r@y'] }, T + 200);
+  await store.quarantine(q, { stage: 'open', reply: '550 5.6.0 bad', reason: '550 5.6.0 bad (rule)', events: [{ stage: 'open', level: 'info', detail: 'tried' }] }, T + 201);
+  out.push(await store.release(q, T + 202), await store.release(q, T + 203));
+  await store.quarantine(q, { stage: 'route', reply: '550 5.6.0 bad', reason: 'again' }, T + 204);
+  out.push(await store.drop(q, T + 205), await store.raw(q));
+  const bounce = await accept({ source: 'legacy', mailFrom: '', recipients: ['gw@x'] }, T + 300);
+  out.push(await store.recordBounce(bounce, keyed, [{ deliveryId: b.id, reply: '550 5.2.1 suspended', event: { stage: 'bounce', level: 'error', detail: 'bounced' } }], T + 301));
+  out.push((await store.bouncedBy(bounce)).map((d) => d.recipient));
+  // Ids made in the same millisecond sort at random: compare the set.
+  out.push((await store.noticesDue(20)).map((n) => ({ ...n, id: ids.indexOf(n.id) })).sort((x, y) => x.id - y.id));
+  out.push(await store.summary());
+  for (const id of ids) {
+    const t = await store.trace(id);
+    const { id: _id, ...message } = t!.message;
+    out.push({
+      message: { ...message, relatedId: message.relatedId ? ids.indexOf(message.relatedId) : null },
+      deliveries: t!.deliveries.map(({ id: _d, messageRef: _m, ...d }) => d),
+      events: t!.events,
+      envelope: (await store.envelope(id))?.recipients,
+    });
+  }
+  return out;
+}
