@@ -7,7 +7,7 @@
  * const { rows } = await client.query<{ n: number }>('SELECT count(*) AS n FROM messages');
  */
 import pg from 'pg';
-import { checkSchemaName, type SqlClient, type SqlClientOptions, type SqlResult, type SqlSession } from './sql-client.js';
+import { checkSchemaName, connectionLost, type SqlClient, type SqlClientOptions, type SqlResult, type SqlSession } from './sql-client.js';
 
 const INT8 = 20;
 
@@ -49,13 +49,23 @@ export function nodePostgresClient(url: string, opts: SqlClientOptions = {}): Sq
       try {
         await c.query('BEGIN');
         const out = await fn({ query: <R>(text: string, params?: readonly unknown[]) => run<R>(c, text, params) });
-        await c.query('COMMIT');
+        try {
+          await c.query('COMMIT');
+        } catch (err) {
+          if (connectionLost(err)) {
+            broken = err as Error;
+            throw Object.assign(err as Error, { commitInDoubt: true });
+          }
+          throw err; // the server refused the COMMIT: the transaction is rolled back
+        }
         return out;
       } catch (err) {
-        try {
-          await c.query('ROLLBACK');
-        } catch (e) {
-          broken = e as Error; // the connection is gone: do not give it back to the pool
+        if (!broken) {
+          try {
+            await c.query('ROLLBACK');
+          } catch (e) {
+            broken = e as Error; // the connection is gone: do not give it back to the pool
+          }
         }
         throw err;
       } finally {

@@ -6,7 +6,8 @@
  *   resolves only after the COMMIT returned: with `synchronous_commit` on, once the WAL is on
  *   disk. Should one of them fail, the transaction is rolled back and each write of the batch
  *   runs again alone, in order, so that only the failing one fails (savepoints would cost two
- *   round trips per write on the happy path). A batch still in flight does not hold the next
+ *   round trips per write on the happy path). A COMMIT whose answer is lost fails its writes
+ *   rather than running them again (they may be committed). A batch still in flight does not hold the next
  *   one back: it takes another connection of the pool. A write that loses a deadlock to
  *   another node, or a serialization failure, is run again.
  * - **Claims** (`claimUnprocessed`, `claimDue`) are single statements that lock their rows
@@ -24,7 +25,7 @@
  */
 import { migratePostgres } from './database.js';
 import { nodePostgresClient } from './node-postgres-client.js';
-import { RETRYABLE_SQLSTATES, sqlState, type SqlClient, type SqlClientOptions, type SqlSession } from './sql-client.js';
+import { commitInDoubt, RETRYABLE_SQLSTATES, sqlState, type SqlClient, type SqlClientOptions, type SqlSession } from './sql-client.js';
 import { newMessageId } from '../sqlite/ids.js';
 import type { Envelope, Origin, RemotePeer } from '../../core/model/envelope.js';
 import type { NetworkId } from '../../core/model/network.js';
@@ -291,9 +292,17 @@ export class PostgresStore implements MessageStore {
         });
         batch.forEach((b, i) => b.resolve(values[i] as never));
         return;
-      } catch {
-        // One write failed and took the transaction with it (or a deadlock, or the connection): nothing of
-        // the batch is committed. Each runs again alone, in order, so that only the failing one fails.
+      } catch (err) {
+        // The answer to COMMIT was lost: the batch may be committed. Running it again could accept a
+        // message twice; its writes fail instead (a listener answers 451, the peer sends again, and
+        // `seen` makes that copy a duplicate if the first one was committed after all).
+        if (commitInDoubt(err)) {
+          for (const b of batch) b.reject(err);
+          return;
+        }
+        // One write failed and took the transaction with it (or a deadlock, or the connection before
+        // COMMIT): nothing of the batch is committed. Each runs again alone, in order, so that only the
+        // failing one fails.
       }
     }
     for (const b of batch) await this.runAlone(b);
@@ -306,7 +315,7 @@ export class PostgresStore implements MessageStore {
         return;
       } catch (err) {
         // A deadlock lost to another node, or a serialization failure: the write can run again as it is.
-        if (RETRYABLE_SQLSTATES.has(sqlState(err) ?? '') && b.retries++ < MAX_RETRIES) continue;
+        if (!commitInDoubt(err) && RETRYABLE_SQLSTATES.has(sqlState(err) ?? '') && b.retries++ < MAX_RETRIES) continue;
         b.reject(err);
         return;
       }

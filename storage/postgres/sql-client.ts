@@ -18,7 +18,10 @@ export interface SqlSession {
 }
 
 export interface SqlClient extends SqlSession {
-  /** Runs `fn` in one transaction on one connection: COMMIT when it resolves, ROLLBACK when it throws. */
+  /**
+   * Runs `fn` in one transaction on one connection: COMMIT when it resolves, ROLLBACK when it
+   * throws. A COMMIT cut by a lost connection rejects with an error marked `commitInDoubt`.
+   */
   transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T>;
   /** Closes every connection (waits for those in use). */
   end(): Promise<void>;
@@ -49,6 +52,20 @@ export function checkSchemaName(schema: string): string {
 
 /** SQLSTATEs after which a transaction can be run again as it is: serialization failure, deadlock. */
 export const RETRYABLE_SQLSTATES: ReadonlySet<string> = new Set(['40001', '40P01']);
+
+/**
+ * True for the error of a COMMIT whose answer was lost (the connection broke while it ran):
+ * the transaction may or may not be committed. Never run such writes again blindly.
+ */
+export function commitInDoubt(err: unknown): boolean {
+  return (err as { commitInDoubt?: unknown } | null)?.commitInDoubt === true;
+}
+
+/** An error from the server about the connection itself (class 08) or an operator intervention (57: shutdown, terminated). */
+export function connectionLost(err: unknown): boolean {
+  const code = sqlState(err);
+  return code === undefined || code.startsWith('08') || code.startsWith('57');
+}
 
 export function sqlState(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
