@@ -43,6 +43,7 @@ export function postgresBinDir(): string | null {
 }
 
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+const RUNUSER = ['/usr/sbin/runuser', '/sbin/runuser'].find((p) => existsSync(p)) ?? null;
 
 /** The uid and gid of the `postgres` user, from /etc/passwd. */
 function postgresUser(): { uid: number; gid: number } | null {
@@ -64,7 +65,7 @@ export function postgresUnavailable(): string | null {
   }
   if (isRoot()) {
     if (postgresUser() === null) return "PostgreSQL refuses to run as root and there is no 'postgres' user to run it as";
-    if (!existsSync('/usr/sbin/runuser') && !existsSync('/sbin/runuser')) return "running PostgreSQL as the 'postgres' user needs runuser (util-linux)";
+    if (RUNUSER === null) return "running PostgreSQL as the 'postgres' user needs runuser (util-linux)";
   }
   return null;
 }
@@ -114,7 +115,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
   }
   /** Runs a PostgreSQL binary as the server's user, from inside the temporary folder. */
   const as = (file: string, args: string[]) => {
-    const [cmd, argv] = user ? ['runuser', ['-u', 'postgres', '--', join(bin, file), ...args]] : [join(bin, file), args];
+    const [cmd, argv] = user ? [RUNUSER!, ['-u', 'postgres', '--', join(bin, file), ...args]] : [join(bin, file), args];
     return run(cmd, argv, { cwd: dir, env: { ...process.env, LC_ALL: 'C', LANG: 'C' }, timeout: 60_000 });
   };
 
@@ -165,7 +166,8 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
   const onExit = () => {
     if (stopped) return;
     try {
-      const [cmd, argv] = user ? ['runuser', ['-u', 'postgres', '--', join(bin, 'pg_ctl'), 'stop', '-D', data, '-m', 'immediate', '-s']] : [join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'immediate', '-s']];
+      const stop = [join(bin, 'pg_ctl'), 'stop', '-D', data, '-m', 'immediate', '-s'];
+      const [cmd, argv] = user ? [RUNUSER!, ['-u', 'postgres', '--', ...stop]] : [stop[0]!, stop.slice(1)];
       execFileSync(cmd, argv, { stdio: 'ignore', cwd: dir });
     } catch {
       /* already gone */
