@@ -61,7 +61,8 @@ function postgresUser(): { uid: number; gid: number } | null {
 /** Why a private PostgreSQL cannot run here, or null when it can. */
 export function postgresUnavailable(): string | null {
   if (postgresBinDir() === null) {
-    return "PostgreSQL is not installed (no initdb/pg_ctl under /usr/lib/postgresql/*/bin; Debian package 'postgresql', listed in .ci/apt-packages.txt)";
+    const where = process.env.PASSERELLE_PG_BIN ? `PASSERELLE_PG_BIN=${process.env.PASSERELLE_PG_BIN}` : '/usr/lib/postgresql/*/bin';
+    return `PostgreSQL is not installed (no initdb/pg_ctl in ${where}; Debian package 'postgresql', listed in .ci/apt-packages.txt)`;
   }
   if (isRoot()) {
     if (postgresUser() === null) return "PostgreSQL refuses to run as root and there is no 'postgres' user to run it as";
