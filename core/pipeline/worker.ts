@@ -157,7 +157,8 @@ export class Worker {
 
   private async settled(id: string, state: MessageState): Promise<void> {
     if (state === 'done' || state === 'quarantined') {
-      const row = await this.ctx.store.message(id);
+      // Only a quarantine's notice needs its stage and reply from the row.
+      const row = state === 'quarantined' ? await this.ctx.store.message(id) : null;
       await settledNotices(this.ctx, { id, state, stage: row?.stage ?? null, reply: row?.reply ?? null });
       this.ctx.settled(id, state);
     }

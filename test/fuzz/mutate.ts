@@ -8,6 +8,7 @@
  * so fast-check can generate and shrink it; `applyMutations` turns a sample and a list of
  * mutations into the input a target receives.
  */
+import { concatBytes } from '../../lib/bytes.js';
 import fc from 'fast-check';
 
 /** What mutations draw from besides the sample: other samples, tokens, wrappers. */
@@ -72,15 +73,6 @@ export function applyMutations(sample: Uint8Array, muts: readonly Mutation[], ct
   return b;
 }
 
-function cat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 function applyOne(b: Uint8Array, m: Mutation, ctx: MutationContext): Uint8Array {
   const n = b.length;
@@ -99,12 +91,12 @@ function applyOne(b: Uint8Array, m: Mutation, ctx: MutationContext): Uint8Array 
       return b.slice(0, m.at % (n + 1));
     case 'insert': {
       const at = m.at % (n + 1);
-      return cat(b.subarray(0, at), m.bytes, b.subarray(at));
+      return concatBytes(b.subarray(0, at), m.bytes, b.subarray(at));
     }
     case 'delete': {
       if (n === 0) return b;
       const at = m.at % n;
-      return cat(b.subarray(0, at), b.subarray(Math.min(n, at + m.len)));
+      return concatBytes(b.subarray(0, at), b.subarray(Math.min(n, at + m.len)));
     }
     case 'splice': {
       if (ctx.donors.length === 0) return b;
@@ -114,7 +106,7 @@ function applyOne(b: Uint8Array, m: Mutation, ctx: MutationContext): Uint8Array 
       const at = m.at % (n + 1);
       // replace the tail from `at` with a piece of the donor, then keep the rest of `b` after it
       const piece = d.subarray(from, from + m.len);
-      return cat(b.subarray(0, at), piece, b.subarray(Math.min(n, at + piece.length)));
+      return concatBytes(b.subarray(0, at), piece, b.subarray(Math.min(n, at + piece.length)));
     }
     case 'repeat': {
       if (n === 0) return b;
@@ -123,13 +115,13 @@ function applyOne(b: Uint8Array, m: Mutation, ctx: MutationContext): Uint8Array 
       const times = Math.min(m.times, Math.floor(ctx.maxSize / Math.max(1, piece.length)));
       const reps = new Uint8Array(piece.length * times);
       for (let i = 0; i < times; i++) reps.set(piece, i * piece.length);
-      return cat(b.subarray(0, at), reps, b.subarray(at + piece.length));
+      return concatBytes(b.subarray(0, at), reps, b.subarray(at + piece.length));
     }
     case 'token': {
       if (ctx.dictionary.length === 0) return b;
       const t = ctx.dictionary[m.token % ctx.dictionary.length]!;
       const at = m.at % (n + 1);
-      return cat(b.subarray(0, at), t, b.subarray(Math.min(n, m.replace ? at + t.length : at)));
+      return concatBytes(b.subarray(0, at), t, b.subarray(Math.min(n, m.replace ? at + t.length : at)));
     }
     case 'flood': {
       // a token repeated thousands of times: quadratic readers show up as slow inputs
@@ -139,7 +131,7 @@ function applyOne(b: Uint8Array, m: Mutation, ctx: MutationContext): Uint8Array 
       const reps = new Uint8Array(t.length * times);
       for (let i = 0; i < times; i++) reps.set(t, i * t.length);
       const at = m.at % (n + 1);
-      return cat(b.subarray(0, at), reps, b.subarray(at));
+      return concatBytes(b.subarray(0, at), reps, b.subarray(at));
     }
     case 'der-length':
       return bumpDerLength(b, m.which, m.how);
@@ -157,7 +149,7 @@ function applyOne(b: Uint8Array, m: Mutation, ctx: MutationContext): Uint8Array 
         pre.set(open, i * open.length);
         post.set(close, i * close.length);
       }
-      return cat(b.subarray(0, at), pre, b.subarray(at, end), post, b.subarray(end));
+      return concatBytes(b.subarray(0, at), pre, b.subarray(at, end), post, b.subarray(end));
     }
   }
 }
@@ -241,7 +233,7 @@ function bumpDerLength(b: Uint8Array, which: number, how: number): Uint8Array {
     case 8: repl = new Uint8Array([0xff]); break; // reserved
     default: repl = encodeLength(v + 0x100); break;
   }
-  return cat(b.subarray(0, l.at), repl, b.subarray(l.at + l.octets));
+  return concatBytes(b.subarray(0, l.at), repl, b.subarray(l.at + l.octets));
 }
 
 /** ZIP records and the offsets (and widths) of their numeric fields. */

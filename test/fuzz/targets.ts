@@ -7,6 +7,7 @@
  * `area` says whose code a finding points at: `xdm`, `cda` and `bridge` findings are kept
  * as known-failing fixtures until the XDM/CDA safety work lands (see `fuzz.test.ts`).
  */
+import { concatBytes } from '../../lib/bytes.js';
 import fc from 'fast-check';
 import { zipSync, type Zippable } from 'fflate';
 import { armour, dearmour } from '../../adapters/legacy/armour.js';
@@ -201,7 +202,7 @@ function berTree(depth: number): fc.Arbitrary<Uint8Array> {
   if (depth <= 0) return leaf;
   const node = fc.record({ tag: fc.constantFrom(0x30, 0x31, 0xa0, 0xa1, 0xa3, 0x24), indefinite: fc.boolean(), kids: fc.array(berTree(depth - 1), { maxLength: 4 }) })
     .map(({ tag, indefinite, kids }) => {
-      const body = concat(kids);
+      const body = concatBytes(...kids);
       return indefinite ? new Uint8Array([tag, 0x80, ...body, 0, 0]) : new Uint8Array([tag, ...derLength(body.length), ...body]);
     });
   return fc.oneof({ weight: 1, arbitrary: leaf }, { weight: 2, arbitrary: node });
@@ -214,15 +215,6 @@ function derLength(n: number): number[] {
   return [0x80 | out.length, ...out];
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /** Reads every element the way the CMS readers do: children, octets, OIDs, times, integers. */
 function walkBer(r: DerReader, el: BerElement, depth = 0): number {

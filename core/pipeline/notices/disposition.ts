@@ -14,8 +14,9 @@ export async function dispositionNotices(ctx: PipelineContext, id: string, quara
   const env = await store.envelope(id);
   if (!env || env.source === 'gateway') return;
   const adapter = ctx.adapters[env.source];
+  if (!adapter?.dispositionNotice) return; // a network without MDNs: no need to read the raw message
   const raw = await store.raw(id);
-  if (!adapter?.dispositionNotice || !raw) return;
+  if (!raw) return;
   const settled = quarantined !== undefined
     ? env.recipients.map((recipient) => ({ recipient, processed: false, reply: quarantined }))
     : (await store.deliveries(id)).map((d) => ({ recipient: d.recipient, processed: d.state === 'delivered', reply: d.lastError ?? 'not delivered' }));
