@@ -11,6 +11,12 @@
  * main thread, as they would be separate machines.
  * Figures: throughput (messages/s, all sent at once over 8 connections) and latency p50/p99
  * at a fixed offered load of 100 messages/s. Targets: ≥ 300 msg/s each way, p99 < 250 ms.
+ *
+ * Then the engines (issue 12), legacy → national, where PostgreSQL is installed: the same
+ * gateway on SQLite, on PostgreSQL (one node), and as two nodes on one PostgreSQL (two gateway
+ * threads, the traffic spread over both), in the same run, with their ratios to SQLite.
+ * Target: one PostgreSQL node ≥ 70 % of the SQLite node; p99 at 100 msg/s ≤ 250 ms.
+ * BENCH_ENGINES=0 skips that part.
  */
 import { mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +40,7 @@ import { startSystemThread, type SystemThread } from './support/run-system.js';
 import { startNationalOperator } from '../test/simulators/national-operator.js';
 import { DEMO_HPRIM } from '../app/demo/demo-samples.js';
 import { median, percentile } from './harness.js';
+import { postgresUnavailable, startPostgres } from '../test/support/postgres-server.js';
 
 const N = Number(process.env.BENCH_MESSAGES ?? 600);
 const RATE = 100;
@@ -268,6 +275,69 @@ export default async function endToEnd(): Promise<void> {
     legacyClient.close(); nationalClient.close(); bareClient.close();
     await bare.stop();
     await system.stop();
+
+    // ---- engines: SQLite, PostgreSQL one node, PostgreSQL two nodes (legacy → national)
+    const why = process.env.BENCH_ENGINES === '0' ? 'BENCH_ENGINES=0' : postgresUnavailable();
+    if (why) {
+      process.stdout.write(`  engines: skipped (${why})\n`);
+    } else {
+      const pg = await startPostgres();
+      try {
+        const url = await pg.createDatabase('bench');
+        const gatewayJob = (name: string, database: string | undefined, nodeId: string) => ({
+          kind: 'gateway' as const,
+          routes: { 'jean.dupont.med@interop.lnp.test': { network: 'mssante' as const, address: `jean.dupont@${OP}`, status: 'active' as const, certificate: op.certPem } },
+          overrides: {
+            dataDir: join(root, `gw-${name}`), log: { level: 'error' }, ...(database ? { database } : {}), node: { id: nodeId },
+            legacy: { keyDir: gwKeys, listen: { port: 0 }, relay: { port: relay.port, password: 'x' } },
+            mssante: { domain: GW, listen: { port: 0 }, anchors: files.ca, identity: { key: files.gwKey, cert: files.gwCert }, trustList: trustFile,
+              routes: { [OP]: { host: '127.0.0.1', port: operator.port, tlsName: opDn.cn } } },
+            aliases: { 'jean.dupont.med@interop.lnp.test': `jean.dupont@${OP}` },
+            queue: { concurrency: 32, pollInterval: '50ms', translateWorkers: Number(process.env.BENCH_TRANSLATE_WORKERS ?? 1) },
+          },
+        });
+        let seq = 20 * N;
+        const fresh = async (n: number) => Promise.all(Array.from({ length: n }, () => lnp(seq++)));
+        /** Figures for a set of nodes: the clients' connections spread over them, round robin. */
+        const measureNodes = async (nodes: SystemThread[]) => {
+          const clients = nodes.map((s) => nodemailer.createTransport({ pool: true, maxConnections: Math.ceil(8 / nodes.length), maxMessages: Infinity, host: '127.0.0.1', port: s.ports.legacy, secure: false, ignoreTLS: true }));
+          let next = 0;
+          const send: Sender = async (raw) => {
+            const c = clients[next++ % clients.length];
+            const info = await c.sendMail({ envelope: { from: 'labo.bio33@medical33.lnp.test', to: ['jean.dupont.med@interop.lnp.test'] }, raw: Buffer.from(raw) });
+            return `<${info.response.match(/queued as ([0-9A-Z]{26})/)![1]}.mssante@${GW}>`;
+          };
+          // CPU figures: the nodes' threads together.
+          const all: SystemThread = { ...nodes[0], cpuMs: async () => (await Promise.all(nodes.map((s) => s.cpuMs()))).reduce((a, b) => a + b, 0) };
+          const r: Figures[] = [];
+          for (let i = 0; i < runs; i++) r.push(await drive(await fresh(N), send, opArrived, false, all));
+          const paced = await drive(await fresh(RATE * RATE_SECONDS), send, opArrived, true, all);
+          for (const c of clients) c.close();
+          return { r, paced };
+        };
+        const figures: Record<string, { r: Figures[]; paced: Figures }> = {};
+        for (const [name, database, count] of [['SQLite', undefined, 1], ['PostgreSQL, one node', url, 1], ['PostgreSQL, two nodes', url, 2]] as const) {
+          const nodes: SystemThread[] = [];
+          for (let k = 0; k < count; k++) nodes.push(await startSystemThread(gatewayJob(`${name.replace(/\W+/g, '-')}-${k}`, database, `bench-${k}`)));
+          try {
+            figures[name] = await measureNodes(nodes);
+            print(`gateway legacy → national on ${name}`, figures[name].r, figures[name].paced);
+          } finally {
+            for (const s of nodes) await s.stop();
+          }
+        }
+        const rate = (k: string) => median(figures[k].r.map((x) => x.rate));
+        const sq = rate('SQLite');
+        const one = rate('PostgreSQL, one node');
+        const two = rate('PostgreSQL, two nodes');
+        process.stdout.write(`  engines against SQLite: PostgreSQL one node ${((one / sq) * 100).toFixed(1)}%, two nodes ${((two / sq) * 100).toFixed(1)}% ` +
+          `(two nodes / one node ${((two / one) * 100).toFixed(1)}%)\n`);
+        const p99 = figures['PostgreSQL, one node'].paced.p99;
+        process.stdout.write(`  targets: PostgreSQL one node ≥ 70% of SQLite (${one / sq >= 0.7 ? 'met' : 'NOT met'}), p99 ≤ 250 ms at ${RATE} msg/s on PostgreSQL (${p99 <= 250 ? 'met' : 'NOT met'})\n`);
+      } finally {
+        await pg.stop();
+      }
+    }
     await operator.close(); await relay.close(); await sink.close();
   } finally {
     rmSync(root, { recursive: true, force: true });
