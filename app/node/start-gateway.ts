@@ -35,6 +35,7 @@ import { startNationalListener, type RunningNationalListener } from '../../adapt
 import { prepareNational } from './national-setup.js';
 import { createClinicalTranslator } from '../../mappings/bridge/translator.js';
 import { zlibDeflateRaw } from './native-deflate.js';
+import { nodeSha256 } from './native-hash.js';
 import { TranslatorPool } from './translator-pool.js';
 import { Directory } from '../../storage/sqlite/directory.js';
 import { directoryRoutes } from '../http/directory-routes.js';
@@ -145,7 +146,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     store, adapters: { legacy, mssante }, resolver, translator, log,
     schedule: RetrySchedule.from(config.queue.retry), concurrency: config.queue.concurrency,
     leaseMs: parseDuration(config.queue.lease), pollMs: parseDuration(config.queue.pollInterval), domain: config.mssante.domain,
-    holdDeliveries: o.holdDeliveries, node: hostname(),
+    holdDeliveries: o.holdDeliveries, node: hostname(), sha256: nodeSha256,
   });
   await gateway.start();
 

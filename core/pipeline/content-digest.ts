@@ -29,32 +29,34 @@
  * attachments, which are in).
  *
  * The canonical form is versioned (`v`): changing it only makes a resend across an upgrade look
- * like a new message. Web APIs only (WebCrypto SHA-256).
+ * like a new message. Web APIs only: SHA-256 is injected (`lib/sha256.ts`: WebCrypto by default,
+ * OpenSSL's synchronous digest on Node).
  *
  * @example
  * const digest = await contentDigest(opened); // 64 hex digits
  * const raw = await rawDigest(bytes);         // 'raw:' + 64 hex digits, for a message that cannot be opened
  */
 import type { OpenedMessage } from '../model/message.js';
+import { webCryptoSha256, type Sha256 } from '../../lib/sha256.js';
 
 /** The version of the canonical form, hashed with it. */
 export const CONTENT_DIGEST_VERSION = 1;
 
 /** SHA-256 of the canonical form of what `m` says, 64 lower-case hex digits. */
-export async function contentDigest(m: OpenedMessage): Promise<string> {
-  return hex(await sha256(new TextEncoder().encode(JSON.stringify(await canonicalContent(m)))));
+export async function contentDigest(m: OpenedMessage, sha256: Sha256 = webCryptoSha256): Promise<string> {
+  return hex(await sha256(new TextEncoder().encode(JSON.stringify(await canonicalContent(m, sha256)))));
 }
 
 /**
  * For a message that could not be opened: `raw:` and the SHA-256 of its bytes, so that the very
  * same bytes sent again are recognised as a copy (one quarantine, one notice).
  */
-export async function rawDigest(raw: Uint8Array): Promise<string> {
+export async function rawDigest(raw: Uint8Array, sha256: Sha256 = webCryptoSha256): Promise<string> {
   return `raw:${hex(await sha256(raw))}`;
 }
 
 /** The canonical form that {@link contentDigest} hashes (exported for tests and operators). */
-export async function canonicalContent(m: OpenedMessage): Promise<Record<string, unknown>> {
+export async function canonicalContent(m: OpenedMessage, sha256: Sha256 = webCryptoSha256): Promise<Record<string, unknown>> {
   const c = m.content;
   const attachments = [];
   for (const a of c.attachments) {
@@ -92,15 +94,17 @@ function instant(date: string | undefined): number | string | null {
 }
 
 function text(t: string): string {
-  return t.normalize('NFC').replace(/\r\n?/g, '\n').replace(/[ \t]+$/gm, '').replace(/\n+$/, '');
+  let u = t.normalize('NFC');
+  if (u.includes('\r')) u = u.replace(/\r\n?/g, '\n');
+  // Most texts have no white space at line ends: look before rewriting.
+  if (/[ \t]$/m.test(u)) u = u.replace(/[ \t]+$/gm, '');
+  let end = u.length;
+  while (end > 0 && u.charCodeAt(end - 1) === 10) end--;
+  return end === u.length ? u : u.slice(0, end);
 }
 
 function essence(contentType: string): string {
   return (contentType.split(';')[0] ?? '').trim().toLowerCase();
-}
-
-async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
 }
 
 function hex(bytes: Uint8Array): string {

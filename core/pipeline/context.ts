@@ -13,6 +13,7 @@ import type { Logger } from '../log/logger.js';
 import type { RetrySchedule } from '../queue/retry-schedule.js';
 import type { MessageStore } from '../ports/message-store.js';
 import type { Translator } from '../ports/translator.js';
+import type { Sha256 } from '../../lib/sha256.js';
 
 export interface GatewayStats {
   accepted: number;
@@ -32,6 +33,8 @@ export interface PipelineContext {
   log: Logger;
   /** Domain used in the Message-IDs the gateway writes. */
   domain: string;
+  /** SHA-256 for content digests (WebCrypto by default; the Node runtime gives OpenSSL's). */
+  sha256: Sha256;
   /** Opened messages of this node, so that the first delivery attempt need not open again. */
   opened: OpenedCache;
   stats: GatewayStats;

@@ -26,6 +26,7 @@ import { silentLogger } from '../log/logger.js';
 import { passThroughTranslator, type Translator } from '../ports/translator.js';
 import { OpenedCache, type GatewayStats, type PipelineContext } from './context.js';
 import { Worker } from './worker.js';
+import { webCryptoSha256, type Sha256 } from '../../lib/sha256.js';
 
 export type { GatewayStats } from './context.js';
 
@@ -48,6 +49,8 @@ export interface GatewayOptions {
   domain?: string;
   /** Start with deliveries held (messages are still accepted, opened and routed). */
   holdDeliveries?: boolean;
+  /** SHA-256 for content digests (default WebCrypto's; `app/node/native-hash.ts` on Node). */
+  sha256?: Sha256;
 }
 
 export class Gateway {
@@ -68,6 +71,7 @@ export class Gateway {
       clock: o.clock ?? systemClock,
       log: o.log ?? silentLogger,
       domain: o.domain ?? 'passerelle.invalid',
+      sha256: o.sha256 ?? webCryptoSha256,
       opened: new OpenedCache(),
       stats: this.stats,
       settled: (id, state) => {

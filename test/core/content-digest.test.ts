@@ -9,6 +9,7 @@ import { sealLnpMail, type SealLnpMailInput } from '../../adapters/legacy/lnp-co
 import type { Envelope } from '../../core/model/envelope.js';
 import type { OpenedMessage } from '../../core/model/message.js';
 import { fixtureStore, NOW } from '../legacy/fixtures.js';
+import { nodeSha256 } from '../../app/node/native-hash.js';
 
 const keys = fixtureStore();
 const submitter: LegacySubmitter = { submit: async () => [], close: async () => {} };
@@ -83,5 +84,28 @@ describe('contentDigest', () => {
 describe('rawDigest', () => {
   it('is the SHA-256 of the bytes, marked raw:', async () => {
     expect(await rawDigest(new TextEncoder().encode('abc'))).toBe('raw:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+});
+
+describe('the SHA-256 the Node runtime injects (OpenSSL, synchronous)', () => {
+  it('gives the digests WebCrypto gives', async () => {
+    const big = new Uint8Array(100_000).map((_, i) => (i * 31) & 0xff);
+    for (const bytes of [new Uint8Array(0), new TextEncoder().encode('abc'), big, big.subarray(7, 9_007)]) {
+      expect(await rawDigest(bytes, nodeSha256)).toBe(await rawDigest(bytes));
+    }
+    const { opened } = await open();
+    expect(await contentDigest(opened, nodeSha256)).toBe(await contentDigest(opened));
+  });
+});
+
+describe('text canonical form', () => {
+  it('drops white space at line ends and blank lines at the end, makes line ends LF', async () => {
+    const { opened } = await open();
+    const variant = (text: string) => ({ ...opened, content: { ...opened.content, text } }) as OpenedMessage;
+    const want = (await canonicalContent(variant('a\nb c\n\nd'))).text;
+    for (const t of ['a \r\nb c\t\r\n\r\nd\r\n\r\n', 'a\t \nb c\n\nd \n', 'a\rb c\r\rd\n\n\n']) {
+      expect((await canonicalContent(variant(t))).text).toBe(want);
+    }
+    expect((await canonicalContent(variant('a\n b'))).text).toBe('a\n b');
   });
 });

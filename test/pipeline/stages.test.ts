@@ -2,6 +2,7 @@
  * The pipeline's stages as units: each is a function of a context and a job, run here over a
  * real store (SQLite in memory) with fake adapters and a fake clock: no sockets.
  */
+import { webCryptoSha256 } from '../../lib/sha256.js';
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
 import { OpenedCache, type PipelineContext } from '../../core/pipeline/context.js';
@@ -74,7 +75,7 @@ describe('pipeline stages', () => {
         resolve: async (a) => routes[a.toLowerCase()] ?? null,
         aliasFor: async (a, target) => (target === 'mssante' ? a.replace('@legacy.test', '@interop.mssante.test') : null),
       },
-      schedule: RetrySchedule.from({ delays: ['5m'], maxAge: '1h' }), clock: { now: () => now }, domain: 'gw.test',
+      schedule: RetrySchedule.from({ delays: ['5m'], maxAge: '1h' }), clock: { now: () => now }, domain: 'gw.test', sha256: webCryptoSha256,
       opened: new OpenedCache(), stats: { accepted: 0, opened: 0, delivered: 0, failed: 0, quarantined: 0 },
       settled: () => {}, wake: () => void woken++,
     };

@@ -76,11 +76,11 @@ export async function openStage(ctx: PipelineContext, job: ProcessJob): Promise<
     opened = await adapter.open(raw, env);
   } catch (err) {
     // The very same bytes that could not be opened before: one quarantine and one notice are enough.
-    if (adapter && raw && (await isDuplicate(await rawDigest(raw)))) return { next: 'duplicate' };
+    if (adapter && raw && (await isDuplicate(await rawDigest(raw, ctx.sha256)))) return { next: 'duplicate' };
     await quarantine(ctx, job.id, 'open', asGatewayError(err, 'CANNOT_OPEN'));
     return { next: 'quarantined' };
   }
-  if (await isDuplicate(await contentDigest(opened).catch(() => rawDigest(raw!)))) return { next: 'duplicate' };
+  if (await isDuplicate(await contentDigest(opened, ctx.sha256).catch(() => rawDigest(raw!, ctx.sha256)))) return { next: 'duplicate' };
   ctx.opened.set(job.id, opened);
   ctx.stats.opened++;
   const opened_ = { id: job.id, envelope: env, opened, recipients };

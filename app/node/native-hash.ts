@@ -1,0 +1,11 @@
+/**
+ * SHA-256 by OpenSSL through `node:crypto`, synchronous: the Node runtime hands it to the
+ * pipeline for the content digest of every opened message (see `lib/sha256.ts` for why).
+ */
+import { createHash } from 'node:crypto';
+import type { Sha256 } from '../../lib/sha256.js';
+
+export const nodeSha256: Sha256 = (data) => {
+  const d = createHash('sha256').update(data).digest();
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+};
