@@ -165,6 +165,37 @@ export interface NoticeDue {
 }
 
 /**
+ * Who did an operator's action: the name of the API token or of the CLI's user. Written in the
+ * message's trace with the action (audit), never a secret.
+ */
+export type Actor = string;
+
+/** What an operator searches messages by; every field narrows, newest first. */
+export interface MessageQuery {
+  /** Any of these states. */
+  states?: MessageState[];
+  /** The network the message came from. */
+  source?: Origin;
+  /** A delivery to this network. */
+  target?: NetworkId;
+  /** The envelope sender's domain (`medical33.lnp.test`), case-insensitive. */
+  senderDomain?: string;
+  /** The domain of one of its envelope recipients, case-insensitive. */
+  recipientDomain?: string;
+  /** Received at or after (epoch ms). */
+  since?: number;
+  /** Received before (epoch ms). */
+  until?: number;
+  /** Its Message-ID, exactly (with or without angle brackets). */
+  messageId?: string;
+  /** The stage that stopped it (quarantine). */
+  stage?: string;
+  /** Messages whose id sorts before this one: the next page (ids grow with time). */
+  before?: string;
+  limit: number;
+}
+
+/**
  * The gateway's durable state, as the pipeline sees it: every method async, every stage's
  * result written in one transaction, claims with an owner and a lease so that several
  * nodes can share one store. Time is always given by the caller (the clock port); the store
@@ -249,10 +280,17 @@ export interface MessageStore {
   summary(): Promise<{ deliveries: Record<string, number>; messages: Record<string, number>; nextDue: number | null }>;
   /** Messages in a given state, newest first. */
   listMessages(state: MessageState, limit: number): Promise<MessageRow[]>;
-  /** Put a quarantined message back to `received` so the pipeline runs it again. False when it is not quarantined. */
-  release(id: string, now: number): Promise<boolean>;
+  /** Messages matching an operator's query, newest first. */
+  searchMessages(q: MessageQuery): Promise<MessageRow[]>;
+  /**
+   * Put a quarantined message back to `received` so the pipeline runs it again. False when it
+   * is not quarantined. `by` is written in the trace.
+   */
+  release(id: string, now: number, by?: Actor): Promise<boolean>;
   /** Discard a quarantined message: its raw bytes are erased, its trace kept. False when it is not quarantined. */
-  drop(id: string, now: number): Promise<boolean>;
+  drop(id: string, now: number, by?: Actor): Promise<boolean>;
+  /** Make a message's queued deliveries due now (an operator's "retry now"); resolves to how many. */
+  retryNow(id: string, now: number, by?: Actor): Promise<number>;
   close(): Promise<void>;
 }
 

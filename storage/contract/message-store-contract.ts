@@ -246,6 +246,53 @@ export function messageStoreContract(name: string, open: () => Promise<StoreUnde
       expect((await store.listMessages('dropped', 10)).map((m) => m.id)).toEqual([b]);
     });
 
+    it('names the operator of a release or a drop in the trace', async () => {
+      const a = (await accept()).id;
+      const b = (await accept()).id;
+      for (const id of [a, b]) await store.quarantine(id, { stage: 'open', reply: '550 5.6.0 x', reason: 'x' }, T);
+      expect(await store.release(a, T + 1, 'ops-bordeaux')).toBe(true);
+      expect(await store.drop(b, T + 1, 'ops-bordeaux')).toBe(true);
+      for (const id of [a, b]) expect((await store.trace(id))!.events.at(-1)!.detail).toMatch(/^(released|dropped) by an operator \(ops-bordeaux\)/);
+    });
+
+    it('makes a message\'s queued deliveries due now on an operator\'s request, and says so in the trace', async () => {
+      const id = await routed(['b@y', 'c@y']);
+      const [d] = await store.claimDue(T, 1, A);
+      await store.recordOutcomes(id, [{ deliveryId: d!.id, state: 'queued', nextAttemptAt: T + 3_600_000, reply: '451 4.4.1 later' }], [], T + 1);
+      const other = await routed(['z@y'], T + 2);
+      expect(await store.retryNow(id, T + 5, 'ops')).toBe(2);
+      expect((await store.claimDue(T + 5, 10, B)).map((x) => x.messageRef).sort()).toEqual([id, id, other].sort());
+      expect((await store.trace(id))!.events.at(-1)).toMatchObject({ stage: 'queue', detail: 'retry now requested by an operator (ops) (2 deliveries)' });
+      expect(await store.retryNow(id, T + 6)).toBe(0);
+    });
+
+    it('searches messages by state, networks, domains, time, Message-ID and stage, newest first, by pages', async () => {
+      const l1 = (await accept({ mailFrom: 'labo@Medical33.lnp.test', recipients: ['dr.a@medecin.mssante.fr'], messageId: '<l1@x>' }, T)).id;
+      const l2 = (await accept({ mailFrom: 'cab@medical47.lnp.test', recipients: ['dr.b@pharma.mssante.fr', 'dr.c@medecin.mssante.fr'], messageId: '<l2@x>' }, T + 10)).id;
+      const n1 = (await accept({ source: 'mssante', mailFrom: 'dr.a@medecin.mssante.fr', recipients: ['cab@medical47.lnp.test'], messageId: '<n1@x>' }, T + 20)).id;
+      const odd = (await accept({ mailFrom: 'x@a_b%.test', recipients: ['y@z'] }, T + 30)).id;
+      await store.recordRouting(l2, { routes: [{ recipient: 'dr.b@pharma.mssante.fr', network: 'mssante', address: 'dr.b@pharma.mssante.fr' }], failures: [], events: [] }, T + 11);
+      await store.quarantine(n1, { stage: 'open', reply: '550 5.6.0 x', reason: 'x' }, T + 21);
+      const ids = async (q: Partial<Parameters<MessageStore['searchMessages']>[0]>) => (await store.searchMessages({ limit: 10, ...q })).map((m) => m.id);
+      expect(await ids({})).toEqual([odd, n1, l2, l1]);
+      expect(await ids({ states: ['quarantined'] })).toEqual([n1]);
+      expect(await ids({ states: ['received', 'quarantined'] })).toEqual([odd, n1, l1]);
+      expect(await ids({ source: 'legacy' })).toEqual([odd, l2, l1]);
+      expect(await ids({ target: 'mssante' })).toEqual([l2]);
+      expect(await ids({ senderDomain: 'MEDICAL33.lnp.test' })).toEqual([l1]);
+      expect(await ids({ senderDomain: 'lnp.test' })).toEqual([]);
+      expect(await ids({ senderDomain: 'a_b%.test' })).toEqual([odd]);
+      expect(await ids({ senderDomain: 'a_b_.test' })).toEqual([]);
+      expect(await ids({ recipientDomain: 'medecin.mssante.fr' })).toEqual([l2, l1]);
+      expect(await ids({ since: T + 10, until: T + 30 })).toEqual([n1, l2]);
+      expect(await ids({ messageId: 'l2@x' })).toEqual([l2]);
+      expect(await ids({ messageId: '<l2@x>' })).toEqual([l2]);
+      expect(await ids({ stage: 'open' })).toEqual([n1]);
+      expect(await ids({ limit: 2 })).toEqual([odd, n1]);
+      expect(await ids({ limit: 2, before: n1 })).toEqual([l2, l1]);
+      expect((await store.searchMessages({ limit: 1, states: ['quarantined'] }))[0]).toMatchObject({ id: n1, source: 'mssante', state: 'quarantined', stage: 'open' });
+    });
+
     it('settles a relay bounce once: only deliveries still delivered change, and the bounce names them', async () => {
       const original = await routed(['b@y', 'c@y']);
       const ds = await store.claimDue(T, 10, A);

@@ -23,6 +23,7 @@
  * const { id } = await store.accept({ source: 'legacy', mailFrom: 'a@x.lnp.test',
  *   recipients: ['b@interop.lnp.test'], messageId: '<1@x>', raw }, Date.now());
  */
+import { messageFilter, operator } from '../shared/message-query.js';
 import { migratePostgres } from './database.js';
 import { nodePostgresClient } from './node-postgres-client.js';
 import { commitInDoubt, RETRYABLE_SQLSTATES, sqlState, type SqlClient, type SqlClientOptions, type SqlSession } from './sql-client.js';
@@ -31,7 +32,7 @@ import type { Envelope, Origin, RemotePeer } from '../../core/model/envelope.js'
 import type { NetworkId } from '../../core/model/network.js';
 import type {
   AcceptInput, AcceptResult, BounceMark, Claimant, ClaimResult, ContentClaim, DeliveryRow, DeliveryState, EventRow, MessageRow, MessageState, MessageStore, NewEvent,
-  NoticeDue, OutcomeUpdate, QuarantineRecord, RoutingResult, Trace,
+  NoticeDue, OutcomeUpdate, QuarantineRecord, RoutingResult, Trace, Actor, MessageQuery,
 } from '../../core/ports/message-store.js';
 
 export interface PostgresStoreOptions extends SqlClientOptions {
@@ -570,28 +571,45 @@ export class PostgresStore implements MessageStore {
 
   // ---- operators ----
 
-  release(id: string, now: number): Promise<boolean> {
+  release(id: string, now: number, by?: Actor): Promise<boolean> {
     return this.write(async (tx) => {
       const { count } = await tx.query(`UPDATE messages SET state = 'received', stage = NULL, reason = NULL, reply = NULL, owner = NULL,
         lease_until = NULL, notices_due = false, updated_at = $2 WHERE id = $1 AND state = 'quarantined'`, [id, now]);
       if (count !== 1) return false;
       await tx.query(`UPDATE deliveries SET state = 'pending', last_error = NULL, target_network = NULL, target_address = NULL, updated_at = $2
         WHERE message_ref = $1 AND state = 'quarantined'`, [id, now]);
-      await this.insertEvents(tx, id, [{ stage: 'quarantine', level: 'info', detail: 'released by an operator: the pipeline runs again' }], now);
+      await this.insertEvents(tx, id, [{ stage: 'quarantine', level: 'info', detail: `released by ${operator(by)}: the pipeline runs again` }], now);
       return true;
     });
   }
 
-  drop(id: string, now: number): Promise<boolean> {
+  drop(id: string, now: number, by?: Actor): Promise<boolean> {
     return this.write(async (tx) => {
       const { count } = await tx.query(`UPDATE messages SET state = 'dropped', updated_at = $2 WHERE id = $1 AND state = 'quarantined'`, [id, now]);
       if (count !== 1) return false;
       await tx.query(`UPDATE deliveries SET state = 'failed', last_error = coalesce(last_error, 'dropped'), updated_at = $2
         WHERE message_ref = $1 AND state IN ('pending', 'quarantined')`, [id, now]);
       await tx.query('DELETE FROM raw_messages WHERE id = $1', [id]);
-      await this.insertEvents(tx, id, [{ stage: 'quarantine', level: 'warn', detail: 'dropped by an operator: raw bytes erased' }], now);
+      await this.insertEvents(tx, id, [{ stage: 'quarantine', level: 'warn', detail: `dropped by ${operator(by)}: raw bytes erased` }], now);
       return true;
     });
+  }
+
+  retryNow(id: string, now: number, by?: Actor): Promise<number> {
+    return this.write(async (tx) => {
+      const { count } = await tx.query(`UPDATE deliveries SET next_attempt_at = $2, updated_at = $2 WHERE message_ref = $1 AND state = 'queued'`, [id, now]);
+      if (count > 0) await this.insertEvents(tx, id, [{ stage: 'queue', level: 'info', detail: `retry now requested by ${operator(by)} (${count} deliver${count === 1 ? 'y' : 'ies'})` }], now);
+      return count;
+    });
+  }
+
+  async searchMessages(q: MessageQuery): Promise<MessageRow[]> {
+    this.guard();
+    const { where, params } = messageFilter(q, (n) => `$${n}`);
+    const { rows } = await this.client.query<MessageRecord>(
+      `SELECT id, source, mail_from, message_id, received_at, size, state, stage, reason, reply, related_id, remote
+       FROM messages m${where ? ` WHERE ${where}` : ''} ORDER BY id DESC LIMIT $${params.length + 1}`, [...params, q.limit]);
+    return rows.map(toMessageRow);
   }
 
   async trace(id: string): Promise<Trace | null> {

@@ -17,6 +17,7 @@
  * const { id } = await store.accept({ source: 'legacy', mailFrom: 'a@x.lnp.test',
  *   recipients: ['b@interop.lnp.test'], messageId: '<1@x>', raw }, Date.now());
  */
+import { messageFilter, operator } from '../shared/message-query.js';
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type Database from 'better-sqlite3';
 import { openDatabase, type Db, type OpenDatabaseOptions } from './database.js';
@@ -27,7 +28,7 @@ import type { Envelope, Origin, RemotePeer } from '../../core/model/envelope.js'
 import type { NetworkId } from '../../core/model/network.js';
 import type {
   AcceptInput, AcceptResult, BounceMark, Claimant, ClaimResult, ContentClaim, DeliveryRow, DeliveryState, EventRow, MessageRow, MessageState, MessageStore, NewEvent,
-  NoticeDue, OutcomeUpdate, QuarantineRecord, RoutingResult, Trace,
+  NoticeDue, OutcomeUpdate, QuarantineRecord, RoutingResult, Trace, Actor, MessageQuery,
 } from '../../core/ports/message-store.js';
 
 const p = sql.placeholder;
@@ -466,7 +467,7 @@ export class SqliteStore implements MessageStore {
 
   // ---- operators ----
 
-  release(id: string, now: number): Promise<boolean> {
+  release(id: string, now: number, by?: Actor): Promise<boolean> {
     return this.read(() => this.sqlite.transaction(() => {
       const m = this.h.messageState.get(id) as { state: string } | undefined;
       if (m?.state !== 'quarantined') return false;
@@ -474,12 +475,12 @@ export class SqliteStore implements MessageStore {
         WHERE message_ref = ? AND state = 'quarantined'`).run(now, id);
       this.sqlite.prepare(`UPDATE messages SET state = 'received', stage = NULL, reason = NULL, reply = NULL, owner = NULL, lease_until = NULL,
         notices_due = 0, updated_at = ? WHERE id = ?`).run(now, id);
-      this.h.insertEvent.run(id, now, 'quarantine', 'info', 'released by an operator: the pipeline runs again', null);
+      this.h.insertEvent.run(id, now, 'quarantine', 'info', `released by ${operator(by)}: the pipeline runs again`, null);
       return true;
     })());
   }
 
-  drop(id: string, now: number): Promise<boolean> {
+  drop(id: string, now: number, by?: Actor): Promise<boolean> {
     return this.read(() => this.sqlite.transaction(() => {
       const m = this.h.messageState.get(id) as { state: string } | undefined;
       if (m?.state !== 'quarantined') return false;
@@ -487,9 +488,23 @@ export class SqliteStore implements MessageStore {
         WHERE message_ref = ? AND state IN ('pending', 'quarantined')`).run(now, id);
       this.sqlite.prepare('DELETE FROM raw_messages WHERE id = ?').run(id);
       this.sqlite.prepare(`UPDATE messages SET state = 'dropped', updated_at = ? WHERE id = ?`).run(now, id);
-      this.h.insertEvent.run(id, now, 'quarantine', 'warn', 'dropped by an operator: raw bytes erased', null);
+      this.h.insertEvent.run(id, now, 'quarantine', 'warn', `dropped by ${operator(by)}: raw bytes erased`, null);
       return true;
     })());
+  }
+
+  retryNow(id: string, now: number, by?: Actor): Promise<number> {
+    return this.read(() => this.sqlite.transaction(() => {
+      const n = this.sqlite.prepare(`UPDATE deliveries SET next_attempt_at = ?, updated_at = ? WHERE message_ref = ? AND state = 'queued'`).run(now, now, id).changes;
+      if (n > 0) this.h.insertEvent.run(id, now, 'queue', 'info', `retry now requested by ${operator(by)} (${n} deliver${n === 1 ? 'y' : 'ies'})`, null);
+      return n;
+    })());
+  }
+
+  searchMessages(q: MessageQuery): Promise<MessageRow[]> {
+    const { where, params } = messageFilter(q, () => '?');
+    return this.read(() => (this.sqlite.prepare(`SELECT id FROM messages m${where ? ` WHERE ${where}` : ''} ORDER BY id DESC LIMIT ?`)
+      .all(...params, q.limit) as { id: string }[]).map((r) => this.messageNow(r.id)!));
   }
 
   trace(id: string): Promise<Trace | null> {

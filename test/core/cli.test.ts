@@ -53,4 +53,18 @@ describe('the passerelle command line', () => {
     expect(s.code).toBe(0);
     expect(JSON.parse(s.out)).toHaveProperty('mailboxes');
   });
+
+  it('quarantine: reading a message as received and releasing it are traced with the system user', async () => {
+    const env = { PASSERELLE_DATA_DIR: join(folder, 'quarantine') };
+    mkdirSync(join(folder, 'quarantine'), { recursive: true });
+    const store = SqliteStore.open(cliContext({}, { out() {}, err() {}, env }).dbPath());
+    const { id } = await store.accept({ source: 'legacy', mailFrom: 'a@x.lnp.test', recipients: ['b@y'], messageId: null, raw: new TextEncoder().encode('Subject: x\r\n\r\nbody\r\n') }, Date.now());
+    await store.quarantine(id, { stage: 'open', reply: '550 5.6.0 x', reason: 'x' }, Date.now());
+    store.closeNow();
+    expect((await cli(env, 'quarantine', 'show', id, '--raw')).out).toContain('body');
+    expect((await cli(env, 'quarantine', 'release', id)).code).toBe(0);
+    const t = await cli(env, 'trace', id, '--json');
+    expect(t.out).toMatch(/raw message read by cli(:[^"]+)?"/);
+    expect(t.out).toMatch(/released by an operator \(cli(:[^)]+)?\)/);
+  });
 });

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import type { Command } from '../command.js';
 import { COMMON_OPTIONS, cliContext, intOption, parseCommand } from '../context.js';
 
@@ -41,6 +42,8 @@ const quarantine: Command = {
             io.err('passerelle: the raw bytes of this message were dropped\n');
             return 1;
           }
+          // Reading a message as received is reading patient data: traced.
+          await store.events(id, [{ stage: 'audit', level: 'info', detail: `raw message read by ${cliActor()}` }], Date.now());
           io.out(new TextDecoder('latin1').decode(raw));
           return 0;
         }
@@ -50,7 +53,8 @@ const quarantine: Command = {
         io.out(`(passerelle trace ${id} for every stage; --raw prints the message as received)\n`);
         return 0;
       }
-      const ok = action === 'release' ? await store.release(id, Date.now()) : await store.drop(id, Date.now());
+      const by = cliActor();
+      const ok = action === 'release' ? await store.release(id, Date.now(), by) : await store.drop(id, Date.now(), by);
       if (!ok) {
         io.err(`passerelle: message ${id} is ${m.state}, not quarantined\n`);
         return 1;
@@ -64,3 +68,12 @@ const quarantine: Command = {
 };
 
 export default quarantine;
+
+/** The operator as the trace names them: the system user who ran the CLI. */
+function cliActor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
+}
