@@ -20,6 +20,12 @@ export interface GatewayConfig {
     port: number;
     /** Bearer token of the directory API (`/directory`). Empty: generated into `<dataDir>/http-token` when testMaterial, else the API is off. */
     token: string;
+    /**
+     * The admin API's tokens (`/api`): a file of `NAME reader|operator SHA256` lines
+     * (`passerelle token add`). Empty: `<dataDir>/api-tokens`; with testMaterial and no file,
+     * an `admin` operator token is generated into `<dataDir>/api-token`.
+     */
+    tokensFile: string;
   };
   legacy: {
     /** The network's domain (`lnp.test` in the vectors). */
@@ -124,7 +130,7 @@ export const DEFAULTS: GatewayConfig = {
   durability: 'FULL',
   testMaterial: true,
   log: { level: 'info' },
-  http: { host: '127.0.0.1', port: 8025, token: '' },
+  http: { host: '127.0.0.1', port: 8025, token: '', tokensFile: '' },
   legacy: {
     domain: 'lnp.test',
     gatewayLocal: 'passerelle',

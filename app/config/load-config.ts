@@ -102,6 +102,7 @@ export function loadConfig(opts: { file?: string; env?: Record<string, string | 
   if (opts.overrides) merge(cfg, opts.overrides, [], problems);
   const config = cfg as unknown as GatewayConfig;
   if (!config.database) config.database = join(config.dataDir, 'passerelle.db');
+  if (!config.http.tokensFile) config.http.tokensFile = join(config.dataDir, 'api-tokens');
   if (!config.legacy.keyDir) config.legacy.keyDir = join(config.dataDir, 'keys', 'legacy');
   if (!config.legacy.relay.user) config.legacy.relay.user = config.legacy.gatewayLocal;
   problems.push(...validateConfig(config));

@@ -30,6 +30,7 @@ export function validateConfig(c: GatewayConfig): string[] {
   if (!['debug', 'info', 'warn', 'error'].includes(c.log.level)) p.push(`log.level: '${c.log.level}' must be debug, info, warn or error`);
   str('http.host', c.http.host, false);
   port('http.port', c.http.port);
+  str('http.tokensFile', c.http.tokensFile, true);
   if (!DOMAIN.test(c.legacy.domain)) p.push(`legacy.domain: '${c.legacy.domain}' is not a domain name`);
   if (!LOCAL.test(c.legacy.gatewayLocal)) p.push(`legacy.gatewayLocal: '${c.legacy.gatewayLocal}' is not a valid LOCAL (a-z, 0-9, '.', '_', '-', ≤ 64)`);
   if (!/^[a-z0-9-]+$/.test(c.legacy.gatewayZone) || c.legacy.gatewayZone === 'interop') p.push(`legacy.gatewayZone: '${c.legacy.gatewayZone}' must be a plain zone name other than 'interop'`);

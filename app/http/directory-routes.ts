@@ -48,11 +48,16 @@ function isFeed(x: string): x is Feed {
  *
  * @example
  * app.route('/directory', directoryRoutes(dir, token));
+ * // under the admin API (`/api/directory`), behind its tokens: reader may GET, operator may sync
+ * adminApi({ …, mounts: { '/directory': directoryRoutes(dir, { mountedBehindAuth: true }) } });
  */
-export function directoryRoutes(directory: DirectoryService, token: string): Hono {
-  if (!token) throw new Error('directoryRoutes: a bearer token is required');
+export function directoryRoutes(directory: DirectoryService, auth: string | { mountedBehindAuth: true }): Hono {
   const app = new Hono();
-  app.use('*', bearerAuth({ token }));
+  if (typeof auth === 'string') {
+    // Standalone: one bearer token. Under the admin API, its tokens and roles guard the routes.
+    if (!auth) throw new Error('directoryRoutes: a bearer token is required');
+    app.use('*', bearerAuth({ token: auth }));
+  }
 
   app.onError((err, c) => {
     if (err instanceof DirectoryFormatError) return c.json({ error: err.message }, 400);

@@ -39,6 +39,10 @@ import { nodeSha256 } from './native-hash.js';
 import { TranslatorPool } from './translator-pool.js';
 import { Directory } from '../../storage/sqlite/directory.js';
 import { directoryRoutes } from '../http/directory-routes.js';
+import { adminApi } from '../http/api/admin-api.js';
+import { apiReference } from './api-reference.js';
+import { ensureTestToken, tokensFromFile } from './api-tokens.js';
+import { maskSecrets } from '../config/mask-secrets.js';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 
@@ -198,7 +202,15 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
       writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
       log.warn('generated a TEST bearer token for the directory API', { file: tokenFile });
     }
+    // The admin API (`/api`, its tokens file) with the directory under it, and its reference page.
+    if (config.testMaterial) await ensureTestToken(config.http.tokensFile, config.dataDir, log);
+    const api = adminApi({
+      store, tokens: tokensFromFile(config.http.tokensFile, log), wake: () => gateway.wake(), config: () => maskSecrets(config) as Record<string, unknown>,
+      mounts: { '/directory': directoryRoutes(new SqliteDirectoryStore(directory), { mountedBehindAuth: true }) },
+    });
     const app = healthApp({ store, startedAt, listeners: () => ({ ...ports }), mounts: token ? { '/directory': directoryRoutes(new SqliteDirectoryStore(directory), token) } : {} });
+    app.route('/', api);
+    app.route('/', apiReference());
     http = await new Promise<ServerType>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port }, (info) => {
         ports.http = info.port;

@@ -94,6 +94,11 @@ export class Gateway {
     this.worker.release();
   }
 
+  /** New work may be waiting (an operator released a message or asked for a retry): look now. */
+  wake(): void {
+    this.worker.wake();
+  }
+
   /** Resume what a previous run left, then keep processing and delivering until `stop`. */
   start(): Promise<void> {
     return this.worker.start();

@@ -7,7 +7,8 @@ import map from './map.js';
 import quarantine from './quarantine.js';
 import queue from './queue.js';
 import start from './start.js';
+import token from './token.js';
 import trace from './trace.js';
 import trust from './trust.js';
 
-export const COMMANDS: Readonly<Record<string, Command>> = { demo, directory, keys, map, quarantine, queue, start, trace, trust };
+export const COMMANDS: Readonly<Record<string, Command>> = { demo, directory, keys, map, quarantine, queue, start, token, trace, trust };
