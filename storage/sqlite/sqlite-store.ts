@@ -504,7 +504,8 @@ export class SqliteStore implements MessageStore, JobLock {
    */
   purgeRaw(doneBefore: number, limit: number, now: number): Promise<number> {
     return this.read(() => this.sqlite.transaction(() => {
-      const ids = (this.sqlite.prepare(`SELECT r.id FROM raw_messages r JOIN messages m ON m.id = r.id
+      // CROSS JOIN keeps raw_messages the outer loop (SQLite does not reorder it): read by id, oldest first.
+      const ids = (this.sqlite.prepare(`SELECT r.id FROM raw_messages r CROSS JOIN messages m ON m.id = r.id
         WHERE r.id < ? AND m.state IN ('done', 'duplicate') AND m.notices_due = 0 AND m.updated_at < ?
         ORDER BY r.id LIMIT ?`).all(messageIdTimeBound(doneBefore), doneBefore, limit) as { id: string }[]).map((r) => r.id);
       const del = this.sqlite.prepare('DELETE FROM raw_messages WHERE id = ?');
