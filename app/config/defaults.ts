@@ -122,6 +122,14 @@ export interface GatewayConfig {
     /** Worker threads that translate messages (CR-BIO, PDF, XDM…); 0 translates on the main thread. */
     translateWorkers: number;
   };
+  /**
+   * What is kept, and how long. A message done (delivered, or failed with its notice sent, or
+   * a duplicate) for more than `rawDays` days loses its raw bytes; its trace (the message's
+   * row, its deliveries, its events) is kept, with a `purged` event. Quarantined messages are
+   * kept until an operator releases or drops them. `0`: raw bytes are kept for ever. The job
+   * runs every `every`, on one node at a time.
+   */
+  retention: { rawDays: number; every: string };
 }
 
 export const DEFAULTS: GatewayConfig = {
@@ -158,4 +166,5 @@ export const DEFAULTS: GatewayConfig = {
   aliases: {},
   legacySubscribers: [],
   queue: { retry: DEFAULT_RETRY_POLICY, concurrency: 16, lease: '1m', pollInterval: '1s', translateWorkers: 1 },
+  retention: { rawDays: 30, every: '1h' },
 };

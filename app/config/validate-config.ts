@@ -98,5 +98,12 @@ export function validateConfig(c: GatewayConfig): string[] {
   if (!Number.isInteger(c.queue.translateWorkers) || c.queue.translateWorkers < 0 || c.queue.translateWorkers > 64) p.push('queue.translateWorkers: must be a whole number from 0 to 64');
   duration('queue.lease', c.queue.lease);
   duration('queue.pollInterval', c.queue.pollInterval);
+  if (!Number.isInteger(c.retention.rawDays) || c.retention.rawDays < 0) p.push('retention.rawDays: must be a whole number of days ≥ 0 (0 keeps raw bytes for ever)');
+  duration('retention.every', c.retention.every);
+  try {
+    if (parseDuration(String(c.retention.every)) <= 0) p.push('retention.every: must be longer than 0');
+  } catch {
+    /* reported above */
+  }
   return p;
 }

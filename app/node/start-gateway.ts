@@ -33,6 +33,8 @@ import { StaticRouteTransport } from '../../adapters/mssante/static-route-transp
 import { OutboundClient } from '../../adapters/mssante/smtp/outbound-client.js';
 import { startNationalListener, type RunningNationalListener } from '../../adapters/mssante/inbound-listener.js';
 import { prepareNational } from './national-setup.js';
+import { startPeriodicJobs } from './periodic-jobs.js';
+import type { PeriodicJobs } from '../../core/queue/periodic-jobs.js';
 import { createClinicalTranslator } from '../../mappings/bridge/translator.js';
 import { zlibDeflateRaw } from './native-deflate.js';
 import { nodeSha256 } from './native-hash.js';
@@ -69,6 +71,8 @@ export interface RunningGateway {
   staticResolver: StaticResolver;
   directory: Directory;
   legacy: LegacyAdapter;
+  /** Retention and the other jobs that run once across nodes (see `periodic-jobs.ts`). */
+  jobs: PeriodicJobs;
   ports: { legacy: number; national: number; http?: number };
   stop(): Promise<void>;
 }
@@ -232,12 +236,15 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     http: ports.http, database: config.database,
   });
 
+  const jobs = startPeriodicJobs(config, { store, log });
+
   let stopped = false;
   return {
-    config, gateway, store, resolver, staticResolver, directory, legacy, ports,
+    config, gateway, store, resolver, staticResolver, directory, legacy, jobs, ports,
     async stop() {
       if (stopped) return;
       stopped = true;
+      await jobs.stop();
       await listener.close();
       await nationalListener.close();
       if (http) await new Promise<void>((r) => http!.close(() => r()));

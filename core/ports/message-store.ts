@@ -291,6 +291,17 @@ export interface MessageStore {
   drop(id: string, now: number, by?: Actor): Promise<boolean>;
   /** Make a message's queued deliveries due now (an operator's "retry now"); resolves to how many. */
   retryNow(id: string, now: number, by?: Actor): Promise<number>;
+  /**
+   * Retention: erase the raw bytes of up to `limit` messages done before `doneBefore`, oldest
+   * first, in one short commit, and write a `retention` event (`purged: …`) on each one's
+   * trace; resolves to how many were purged (fewer than `limit`: nothing older is left).
+   * "Done" is a message nothing is left to do for: `done` (every delivery delivered or
+   * failed, a relay bounce settled) or `duplicate`, its notices queued, last changed before
+   * `doneBefore`. Its row, deliveries and events are kept, and so is everything of a
+   * message still in progress, quarantined (the operator decides) or owing notices.
+   * Run again, it finds nothing more to do.
+   */
+  purgeRaw(doneBefore: number, limit: number, now: number): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -308,6 +308,68 @@ export function messageStoreContract(name: string, open: () => Promise<StoreUnde
       expect((await store.noticesDue(10)).map((n) => n.id)).not.toContain(second);
     });
 
+    describe('purgeRaw: retention of raw bytes, trace kept', () => {
+      const CUT = T + 1_000;
+      /** A message received at `receivedAt`, delivered at `at`, its notices queued: done. */
+      const delivered = async (at = T + 10, receivedAt = T) => {
+        const id = await routed(['b@y'], receivedAt);
+        const ds = await store.claimDue(T + 10, 10, A);
+        expect(await store.recordOutcomes(id, ds.map((d) => ({ deliveryId: d.id, state: 'delivered' as const, reply: '250 ok' })), [], at)).toBe('done');
+        await store.noticesQueued(id);
+        return id;
+      };
+      const purged = async (id: string) => (await store.trace(id))!.events.filter((e) => e.stage === 'retention');
+
+      it('erases the raw bytes of messages done before the cutoff, keeping their rows, deliveries and events, with a purged event', async () => {
+        const id = await delivered();
+        const before = (await store.trace(id))!;
+        expect(await store.purgeRaw(CUT, 100, T + 5_000)).toBe(1);
+        expect(await store.raw(id)).toBeNull();
+        const after = (await store.trace(id))!;
+        expect(after.message).toEqual(before.message);
+        expect(after.deliveries).toEqual(before.deliveries);
+        expect(after.events.slice(0, before.events.length)).toEqual(before.events);
+        expect(await purged(id)).toEqual([{ at: T + 5_000, stage: 'retention', level: 'info', recipient: null,
+          detail: `purged: raw bytes erased by the retention (done before ${new Date(CUT).toISOString()}); trace kept` }]);
+      });
+
+      it('keeps what is not done before the cutoff: in progress, quarantined, notices owed, settled since, and a duplicate purged', async () => {
+        const done = await delivered();
+        const recent = await delivered(CUT);
+        const inProgress = await routed(['c@y']);
+        const quarantined = (await accept()).id;
+        await store.quarantine(quarantined, { stage: 'open', reply: '550 5.6.0 x', reason: 'x' }, T + 1);
+        const owing = (await accept({ recipients: ['d@y'] })).id;
+        expect(await store.recordRouting(owing, { routes: [], failures: [{ recipient: 'd@y', reply: '550 5.1.1 x' }], events: [] }, T + 1)).toBe('done');
+        const first = (await accept({ messageId: '<p@x>', recipients: ['e@y'] })).id;
+        const dup = (await accept({ messageId: '<p@x>', recipients: ['e@y'] })).id;
+        const claim = { network: 'legacy' as const, messageId: '<p@x>', digest: 'c'.repeat(64), recipients: ['e@y'] };
+        await store.claimContent(first, claim, T + 1);
+        expect((await store.claimContent(dup, claim, T + 1)).state).toBe('duplicate');
+
+        expect(await store.purgeRaw(CUT, 100, T + 5_000)).toBe(2);
+        expect(await store.raw(done)).toBeNull();
+        expect(await store.raw(dup)).toBeNull();
+        for (const id of [recent, inProgress, quarantined, owing, first]) {
+          expect(await store.raw(id)).toEqual(raw);
+          expect(await purged(id)).toEqual([]);
+        }
+        // Once its notices are queued, the one that owed them goes too.
+        await store.noticesQueued(owing);
+        expect(await store.purgeRaw(CUT, 100, T + 6_000)).toBe(1);
+        expect(await store.raw(owing)).toBeNull();
+      });
+
+      it('works in batches, oldest first, and finds nothing more to do when run again', async () => {
+        const ids = [await delivered(T + 10, T + 2), await delivered(T + 10, T + 1), await delivered(T + 10, T + 3)];
+        expect(await store.purgeRaw(CUT, 2, T + 5_000)).toBe(2);
+        expect(await store.raw(ids[2]!)).toEqual(raw); // received last
+        expect(await store.purgeRaw(CUT, 2, T + 5_001)).toBe(1);
+        expect(await store.purgeRaw(CUT, 2, T + 5_002)).toBe(0);
+        for (const id of ids) expect(await purged(id)).toHaveLength(1);
+      });
+    });
+
     it('counts deliveries and messages per state', async () => {
       await routed();
       await accept();

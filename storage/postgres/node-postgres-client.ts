@@ -7,7 +7,7 @@
  * const { rows } = await client.query<{ n: number }>('SELECT count(*) AS n FROM messages');
  */
 import pg from 'pg';
-import { checkSchemaName, connectionLost, type SqlClient, type SqlClientOptions, type SqlResult, type SqlSession } from './sql-client.js';
+import { checkSchemaName, connectionLost, type DedicatedSession, type SqlClient, type SqlClientOptions, type SqlResult, type SqlSession } from './sql-client.js';
 
 const INT8 = 20;
 
@@ -16,15 +16,15 @@ export function nodePostgresClient(url: string, opts: SqlClientOptions = {}): Sq
     getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
       oid === INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
   };
-  const pool = new pg.Pool({
+  const connection = {
     connectionString: url,
-    max: opts.max ?? 10,
     connectionTimeoutMillis: 10_000,
     keepAlive: true,
     types,
     application_name: opts.applicationName ?? 'passerelle',
     options: `-c synchronous_commit=${opts.synchronousCommit ?? 'on'}` + (opts.schema ? ` -c search_path=${checkSchemaName(opts.schema)}` : ''),
-  });
+  };
+  const pool = new pg.Pool({ ...connection, max: opts.max ?? 10 });
   // An idle connection that breaks (the server restarted) is dropped by the pool and replaced on
   // the next query; without a listener the 'error' event would end the process.
   pool.on('error', () => {});
@@ -73,5 +73,25 @@ export function nodePostgresClient(url: string, opts: SqlClientOptions = {}): Sq
       }
     },
     end: () => pool.end(),
+    async dedicated(): Promise<DedicatedSession> {
+      const c = new pg.Client(connection);
+      const broken = new AbortController();
+      c.on('error', (err) => broken.abort(err));
+      c.on('end', () => broken.abort(new Error('connection ended')));
+      await c.connect();
+      let ended = false;
+      return {
+        broken: broken.signal,
+        query: async <R>(text: string, params: readonly unknown[] = []) => {
+          const r = await c.query(text, params as unknown[]);
+          return { rows: r.rows as R[], count: r.rowCount ?? r.rows.length };
+        },
+        async end() {
+          if (ended) return;
+          ended = true;
+          await c.end().catch(() => undefined);
+        },
+      };
+    },
   };
 }

@@ -26,8 +26,10 @@
 import { messageFilter, operator } from '../shared/message-query.js';
 import { migratePostgres } from './database.js';
 import { nodePostgresClient } from './node-postgres-client.js';
-import { commitInDoubt, RETRYABLE_SQLSTATES, sqlState, type SqlClient, type SqlClientOptions, type SqlSession } from './sql-client.js';
-import { newMessageId } from '../sqlite/ids.js';
+import { commitInDoubt, RETRYABLE_SQLSTATES, sqlState, type DedicatedSession, type SqlClient, type SqlClientOptions, type SqlSession } from './sql-client.js';
+import { messageIdTimeBound, newMessageId } from '../sqlite/ids.js';
+import type { Clock } from '../../core/ports/clock.js';
+import type { Exclusive, JobHolder, JobLock } from '../../core/ports/job-lock.js';
 import type { Envelope, Origin, RemotePeer } from '../../core/model/envelope.js';
 import type { NetworkId } from '../../core/model/network.js';
 import type {
@@ -228,6 +230,32 @@ const RELEASE_NODE = `WITH cut AS (
   )
   SELECT (SELECT count(*) FROM cut) AS requeued, (SELECT count(*) FROM m) AS unprocessed`;
 
+/**
+ * Retention, one batch in one statement: the raw rows of messages done (`done`, `duplicate`,
+ * notices queued) before `$2`, scanned by id up to `$1` (the ids of messages received at
+ * `$2`: one done before then was received before then), oldest first, at most `$3`, locked
+ * with `SKIP LOCKED` (two purges at once share the work); deleted, each with its event (`$5`)
+ * at `$4`. Returns one row per message purged.
+ */
+const PURGE_RAW = `WITH c AS (
+    SELECT r.id FROM raw_messages r JOIN messages m ON m.id = r.id
+    WHERE r.id < $1 AND m.state IN ('done', 'duplicate') AND NOT m.notices_due AND m.updated_at < $2
+    ORDER BY r.id LIMIT $3 FOR UPDATE OF r SKIP LOCKED
+  ), d AS (
+    DELETE FROM raw_messages r USING c WHERE r.id = c.id RETURNING r.id
+  )
+  INSERT INTO events (message_ref, at, stage, level, detail, recipient)
+  SELECT id, $4::bigint, 'retention', 'info', $5::text, NULL FROM d ORDER BY id
+  RETURNING 1`;
+
+/**
+ * The advisory lock key of a periodic job: the first 64 bits of
+ * `md5('passerelle job:' || <the session's schema> || ':' || <job name>)`, as a signed bigint.
+ * The schema is part of it, so that gateways kept in different schemas of one database do not
+ * exclude each other (nor the tests' schema-per-test).
+ */
+const JOB_KEY = `('x' || left(md5('passerelle job:' || current_schema() || ':' || $1::text), 16))::bit(64)::bigint`;
+
 const MESSAGE = `SELECT id, source, mail_from, message_id, received_at, size, state, stage, reason, reply, related_id, remote FROM messages WHERE id = $1`;
 
 interface MessageRecord {
@@ -240,8 +268,10 @@ interface DeliveryRecord {
   attempts: number; next_attempt_at: number; last_error: string | null; uncertain: boolean;
 }
 
-export class PostgresStore implements MessageStore {
+export class PostgresStore implements MessageStore, JobLock {
   private pending: QueuedWrite[] = [];
+  /** The sessions of the exclusive jobs running now (each holds its advisory lock). */
+  private readonly jobSessions = new Set<DedicatedSession>();
   private flushScheduled = false;
   private inFlight = new Set<Promise<void>>();
   private closed = false;
@@ -612,6 +642,39 @@ export class PostgresStore implements MessageStore {
     return rows.map(toMessageRow);
   }
 
+  async purgeRaw(doneBefore: number, limit: number, now: number): Promise<number> {
+    this.guard();
+    const detail = `purged: raw bytes erased by the retention (done before ${new Date(doneBefore).toISOString()}); trace kept`;
+    const { count } = await this.client.query(PURGE_RAW, [messageIdTimeBound(doneBefore), doneBefore, limit, now, detail]);
+    return count;
+  }
+
+  // ---- periodic jobs across nodes ----
+
+  /**
+   * `JobLock` on PostgreSQL: a session advisory lock (`pg_try_advisory_lock`, key: see
+   * `JOB_KEY`) on a connection of its own, outside the pool, held while `fn` runs, then
+   * unlocked and closed. Should the node die, its connection closes and the server frees the
+   * lock at once: no lease to wait for (`by.leaseMs` is not used). A connection that breaks
+   * while `fn` runs aborts its signal (another node may take the lock from then on).
+   */
+  async runExclusive<T>(job: string, _by: JobHolder, _clock: Clock, fn: (signal: AbortSignal) => Promise<T>): Promise<Exclusive<T>> {
+    this.guard();
+    if (!this.client.dedicated) throw new Error('this PostgreSQL client cannot hold a session of its own (no exclusive jobs)');
+    const session = await this.client.dedicated();
+    this.jobSessions.add(session);
+    try {
+      const { rows } = await session.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${JOB_KEY}) AS ok`, [job]);
+      if (!rows[0]?.ok) return { ran: false };
+      const value = await fn(session.broken);
+      await session.query(`SELECT pg_advisory_unlock(${JOB_KEY})`, [job]).catch(() => undefined);
+      return { ran: true, value };
+    } finally {
+      this.jobSessions.delete(session);
+      await session.end();
+    }
+  }
+
   async trace(id: string): Promise<Trace | null> {
     const message = await this.message(id);
     if (!message) return null;
@@ -656,6 +719,8 @@ export class PostgresStore implements MessageStore {
       else await new Promise((r) => setImmediate(r));
     }
     this.closed = true;
+    // The jobs' sessions first: their advisory locks are freed at once (a job still running is cut off).
+    await Promise.all([...this.jobSessions].map((j) => j.end()));
     await this.client.end();
   }
 }

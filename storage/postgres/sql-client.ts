@@ -25,6 +25,20 @@ export interface SqlClient extends SqlSession {
   transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T>;
   /** Closes every connection (waits for those in use). */
   end(): Promise<void>;
+  /**
+   * A connection of its own, outside the pool, for session state held a while (a periodic
+   * job's advisory lock): the server frees what the session holds when it ends or breaks.
+   * Optional: a client without it cannot run exclusive jobs.
+   */
+  dedicated?(): Promise<DedicatedSession>;
+}
+
+/** One connection outside the pool (`SqlClient.dedicated`). */
+export interface DedicatedSession extends SqlSession {
+  /** Aborts when the connection breaks (the server stopped, the session was terminated). */
+  readonly broken: AbortSignal;
+  /** Ends the session (and with it every session-level lock it holds). */
+  end(): Promise<void>;
 }
 
 export interface SqlClientOptions {

@@ -20,3 +20,11 @@ export function newMessageId(now: number = Date.now()): string {
   for (let i = 0; i < 16; i++) tail += ALPHABET[rnd[i] & 31];
   return time + tail;
 }
+
+/**
+ * The time part (10 characters) of the ids of messages received at `t`: every id of a message
+ * received before `t` sorts before it. Scans by id (retention) stop there.
+ */
+export function messageIdTimeBound(t: number): string {
+  return newMessageId(Math.max(0, Math.floor(t))).slice(0, 10);
+}

@@ -116,3 +116,15 @@ export const events = sqliteTable(
   },
   (t) => [index('events_message_idx').on(t.messageRef)],
 );
+
+/**
+ * Locks of the periodic jobs that run once across the processes sharing the file
+ * (`JobLock`): one row per job while a holder runs it, with the holder's id and when its
+ * lease lapses. A holder renews its lease while the job runs and deletes the row when done;
+ * one that dies leaves the row, and the lock frees when the lease lapses.
+ */
+export const jobLocks = sqliteTable('job_locks', {
+  job: text('job').primaryKey(),
+  holder: text('holder').notNull(),
+  leaseUntil: integer('lease_until').notNull(),
+});

@@ -23,7 +23,9 @@ import type Database from 'better-sqlite3';
 import { openDatabase, type Db, type OpenDatabaseOptions } from './database.js';
 import { fdatasync, openSync, closeSync, existsSync } from 'node:fs';
 import { deliveries, events, messages, rawMessages, seen } from './schema.js';
-import { newMessageId } from './ids.js';
+import { messageIdTimeBound, newMessageId } from './ids.js';
+import type { Clock } from '../../core/ports/clock.js';
+import type { Exclusive, JobHolder, JobLock } from '../../core/ports/job-lock.js';
 import type { Envelope, Origin, RemotePeer } from '../../core/model/envelope.js';
 import type { NetworkId } from '../../core/model/network.js';
 import type {
@@ -43,8 +45,10 @@ interface QueuedWrite {
   reject: (e: unknown) => void;
 }
 
-export class SqliteStore implements MessageStore {
+export class SqliteStore implements MessageStore, JobLock {
   private pending: QueuedWrite[] = [];
+  /** Lease renewals of the jobs this store's holders run (stopped at close: the leases then lapse). */
+  private readonly renewals = new Set<ReturnType<typeof setInterval>>();
   private flushScheduled = false;
   private closed = false;
 
@@ -507,6 +511,65 @@ export class SqliteStore implements MessageStore {
       .all(...params, q.limit) as { id: string }[]).map((r) => this.messageNow(r.id)!));
   }
 
+  /**
+   * Retention (see the port): the raw rows are scanned by id, oldest first, up to the ids of
+   * messages received at `doneBefore` (a message done before then was received before then),
+   * so a batch reads the rows it purges and the few old ones kept (quarantined, in progress),
+   * never the purged history. One short transaction per batch.
+   */
+  purgeRaw(doneBefore: number, limit: number, now: number): Promise<number> {
+    return this.read(() => this.sqlite.transaction(() => {
+      // CROSS JOIN keeps raw_messages the outer loop (SQLite does not reorder it): read by id, oldest first.
+      const ids = (this.sqlite.prepare(`SELECT r.id FROM raw_messages r CROSS JOIN messages m ON m.id = r.id
+        WHERE r.id < ? AND m.state IN ('done', 'duplicate') AND m.notices_due = 0 AND m.updated_at < ?
+        ORDER BY r.id LIMIT ?`).all(messageIdTimeBound(doneBefore), doneBefore, limit) as { id: string }[]).map((r) => r.id);
+      const del = this.sqlite.prepare('DELETE FROM raw_messages WHERE id = ?');
+      const detail = purgedDetail(doneBefore);
+      for (const id of ids) {
+        del.run(id);
+        this.h.insertEvent.run(id, now, 'retention', 'info', detail, null);
+      }
+      return ids.length;
+    })());
+  }
+
+  // ---- periodic jobs across processes ----
+
+  /**
+   * `JobLock` on one SQLite file: a lease row per job (`job_locks`). The file is shared by
+   * processes of one machine at most, so a row with the holder and a lease, written in a
+   * short transaction, is all it takes; holding a write transaction (`BEGIN IMMEDIATE`) for
+   * the job's length instead would stop every acceptance on the file (one writer at a time).
+   * The lease is renewed every third of `leaseMs` while `fn` runs, the row deleted when it
+   * settles; a holder that dies leaves its row, and the lock frees once the lease lapses.
+   * Times come from `clock`.
+   */
+  async runExclusive<T>(job: string, by: JobHolder, clock: Clock, fn: (signal: AbortSignal) => Promise<T>): Promise<Exclusive<T>> {
+    const at = clock.now();
+    const taken = await this.read(() => this.sqlite.prepare(`INSERT INTO job_locks (job, holder, lease_until) VALUES (@job, @holder, @until)
+      ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, lease_until = excluded.lease_until WHERE job_locks.lease_until <= @now`)
+      .run({ job, holder: by.holder, until: at + by.leaseMs, now: at }).changes === 1);
+    if (!taken) return { ran: false };
+    const lost = new AbortController();
+    const timer = setInterval(() => {
+      if (this.closed) return;
+      try {
+        const kept = this.sqlite.prepare('UPDATE job_locks SET lease_until = ? WHERE job = ? AND holder = ?').run(clock.now() + by.leaseMs, job, by.holder).changes;
+        if (kept === 0) lost.abort(new Error(`the lock of job ${job} was lost (its lease lapsed)`));
+      } catch {
+        /* the file is busy: the next renewal tries again */
+      }
+    }, Math.max(1, Math.floor(by.leaseMs / 3)));
+    this.renewals.add(timer);
+    try {
+      return { ran: true, value: await fn(lost.signal) };
+    } finally {
+      clearInterval(timer);
+      this.renewals.delete(timer);
+      if (!this.closed) this.sqlite.prepare('DELETE FROM job_locks WHERE job = ? AND holder = ?').run(job, by.holder);
+    }
+  }
+
   trace(id: string): Promise<Trace | null> {
     return this.read(() => {
       const message = this.messageNow(id);
@@ -547,10 +610,17 @@ export class SqliteStore implements MessageStore {
     if (this.closed) return;
     this.flush();
     this.closed = true;
+    for (const t of this.renewals) clearInterval(t);
+    this.renewals.clear();
     if (this.walFd !== null) closeSync(this.walFd);
     this.walFd = null;
     this.sqlite.close();
   }
+}
+
+/** The `purged` event of a message whose raw bytes the retention erased (a date, never content). */
+function purgedDetail(doneBefore: number): string {
+  return `purged: raw bytes erased by the retention (done before ${new Date(doneBefore).toISOString()}); trace kept`;
 }
 
 interface RawDelivery {

@@ -67,4 +67,50 @@ describe('the passerelle command line', () => {
     expect(t.out).toMatch(/raw message read by cli(:[^"]+)?"/);
     expect(t.out).toMatch(/released by an operator \(cli(:[^)]+)?\)/);
   });
+
+  it('queue purge erases the raw bytes of messages done more than the retention ago, under the retention job lock', async () => {
+    const env = { PASSERELLE_DATA_DIR: join(folder, 'purge') };
+    mkdirSync(join(folder, 'purge'), { recursive: true });
+    const path = cliContext({}, { out() {}, err() {}, env }).dbPath();
+    const store = SqliteStore.open(path);
+    const day = 86_400_000;
+    const raw = new TextEncoder().encode('Message-ID: <1@x>\r\n\r\nhello\r\n');
+    const A = { owner: 'test/1', leaseMs: 60_000 };
+    const done = async (at: number) => {
+      const { id } = await store.accept({ source: 'legacy', mailFrom: 'a@x', recipients: ['b@y'], messageId: null, raw }, at);
+      await store.recordRouting(id, { routes: [{ recipient: 'b@y', network: 'mssante', address: 'b@y' }], failures: [], events: [] }, at);
+      const ds = await store.claimDue(at, 10, A);
+      await store.recordOutcomes(id, ds.map((d) => ({ deliveryId: d.id, state: 'delivered' as const, reply: '250 ok' })), [], at);
+      await store.noticesQueued(id);
+      return id;
+    };
+    const old = await done(Date.now() - 40 * day);
+    const recent = await done(Date.now() - 10 * day);
+    const quarantined = (await store.accept({ source: 'legacy', mailFrom: 'a@x', recipients: ['b@y'], messageId: null, raw }, Date.now() - 40 * day)).id;
+    await store.quarantine(quarantined, { stage: 'open', reply: '550 5.6.0 x', reason: 'x' }, Date.now() - 40 * day);
+
+    expect((await cli(env, 'queue', 'purge', '--days', '0')).code).toBe(2);
+    expect((await cli(env, 'queue', '--days', '3')).code).toBe(2); // --days only with purge
+    // A gateway node running the retention holds the lock: the command says so and purges nothing.
+    let release!: () => void;
+    const held = store.runExclusive('retention', { holder: 'node-a', leaseMs: 60_000 }, { now: () => Date.now() }, () => new Promise<void>((r) => (release = r)));
+    const busy = await cli(env, 'queue', 'purge');
+    expect(busy.code).toBe(1);
+    expect(busy.err).toMatch(/running the retention right now/);
+    release();
+    await held;
+
+    const r = await cli(env, 'queue', 'purge'); // the default: 30 days
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/purged the raw bytes of 1 message\(s\) done more than 30 day\(s\) ago/);
+    expect(await store.raw(old)).toBeNull();
+    expect((await store.trace(old))!.events.at(-1)).toMatchObject({ stage: 'retention', detail: expect.stringMatching(/^purged: /) });
+    expect(await store.raw(recent)).not.toBeNull();
+    expect(await store.raw(quarantined)).not.toBeNull();
+    expect((await cli(env, 'queue', 'purge')).out).toMatch(/of 0 message/);
+    expect((await cli(env, 'queue', 'purge', '--days', '5')).out).toMatch(/of 1 message\(s\) done more than 5 day/);
+    expect(await store.raw(recent)).toBeNull();
+    expect(await store.raw(quarantined)).not.toBeNull();
+    await store.close();
+  });
 });

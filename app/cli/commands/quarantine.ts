@@ -39,7 +39,7 @@ const quarantine: Command = {
         if (a.values.raw) {
           const raw = await store.raw(id);
           if (!raw) {
-            io.err('passerelle: the raw bytes of this message were dropped\n');
+            io.err('passerelle: the raw bytes of this message were erased (dropped, or purged by the retention); its trace is kept\n');
             return 1;
           }
           // Reading a message as received is reading patient data: traced.

@@ -1,13 +1,54 @@
 import type { Command } from '../command.js';
-import { COMMON_OPTIONS, cliContext, parseCommand } from '../context.js';
+import { COMMON_OPTIONS, cliContext, intOption, parseCommand } from '../context.js';
+import { DEFAULTS } from '../../config/defaults.js';
+import { systemClock } from '../../../core/ports/clock.js';
+import { purgeDoneRaw } from '../../../core/queue/retention.js';
+import { jobHolder, RETENTION_JOB } from '../../node/periodic-jobs.js';
 
 const queue: Command = {
-  summary: 'show the queue: deliveries per state, messages per state, next attempt',
-  usage: 'passerelle queue [--db PATH] [--config FILE] [--json]',
+  summary: 'show the queue: deliveries per state, messages per state, next attempt; purge old raw bytes',
+  usage: [
+    'passerelle queue [--db PATH] [--config FILE] [--json]',
+    'passerelle queue purge [--days N] [--db PATH] [--config FILE]   erase the raw bytes of messages done more than N days ago',
+    '    (default retention.rawDays), keeping their trace; quarantined messages are kept',
+  ].join('\n'),
   async run(args, io) {
-    const a = parseCommand(args, { ...COMMON_OPTIONS, json: { type: 'boolean' } }, io, this.usage);
+    const a = parseCommand(args, { ...COMMON_OPTIONS, json: { type: 'boolean' }, days: { type: 'string' } }, io, this.usage);
     if (!a) return 2;
-    const store = cliContext(a.values, io).openStore();
+    const [action] = a.positionals;
+    if ((action !== undefined && action !== 'purge') || a.positionals.length > 1 || (action !== 'purge' && a.values.days !== undefined)) {
+      io.err(`${this.usage}\n`);
+      return 2;
+    }
+    const ctx = cliContext(a.values, io);
+    if (action === 'purge') {
+      const configured = (ctx.configOrNull() ?? DEFAULTS).retention.rawDays;
+      const days = intOption(a.values.days, configured);
+      if (days === null || days < 0 || (a.values.days !== undefined && days < 1)) {
+        io.err(`passerelle: --days must be a whole number of days ≥ 1\n${this.usage}\n`);
+        return 2;
+      }
+      if (days === 0) {
+        io.err('passerelle: retention is off (retention.rawDays = 0): give --days N to purge anyway\n');
+        return 2;
+      }
+      const store = ctx.openStore();
+      if (!store) return 1;
+      try {
+        // The same lock as the gateway's retention job: never two purges at once.
+        const r = await store.runExclusive(RETENTION_JOB, { holder: `cli/${jobHolder()}`, leaseMs: 300_000 }, systemClock,
+          (signal) => purgeDoneRaw(store, { rawDays: days, signal }, systemClock));
+        if (!r.ran) {
+          io.err('passerelle: a gateway node is running the retention right now; try again later\n');
+          return 1;
+        }
+        io.out(`purged the raw bytes of ${r.value} message(s) done more than ${days} day(s) ago; their traces are kept\n`);
+        return 0;
+      } finally {
+        await store.close();
+      }
+    }
+    const store = ctx.openStore();
     if (!store) return 1;
     try {
       const s = await store.summary();
