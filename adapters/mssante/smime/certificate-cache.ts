@@ -18,7 +18,7 @@
  */
 import * as pkijs from 'pkijs';
 import { checkCertificate, type ChainCheckResult } from '../tls/chain-validator.js';
-import { DerReader, TagClass, UniversalTag } from './der-reader.js';
+import { DerReader, TagClass, UniversalTag } from '../../../lib/der/index.js';
 
 const OID_SUBJECT_KEY_ID = '2.5.29.14';
 

@@ -6,14 +6,14 @@
  * docs/smime.md). Content: AES-128/192/256 in CBC or GCM.
  * Every failure is one `GatewayError('DECRYPT_FAILED')`; the cause is only in `detail`.
  *
- * The structure is read with the lean BER reader (`der-reader.ts`): definite or indefinite
+ * The structure is read with the lean BER reader (`lib/der/`): definite or indefinite
  * lengths, the encrypted content primitive or in segments; the ciphertext is handed to
  * WebCrypto without a copy when it is in one piece. No `node:` imports.
  */
 import type * as pkijs from 'pkijs';
 import { toArrayBuffer } from '../tls/pem.js';
 import { readCertificate } from './certificate-cache.js';
-import { DerReader, TagClass, UniversalTag, type BerElement } from './der-reader.js';
+import { DerReader, TagClass, UniversalTag, type BerElement } from '../../../lib/der/index.js';
 import { decryptFailed } from './errors.js';
 import { CONTENT_CIPHERS, DIGESTS, OID } from './oids.js';
 import { implicitRejectionKey, rsaPkcs1v15DecryptImplicit, type ImplicitRejectionKey, type RsaPrivateOperation } from './rsa-pkcs1v15.js';

@@ -1,5 +1,5 @@
 /**
- * CMS encryption for S/MIME recipients over WebCrypto (DER written by `der.ts`):
+ * CMS encryption for S/MIME recipients over WebCrypto (DER written by `lib/der/`):
  * - default: EnvelopedData, AES-256-CBC, content key wrapped with RSAES-OAEP SHA-256
  *   (MGF1-SHA-256) for each recipient;
  * - option `aes-256-gcm`: AuthEnvelopedData (RFC 5083) with AES-256-GCM (RFC 5084,
@@ -9,7 +9,7 @@
 import * as pkijs from 'pkijs';
 import { toArrayBuffer } from '../tls/pem.js';
 import { cannotSeal } from './errors.js';
-import { ctx, ctxPrim, der, int, octets, oid, seq, setOf, type DerNode } from './der.js';
+import { ctx, ctxPrim, der, int, octets, oid, seq, setOf, type DerNode } from '../../../lib/der/index.js';
 import { OID } from './oids.js';
 
 export type ContentCipher = 'aes-256-cbc' | 'aes-256-gcm';

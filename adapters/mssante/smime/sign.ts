@@ -3,12 +3,12 @@
  * RSASSA-PSS (salt 32, MGF1-SHA-256), signed attributes contentType, signingTime and
  * messageDigest, the signer's chain included. The fixed parts (certificates, signer id,
  * algorithm identifiers) are encoded once with pkijs when the signer is made; each message
- * costs one digest, one RSA operation and a few concatenations (see `der.ts`).
+ * costs one digest, one RSA operation and a few concatenations (see `lib/der/`).
  * No `node:` imports.
  */
 import type * as pkijs from 'pkijs';
 import { toArrayBuffer } from '../tls/pem.js';
-import { concat, ctx, der, int, nul, octets, oid, seq, setOf, time, type Bytes } from './der.js';
+import { concat, ctx, der, int, nul, octets, oid, seq, setOf, time, type Bytes } from '../../../lib/der/index.js';
 import { cannotSeal } from './errors.js';
 import { OID } from './oids.js';
 

@@ -3,7 +3,7 @@
  * messageDigest attribute, and the signer's certificate (dates, S/MIME signing usage, chain
  * to the anchors, CRLs).
  *
- * The SignedData is read with the lean BER reader (`der-reader.ts`, indefinite lengths
+ * The SignedData is read with the lean BER reader (`lib/der/`, indefinite lengths
  * included) and verified directly with WebCrypto: the digest of the content (encapsulated
  * or detached) must equal the messageDigest attribute, and the signature must verify over
  * the signed attributes re-tagged as a SET (0x31), or over the content when there are
@@ -14,7 +14,7 @@
  */
 import type * as pkijs from 'pkijs';
 import { CertificateCache, SignerChainCache, type CachedCertificate } from './certificate-cache.js';
-import { DerReader, TagClass, UniversalTag, type BerElement } from './der-reader.js';
+import { DerReader, TagClass, UniversalTag, type BerElement } from '../../../lib/der/index.js';
 import { signatureInvalid } from './errors.js';
 import { DIGESTS, OID } from './oids.js';
 
