@@ -212,6 +212,17 @@ export class DerReader {
     return oidFromBytes(this.content(e), e.start);
   }
 
+  /**
+   * A primitive BIT STRING: its count of unused bits and its bit bytes (first bit = the high
+   * bit of the first byte), not copied.
+   */
+  bits(el: BerElement | undefined): { unused: number; bytes: Uint8Array } {
+    const e = this.expect(el, TagClass.universal, UniversalTag.bitString, 'BIT STRING');
+    const c = this.content(e);
+    if (c.length === 0 || c[0] > 7 || (c.length === 1 && c[0] !== 0)) throw new DerError('malformed BIT STRING', e.start);
+    return { unused: c[0], bytes: c.subarray(1) };
+  }
+
   /** A small non-negative INTEGER (versions, lengths) as a number. */
   smallInt(el: BerElement | undefined): number {
     const c = this.content(this.expect(el, TagClass.universal, UniversalTag.integer, 'INTEGER'));
