@@ -223,6 +223,15 @@ export class DerReader {
     return { unused: c[0], bytes: c.subarray(1) };
   }
 
+  /**
+   * An AlgorithmIdentifier (SEQUENCE { algorithm OID, parameters OPTIONAL }): the OID, and
+   * the parameters unless absent or NULL; `what` names it in errors.
+   */
+  algorithm(el: BerElement | undefined, what: string): { oid: string; params?: BerElement } {
+    const [id, params] = this.sequence(el, what);
+    return { oid: this.oid(id), params: params && !this.is(params, TagClass.universal, UniversalTag.null) ? params : undefined };
+  }
+
   /** A small non-negative INTEGER (versions, lengths) as a number. */
   smallInt(el: BerElement | undefined): number {
     const c = this.content(this.expect(el, TagClass.universal, UniversalTag.integer, 'INTEGER'));

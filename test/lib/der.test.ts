@@ -337,3 +337,26 @@ describe('truncated input: a clear error naming what is missing and where', () =
     expect(failure(valid)).toBeNull();
   });
 });
+
+describe('reader helpers', () => {
+  it('bits: unused-bit count and bit bytes of a BIT STRING; malformed ones refused', () => {
+    const r = new DerReader(new Uint8Array([0x03, 0x02, 0x05, 0xa0])); // keyUsage digitalSignature + keyEncipherment
+    expect(r.bits(r.root())).toEqual({ unused: 5, bytes: new Uint8Array([0xa0]) });
+    for (const bad of [[0x03, 0x00], [0x03, 0x01, 0x01], [0x03, 0x02, 0x08, 0x00], [0x04, 0x01, 0x00]]) {
+      const b = new DerReader(new Uint8Array(bad));
+      expect(() => b.bits(b.root()), hex(new Uint8Array(bad))).toThrow(DerError);
+    }
+  });
+
+  it('algorithm: the OID, and the parameters unless absent or NULL', () => {
+    const read = (node: DerNode) => {
+      const r = new DerReader(der(node));
+      const a = r.algorithm(r.root(), 'AlgorithmIdentifier');
+      return { oid: a.oid, params: a.params && hex(r.raw(a.params)) };
+    };
+    expect(read(seq(oid('2.16.840.1.101.3.4.2.1')))).toEqual({ oid: '2.16.840.1.101.3.4.2.1', params: undefined });
+    expect(read(seq(oid('1.2.840.113549.1.1.1'), nul()))).toEqual({ oid: '1.2.840.113549.1.1.1', params: undefined });
+    expect(read(seq(oid('2.16.840.1.101.3.4.1.2'), octets(new Uint8Array([1, 2]))))).toEqual({ oid: '2.16.840.1.101.3.4.1.2', params: '04 02 01 02' });
+    expect(() => read(octets(new Uint8Array([1])))).toThrow(/AlgorithmIdentifier expected/);
+  });
+});

@@ -23,6 +23,7 @@
  * 'smime-encrypt')`). No chain check: the folder is configuration the operator vouches for.
  */
 import * as pkijs from 'pkijs';
+import { equalBytes } from '../../../lib/bytes.js';
 import { DerError, DerReader, TagClass } from '../../../lib/der/index.js';
 import { allowsPurpose } from '../tls/chain-validator.js';
 import { derToPem, looksLikePem, pemBlocks, toArrayBuffer } from '../tls/pem.js';
@@ -260,7 +261,7 @@ export class RecipientCertificateSet implements RecipientCertificateSource {
       const before = previous.files.get(f.name);
       let entry: RecipientCertificate | undefined;
       let bytes = f.bytes;
-      if (!f.problem && bytes && before && sameBytes(before.bytes, bytes)) {
+      if (!f.problem && bytes && before && equalBytes(before.bytes, bytes)) {
         entry = before.entry;
       } else if (!f.problem && bytes) {
         const read = readCertificateFile(bytes);
@@ -315,8 +316,3 @@ function validAt(e: RecipientCertificate | undefined, at: Date): RecipientCertif
   return e && at >= e.notBefore && at <= e.notAfter ? e : undefined;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
