@@ -17,6 +17,7 @@ import {
   type BerElement, type DerNode,
 } from '../../lib/der/index.js';
 import { OID } from '../../adapters/mssante/smime/oids.js';
+import { concatBytes } from '../../lib/bytes.js';
 
 const bytes = (...b: number[]) => new Uint8Array(b);
 
@@ -172,15 +173,7 @@ function toNode(m: Model): DerNode {
 /** The same tree with every constructed element in the indefinite-length form. */
 function indefinite(m: Model): Uint8Array {
   if ('value' in m) return der(toNode(m));
-  const parts = m.children.map(indefinite);
-  const out = new Uint8Array(4 + parts.reduce((n, p) => n + p.length, 0));
-  out.set([m.tag, 0x80]);
-  let o = 2;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out; // ends with 00 00
+  return concatBytes(new Uint8Array([m.tag, 0x80]), ...m.children.map(indefinite), new Uint8Array([0, 0]));
 }
 
 function readBack(r: DerReader, el: BerElement): Model {

@@ -36,10 +36,8 @@ export interface VerifiedSignature {
   signingTime?: Date;
 }
 
-const OID_RSASSA_PSS = '1.2.840.113549.1.1.10';
-const OID_SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
 /** Signature algorithms verified as RSASSA-PKCS1-v1_5 (the hash is the SignerInfo's digest algorithm). */
-const PKCS1_SIGNATURES = new Set([OID.rsaEncryption, '1.2.840.113549.1.1.5', OID_SHA256_WITH_RSA, '1.2.840.113549.1.1.12', '1.2.840.113549.1.1.13']);
+const PKCS1_SIGNATURES = new Set([OID.rsaEncryption, '1.2.840.113549.1.1.5', OID.sha256WithRsa, '1.2.840.113549.1.1.12', '1.2.840.113549.1.1.13']);
 
 /** Certificates carried by senders, read once each (shared by every verification). */
 export const carriedCertificates = new CertificateCache();
@@ -135,7 +133,7 @@ function attributes(r: DerReader, el: BerElement): { messageDigest?: Uint8Array;
 /** WebCrypto verification parameters for the signature algorithm. */
 function scheme(r: DerReader, si: SignerInfo): { name: 'RSASSA-PKCS1-v1_5' | 'RSA-PSS'; hash: string; saltLength?: number } {
   if (PKCS1_SIGNATURES.has(si.sigAlg)) return { name: 'RSASSA-PKCS1-v1_5', hash: si.digest };
-  if (si.sigAlg !== OID_RSASSA_PSS) throw new Error(`unsupported signature algorithm ${si.sigAlg}`);
+  if (si.sigAlg !== OID.rsassaPss) throw new Error(`unsupported signature algorithm ${si.sigAlg}`);
   // RSASSA-PSS-params: hashAlgorithm [0] (SHA-1), maskGenAlgorithm [1] (MGF1 SHA-1), saltLength [2] (20)
   let hash = 'SHA-1';
   let mgfHash = 'SHA-1';
@@ -224,7 +222,7 @@ export async function verifySignedData(der: Uint8Array, opts: VerifyOptions): Pr
   return {
     content,
     signer: signer.certificate(),
-    scheme: sigAlg === OID_RSASSA_PSS ? 'RSA-PSS' : sigAlg === OID_SHA256_WITH_RSA || sigAlg === OID.rsaEncryption ? 'RSASSA-PKCS1-v1_5' : sigAlg,
+    scheme: sigAlg === OID.rsassaPss ? 'RSA-PSS' : sigAlg === OID.sha256WithRsa || sigAlg === OID.rsaEncryption ? 'RSASSA-PKCS1-v1_5' : sigAlg,
     signingTime,
   };
 }
