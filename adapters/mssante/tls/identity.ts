@@ -64,7 +64,7 @@ function pkcs8OfRsaKey(pkcs1: Uint8Array, where: string): Uint8Array {
   try {
     const r = new DerReader(pkcs1);
     const fields = r.sequence(r.root(), 'RSAPrivateKey');
-    if (fields.length < 9 || r.smallInt(fields[0]) !== 0) throw new DerError('not a two-prime RSAPrivateKey', 0);
+    if (fields.length < 9 || r.smallInt(fields[0]) > 1) throw new DerError('not an RSAPrivateKey', 0);
   } catch (err) {
     if (err instanceof DerError) throw new IdentityError(where, 'the RSA private key is not readable');
     throw err;
