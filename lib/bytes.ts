@@ -13,3 +13,16 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   }
   return out;
 }
+
+/**
+ * Are two byte arrays equal? Compares every byte, without stopping at the first difference.
+ *
+ * @example
+ * equalBytes(digest, messageDigest);
+ */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i];
+  return d === 0;
+}

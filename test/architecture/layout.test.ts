@@ -6,6 +6,9 @@
  * - `lib/` (shared codecs) imports only `lib/` and a few pure packages;
  * - only `app/`, the composition root, names adapters and storage engines: nothing else
  *   outside `adapters/` and `storage/` imports them (tests and benches aside);
+ * - DER is read and written by `lib/der/` alone: asn1js is imported by no production file
+ *   (pkijs brings it for CMS, certificate paths and CRLs), node-forge only reads PKCS#12
+ *   (`adapters/mssante/tls/identity.ts`) and makes test material (`app/test-material/`);
  * - `mappings/` and `directory/` are pure translation and address-book logic: they import
  *   `core/`, `lib/` and themselves (`directory/` also `mappings/` tables), never an adapter,
  *   an engine or `app/`.
@@ -83,6 +86,13 @@ describe('the layout rules', () => {
   it('mappings/ and directory/ import no adapter, engine or app/', () => {
     const bad = ALL.filter((i) => ['mappings', 'directory'].includes(topOf(i.file)) && i.target !== null
       && !['core', 'lib', 'mappings', 'directory'].includes(topOf(i.target)));
+    expect(bad.map((i) => `${i.file} → ${i.spec}`)).toEqual([]);
+  });
+
+  it('one DER module: lib/der uses no package; asn1js in no production file; node-forge only for PKCS#12 and test material', () => {
+    const bad = ALL.filter((i) => (i.file.startsWith('lib/der/') && i.target === null)
+      || /^asn1js(\/|$)/.test(i.spec)
+      || (/^node-forge(\/|$)/.test(i.spec) && i.file !== 'adapters/mssante/tls/identity.ts' && !i.file.startsWith('app/test-material/')));
     expect(bad.map((i) => `${i.file} → ${i.spec}`)).toEqual([]);
   });
 

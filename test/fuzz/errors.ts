@@ -13,7 +13,7 @@ import { HprimError } from '../../mappings/hprim/issue.js';
 import { CdaReadError } from '../../mappings/cda/read-cda.js';
 import { XdmError } from '../../mappings/xdm/read.js';
 import { ZipSafetyError } from '../../mappings/xdm/zip-read.js';
-import { DerError } from '../../adapters/mssante/smime/der-reader.js';
+import { DerError } from '../../lib/der/index.js';
 import { Base64BodyError } from '../../lib/base64.js';
 import { AnchorsFormatError } from '../../adapters/mssante/tls/anchors.js';
 import { TrustListFormatError } from '../../adapters/mssante/trust-list/trust-list.js';

@@ -9,6 +9,7 @@
  * mutations into the input a target receives.
  */
 import { concatBytes } from '../../lib/bytes.js';
+import { encodeLength } from '../../lib/der/index.js';
 import fc from 'fast-check';
 
 /** What mutations draw from besides the sample: other samples, tokens, wrappers. */
@@ -206,13 +207,6 @@ export function derLengths(b: Uint8Array, limit = 4096): DerLength[] {
   };
   walk(0, b.length, 0);
   return out;
-}
-
-function encodeLength(len: number): Uint8Array {
-  if (len < 0x80) return new Uint8Array([len]);
-  const bytes: number[] = [];
-  for (let v = len; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
-  return new Uint8Array([0x80 | bytes.length, ...bytes]);
 }
 
 function bumpDerLength(b: Uint8Array, which: number, how: number): Uint8Array {

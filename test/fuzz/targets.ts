@@ -23,7 +23,7 @@ import { openPayload, readSealHeader, sealPayload } from '../../adapters/legacy/
 import { encodeBase64 } from '../../lib/base64.js';
 import { LNP_ALPHABET } from '../../adapters/legacy/armour.js';
 import { readCertificate } from '../../adapters/mssante/smime/certificate-cache.js';
-import { DerReader, TagClass, UniversalTag, type BerElement } from '../../adapters/mssante/smime/der-reader.js';
+import { DerReader, TagClass, UniversalTag, encodeLength, type BerElement } from '../../lib/der/index.js';
 import { readSmimeEntity } from '../../adapters/mssante/smime/mime.js';
 import { verifySignedData } from '../../adapters/mssante/smime/verify.js';
 import { MssanteAdapter, type NationalTransport } from '../../adapters/mssante/mssante-adapter.js';
@@ -198,21 +198,14 @@ function nationalAdapter(): Promise<MssanteAdapter> {
 /** A random BER tree: tags, definite or indefinite lengths, primitive leaves. */
 function berTree(depth: number): fc.Arbitrary<Uint8Array> {
   const leaf = fc.record({ tag: fc.oneof(fc.constantFrom(0x02, 0x04, 0x05, 0x06, 0x17, 0x18, 0x0c, 0x03, 0x80, 0x81), fc.nat({ max: 255 })), body: fc.uint8Array({ maxLength: 20 }) })
-    .map(({ tag, body }) => new Uint8Array([tag & ~0x20, ...derLength(body.length), ...body]));
+    .map(({ tag, body }) => new Uint8Array([tag & ~0x20, ...encodeLength(body.length), ...body]));
   if (depth <= 0) return leaf;
   const node = fc.record({ tag: fc.constantFrom(0x30, 0x31, 0xa0, 0xa1, 0xa3, 0x24), indefinite: fc.boolean(), kids: fc.array(berTree(depth - 1), { maxLength: 4 }) })
     .map(({ tag, indefinite, kids }) => {
       const body = concatBytes(...kids);
-      return indefinite ? new Uint8Array([tag, 0x80, ...body, 0, 0]) : new Uint8Array([tag, ...derLength(body.length), ...body]);
+      return indefinite ? new Uint8Array([tag, 0x80, ...body, 0, 0]) : new Uint8Array([tag, ...encodeLength(body.length), ...body]);
     });
   return fc.oneof({ weight: 1, arbitrary: leaf }, { weight: 2, arbitrary: node });
-}
-
-function derLength(n: number): number[] {
-  if (n < 0x80) return [n];
-  const out: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) out.unshift(v & 0xff);
-  return [0x80 | out.length, ...out];
 }
 
 
@@ -543,7 +536,7 @@ export const TARGETS: FuzzTarget[] = [
   },
   {
     name: 'der',
-    description: 'walk every element of a BER/DER object as the CMS readers do (smime/der-reader.ts)',
+    description: 'walk every element of a BER/DER object as the CMS readers do (lib/der/reader.ts)',
     area: 'cms',
     allowed: ['DerError'],
     memory: { base: 16 * MiB, perByte: 64 },

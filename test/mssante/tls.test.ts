@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
@@ -6,7 +7,7 @@ import { parseAnchors, parseCertificates } from '../../adapters/mssante/tls/anch
 import { allowsPurpose, checkCertificate } from '../../adapters/mssante/tls/chain-validator.js';
 import { CrlSource, parseCrls } from '../../adapters/mssante/tls/crl-source.js';
 import { loadAnchorsFile, loadIdentityFiles } from '../../adapters/mssante/tls/files.js';
-import { identityFromPkcs12 } from '../../adapters/mssante/tls/identity.js';
+import { identityFromPem, identityFromPkcs12 } from '../../adapters/mssante/tls/identity.js';
 import { MSSANTE_CIPHER_SUITES, mssanteTlsOptions } from '../../adapters/mssante/tls/tls-options.js';
 import { testPki, type TestPki } from '../pki/test-pki.js';
 
@@ -36,6 +37,16 @@ describe('identity', () => {
     expect(p12.pkcs8).toEqual(pem.pkcs8);
     expect(p12.certPem.trim()).toEqual(pki.gateway.certPem.trim());
     expect(p12.chain).toHaveLength(2);
+  });
+  it('wraps a PKCS#1 key (openssl -traditional) into the same PKCS#8 as the PKCS#8 file; an unreadable one is an IdentityError', () => {
+    const pkcs1 = execFileSync('openssl', ['pkey', '-in', pki.gateway.keyFile, '-traditional'], { encoding: 'utf8' });
+    expect(pkcs1).toMatch(/^-----BEGIN RSA PRIVATE KEY-----/);
+    const fromPkcs1 = identityFromPem(pkcs1, pki.gateway.chainPem);
+    const fromPkcs8 = loadIdentityFiles({ key: pki.gateway.keyFile, cert: pki.gateway.chainFile });
+    expect(fromPkcs1.pkcs8).toEqual(fromPkcs8.pkcs8);
+    expect(fromPkcs1.keyPem.replace(/\s/g, '')).toBe(readFileSync(pki.gateway.keyFile, 'utf8').replace(/\s/g, ''));
+    const damaged = '-----BEGIN RSA PRIVATE KEY-----\nMAMCAQA=\n-----END RSA PRIVATE KEY-----\n'; // SEQUENCE { INTEGER 0 }
+    expect(() => identityFromPem(damaged, pki.gateway.chainPem, 'key.pem')).toThrow(/key\.pem: the RSA private key is not readable/);
   });
   it('reports a wrong PKCS#12 password without key material', () => {
     expect(() => identityFromPkcs12(new Uint8Array(readFileSync(pki.gatewayP12)), 'nope', 'gw.p12')).toThrow(/gw\.p12: wrong password/);

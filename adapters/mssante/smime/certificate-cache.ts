@@ -18,7 +18,8 @@
  */
 import * as pkijs from 'pkijs';
 import { checkCertificate, type ChainCheckResult } from '../tls/chain-validator.js';
-import { DerReader, TagClass, UniversalTag } from './der-reader.js';
+import { equalBytes } from '../../../lib/bytes.js';
+import { DerReader, TagClass, UniversalTag, type BerElement } from '../../../lib/der/index.js';
 
 const OID_SUBJECT_KEY_ID = '2.5.29.14';
 
@@ -48,10 +49,20 @@ function fnv1a(bytes: Uint8Array): number {
   return h >>> 0;
 }
 
-function same(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+/** A CMS SignerIdentifier or RecipientIdentifier: IssuerAndSerialNumber, or [0] SubjectKeyIdentifier. */
+export type CmsCertificateId = { issuer: Uint8Array; serial: Uint8Array } | { ski: Uint8Array };
+
+/** Reads a SignerIdentifier / RecipientIdentifier (RFC 5652 §5.3, §6.2.1); `what` names it in errors. */
+export function readCertificateId(r: DerReader, el: BerElement | undefined, what: string): CmsCertificateId {
+  if (r.is(el, TagClass.context, 0)) return { ski: r.octets(el) };
+  const [issuer, serial] = r.sequence(el, what);
+  return { issuer: r.raw(r.expect(issuer, TagClass.universal, UniversalTag.sequence, 'issuer')), serial: r.content(r.expect(serial, TagClass.universal, UniversalTag.integer, 'serialNumber')) };
+}
+
+/** Does the identifier name this certificate (by issuer and serial, or by subject key identifier)? */
+export function identifies(id: CmsCertificateId, c: { issuer: Uint8Array; serial: Uint8Array; ski: Uint8Array | null }): boolean {
+  if ('ski' in id) return !!c.ski && equalBytes(c.ski, id.ski);
+  return equalBytes(c.serial, id.serial) && equalBytes(c.issuer, id.issuer);
 }
 
 let nextId = 1;
@@ -127,7 +138,7 @@ export class CertificateCache {
   get(der: Uint8Array): CachedCertificate {
     const key = `${fnv1a(der)}:${der.length}`;
     const hit = this.entries.get(key);
-    if (hit && same(hit.der, der)) {
+    if (hit && equalBytes(hit.der, der)) {
       this.entries.delete(key);
       this.entries.set(key, hit);
       return hit;

@@ -6,14 +6,14 @@
  * docs/smime.md). Content: AES-128/192/256 in CBC or GCM.
  * Every failure is one `GatewayError('DECRYPT_FAILED')`; the cause is only in `detail`.
  *
- * The structure is read with the lean BER reader (`der-reader.ts`): definite or indefinite
+ * The structure is read with the lean BER reader (`lib/der/`): definite or indefinite
  * lengths, the encrypted content primitive or in segments; the ciphertext is handed to
  * WebCrypto without a copy when it is in one piece. No `node:` imports.
  */
 import type * as pkijs from 'pkijs';
 import { toArrayBuffer } from '../tls/pem.js';
-import { readCertificate } from './certificate-cache.js';
-import { DerReader, TagClass, UniversalTag, type BerElement } from './der-reader.js';
+import { identifies, readCertificate, readCertificateId, type CmsCertificateId } from './certificate-cache.js';
+import { DerReader, TagClass, UniversalTag, type BerElement } from '../../../lib/der/index.js';
 import { decryptFailed } from './errors.js';
 import { CONTENT_CIPHERS, DIGESTS, OID } from './oids.js';
 import { implicitRejectionKey, rsaPkcs1v15DecryptImplicit, type ImplicitRejectionKey, type RsaPrivateOperation } from './rsa-pkcs1v15.js';
@@ -48,7 +48,7 @@ export interface Decrypted {
 
 /** A KeyTransRecipientInfo, as offsets. */
 interface KeyTrans {
-  rid: { issuer: Uint8Array; serial: Uint8Array } | { ski: Uint8Array };
+  rid: CmsCertificateId;
   alg: BerElement;
   encryptedKey: Uint8Array;
 }
@@ -66,29 +66,14 @@ interface Parsed {
   aad?: Uint8Array<ArrayBuffer>;
 }
 
-function eq(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
 /** A WebCrypto view of the bytes (no copy unless they live in a SharedArrayBuffer). */
 function buf(b: Uint8Array): Uint8Array<ArrayBuffer> {
   return b.buffer instanceof ArrayBuffer ? (b as Uint8Array<ArrayBuffer>) : new Uint8Array(b);
 }
 
-function algorithm(r: DerReader, el: BerElement | undefined, what: string): { oid: string; params?: BerElement } {
-  const [id, params] = r.sequence(el, what);
-  return { oid: r.oid(id), params: params && !r.is(params, TagClass.universal, UniversalTag.null) ? params : undefined };
-}
-
 function keyTrans(r: DerReader, el: BerElement): KeyTrans {
   const [, ridEl, alg, ek] = r.sequence(el, 'KeyTransRecipientInfo');
-  let rid: KeyTrans['rid'];
-  if (r.is(ridEl, TagClass.context, 0)) rid = { ski: r.octets(ridEl) };
-  else {
-    const [issuer, serial] = r.sequence(ridEl, 'IssuerAndSerialNumber');
-    rid = { issuer: r.raw(r.expect(issuer, TagClass.universal, UniversalTag.sequence, 'issuer')), serial: r.content(r.expect(serial, TagClass.universal, UniversalTag.integer, 'serialNumber')) };
-  }
-  return { rid, alg: r.expect(alg, TagClass.universal, UniversalTag.sequence, 'keyEncryptionAlgorithm'), encryptedKey: r.octets(r.expect(ek, TagClass.universal, UniversalTag.octetString, 'encryptedKey')) };
+  return { rid: readCertificateId(r, ridEl, 'IssuerAndSerialNumber'), alg: r.expect(alg, TagClass.universal, UniversalTag.sequence, 'keyEncryptionAlgorithm'), encryptedKey: r.octets(r.expect(ek, TagClass.universal, UniversalTag.octetString, 'encryptedKey')) };
 }
 
 function parse(bytes: Uint8Array): Parsed {
@@ -106,7 +91,7 @@ function parse(bytes: Uint8Array): Parsed {
   // KeyTransRecipientInfo is the untagged SEQUENCE choice; the others are [1]…[4]
   const kt = infos.filter((e) => r.is(e, TagClass.universal, UniversalTag.sequence)).map((e) => keyTrans(r, e));
   const eci = r.sequence(items[i++], 'EncryptedContentInfo');
-  const cipher = algorithm(r, eci[1], 'contentEncryptionAlgorithm');
+  const cipher = r.algorithm(eci[1], 'contentEncryptionAlgorithm');
   const encryptedContent = r.is(eci[2], TagClass.context, 0) ? eci[2] : undefined;
   const parsed: Parsed = { r, structure, recipients: infos.length, keyTrans: kt, cipherOid: cipher.oid, cipherParams: cipher.params, encryptedContent };
   if (structure === 'AuthEnvelopedData') {
@@ -156,13 +141,11 @@ export class SmimeDecryptor {
   }
 
   private isMine(kt: KeyTrans): boolean {
-    const rid = kt.rid;
-    if ('issuer' in rid) return eq(rid.issuer, this.issuerDer) && eq(rid.serial, this.serial);
-    return !!this.ski && eq(rid.ski, this.ski);
+    return identifies(kt.rid, { issuer: this.issuerDer, serial: this.serial, ski: this.ski });
   }
 
   private async unwrap(r: DerReader, kt: KeyTrans, keyBytes: number): Promise<{ cek: Uint8Array; transport: string }> {
-    const alg = algorithm(r, kt.alg, 'keyEncryptionAlgorithm');
+    const alg = r.algorithm(kt.alg, 'keyEncryptionAlgorithm');
     if (alg.oid === OID.rsaesOaep) {
       // RSAES-OAEP-params: hashAlgorithm [0] (SHA-1), maskGenAlgorithm [1] (MGF1 SHA-1), pSourceAlgorithm [2]
       let hash = 'SHA-1';
@@ -171,10 +154,10 @@ export class SmimeDecryptor {
         for (const p of r.children(alg.params)) {
           if (p.cls !== TagClass.context || !p.constructed) continue;
           const inner = r.children(p)[0];
-          if (p.tag === 0) hash = DIGESTS[algorithm(r, inner, 'hashAlgorithm').oid] ?? 'unknown';
+          if (p.tag === 0) hash = DIGESTS[r.algorithm(inner, 'hashAlgorithm').oid] ?? 'unknown';
           else if (p.tag === 1) {
-            const mgf = algorithm(r, inner, 'maskGenAlgorithm');
-            mgfHash = mgf.params ? DIGESTS[algorithm(r, mgf.params, 'MGF1 hash').oid] ?? 'unknown' : 'SHA-1';
+            const mgf = r.algorithm(inner, 'maskGenAlgorithm');
+            mgfHash = mgf.params ? DIGESTS[r.algorithm(mgf.params, 'MGF1 hash').oid] ?? 'unknown' : 'SHA-1';
           }
         }
       }

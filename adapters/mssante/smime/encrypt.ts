@@ -1,28 +1,27 @@
 /**
- * CMS encryption for S/MIME recipients over WebCrypto (DER written by `der.ts`):
+ * CMS encryption for S/MIME recipients over WebCrypto (DER written by `lib/der/`):
  * - default: EnvelopedData, AES-256-CBC, content key wrapped with RSAES-OAEP SHA-256
  *   (MGF1-SHA-256) for each recipient;
  * - option `aes-256-gcm`: AuthEnvelopedData (RFC 5083) with AES-256-GCM (RFC 5084,
  *   12-byte nonce, 16-byte tag), same key transport.
  * No `node:` imports.
  */
-import * as pkijs from 'pkijs';
+import type * as pkijs from 'pkijs';
 import { toArrayBuffer } from '../tls/pem.js';
 import { cannotSeal } from './errors.js';
-import { ctx, ctxPrim, der, int, octets, oid, seq, setOf, type DerNode } from './der.js';
+import { ctx, ctxPrim, der, int, octets, oid, seq, setOf, type DerNode } from '../../../lib/der/index.js';
 import { OID } from './oids.js';
 
 export type ContentCipher = 'aes-256-cbc' | 'aes-256-gcm';
 
-const sha256Alg = () => new pkijs.AlgorithmIdentifier({ algorithmId: OID.sha256 });
-
-/** RSAES-OAEP parameters: SHA-256, MGF1 with SHA-256, empty label. */
-function oaepSha256Algorithm(): pkijs.AlgorithmIdentifier {
-  const params = new pkijs.RSAESOAEPParams({
-    hashAlgorithm: sha256Alg(),
-    maskGenAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID.mgf1, algorithmParams: sha256Alg().toSchema() }),
-  });
-  return new pkijs.AlgorithmIdentifier({ algorithmId: OID.rsaesOaep, algorithmParams: params.toSchema() });
+/**
+ * RSAES-OAEP AlgorithmIdentifier (RFC 4055 §4.1): hashAlgorithm [0] SHA-256, maskGenAlgorithm
+ * [1] MGF1 with SHA-256, pSourceAlgorithm (empty label) left at its default; SHA-256
+ * identifiers without parameters (RFC 5754). The bytes pkijs wrote for the same parameters.
+ */
+function oaepSha256AlgorithmDer(): Uint8Array {
+  const sha256 = seq(oid(OID.sha256));
+  return der(seq(oid(OID.rsaesOaep), seq(ctx(0, sha256), ctx(1, seq(oid(OID.mgf1), sha256)))));
 }
 
 /** A recipient, with its RSA-OAEP public key imported and its identifier encoded once. */
@@ -54,7 +53,7 @@ export async function smimeRecipient(certificate: pkijs.Certificate): Promise<Sm
 let oaepAlgDer: Uint8Array | null = null;
 
 async function recipientInfos(cek: Uint8Array<ArrayBuffer>, recipients: SmimeRecipient[]): Promise<DerNode> {
-  oaepAlgDer ??= new Uint8Array(oaepSha256Algorithm().toSchema().toBER(false));
+  oaepAlgDer ??= oaepSha256AlgorithmDer();
   const alg = oaepAlgDer;
   const infos = await Promise.all(
     recipients.map(async (r) => {

@@ -23,7 +23,8 @@
  * 'smime-encrypt')`). No chain check: the folder is configuration the operator vouches for.
  */
 import * as pkijs from 'pkijs';
-import * as asn1js from 'asn1js';
+import { equalBytes } from '../../../lib/bytes.js';
+import { DerError, DerReader, TagClass } from '../../../lib/der/index.js';
 import { allowsPurpose } from '../tls/chain-validator.js';
 import { derToPem, looksLikePem, pemBlocks, toArrayBuffer } from '../tls/pem.js';
 
@@ -137,6 +138,25 @@ export function readCertificateFile(bytes: Uint8Array): { certificate: pkijs.Cer
 }
 
 /**
+ * The rfc822Name ([1]) and dNSName ([2]) entries of a SubjectAltName extension value
+ * (GeneralNames, RFC 5280 §4.2.1.6), as text; other kinds are skipped. An unreadable value
+ * yields no name.
+ */
+function subjectAltNames(extnValue: Uint8Array): { type: 1 | 2; value: string }[] {
+  const out: { type: 1 | 2; value: string }[] = [];
+  try {
+    const r = new DerReader(extnValue);
+    for (const g of r.sequence(r.read(0), 'GeneralNames')) {
+      if (g.cls === TagClass.context && !g.constructed && (g.tag === 1 || g.tag === 2)) out.push({ type: g.tag, value: new TextDecoder('latin1').decode(r.content(g)) });
+    }
+  } catch (err) {
+    if (!(err instanceof DerError)) throw err;
+    return [];
+  }
+  return out;
+}
+
+/**
  * The names a certificate (file) answers for, lower-cased.
  *
  * @example
@@ -147,15 +167,7 @@ export function certificateNames(cert: pkijs.Certificate, fileName: string): { f
   const addresses = new Set<string>();
   const domains = new Set<string>();
   const san = cert.extensions?.find((e) => e.extnID === OID_SAN);
-  let altNames: pkijs.GeneralName[] = [];
-  try {
-    altNames = (san?.parsedValue as pkijs.AltName | undefined)?.altNames
-      ?? (san ? new pkijs.AltName({ schema: asn1js.fromBER(san.extnValue.valueBlock.valueHexView).result }).altNames : []);
-  } catch {
-    altNames = [];
-  }
-  for (const g of altNames) {
-    if (typeof g.value !== 'string') continue;
+  for (const g of san ? subjectAltNames(san.extnValue.valueBlock.valueHexView) : []) {
     const v = g.value.trim().toLowerCase();
     if (g.type === 1 && ADDRESS.test(v)) addresses.add(v);
     if (g.type === 2 && DOMAIN.test(v)) domains.add(v);
@@ -249,7 +261,7 @@ export class RecipientCertificateSet implements RecipientCertificateSource {
       const before = previous.files.get(f.name);
       let entry: RecipientCertificate | undefined;
       let bytes = f.bytes;
-      if (!f.problem && bytes && before && sameBytes(before.bytes, bytes)) {
+      if (!f.problem && bytes && before && equalBytes(before.bytes, bytes)) {
         entry = before.entry;
       } else if (!f.problem && bytes) {
         const read = readCertificateFile(bytes);
@@ -304,8 +316,3 @@ function validAt(e: RecipientCertificate | undefined, at: Date): RecipientCertif
   return e && at >= e.notBefore && at <= e.notAfter ? e : undefined;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}

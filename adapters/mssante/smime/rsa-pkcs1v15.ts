@@ -22,8 +22,8 @@
  *
  * No `node:` imports.
  */
-import * as pkijs from 'pkijs';
-import { toArrayBuffer } from '../tls/pem.js';
+import { DerReader, TagClass, UniversalTag } from '../../../lib/der/index.js';
+import { OID } from './oids.js';
 
 /** The RSA private-key operation `m = c^d mod n` on a `k`-byte block, without padding. */
 export interface RsaPrivateOperation {
@@ -51,17 +51,22 @@ export interface ImplicitRejectionKey {
  * const ir = await implicitRejectionKey(identity.pkcs8);
  */
 export async function implicitRejectionKey(pkcs8: Uint8Array): Promise<ImplicitRejectionKey> {
-  const info = pkijs.PrivateKeyInfo.fromBER(toArrayBuffer(pkcs8));
-  const key = info.parsedKey;
-  if (!(key instanceof pkijs.RSAPrivateKey)) throw new Error('not an RSA private key');
+  // PrivateKeyInfo ::= SEQUENCE { version, AlgorithmIdentifier, privateKey OCTET STRING }
+  const r = new DerReader(pkcs8);
+  const info = r.sequence(r.root(), 'PrivateKeyInfo');
+  if (r.oid(r.sequence(info[1], 'privateKeyAlgorithm')[0]) !== OID.rsaEncryption) throw new Error('not an RSA private key');
+  // RSAPrivateKey ::= SEQUENCE { version, modulus, publicExponent, privateExponent, … }
+  const kr = new DerReader(r.octets(r.expect(info[2], TagClass.universal, UniversalTag.octetString, 'privateKey')));
+  const key = kr.sequence(kr.root(), 'RSAPrivateKey');
+  const integer = (i: number, what: string) => kr.content(kr.expect(key[i], TagClass.universal, UniversalTag.integer, what));
   const strip = (v: Uint8Array) => {
     let i = 0;
     while (i < v.length - 1 && v[i] === 0) i++; // INTEGER sign byte: public structure, not key bits
     return v.subarray(i);
   };
-  const n = strip(key.modulus.valueBlock.valueHexView);
+  const n = strip(integer(1, 'modulus'));
   const k = n.length;
-  const d = strip(key.privateExponent.valueBlock.valueHexView);
+  const d = strip(integer(3, 'privateExponent'));
   const dk = new Uint8Array(k);
   dk.set(d.subarray(Math.max(0, d.length - k)), Math.max(0, k - d.length));
   const kdkRaw = new Uint8Array(await crypto.subtle.digest('SHA-256', dk));

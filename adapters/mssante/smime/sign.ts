@@ -3,12 +3,12 @@
  * RSASSA-PSS (salt 32, MGF1-SHA-256), signed attributes contentType, signingTime and
  * messageDigest, the signer's chain included. The fixed parts (certificates, signer id,
  * algorithm identifiers) are encoded once with pkijs when the signer is made; each message
- * costs one digest, one RSA operation and a few concatenations (see `der.ts`).
+ * costs one digest, one RSA operation and a few concatenations (see `lib/der/`).
  * No `node:` imports.
  */
 import type * as pkijs from 'pkijs';
 import { toArrayBuffer } from '../tls/pem.js';
-import { concat, ctx, der, int, nul, octets, oid, seq, setOf, time, type Bytes } from './der.js';
+import { concat, ctx, der, int, nul, octets, oid, seq, setOf, time, type Bytes } from '../../../lib/der/index.js';
 import { cannotSeal } from './errors.js';
 import { OID } from './oids.js';
 
@@ -23,14 +23,11 @@ export interface SignerInput {
   scheme?: SignatureScheme;
 }
 
-const OID_SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
-const OID_RSASSA_PSS = '1.2.840.113549.1.1.10';
-
 function signatureAlgorithm(scheme: SignatureScheme): Bytes {
-  if (scheme === 'rsa-pkcs1v15') return der(seq(oid(OID_SHA256_WITH_RSA), nul()));
+  if (scheme === 'rsa-pkcs1v15') return der(seq(oid(OID.sha256WithRsa), nul()));
   const sha256 = seq(oid(OID.sha256), nul());
   // RSASSA-PSS-params: hashAlgorithm [0], maskGenAlgorithm [1], saltLength [2] (RFC 4055)
-  return der(seq(oid(OID_RSASSA_PSS), seq(ctx(0, sha256), ctx(1, seq(oid(OID.mgf1), sha256)), ctx(2, int(32)))));
+  return der(seq(oid(OID.rsassaPss), seq(ctx(0, sha256), ctx(1, seq(oid(OID.mgf1), sha256)), ctx(2, int(32)))));
 }
 
 /**

@@ -3,7 +3,7 @@
  * messageDigest attribute, and the signer's certificate (dates, S/MIME signing usage, chain
  * to the anchors, CRLs).
  *
- * The SignedData is read with the lean BER reader (`der-reader.ts`, indefinite lengths
+ * The SignedData is read with the lean BER reader (`lib/der/`, indefinite lengths
  * included) and verified directly with WebCrypto: the digest of the content (encapsulated
  * or detached) must equal the messageDigest attribute, and the signature must verify over
  * the signed attributes re-tagged as a SET (0x31), or over the content when there are
@@ -13,8 +13,9 @@
  * (`certificate-cache.ts`). No `node:` imports.
  */
 import type * as pkijs from 'pkijs';
-import { CertificateCache, SignerChainCache, type CachedCertificate } from './certificate-cache.js';
-import { DerReader, TagClass, UniversalTag, type BerElement } from './der-reader.js';
+import { equalBytes } from '../../../lib/bytes.js';
+import { CertificateCache, SignerChainCache, identifies, readCertificateId, type CachedCertificate, type CmsCertificateId } from './certificate-cache.js';
+import { DerReader, TagClass, UniversalTag, type BerElement } from '../../../lib/der/index.js';
 import { signatureInvalid } from './errors.js';
 import { DIGESTS, OID } from './oids.js';
 
@@ -35,10 +36,8 @@ export interface VerifiedSignature {
   signingTime?: Date;
 }
 
-const OID_RSASSA_PSS = '1.2.840.113549.1.1.10';
-const OID_SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
 /** Signature algorithms verified as RSASSA-PKCS1-v1_5 (the hash is the SignerInfo's digest algorithm). */
-const PKCS1_SIGNATURES = new Set([OID.rsaEncryption, '1.2.840.113549.1.1.5', OID_SHA256_WITH_RSA, '1.2.840.113549.1.1.12', '1.2.840.113549.1.1.13']);
+const PKCS1_SIGNATURES = new Set([OID.rsaEncryption, '1.2.840.113549.1.1.5', OID.sha256WithRsa, '1.2.840.113549.1.1.12', '1.2.840.113549.1.1.13']);
 
 /** Certificates carried by senders, read once each (shared by every verification). */
 export const carriedCertificates = new CertificateCache();
@@ -62,15 +61,8 @@ function buf(b: Uint8Array): Uint8Array<ArrayBuffer> {
   return b.buffer instanceof ArrayBuffer ? (b as Uint8Array<ArrayBuffer>) : new Uint8Array(b);
 }
 
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i];
-  return d === 0;
-}
-
 interface SignerInfo {
-  sid: { issuer: Uint8Array; serial: Uint8Array } | { ski: Uint8Array };
+  sid: CmsCertificateId;
   digest: string;
   /** Raw `[0] IMPLICIT` signed attributes, absent when there are none. */
   signedAttrs?: BerElement;
@@ -85,11 +77,6 @@ interface Parsed {
   eContent?: Uint8Array;
   certificates: Uint8Array[];
   signerInfos: BerElement[];
-}
-
-function algorithm(r: DerReader, el: BerElement | undefined, what: string): { oid: string; params?: BerElement } {
-  const [id, params] = r.sequence(el, what);
-  return { oid: r.oid(id), params: params && !r.is(params, TagClass.universal, UniversalTag.null) ? params : undefined };
 }
 
 function parse(der: Uint8Array): Parsed {
@@ -118,19 +105,13 @@ function parse(der: Uint8Array): Parsed {
 function signerInfo(r: DerReader, el: BerElement): SignerInfo {
   const f = r.sequence(el, 'SignerInfo');
   let i = 1; // version
-  const sidEl = f[i++];
-  let sid: SignerInfo['sid'];
-  if (r.is(sidEl, TagClass.context, 0)) sid = { ski: r.octets(sidEl) };
-  else {
-    const [issuer, serial] = r.sequence(sidEl, 'IssuerAndSerialNumber');
-    sid = { issuer: r.raw(r.expect(issuer, TagClass.universal, UniversalTag.sequence, 'issuer')), serial: r.content(r.expect(serial, TagClass.universal, UniversalTag.integer, 'serialNumber')) };
-  }
-  const digestOid = algorithm(r, f[i++], 'digestAlgorithm').oid;
+  const sid = readCertificateId(r, f[i++], 'IssuerAndSerialNumber');
+  const digestOid = r.algorithm(f[i++], 'digestAlgorithm').oid;
   const digest = DIGESTS[digestOid];
   if (!digest) throw new Error(`unsupported digest algorithm ${digestOid}`);
   let signedAttrs: BerElement | undefined;
   if (r.is(f[i], TagClass.context, 0)) signedAttrs = f[i++];
-  const sigAlg = algorithm(r, f[i++], 'signatureAlgorithm');
+  const sigAlg = r.algorithm(f[i++], 'signatureAlgorithm');
   const signature = r.octets(r.expect(f[i], TagClass.universal, UniversalTag.octetString, 'signature'));
   return { sid, digest, signedAttrs, sigAlg: sigAlg.oid, sigParams: sigAlg.params, signature };
 }
@@ -152,17 +133,17 @@ function attributes(r: DerReader, el: BerElement): { messageDigest?: Uint8Array;
 /** WebCrypto verification parameters for the signature algorithm. */
 function scheme(r: DerReader, si: SignerInfo): { name: 'RSASSA-PKCS1-v1_5' | 'RSA-PSS'; hash: string; saltLength?: number } {
   if (PKCS1_SIGNATURES.has(si.sigAlg)) return { name: 'RSASSA-PKCS1-v1_5', hash: si.digest };
-  if (si.sigAlg !== OID_RSASSA_PSS) throw new Error(`unsupported signature algorithm ${si.sigAlg}`);
+  if (si.sigAlg !== OID.rsassaPss) throw new Error(`unsupported signature algorithm ${si.sigAlg}`);
   // RSASSA-PSS-params: hashAlgorithm [0] (SHA-1), maskGenAlgorithm [1] (MGF1 SHA-1), saltLength [2] (20)
   let hash = 'SHA-1';
   let mgfHash = 'SHA-1';
   let saltLength = 20;
   for (const p of si.sigParams ? r.sequence(si.sigParams, 'RSASSA-PSS-params') : []) {
     const inner = p.cls === TagClass.context && p.constructed ? r.children(p)[0] : undefined; // [n] EXPLICIT
-    if (p.tag === 0 && inner) hash = DIGESTS[algorithm(r, inner, 'hashAlgorithm').oid] ?? 'unknown';
+    if (p.tag === 0 && inner) hash = DIGESTS[r.algorithm(inner, 'hashAlgorithm').oid] ?? 'unknown';
     else if (p.tag === 1 && inner) {
-      const mgf = algorithm(r, inner, 'maskGenAlgorithm');
-      mgfHash = mgf.oid === OID.mgf1 && mgf.params ? DIGESTS[algorithm(r, mgf.params, 'MGF1 hash').oid] ?? 'unknown' : 'unknown';
+      const mgf = r.algorithm(inner, 'maskGenAlgorithm');
+      mgfHash = mgf.oid === OID.mgf1 && mgf.params ? DIGESTS[r.algorithm(mgf.params, 'MGF1 hash').oid] ?? 'unknown' : 'unknown';
     } else if (p.tag === 2 && inner) saltLength = r.smallInt(inner);
   }
   if (hash === 'unknown' || hash !== mgfHash) throw new Error(`unsupported RSASSA-PSS parameters (hash ${hash}, MGF1 ${mgfHash})`);
@@ -170,8 +151,7 @@ function scheme(r: DerReader, si: SignerInfo): { name: 'RSASSA-PKCS1-v1_5' | 'RS
 }
 
 function findSigner(certs: CachedCertificate[], sid: SignerInfo['sid']): CachedCertificate | undefined {
-  if ('ski' in sid) return certs.find((c) => c.ski && equal(c.ski, sid.ski));
-  return certs.find((c) => equal(c.serial, sid.serial) && equal(c.issuer, sid.issuer));
+  return certs.find((c) => identifies(sid, c));
 }
 
 /**
@@ -223,7 +203,7 @@ export async function verifySignedData(der: Uint8Array, opts: VerifyOptions): Pr
       // the digest and the signature are independent: both at once, the digest judged first
       const [digest, verified] = await Promise.allSettled([crypto.subtle.digest(si.digest, buf(content)), verifyOver(signedBytes)]);
       if (digest.status === 'rejected') throw digest.reason;
-      if (!equal(new Uint8Array(digest.value), attrs.messageDigest)) throw new Error('message digest does not match the content');
+      if (!equalBytes(new Uint8Array(digest.value), attrs.messageDigest)) throw new Error('message digest does not match the content');
       if (verified.status === 'rejected') throw verified.reason;
       ok = verified.value;
     } else ok = await verifyOver(content);
@@ -242,7 +222,7 @@ export async function verifySignedData(der: Uint8Array, opts: VerifyOptions): Pr
   return {
     content,
     signer: signer.certificate(),
-    scheme: sigAlg === OID_RSASSA_PSS ? 'RSA-PSS' : sigAlg === OID_SHA256_WITH_RSA || sigAlg === OID.rsaEncryption ? 'RSASSA-PKCS1-v1_5' : sigAlg,
+    scheme: sigAlg === OID.rsassaPss ? 'RSA-PSS' : sigAlg === OID.sha256WithRsa || sigAlg === OID.rsaEncryption ? 'RSASSA-PKCS1-v1_5' : sigAlg,
     signingTime,
   };
 }

@@ -2,8 +2,8 @@
  * Trust anchors: the IGC-Santé chain as a PEM bundle or as a PKCS#7 certs-only `.p7b`
  * (DER or PEM), as IGC-Santé publishes it. Web-standard code (no `node:` imports).
  */
-import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { DerError, DerReader, TagClass, UniversalTag } from '../../../lib/der/index.js';
 import { derToPem, looksLikePem, pemBlocks, toArrayBuffer } from './pem.js';
 
 /** A set of trusted certificates, parsed and as PEM (the form Node's `tls` wants). */
@@ -43,16 +43,14 @@ function certificatesOfPkcs7(der: Uint8Array, where: string): pkijs.Certificate[
 
 /** Is this DER a ContentInfo (PKCS#7) rather than a bare certificate? */
 function isContentInfo(der: Uint8Array): boolean {
-  let asn: ReturnType<typeof asn1js.fromBER>;
   try {
-    asn = asn1js.fromBER(toArrayBuffer(der));
-  } catch {
-    return false; // asn1js throws on some malformed values (a time it cannot convert): not a ContentInfo
+    const r = new DerReader(der);
+    const outer = r.read(0);
+    return outer.constructed && r.is(r.children(outer)[0], TagClass.universal, UniversalTag.oid);
+  } catch (err) {
+    if (err instanceof DerError) return false; // not DER at all: not a ContentInfo either
+    throw err;
   }
-  if (asn.offset === -1) return false;
-  const seq = asn.result as asn1js.Sequence;
-  const first = seq.valueBlock?.value?.[0];
-  return first instanceof asn1js.ObjectIdentifier;
 }
 
 /**

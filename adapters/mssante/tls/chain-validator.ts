@@ -2,8 +2,8 @@
  * Certificate checks with pkijs over WebCrypto: validity dates, key usage / extended key
  * usage for a purpose, chain to the trust anchors, revocation by CRL. No `node:` imports.
  */
-import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { DerError, DerReader } from '../../../lib/der/index.js';
 import { toArrayBuffer } from './pem.js';
 
 /** What a certificate is about to be used for; decides the key usages required. */
@@ -75,10 +75,15 @@ const PURPOSE_RULES: Record<CertificatePurpose, { keyUsage: KeyUsageName[]; eku:
 export function keyUsages(cert: pkijs.Certificate): KeyUsageName[] | null {
   const ext = cert.extensions?.find((e) => e.extnID === OID_KEY_USAGE);
   if (!ext) return null;
-  const bits = (ext.parsedValue ?? asn1js.fromBER(ext.extnValue.valueBlock.valueHexView).result) as asn1js.BitString | undefined;
-  const view = bits instanceof asn1js.BitString ? bits.valueBlock.valueHexView : undefined;
-  // An unreadable KeyUsage allows nothing (RFC 5280 §4.2: it is critical in practice).
-  if (!view) return [];
+  let view: Uint8Array;
+  try {
+    const r = new DerReader(ext.extnValue.valueBlock.valueHexView);
+    view = r.bits(r.read(0)).bytes;
+  } catch (err) {
+    // An unreadable KeyUsage allows nothing (RFC 5280 §4.2: it is critical in practice).
+    if (err instanceof DerError) return [];
+    throw err;
+  }
   const out: KeyUsageName[] = [];
   for (const [name, bit] of Object.entries(KEY_USAGE_BITS) as [KeyUsageName, number][]) {
     const byte = view[bit >> 3] ?? 0;

@@ -1,11 +1,13 @@
 /**
  * The gateway's own identity (private key + certificate chain) from PKCS#12 or PEM.
- * PKCS#12 is read with node-forge (WebCrypto has no PKCS#12); the result is PEM (for Node
- * `tls`) and PKCS#8 DER (for WebCrypto `importKey`). No `node:` imports.
+ * PKCS#12 is read with node-forge (WebCrypto has no PKCS#12 and no password-based 3DES/RC2
+ * it uses); a PKCS#1 PEM key is wrapped into PKCS#8 with lib/der. The result is PEM (for
+ * Node `tls`) and PKCS#8 DER (for WebCrypto `importKey`). No `node:` imports.
  */
 import forge from 'node-forge';
 import * as pkijs from 'pkijs';
-import { pemBlocks } from './pem.js';
+import { DerError, DerReader, der, int, nul, octets, oid, seq } from '../../../lib/der/index.js';
+import { derToPem, pemBlocks } from './pem.js';
 import { parseCertificates } from './anchors.js';
 
 export interface Identity {
@@ -49,14 +51,25 @@ function pkcs8OfPem(keyPem: string, where: string): Uint8Array {
   if (blocks.some((b) => b.label === 'ENCRYPTED PRIVATE KEY')) throw new IdentityError(where, 'the private key is encrypted; give it unencrypted or use PKCS#12');
   const rsa = blocks.find((b) => b.label === 'RSA PRIVATE KEY');
   if (!rsa) throw new IdentityError(where, 'no private key block found');
-  const key = forge.pki.privateKeyFromPem(keyPem);
-  const info = forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(key));
-  return binaryStringToBytes(forge.asn1.toDer(info).getBytes());
+  return pkcs8OfRsaKey(rsa.der, where);
 }
 
-function pkcs8Pem(der: Uint8Array): string {
-  const b64 = forge.util.encode64(bytesToBinaryString(der));
-  return `-----BEGIN PRIVATE KEY-----\n${(b64.match(/.{1,64}/g) ?? []).join('\n')}\n-----END PRIVATE KEY-----\n`;
+const OID_RSA_ENCRYPTION = '1.2.840.113549.1.1.1';
+
+/**
+ * PKCS#8 PrivateKeyInfo (RFC 5208) around a PKCS#1 RSAPrivateKey: version 0, rsaEncryption
+ * with NULL parameters, the key as an OCTET STRING (what forge's `wrapRsaPrivateKey` wrote).
+ */
+function pkcs8OfRsaKey(pkcs1: Uint8Array, where: string): Uint8Array {
+  try {
+    const r = new DerReader(pkcs1);
+    const fields = r.sequence(r.root(), 'RSAPrivateKey');
+    if (fields.length < 9 || r.smallInt(fields[0]) > 1) throw new DerError('not an RSAPrivateKey', 0);
+  } catch (err) {
+    if (err instanceof DerError) throw new IdentityError(where, 'the RSA private key is not readable');
+    throw err;
+  }
+  return der(seq(int(0), seq(oid(OID_RSA_ENCRYPTION), nul()), octets(pkcs1)));
 }
 
 function assemble(pkcs8: Uint8Array, chainPem: string, where: string): Identity {
@@ -64,9 +77,9 @@ function assemble(pkcs8: Uint8Array, chainPem: string, where: string): Identity 
   if (chain.length === 0) throw new IdentityError(where, 'no certificate found');
   const certPem = pemBlocks(chainPem).filter((b) => b.label === 'CERTIFICATE').map((b) => b.der)[0];
   return {
-    keyPem: pkcs8Pem(pkcs8),
+    keyPem: derToPem(pkcs8, 'PRIVATE KEY'),
     pkcs8,
-    certPem: `-----BEGIN CERTIFICATE-----\n${(forge.util.encode64(bytesToBinaryString(certPem)).match(/.{1,64}/g) ?? []).join('\n')}\n-----END CERTIFICATE-----\n`,
+    certPem: derToPem(certPem, 'CERTIFICATE'),
     chainPem,
     certificate: chain[0],
     chain,
@@ -114,7 +127,6 @@ export function identityFromPkcs12(p12: Uint8Array, password: string, where = 'P
   if (leafIdx < 0) throw new IdentityError(where, 'no certificate matches the private key');
   const ordered = [certs[leafIdx], ...certs.filter((_, i) => i !== leafIdx)];
   const chainPem = ordered.map((c) => forge.pki.certificateToPem(c).replace(/\r\n/g, '\n')).join('');
-  const info = forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(key));
-  const pkcs8 = binaryStringToBytes(forge.asn1.toDer(info).getBytes());
-  return assemble(pkcs8, chainPem, where);
+  const pkcs1 = binaryStringToBytes(forge.asn1.toDer(forge.pki.privateKeyToAsn1(key)).getBytes());
+  return assemble(pkcs8OfRsaKey(pkcs1, where), chainPem, where);
 }

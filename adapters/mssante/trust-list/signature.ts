@@ -5,6 +5,7 @@
  * configured certificate. No `node:` imports.
  */
 import * as pkijs from 'pkijs';
+import { equalBytes } from '../../../lib/bytes.js';
 import { looksLikePem, pemBlocks, toArrayBuffer } from '../tls/pem.js';
 
 export class TrustListSignatureError extends Error {
@@ -15,9 +16,7 @@ export class TrustListSignatureError extends Error {
 }
 
 function sameCert(a: pkijs.Certificate, b: pkijs.Certificate): boolean {
-  const x = new Uint8Array(a.toSchema().toBER(false));
-  const y = new Uint8Array(b.toSchema().toBER(false));
-  return x.length === y.length && x.every((v, i) => v === y[i]);
+  return equalBytes(new Uint8Array(a.toSchema().toBER(false)), new Uint8Array(b.toSchema().toBER(false)));
 }
 
 /**

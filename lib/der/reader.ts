@@ -1,6 +1,6 @@
 /**
- * A small BER/DER reader for the CMS structures the gateway receives (SignedData,
- * EnvelopedData, AuthEnvelopedData, certificates' identifying fields).
+ * The BER/DER reader: the CMS structures the gateway receives (SignedData, EnvelopedData,
+ * AuthEnvelopedData), certificates' identifying fields and extensions, PKCS#8 keys.
  *
  * pkijs/asn1js build an object per node and re-check every buffer they touch, which cost a
  * third of the CPU of the inbound path. Here an element is six offsets into the original
@@ -14,7 +14,11 @@
  * step moves forward, so malformed input yields a `DerError` naming the offset, never an
  * out-of-range read, an exception of another kind, or a hang. No `node:` imports.
  */
-import { concatBytes } from '../../../lib/bytes.js';
+import { concatBytes } from '../bytes.js';
+import { DerError } from './error.js';
+import { oidFromBytes } from './oid.js';
+
+export { DerError };
 
 /** Tag classes (the two high bits of the identifier octet). */
 export const TagClass = { universal: 0, application: 1, context: 2, private: 3 } as const;
@@ -51,17 +55,6 @@ export interface BerElement {
   bodyEnd: number;
   /** Offset just past the whole element. */
   end: number;
-}
-
-/** Malformed BER: what is wrong and at which offset. */
-export class DerError extends Error {
-  constructor(
-    message: string,
-    readonly offset: number,
-  ) {
-    super(`${message} at offset ${offset}`);
-    this.name = 'DerError';
-  }
 }
 
 /** Deepest nesting accepted (CMS from openssl is about 10 deep). */
@@ -216,20 +209,27 @@ export class DerReader {
   /** OBJECT IDENTIFIER in dotted form. */
   oid(el: BerElement | undefined): string {
     const e = this.expect(el, TagClass.universal, UniversalTag.oid, 'OBJECT IDENTIFIER');
+    return oidFromBytes(this.content(e), e.start);
+  }
+
+  /**
+   * A primitive BIT STRING: its count of unused bits and its bit bytes (first bit = the high
+   * bit of the first byte), not copied.
+   */
+  bits(el: BerElement | undefined): { unused: number; bytes: Uint8Array } {
+    const e = this.expect(el, TagClass.universal, UniversalTag.bitString, 'BIT STRING');
     const c = this.content(e);
-    if (c.length === 0) throw new DerError('empty OBJECT IDENTIFIER', e.start);
-    const arcs: number[] = [];
-    let v = 0;
-    for (let i = 0; i < c.length; i++) {
-      if (v > 2 ** 45) throw new DerError('OBJECT IDENTIFIER arc too large', e.start);
-      v = v * 128 + (c[i] & 0x7f);
-      if ((c[i] & 0x80) === 0) {
-        if (arcs.length === 0) arcs.push(v < 40 ? 0 : v < 80 ? 1 : 2, v < 80 ? v % 40 : v - 80);
-        else arcs.push(v);
-        v = 0;
-      } else if (i === c.length - 1) throw new DerError('OBJECT IDENTIFIER truncated', e.start);
-    }
-    return arcs.join('.');
+    if (c.length === 0 || c[0] > 7 || (c.length === 1 && c[0] !== 0)) throw new DerError('malformed BIT STRING', e.start);
+    return { unused: c[0], bytes: c.subarray(1) };
+  }
+
+  /**
+   * An AlgorithmIdentifier (SEQUENCE { algorithm OID, parameters OPTIONAL }): the OID, and
+   * the parameters unless absent or NULL; `what` names it in errors.
+   */
+  algorithm(el: BerElement | undefined, what: string): { oid: string; params?: BerElement } {
+    const [id, params] = this.sequence(el, what);
+    return { oid: this.oid(id), params: params && !this.is(params, TagClass.universal, UniversalTag.null) ? params : undefined };
   }
 
   /** A small non-negative INTEGER (versions, lengths) as a number. */

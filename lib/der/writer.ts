@@ -1,5 +1,6 @@
 /**
- * A minimal DER writer for the CMS structures the gateway emits on its hot path.
+ * The DER writer: the CMS structures the gateway emits on its hot path (SignedData,
+ * EnvelopedData), PKCS#8 key wrapping, test material.
  *
  * pkijs re-encodes certificates and names on every `toSchema()` (about 1 ms per
  * certificate), which would cost more than the RSA operation itself. Here the fixed parts
@@ -7,10 +8,11 @@
  * known, then written in one pass into one buffer (the content is copied once, not once per
  * nesting level). No `node:` imports.
  */
-import * as asn1js from 'asn1js';
-import { concatBytes } from '../../../lib/bytes.js';
+import { concatBytes } from '../bytes.js';
+import { DerError } from './error.js';
+import { oidToBytes } from './oid.js';
 
-/** Re-exported for the DER writers of this folder. */
+/** Re-exported for the DER writers (`concat(a, b)`: one array holding both). */
 export { concatBytes as concat };
 
 export type Bytes = Uint8Array;
@@ -39,18 +41,38 @@ export function tlv(tag: number, ...parts: DerNode[]): DerNode {
   return { tag, parts, len };
 }
 
+/** Writes the length octets of `len` at `o` (short form below 128, else long form). */
+function writeLength(len: number, out: Uint8Array, o: number): number {
+  const ll = lengthOfLength(len);
+  if (ll === 1) out[o++] = len;
+  else {
+    out[o++] = 0x80 | (ll - 1);
+    for (let i = ll - 2; i >= 0; i--) out[o++] = Math.floor(len / 256 ** i) & 0xff;
+  }
+  return o;
+}
+
+/**
+ * The DER length octets of a content length.
+ *
+ * @example
+ * encodeLength(5);   // 05
+ * encodeLength(300); // 82 01 2c
+ */
+export function encodeLength(len: number): Uint8Array<ArrayBuffer> {
+  if (!Number.isSafeInteger(len) || len < 0) throw new DerError(`length ${len} cannot be encoded`, 0);
+  const out = new Uint8Array(lengthOfLength(len));
+  writeLength(len, out, 0);
+  return out;
+}
+
 function write(n: DerNode, out: Uint8Array, o: number): number {
   if (n instanceof Uint8Array) {
     out.set(n, o);
     return o + n.length;
   }
   out[o++] = n.tag;
-  const ll = lengthOfLength(n.len);
-  if (ll === 1) out[o++] = n.len;
-  else {
-    out[o++] = 0x80 | (ll - 1);
-    for (let i = ll - 2; i >= 0; i--) out[o++] = Math.floor(n.len / 256 ** i) & 0xff;
-  }
+  o = writeLength(n.len, out, o);
   for (const p of n.parts) o = write(p, out, o);
   return o;
 }
@@ -72,7 +94,9 @@ export const ctx = (n: number, ...c: DerNode[]) => tlv(0xa0 | n, ...c);
 /** Context-specific primitive `[n]` IMPLICIT. */
 export const ctxPrim = (n: number, b: Bytes) => tlv(0x80 | n, b);
 
+/** A non-negative INTEGER (versions, counts). */
 export function int(n: number): DerNode {
+  if (!Number.isSafeInteger(n) || n < 0) throw new DerError(`INTEGER ${n} is not a non-negative safe integer`, 0);
   const bytes: number[] = [];
   let v = n;
   do {
@@ -84,10 +108,11 @@ export function int(n: number): DerNode {
 }
 
 const oidCache = new Map<string, Bytes>();
+/** An OBJECT IDENTIFIER from dotted text, encoded once per OID (cached). */
 export function oid(dotted: string): Bytes {
   let b = oidCache.get(dotted);
   if (!b) {
-    b = new Uint8Array(new asn1js.ObjectIdentifier({ value: dotted }).toBER(false));
+    b = der(tlv(0x06, oidToBytes(dotted)));
     oidCache.set(dotted, b);
   }
   return b;
@@ -102,6 +127,7 @@ export function time(d: Date): DerNode {
   return tlv(0x18, new TextEncoder().encode(`${p(y, 4)}${rest}`));
 }
 
+/** Byte-wise order of two encodings (shorter first on a common prefix), as DER sorts a SET OF. */
 export function compareBytes(a: Bytes, b: Bytes): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];

@@ -1,28 +1,23 @@
 /**
- * The lean BER/DER reader (adapters/mssante/smime/der-reader.ts): definite and indefinite
- * lengths, constructed OCTET STRINGs, strict bounds (malformed input is a `DerError`,
- * never another exception or a hang), a property against the DER writer (`der.ts`); then
- * the inbound S/MIME path on openssl's streamed (indefinite-length) CMS, and the cache of
- * signer-chain verdicts (revocation, expiry).
+ * lib/der, the one DER/BER module: the reader (definite and indefinite lengths, constructed
+ * OCTET STRINGs, strict bounds: malformed input is a `DerError`, never another exception or
+ * a hang), the writer (lengths, INTEGER, OID, SET OF order, times), OID text ⇄ bytes against
+ * openssl, and a property: every tree the writer makes reads back identically. The inbound
+ * S/MIME path on streamed CMS is in test/mssante/smime-streamed.test.ts.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as asn1js from 'asn1js';
 import fc from 'fast-check';
-import type * as pkijs from 'pkijs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GatewayError } from '../../core/errors/index.js';
-import { der, tlv, type DerNode } from '../../adapters/mssante/smime/der.js';
-import { DerError, DerReader, type BerElement } from '../../adapters/mssante/smime/der-reader.js';
-import { SmimeDecryptor } from '../../adapters/mssante/smime/decrypt.js';
-import { opensslRsaPrivate } from '../../adapters/mssante/smime/rsa-openssl.js';
-import { readSmimeEntity } from '../../adapters/mssante/smime/mime.js';
-import { invalidateSignerChains, signerChains, verifySignedData } from '../../adapters/mssante/smime/verify.js';
-import { parseAnchors } from '../../adapters/mssante/tls/anchors.js';
-import { parseCrls } from '../../adapters/mssante/tls/crl-source.js';
-import { loadIdentityFiles } from '../../adapters/mssante/tls/files.js';
-import { testPki, type TestPki } from '../pki/test-pki.js';
+import { describe, expect, it } from 'vitest';
+import {
+  DerError, DerReader, compareBytes, ctx, ctxPrim, der, encodeLength, int, nul, octets, oid, oidFromBytes, oidToBytes, seq, setOf, time, tlv,
+  type BerElement, type DerNode,
+} from '../../lib/der/index.js';
+import { OID } from '../../adapters/mssante/smime/oids.js';
+import { concatBytes } from '../../lib/bytes.js';
 
 const bytes = (...b: number[]) => new Uint8Array(b);
 
@@ -178,15 +173,7 @@ function toNode(m: Model): DerNode {
 /** The same tree with every constructed element in the indefinite-length form. */
 function indefinite(m: Model): Uint8Array {
   if ('value' in m) return der(toNode(m));
-  const parts = m.children.map(indefinite);
-  const out = new Uint8Array(4 + parts.reduce((n, p) => n + p.length, 0));
-  out.set([m.tag, 0x80]);
-  let o = 2;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out; // ends with 00 00
+  return concatBytes(new Uint8Array([m.tag, 0x80]), ...m.children.map(indefinite), new Uint8Array([0, 0]));
 }
 
 function readBack(r: DerReader, el: BerElement): Model {
@@ -194,8 +181,8 @@ function readBack(r: DerReader, el: BerElement): Model {
   return el.constructed ? { tag, children: r.children(el).map((c) => readBack(r, c)) } : { tag, value: r.content(el).slice() };
 }
 
-describe('property: trees written by der.ts read back identically', () => {
-  it('definite lengths (der.ts) and the same trees with indefinite lengths', () => {
+describe('property: trees written by the writer read back identically', () => {
+  it('definite lengths (the writer) and the same trees with indefinite lengths', () => {
     fc.assert(
       fc.property(modelArb, (m) => {
         const d = der(toNode(m));
@@ -229,95 +216,140 @@ describe('property: trees written by der.ts read back identically', () => {
   });
 });
 
-describe('inbound S/MIME on openssl streamed CMS (indefinite-length BER)', () => {
-  let pki: TestPki;
-  let work: string;
-  let anchors: pkijs.Certificate[];
-  let crls: pkijs.CertificateRevocationList[];
-  const inner = new TextEncoder().encode(`Content-Type: text/plain; charset=utf-8\r\n\r\n${'Compte rendu. '.repeat(2000)}\r\n`);
-  const openssl = (args: string[]) => new Uint8Array(execFileSync('openssl', args, { cwd: work, stdio: ['pipe', 'pipe', 'pipe'] }));
-  const file = (name: string, data: Uint8Array) => {
-    writeFileSync(join(work, name), data);
-    return join(work, name);
-  };
-  const sign = (id: { certFile: string; keyFile: string }, detached = false) =>
-    openssl(['cms', '-sign', '-stream', ...(detached ? [] : ['-nodetach']), '-binary', '-outform', 'DER', '-in', file('in.txt', inner), '-signer', id.certFile, '-inkey', id.keyFile, '-certfile', pki.intermediate.certFile, '-md', 'sha256']);
 
-  beforeAll(async () => {
-    pki = await testPki();
-    work = mkdtempSync(join(tmpdir(), 'passerelle-der-'));
-    anchors = parseAnchors(new TextEncoder().encode(pki.anchorsPem)).certificates;
-    crls = parseCrls(new TextEncoder().encode(pki.crlPem));
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
+
+describe('writing', () => {
+  it('encodes lengths in the short form below 128 and the shortest long form above', () => {
+    const cases: [number, string][] = [
+      [0, '00'], [127, '7f'], [128, '81 80'], [255, '81 ff'], [256, '82 01 00'], [65_535, '82 ff ff'],
+      [65_536, '83 01 00 00'], [2 ** 24, '84 01 00 00 00'], [2 ** 32 - 1, '84 ff ff ff ff'], [2 ** 32, '85 01 00 00 00 00'],
+    ];
+    for (const [n, want] of cases) expect(hex(encodeLength(n)), String(n)).toBe(want);
+    for (const bad of [-1, 1.5, Number.NaN]) expect(() => encodeLength(bad)).toThrow(DerError);
   });
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  // (openssl cannot stream a PSS signature: "illegal zero content"; PSS is covered by smime-openssl.test.ts)
-  for (const detached of [false, true]) {
-    it(`verifies a streamed ${detached ? 'detached' : 'opaque'} signature`, async () => {
-      const d = sign(pki.medecin, detached);
-      expect(d[1]).toBe(0x80); // indefinite length, as streamed
-      const v = await verifySignedData(d, { anchors, crls, ...(detached ? { detachedContent: inner } : {}) });
-      expect(v.content).toEqual(inner);
-      expect(v.scheme).toBe('RSASSA-PKCS1-v1_5');
-      expect(v.signingTime).toBeInstanceOf(Date);
-      expect(Math.abs(v.signingTime!.getTime() - Date.now())).toBeLessThan(600_000);
-    });
-  }
+  it('writes a long-form element (70,000 content bytes) that the reader reads back', () => {
+    const body = new Uint8Array(70_000).map((_, i) => i & 0xff);
+    const d = der(seq(octets(body), nul()));
+    expect(hex(d.subarray(0, 6))).toBe('30 83 01 11 77 04'); // 70,007 = 1 + 4 + 70,000 + 2 = 0x011177
+    const r = new DerReader(d);
+    const [o, n] = r.sequence(r.root(), 'SEQUENCE');
+    expect(r.octets(o)).toEqual(body);
+    expect(hex(r.raw(n))).toBe('05 00');
+  });
 
-  for (const [name, opts] of [
-    ['AES-256-CBC + OAEP SHA-256', ['-aes-256-cbc', '-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256']],
-    ['AES-256-GCM + PKCS#1 v1.5', ['-aes-256-gcm']],
-  ] as const) {
-    it(`decrypts a streamed ${name} message`, async () => {
-      const smime = openssl(['cms', '-encrypt', '-stream', '-binary', '-in', file('in.txt', inner), '-recip', pki.gateway.certFile, ...opts]);
-      const s = readSmimeEntity(smime);
-      if (s.kind !== 'enveloped') throw new Error(s.kind);
-      expect(s.der[1]).toBe(0x80);
-      const gw = loadIdentityFiles({ pkcs12: pki.gatewayP12, password: pki.p12Password });
-      const dec = await SmimeDecryptor.create({ certificate: gw.certificate, pkcs8: gw.pkcs8, rsaPrivate: opensslRsaPrivate(gw.pkcs8) });
-      expect((await dec.decrypt(s.der)).content).toEqual(inner);
-    });
-  }
+  it('encodes non-negative INTEGERs minimally, with a leading zero where the high bit is set', () => {
+    const cases: [number, string][] = [[0, '02 01 00'], [127, '02 01 7f'], [128, '02 02 00 80'], [256, '02 02 01 00'], [2 ** 40, '02 06 01 00 00 00 00 00']];
+    for (const [n, want] of cases) {
+      const d = der(int(n));
+      expect(hex(d), String(n)).toBe(want);
+      const r = new DerReader(d);
+      expect(r.smallInt(r.root())).toBe(n);
+    }
+    expect(() => int(-1)).toThrow(DerError);
+  });
 
-  it('mutated or truncated CMS fails as SIGNATURE_INVALID / DECRYPT_FAILED, never with another exception', async () => {
-    const gw = loadIdentityFiles({ pkcs12: pki.gatewayP12, password: pki.p12Password });
-    const signed = sign(pki.medecin);
-    const enveloped = readSmimeEntity(openssl(['cms', '-encrypt', '-stream', '-binary', '-in', file('in.txt', inner.subarray(0, 300)), '-recip', pki.gateway.certFile, '-aes-256-gcm']));
-    if (enveloped.kind !== 'enveloped') throw new Error(enveloped.kind);
-    const dec = await SmimeDecryptor.create({ certificate: gw.certificate, pkcs8: gw.pkcs8, rsaPrivate: opensslRsaPrivate(gw.pkcs8) });
-    const mutate = (src: Uint8Array, edits: [number, number][], cut: number) => {
-      const m = src.slice(0, cut % 4 === 0 ? (cut >> 2) % src.length : src.length);
-      for (const [at, v] of edits) if (m.length) m[at % m.length] = v;
-      return m;
+  it('writes context tags, NULL, OCTET STRING, and sorts a SET OF by encoding', () => {
+    expect(hex(der(ctx(0, int(1))))).toBe('a0 03 02 01 01');
+    expect(hex(der(ctxPrim(2, new Uint8Array([9]))))).toBe('82 01 09');
+    expect(hex(der(octets(new Uint8Array([1, 2]))))).toBe('04 02 01 02');
+    expect(hex(der(setOf(octets(new Uint8Array([2])), int(5), octets(new Uint8Array([1, 0])))))).toBe('31 0a 02 01 05 04 01 02 04 02 01 00');
+    expect(compareBytes(new Uint8Array([1]), new Uint8Array([1, 0]))).toBeLessThan(0);
+  });
+
+  it('writes UTCTime for 1950–2049 and GeneralizedTime outside, both read back', () => {
+    for (const [iso, tag, text] of [
+      ['2026-11-23T05:15:00.000Z', 0x17, '261123051500Z'],
+      ['1950-01-01T00:00:00.000Z', 0x17, '500101000000Z'],
+      ['2049-12-31T23:59:59.000Z', 0x17, '491231235959Z'],
+      ['2050-01-01T00:00:00.000Z', 0x18, '20500101000000Z'],
+      ['1949-12-31T23:59:59.000Z', 0x18, '19491231235959Z'],
+    ] as const) {
+      const d = der(time(new Date(iso)));
+      expect(d[0]).toBe(tag);
+      expect(new TextDecoder().decode(d.subarray(2))).toBe(text);
+      const r = new DerReader(d);
+      expect(r.time(r.root())?.toISOString()).toBe(iso);
+    }
+  });
+});
+
+describe('OBJECT IDENTIFIER text ⇄ bytes', () => {
+  it('encodes the known vectors, and every OID the gateway writes as asn1js did', () => {
+    expect(hex(oid('1.2.840.113549.1.7.2'))).toBe('06 09 2a 86 48 86 f7 0d 01 07 02');
+    expect(hex(oid('2.5.4.3'))).toBe('06 03 55 04 03');
+    expect(hex(oid('0.0'))).toBe('06 01 00');
+    expect(hex(oid('2.999.3'))).toBe('06 03 88 37 03'); // X.690 §8.19.5: 2.999 is one subidentifier
+    for (const dotted of Object.values(OID)) {
+      expect(hex(oid(dotted)), dotted).toBe(hex(new Uint8Array(new asn1js.ObjectIdentifier({ value: dotted }).toBER(false))));
+      expect(oidFromBytes(oidToBytes(dotted))).toBe(dotted);
+    }
+  });
+
+  it('large arcs: up to 2^52 round-trip and agree with openssl; larger ones are refused both ways', () => {
+    const work = mkdtempSync(join(tmpdir(), 'passerelle-der-'));
+    try {
+      for (const dotted of ['1.2.4294967296', '2.25.4503599627370496', '1.3.6.1.4.1.4503599627370623', '2.4503599627370000.1', '1.2.127.128.16383.16384']) {
+        const out = join(work, 'oid.der');
+        execFileSync('openssl', ['asn1parse', '-genstr', `OID:${dotted}`, '-noout', '-out', out]);
+        expect(hex(oid(dotted)), dotted).toBe(hex(new Uint8Array(readFileSync(out))));
+        const r = new DerReader(oid(dotted));
+        expect(r.oid(r.root())).toBe(dotted);
+      }
+      // a UUID arc (2.25.<128 bits>), as openssl writes it: not a number here, refused clearly
+      const uuid = '2.25.329800735698586629295641978511506172918';
+      execFileSync('openssl', ['asn1parse', '-genstr', `OID:${uuid}`, '-noout', '-out', join(work, 'uuid.der')]);
+      const r = new DerReader(new Uint8Array(readFileSync(join(work, 'uuid.der'))));
+      expect(() => r.oid(r.root())).toThrow(/arc too large at offset 0/);
+      expect(() => oidToBytes(uuid)).toThrow(/arc too large/);
+      expect(() => oidToBytes('1.2.4503599627370624')).toThrow(/arc too large/); // 2^52 + 128
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses text that is not an OID, and content that is not one', () => {
+    for (const bad of ['', '1', '3.1', '1.40', '0.40.1', '1.2.', '.1.2', '1..2', '1.02', 'a.b', '1.-2', '1.2.3e4']) expect(() => oidToBytes(bad), bad).toThrow(DerError);
+    expect(oidToBytes('2.40')).toEqual(new Uint8Array([120]));
+    expect(() => oidFromBytes(new Uint8Array([]), 7)).toThrow(/empty OBJECT IDENTIFIER at offset 7/);
+    expect(() => oidFromBytes(new Uint8Array([0x2a, 0x86]))).toThrow(/OBJECT IDENTIFIER truncated/);
+    const r = new DerReader(new Uint8Array([0x04, 0x01, 0x2a]));
+    expect(() => r.oid(r.root())).toThrow(/OBJECT IDENTIFIER expected, found universal primitive tag 4 at offset 0/);
+  });
+});
+
+describe('truncated input: a clear error naming what is missing and where', () => {
+  it('every prefix of a valid structure fails with a DerError saying what ran out', () => {
+    const valid = der(seq(oid(OID.signedData), ctx(0, seq(int(1), setOf(), octets(new Uint8Array(200))))));
+    for (let n = 0; n < valid.length; n++) {
+      const err = failure(valid.subarray(0, n));
+      expect(err, `prefix ${n}`).toBeInstanceOf(DerError);
+      expect((err as Error).message).toMatch(/end of data|truncated|runs past the end/);
+    }
+    expect(failure(valid)).toBeNull();
+  });
+});
+
+describe('reader helpers', () => {
+  it('bits: unused-bit count and bit bytes of a BIT STRING; malformed ones refused', () => {
+    const r = new DerReader(new Uint8Array([0x03, 0x02, 0x05, 0xa0])); // keyUsage digitalSignature + keyEncipherment
+    expect(r.bits(r.root())).toEqual({ unused: 5, bytes: new Uint8Array([0xa0]) });
+    for (const bad of [[0x03, 0x00], [0x03, 0x01, 0x01], [0x03, 0x02, 0x08, 0x00], [0x04, 0x01, 0x00]]) {
+      const b = new DerReader(new Uint8Array(bad));
+      expect(() => b.bits(b.root()), hex(new Uint8Array(bad))).toThrow(DerError);
+    }
+  });
+
+  it('algorithm: the OID, and the parameters unless absent or NULL', () => {
+    const read = (node: DerNode) => {
+      const r = new DerReader(der(node));
+      const a = r.algorithm(r.root(), 'AlgorithmIdentifier');
+      return { oid: a.oid, params: a.params && hex(r.raw(a.params)) };
     };
-    const edits = fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 });
-    await fc.assert(
-      fc.asyncProperty(edits, fc.nat(), async (e, cut) => {
-        for (const [input, run, kind] of [
-          [mutate(signed, e, cut), (d: Uint8Array) => verifySignedData(d, { anchors }), 'SIGNATURE_INVALID'],
-          [mutate(enveloped.der, e, cut), (d: Uint8Array) => dec.decrypt(d), 'DECRYPT_FAILED'],
-        ] as const) {
-          const err = await (run as (d: Uint8Array) => Promise<unknown>)(input).then(() => null, (x: unknown) => x ?? 'nullish rejection');
-          if (err !== null) {
-            expect(err).toBeInstanceOf(GatewayError);
-            expect(err).toMatchObject({ kind });
-          }
-        }
-      }),
-      { numRuns: 150 },
-    );
-  });
-
-  it('cached signer chains: new CRLs revoke at once, expiry is rechecked, invalidate() forgets', async () => {
-    const d = sign(pki.revoked);
-    invalidateSignerChains();
-    await expect(verifySignedData(d, { anchors })).resolves.toMatchObject({ content: inner });
-    expect(signerChains.size).toBe(1);
-    // the same signer, now with CRLs installed: the cached success does not apply
-    await expect(verifySignedData(d, { anchors, crls })).rejects.toMatchObject({ kind: 'SIGNATURE_INVALID', detail: expect.stringMatching(/revoked/) });
-    // a check after the signer's notAfter is not answered from the cache
-    await expect(verifySignedData(d, { anchors, at: new Date(Date.now() + 20 * 365 * 86_400_000) })).rejects.toMatchObject({ detail: expect.stringMatching(/expired/) });
-    invalidateSignerChains();
-    expect(signerChains.size).toBe(0);
+    expect(read(seq(oid('2.16.840.1.101.3.4.2.1')))).toEqual({ oid: '2.16.840.1.101.3.4.2.1', params: undefined });
+    expect(read(seq(oid('1.2.840.113549.1.1.1'), nul()))).toEqual({ oid: '1.2.840.113549.1.1.1', params: undefined });
+    expect(read(seq(oid('2.16.840.1.101.3.4.1.2'), octets(new Uint8Array([1, 2]))))).toEqual({ oid: '2.16.840.1.101.3.4.1.2', params: '04 02 01 02' });
+    expect(() => read(octets(new Uint8Array([1])))).toThrow(/AlgorithmIdentifier expected/);
   });
 });
