@@ -13,6 +13,7 @@ import type { Logger } from '../log/logger.js';
 import type { RetrySchedule } from '../queue/retry-schedule.js';
 import type { MessageStore } from '../ports/message-store.js';
 import type { Translator } from '../ports/translator.js';
+import type { PipelineObserver } from '../ports/observer.js';
 
 export interface GatewayStats {
   accepted: number;
@@ -30,6 +31,8 @@ export interface PipelineContext {
   schedule: RetrySchedule;
   clock: Clock;
   log: Logger;
+  /** Metrics: counters and timings of accepts, attempts, quarantines (no-op by default). */
+  observer: PipelineObserver;
   /** Domain used in the Message-IDs the gateway writes. */
   domain: string;
   /** Opened messages of this node, so that the first delivery attempt need not open again. */
