@@ -40,6 +40,8 @@ import { Directory } from '../../storage/sqlite/directory.js';
 import { directoryRoutes } from '../http/directory-routes.js';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { createObservability } from './observability.js';
+import type { GatewayMetrics } from './metrics.js';
 
 export interface StartOptions {
   log: Logger;
@@ -65,6 +67,8 @@ export interface RunningGateway {
   directory: Directory;
   legacy: LegacyAdapter;
   ports: { legacy: number; national: number; http?: number };
+  /** This node's Prometheus metrics (served at `/metrics`). */
+  metrics: GatewayMetrics;
   stop(): Promise<void>;
 }
 
@@ -141,8 +145,12 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   // The mappings are the CPU-heavy stage: on worker threads unless configured off.
   const pool = !o.translator && config.queue.translateWorkers > 0 ? new TranslatorPool({ size: config.queue.translateWorkers }).warm() : null;
   const translator = o.translator ?? pool?.translator ?? createClinicalTranslator({ deflateRaw: zlibDeflateRaw });
+  // Metrics and readiness: the pipeline's observer, the national refusals, /metrics and /ready.
+  const obs = createObservability({
+    node: hostname(), store, national, trustListRefreshMs: parseDuration(config.mssante.trustListRefresh), directoryStats: async () => directory.stats(),
+  });
   const gateway = new Gateway({
-    store, adapters: { legacy, mssante }, resolver, translator, log,
+    store, adapters: { legacy, mssante }, resolver, translator, log, observer: obs.metrics.observer,
     schedule: RetrySchedule.from(config.queue.retry), concurrency: config.queue.concurrency,
     leaseMs: parseDuration(config.queue.lease), pollMs: parseDuration(config.queue.pollInterval), domain: config.mssante.domain,
     holdDeliveries: o.holdDeliveries, node: hostname(),
@@ -169,6 +177,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     nationalListener = await startNationalListener({
       host: config.mssante.listen.host, port: config.mssante.listen.port, maxSize: config.mssante.listen.maxSize,
       tls: national.tls, trustList: national.trustList, name: `mx.${config.mssante.domain}`, sink: gateway, log,
+      onRefuse: (stage, kind) => obs.metrics.refused(stage, kind),
       // Only the gateway's own national addresses that lead to a legacy subscriber: never a relay.
       servesRecipient: async (address) => {
         if (address.split('@')[1]?.toLowerCase() !== nationalDomain) return false;
@@ -197,7 +206,13 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
       writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
       log.warn('generated a TEST bearer token for the directory API', { file: tokenFile });
     }
-    const app = healthApp({ store, startedAt, listeners: () => ({ ...ports }), mounts: token ? { '/directory': directoryRoutes(new SqliteDirectoryStore(directory), token) } : {} });
+    const app = healthApp({
+      store, startedAt, listeners: () => ({ ...ports }),
+      mounts: {
+        ...obs.routes(() => ({ legacy: listener.listening(), national: nationalListener.listening() })),
+        ...(token ? { '/directory': directoryRoutes(new SqliteDirectoryStore(directory), token) } : {}),
+      },
+    });
     http = await new Promise<ServerType>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port }, (info) => {
         ports.http = info.port;
@@ -221,7 +236,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
 
   let stopped = false;
   return {
-    config, gateway, store, resolver, staticResolver, directory, legacy, ports,
+    config, gateway, store, resolver, staticResolver, directory, legacy, ports, metrics: obs.metrics,
     async stop() {
       if (stopped) return;
       stopped = true;
