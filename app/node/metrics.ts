@@ -6,15 +6,16 @@
  * of each series, is in `docs/operations.md`.
  *
  * The observer is on the pipeline's hot path: each call finds a label set bound once (per
- * pair of networks, per reply code) in small nested tables, with no allocation after the
- * first call for that set.
+ * pair of networks, per reply code) in small nested tables and adds to plain numbers
+ * (`local-series.ts`), with no allocation after the first call for that set.
  *
  * @example
  * const m = new GatewayMetrics({ node: 'gw1', store });
  * new Gateway({ …, observer: m.observer });
  * await m.text(); // Prometheus text exposition
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { LocalCounter, LocalHistogram, type CounterCell, type HistogramCell } from './local-series.js';
 import type { PipelineObserver, AttemptResult, TimedStage } from '../../core/ports/observer.js';
 import type { QueueSummary } from '../../core/ports/message-store.js';
 
@@ -64,8 +65,8 @@ const DIRECTORY_TTL_MS = 60_000;
 /** The window of "deferrals in the last 5 minutes" (readiness), in one-minute buckets. */
 const DEFERRAL_WINDOW_MIN = 5;
 
-type C = ReturnType<Counter<string>['labels']>;
-type H = ReturnType<Histogram<string>['labels']>;
+type C = CounterCell;
+type H = HistogramCell;
 
 /** Label sets of one (from, to) pair of networks, bound on first use. */
 interface PairSeries {
@@ -82,16 +83,16 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   readonly observer: PipelineObserver;
   private readonly now: () => number;
-  private readonly accepted: Counter<string>;
-  private readonly delivered: Counter<string>;
-  private readonly deferred: Counter<string>;
-  private readonly failed: Counter<string>;
-  private readonly attempts: Counter<string>;
-  private readonly quarantined: Counter<string>;
-  private readonly tlsRefusals: Counter<string>;
-  private readonly latency: Histogram<string>;
-  private readonly attemptsNeeded: Histogram<string>;
-  private readonly stageDuration: Histogram<string>;
+  private readonly accepted: LocalCounter;
+  private readonly delivered: LocalCounter;
+  private readonly deferred: LocalCounter;
+  private readonly failed: LocalCounter;
+  private readonly attempts: LocalCounter;
+  private readonly quarantined: LocalCounter;
+  private readonly tlsRefusals: LocalCounter;
+  private readonly latency: LocalHistogram;
+  private readonly attemptsNeeded: LocalHistogram;
+  private readonly stageDuration: LocalHistogram;
   private readonly acceptedBy: Record<string, C> = {};
   private readonly pairs: Record<string, Record<string, PairSeries>> = {};
   private readonly quarantinedBy: Record<string, Record<string, C>> = {};
@@ -110,16 +111,17 @@ export class GatewayMetrics {
     this.registry.setDefaultLabels({ node: src.node });
     if (src.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
 
-    this.accepted = new Counter({ name: 'passerelle_accepted_total', help: 'Messages committed (the sender heard 250), by the network they came from', labelNames: ['network'], registers });
-    this.delivered = new Counter({ name: 'passerelle_delivered_total', help: 'Deliveries handed over and accepted by the target network, by source and target network', labelNames: ['from', 'to'], registers });
-    this.deferred = new Counter({ name: 'passerelle_deferred_total', help: 'Delivery attempts refused for now (retried on the schedule), by source, target and SMTP reply code', labelNames: ['from', 'to', 'code'], registers });
-    this.failed = new Counter({ name: 'passerelle_failed_total', help: 'Deliveries failed for good (refused, or expired after retries), by source, target, reply code and reason', labelNames: ['from', 'to', 'code', 'reason'], registers });
-    this.attempts = new Counter({ name: 'passerelle_delivery_attempts_total', help: 'Delivery attempts (one per recipient per try), by source and target network', labelNames: ['from', 'to'], registers });
-    this.quarantined = new Counter({ name: 'passerelle_quarantined_total', help: 'Messages quarantined, by stage and error kind', labelNames: ['stage', 'kind'], registers });
-    this.tlsRefusals = new Counter({ name: 'passerelle_national_refusals_total', help: "The national listener's refusals of operators, by SMTP stage (tls, mail, rcpt) and reason (error kind)", labelNames: ['stage', 'reason'], registers });
-    this.latency = new Histogram({ name: 'passerelle_handover_latency_seconds', help: 'From acceptance to hand-over to the target network (delivered deliveries), by source and target', labelNames: ['from', 'to'], buckets: LATENCY_BUCKETS, registers });
-    this.attemptsNeeded = new Histogram({ name: 'passerelle_delivered_attempts', help: 'Attempts a delivered delivery needed', labelNames: ['from', 'to'], buckets: ATTEMPT_BUCKETS, registers });
-    this.stageDuration = new Histogram({ name: 'passerelle_stage_duration_seconds', help: 'Duration of translate, seal and hand-over, per group of deliveries, by target network', labelNames: ['stage', 'network'], buckets: STAGE_BUCKETS, registers });
+    const r = this.registry;
+    this.accepted = new LocalCounter(r, 'passerelle_accepted_total', 'Messages committed (the sender heard 250), by the network they came from');
+    this.delivered = new LocalCounter(r, 'passerelle_delivered_total', 'Deliveries handed over and accepted by the target network, by source and target network');
+    this.deferred = new LocalCounter(r, 'passerelle_deferred_total', 'Delivery attempts refused for now (retried on the schedule), by source, target and SMTP reply code');
+    this.failed = new LocalCounter(r, 'passerelle_failed_total', 'Deliveries failed for good (refused, or expired after retries), by source, target, reply code and reason');
+    this.attempts = new LocalCounter(r, 'passerelle_delivery_attempts_total', 'Delivery attempts (one per recipient per try), by source and target network');
+    this.quarantined = new LocalCounter(r, 'passerelle_quarantined_total', 'Messages quarantined, by stage and error kind');
+    this.tlsRefusals = new LocalCounter(r, 'passerelle_national_refusals_total', "The national listener's refusals of operators, by SMTP stage (tls, mail, rcpt) and reason (error kind)");
+    this.latency = new LocalHistogram(r, 'passerelle_handover_latency_seconds', 'From acceptance to hand-over to the target network (delivered deliveries), by source and target', LATENCY_BUCKETS);
+    this.attemptsNeeded = new LocalHistogram(r, 'passerelle_delivered_attempts', 'Attempts a delivered delivery needed', ATTEMPT_BUCKETS);
+    this.stageDuration = new LocalHistogram(r, 'passerelle_stage_duration_seconds', 'Duration of translate, seal and hand-over, per group of deliveries, by target network', STAGE_BUCKETS);
 
     const self = this;
     new Gauge({
@@ -182,16 +184,16 @@ export class GatewayMetrics {
     }
 
     this.observer = {
-      accepted: (source) => (this.acceptedBy[source] ??= this.accepted.labels(source)).inc(),
+      accepted: (source) => void (this.acceptedBy[source] ??= this.accepted.bind({ network: source })).value++,
       outcome: (from, to, result, code, latencyMs, attempt) => this.outcome(from, to, result, code, latencyMs, attempt),
-      quarantined: (stage, kind) => ((this.quarantinedBy[stage] ??= {})[kind] ??= this.quarantined.labels(stage, kind)).inc(),
-      timing: (stage: TimedStage, network, ms) => ((this.timedBy[stage] ??= {})[network] ??= this.stageDuration.labels(stage, network)).observe(ms / 1000),
+      quarantined: (stage, kind) => void ((this.quarantinedBy[stage] ??= {})[kind] ??= this.quarantined.bind({ stage, kind })).value++,
+      timing: (stage: TimedStage, network, ms) => ((this.timedBy[stage] ??= {})[network] ??= this.stageDuration.bind({ stage, network })).observe(ms / 1000),
     };
   }
 
   /** The national listener refused an operator (`stage`: tls, mail, rcpt; `reason`: the error kind). */
   refused(stage: string, reason: string): void {
-    ((this.refusedBy[stage] ??= {})[reason] ??= this.tlsRefusals.labels(stage, reason)).inc();
+    ((this.refusedBy[stage] ??= {})[reason] ??= this.tlsRefusals.bind({ stage, reason })).value++;
   }
 
   /** Deferred attempts in the last five minutes (one-minute resolution): what an alert on a struggling peer needs. */
@@ -235,23 +237,23 @@ export class GatewayMetrics {
   private pair(from: string, to: string): PairSeries {
     const byTo = (this.pairs[from] ??= {});
     return (byTo[to] ??= {
-      delivered: this.delivered.labels(from, to), attempts: this.attempts.labels(from, to),
-      latency: this.latency.labels(from, to), attemptsNeeded: this.attemptsNeeded.labels(from, to),
+      delivered: this.delivered.bind({ from, to }), attempts: this.attempts.bind({ from, to }),
+      latency: this.latency.bind({ from, to }), attemptsNeeded: this.attemptsNeeded.bind({ from, to }),
       deferred: {}, failed: {}, expired: {},
     });
   }
 
   private outcome(from: string, to: string, result: AttemptResult, code: string, latencyMs: number, attempt: number): void {
     const p = this.pair(from, to);
-    p.attempts.inc();
+    p.attempts.value++;
     switch (result) {
       case 'delivered':
-        p.delivered.inc();
+        p.delivered.value++;
         p.latency.observe(latencyMs / 1000);
         p.attemptsNeeded.observe(attempt);
         break;
       case 'deferred': {
-        (p.deferred[code] ??= this.deferred.labels(from, to, code)).inc();
+        (p.deferred[code] ??= this.deferred.bind({ from, to, code })).value++;
         const m = Math.floor(this.now() / 60_000);
         const i = m % DEFERRAL_WINDOW_MIN;
         if (this.deferralMinute[i] !== m) {
@@ -262,10 +264,10 @@ export class GatewayMetrics {
         break;
       }
       case 'failed':
-        (p.failed[code] ??= this.failed.labels(from, to, code, 'refused')).inc();
+        (p.failed[code] ??= this.failed.bind({ from, to, code, reason: 'refused' })).value++;
         break;
       case 'expired':
-        (p.expired[code] ??= this.failed.labels(from, to, code, 'expired')).inc();
+        (p.expired[code] ??= this.failed.bind({ from, to, code, reason: 'expired' })).value++;
         break;
     }
   }

@@ -174,4 +174,33 @@ describe('metrics', () => {
     expect(m.deferralsLast5m()).toBe(0);
     expect(await m.text()).toContain('passerelle_deferred_total{from="legacy",to="mssante",code="451",node="gw-test"} 1');
   });
+
+  it('counts outcomes in cumulative histogram buckets, with sum and count, as Prometheus reads them', async () => {
+    const m = new GatewayMetrics({ node: 'gw-test', defaultMetrics: false, summary: async () => summary() });
+    for (const ms of [30, 80, 700, 45_000]) m.observer.outcome('mssante', 'legacy', 'delivered', '250', ms, 1);
+    m.observer.outcome('mssante', 'legacy', 'failed', '550', 10, 2);
+    m.observer.outcome('mssante', 'legacy', 'expired', '451', 10, 9);
+    m.observer.quarantined('translate', 'UNSAFE_CONTENT');
+    m.refused('mail', 'DOMAIN_NOT_TRUSTED');
+    const text = await m.text();
+    const L = 'from="mssante",to="legacy"';
+    for (const line of [
+      `passerelle_handover_latency_seconds_bucket{${L},le="0.05",node="gw-test"} 1`,
+      `passerelle_handover_latency_seconds_bucket{${L},le="0.1",node="gw-test"} 2`,
+      `passerelle_handover_latency_seconds_bucket{${L},le="1",node="gw-test"} 3`,
+      `passerelle_handover_latency_seconds_bucket{${L},le="30",node="gw-test"} 3`,
+      `passerelle_handover_latency_seconds_bucket{${L},le="60",node="gw-test"} 4`,
+      `passerelle_handover_latency_seconds_bucket{${L},le="+Inf",node="gw-test"} 4`,
+      `passerelle_handover_latency_seconds_sum{${L},node="gw-test"} 45.81`,
+      `passerelle_handover_latency_seconds_count{${L},node="gw-test"} 4`,
+      `passerelle_delivered_total{${L},node="gw-test"} 4`,
+      `passerelle_delivery_attempts_total{${L},node="gw-test"} 6`,
+      `passerelle_failed_total{${L},code="550",reason="refused",node="gw-test"} 1`,
+      `passerelle_failed_total{${L},code="451",reason="expired",node="gw-test"} 1`,
+      'passerelle_quarantined_total{stage="translate",kind="UNSAFE_CONTENT",node="gw-test"} 1',
+      'passerelle_national_refusals_total{stage="mail",reason="DOMAIN_NOT_TRUSTED",node="gw-test"} 1',
+      '# TYPE passerelle_handover_latency_seconds histogram',
+      '# TYPE passerelle_delivered_total counter',
+    ]) expect(text).toContain(line);
+  });
 });
