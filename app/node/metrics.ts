@@ -45,7 +45,7 @@ export interface MetricsSources {
   /** `nextUpdate` of each CRL in use (epoch ms). */
   crlNextUpdates?: () => number[];
   certificates?: () => WatchedCertificate[];
-  /** When each directory source was last imported (epoch ms), read from the directory store's stats. */
+  /** When each directory source last finished an import (epoch ms), from the directory store. */
   directoryImports?: () => Promise<Record<string, number>>;
   /** Add Node's default metrics (event-loop lag, heap, GC, CPU). Default true. */
   defaultMetrics?: boolean;
@@ -60,7 +60,7 @@ const STAGE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 const ATTEMPT_BUCKETS = [1, 2, 3, 4, 6, 8, 12, 20];
 /** How long the store's summary is shared between the gauges of one scrape. */
 const SUMMARY_TTL_MS = 1000;
-/** The directory's imports change rarely and its stats count every mailbox: read at most this often. */
+/** The directory's imports change rarely: read at most this often. */
 const DIRECTORY_TTL_MS = 60_000;
 /** The window of "deferrals in the last 5 minutes" (readiness), in one-minute buckets. */
 const DEFERRAL_WINDOW_MIN = 5;

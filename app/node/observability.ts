@@ -5,14 +5,13 @@
  * calls), the national listener's refusal hook, and the `/metrics` and `/ready` routes.
  *
  * @example
- * const obs = createObservability({ node: hostname(), store, national, directoryStats, trustListRefreshMs });
+ * const obs = createObservability({ node: hostname(), store, national, directoryImports, trustListRefreshMs });
  * new Gateway({ …, observer: obs.metrics.observer });
  * healthApp({ …, mounts: { ...obs.routes(() => ({ legacy: l.listening() })) } });
  */
 import type * as pkijs from 'pkijs';
 import type { Hono } from 'hono';
 import type { MessageStore } from '../../core/ports/message-store.js';
-import type { DirectoryStats } from '../../core/ports/directory-store.js';
 import { GatewayMetrics, type TrustListFigures, type WatchedCertificate } from './metrics.js';
 import { checkReadiness } from './readiness.js';
 import { metricsRoutes, readyRoutes } from '../http/observability-routes.js';
@@ -23,7 +22,8 @@ export interface ObservabilityOptions {
   store: Pick<MessageStore, 'summary'>;
   national?: Pick<NationalSetup, 'loader' | 'crls' | 'identity' | 'anchors'>;
   trustListRefreshMs?: number;
-  directoryStats?: () => Promise<DirectoryStats>;
+  /** When each directory source last finished an import (`DirectoryStore.lastImports`). */
+  directoryImports?: () => Promise<Record<string, number>>;
   /** Node's default metrics (event-loop lag…); default true. */
   defaultMetrics?: boolean;
 }
@@ -45,9 +45,8 @@ export function createObservability(o: ObservabilityOptions): Observability {
     watched('gateway', n.identity.certificate),
     ...n.anchors.certificates.map((c) => watched('anchor', c)),
   ] : undefined;
-  const directoryImports = o.directoryStats ? async () => lastImports(await o.directoryStats!()) : undefined;
   const metrics = new GatewayMetrics({
-    node: o.node, summary: () => o.store.summary(), trustList, crlNextUpdates, certificates, directoryImports, defaultMetrics: o.defaultMetrics,
+    node: o.node, summary: () => o.store.summary(), trustList, crlNextUpdates, certificates, directoryImports: o.directoryImports, defaultMetrics: o.defaultMetrics,
   });
   return {
     metrics,
@@ -66,13 +65,4 @@ const OID_CN = '2.5.4.3';
 function watched(role: WatchedCertificate['role'], c: pkijs.Certificate): WatchedCertificate {
   const cn = c.subject.typesAndValues.find((t) => t.type === OID_CN)?.value.valueBlock.value;
   return { role, name: typeof cn === 'string' && cn ? cn : role, notBefore: c.notBefore.value, notAfter: c.notAfter.value };
-}
-
-/** The last finished import of each source, from the directory store's stats (newest first). */
-function lastImports(stats: DirectoryStats): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const i of stats.imports as Array<{ source?: string; finishedAt?: number | null }>) {
-    if (i.source && typeof i.finishedAt === 'number' && !(i.source in out)) out[i.source] = i.finishedAt;
-  }
-  return out;
 }

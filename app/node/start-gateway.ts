@@ -147,7 +147,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   const translator = o.translator ?? pool?.translator ?? createClinicalTranslator({ deflateRaw: zlibDeflateRaw });
   // Metrics and readiness: the pipeline's observer, the national refusals, /metrics and /ready.
   const obs = createObservability({
-    node: hostname(), store, national, trustListRefreshMs: parseDuration(config.mssante.trustListRefresh), directoryStats: async () => directory.stats(),
+    node: hostname(), store, national, trustListRefreshMs: parseDuration(config.mssante.trustListRefresh), directoryImports: async () => directory.lastImports(),
   });
   const gateway = new Gateway({
     store, adapters: { legacy, mssante }, resolver, translator, log, observer: obs.metrics.observer,
