@@ -65,8 +65,13 @@ export async function startNationalListener(o: NationalListenerOptions): Promise
     onData: acceptData('mssante', o.sink, o.log, (session) => ({ tlsSubject: policy.peerOf(session)?.subjectText })),
   });
   // smtp-server reports failed TLS handshakes and cut connections here.
+  // smtp-server may report one failed handshake twice (the TLS socket's error, then the connection's): counted once per error.
+  const counted = new WeakSet<Error>();
   server.on('error', (err: Error & { code?: string }) => {
-    if (/ssl|tls|handshake|certificate/i.test(`${err.code ?? ''} ${err.message}`)) o.onRefuse?.('tls', 'HANDSHAKE_FAILED');
+    if (!counted.has(err) && /ssl|tls|handshake|certificate/i.test(`${err.code ?? ''} ${err.message}`)) {
+      counted.add(err);
+      o.onRefuse?.('tls', 'HANDSHAKE_FAILED');
+    }
     o.log.debug('national listener connection error', { error: err.message });
   });
   await new Promise<void>((resolve, reject) => {

@@ -101,6 +101,13 @@ describe('metrics, logs and readiness of a running gateway', () => {
     await expect(n.sendMail({ envelope: { from: 'x@medecin.mssante.fr', to: ['dr.alice.martin@passerelle.mssante.test'] }, raw: 'Subject: x\r\n\r\nx\r\n' }))
       .rejects.toMatchObject({ responseCode: 530 });
     n.close();
+    // An operator whose TLS 1.2 suites are none of the rules' fails the handshake.
+    const weak = nodemailer.createTransport({
+      host: '127.0.0.1', port: w.gw.ports.national, secure: false, requireTLS: true, logger: false,
+      tls: { rejectUnauthorized: false, maxVersion: 'TLSv1.2', ciphers: 'AES128-SHA' },
+    });
+    await expect(weak.sendMail({ envelope: { from: 'x@medecin.mssante.fr', to: ['dr.alice.martin@passerelle.mssante.test'] }, raw: 'Subject: x\r\n\r\nx\r\n' })).rejects.toThrow();
+    weak.close();
     // The failure notice and the quarantine notice reach the relay.
     await waitFor(() => stats.delivered >= 4);
 
@@ -123,6 +130,7 @@ describe('metrics, logs and readiness of a running gateway', () => {
     expect(value(samples, 'passerelle_quarantined_total', { stage: 'open' })).toBe(1);
     expect(samples.find((x) => x.name === 'passerelle_quarantined_total')!.labels.kind).toMatch(/^[A-Z_]+$/);
     expect(value(samples, 'passerelle_national_refusals_total', { stage: 'mail', reason: 'TLS_REQUIRED' })).toBe(1);
+    expect(value(samples, 'passerelle_national_refusals_total', { stage: 'tls', reason: 'HANDSHAKE_FAILED' })).toBe(1);
     expect(value(samples, 'passerelle_handover_latency_seconds_count', { from: 'legacy', to: 'mssante' })).toBe(2);
     expect(value(samples, 'passerelle_handover_latency_seconds_bucket', { from: 'legacy', to: 'mssante', le: '+Inf' })).toBe(2);
     expect(value(samples, 'passerelle_delivered_attempts_sum', { from: 'legacy', to: 'mssante' })).toBeGreaterThanOrEqual(3);
