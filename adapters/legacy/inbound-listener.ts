@@ -50,6 +50,8 @@ export interface LegacyListenerOptions {
 
 export interface RunningListener {
   port: number;
+  /** The socket is bound and accepting connections (readiness). */
+  listening(): boolean;
   close(): Promise<void>;
 }
 
@@ -115,6 +117,7 @@ export async function startLegacyListener(o: LegacyListenerOptions): Promise<Run
   const port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
   return {
     port,
+    listening: () => server.server.listening,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -31,10 +31,17 @@ export interface NationalListenerOptions {
   name: string;
   sink: AcceptSink;
   log: Logger;
+  /**
+   * Told of each refusal (metrics): the SMTP stage (`mail`, `rcpt`, or `tls` for a failed
+   * handshake) and the error kind (`HANDSHAKE_FAILED` for a handshake). Never an address.
+   */
+  onRefuse?: (stage: string, kind: string) => void;
 }
 
 export interface RunningNationalListener {
   port: number;
+  /** The socket is bound and accepting connections (readiness). */
+  listening(): boolean;
   /** Give the server new TLS material (e.g. refreshed CRLs). */
   updateTls(tls: SecureContextOptions): void;
   close(): Promise<void>;
@@ -47,7 +54,10 @@ export async function startNationalListener(o: NationalListenerOptions): Promise
     servesRecipient: o.servesRecipient,
     name: o.name,
     maxSize: o.maxSize,
-    onRefuse: (e) => o.log.info('national peer refused', { stage: e.stage, reply: e.error.reply, detail: e.error.detail, remote: e.remoteAddress }),
+    onRefuse: (e) => {
+      o.onRefuse?.(e.stage, e.error.kind);
+      o.log.info('national peer refused', { stage: e.stage, reply: e.error.reply, detail: e.error.detail, remote: e.remoteAddress });
+    },
   });
   const server = new SMTPServer({
     ...policy.options,
@@ -55,7 +65,15 @@ export async function startNationalListener(o: NationalListenerOptions): Promise
     onData: acceptData('mssante', o.sink, o.log, (session) => ({ tlsSubject: policy.peerOf(session)?.subjectText })),
   });
   // smtp-server reports failed TLS handshakes and cut connections here.
-  server.on('error', (err: Error) => o.log.debug('national listener connection error', { error: err.message }));
+  // smtp-server may report one failed handshake twice (the TLS socket's error, then the connection's): counted once per error.
+  const counted = new WeakSet<Error>();
+  server.on('error', (err: Error & { code?: string }) => {
+    if (!counted.has(err) && /ssl|tls|handshake|certificate/i.test(`${err.code ?? ''} ${err.message}`)) {
+      counted.add(err);
+      o.onRefuse?.('tls', 'HANDSHAKE_FAILED');
+    }
+    o.log.debug('national listener connection error', { error: err.message });
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => {
@@ -65,6 +83,7 @@ export async function startNationalListener(o: NationalListenerOptions): Promise
   });
   return {
     port: (server.server.address() as AddressInfo).port,
+    listening: () => server.server.listening,
     updateTls: (tls) => server.updateSecureContext(tls),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

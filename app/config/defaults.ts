@@ -14,7 +14,11 @@ export interface GatewayConfig {
   durability: 'FULL' | 'NORMAL';
   /** Generate test keys and certificates when none are configured. Never in production. */
   testMaterial: boolean;
-  log: { level: 'debug' | 'info' | 'warn' | 'error' };
+  log: {
+    level: 'debug' | 'info' | 'warn' | 'error';
+    /** `json`: one JSON object a line (pino); `pretty`: readable lines; `auto`: pretty on a terminal, JSON otherwise. */
+    format: 'json' | 'pretty' | 'auto';
+  };
   http: {
     host: string;
     port: number;
@@ -137,7 +141,7 @@ export const DEFAULTS: GatewayConfig = {
   database: '',
   durability: 'FULL',
   testMaterial: true,
-  log: { level: 'info' },
+  log: { level: 'info', format: 'auto' },
   http: { host: '127.0.0.1', port: 8025, token: '', tokensFile: '' },
   legacy: {
     domain: 'lnp.test',

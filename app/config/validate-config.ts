@@ -28,6 +28,7 @@ export function validateConfig(c: GatewayConfig): string[] {
   if (c.durability !== 'FULL' && c.durability !== 'NORMAL') p.push(`durability: '${String(c.durability)}' must be FULL or NORMAL`);
   if (typeof c.testMaterial !== 'boolean') p.push('testMaterial: must be true or false');
   if (!['debug', 'info', 'warn', 'error'].includes(c.log.level)) p.push(`log.level: '${c.log.level}' must be debug, info, warn or error`);
+  if (!['json', 'pretty', 'auto'].includes(c.log.format)) p.push(`log.format: '${String(c.log.format)}' must be json, pretty or auto`);
   str('http.host', c.http.host, false);
   port('http.port', c.http.port);
   str('http.tokensFile', c.http.tokensFile, true);

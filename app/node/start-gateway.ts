@@ -47,6 +47,8 @@ import { ensureTestToken, tokensFromFile } from './api-tokens.js';
 import { maskSecrets } from '../config/mask-secrets.js';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { createObservability } from './observability.js';
+import type { GatewayMetrics } from './metrics.js';
 
 export interface StartOptions {
   log: Logger;
@@ -74,6 +76,8 @@ export interface RunningGateway {
   /** Retention and the other jobs that run once across nodes (see `periodic-jobs.ts`). */
   jobs: PeriodicJobs;
   ports: { legacy: number; national: number; http?: number };
+  /** This node's Prometheus metrics (served at `/metrics`). */
+  metrics: GatewayMetrics;
   stop(): Promise<void>;
 }
 
@@ -150,8 +154,12 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   // The mappings are the CPU-heavy stage: on worker threads unless configured off.
   const pool = !o.translator && config.queue.translateWorkers > 0 ? new TranslatorPool({ size: config.queue.translateWorkers }).warm() : null;
   const translator = o.translator ?? pool?.translator ?? createClinicalTranslator({ deflateRaw: zlibDeflateRaw });
+  // Metrics and readiness: the pipeline's observer, the national refusals, /metrics and /ready.
+  const obs = createObservability({
+    node: hostname(), store, national, trustListRefreshMs: parseDuration(config.mssante.trustListRefresh), directoryImports: async () => directory.lastImports(),
+  });
   const gateway = new Gateway({
-    store, adapters: { legacy, mssante }, resolver, translator, log,
+    store, adapters: { legacy, mssante }, resolver, translator, log, observer: obs.metrics.observer,
     schedule: RetrySchedule.from(config.queue.retry), concurrency: config.queue.concurrency,
     leaseMs: parseDuration(config.queue.lease), pollMs: parseDuration(config.queue.pollInterval), domain: config.mssante.domain,
     holdDeliveries: o.holdDeliveries, node: hostname(), sha256: nodeSha256,
@@ -178,6 +186,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     nationalListener = await startNationalListener({
       host: config.mssante.listen.host, port: config.mssante.listen.port, maxSize: config.mssante.listen.maxSize,
       tls: national.tls, trustList: national.trustList, name: `mx.${config.mssante.domain}`, sink: gateway, log,
+      onRefuse: (stage, kind) => obs.metrics.refused(stage, kind),
       // Only the gateway's own national addresses that lead to a legacy subscriber: never a relay.
       servesRecipient: async (address) => {
         if (address.split('@')[1]?.toLowerCase() !== nationalDomain) return false;
@@ -212,7 +221,13 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
       store, tokens: tokensFromFile(config.http.tokensFile, log), wake: () => gateway.wake(), config: () => maskSecrets(config) as Record<string, unknown>,
       mounts: { '/directory': directoryRoutes(new SqliteDirectoryStore(directory), { mountedBehindAuth: true }) },
     });
-    const app = healthApp({ store, startedAt, listeners: () => ({ ...ports }), mounts: token ? { '/directory': directoryRoutes(new SqliteDirectoryStore(directory), token) } : {} });
+    const app = healthApp({
+      store, startedAt, listeners: () => ({ ...ports }),
+      mounts: {
+        ...obs.routes(() => ({ legacy: listener.listening(), national: nationalListener.listening() })),
+        ...(token ? { '/directory': directoryRoutes(new SqliteDirectoryStore(directory), token) } : {}),
+      },
+    });
     app.route('/', api);
     app.route('/', apiReference());
     http = await new Promise<ServerType>((resolve, reject) => {
@@ -240,7 +255,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
 
   let stopped = false;
   return {
-    config, gateway, store, resolver, staticResolver, directory, legacy, jobs, ports,
+    config, gateway, store, resolver, staticResolver, directory, legacy, jobs, ports, metrics: obs.metrics,
     async stop() {
       if (stopped) return;
       stopped = true;

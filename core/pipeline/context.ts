@@ -14,6 +14,7 @@ import type { RetrySchedule } from '../queue/retry-schedule.js';
 import type { MessageStore } from '../ports/message-store.js';
 import type { Translator } from '../ports/translator.js';
 import type { Sha256 } from '../../lib/sha256.js';
+import type { PipelineObserver } from '../ports/observer.js';
 
 export interface GatewayStats {
   accepted: number;
@@ -31,6 +32,8 @@ export interface PipelineContext {
   schedule: RetrySchedule;
   clock: Clock;
   log: Logger;
+  /** Metrics: counters and timings of accepts, attempts, quarantines (no-op by default). */
+  observer: PipelineObserver;
   /** Domain used in the Message-IDs the gateway writes. */
   domain: string;
   /** SHA-256 for content digests (WebCrypto by default; the Node runtime gives OpenSSL's). */

@@ -24,6 +24,7 @@ import { RetrySchedule, DEFAULT_RETRY_POLICY } from '../queue/retry-schedule.js'
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
 import { passThroughTranslator, type Translator } from '../ports/translator.js';
+import { noopObserver, type PipelineObserver } from '../ports/observer.js';
 import { OpenedCache, type GatewayStats, type PipelineContext } from './context.js';
 import { Worker } from './worker.js';
 import { webCryptoSha256, type Sha256 } from '../../lib/sha256.js';
@@ -38,6 +39,8 @@ export interface GatewayOptions {
   schedule?: RetrySchedule;
   clock?: Clock;
   log?: Logger;
+  /** Metrics (`core/ports/observer.ts`); default: none. */
+  observer?: PipelineObserver;
   /** This node's name, stable across restarts (default `node`): claims carry it. */
   node?: string;
   /** Deliveries handed over at once. */
@@ -70,6 +73,7 @@ export class Gateway {
       schedule: o.schedule ?? RetrySchedule.from(DEFAULT_RETRY_POLICY),
       clock: o.clock ?? systemClock,
       log: o.log ?? silentLogger,
+      observer: o.observer ?? noopObserver,
       domain: o.domain ?? 'passerelle.invalid',
       sha256: o.sha256 ?? webCryptoSha256,
       opened: new OpenedCache(),
@@ -121,6 +125,7 @@ export class Gateway {
   async accept(input: AcceptInput): Promise<AcceptResult> {
     const res = await this.store.accept({ ...input, claimedBy: this.worker.claimant }, this.ctx.clock.now());
     this.stats.accepted++;
+    this.ctx.observer.accepted(input.source);
     if (res.duplicates.length < input.recipients.length) this.worker.accepted(res.id, input.raw, res.envelope);
     return res;
   }

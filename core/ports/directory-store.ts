@@ -108,6 +108,8 @@ export interface DirectoryStore extends RouteResolver {
   /** Entries whose names or addresses match every word of `query`. */
   search(query: string, limit?: number): Promise<SearchEntry[]>;
   stats(): Promise<DirectoryStats>;
+  /** When each source (`national`, `legacy`) last finished an import (epoch ms): the sync age of the metrics, without counting mailboxes. */
+  lastImports(): Promise<Record<string, number>>;
   /** Issues recorded for a run (default: the last run). */
   issues(run?: number, limit?: number): Promise<Array<DirectoryIssue & { run: number }>>;
   /** Write a feed (full, or the changes since the last acknowledged export) to `sink`. */

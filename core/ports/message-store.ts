@@ -7,6 +7,14 @@ export type MessageState = 'received' | 'opened' | 'routed' | 'done' | 'quaranti
 /** Delivery states: one row per (message, envelope recipient). */
 export type DeliveryState = 'pending' | 'queued' | 'sending' | 'delivered' | 'failed' | 'quarantined';
 
+export interface QueueSummary {
+  deliveries: Record<string, number>;
+  messages: Record<string, number>;
+  nextDue: number | null;
+  /** `receivedAt` of the oldest message with a delivery pending, queued or sending; null when none. */
+  oldestOpenAt: number | null;
+}
+
 export interface AcceptInput {
   source: Origin;
   mailFrom: string;
@@ -276,8 +284,12 @@ export interface MessageStore {
   /** Write events on a message's trace. */
   events(messageRef: string, events: NewEvent[], now: number): Promise<void>;
   trace(id: string): Promise<Trace | null>;
-  /** Counts per delivery state and per message state. */
-  summary(): Promise<{ deliveries: Record<string, number>; messages: Record<string, number>; nextDue: number | null }>;
+  /**
+   * Counts per delivery state and per message state; the next due attempt; when the oldest
+   * message with a delivery still to make (pending, queued, sending) was received (metrics,
+   * readiness). Read at each scrape: engines answer from their state indexes.
+   */
+  summary(): Promise<QueueSummary>;
   /** Messages in a given state, newest first. */
   listMessages(state: MessageState, limit: number): Promise<MessageRow[]>;
   /** Messages matching an operator's query, newest first. */

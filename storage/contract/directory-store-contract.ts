@@ -53,6 +53,8 @@ export function directoryStoreContract(name: string, open: () => Promise<Directo
     it('imports the legacy annuaire: its subscribers reachable from the national side', async () => {
       const report = await store.importLegacy(chunksOf(legacyBytes(['cab.dupuis@medical33.lnp.test;Dupuis;Pierre;Médecin;;;;;33000;Bordeaux;2026;A']), 17), { fileName: 'annuaire-20261101.csv' });
       expect(report).toMatchObject({ source: 'legacy', lines: 1, inserted: 1, rejected: 0 });
+      expect(Object.keys(await store.lastImports())).toEqual(['legacy']);
+      expect((await store.lastImports()).legacy).toBeTypeOf('number');
       const alias = await store.aliasFor('cab.dupuis@medical33.lnp.test', 'mssante');
       expect(alias).toMatch(/@passerelle\.mssante\.test$/);
       expect(await store.resolve(alias!)).toMatchObject({ network: 'legacy', address: 'cab.dupuis@medical33.lnp.test', status: 'active' });

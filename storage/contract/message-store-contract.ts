@@ -371,12 +371,15 @@ export function messageStoreContract(name: string, open: () => Promise<StoreUnde
     });
 
     it('counts deliveries and messages per state', async () => {
-      await routed();
-      await accept();
+      expect((await store.summary()).oldestOpenAt).toBeNull();
+      await routed(['b@y'], T + 5);
+      await accept({}, T + 9);
       const s = await store.summary();
       expect(s.deliveries).toMatchObject({ queued: 1, pending: 1 });
       expect(s.messages).toMatchObject({ routed: 1, received: 1 });
-      expect(s.nextDue).toBe(T);
+      expect(s.nextDue).toBe(T + 5);
+      // The oldest message with a delivery still to make: what an alert on a stuck queue reads.
+      expect(s.oldestOpenAt).toBe(T + 5);
     });
   });
 }

@@ -35,6 +35,7 @@ import type { NetworkId } from '../../core/model/network.js';
 import type {
   AcceptInput, AcceptResult, BounceMark, Claimant, ClaimResult, ContentClaim, DeliveryRow, DeliveryState, EventRow, MessageRow, MessageState, MessageStore, NewEvent,
   NoticeDue, OutcomeUpdate, QuarantineRecord, RoutingResult, Trace, Actor, MessageQuery,
+  QueueSummary,
 } from '../../core/ports/message-store.js';
 
 export interface PostgresStoreOptions extends SqlClientOptions {
@@ -689,17 +690,21 @@ export class PostgresStore implements MessageStore, JobLock {
     };
   }
 
-  async summary(): Promise<{ deliveries: Record<string, number>; messages: Record<string, number>; nextDue: number | null }> {
+  async summary(): Promise<QueueSummary> {
     this.guard();
-    const [d, m, next] = await Promise.all([
+    const [d, m, next, oldest] = await Promise.all([
       this.client.query<{ state: string; n: number }>('SELECT state, count(*) AS n FROM deliveries GROUP BY state'),
       this.client.query<{ state: string; n: number }>('SELECT state, count(*) AS n FROM messages GROUP BY state'),
       this.client.query<{ t: number | null }>(`SELECT min(next_attempt_at) AS t FROM deliveries WHERE state = 'queued'`),
+      this.client.query<{ t: number | null }>(
+        `SELECT min(m.received_at) AS t FROM deliveries d JOIN messages m ON m.id = d.message_ref WHERE d.state IN ('pending', 'queued', 'sending')`,
+      ),
     ]);
     return {
       deliveries: Object.fromEntries(d.rows.map((r) => [r.state, r.n])),
       messages: Object.fromEntries(m.rows.map((r) => [r.state, r.n])),
       nextDue: next.rows[0]?.t ?? null,
+      oldestOpenAt: oldest.rows[0]?.t ?? null,
     };
   }
 

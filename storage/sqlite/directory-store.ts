@@ -34,6 +34,10 @@ export class SqliteDirectoryStore implements DirectoryStore {
     return this.directory.search(query, limit);
   }
 
+  async lastImports(): Promise<Record<string, number>> {
+    return this.directory.lastImports();
+  }
+
   async stats(): Promise<DirectoryStats> {
     return this.directory.stats();
   }

@@ -687,6 +687,12 @@ export class Directory implements RouteResolver {
     };
   }
 
+  /** When each source last finished an import (epoch ms); one row per source. */
+  lastImports(): Record<string, number> {
+    const rows = this.sqlite.prepare(`SELECT source, max(finished_at) AS at FROM directory_imports WHERE finished_at IS NOT NULL GROUP BY source`).all() as Array<{ source: string; at: number }>;
+    return Object.fromEntries(rows.map((r) => [r.source, r.at]));
+  }
+
   /** Issues recorded for a run (default: the last run). */
   issues(run?: number, limit = 100): Array<DirectoryIssue & { run: number }> {
     const r = run ?? (this.sqlite.prepare(`SELECT max(id) FROM directory_imports`).pluck().get() as number | null);

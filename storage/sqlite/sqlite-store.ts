@@ -31,6 +31,7 @@ import type { NetworkId } from '../../core/model/network.js';
 import type {
   AcceptInput, AcceptResult, BounceMark, Claimant, ClaimResult, ContentClaim, DeliveryRow, DeliveryState, EventRow, MessageRow, MessageState, MessageStore, NewEvent,
   NoticeDue, OutcomeUpdate, QuarantineRecord, RoutingResult, Trace, Actor, MessageQuery,
+  QueueSummary,
 } from '../../core/ports/message-store.js';
 
 const p = sql.placeholder;
@@ -583,15 +584,20 @@ export class SqliteStore implements MessageStore, JobLock {
     });
   }
 
-  summary(): Promise<{ deliveries: Record<string, number>; messages: Record<string, number>; nextDue: number | null }> {
+  summary(): Promise<QueueSummary> {
     return this.read(() => {
       const d = this.db.select({ state: deliveries.state, n: sql<number>`count(*)` }).from(deliveries).groupBy(deliveries.state).all();
       const m = this.db.select({ state: messages.state, n: sql<number>`count(*)` }).from(messages).groupBy(messages.state).all();
       const next = this.db.select({ t: sql<number | null>`min(${deliveries.nextAttemptAt})` }).from(deliveries).where(eq(deliveries.state, 'queued')).get();
+      // Open deliveries through the (state, next_attempt_at) index, their messages by primary key.
+      const oldest = this.sqlite.prepare(
+        `SELECT min(m.received_at) FROM deliveries d JOIN messages m ON m.id = d.message_ref WHERE d.state IN ('pending', 'queued', 'sending')`,
+      ).pluck().get() as number | null;
       return {
         deliveries: Object.fromEntries(d.map((r) => [r.state, r.n])),
         messages: Object.fromEntries(m.map((r) => [r.state, r.n])),
         nextDue: next?.t ?? null,
+        oldestOpenAt: oldest ?? null,
       };
     });
   }

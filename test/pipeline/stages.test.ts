@@ -20,6 +20,7 @@ import type { OpenedMessage, OutboundMessage, SealedMessage } from '../../core/m
 import type { Envelope } from '../../core/model/envelope.js';
 import type { NetworkId } from '../../core/model/network.js';
 import type { Route } from '../../core/ports/route-resolver.js';
+import type { PipelineObserver } from '../../core/ports/observer.js';
 
 const enc = new TextEncoder();
 const W = { owner: 'test/1', leaseMs: 60_000 };
@@ -58,6 +59,13 @@ describe('pipeline stages', () => {
   let legacy: FakeAdapter;
   let national: FakeAdapter;
   let woken: number;
+  let observed: string[];
+  const observer: PipelineObserver = {
+    accepted: (source) => observed.push(`accepted ${source}`),
+    outcome: (from, to, result, code, latencyMs, attempt) => observed.push(`${from}>${to} ${result} ${code} ${latencyMs}ms #${attempt}`),
+    quarantined: (stage, kind) => observed.push(`quarantined ${stage} ${kind}`),
+    timing: (stage, network, ms) => observed.push(`${stage} ${network} ${ms >= 0 ? 'timed' : 'negative'}`),
+  };
   const routes: Record<string, Route> = {
     'dr.a@interop.legacy.test': { network: 'mssante', address: 'dr.a@mssante.test', status: 'active' },
     'dr.s@interop.legacy.test': { network: 'mssante', address: 'dr.s@mssante.test', status: 'suspended' },
@@ -69,8 +77,9 @@ describe('pipeline stages', () => {
     legacy = new FakeAdapter('legacy');
     national = new FakeAdapter('mssante');
     woken = 0;
+    observed = [];
     ctx = {
-      store, adapters: { legacy, mssante: national }, translator: passThroughTranslator, log: silentLogger,
+      store, adapters: { legacy, mssante: national }, translator: passThroughTranslator, log: silentLogger, observer,
       resolver: {
         resolve: async (a) => routes[a.toLowerCase()] ?? null,
         aliasFor: async (a, target) => (target === 'mssante' ? a.replace('@legacy.test', '@interop.mssante.test') : null),
@@ -130,6 +139,11 @@ describe('pipeline stages', () => {
     rows = await store.claimDue(now, 10, W);
     expect(await deliverStage(ctx, { rows })).toBe('done');
     expect((await store.deliveries(job.id))[0]).toMatchObject({ state: 'delivered', attempts: 2 });
+    // Each attempt observed with its networks, reply code, latency from acceptance and number; translate, seal, hand-over timed.
+    expect(observed).toEqual([
+      'translate mssante timed', 'seal mssante timed', 'handover mssante timed', 'legacy>mssante deferred 451 0ms #1',
+      'translate mssante timed', 'seal mssante timed', 'handover mssante timed', 'legacy>mssante delivered 250 300000ms #2',
+    ]);
   });
 
   it('deliver: a sender with no address on the target network quarantines the message (stage route)', async () => {
@@ -142,6 +156,7 @@ describe('pipeline stages', () => {
     expect(await store.message(job.id)).toMatchObject({ state: 'quarantined', stage: 'route', reply: '553 5.1.7 Sender address rejected' });
     expect((await store.deliveries(job.id))[0]!.state).toBe('quarantined');
     expect(national.sealed).toEqual([]);
+    expect(observed).toEqual(['quarantined route BAD_SENDER']);
   });
 
   it('a permanent refusal settles the message and its sender gets one failure notice', async () => {
@@ -153,6 +168,7 @@ describe('pipeline stages', () => {
     await settledNotices(ctx, (await store.noticesDue(10))[0]!);
     const [n] = await store.listMessages('routed', 10);
     expect(decodeOutbound((await store.raw(n!.id))!).content.text).toBe('dr.a@interop.legacy.test: 550 5.1.1 no');
+    expect(observed).toContain('legacy>mssante failed 550 0ms #1');
     expect(woken).toBeGreaterThan(0);
   });
 });

@@ -12,7 +12,7 @@ import { startNationalPeer, type NationalPeer } from '../simulators/national-pee
 import { loadConfig } from '../../app/config/load-config.js';
 import type { GatewayConfig } from '../../app/config/defaults.js';
 import { startGateway, type RunningGateway } from '../../app/node/start-gateway.js';
-import { silentLogger } from '../../core/log/logger.js';
+import { silentLogger, type Logger } from '../../core/log/logger.js';
 
 export const SUBSCRIBERS = [
   { local: 'labo.bio33', zone: 'medical33', password: 'pw-labo' },
@@ -47,7 +47,8 @@ export interface LegacyWorld {
   close(): Promise<void>;
 }
 
-export async function startLegacyWorld(over: Record<string, unknown> = {}): Promise<LegacyWorld> {
+/** `over`: configuration overrides; `opts.log`: the gateway's logger (default: silent). */
+export async function startLegacyWorld(over: Record<string, unknown> = {}, opts: { log?: Logger } = {}): Promise<LegacyWorld> {
   const root = mkdtempSync(join(tmpdir(), 'passerelle-e2e-'));
   const keys = await makeKeyFolders(root);
   const { store: relayKeys } = await loadKeyFolder(keys.all);
@@ -75,7 +76,7 @@ export async function startLegacyWorld(over: Record<string, unknown> = {}): Prom
       ...over,
     } as never,
   });
-  const gw = await startGateway(config, { log: silentLogger });
+  const gw = await startGateway(config, { log: opts.log ?? silentLogger });
   // The relay forwards interop mail to the gateway's listener.
   relayOptions.gateway = { host: '127.0.0.1', port: gw.ports.legacy };
   return {

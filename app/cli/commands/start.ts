@@ -1,6 +1,6 @@
 import type { Command } from '../command.js';
 import { ConfigError } from '../../config/load-config.js';
-import { createLogger } from '../../../core/log/logger.js';
+import { createPinoLogger } from '../../node/pino-logger.js';
 import { startGateway, StartError } from '../../node/start-gateway.js';
 import { cliContext, parseCommand } from '../context.js';
 
@@ -26,7 +26,8 @@ const start: Command = {
       }
       throw err;
     }
-    const log = createLogger({ level: config.log.level, write: (l) => io.err(l + '\n') });
+    // JSON lines by default, readable on a terminal (`log.format`); to standard error, the console messages to standard output.
+    const log = createPinoLogger({ level: config.log.level, format: config.log.format, destination: { write: (l) => io.err(l), isTTY: process.stderr.isTTY } });
     let running;
     try {
       running = await startGateway(config, { log });

@@ -13,6 +13,7 @@ import type { NetworkId } from '../../model/network.js';
 import { GatewayError, asGatewayError } from '../../errors/gateway-error.js';
 import type { ErrorKind } from '../../errors/reply-codes.js';
 import type { DeliveryRow, MessageState, NewEvent, OutcomeUpdate } from '../../ports/message-store.js';
+import type { AttemptResult } from '../../ports/observer.js';
 import { openedMessage, type PipelineContext } from '../context.js';
 import { decodeOutbound } from '../outbound-codec.js';
 import { quarantine } from './quarantine.js';
@@ -51,12 +52,16 @@ export async function deliverStage(ctx: PipelineContext, group: DeliveryGroup): 
       const opened = await openedMessage(ctx, id);
       outbound = await translate(ctx, opened, rows, network, env.mailFrom, id, events);
     }
+    let t = performance.now();
     const sealed = await adapter.seal(outbound).catch((err: unknown) => {
       throw asGatewayError(err, 'CANNOT_SEAL');
     });
+    ctx.observer.timing('seal', network, performance.now() - t);
     events.push({ stage: 'seal', level: 'info', detail: `sealed for ${network}: ${sealed.raw.byteLength} bytes, ${sealed.recipients.length} recipient(s)` });
     for (const note of sealed.notes ?? []) events.push({ stage: 'seal', level: 'info', detail: note });
+    t = performance.now();
     outcomes = await adapter.deliver(sealed);
+    ctx.observer.timing('handover', network, performance.now() - t);
   } catch (err) {
     const ge = asGatewayError(err, 'CANNOT_TRANSLATE');
     const stage = QUARANTINED_AT[ge.kind];
@@ -64,7 +69,7 @@ export async function deliverStage(ctx: PipelineContext, group: DeliveryGroup): 
     outcomes = rows.map((r) => ({ recipient: r.targetAddress!, result: ge.permanent ? 'permanent' : 'temporary', reply: ge.reply }));
     events.push({ stage: 'deliver', level: 'warn', detail: `${network} hand-over failed: ${ge.reply}${ge.detail ? ` (${ge.detail})` : ''}` });
   }
-  return record(ctx, id, env.receivedAt, rows, outcomes, events);
+  return record(ctx, id, env.source, network, env.receivedAt, rows, outcomes, events);
 }
 
 /** The opened message as the target network gets it: the sender's alias there, the clinical mappings, recipients' certificates. */
@@ -82,6 +87,7 @@ async function translate(
   const shown = opened.content.kind === 'notification' ? null : await headerAddresses(ctx.resolver, opened, network, recipients);
   if (shown?.omitted) events.push({ stage: 'translate', level: 'info', detail: `${shown.omitted} To/Cc address(es) with no address on ${network} left out of the headers` });
   let outbound: OutboundMessage;
+  const t = performance.now();
   try {
     outbound = await ctx.translator(opened, {
       network, recipients, from, messageId: `<${id}.${network}@${ctx.domain}>`, ...(shown ? { to: shown.to, cc: shown.cc } : {}),
@@ -89,6 +95,7 @@ async function translate(
   } catch (err) {
     throw asGatewayError(err, 'CANNOT_TRANSLATE');
   }
+  ctx.observer.timing('translate', network, performance.now() - t);
   const certificates: Record<string, string> = {};
   for (const r of rows) {
     const route = await ctx.resolver.resolve(r.recipient).catch(() => null);
@@ -97,34 +104,64 @@ async function translate(
   return Object.keys(certificates).length ? { ...outbound, recipientCertificates: certificates } : outbound;
 }
 
-/** Each recipient's outcome → its delivery row (delivered, queued for the next attempt, failed, expired), in one commit. */
-function record(ctx: PipelineContext, id: string, receivedAt: number, rows: DeliveryRow[], outcomes: DeliveryOutcome[], events: NewEvent[]): Promise<MessageState> {
+/**
+ * Each recipient's outcome → its delivery row (delivered, queued for the next attempt, failed,
+ * expired), in one commit; and for each, one log line and one observation: message id,
+ * networks, the recipient's DOMAIN only (a local part may name a patient), attempt, result,
+ * reply code, latency from acceptance.
+ */
+function record(
+  ctx: PipelineContext, id: string, source: string, network: NetworkId, receivedAt: number, rows: DeliveryRow[], outcomes: DeliveryOutcome[], events: NewEvent[],
+): Promise<MessageState> {
   const now = ctx.clock.now();
+  const latencyMs = now - receivedAt;
   const byAddress = new Map(outcomes.map((o) => [o.recipient.toLowerCase(), o]));
   const updates: OutcomeUpdate[] = [];
   for (const r of rows) {
     const o = byAddress.get(r.targetAddress!.toLowerCase()) ?? {
       recipient: r.targetAddress!, result: 'temporary' as const, reply: '451 4.3.0 No outcome reported for this recipient',
     };
+    const attempt = r.attempts + 1;
+    let result: AttemptResult;
     if (o.result === 'delivered') {
+      result = 'delivered';
       updates.push({ deliveryId: r.id, state: 'delivered', reply: o.reply });
       events.push({ stage: 'deliver', level: 'info', detail: `delivered to ${r.targetNetwork}: ${o.reply}`, recipient: r.recipient });
       ctx.stats.delivered++;
     } else if (o.result === 'permanent') {
+      result = 'failed';
       updates.push({ deliveryId: r.id, state: 'failed', reply: o.reply });
       events.push({ stage: 'deliver', level: 'error', detail: `refused: ${o.reply}`, recipient: r.recipient });
       ctx.stats.failed++;
     } else {
-      const next = ctx.schedule.next({ attempts: r.attempts + 1, receivedAt, now });
+      const next = ctx.schedule.next({ attempts: attempt, receivedAt, now });
       if (next === null) {
+        result = 'expired';
         updates.push({ deliveryId: r.id, state: 'failed', reply: `${new GatewayError('EXPIRED').reply} (last: ${o.reply})` });
-        events.push({ stage: 'deliver', level: 'error', detail: `expired after ${r.attempts + 1} attempt(s): ${o.reply}`, recipient: r.recipient });
+        events.push({ stage: 'deliver', level: 'error', detail: `expired after ${attempt} attempt(s): ${o.reply}`, recipient: r.recipient });
         ctx.stats.failed++;
       } else {
+        result = 'deferred';
         updates.push({ deliveryId: r.id, state: 'queued', nextAttemptAt: next, reply: o.reply });
         events.push({ stage: 'deliver', level: 'warn', detail: `will retry at ${new Date(next).toISOString()}: ${o.reply}`, recipient: r.recipient });
       }
     }
+    const code = replyCode(o.reply);
+    ctx.observer.outcome(source, network, result, code, latencyMs, attempt);
+    const fields = { id, network, domain: domainOf(r.targetAddress!), attempt, result, reply: code, latencyMs };
+    if (result === 'delivered') ctx.log.info('delivery attempt', fields);
+    else ctx.log.warn('delivery attempt', fields);
   }
   return ctx.store.recordOutcomes(id, updates, events, now);
+}
+
+/** The 3-digit code of an SMTP reply (`000` when the reply has none). */
+function replyCode(reply: string): string {
+  const c = reply.slice(0, 3);
+  return /^[2-5]\d\d$/.test(c) ? c : '000';
+}
+
+/** The domain of an address, lower case: what a log line may say of a recipient. */
+function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 }

@@ -13,7 +13,8 @@ export async function quarantine(
   const reason = `${err.reply}${err.detail ? ` (${err.detail})` : ''}`;
   await ctx.store.quarantine(id, { stage, reply: err.reply, reason, ...extra }, ctx.clock.now());
   ctx.stats.quarantined++;
+  ctx.observer.quarantined(stage, err.kind);
   ctx.opened.delete(id);
-  ctx.log.warn('message quarantined', { id, stage, reason: err.kind });
+  ctx.log.warn('message quarantined', { id, stage, kind: err.kind });
   return 'quarantined';
 }

@@ -1,0 +1,68 @@
+/**
+ * Metrics and readiness of a node, assembled from what `startGateway` holds: the store's
+ * summary, the national setup (trust list, CRLs, the gateway's certificate and the anchors),
+ * the directory's imports, the listeners. Returns the metrics (whose observer the pipeline
+ * calls), the national listener's refusal hook, and the `/metrics` and `/ready` routes.
+ *
+ * @example
+ * const obs = createObservability({ node: hostname(), store, national, directoryImports, trustListRefreshMs });
+ * new Gateway({ …, observer: obs.metrics.observer });
+ * healthApp({ …, mounts: { ...obs.routes(() => ({ legacy: l.listening() })) } });
+ */
+import type * as pkijs from 'pkijs';
+import type { Hono } from 'hono';
+import type { MessageStore } from '../../core/ports/message-store.js';
+import { GatewayMetrics, type TrustListFigures, type WatchedCertificate } from './metrics.js';
+import { checkReadiness } from './readiness.js';
+import { metricsRoutes, readyRoutes } from '../http/observability-routes.js';
+import type { NationalSetup } from './national-setup.js';
+
+export interface ObservabilityOptions {
+  node: string;
+  store: Pick<MessageStore, 'summary'>;
+  national?: Pick<NationalSetup, 'loader' | 'crls' | 'identity' | 'anchors'>;
+  trustListRefreshMs?: number;
+  /** When each directory source last finished an import (`DirectoryStore.lastImports`). */
+  directoryImports?: () => Promise<Record<string, number>>;
+  /** Node's default metrics (event-loop lag…); default true. */
+  defaultMetrics?: boolean;
+}
+
+export interface Observability {
+  metrics: GatewayMetrics;
+  /** `/metrics` and `/ready`, to mount beside `/health`; `listeners` tells which listeners are bound. */
+  routes(listeners: () => Record<string, boolean>): Record<string, Hono>;
+}
+
+export function createObservability(o: ObservabilityOptions): Observability {
+  const n = o.national;
+  const trustList = n ? (): TrustListFigures => {
+    const s = n.loader.status();
+    return { ageMs: s.ageMs, domains: s.domains, failing: s.lastError !== null };
+  } : undefined;
+  const crlNextUpdates = n ? () => n.crls().map((c) => c.nextUpdate?.value.getTime()).filter((t): t is number => t !== undefined) : undefined;
+  const certificates = n ? (): WatchedCertificate[] => [
+    watched('gateway', n.identity.certificate),
+    ...n.anchors.certificates.map((c) => watched('anchor', c)),
+  ] : undefined;
+  const metrics = new GatewayMetrics({
+    node: o.node, summary: () => o.store.summary(), trustList, crlNextUpdates, certificates, directoryImports: o.directoryImports, defaultMetrics: o.defaultMetrics,
+  });
+  return {
+    metrics,
+    routes: (listeners) => ({
+      '/metrics': metricsRoutes(metrics),
+      '/ready': readyRoutes(() => checkReadiness({
+        summary: () => metrics.summary(), listeners, trustList, trustListRefreshMs: o.trustListRefreshMs, crlNextUpdates, certificates,
+        deferralsLast5m: () => metrics.deferralsLast5m(),
+      })),
+    }),
+  };
+}
+
+const OID_CN = '2.5.4.3';
+
+function watched(role: WatchedCertificate['role'], c: pkijs.Certificate): WatchedCertificate {
+  const cn = c.subject.typesAndValues.find((t) => t.type === OID_CN)?.value.valueBlock.value;
+  return { role, name: typeof cn === 'string' && cn ? cn : role, notBefore: c.notBefore.value, notAfter: c.notAfter.value };
+}
