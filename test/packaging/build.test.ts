@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { sampleHprim } from '../mappings/fixtures.js';
+import { healthcheckCommand } from './dockerfile.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 let base: string;
@@ -56,7 +57,22 @@ describe('npm run build', () => {
     expect(existsSync(join(base, 'app'))).toBe(false);
   });
 
-  it('starts the gateway from dist/ on embedded defaults, answers /health, and stops on SIGTERM', async () => {
+  it('imports only production dependencies and Node built-ins (what `npm ci --omit=dev` installs)', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const used = new Set<string>();
+    for (const f of walk(dist).filter((x) => x.endsWith('.js'))) {
+      const code = readFileSync(f, 'utf8');
+      for (const m of code.matchAll(/(?:^|[\s;])(?:import|export)\s[^;]*?from\s*"([^"]+)"|\bimport\(\s*"([^"]+)"\s*\)|^import\s+"([^"]+)"/gm)) {
+        const spec = m[1] ?? m[2] ?? m[3]!;
+        if (spec.startsWith('.') || spec.startsWith('node:')) continue;
+        used.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+      }
+    }
+    expect(used.size).toBeGreaterThan(5);
+    expect([...used].filter((p) => !(p in pkg.dependencies))).toEqual([]);
+  });
+
+  it('starts the gateway from dist/ on embedded defaults, answers /health (and the container health check), and stops on SIGTERM', async () => {
     const child = runDist(['start'], {
       PASSERELLE_DATA_DIR: join(base, 'var'),
       PASSERELLE_LEGACY_LISTEN_PORT: '0', PASSERELLE_MSSANTE_LISTEN_PORT: '0', PASSERELLE_HTTP_PORT: '0',
@@ -78,6 +94,14 @@ describe('npm run build', () => {
       expect(res.status).toBe(200);
       expect(((await res.json()) as { status: string }).status).toBe('ok');
       expect(existsSync(join(base, 'var/passerelle.db'))).toBe(true);
+      // The container's HEALTHCHECK command (deploy/Dockerfile), run as the engine would.
+      const [cmd, ...args] = healthcheckCommand();
+      const healthy = spawnSync(cmd === 'node' ? process.execPath : cmd!, args, { env: { PATH: process.env.PATH, PASSERELLE_HTTP_PORT: String(http) }, timeout: 15_000 });
+      expect(healthy.status).toBe(0);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      const gone = spawnSync(cmd === 'node' ? process.execPath : cmd!, args, { env: { PATH: process.env.PATH, PASSERELLE_HTTP_PORT: String(http) }, timeout: 15_000 });
+      expect(gone.status).toBe(1);
     } finally {
       child.kill('SIGTERM');
     }
