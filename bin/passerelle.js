@@ -31,7 +31,13 @@ function builtAndCurrent() {
 if (builtAndCurrent()) {
   await import(compiled.href);
 } else {
-  const { register } = await import('tsx/esm/api');
-  register();
+  let tsx;
+  try {
+    tsx = await import('tsx/esm/api');
+  } catch {
+    process.stderr.write('passerelle: dist/ is not built and tsx (a development package) is not installed: run `npm run build`, or `npm ci` for the development packages\n');
+    process.exit(1);
+  }
+  tsx.register();
   await import('../app/cli/main.ts');
 }
