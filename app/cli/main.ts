@@ -28,7 +28,8 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
   return cmd.run(rest, io);
 }
 
-const isEntry = process.argv[1] && (process.argv[1].endsWith('/app/cli/main.ts') || process.argv[1].endsWith('/bin/passerelle.js'));
+// Run as a program from source (tsx app/cli/main.ts), compiled (node dist/app/cli/main.js) or through the launcher.
+const isEntry = process.argv[1] && (/[\\/]app[\\/]cli[\\/]main\.[jt]s$/.test(process.argv[1]) || process.argv[1].endsWith('/bin/passerelle.js'));
 if (isEntry) {
   const io: CommandIO = {
     out: (t) => process.stdout.write(t),

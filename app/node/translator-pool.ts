@@ -19,6 +19,16 @@ import type { OpenedMessage, OutboundMessage } from '../../core/model/message.js
 import type { TranslationTarget, Translator } from '../../core/ports/translator.js';
 import type { TranslateAnswer, TranslateJob } from './translator-thread.js';
 
+/**
+ * The worker thread's entry. Compiled (`npm run build`, `dist/`), this file is `.js` and the
+ * thread's code sits beside it as `translator-thread.js`; from source (tsx, vitest) a thread
+ * does not inherit tsx's loader, so it starts in `translator-worker.mjs`, which registers tsx
+ * before importing `translator-thread.ts`.
+ */
+const WORKER_ENTRY = import.meta.url.endsWith('.ts')
+  ? new URL('./translator-worker.mjs', import.meta.url)
+  : new URL('./translator-thread.js', import.meta.url);
+
 interface Pending { resolve(m: OutboundMessage): void; reject(e: Error): void }
 interface Slot { worker: Worker; pending: Map<number, Pending> }
 
@@ -47,7 +57,7 @@ export class TranslatorPool {
   readonly translator: Translator = (message: OpenedMessage, target: TranslationTarget) => this.run(message, target);
 
   private spawn(i: number): Slot {
-    const worker = new Worker(new URL('./translator-worker.mjs', import.meta.url), { workerData: this.o.translator ?? {} });
+    const worker = new Worker(WORKER_ENTRY, { workerData: this.o.translator ?? {} });
     const slot: Slot = { worker, pending: new Map() };
     worker.unref();
     worker.on('message', (a: TranslateAnswer) => {
