@@ -3,7 +3,7 @@ import { COMMON_OPTIONS, cliContext, parseCommand } from '../context.js';
 
 const queue: Command = {
   summary: 'show the queue: deliveries per state, messages per state, next attempt',
-  usage: 'passerelle queue [--db PATH] [--config FILE] [--json]',
+  usage: 'passerelle queue [--config FILE] [--database PATH] [--json]',
   async run(args, io) {
     const a = parseCommand(args, { ...COMMON_OPTIONS, json: { type: 'boolean' } }, io, this.usage);
     if (!a) return 2;
