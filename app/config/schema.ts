@@ -44,19 +44,23 @@ const LOCAL = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/i;
 const ADDRESS = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+/** Value types whose name in the reference is more telling than the schema's own. */
+const NAMED = new WeakMap<z.ZodType, string>();
+const named = <T extends z.ZodType>(name: string, t: T): T => (NAMED.set(t, name), t);
+
 const text = () => z.string();
 const nonEmpty = () => z.string().min(1, { error: 'must not be empty' });
-const port = () => z.int({ error: 'expected a TCP port (a whole number from 0 to 65535)' }).min(0, { error: 'expected a TCP port (0–65535)' }).max(65535, { error: 'expected a TCP port (0–65535)' });
+const port = () => named('port (0–65535)', z.int({ error: 'expected a TCP port (a whole number from 0 to 65535)' }).min(0, { error: 'expected a TCP port (0–65535)' }).max(65535, { error: 'expected a TCP port (0–65535)' }));
 const bytes = () => z.int({ error: 'expected a whole number of bytes' }).min(1024, { error: 'must be at least 1024 bytes' });
-const domain = () => z.string().regex(DOMAIN, { error: 'expected a domain name (e.g. medecin.mssante.fr)' });
+const domain = () => named('domain name', z.string().regex(DOMAIN, { error: 'expected a domain name (e.g. medecin.mssante.fr)' }));
 const duration = (positive = false) =>
-  z.string().superRefine((v, ctx) => {
+  named('duration (90s, 5m, 6h, 2d)', z.string().superRefine((v, ctx) => {
     try {
       if (parseDuration(v) <= 0 && positive) ctx.addIssue({ code: 'custom', message: 'must be longer than 0' });
     } catch (e) {
       ctx.addIssue({ code: 'custom', message: (e as Error).message });
     }
-  });
+  }));
 const retryPolicy = z.strictObject({ delays: z.array(z.string()), maxAge: z.string() }).superRefine((v, ctx) => {
   try {
     RetrySchedule.from(v);
@@ -180,6 +184,24 @@ export function settings(node: z.ZodType = CONFIG_SCHEMA, prefix: string[] = [])
   if (def.type === 'prefault' && def.innerType) return settings(def.innerType, prefix);
   if (def.type === 'object' && def.shape) return Object.entries(def.shape).flatMap(([k, v]) => settings(v, [...prefix, k]));
   throw new Error(`configuration schema: ${prefix.join('.')} is neither a setting nor a section`);
+}
+
+/** The expected type of a setting, as the reference says it. */
+export function describeType(entry: SettingEntry): string {
+  if (entry.type) return entry.type;
+  const inner = (entry.schema as unknown as { _zod: { def: { innerType: z.ZodType } } })._zod.def.innerType;
+  const name = NAMED.get(inner);
+  if (name) return name;
+  const def = (inner as unknown as { _zod: { def: { type: string; entries?: Record<string, string>; format?: string; element?: z.ZodType } } })._zod.def;
+  switch (def.type) {
+    case 'enum': return Object.values(def.entries ?? {}).map((v) => `\`${v}\``).join(' \\| ');
+    case 'number': return def.format?.includes('int') ? 'integer' : 'number';
+    case 'boolean': return 'boolean';
+    case 'array': return 'list';
+    case 'record': return 'object';
+    case 'string': return entry.secret ? 'secret text (or `file:/path`)' : 'text';
+    default: return def.type;
+  }
 }
 
 /** The keys of a section (for "did you mean" on an unknown key); empty when the path is no section. */
