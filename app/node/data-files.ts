@@ -15,14 +15,14 @@ export function isDatabaseUrl(database: string): boolean {
   return /^postgres(ql)?:\/\//i.test(database);
 }
 
-function tighten(path: string, mode: number, log: Logger): void {
+function tighten(path: string, mode: number, log: Logger, kind: 'file' | 'folder'): void {
   let st;
   try {
     st = statSync(path);
   } catch {
     return;
   }
-  if ((st.mode & 0o777 & ~mode) === 0) return;
+  if ((kind === 'file' ? !st.isFile() : !st.isDirectory()) || (st.mode & 0o777 & ~mode) === 0) return;
   try {
     chmodSync(path, mode);
     log.warn('tightened the mode of a data file', { file: path, mode: mode.toString(8) });
@@ -34,11 +34,11 @@ function tighten(path: string, mode: number, log: Logger): void {
 /** Creates the data folder (0700) or tightens an existing one. */
 export function ensureDataDir(dir: string, log: Logger): void {
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
-  else tighten(dir, 0o700, log);
+  else tighten(dir, 0o700, log, 'folder');
 }
 
 /** Tightens an existing SQLite database and its WAL files to 0600 (new ones are created 0600). */
 export function tightenDatabaseFiles(database: string, log: Logger): void {
   if (isDatabaseUrl(database) || database === ':memory:') return;
-  for (const f of [database, `${database}-wal`, `${database}-shm`]) tighten(f, 0o600, log);
+  for (const f of [database, `${database}-wal`, `${database}-shm`]) tighten(f, 0o600, log, 'file');
 }

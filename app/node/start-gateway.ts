@@ -142,9 +142,14 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   }
   undo.push(() => national.close());
 
-  ensureDataDir(config.dataDir, log);
-  tightenDatabaseFiles(config.database, log);
-  const store = SqliteStore.open(config.database, { synchronous: config.durability });
+  let store: SqliteStore;
+  try {
+    ensureDataDir(config.dataDir, log);
+    tightenDatabaseFiles(config.database, log);
+    store = SqliteStore.open(config.database, { synchronous: config.durability });
+  } catch (err) {
+    return fail(`cannot open the database ${config.database} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
   undo.push(() => store.closeNow());
   const staticResolver = new StaticResolver({
     legacyDomain: config.legacy.domain, nationalDomain: config.mssante.domain, aliases: config.aliases, legacySubscribers: config.legacySubscribers,
