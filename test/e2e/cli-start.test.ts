@@ -172,4 +172,26 @@ describe('passerelle start', () => {
       rmSync(root, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('a start that fails on a taken HTTP port leaves nothing running (threads, timers, sockets)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'passerelle-cli-'));
+    const keys = await makeKeyFolders(root);
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as AddressInfo).port;
+    const log = createLogger({ level: 'error', write: () => {} });
+    try {
+      // the test material first, so that only the failed start is measured
+      const config = loadConfig({ env: {}, overrides: { dataDir: join(root, 'var'), legacy: { keyDir: keys.gateway, listen: { port: 0 } }, mssante: { listen: { port: 0 } }, http: { port } } });
+      await expect(startGateway({ ...config, http: { ...config.http, port: 0 } }, { log }).then((gw) => gw.stop())).resolves.toBeUndefined();
+      await new Promise((r) => setTimeout(r, 200));
+      const before = process.getActiveResourcesInfo().sort();
+      await expect(startGateway(config, { log })).rejects.toThrow(`cannot serve HTTP on 127.0.0.1:${port} (listen EADDRINUSE`);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(process.getActiveResourcesInfo().sort()).toEqual(before);
+    } finally {
+      taken.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
