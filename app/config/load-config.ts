@@ -137,7 +137,7 @@ const EXPECTED: Record<string, string> = {
   string: 'text', number: 'a number', int: 'a whole number', boolean: 'true or false', array: 'a list', object: 'an object (a section of settings)', record: 'an object',
 };
 
-function nearest(word: string, candidates: string[]): string | undefined {
+function nearest(word: string, candidates: string[], within?: number): string | undefined {
   const dist = (a: string, b: string): number => {
     const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
     for (let j = 1; j <= b.length; j++) d[0]![j] = j;
@@ -146,7 +146,7 @@ function nearest(word: string, candidates: string[]): string | undefined {
     return d[a.length]![b.length]!;
   };
   const best = candidates.map((c) => ({ c, d: dist(word, c) })).sort((x, y) => x.d - y.d)[0];
-  return best && best.d <= Math.max(2, Math.floor(word.length / 3)) ? best.c : undefined;
+  return best && best.d <= (within ?? Math.max(2, Math.floor(word.length / 3))) ? best.c : undefined;
 }
 
 /** One problem per line: the setting's path, what was expected, what was found (never a secret). */
@@ -214,6 +214,15 @@ export function loadConfig(opts: LoadOptions = {}): GatewayConfig {
     if (env[name] === undefined) continue;
     const v = fromEnv(env[name], value, `${key} (${name})`, problems);
     if ('value' in v) set(raw, path, v.value);
+  }
+  // A variable one or two letters away from a setting's is a typo: said, never ignored.
+  // (Other PASSERELLE_* variables, read by tests or tools, are left alone.)
+  const known = settingPaths().flatMap(({ path }) => [envName(path), ...(secrets.has(path.join('.')) ? [`${envName(path)}_FILE`] : [])]);
+  const knownSet = new Set([...known, 'PASSERELLE_CONFIG', 'PASSERELLE_DB']);
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith('PASSERELLE_') || knownSet.has(name) || env[name] === undefined) continue;
+    const guess = nearest(name, known, 2);
+    if (guess) problems.push(`${name}: not a setting's variable (did you mean ${guess}?)`);
   }
   if (opts.overrides) merge(raw, opts.overrides, leaves);
   // `file:/path` for any secret, wherever it was given

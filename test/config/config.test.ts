@@ -84,6 +84,14 @@ describe('the configuration schema', () => {
     expect(problems(() => loadConfig({ env: {}, overrides: { http: 5 } }))).toEqual(['http: expected an object (a section of settings), got number 5']);
   });
 
+  it('says so when a PASSERELLE_ variable is a near miss of a setting\'s, and leaves other variables alone', () => {
+    expect(problems(() => loadConfig({ env: { PASSERELLE_HTTP_PROT: '8080', PASSERELLE_LEGACY_RELAY_PASWORD: 'x' } }))).toEqual([
+      'PASSERELLE_HTTP_PROT: not a setting\'s variable (did you mean PASSERELLE_HTTP_PORT?)',
+      'PASSERELLE_LEGACY_RELAY_PASWORD: not a setting\'s variable (did you mean PASSERELLE_LEGACY_RELAY_PASSWORD?)',
+    ]);
+    expect(() => loadConfig({ env: { PASSERELLE_PG_BIN: '/usr/lib/postgresql/16/bin', PASSERELLE_MSSANTE_TRUST_LIST_SIGNER: 'x.pem', PASSERELLE_CONFIG: undefined } })).not.toThrow();
+  });
+
   it('keeps object settings whole: a file\'s aliases are replaced, not merged, by the environment', () => {
     const c = loadConfig({
       file: file('aliases.json', { aliases: { 'a.b@interop.lnp.test': 'a@medecin.mssante.fr' } }),
