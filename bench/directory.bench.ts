@@ -26,7 +26,7 @@ const CLI = join(root, 'bin/passerelle.js');
 const CONFIG = { legacyDomain: 'lnp.test', nationalDomain: 'passerelle.mssante.test' };
 
 async function cliImport(source: 'national' | 'legacy', file: string, db: string): Promise<{ elapsedMs: number; maxRssMB: number; lines: number; updated: number; inserted: number; removed: number }> {
-  const { stdout } = await run(process.execPath, [CLI, 'directory', 'import', source, file, '--db', db, '--json', '--force'], {
+  const { stdout } = await run(process.execPath, [CLI, 'directory', 'import', source, file, '--database', db, '--json', '--force'], {
     cwd: root,
     maxBuffer: 1 << 26,
   });

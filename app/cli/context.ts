@@ -3,30 +3,35 @@
  * (strict: an unknown option is a usage error), and one resolution of the configuration, the
  * data folder and the database.
  *
- * Resolution order for the database: `--db PATH`, then `PASSERELLE_DB`, then the
- * configuration's `database` (itself `PASSERELLE_DATABASE`, a configuration file, or
- * `<dataDir>/passerelle.db`).
+ * The configuration is `--config FILE` (else `PASSERELLE_CONFIG`, else `./passerelle.json`),
+ * under the `PASSERELLE_*` variables; an invalid one stops the command with every problem
+ * (never a silent fall back to the defaults). The database is `--database PATH|URL`, else the
+ * configuration's `database` (`PASSERELLE_DATABASE`, the file, or `<dataDir>/passerelle.db`).
+ * The former names `--db` and `PASSERELLE_DB` are still read, with a deprecation warning.
  *
  * @example
- * const a = parseCommand(args, { json: { type: 'boolean' } }, io, usage);
+ * const a = parseCommand(args, { ...COMMON_OPTIONS, json: { type: 'boolean' } }, io, usage);
  * if (!a) return 2;
  * const ctx = cliContext(a.values, io);
- * const store = ctx.openStore();
+ * const store = ctx.openStore(); // null (and said) when the database does not exist
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError, loadConfig } from '../config/load-config.js';
-import { DEFAULTS, type GatewayConfig } from '../config/defaults.js';
+import { loadConfig } from '../config/load-config.js';
+import type { GatewayConfig } from '../config/defaults.js';
+import { isDatabaseUrl } from '../node/data-files.js';
 import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
 import type { CommandIO } from './command.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** Options every command that reads the gateway's state understands. */
+/** Options every command that reads the gateway's configuration or state understands. */
 export const COMMON_OPTIONS = {
-  db: { type: 'string' },
   config: { type: 'string' },
+  database: { type: 'string' },
+  /** Deprecated: `--database`. */
+  db: { type: 'string' },
 } as const satisfies Options;
 
 export interface ParsedCommand<O extends Options> {
@@ -58,44 +63,46 @@ export function intOption(value: string | undefined, fallback: number): number |
 export interface CliContext {
   /** The configuration file named by `--config`, if any. */
   readonly configFile: string | undefined;
-  /** The validated configuration; throws `ConfigError` listing every problem. */
+  /** The validated configuration (read once); throws `ConfigError` listing every problem. */
   config(): GatewayConfig;
-  /** The configuration, or null when it does not validate (for commands that need little of it). */
-  configOrNull(): GatewayConfig | null;
   /** The gateway's data folder. */
   dataDir(): string;
-  /** The database file, resolved once for every command. */
+  /** The database (file path or URL), resolved once for every command. */
   dbPath(): string;
-  /** The message store, or null (with a message) when the database does not exist yet. */
+  /**
+   * The database for a command that reads it: its path, or null (with a message naming the
+   * absolute path it looked at) when it does not exist. Never creates one.
+   */
+  existingDatabase(): string | null;
+  /** The message store of an existing database, or null (with a message) when there is none. */
   openStore(): SqliteStore | null;
 }
 
-export function cliContext(values: { db?: string; config?: string }, io: CommandIO): CliContext {
-  let cached: GatewayConfig | null | undefined;
-  const configOrNull = (): GatewayConfig | null => {
-    if (cached === undefined) {
-      try {
-        cached = loadConfig({ file: values.config, env: io.env });
-      } catch (err) {
-        if (!(err instanceof ConfigError)) throw err;
-        cached = null;
-      }
-    }
-    return cached;
-  };
+export function cliContext(values: { db?: string; database?: string; config?: string }, io: CommandIO): CliContext {
+  let cached: GatewayConfig | undefined;
+  const env = { ...io.env };
+  if (env.PASSERELLE_DB !== undefined) {
+    if (env.PASSERELLE_DATABASE === undefined) {
+      io.err('passerelle: PASSERELLE_DB is deprecated: set PASSERELLE_DATABASE\n');
+      env.PASSERELLE_DATABASE = env.PASSERELLE_DB;
+    } else io.err('passerelle: PASSERELLE_DB is deprecated and ignored: PASSERELLE_DATABASE is set\n');
+  }
+  if (values.db !== undefined) io.err(`passerelle: --db is deprecated: use --database${values.database !== undefined ? ' (ignored: --database is given)' : ''}\n`);
+  const database = values.database ?? values.db;
   const ctx: CliContext = {
     configFile: values.config,
-    config: () => loadConfig({ file: values.config, env: io.env }),
-    configOrNull,
-    dataDir: () => configOrNull()?.dataDir ?? io.env.PASSERELLE_DATA_DIR ?? DEFAULTS.dataDir,
-    dbPath: () => values.db || io.env.PASSERELLE_DB || configOrNull()?.database || join(ctx.dataDir(), 'passerelle.db'),
-    openStore() {
+    config: () => (cached ??= loadConfig({ file: values.config, env, overrides: database ? { database } : undefined })),
+    dataDir: () => ctx.config().dataDir,
+    dbPath: () => ctx.config().database,
+    existingDatabase() {
       const path = ctx.dbPath();
-      if (!existsSync(path)) {
-        io.err(`passerelle: no database at ${path}: has the gateway run here? (or give --db PATH)\n`);
-        return null;
-      }
-      return SqliteStore.open(path);
+      if (isDatabaseUrl(path) || existsSync(path)) return path;
+      io.err(`passerelle: no database at ${resolve(path)}: has the gateway run with this configuration? (give --config FILE or --database PATH)\n`);
+      return null;
+    },
+    openStore() {
+      const path = ctx.existingDatabase();
+      return path === null ? null : SqliteStore.open(path);
     },
   };
   return ctx;

@@ -4,6 +4,7 @@
  */
 import type { Command, CommandIO } from './command.js';
 import { COMMANDS } from './commands/index.js';
+import { ConfigError } from '../config/load-config.js';
 
 function load(name: string): Command | null {
   return Object.hasOwn(COMMANDS, name) ? COMMANDS[name]! : null;
@@ -25,7 +26,16 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     io.out(`${cmd.usage}\n`);
     return 0;
   }
-  return cmd.run(rest, io);
+  try {
+    return await cmd.run(rest, io);
+  } catch (err) {
+    // An invalid configuration: every problem, no stack, exit 2 (as a usage error).
+    if (err instanceof ConfigError) {
+      io.err(`passerelle: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
 }
 
 // Run as a program from source (tsx app/cli/main.ts), compiled (node dist/app/cli/main.js) or through the launcher.

@@ -8,7 +8,8 @@
  * console.log(gw.ports); // { legacy: 2525, http: 8025 }
  * await gw.stop();
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { GatewayConfig } from '../config/defaults.js';
@@ -49,6 +50,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createObservability } from './observability.js';
 import type { GatewayMetrics } from './metrics.js';
+import { ensureDataDir, tightenDatabaseFiles } from './data-files.js';
 
 export interface StartOptions {
   log: Logger;
@@ -85,10 +87,33 @@ export class StartError extends Error {
   override name = 'StartError';
 }
 
+/** Reads a PEM file named by a setting; a missing or unreadable file is a StartError naming both. */
+function readSettingFile(setting: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new StartError(`${setting}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
 export async function startGateway(config: GatewayConfig, o: StartOptions): Promise<RunningGateway> {
   const { log } = o;
   const now = o.now ?? (() => new Date());
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  // Without testMaterial nothing is written before every key and certificate has been read.
+  if (config.testMaterial) ensureDataDir(config.dataDir, log);
+  // What a failed start must close again, last opened first: a worker thread, a timer or a
+  // socket left open would keep the process alive after the start failed.
+  const undo: (() => unknown)[] = [];
+  const fail = async (message: string): Promise<never> => {
+    for (const u of undo.reverse()) {
+      try {
+        await u();
+      } catch {
+        /* closing what a failed start opened: the start's own error is the one to report */
+      }
+    }
+    throw new StartError(message);
+  };
 
   // Legacy keys: the gateway's own and the Master key, this year (and last year's for the grace period).
   const keyDir = config.legacy.keyDir;
@@ -109,14 +134,36 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   // TLS for the legacy listener (optional STARTTLS).
   let tls: { key: string; cert: string } | undefined;
   if (config.legacy.listen.tlsKey) {
-    tls = { key: readFileSync(config.legacy.listen.tlsKey, 'utf8'), cert: readFileSync(config.legacy.listen.tlsCert, 'utf8') };
+    tls = { key: readSettingFile('legacy.listen.tlsKey', config.legacy.listen.tlsKey), cert: readSettingFile('legacy.listen.tlsCert', config.legacy.listen.tlsCert) };
+    try {
+      createSecureContext(tls);
+    } catch (err) {
+      // OpenSSL's reason (no PEM data, key values mismatch), never the files' content
+      throw new StartError(`legacy.listen.tlsKey/tlsCert: ${config.legacy.listen.tlsKey}, ${config.legacy.listen.tlsCert}: not a usable key and certificate (${(err as Error).message})`);
+    }
   } else if (config.testMaterial) {
     const c = ensureTestCertificate(join(config.dataDir, 'tls'), `passerelle.${config.legacy.domain}`);
     if (c.created) log.warn('generated a TEST certificate: not for production', { dir: join(config.dataDir, 'tls') });
     tls = { key: c.key, cert: c.cert };
   }
 
-  const store = SqliteStore.open(config.database, { synchronous: config.durability });
+  let national;
+  try {
+    national = await prepareNational(config, log);
+  } catch (err) {
+    throw new StartError(`national side: ${(err as Error).message}`);
+  }
+  undo.push(() => national.close());
+
+  let store: SqliteStore;
+  try {
+    ensureDataDir(config.dataDir, log);
+    tightenDatabaseFiles(config.database, log);
+    store = SqliteStore.open(config.database, { synchronous: config.durability });
+  } catch (err) {
+    return fail(`cannot open the database ${config.database} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  undo.push(() => store.closeNow());
   const staticResolver = new StaticResolver({
     legacyDomain: config.legacy.domain, nationalDomain: config.mssante.domain, aliases: config.aliases, legacySubscribers: config.legacySubscribers,
   });
@@ -124,6 +171,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   const directory = Directory.open(config.database, {
     legacyDomain: config.legacy.domain, nationalDomain: config.mssante.domain, reservedLocals: [config.legacy.gatewayLocal, 'postmaster', 'mailer-daemon'],
   });
+  undo.push(() => directory.close());
   const resolver = new ChainResolver([...(o.resolvers ?? []), directory, staticResolver]);
   const legacy = new LegacyAdapter({
     keys, domain: config.legacy.domain, gatewayLocal: config.legacy.gatewayLocal, gatewayZone: config.legacy.gatewayZone, now, deflateRaw: zlibDeflateRaw,
@@ -132,14 +180,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
       password: config.legacy.relay.password, requireTls: config.legacy.relay.requireTls, verifyCertificate: config.legacy.relay.verifyCertificate,
     }),
   });
-  let national;
-  try {
-    national = await prepareNational(config, log);
-  } catch (err) {
-    directory.close();
-    store.closeNow();
-    throw new StartError(`national side: ${(err as Error).message}`);
-  }
+  undo.push(() => legacy.close());
   const transport = o.nationalTransport ?? (config.mssante.transport === 'plain'
     ? new StaticRouteTransport(config.mssante.routes)
     : new OutboundClient({ tls: national.tls, trustList: national.trustList, name: `mx.${config.mssante.domain}`, routes: config.mssante.routes }));
@@ -151,8 +192,10 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
       recipientCertificates: national.recipientCertificates,
     },
   });
+  undo.push(() => mssante.close());
   // The mappings are the CPU-heavy stage: on worker threads unless configured off.
   const pool = !o.translator && config.queue.translateWorkers > 0 ? new TranslatorPool({ size: config.queue.translateWorkers }).warm() : null;
+  if (pool) undo.push(() => pool.close());
   const translator = o.translator ?? pool?.translator ?? createClinicalTranslator({ deflateRaw: zlibDeflateRaw });
   // Metrics and readiness: the pipeline's observer, the national refusals, /metrics and /ready.
   const obs = createObservability({
@@ -165,6 +208,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     holdDeliveries: o.holdDeliveries, node: hostname(), sha256: nodeSha256,
   });
   await gateway.start();
+  undo.push(() => gateway.stop());
 
   let listener: RunningListener;
   let nationalListener: RunningNationalListener;
@@ -175,12 +219,9 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
       ownAddress: legacy.ownAddress,
     });
   } catch (err) {
-    await gateway.stop();
-    national.close();
-    directory.close();
-    store.closeNow();
-    throw new StartError(`cannot listen on ${config.legacy.listen.host}:${config.legacy.listen.port} (${(err as Error).message})`);
+    return fail(`cannot listen on ${config.legacy.listen.host}:${config.legacy.listen.port} (${(err as Error).message})`);
   }
+  undo.push(() => listener.close());
   const nationalDomain = config.mssante.domain.toLowerCase();
   try {
     nationalListener = await startNationalListener({
@@ -195,13 +236,9 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
       },
     });
   } catch (err) {
-    await listener.close();
-    await gateway.stop();
-    national.close();
-    directory.close();
-    store.closeNow();
-    throw new StartError(`cannot listen on ${config.mssante.listen.host}:${config.mssante.listen.port} (${(err as Error).message})`);
+    return fail(`cannot listen on ${config.mssante.listen.host}:${config.mssante.listen.port} (${(err as Error).message})`);
   }
+  undo.push(() => nationalListener.close());
   national.onTlsChange((t) => nationalListener.updateTls(t));
   const startedAt = Date.now();
   const ports: RunningGateway['ports'] = { legacy: listener.port, national: nationalListener.port };
@@ -236,15 +273,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
         resolve(s);
       });
       s.once('error', reject);
-    }).catch(async (err: Error) => {
-      await listener.close();
-      await nationalListener.close();
-      await gateway.stop();
-      national.close();
-      directory.close();
-      store.closeNow();
-      throw new StartError(`cannot serve HTTP on ${config.http.host}:${config.http.port} (${err.message})`);
-    });
+    }).catch((err: Error) => fail(`cannot serve HTTP on ${config.http.host}:${config.http.port} (${err.message})`));
   }
   log.info('gateway started', {
     legacy: `${config.legacy.listen.host}:${ports.legacy}`, national: `${config.mssante.listen.host}:${ports.national}`,

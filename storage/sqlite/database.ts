@@ -1,6 +1,7 @@
 /**
  * Opens the gateway's SQLite database (Node edge: better-sqlite3) in WAL mode and applies
- * the drizzle-kit migrations found in `drizzle/`.
+ * the drizzle-kit migrations found in `drizzle/`. A new database file is created mode 0600
+ * (its folder 0700): it holds messages and patient data.
  *
  * @example
  * const { db, sqlite } = openDatabase('./var/passerelle.db');
@@ -9,7 +10,7 @@
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,7 +28,11 @@ export interface OpenDatabaseOptions {
 export const MIGRATIONS_FOLDER = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle');
 
 export function openDatabase(path: string, opts: OpenDatabaseOptions = {}): { db: Db; sqlite: Database.Database } {
-  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+  if (path !== ':memory:') {
+    mkdirSync(dirname(resolve(path)), { recursive: true, mode: 0o700 });
+    // Created 0600 here: SQLite gives the -wal and -shm files the mode of the database file.
+    closeSync(openSync(path, 'a', 0o600));
+  }
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);

@@ -1,5 +1,5 @@
 import { describe, it, expect, afterAll } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../app/cli/main.js';
@@ -32,12 +32,69 @@ describe('the passerelle command line', () => {
     }
   });
 
-  it('resolves the database once for every command: --db, then PASSERELLE_DB, then the configuration', () => {
-    const io = { out() {}, err() {}, env: { PASSERELLE_DATA_DIR: join(folder, 'data') } };
+  it('resolves the database once for every command: --database, --db, PASSERELLE_DATABASE, PASSERELLE_DB, the configuration', () => {
+    let warned = '';
+    const io = { out() {}, err: (t: string) => void (warned += t), env: { PASSERELLE_DATABASE: undefined as string | undefined, PASSERELLE_DATA_DIR: join(folder, 'data') } };
+    const withEnv = (env: Record<string, string>) => ({ ...io, env: { ...io.env, ...env } });
     expect(cliContext({}, io).dbPath()).toBe(join(folder, 'data', 'passerelle.db'));
-    expect(cliContext({}, { ...io, env: { ...io.env, PASSERELLE_DATABASE: '/x/a.db' } }).dbPath()).toBe('/x/a.db');
-    expect(cliContext({}, { ...io, env: { ...io.env, PASSERELLE_DB: '/x/b.db', PASSERELLE_DATABASE: '/x/a.db' } }).dbPath()).toBe('/x/b.db');
-    expect(cliContext({ db: '/x/c.db' }, { ...io, env: { ...io.env, PASSERELLE_DB: '/x/b.db' } }).dbPath()).toBe('/x/c.db');
+    expect(cliContext({}, withEnv({ PASSERELLE_DATABASE: '/x/a.db' })).dbPath()).toBe('/x/a.db');
+    expect(warned).toBe('');
+    // the former name: read, with a deprecation warning; the new one wins when both are set
+    expect(cliContext({}, withEnv({ PASSERELLE_DB: '/x/b.db' })).dbPath()).toBe('/x/b.db');
+    expect(warned).toMatch(/PASSERELLE_DB is deprecated: set PASSERELLE_DATABASE/);
+    expect(cliContext({}, withEnv({ PASSERELLE_DB: '/x/b.db', PASSERELLE_DATABASE: '/x/a.db' })).dbPath()).toBe('/x/a.db');
+    expect(cliContext({ db: '/x/c.db' }, withEnv({ PASSERELLE_DATABASE: '/x/a.db' })).dbPath()).toBe('/x/c.db');
+    expect(warned).toMatch(/--db is deprecated: use --database/);
+    expect(cliContext({ database: '/x/d.db', db: '/x/c.db' }, withEnv({ PASSERELLE_DATABASE: '/x/a.db' })).dbPath()).toBe('/x/d.db');
+    // a configuration file: its database, else its data folder's
+    const file = join(folder, 'conf.json');
+    writeFileSync(file, JSON.stringify({ dataDir: join(folder, 'elsewhere') }));
+    expect(cliContext({ config: file }, { ...io, env: {} }).dbPath()).toBe(join(folder, 'elsewhere', 'passerelle.db'));
+    expect(cliContext({ config: file }, withEnv({ PASSERELLE_DATABASE: '/x/a.db' })).dbPath()).toBe('/x/a.db');
+  });
+
+  it('honours --config in every command that reads the configuration or the database', async () => {
+    const dataDir = join(folder, 'configured');
+    mkdirSync(dataDir, { recursive: true });
+    const db = join(dataDir, 'passerelle.db');
+    SqliteStore.open(db).close();
+    const keyDir = join(folder, 'configured-keys');
+    mkdirSync(keyDir);
+    const file = join(folder, 'configured.json');
+    writeFileSync(file, JSON.stringify({ dataDir, legacy: { keyDir }, mssante: { trustList: join(folder, 'no-such-list.xml') } }));
+    // run from the default's point of view: no database under ./var is looked at
+    const q = await cli({}, 'queue', '--config', file, '--json');
+    expect(q.code, q.err).toBe(0);
+    expect(JSON.parse(q.out)).toHaveProperty('deliveries');
+    expect((await cli({}, 'quarantine', 'list', '--config', file)).out).toMatch(/no quarantined message/);
+    expect((await cli({}, 'trace', 'NOSUCHID', '--config', file)).err).toMatch(/no message NOSUCHID/);
+    const s = await cli({}, 'directory', 'stats', '--config', file);
+    expect(s.code, s.err).toBe(0);
+    expect(JSON.parse(s.out)).toHaveProperty('mailboxes');
+    expect((await cli({}, 'keys', 'check', '--config', file)).out).toMatch(/0 file\(s\)/);
+    expect((await cli({}, 'trust', 'show', '--config', file)).err).toContain('no-such-list.xml');
+  });
+
+  it('a read-only command on a database that does not exist says so, exits 1 and creates nothing', async () => {
+    const dataDir = join(folder, 'never-ran');
+    for (const args of [['directory', 'stats'], ['directory', 'search', 'martin'], ['directory', 'export', 'interop'], ['queue'], ['quarantine', 'list'], ['trace', 'X']]) {
+      const r = await cli({ PASSERELLE_DATA_DIR: dataDir }, ...args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.err, args.join(' ')).toContain(`no database at ${join(dataDir, 'passerelle.db')}`);
+    }
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it('stops on an invalid configuration with every problem (exit 2), never falling back to the defaults', async () => {
+    const file = join(folder, 'bad.json');
+    writeFileSync(file, JSON.stringify({ dataDir: join(folder, 'bad'), http: { prot: 1 }, queue: { concurrency: 0 } }));
+    for (const args of [['queue'], ['directory', 'stats'], ['start']]) {
+      const r = await cli({}, ...args, '--config', file);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).toMatch(/http\.prot: unknown setting \(did you mean 'http\.port'\?\)/);
+      expect(r.err).toMatch(/queue\.concurrency: must be at least 1/);
+      expect(r.err).not.toMatch(/\n\s+at /); // no stack
+    }
   });
 
   it('queue and directory read the same database from the configuration', async () => {

@@ -11,7 +11,7 @@ afterAll(() => rmSync(folder, { recursive: true, force: true }));
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const io: CommandIO = { out: (t) => void (out += t), err: (t) => void (err += t), env: { PASSERELLE_DB: join(folder, 'db.sqlite') } };
+  const io: CommandIO = { out: (t) => void (out += t), err: (t) => void (err += t), env: { PASSERELLE_DATABASE: join(folder, 'db.sqlite') } };
   const code = await main(['directory', ...args], io);
   return { code, out, err };
 }

@@ -150,7 +150,7 @@ describe('national ⇄ legacy over mutual TLS', () => {
     const inboxBefore = w.relay.inbox('dr.alice.martin').length;
     const cli = (await import('../../app/cli/commands/quarantine.js')).default;
     const io = { out: () => {}, err: () => {}, env: {} };
-    expect(await cli.run(['release', id, '--db', w.config.database], io)).toBe(0);
+    expect(await cli.run(['release', id, '--database', w.config.database], io)).toBe(0);
     await w.relay.waitForInbox('dr.alice.martin', inboxBefore + 1, 10_000);
     for (let i = 0; i < 100 && (await w.gw.store.message(id))?.state !== 'done'; i++) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 500));
@@ -200,12 +200,12 @@ describe('national ⇄ legacy over mutual TLS', () => {
     const out: string[] = [];
     const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t), env: {} };
     const cli = (await import('../../app/cli/commands/quarantine.js')).default;
-    expect(await cli.run(['list', '--db', w.config.database], io)).toBe(0);
+    expect(await cli.run(['list', '--database', w.config.database], io)).toBe(0);
     expect(out.join('')).toContain(id);
 
     w.gw.staticResolver.add('nouveau.med@interop.lnp.test', 'nouveau@medecin.mssante.fr');
     const before = w.relay.inbox('dr.alice.martin').length;
-    expect(await cli.run(['release', id, '--db', w.config.database], io)).toBe(0);
+    expect(await cli.run(['release', id, '--database', w.config.database], io)).toBe(0);
     const inbox = await w.relay.waitForInbox('dr.alice.martin', before + 1, 10_000);
     const got = await openLnpMail(w.relay.keys, inbox[inbox.length - 1], { now: new Date(), holder: 'dr.alice.martin' });
     expect(got.mail.from).toBe('nouveau.med@interop.lnp.test');

@@ -122,7 +122,7 @@ describe('a relay bounce after hand-over reaches the national sender as a DSN', 
         const out: string[] = [];
         const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t), env: {} };
         const cli = (await import('../../app/cli/commands/trace.js')).default;
-        expect(await cli.run([id, '--db', w.config.database], io)).toBe(0);
+        expect(await cli.run([id, '--database', w.config.database], io)).toBe(0);
         expect(out.join('')).toContain('bounced by the relay after hand-over');
       } finally {
         w.relay.suspended.delete(local);

@@ -18,7 +18,8 @@ passerelle directory resolve ADDRESS [--json]
 passerelle directory stats
 passerelle directory issues [RUN]
 passerelle directory generate national|legacy --out FILE [--lines N] [--seed N] [--change-rate R] [--national-lines N]
-Common options: --db PATH (env PASSERELLE_DB, default ./var/passerelle.db),
+Common options: --config FILE, --database PATH (default: the configuration's database,
+  PASSERELLE_DATABASE or <dataDir>/passerelle.db; only import creates it),
   --legacy-domain DOMAIN, --national-domain DOMAIN (default: the configuration's legacy.domain, mssante.domain)`;
 
 const OPTIONS = {
@@ -32,13 +33,11 @@ const OPTIONS = {
 type Values = NonNullable<ReturnType<typeof parseCommand<typeof OPTIONS>>>['values'];
 
 function configFor(v: Values, ctx: CliContext): DirectoryConfig {
-  // The address book needs only the two domains; a configuration problem elsewhere is
-  // reported by the commands that need it.
-  const cfg = ctx.configOrNull();
+  const cfg = ctx.config();
   return {
-    legacyDomain: v['legacy-domain'] || (cfg?.legacy.domain ?? DEFAULTS.legacy.domain),
-    nationalDomain: v['national-domain'] || (cfg?.mssante.domain ?? DEFAULTS.mssante.domain),
-    reservedLocals: [cfg?.legacy.gatewayLocal ?? DEFAULTS.legacy.gatewayLocal, 'postmaster', 'abuse'],
+    legacyDomain: v['legacy-domain'] || cfg.legacy.domain,
+    nationalDomain: v['national-domain'] || cfg.mssante.domain,
+    reservedLocals: [cfg.legacy.gatewayLocal, 'postmaster', 'abuse'],
   };
 }
 
@@ -87,7 +86,9 @@ const directory: Command = {
     }
     if (sub === 'generate') return generate(rest, v, io);
     const ctx = cliContext(v, io);
+    // Only an import may create the database; every other subcommand reads an existing one.
     const open = () => SqliteDirectoryStore.open(ctx.dbPath(), configFor(v, ctx));
+    const openExisting = () => (ctx.existingDatabase() === null ? null : open());
 
     if (sub === 'import') {
       const [source, file] = rest;
@@ -127,7 +128,8 @@ const directory: Command = {
         io.err('usage: passerelle directory export interop|operator [--diff] [--out FILE]\n');
         return 2;
       }
-      const dir = open();
+      const dir = openExisting();
+      if (!dir) return 1;
       try {
         const out = v.out;
         const mode = has('diff') ? 'diff' : 'full';
@@ -153,7 +155,12 @@ const directory: Command = {
       }
     }
 
-    const dir = open();
+    if (!['search', 'resolve', 'stats', 'issues'].includes(sub)) {
+      io.err(`passerelle: unknown directory subcommand '${sub}'\n${USAGE}\n`);
+      return 2;
+    }
+    const dir = openExisting();
+    if (!dir) return 1;
     try {
       if (sub === 'search') {
         const entries = await dir.search(rest.join(' '), Number(v.limit ?? 20) || 20);

@@ -8,13 +8,14 @@
 import type { Command, CommandIO } from '../command.js';
 import { loadKeyFolder, writeTestKeyFolder } from '../../../adapters/legacy/key-folder.js';
 import { LOCAL_PATTERN, keyFileName, parseKeyFileName } from '../../../adapters/legacy/key-file.js';
-import { parseCommand } from '../context.js';
+import { cliContext, parseCommand } from '../context.js';
 
 const USAGE = [
-  'Usage: passerelle keys check DIR',
+  'Usage: passerelle keys check [DIR] [--config FILE]',
   '       passerelle keys generate-test DIR OWNER... [--years 2025,2026]',
   '',
-  'check          list each key file of DIR: owner, year, serial, OK or error code and reason',
+  'check          list each key file of DIR (default: the configuration\'s legacy.keyDir):',
+  '               owner, year, serial, OK or error code and reason',
   '               (exit 1 when any file fails; warnings such as loose permissions do not fail)',
   'generate-test  write random TEST keys (mode 0600) for Master and each OWNER, for each year',
   '               (default: last year and this year), plus README-TEST-KEYS.txt',
@@ -98,10 +99,12 @@ const keys: Command = {
   summary: 'check a legacy key folder, or generate test keys',
   usage: USAGE,
   async run(args, io) {
-    const a = parseCommand(args, { years: { type: 'string' } }, io, USAGE);
+    const a = parseCommand(args, { years: { type: 'string' }, config: { type: 'string' } }, io, USAGE);
     if (!a) return 2;
     const [sub, ...rest] = a.positionals;
-    if (sub === 'check' && rest.length === 1 && a.values.years === undefined) return check(rest[0]!, io);
+    if (sub === 'check' && rest.length <= 1 && a.values.years === undefined) {
+      return check(rest[0] ?? cliContext(a.values, io).config().legacy.keyDir, io);
+    }
     if (sub === 'generate-test') return generate(rest, a.values.years, io);
     io.err(`${USAGE}\n`);
     return 2;

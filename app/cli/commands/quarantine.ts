@@ -5,10 +5,10 @@ import { COMMON_OPTIONS, cliContext, intOption, parseCommand } from '../context.
 const quarantine: Command = {
   summary: 'list, show, release or drop quarantined messages',
   usage: [
-    'passerelle quarantine list [--db PATH] [--config FILE] [--limit N]',
-    'passerelle quarantine show ID [--db PATH] [--raw]',
-    'passerelle quarantine release ID [--db PATH]   run the pipeline again (a running gateway picks it up)',
-    'passerelle quarantine drop ID [--db PATH]      erase the raw bytes, keep the trace',
+    'passerelle quarantine list [--config FILE] [--database PATH] [--limit N]',
+    'passerelle quarantine show ID [--config FILE] [--database PATH] [--raw]',
+    'passerelle quarantine release ID [--config FILE] [--database PATH]   run the pipeline again (a running gateway picks it up)',
+    'passerelle quarantine drop ID [--config FILE] [--database PATH]      erase the raw bytes, keep the trace',
   ].join('\n'),
   async run(args, io) {
     const a = parseCommand(args, { ...COMMON_OPTIONS, limit: { type: 'string' }, raw: { type: 'boolean' } }, io, this.usage);

@@ -1,6 +1,5 @@
 import type { Command } from '../command.js';
 import { COMMON_OPTIONS, cliContext, intOption, parseCommand } from '../context.js';
-import { DEFAULTS } from '../../config/defaults.js';
 import { systemClock } from '../../../core/ports/clock.js';
 import { purgeDoneRaw } from '../../../core/queue/retention.js';
 import { jobHolder, RETENTION_JOB } from '../../node/periodic-jobs.js';
@@ -8,8 +7,8 @@ import { jobHolder, RETENTION_JOB } from '../../node/periodic-jobs.js';
 const queue: Command = {
   summary: 'show the queue: deliveries per state, messages per state, next attempt; purge old raw bytes',
   usage: [
-    'passerelle queue [--db PATH] [--config FILE] [--json]',
-    'passerelle queue purge [--days N] [--db PATH] [--config FILE]   erase the raw bytes of messages done more than N days ago',
+    'passerelle queue [--database PATH] [--config FILE] [--json]',
+    'passerelle queue purge [--days N] [--database PATH] [--config FILE]   erase the raw bytes of messages done more than N days ago',
     '    (default retention.rawDays), keeping their trace; quarantined messages are kept',
   ].join('\n'),
   async run(args, io) {
@@ -22,7 +21,7 @@ const queue: Command = {
     }
     const ctx = cliContext(a.values, io);
     if (action === 'purge') {
-      const configured = (ctx.configOrNull() ?? DEFAULTS).retention.rawDays;
+      const configured = ctx.config().retention.rawDays;
       const days = intOption(a.values.days, configured);
       if (days === null || days < 0 || (a.values.days !== undefined && days < 1)) {
         io.err(`passerelle: --days must be a whole number of days ≥ 1\n${this.usage}\n`);

@@ -1,31 +1,23 @@
 import type { Command } from '../command.js';
-import { ConfigError } from '../../config/load-config.js';
 import { createPinoLogger } from '../../node/pino-logger.js';
 import { startGateway, StartError } from '../../node/start-gateway.js';
-import { cliContext, parseCommand } from '../context.js';
+import { COMMON_OPTIONS, cliContext, parseCommand } from '../context.js';
 
 const start: Command = {
   summary: 'run the gateway (listeners, queue workers, HTTP health)',
   usage: [
-    'passerelle start [--config FILE]',
+    'passerelle start [--config FILE] [--database PATH|URL]',
     '',
     'Runs on embedded defaults when no configuration is given: SQLite under ./var,',
     'generated TEST keys and certificates, loopback ports (legacy SMTP 2525, national SMTP 2526,\nHTTP 8025).',
-    'Every setting can be overridden by PASSERELLE_* environment variables.',
+    'Every setting can be overridden by PASSERELLE_* environment variables; an invalid',
+    'configuration is reported whole (exit 2), a port that cannot be bound or a key or',
+    'certificate that cannot be read stops the start (exit 1). See docs/operations.md.',
   ].join('\n'),
   async run(args, io) {
-    const a = parseCommand(args, { config: { type: 'string' } }, io, this.usage);
+    const a = parseCommand(args, COMMON_OPTIONS, io, this.usage);
     if (!a) return 2;
-    let config;
-    try {
-      config = cliContext(a.values, io).config();
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        io.err(`passerelle: ${err.message}\n`);
-        return 2;
-      }
-      throw err;
-    }
+    const config = cliContext(a.values, io).config();
     // JSON lines by default, readable on a terminal (`log.format`); to standard error, the console messages to standard output.
     const log = createPinoLogger({ level: config.log.level, format: config.log.format, destination: { write: (l) => io.err(l), isTTY: process.stderr.isTTY } });
     let running;

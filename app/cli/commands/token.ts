@@ -11,11 +11,7 @@ const token: Command = {
     const a = parseCommand(args, { ...COMMON_OPTIONS, role: { type: 'string' }, file: { type: 'string' } }, io, this.usage);
     if (!a) return 2;
     const [action, name] = a.positionals;
-    const file = a.values.file ?? cliContext(a.values, io).configOrNull()?.http.tokensFile;
-    if (!file) {
-      io.err('passerelle: the configuration does not validate; give --file PATH\n');
-      return 1;
-    }
+    const file = a.values.file ?? cliContext(a.values, io).config().http.tokensFile;
     if (action === 'list' && a.positionals.length === 1) {
       const tokens = existsSync(file) ? parseTokens(readFileSync(file, 'utf8'), file) : [];
       for (const t of tokens) io.out(`${t.name}\t${t.role}\n`);

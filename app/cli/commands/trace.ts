@@ -4,7 +4,7 @@ import { formatTrace } from '../format-trace.js';
 
 const trace: Command = {
   summary: 'show every stage a message went through',
-  usage: 'passerelle trace ID [--db PATH] [--config FILE] [--json]',
+  usage: 'passerelle trace ID [--config FILE] [--database PATH] [--json]',
   async run(args, io) {
     const a = parseCommand(args, { ...COMMON_OPTIONS, json: { type: 'boolean' } }, io, this.usage);
     if (!a) return 2;

@@ -2,26 +2,27 @@
  * `passerelle trust show [DOMAIN]` and `passerelle trust check DOMAIN [--cert FILE]`: the
  * MSSanté trust list as the gateway sees it.
  *
- * The list comes from `--list PATH|URL`, else `PASSERELLE_MSSANTE_TRUST_LIST`. With
+ * The list comes from `--list PATH|URL`, else the configuration's `mssante.trustList`
+ * (`--config FILE`, `PASSERELLE_MSSANTE_TRUST_LIST`). With
  * `--signature PATH|URL --signer CERT.pem` (or `PASSERELLE_MSSANTE_TRUST_LIST_SIGNATURE` and
  * `PASSERELLE_MSSANTE_TRUST_LIST_SIGNER`) the detached signature is checked first.
  */
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import type { Command, CommandIO } from '../command.js';
-import { parseCommand } from '../context.js';
+import { cliContext, parseCommand } from '../context.js';
 import { parseCertificates } from '../../../adapters/mssante/tls/anchors.js';
 import { TrustListLoader } from '../../../adapters/mssante/trust-list/loader.js';
 import { dnMatches } from '../../../adapters/mssante/trust-list/dn.js';
 
-const OPTIONS = { list: { type: 'string' }, signature: { type: 'string' }, signer: { type: 'string' }, cert: { type: 'string' } } as const;
+const OPTIONS = { list: { type: 'string' }, signature: { type: 'string' }, signer: { type: 'string' }, cert: { type: 'string' }, config: { type: 'string' } } as const;
 
-async function load(o: { list?: string; signature?: string; signer?: string }, io: CommandIO): Promise<TrustListLoader | null> {
-  const source = o.list ?? io.env.PASSERELLE_MSSANTE_TRUST_LIST;
+async function load(o: { list?: string; signature?: string; signer?: string; config?: string }, io: CommandIO): Promise<TrustListLoader | null> {
+  const source = o.list ?? (cliContext(o, io).config().mssante.trustList || undefined);
   const sigSource = o.signature ?? io.env.PASSERELLE_MSSANTE_TRUST_LIST_SIGNATURE;
   const signerFile = o.signer ?? io.env.PASSERELLE_MSSANTE_TRUST_LIST_SIGNER;
   if (!source) {
-    io.err('passerelle trust: no trust list given (use --list PATH|URL or set PASSERELLE_MSSANTE_TRUST_LIST)\n');
+    io.err('passerelle trust: no trust list given (use --list PATH|URL, or mssante.trustList in the configuration: --config FILE or PASSERELLE_MSSANTE_TRUST_LIST)\n');
     return null;
   }
   let signature;
@@ -49,8 +50,8 @@ async function load(o: { list?: string; signature?: string; signer?: string }, i
 const trust: Command = {
   summary: 'show the MSSanté trust list or check a domain against it',
   usage: [
-    'passerelle trust show [DOMAIN] [--list PATH|URL] [--signature PATH|URL --signer CERT.pem]',
-    'passerelle trust check DOMAIN [--cert CERT.pem] [--list PATH|URL]',
+    'passerelle trust show [DOMAIN] [--list PATH|URL] [--signature PATH|URL --signer CERT.pem] [--config FILE]',
+    'passerelle trust check DOMAIN [--cert CERT.pem] [--list PATH|URL] [--config FILE]',
     '  show: the list (generation date, domain count) or one domain\'s entry',
     '  check: exit 0 when DOMAIN is listed (and, with --cert, the certificate subject matches',
     '         the listed operator DN), 1 otherwise',
