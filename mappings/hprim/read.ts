@@ -61,7 +61,7 @@ export function writeParty(p: { code: string; local: string; gap?: string }): st
 
 const isStructural = (l: string) => /^\*{4}/.test(l) || /^(RES|TEX)\|/.test(l);
 const dateSlot = (l: string) => l === '' || DATE_LIKE.test(l);
-const codeSlot = (l: string) => l === '' || (/^\S/.test(l) && !DATE_LIKE.test(l) && !isStructural(l));
+const codeSlot = (l: string) => !DATE_LIKE.test(l) && !isStructural(l);
 
 /** How many of the four shape marks (dates on lines 7 and 10, codes on 11 and 12) a header starting at `o` has; -1 when it cannot start there. */
 function headerScore(lines: string[], o: number): number {
