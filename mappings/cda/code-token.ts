@@ -9,13 +9,14 @@
  * | `%`                                        | `%25`                 |
  * | space, tab, line feed, carriage return     | `%20`, `%09`, `%0A`, `%0D` |
  * | C0 controls XML 1.0 cannot carry (U+0000–U+001F but tab, LF, CR) | `%00`…`%1F` |
+ * | DEL, C1 controls and no-break space (U+007F–U+00A0): invisible, and white space to many readers | `%7F`…`%A0` |
  *
  * Every other character is kept. `%` is always escaped, so the rule is injective (no real
  * code can collide with an escaped one: `A%20B` becomes `A%2520B`, `A B` becomes `A%20B`)
  * and reversible ({@link codeFromToken}). The exact code also travels in the narrative
  * (`res-N-code`), from which our reader takes it.
  */
-const ESCAPED = /[%\u0000-\u0020]/g; // eslint-disable-line no-control-regex
+const ESCAPED = /[%\u0000-\u0020\u007F-\u00A0]/g; // eslint-disable-line no-control-regex
 
 /**
  * The CDA code token for a local code; '' stays '' (the caller writes no code then).
