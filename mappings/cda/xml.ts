@@ -5,19 +5,20 @@ import { readHprimDate } from '../hprim/dates.js';
 // eslint-disable-next-line no-control-regex
 const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
-const CHAR_REF: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' };
+const CHAR_REF: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;', '\u0085': '&#133;', '\u2028': '&#8232;' };
 
 /**
  * Escape text for XML content or a double-quoted attribute; drops characters XML 1.0 cannot
- * carry. Tab, line feed and carriage return are written as character references, so a
- * parser gives them back as written (attribute-value and line-end normalisation would turn
- * them into spaces or line feeds).
+ * carry. Tab, line feed, carriage return, NEL (U+0085) and LS (U+2028) are written as
+ * character references, so a parser gives them back as written (attribute-value and
+ * line-end normalisation would turn them into spaces or line feeds; xmldom treats NEL and
+ * LS as line ends).
  *
  * @example
  * esc('a < b & "c"') // 'a &lt; b &amp; &quot;c&quot;'
  */
 export function esc(s: string): string {
-  return s.replace(INVALID_XML, '').replace(/[&<>"\t\n\r]/g, (c) => CHAR_REF[c]);
+  return s.replace(INVALID_XML, '').replace(/[&<>"\t\n\r\u0085\u2028]/g, (c) => CHAR_REF[c]);
 }
 
 /**

@@ -62,28 +62,44 @@ export function writeParty(p: { code: string; local: string; gap?: string }): st
 const isStructural = (l: string) => /^\*{4}/.test(l) || /^(RES|TEX)\|/.test(l);
 const dateSlot = (l: string) => l === '' || DATE_LIKE.test(l);
 const codeSlot = (l: string) => !DATE_LIKE.test(l) && !isStructural(l);
+const ssnSlot = (l: string) => /^[\d ]*$/.test(l);
 
-/** How many of the four shape marks (dates on lines 7 and 10, codes on 11 and 12) a header starting at `o` has; -1 when it cannot start there. */
+/** How many of the five shape marks (dates on lines 7 and 10, digits on 8, codes on 11 and 12) a header starting at `o` has; -1 when it cannot start there. */
 function headerScore(lines: string[], o: number): number {
   if (o + 12 > lines.length) return -1;
   for (let k = o; k < o + 12; k++) if (isStructural(lines[k])) return -1;
-  return Number(dateSlot(lines[o + 6])) + Number(dateSlot(lines[o + 9])) + Number(codeSlot(lines[o + 10])) + Number(codeSlot(lines[o + 11]));
+  return Number(dateSlot(lines[o + 6])) + Number(ssnSlot(lines[o + 7])) + Number(dateSlot(lines[o + 9])) + Number(codeSlot(lines[o + 10])) + Number(codeSlot(lines[o + 11]));
+}
+
+/** How many of lines 7 and 10 of a header starting at `o` hold something written as a date (not empty). */
+function dateEvidence(lines: string[], o: number): number {
+  return Number(DATE_LIKE.test(lines[o + 6])) + Number(DATE_LIKE.test(lines[o + 9]));
 }
 
 /**
- * Where the 12-line header starts, recognised by its shape: line 0 when all four marks are
- * there; else the first of the next {@link MAX_PREAMBLE_LINES} lines where they all are (the
- * lines before it are a preamble); else line 0 when three marks are (one malformed field,
- * reported); else undefined (no header: the text travels as text).
+ * Where the 12-line header starts, recognised by its shape. A start has five marks: a date
+ * or nothing on lines 7 and 10, digits or nothing on line 8 (the social-security number),
+ * a code or nothing (anything but a date) on lines 11 and 12. Line 0 and the next
+ * {@link MAX_PREAMBLE_LINES} lines are tried; each gets twice its marks plus the number of
+ * dates actually written on its lines 7 and 10, and the best wins, the earliest on a tie
+ * (the lines before it are a preamble). Line 0 needs three marks (malformed fields are
+ * reported), a later start four. Undefined when none qualifies: the text travels as text.
+ * The shape is ambiguous when lines 6–10 are mostly empty: a preamble line may then be read
+ * as line 1 (every line still travels, as written).
  *
  * @example
  * findHeader(['Laboratoire X', ...twelveHeaderLines]) // 1
  */
 export function findHeader(lines: string[]): number | undefined {
-  if (headerScore(lines, 0) === 4) return 0;
-  for (let o = 1; o <= MAX_PREAMBLE_LINES; o++) if (headerScore(lines, o) === 4) return o;
-  if (headerScore(lines, 0) === 3) return 0;
-  return undefined;
+  let best: number | undefined;
+  let bestRank = -1;
+  for (let o = 0; o <= MAX_PREAMBLE_LINES; o++) {
+    const marks = headerScore(lines, o);
+    if (marks < (o === 0 ? 3 : 4)) continue;
+    const rank = 2 * marks + dateEvidence(lines, o);
+    if (rank > bestRank) { best = o; bestRank = rank; }
+  }
+  return best;
 }
 
 /**
