@@ -5,7 +5,7 @@ import { loincFor } from '../tables/loinc.js';
 import { ucumFor } from '../tables/ucum.js';
 import { FLAG_SEVERITY, FLAG_TO_INTERPRETATION, INTERPRETATION_SYSTEM, STATUS_LABEL } from '../tables/interpretation.js';
 import { LOINC, PASSERELLE_OID, oid } from './oids.js';
-import { attr, base64, esc, hl7Time, hprimDateToHl7 } from './xml.js';
+import { attr, base64, esc, hl7Time, hprimDateToHl7, writable } from './xml.js';
 import { codeToken } from './code-token.js';
 import { readReportDate } from '../hprim/dates.js';
 import { writeParty } from '../hprim/read.js';
@@ -223,7 +223,7 @@ function addrXml(p: LabReport['patient']): string {
 }
 
 function orgXml(tag: string, idRoot: string, party: { code: string; local: string }): string {
-  const id = party.code ? `<id root="${idRoot}" extension="${esc(party.code)}"/>` : `<id nullFlavor="UNK"/>`;
+  const id = writable(party.code) ? `<id root="${idRoot}" extension="${esc(party.code)}"/>` : `<id nullFlavor="UNK"/>`;
   return `<${tag}>${id}<name>${esc(party.local || party.code || 'Laboratoire')}</name></${tag}>`;
 }
 
@@ -279,12 +279,12 @@ ${CR_BIO.templateIds.map((t) => `<templateId root="${t}"/>`).join('')}
 <setId root="${docRoot}" extension="${esc(docId)}-set"/>
 <versionNumber value="1"/>
 <recordTarget><patientRole>${patientId}${addrXml(p)}<telecom nullFlavor="UNK"/><patient classCode="PSN">${name}<administrativeGenderCode nullFlavor="UNK"/>${birth ? `<birthTime value="${birth}"/>` : '<birthTime nullFlavor="UNK"/>'}</patient></patientRole></recordTarget>
-<author><time value="${docTime}"/><assignedAuthor>${report.sender.code ? `<id root="${oid(root, 'senderCode')}" extension="${esc(report.sender.code)}"/>` : '<id nullFlavor="UNK"/>'}${orgXml('representedOrganization', oid(root, 'senderCode'), report.sender)}</assignedAuthor></author>
+<author><time value="${docTime}"/><assignedAuthor>${writable(report.sender.code) ? `<id root="${oid(root, 'senderCode')}" extension="${esc(report.sender.code)}"/>` : '<id nullFlavor="UNK"/>'}${orgXml('representedOrganization', oid(root, 'senderCode'), report.sender)}</assignedAuthor></author>
 <custodian><assignedCustodian>${orgXml('representedCustodianOrganization', oid(root, 'senderCode'), report.sender)}</assignedCustodian></custodian>
-<informationRecipient><intendedRecipient>${report.recipient.code ? `<id root="${oid(root, 'recipientCode')}" extension="${esc(report.recipient.code)}"/>` : ''}${report.recipient.local ? `<informationRecipient><name>${esc(report.recipient.local)}</name></informationRecipient>` : ''}</intendedRecipient></informationRecipient>
-<legalAuthenticator><time value="${docTime}"/><signatureCode code="S"/><assignedEntity>${report.sender.code ? `<id root="${oid(root, 'senderCode')}" extension="${esc(report.sender.code)}"/>` : '<id nullFlavor="UNK"/>'}${orgXml('representedOrganization', oid(root, 'senderCode'), report.sender)}</assignedEntity></legalAuthenticator>
-${report.requestNumber ? `<inFulfillmentOf><order><id root="${oid(root, 'request')}" extension="${esc(report.requestNumber)}"/></order></inFulfillmentOf>` : ''}
-<documentationOf><serviceEvent>${report.requestNumber ? `<id root="${oid(root, 'request')}" extension="${esc(report.requestNumber)}"/>` : ''}<code code="${LAB_STUDIES.code}" displayName="${esc(LAB_STUDIES.displayName)}" codeSystem="${LOINC}" codeSystemName="LOINC"/>${exam ? `<effectiveTime><low value="${exam}"/></effectiveTime>` : ''}</serviceEvent></documentationOf>
+<informationRecipient><intendedRecipient>${writable(report.recipient.code) ? `<id root="${oid(root, 'recipientCode')}" extension="${esc(report.recipient.code)}"/>` : ''}${report.recipient.local ? `<informationRecipient><name>${esc(report.recipient.local)}</name></informationRecipient>` : ''}</intendedRecipient></informationRecipient>
+<legalAuthenticator><time value="${docTime}"/><signatureCode code="S"/><assignedEntity>${writable(report.sender.code) ? `<id root="${oid(root, 'senderCode')}" extension="${esc(report.sender.code)}"/>` : '<id nullFlavor="UNK"/>'}${orgXml('representedOrganization', oid(root, 'senderCode'), report.sender)}</assignedEntity></legalAuthenticator>
+${writable(report.requestNumber) ? `<inFulfillmentOf><order><id root="${oid(root, 'request')}" extension="${esc(report.requestNumber)}"/></order></inFulfillmentOf>` : ''}
+<documentationOf><serviceEvent>${writable(report.requestNumber) ? `<id root="${oid(root, 'request')}" extension="${esc(report.requestNumber)}"/>` : ''}<code code="${LAB_STUDIES.code}" displayName="${esc(LAB_STUDIES.displayName)}" codeSystem="${LOINC}" codeSystemName="LOINC"/>${exam ? `<effectiveTime><low value="${exam}"/></effectiveTime>` : ''}</serviceEvent></documentationOf>
 `;
 
   const rows = report.results.map((r, k) => rowXml(r, k + 1)).join('\n');

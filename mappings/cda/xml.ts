@@ -5,6 +5,17 @@ import { readHprimDate } from '../hprim/dates.js';
 // eslint-disable-next-line no-control-regex
 const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
+/**
+ * Does this text keep at least one character once written in XML (characters XML 1.0
+ * cannot carry are dropped)? An attribute that must not be empty is written only then.
+ *
+ * @example
+ * writable('\u0001') // false
+ */
+export function writable(s: string): boolean {
+  return s.replace(INVALID_XML, '') !== '';
+}
+
 const CHAR_REF: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;', '\u0085': '&#133;', '\u2028': '&#8232;' };
 
 /**

@@ -82,8 +82,8 @@ function dateEvidence(lines: string[], o: number): number {
  * a code or nothing (anything but a date) on lines 11 and 12. Line 0 and the next
  * {@link MAX_PREAMBLE_LINES} lines are tried; each gets twice its marks plus the number of
  * dates actually written on its lines 7 and 10, and the best wins, the earliest on a tie
- * (the lines before it are a preamble). Line 0 needs three marks (malformed fields are
- * reported), a later start four. Undefined when none qualifies: the text travels as text.
+ * (the lines before it are a preamble). Line 0 needs four marks (one malformed field,
+ * reported), a later start all five. Undefined when none qualifies: the text travels as text.
  * The shape is ambiguous when lines 6–10 are mostly empty: a preamble line may then be read
  * as line 1 (every line still travels, as written).
  *
@@ -95,7 +95,7 @@ export function findHeader(lines: string[]): number | undefined {
   let bestRank = -1;
   for (let o = 0; o <= MAX_PREAMBLE_LINES; o++) {
     const marks = headerScore(lines, o);
-    if (marks < (o === 0 ? 3 : 4)) continue;
+    if (marks < (o === 0 ? 4 : 5)) continue;
     const rank = 2 * marks + dateEvidence(lines, o);
     if (rank > bestRank) { best = o; bestRank = rank; }
   }
