@@ -98,6 +98,11 @@ function headerLine(report: LabReport, line: number): string | undefined {
 /** Style code carrying the HPRIM type of a value in the narrative (N, A, C or None). */
 export const TYPE_STYLE_PREFIX = 'xHprimType';
 
+/** ` displayName="…"`, or nothing when XML would keep no character of it (the schema refuses an empty one). */
+function displayName(s: string): string {
+  return writable(s) ? ` displayName="${esc(s)}"` : '';
+}
+
 function numeric(v: string): string | undefined {
   const t = v.trim();
   return NUMBER.test(t) ? t.replace(',', '.').replace(/^\+/, '') : undefined;
@@ -145,7 +150,7 @@ function valueXml(type: LabResult['type'], value: string, unit: string, root: st
   if (type === 'N' && n !== undefined && u !== undefined) return `<value xsi:type="PQ" value="${n}" unit="${esc(u)}"/>`;
   const interval = type !== 'C' && u !== undefined ? intervalXml(value, u) : undefined;
   if (interval) return interval;
-  if (type === 'C' && /^\S+$/.test(value)) return `<value xsi:type="CD" code="${esc(codeToken(value))}" codeSystem="${oid(root, 'localResultCode')}" displayName="${esc(value)}"/>`;
+  if (type === 'C' && /^\S+$/.test(value)) return `<value xsi:type="CD" code="${esc(codeToken(value))}" codeSystem="${oid(root, 'localResultCode')}"${displayName(value)}/>`;
   const text = unit ? `${value} ${unit}` : value;
   return `<value xsi:type="ST">${esc(text)}</value>`;
 }
@@ -167,7 +172,7 @@ function rangeXml(r: LabResult): string {
 function observationXml(r: LabResult, i: number, effective: string, root: string): string {
   const loinc = loincFor(r.code);
   const orig = `<originalText><reference value="#${NARRATIVE_ID.field(i, 'label')}"/></originalText>`;
-  const translation = r.code ? `<translation code="${esc(codeToken(r.code))}" displayName="${esc(r.label || r.code)}" codeSystem="${oid(root, 'localAnalysisCode')}" codeSystemName="Codes locaux du laboratoire"/>` : '';
+  const translation = r.code ? `<translation code="${esc(codeToken(r.code))}" ${displayName(writable(r.label) ? r.label : r.code)} codeSystem="${oid(root, 'localAnalysisCode')}" codeSystemName="Codes locaux du laboratoire"/>` : '';
   const code = loinc
     ? `<code code="${loinc.code}" displayName="${esc(loinc.displayName)}" codeSystem="${LOINC}" codeSystemName="LOINC">${orig}${translation}</code>`
     : `<code>${orig}${translation}</code>`;
