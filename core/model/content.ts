@@ -90,13 +90,17 @@ export interface LabReport {
   requestNumber: string;
   /** `DD/MM/YYYY` as written. */
   examDate: string;
-  sender: { code: string; local: string };
-  recipient: { code: string; local: string };
+  /** Line 11. `gap` holds the spaces between code and `LOCAL` as written when they are not exactly one (fixed-width codes), so the line comes back exactly. */
+  sender: { code: string; local: string; gap?: string };
+  /** Line 12, as line 11. */
+  recipient: { code: string; local: string; gap?: string };
   results: LabResult[];
   /** `TEX|` lines, in order, as written. */
   texts: string[];
   /** Free-text lines between the header and the `****LAB****` block (and any line that could not be read as structure), as written. */
   freeText?: string[];
+  /** Lines some laboratory software writes before the 12-line header, kept as free text and written back before it. */
+  preamble?: string[];
   /** Line 13 of the 13-line header variant (report date `DD/MM/YYYY[ HH:MM[:SS]]`), when the sender wrote one. */
   reportDate?: string;
   /** Order of the `****LAB****` block as read: `R` a `RES|` line, `T` a `TEX|` line (lets a writer keep the original interleaving). */

@@ -60,7 +60,7 @@ export async function hprimToNational(hprim: string, options: HprimToNationalOpt
     return { issues: reading.issues, alert: 'none', subjectTag: '', headers: { 'X-MSS-INS': 'N' }, attachments: [original] };
   }
   const root = options.oidRoot ?? PASSERELLE_OID;
-  const cda = await hprimToCrBio(report, { now, documentId: options.documentId, oidRoot: root, deflateRaw: options.deflateRaw });
+  const cda = await hprimToCrBio(report, { now, documentId: options.documentId, oidRoot: root, deflateRaw: options.deflateRaw, issues: reading.issues });
   const patientId = cxPatientId(`${root}.${OID_ARC.localPatientId}`, cxEscape(`${report.sender.code}/${report.patient.fileNumber}`));
   const xdm = await buildXdm([{
     data: new TextEncoder().encode(cda.xml),

@@ -9,6 +9,7 @@ import { xdmToLegacy } from './xdm-to-legacy.js';
 import { legacyNotice } from '../notification/legacy-notice.js';
 import { reportText } from '../letter/report-text.js';
 import { GatewayError } from '../../core/errors/gateway-error.js';
+import { issueLabelFr } from '../hprim/issue.js';
 
 export interface ClinicalTranslatorOptions {
   /** Limits for reading `IHE_XDM.ZIP` from the national side. */
@@ -53,7 +54,11 @@ export function createClinicalTranslator(options: ClinicalTranslatorOptions = {}
     if (t.network === 'mssante') {
       if (c.kind === 'lab-report' && c.hprim) {
         const out = await hprimToNational(c.hprim, { now: options.now?.(), oidRoot: options.oidRoot, deflateRaw: options.deflateRaw });
-        if (!out.cda || !out.xdm || !out.report) return base;
+        if (!out.cda || !out.xdm || !out.report) {
+          // No header found: the report travels as text (and the original attachment), never as a wrong structure; the reader is told why, in French.
+          const note = out.issues.map(issueLabelFr).join('\n');
+          return note ? { ...base, content: { ...c, text: `Remarque de la passerelle :\n${note}\n\n${c.text}` } } : base;
+        }
         const content: Content = {
           kind: 'lab-report', hprim: c.hprim, report: out.report,
           text: reportText(out.report),

@@ -6,7 +6,9 @@ import { INTERPRETATION_TO_FLAG, STATUS_LABEL } from '../tables/interpretation.j
 import { localForLoinc } from '../tables/loinc.js';
 import { LOINC, OID_ARC, PASSERELLE_OID } from './oids.js';
 import { HL7, at, cdaToText, kids, narrativeToLines } from './narrative-text.js';
-import { NARRATIVE_ID, TYPE_STYLE_PREFIX } from './write-cr-bio.js';
+import { HEADER_LINES, NARRATIVE_ID, TYPE_STYLE_PREFIX } from './write-cr-bio.js';
+import { codeFromToken } from './code-token.js';
+import { readParty } from '../hprim/read.js';
 import { hl7DateToHprim } from './xml.js';
 import { assertSafeXml, decodeDocumentBase64 } from '../safety/content-rules.js';
 
@@ -135,7 +137,7 @@ function readValue(v: Element | undefined, ids: Map<string, Element>): { type: L
 }
 
 /** Read one result observation; exact from our own narrative cells when present, else from the structured entry. */
-function readObservation(obs: Element, ids: Map<string, Element>, actActive: boolean): LabResult {
+function readObservation(obs: Element, ids: Map<string, Element>, actActive: boolean, localCodeSystem: string): LabResult {
   const row = refTarget(at(obs, 'text'), ids);
   const rowId = row?.getAttribute('ID');
   if (rowId && ids.has(`${rowId}-value`)) {
@@ -159,7 +161,8 @@ function readObservation(obs: Element, ids: Map<string, Element>, actActive: boo
   const original = refTarget(at(code, 'originalText'), ids);
   const loinc = code?.getAttribute('codeSystem') === LOINC ? code.getAttribute('code') ?? '' : '';
   const label = textOf(original) || translation?.getAttribute('displayName') || code?.getAttribute('displayName') || textOf(at(code, 'originalText')) || '';
-  const localCode = translation?.getAttribute('code') || (loinc ? localForLoinc(loinc) ?? loinc : code?.getAttribute('code') ?? '');
+  const translated = translation?.getAttribute('code') ?? '';
+  const localCode = (translated && translation?.getAttribute('codeSystem') === localCodeSystem ? codeFromToken(translated) : translated) || (loinc ? localForLoinc(loinc) ?? loinc : code?.getAttribute('code') ?? '');
   const values = kids(obs, 'value');
   const v1 = readValue(values[0], ids);
   const v2 = values[1] ? readValue(values[1], ids) : undefined;
@@ -230,7 +233,7 @@ function readReport(root: Element, oidRoot: string): LabReport {
     if (!entry || entry.localName !== 'entry' || !hasTemplate(entry, '1.3.6.1.4.1.19376.1.3.1')) continue;
     const active = at(act, 'statusCode')?.getAttribute('code') === 'active';
     for (const obs of allElements(act, 'observation')) {
-      if (hasTemplate(obs, OBSERVATION_TEMPLATE)) results.push(readObservation(obs, ids, active));
+      if (hasTemplate(obs, OBSERVATION_TEMPLATE)) results.push(readObservation(obs, ids, active, `${oidRoot}.${OID_ARC.localAnalysisCode}`));
     }
   }
 
@@ -270,10 +273,10 @@ function readReport(root: Element, oidRoot: string): LabReport {
     }
   }
 
+  // The exam date is the service event's, else a result's: never the document's own time (that would invent a clinical date).
   const examTs = at(root, 'documentationOf', 'serviceEvent', 'effectiveTime', 'low')?.getAttribute('value')
     ?? at(root, 'documentationOf', 'serviceEvent', 'effectiveTime')?.getAttribute('value')
-    ?? allElements(root, 'observation').map((o) => at(o, 'effectiveTime')?.getAttribute('value')).find(Boolean)
-    ?? at(root, 'effectiveTime')?.getAttribute('value');
+    ?? allElements(root, 'observation').map((o) => at(o, 'effectiveTime')?.getAttribute('value')).find(Boolean);
   const report: LabReport = {
     patient: {
       fileNumber,
@@ -295,7 +298,35 @@ function readReport(root: Element, oidRoot: string): LabReport {
   const free = freeText.filter((l) => l !== undefined);
   if (free.length) report.freeText = free;
   if (layout) report.layout = layout;
+  exactHeader(report, ids);
   return report;
+}
+
+/**
+ * Our own CR-BIO carries every header line as written (`hdr-N`, and the preamble `pre-N`):
+ * those replace what the structured header gives, so HPRIM → CDA → HPRIM is exact, dates
+ * that were not calendar dates included. Line 8 is never carried (it stays empty).
+ */
+function exactHeader(report: LabReport, ids: Map<string, Element>): void {
+  const line = (n: number) => { const e = ids.get(NARRATIVE_ID.header(n)); return e ? e.textContent ?? '' : undefined; };
+  if (!HEADER_LINES.some(({ line: n }) => ids.has(NARRATIVE_ID.header(n)))) return;
+  const p = report.patient;
+  const set = (n: number, put: (v: string) => void) => { const v = line(n); if (v !== undefined) put(v); };
+  set(1, (v) => { p.fileNumber = v; });
+  set(2, (v) => { p.lastName = v; });
+  set(3, (v) => { p.firstName = v; });
+  set(4, (v) => { p.address1 = v; });
+  set(5, (v) => { p.address2 = v; });
+  set(6, (v) => { p.postcodeCity = v; });
+  set(7, (v) => { p.birthDate = v; });
+  set(9, (v) => { report.requestNumber = v; });
+  set(10, (v) => { report.examDate = v; });
+  set(11, (v) => { report.sender = readParty(v); });
+  set(12, (v) => { report.recipient = readParty(v); });
+  set(13, (v) => { report.reportDate = v; });
+  const preamble: string[] = [];
+  for (let k = 1; ids.has(NARRATIVE_ID.preamble(k)); k++) preamble.push(ids.get(NARRATIVE_ID.preamble(k))!.textContent ?? '');
+  if (preamble.length) report.preamble = preamble;
 }
 
 function mediaAttachments(root: Element): Attachment[] {

@@ -5,7 +5,11 @@ import { loincFor } from '../tables/loinc.js';
 import { ucumFor } from '../tables/ucum.js';
 import { FLAG_SEVERITY, FLAG_TO_INTERPRETATION, INTERPRETATION_SYSTEM, STATUS_LABEL } from '../tables/interpretation.js';
 import { LOINC, PASSERELLE_OID, oid } from './oids.js';
-import { attr, base64, esc, hl7Time, hprimDateToHl7 } from './xml.js';
+import { attr, base64, esc, hl7Time, hprimDateToHl7, writable } from './xml.js';
+import { codeToken } from './code-token.js';
+import { readReportDate } from '../hprim/dates.js';
+import { writeParty } from '../hprim/read.js';
+import { issueLabelFr, type HprimIssue } from '../hprim/issue.js';
 
 export interface CrBioOptions {
   /** Time of the document (effectiveTime, author time); default now. */
@@ -18,6 +22,8 @@ export interface CrBioOptions {
   pdf?: Uint8Array;
   /** The compressor for the rendered PDF (default pure JS). */
   deflateRaw?: DeflateRaw;
+  /** What the HPRIM reader reported: shown to the reader of the document in French (`HPRIM_ISSUES` labels, never a value). */
+  issues?: HprimIssue[];
 }
 
 export interface CrBioDocument {
@@ -52,9 +58,50 @@ export const NARRATIVE_ID = {
   tex: (i: number, pos: number) => `tex-${i}-p${pos}`,
   pdf: 'pdf-copie',
   noResults: 'res-none',
+  /** A header line as written (HPRIM line number 1–13; never 8, the social-security number). */
+  header: (line: number) => `hdr-${line}`,
+  /** A preamble line (before the header) as written. */
+  preamble: (i: number) => `pre-${i}`,
+  issues: 'hprim-issues',
 };
+
+/**
+ * The header lines the CR-BIO carries as written, with their French names: every line but
+ * 8 (the social-security number is never written). Line 13 only when the report has one.
+ */
+export const HEADER_LINES: ReadonlyArray<{ line: number; label: string }> = [
+  { line: 1, label: 'N° de dossier' }, { line: 2, label: 'Nom' }, { line: 3, label: 'Prénom' },
+  { line: 4, label: 'Adresse' }, { line: 5, label: "Complément d'adresse" }, { line: 6, label: 'Code postal et ville' },
+  { line: 7, label: 'Date de naissance' }, { line: 9, label: 'N° de demande' }, { line: 10, label: "Date d'examen" },
+  { line: 11, label: 'Expéditeur' }, { line: 12, label: 'Destinataire' }, { line: 13, label: 'Date du compte rendu' },
+];
+
+/** The text of header line `line` of a report, as written (undefined for line 13 when absent). */
+function headerLine(report: LabReport, line: number): string | undefined {
+  const p = report.patient;
+  switch (line) {
+    case 1: return p.fileNumber;
+    case 2: return p.lastName;
+    case 3: return p.firstName;
+    case 4: return p.address1;
+    case 5: return p.address2;
+    case 6: return p.postcodeCity;
+    case 7: return p.birthDate;
+    case 9: return report.requestNumber;
+    case 10: return report.examDate;
+    case 11: return writeParty(report.sender);
+    case 12: return writeParty(report.recipient);
+    case 13: return report.reportDate;
+    default: return undefined;
+  }
+}
 /** Style code carrying the HPRIM type of a value in the narrative (N, A, C or None). */
 export const TYPE_STYLE_PREFIX = 'xHprimType';
+
+/** ` displayName="…"`, or nothing when XML would keep no character of it (the schema refuses an empty one). */
+function displayName(s: string): string {
+  return writable(s) ? ` displayName="${esc(s)}"` : '';
+}
 
 function numeric(v: string): string | undefined {
   const t = v.trim();
@@ -103,7 +150,7 @@ function valueXml(type: LabResult['type'], value: string, unit: string, root: st
   if (type === 'N' && n !== undefined && u !== undefined) return `<value xsi:type="PQ" value="${n}" unit="${esc(u)}"/>`;
   const interval = type !== 'C' && u !== undefined ? intervalXml(value, u) : undefined;
   if (interval) return interval;
-  if (type === 'C' && /^\S+$/.test(value)) return `<value xsi:type="CD" code="${esc(value)}" codeSystem="${oid(root, 'localResultCode')}" displayName="${esc(value)}"/>`;
+  if (type === 'C' && /^\S+$/.test(value)) return `<value xsi:type="CD" code="${esc(codeToken(value))}" codeSystem="${oid(root, 'localResultCode')}"${displayName(value)}/>`;
   const text = unit ? `${value} ${unit}` : value;
   return `<value xsi:type="ST">${esc(text)}</value>`;
 }
@@ -125,7 +172,7 @@ function rangeXml(r: LabResult): string {
 function observationXml(r: LabResult, i: number, effective: string, root: string): string {
   const loinc = loincFor(r.code);
   const orig = `<originalText><reference value="#${NARRATIVE_ID.field(i, 'label')}"/></originalText>`;
-  const translation = r.code ? `<translation code="${esc(r.code)}" displayName="${esc(r.label || r.code)}" codeSystem="${oid(root, 'localAnalysisCode')}" codeSystemName="Codes locaux du laboratoire"/>` : '';
+  const translation = r.code ? `<translation code="${esc(codeToken(r.code))}" ${displayName(writable(r.label) ? r.label : r.code)} codeSystem="${oid(root, 'localAnalysisCode')}" codeSystemName="Codes locaux du laboratoire"/>` : '';
   const code = loinc
     ? `<code code="${loinc.code}" displayName="${esc(loinc.displayName)}" codeSystem="${LOINC}" codeSystemName="LOINC">${orig}${translation}</code>`
     : `<code>${orig}${translation}</code>`;
@@ -181,7 +228,7 @@ function addrXml(p: LabReport['patient']): string {
 }
 
 function orgXml(tag: string, idRoot: string, party: { code: string; local: string }): string {
-  const id = party.code ? `<id root="${idRoot}" extension="${esc(party.code)}"/>` : `<id nullFlavor="UNK"/>`;
+  const id = writable(party.code) ? `<id root="${idRoot}" extension="${esc(party.code)}"/>` : `<id nullFlavor="UNK"/>`;
   return `<${tag}>${id}<name>${esc(party.local || party.code || 'Laboratoire')}</name></${tag}>`;
 }
 
@@ -190,8 +237,13 @@ function orgXml(tag: string, idRoot: string, party: { code: string; local: strin
  * lab-local identifier — a social-security number is never written and never makes an INS
  * qualified —, author laboratory, recipient, dates), one result entry with one observation
  * per `RES` line (LOINC from the table or the local code as a translation, UCUM unit,
- * reference range, interpretation code), a narrative table with alerts styled bold/red, a
- * comment section for free text and `TEX|` lines, and the FR-Document-PDF-copie section.
+ * reference range, interpretation code; local codes as tokens by `code-token.ts`), a
+ * narrative table with alerts styled bold/red, a comment section for free text and `TEX|`
+ * lines, a comment section with the header lines as written (`hdr-N`: a date that is not
+ * a calendar date is `nullFlavor="UNK"` in the structure and kept here; never replaced),
+ * the preamble and the reading issues in French, and the FR-Document-PDF-copie section. The
+ * report date of line 13 is the document's effectiveTime (and author and legal
+ * authenticator time) when it is a calendar date.
  *
  * @example
  * const { xml, pdf } = await hprimToCrBio(readHprim(text).report!, { now: new Date() });
@@ -202,6 +254,9 @@ export async function hprimToCrBio(report: LabReport, options: CrBioOptions = {}
   const docId = options.documentId ?? crypto.randomUUID();
   const pdf = options.pdf ?? (await renderReportPdf(report, { now, deflateRaw: options.deflateRaw }));
   const ts = hl7Time(now);
+  // Line 13 (report date) is the time of the document, of its authoring and of its validation; else the time of the conversion.
+  const reported = report.reportDate ? readReportDate(report.reportDate) : undefined;
+  const docTime = reported?.kind === 'date' ? reported.hl7 : ts;
   const exam = hprimDateToHl7(report.examDate);
   const birth = hprimDateToHl7(report.patient.birthDate);
   const docRoot = oid(root, 'document');
@@ -223,18 +278,18 @@ ${CR_BIO.templateIds.map((t) => `<templateId root="${t}"/>`).join('')}
 <id root="${docRoot}" extension="${esc(docId)}"/>
 <code code="${CR_BIO.code}" codeSystem="${LOINC}" codeSystemName="LOINC" displayName="${esc(CR_BIO.displayName)}"/>
 <title>${esc(CR_BIO.title)}</title>
-<effectiveTime value="${ts}"/>
+<effectiveTime value="${docTime}"/>
 <confidentialityCode code="N" displayName="Normal" codeSystem="2.16.840.1.113883.5.25"/>
 <languageCode code="fr-FR"/>
 <setId root="${docRoot}" extension="${esc(docId)}-set"/>
 <versionNumber value="1"/>
 <recordTarget><patientRole>${patientId}${addrXml(p)}<telecom nullFlavor="UNK"/><patient classCode="PSN">${name}<administrativeGenderCode nullFlavor="UNK"/>${birth ? `<birthTime value="${birth}"/>` : '<birthTime nullFlavor="UNK"/>'}</patient></patientRole></recordTarget>
-<author><time value="${ts}"/><assignedAuthor>${report.sender.code ? `<id root="${oid(root, 'senderCode')}" extension="${esc(report.sender.code)}"/>` : '<id nullFlavor="UNK"/>'}${orgXml('representedOrganization', oid(root, 'senderCode'), report.sender)}</assignedAuthor></author>
+<author><time value="${docTime}"/><assignedAuthor>${writable(report.sender.code) ? `<id root="${oid(root, 'senderCode')}" extension="${esc(report.sender.code)}"/>` : '<id nullFlavor="UNK"/>'}${orgXml('representedOrganization', oid(root, 'senderCode'), report.sender)}</assignedAuthor></author>
 <custodian><assignedCustodian>${orgXml('representedCustodianOrganization', oid(root, 'senderCode'), report.sender)}</assignedCustodian></custodian>
-<informationRecipient><intendedRecipient>${report.recipient.code ? `<id root="${oid(root, 'recipientCode')}" extension="${esc(report.recipient.code)}"/>` : ''}${report.recipient.local ? `<informationRecipient><name>${esc(report.recipient.local)}</name></informationRecipient>` : ''}</intendedRecipient></informationRecipient>
-<legalAuthenticator><time value="${ts}"/><signatureCode code="S"/><assignedEntity>${report.sender.code ? `<id root="${oid(root, 'senderCode')}" extension="${esc(report.sender.code)}"/>` : '<id nullFlavor="UNK"/>'}${orgXml('representedOrganization', oid(root, 'senderCode'), report.sender)}</assignedEntity></legalAuthenticator>
-${report.requestNumber ? `<inFulfillmentOf><order><id root="${oid(root, 'request')}" extension="${esc(report.requestNumber)}"/></order></inFulfillmentOf>` : ''}
-<documentationOf><serviceEvent>${report.requestNumber ? `<id root="${oid(root, 'request')}" extension="${esc(report.requestNumber)}"/>` : ''}<code code="${LAB_STUDIES.code}" displayName="${esc(LAB_STUDIES.displayName)}" codeSystem="${LOINC}" codeSystemName="LOINC"/>${exam ? `<effectiveTime><low value="${exam}"/></effectiveTime>` : ''}</serviceEvent></documentationOf>
+<informationRecipient><intendedRecipient>${writable(report.recipient.code) ? `<id root="${oid(root, 'recipientCode')}" extension="${esc(report.recipient.code)}"/>` : ''}${report.recipient.local ? `<informationRecipient><name>${esc(report.recipient.local)}</name></informationRecipient>` : ''}</intendedRecipient></informationRecipient>
+<legalAuthenticator><time value="${docTime}"/><signatureCode code="S"/><assignedEntity>${writable(report.sender.code) ? `<id root="${oid(root, 'senderCode')}" extension="${esc(report.sender.code)}"/>` : '<id nullFlavor="UNK"/>'}${orgXml('representedOrganization', oid(root, 'senderCode'), report.sender)}</assignedEntity></legalAuthenticator>
+${writable(report.requestNumber) ? `<inFulfillmentOf><order><id root="${oid(root, 'request')}" extension="${esc(report.requestNumber)}"/></order></inFulfillmentOf>` : ''}
+<documentationOf><serviceEvent>${writable(report.requestNumber) ? `<id root="${oid(root, 'request')}" extension="${esc(report.requestNumber)}"/>` : ''}<code code="${LAB_STUDIES.code}" displayName="${esc(LAB_STUDIES.displayName)}" codeSystem="${LOINC}" codeSystemName="LOINC"/>${exam ? `<effectiveTime><low value="${exam}"/></effectiveTime>` : ''}</serviceEvent></documentationOf>
 `;
 
   const rows = report.results.map((r, k) => rowXml(r, k + 1)).join('\n');
@@ -261,12 +316,22 @@ ${report.requestNumber ? `<inFulfillmentOf><order><id root="${oid(root, 'request
       + `</text></section></component>`
     : '';
 
+  const headerRows = HEADER_LINES.map(({ line, label }) => ({ line, label, text: headerLine(report, line) }))
+    .filter((h) => h.text !== undefined)
+    .map((h) => `<tr><th>${esc(h.label)}</th><td><content ID="${NARRATIVE_ID.header(h.line)}">${esc(h.text!)}</content></td></tr>`).join('');
+  const issues = options.issues ?? [];
+  const headerSection = `<component><section><templateId root="1.3.6.1.4.1.19376.1.4.1.2.16"/><code code="48767-8" displayName="Commentaire" codeSystem="${LOINC}" codeSystemName="LOINC"/><title>En-tête du compte rendu tel que transmis par le laboratoire</title><text>`
+    + (report.preamble ?? []).map((l, k) => `<paragraph ID="${NARRATIVE_ID.preamble(k + 1)}">${esc(l)}</paragraph>`).join('')
+    + `<table border="1"><tbody>${headerRows}</tbody></table>`
+    + (issues.length ? `<paragraph>Remarques de conversion :</paragraph><list ID="${NARRATIVE_ID.issues}">${issues.map((i) => `<item>${esc(issueLabelFr(i))}</item>`).join('')}</list>` : '')
+    + `</text></section></component>`;
+
   const pdfSection = `<component><section><templateId root="1.2.250.1.213.1.1.2.243"/><code code="55108-5" displayName="Copie du document" codeSystem="${LOINC}" codeSystemName="LOINC"/><title>Copie du document</title><text><table border="0"><tbody><tr><td><renderMultiMedia referencedObject="${NARRATIVE_ID.pdf}"/></td></tr></tbody></table></text>`
     + `<entry><organizer classCode="CLUSTER" moodCode="EVN"><templateId root="1.2.250.1.213.1.1.3.18"/><code code="55107-7" displayName="Document attaché" codeSystem="${LOINC}" codeSystemName="LOINC"/><statusCode code="completed"/>`
     + `<component><observation classCode="OBS" moodCode="EVN"><templateId root="1.3.6.1.4.1.19376.1.5.3.1.4.13"/><templateId root="1.2.250.1.213.1.1.3.48"/><templateId root="1.2.250.1.213.1.1.3.48.18"/><code code="69764-9" displayName="Type de document" codeSystem="${LOINC}" codeSystemName="LOINC"/><statusCode code="completed"/><effectiveTime nullFlavor="NA"/><value xsi:type="CD" code="55108-5" displayName="Copie du document" codeSystem="${LOINC}" codeSystemName="LOINC"/></observation></component>`
     + `<component><observationMedia classCode="OBS" moodCode="EVN" ID="${NARRATIVE_ID.pdf}"><value mediaType="application/pdf" representation="B64">${base64(pdf)}</value></observationMedia></component>`
     + `</organizer></entry></section></component>`;
 
-  const xml = `${header}<component><structuredBody>\n${resultsSection}\n${commentSection}\n${pdfSection}\n</structuredBody></component>\n</ClinicalDocument>\n`;
+  const xml = `${header}<component><structuredBody>\n${resultsSection}\n${commentSection}\n${headerSection}\n${pdfSection}\n</structuredBody></component>\n</ClinicalDocument>\n`;
   return { xml, pdf, id: { root: docRoot, extension: docId }, code: CR_BIO.code };
 }

@@ -1,17 +1,35 @@
 /** Small XML and encoding helpers shared by the CDA and XDM writers (Web APIs only). */
 import { base64Lines, fromBase64, toBase64 } from '../../lib/base64.js';
+import { readHprimDate } from '../hprim/dates.js';
 
 // eslint-disable-next-line no-control-regex
 const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**
- * Escape text for XML content or a double-quoted attribute; drops characters XML 1.0 cannot carry.
+ * Does this text keep at least one character once written in XML (characters XML 1.0
+ * cannot carry are dropped)? An attribute that must not be empty is written only then.
+ *
+ * @example
+ * writable('\u0001') // false
+ */
+export function writable(s: string): boolean {
+  return s.replace(INVALID_XML, '') !== '';
+}
+
+const CHAR_REF: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;', '\u0085': '&#133;', '\u2028': '&#8232;' };
+
+/**
+ * Escape text for XML content or a double-quoted attribute; drops characters XML 1.0 cannot
+ * carry. Tab, line feed, carriage return, NEL (U+0085) and LS (U+2028) are written as
+ * character references, so a parser gives them back as written (attribute-value and
+ * line-end normalisation would turn them into spaces or line feeds; xmldom treats NEL and
+ * LS as line ends).
  *
  * @example
  * esc('a < b & "c"') // 'a &lt; b &amp; &quot;c&quot;'
  */
 export function esc(s: string): string {
-  return s.replace(INVALID_XML, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return s.replace(INVALID_XML, '').replace(/[&<>"\t\n\r\u0085\u2028]/g, (c) => CHAR_REF[c]);
 }
 
 /**
@@ -49,17 +67,16 @@ export function hl7Time(d: Date): string {
 }
 
 /**
- * HPRIM `DD/MM/YYYY` → HL7 `YYYYMMDD`, or undefined when not a valid date.
+ * HPRIM `DD/MM/YYYY` → HL7 `YYYYMMDD`, or undefined when not exactly a calendar date
+ * (`31/02/2024`, `05/03/24`, `1970-01-01` are not: see `hprim/dates.ts`).
  *
  * @example
  * hprimDateToHl7('14/03/1968') // '19680314'
+ * hprimDateToHl7('30/02/1970') // undefined
  */
 export function hprimDateToHl7(s: string): string | undefined {
-  const m = /^(\d{2})\/(\d{2})\/(\d{4})$/.exec(s.trim());
-  if (!m) return undefined;
-  const [, dd, mm, yyyy] = m;
-  if (+mm < 1 || +mm > 12 || +dd < 1 || +dd > 31) return undefined;
-  return `${yyyy}${mm}${dd}`;
+  const d = readHprimDate(s);
+  return d.kind === 'date' ? d.hl7 : undefined;
 }
 
 /**

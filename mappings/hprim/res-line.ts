@@ -1,5 +1,5 @@
 import type { LabResult, ResultFlag, ResultStatus } from '../../core/model/content.js';
-import type { HprimIssue } from './issue.js';
+import { hprimIssue, type HprimIssue } from './issue.js';
 
 const TYPES = new Set(['N', 'A', 'C', '']);
 const FLAGS = new Set(['L', 'H', 'LL', 'HH', 'N', '']);
@@ -27,13 +27,13 @@ export function parseResLine(line: string, lineNo: number): { result?: LabResult
   const issues: HprimIssue[] = [];
   const n = parts.length - 1;
   if (n < 9 || n > 13) {
-    issues.push({ line: lineNo, column: 1, message: `RES line has ${n} fields, expected 9 to 13 (label|code|type|value|unit|low|high|flag|status[|value2|unit2|low2|high2])` });
+    issues.push(hprimIssue('res-field-count', lineNo, 1, n));
     return { issues };
   }
   const [, label, code, type, value, unit, low, high, flag, status] = parts;
-  if (!TYPES.has(type)) issues.push({ line: lineNo, column: columnOf(parts, 3), message: 'RES field 3 (type) must be N, A, C or empty' });
-  if (!FLAGS.has(flag)) issues.push({ line: lineNo, column: columnOf(parts, 8), message: 'RES field 8 (flag) must be L, H, LL, HH, N or empty' });
-  if (!STATUSES.has(status)) issues.push({ line: lineNo, column: columnOf(parts, 9), message: 'RES field 9 (status) must be F, R, C or empty' });
+  if (!TYPES.has(type)) issues.push(hprimIssue('res-type', lineNo, columnOf(parts, 3)));
+  if (!FLAGS.has(flag)) issues.push(hprimIssue('res-flag', lineNo, columnOf(parts, 8)));
+  if (!STATUSES.has(status)) issues.push(hprimIssue('res-status', lineNo, columnOf(parts, 9)));
   if (issues.length) return { issues };
   const result: LabResult = {
     label, code, type: type as LabResult['type'], value, unit, low, high,

@@ -1,13 +1,14 @@
 import type { LabReport } from '../../core/model/content.js';
 import { cleanField, formatResLine } from './res-line.js';
-import { FILE_END, LAB_BEGIN, LAB_END } from './read.js';
+import { FILE_END, LAB_BEGIN, LAB_END, writeParty } from './read.js';
 
 function oneLine(s: string | undefined): string {
   return (s ?? '').replace(/[\r\n]+/g, ' ');
 }
 
 /**
- * Write a lab report as HPRIM text (SPEC §8) with CRLF line ends: the 12-line header (13
+ * Write a lab report as HPRIM text (SPEC §8) with CRLF line ends: the preamble lines when
+ * the report had some, the 12-line header (13
  * when `reportDate` is set), the free text, the `****LAB****` block when there are results
  * or `TEX|` lines (keeping the read order when `layout` matches), and the end markers.
  * A `|` inside a field becomes `/` (HPRIM has no escape).
@@ -17,11 +18,12 @@ function oneLine(s: string | undefined): string {
  */
 export function writeHprim(report: LabReport): string {
   const p = report.patient;
-  const party = (x: { code: string; local: string }) => (x.local ? `${oneLine(x.code)} ${oneLine(x.local)}` : oneLine(x.code));
-  const out: string[] = [
+  const party = (x: { code: string; local: string; gap?: string }) => oneLine(writeParty(x));
+  const out: string[] = (report.preamble ?? []).map(oneLine);
+  out.push(...[
     p.fileNumber, p.lastName, p.firstName, p.address1, p.address2, p.postcodeCity, p.birthDate, p.socialSecurityNumber,
     report.requestNumber, report.examDate,
-  ].map(oneLine);
+  ].map(oneLine));
   out.push(party(report.sender), party(report.recipient));
   if (report.reportDate) out.push(oneLine(report.reportDate));
   for (const l of report.freeText ?? []) out.push(oneLine(l));

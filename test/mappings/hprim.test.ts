@@ -81,8 +81,8 @@ describe('HPRIM reader on malformed input', () => {
     const text = withLines((l) => { l[16] = 'RES|Potassium|K|N|6.9'; l[17] = 'RES|Créatinine|CREA|N|9.1|mg/l|6.0|11.0|XX|F'; });
     const r = readHprim(text);
     expect(r.issues).toEqual([
-      { line: 17, column: 1, message: expect.stringMatching(/has 4 fields, expected 9 to 13/) },
-      { line: 18, column: 41, message: 'RES field 8 (flag) must be L, H, LL, HH, N or empty' },
+      { code: 'res-field-count', line: 17, column: 1, message: expect.stringMatching(/has 4 fields, expected 9 to 13/) },
+      { code: 'res-flag', line: 18, column: 41, message: 'RES field 8 (flag) must be L, H, LL, HH, N or empty' },
     ]);
     expect(r.report!.results).toHaveLength(2);
     expect(r.report!.freeText).toContain('RES|Potassium|K|N|6.9');

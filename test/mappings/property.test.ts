@@ -5,12 +5,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cdaToLegacy, readCda } from '../../mappings/cda/read-cda.js';
 import { hprimToCrBio } from '../../mappings/cda/write-cr-bio.js';
-import { readHprim, writeHprim } from '../../mappings/hprim/index.js';
+import { DOMParser } from '@xmldom/xmldom';
+import { readHprim, readHprimDate, readParty, readReportDate, writeHprim } from '../../mappings/hprim/index.js';
 import { UNIT_TO_UCUM, ucumFor } from '../../mappings/tables/ucum.js';
 import { GeneratedDocuments } from '../validation/generated-documents.js';
 import { CDA_EXAMPLES } from './fixtures.js';
 
 const generated = new GeneratedDocuments();
+const RUN_CLOCK = new Date('2026-12-04T21:00:00Z');
+const HL7_NS = 'urn:hl7-org:v3';
+// eslint-disable-next-line no-control-regex
+const XML_UNSAFE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/;
+const dom = (xml: string) => new DOMParser().parseFromString(xml, 'text/xml') as unknown as Document;
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 60);
 
 /** Characters a lab might write in a field: letters with accents, digits, punctuation, XML specials, spaces, a few symbols beyond Latin-1. */
@@ -63,6 +69,55 @@ const report: fc.Arbitrary<LabReport> = fc.record({
   };
   if (g.freeText.length) r.freeText = g.freeText;
   return r;
+});
+
+/** Any ISO-8859-1 character but the line breaks, control characters included: what an HPRIM field may hold. */
+const latin1Char = fc.integer({ min: 0, max: 255 }).filter((c) => c !== 10 && c !== 13).map((c) => String.fromCharCode(c));
+const latin1 = fc.array(latin1Char, { maxLength: 24 }).map((a) => a.join(''));
+/** A field as labs write it: mostly plain, sometimes any Latin-1. */
+const anyField = fc.oneof({ weight: 2, arbitrary: field.map((f) => f.replace(/[^\u0000-\u00FF]/g, '?')) }, { weight: 1, arbitrary: latin1 });
+/** Dates as labs write them: right, empty, two-digit years, another order, impossible days, any text. */
+const labDate = fc.oneof(
+  { weight: 4, arbitrary: date }, { weight: 1, arbitrary: fc.constant('') },
+  { weight: 1, arbitrary: fc.constantFrom('05/03/24', '1970-01-01', '5/3/2024', '2024/03/05', '05.03.2024') },
+  { weight: 2, arbitrary: fc.tuple(fc.constantFrom('29/02', '30/02', '31/02', '31/04', '31/06', '00/05', '12/13', '15/00'), fc.constantFrom('1970', '2023', '2024', '1900', '2000')).map(([dm, y]) => `${dm}/${y}`) },
+  { weight: 1, arbitrary: latin1 },
+);
+const reportDate = fc.oneof(
+  fc.constant(undefined),
+  fc.tuple(date, fc.constantFrom('', ' 14:32', ' 14h32', ' 08:05:59', ' 23:59')).map(([d, t]) => d + t),
+  fc.constantFrom('31/02/2024 14:32', '06/03/2024 24:00', '29/02/2023', '06/03/2024 12:60'),
+);
+/** Local codes: tokens, inner spaces of fixed-width exports, or any Latin-1. */
+const labCode = fc.oneof(token, fc.constantFrom('NF   030', 'MICR 030', ' K', 'K ', 'A%20B', 'GLY\tA'), latin1);
+/** Lines 11 and 12: `CODE LOCAL`, fixed-width padding, no LOCAL, any Latin-1. */
+const partyLine = fc.oneof(
+  fc.tuple(token, token).map(([c, l]) => `${c} ${l}`),
+  fc.tuple(token, fc.integer({ min: 0, max: 8 }), token).map(([c, pad, l]) => `${c}${' '.repeat(pad)} ${l}`),
+  token, latin1,
+);
+/** Lines before the header some laboratory software writes (letters: never shaped like a header line). */
+const preambleLine = fc.tuple(fc.constantFrom('EXPORT', 'Laboratoire', 'Page', 'LABO'), latin1).map(([w, t]) => `${w}${t}`.replace(/^\*+/, ''));
+
+const labFile = fc.record({
+  base: report, preamble: fc.array(preambleLine, { maxLength: 3 }),
+  fields: fc.array(anyField, { minLength: 8, maxLength: 8 }),
+  birth: labDate, exam: labDate, reportDate,
+  sender: partyLine, recipient: partyLine,
+  codes: fc.array(labCode, { maxLength: 8 }),
+}).map((g) => {
+  const r: LabReport = structuredClone(g.base);
+  const [fileNumber, lastName, firstName, address1, address2, postcodeCity, requestNumber, tex] = g.fields;
+  r.patient = { fileNumber, lastName, firstName, address1, address2, postcodeCity, birthDate: g.birth, socialSecurityNumber: '' };
+  r.requestNumber = requestNumber;
+  r.examDate = g.exam;
+  r.sender = readParty(g.sender);
+  r.recipient = readParty(g.recipient);
+  if (g.reportDate !== undefined) r.reportDate = g.reportDate;
+  if (g.preamble.length) r.preamble = g.preamble;
+  r.results.forEach((x, k) => { if (k < g.codes.length) x.code = g.codes[k]; x.label = x.label.replace(/[^\u0000-\u00FF]/g, '?'); });
+  r.texts.push(tex);
+  return { report: r };
 });
 
 /** What HPRIM types `N`: a plain number, nothing else. */
@@ -166,10 +221,60 @@ describe('property: HPRIM → CDA → HPRIM keeps every RES field', () => {
     }), { numRuns: Math.max(10, Math.round(RUNS / 2)) });
   });
 
+  it('HPRIM as labs write it (arbitrary Latin-1 in every field, inner-space codes, 13th-line dates, malformed and impossible dates, preambles, fixed-width codes): every line comes back exactly or is reported, no date is invented', async () => {
+    let n = 0;
+    let clearOnes = 0;
+    await fc.assert(fc.asyncProperty(labFile, async (g) => {
+      const text = writeHprim(g.report);
+      const reading = readHprim(text);
+      if (!reading.report) {
+        // No header shape (both date lines unreadable): the text travels as text, and says so.
+        expect(reading.issues.map((i) => i.code)).toEqual(['header-not-found']);
+        return;
+      }
+      const doc = await hprimToCrBio(reading.report, { now: RUN_CLOCK, documentId: `lab-${n++}`, issues: reading.issues });
+      generated.keep(doc.xml, 'as-labs-write');
+      const back = cdaToLegacy(doc.xml).hprim!;
+      const sent = text.split('\r\n');
+      const got = back.split('\r\n');
+      expect(got).toHaveLength(sent.length);
+      const ssnLine = (reading.report.preamble?.length ?? 0) + 8;
+      const reported = new Set(reading.issues.map((i) => i.line));
+      sent.forEach((line, k) => {
+        if (k + 1 === ssnLine) expect(got[k]).toBe(''); // never written, by design
+        else if (got[k] !== line) expect(reported, `line ${k + 1} changed without an issue: ${JSON.stringify([line, got[k]])}`).toContain(k + 1);
+      });
+      // The header is found where it was written when it looks like a lab's (dates DD/MM/YYYY-shaped on lines 7 and 10, a sender code on line 11).
+      const clear = [g.report.patient.birthDate, g.report.examDate].every((d) => /^\d{2}\/\d{2}\/\d{4}$/.test(d)) && /^[A-Z]/.test(g.report.sender.code);
+      if (clear) expect(reading.report.preamble ?? []).toEqual(g.report.preamble ?? []);
+      clearOnes += Number(clear && (g.report.preamble?.length ?? 0) > 0);
+      // Never an invented date: the structure holds a date only when the text holds that calendar date.
+      const x = dom(doc.xml);
+      const birth = x.getElementsByTagNameNS(HL7_NS, 'birthTime')[0];
+      const birthRead = readHprimDate(reading.report.patient.birthDate);
+      expect(birth.getAttribute('value') ?? undefined).toBe(birthRead.kind === 'date' ? birthRead.hl7 : undefined);
+      const serviceTimes = Array.from(x.getElementsByTagNameNS(HL7_NS, 'serviceEvent')[0].getElementsByTagNameNS(HL7_NS, 'low') as unknown as ArrayLike<Element>).map((e) => e.getAttribute('value'));
+      const examRead = readHprimDate(reading.report.examDate);
+      expect(serviceTimes).toEqual(examRead.kind === 'date' ? [examRead.hl7] : []);
+      const docTime = Array.from(x.documentElement.childNodes as unknown as ArrayLike<Element>).find((c) => c.localName === 'effectiveTime')!.getAttribute('value');
+      const reportRead = reading.report.reportDate ? readReportDate(reading.report.reportDate) : undefined;
+      expect(docTime).toBe(reportRead?.kind === 'date' ? reportRead.hl7 : '20261204210000+0000');
+      // Read from its structure alone, a date is the one written or nothing; the run's date never appears.
+      const s = readCda(doc.xml.replace(/ ID="(?:res|hdr|pre|free|tex)-[^"]*"/g, '')).report!;
+      expect(['', reading.report.examDate]).toContain(s.examDate);
+      expect(['', reading.report.patient.birthDate]).toContain(s.patient.birthDate);
+      expect(back.includes('04/12/2026')).toBe(text.includes('04/12/2026'));
+      // Codes in the structure are schema tokens, and decode to the code written.
+      for (const t of Array.from(x.getElementsByTagNameNS(HL7_NS, 'translation') as unknown as ArrayLike<Element>)) expect(t.getAttribute('code')).toMatch(/^[^ \t\r\n]+$/);
+      s.results.forEach((r, k) => { if (reading.report!.results[k].code !== '' && !XML_UNSAFE.test(reading.report!.results[k].code)) expect(r.code).toBe(reading.report!.results[k].code); });
+    }), { numRuns: RUNS });
+    expect(clearOnes, 'runs with a preamble before a clear header').toBeGreaterThan(0);
+  }, 120_000);
+
   it('every CR-BIO generated by the properties passes the schema and the schematron', () => {
     expect(generated.files.length).toBeGreaterThan(0);
     const { xsd, schematron } = generated.validateAll();
     expect(Object.fromEntries(xsd)).toEqual({});
     expect(Object.fromEntries(schematron)).toEqual({});
-  });
+  }, 180_000);
 });
