@@ -181,26 +181,25 @@ export class NationalImportPlan extends ImportPlan {
   private readonly hashes: Float64Array;
   private readonly wasRemoved: Uint8Array;
   private readonly seen: Uint8Array;
+  private slots = 0;
 
-  /** `total` is the count of `known` rows (the arrays are sized once). */
+  /** `total` is the count of known rows (the arrays are sized once): `known` now, or each by `know`. */
   constructor(total: number, known: Iterable<KnownRow>, taken: AliasSpace, dedupe: Dedupe) {
     super(taken, dedupe);
     this.ids = new Float64Array(total);
     this.hashes = new Float64Array(total);
     this.wasRemoved = new Uint8Array(total);
     this.seen = new Uint8Array(total);
-    let slot = 0;
-    for (const r of known) {
-      this.index.set(r[1], slot);
-      this.ids[slot] = r[0];
-      this.hashes[slot] = r[2];
-      this.wasRemoved[slot] = r[3] === 'removed' ? 1 : 0;
-      slot++;
-    }
+    for (const r of known) this.know(r);
   }
 
-  get known(): number {
-    return this.ids.length;
+  /** A known national mailbox (at most `total` of them, given to the constructor or here). */
+  know(r: KnownRow): void {
+    const slot = this.slots++;
+    this.index.set(r[1], slot);
+    this.ids[slot] = r[0];
+    this.hashes[slot] = r[2];
+    this.wasRemoved[slot] = r[3] === 'removed' ? 1 : 0;
   }
 
   /** Decides one data line; null when nothing is to be written. */
@@ -346,6 +345,43 @@ export class LegacyImportPlan extends ImportPlan {
     this.known.clear();
     this.addresses.clear();
   }
+}
+
+// ---------------------------------------------------------------- resolve
+
+export interface Domains {
+  /** `interop.` + the legacy network's domain: national mailboxes' aliases. */
+  interopDomain: string;
+  /** The gateway's national domain: legacy subscribers' aliases. */
+  nationalDomain: string;
+}
+
+/**
+ * What an address the gateway serves designates: the LOCAL to look up in the alias namespace
+ * and the network its mailbox must be on (an `interop` alias → a national mailbox; an address
+ * on the gateway's national domain → a legacy subscriber). Null for any other address.
+ */
+export function aliasLookup(address: string, d: Domains): { local: string; network: NetworkId } | null {
+  const a = address.trim().toLowerCase();
+  const at = a.lastIndexOf('@');
+  if (at <= 0) return null;
+  const domain = a.slice(at + 1);
+  if (domain === d.interopDomain) return { local: a.slice(0, at), network: 'mssante' };
+  if (domain === d.nationalDomain) return { local: a.slice(0, at), network: 'legacy' };
+  return null;
+}
+
+/** The route of a looked-up row, or null when the alias is held by the other network's mailbox. */
+export function routeOf(want: NetworkId, row: { network: string; address: string; status: Route['status']; displayName: string | null } | undefined): Route | null {
+  if (!row || row.network !== want) return null;
+  const route: Route = { network: want, address: row.address, status: row.status };
+  if (row.displayName) route.displayName = row.displayName;
+  return route;
+}
+
+/** The full alias of a mailbox of `network` holding `local`. */
+export function aliasAddress(local: string, network: NetworkId, d: Domains): string {
+  return network === 'mssante' ? `${local}@${d.interopDomain}` : `${local}@${d.nationalDomain}`;
 }
 
 // ---------------------------------------------------------------- run frame
@@ -553,14 +589,14 @@ export function pickEntries(hits: Array<{ id: number; party_key: string | null }
 }
 
 /** One search entry from its mailbox rows (aliases written in full). */
-export function searchEntry(partyKey: string | null, mbs: MemberRow[], domains: { interopDomain: string; nationalDomain: string }): SearchEntry {
+export function searchEntry(partyKey: string | null, mbs: MemberRow[], domains: Domains): SearchEntry {
   return {
     partyKey,
     name: mbs[0]?.display_name ?? '',
     mailboxes: mbs.map((m) => ({
       network: m.network as NetworkId,
       address: m.address,
-      alias: m.alias ? `${m.alias}@${m.network === 'mssante' ? domains.interopDomain : domains.nationalDomain}` : null,
+      alias: m.alias ? aliasAddress(m.alias, m.network as NetworkId, domains) : null,
       status: m.status,
       linkState: m.link_state,
     })),
@@ -608,7 +644,7 @@ export class FeedWriter {
     readonly mode: 'full' | 'diff',
     readonly sinceRun: number,
     readonly uptoRun: number,
-    private readonly domains: { interopDomain: string; nationalDomain: string },
+    private readonly domains: Domains,
   ) {}
 
   private push(s: string, end = false): Uint8Array | null {

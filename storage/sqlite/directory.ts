@@ -24,8 +24,8 @@ import { checkNationalHeader, nationalFileDate } from '../../directory/national-
 import { checkLegacyHeader, legacyFileDate } from '../../directory/legacy-format.js';
 import { foldText } from '../../directory/alias.js';
 import {
-  checkFileDate, eachLine, emptyCounts, emptyLinkReport, FEED_NETWORK, FeedWriter, importReport, IssueLog, LegacyImportPlan, linkCounts, LINK_PARTY_LIMIT, mailboxCounts,
-  NationalImportPlan, pickEntries, planLink, readBatches, runCounts, searchEntry, searchWords,
+  aliasAddress, aliasLookup, checkFileDate, eachLine, emptyCounts, emptyLinkReport, FEED_NETWORK, FeedWriter, importReport, IssueLog, LegacyImportPlan, linkCounts, LINK_PARTY_LIMIT, mailboxCounts,
+  NationalImportPlan, pickEntries, planLink, readBatches, routeOf, runCounts, searchEntry, searchWords,
   type KnownRow, type LegacyLinkRow, type MailboxWrite, type MemberRow,
 } from '../../directory/import-plan.js';
 
@@ -90,22 +90,10 @@ export class Directory implements RouteResolver {
    * // { network: 'legacy', address: 'dr.alice.martin@medical33.lnp.test', status: 'active', displayName: 'Alice MARTIN' }
    */
   resolveSync(address: string): Route | null {
-    return this.lookup(address.trim().toLowerCase());
-  }
-
-  private lookup(a: string): Route | null {
-    const at = a.lastIndexOf('@');
-    if (at <= 0) return null;
-    const domain = a.slice(at + 1);
-    let want: NetworkId;
-    if (domain === this.interopDomain) want = 'mssante';
-    else if (domain === this.nationalDomain) want = 'legacy';
-    else return null;
-    const row = this.byAlias.get(a.slice(0, at)) as [string, string, Route['status'], string | null] | undefined;
-    if (!row || row[0] !== want) return null;
-    const route: Route = { network: want, address: row[1], status: row[2] };
-    if (row[3]) route.displayName = row[3];
-    return route;
+    const q = aliasLookup(address, this);
+    if (!q) return null;
+    const row = this.byAlias.get(q.local) as [string, string, Route['status'], string | null] | undefined;
+    return routeOf(q.network, row && { network: row[0], address: row[1], status: row[2], displayName: row[3] });
   }
 
   async resolve(address: string): Promise<Route | null> {
@@ -120,8 +108,7 @@ export class Directory implements RouteResolver {
    */
   aliasForSync(address: string, network: NetworkId): string | null {
     const local = this.aliasOf.get(address.trim().toLowerCase(), network) as string | null | undefined;
-    if (!local) return null;
-    return network === 'mssante' ? `${local}@${this.interopDomain}` : `${local}@${this.nationalDomain}`;
+    return local ? aliasAddress(local, network, this) : null;
   }
 
   /** `RouteResolver.aliasFor`: `target` is the network the alias is for (the other one than the mailbox's). */
