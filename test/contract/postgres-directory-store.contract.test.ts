@@ -24,8 +24,8 @@ describe.skipIf(why !== null)('PostgresDirectoryStore', () => {
     await server?.stop();
   });
 
-  directoryStoreContract('PostgreSQL (node-postgres)', async (config) => {
-    const store = await PostgresDirectoryStore.open(url, config ?? CONFIG, { schema: `dir_${++n}`, max: 2 });
+  directoryStoreContract('PostgreSQL (node-postgres)', async () => {
+    const store = await PostgresDirectoryStore.open(url, CONFIG, { schema: `dir_${++n}`, max: 2 });
     return { store, close: () => store.close() };
   });
 });
