@@ -111,9 +111,37 @@ function foldSql(expr: string): string {
   }
   return `lower(translate(${out}, ${sqlString(from)}, ${sqlString(to)}))`;
 }
-const HAY = foldSql(`record || ' ' || coalesce(alias, '')`);
+const HAY = foldSql('hay.raw');
+/**
+ * A search: for each word, a cheap necessary condition first (`ILIKE` with every letter an
+ * accent could fold to, and anything not ASCII, as `_`), then the exact one on the folded
+ * text; in id order, so the scan stops at the limit.
+ */
 const searchSql = (words: number) =>
-  `SELECT id, party_key FROM directory_mailboxes WHERE ${Array.from({ length: words }, (_, k) => `strpos(${HAY}, $${k + 1}) > 0`).join(' AND ')} ORDER BY id LIMIT $${words + 1}`;
+  `SELECT id, party_key FROM directory_mailboxes, LATERAL (SELECT record || ' ' || coalesce(alias, '') AS raw) hay
+    WHERE ${Array.from({ length: words }, (_, k) => `hay.raw ILIKE $${words + k + 1}`).join(' AND ')}
+      AND ${Array.from({ length: words }, (_, k) => `strpos(${HAY}, $${k + 1}) > 0`).join(' AND ')}
+    ORDER BY id LIMIT $${2 * words + 1}`;
+
+/** Letters some folded character becomes (`é` → `e`): they may stand for another character in the text. */
+const FOLD_TARGETS = new Set([...FOLDS.values()].join(''));
+const MULTI_FOLDS = [...new Set([...FOLDS.values()].filter((f) => f.length > 1))];
+
+/**
+ * The `ILIKE` pattern a folded word's text must match: the word, each letter that an accented
+ * character folds to and each non-ASCII character as `_`; `%` alone (no filter) when the word
+ * holds a two-letter fold (`oe`, `ae`, `ss`: one character in the text).
+ */
+export function prefilterPattern(word: string): string {
+  if (MULTI_FOLDS.some((f) => word.includes(f))) return '%';
+  let p = '%';
+  for (const ch of word) {
+    if (FOLD_TARGETS.has(ch) || ch.charCodeAt(0) > 0x7f) p += '_';
+    else if (ch === '%' || ch === '_' || ch === '\\') p += `\\${ch}`;
+    else p += ch;
+  }
+  return `${p}%`;
+}
 
 type Plan = NationalImportPlan | LegacyImportPlan;
 
@@ -359,7 +387,7 @@ export class PostgresDirectoryStore implements DirectoryStore {
   async search(query: string, limit = 20): Promise<SearchEntry[]> {
     const words = searchWords(query);
     if (words.length === 0) return [];
-    const hits = (await this.db.query<{ id: number; party_key: string | null }>(searchSql(words.length), [...words, limit * 4])).rows;
+    const hits = (await this.db.query<{ id: number; party_key: string | null }>(searchSql(words.length), [...words, ...words.map(prefilterPattern), limit * 4])).rows;
     const out: SearchEntry[] = [];
     for (const e of pickEntries(hits, limit)) {
       const rows = e.partyKey ? (await this.db.query<MemberRow>(MEMBERS, [e.partyKey])).rows : (await this.db.query<MemberRow>(ONE, [e.id])).rows;
