@@ -17,8 +17,8 @@ import type { Route } from '../core/ports/route-resolver.js';
 import type { NetworkId } from '../core/model/network.js';
 import type { DirectoryIssue, ExportSummary, Feed, ImportOptions, ImportReport, LinkReport, SearchEntry } from '../core/ports/directory-store.js';
 import { readLines, type TextEncoding } from './line-reader.js';
-import { parseNationalLine, nationalPartyKey, nationalDisplayName, type NationalRecord } from './national-format.js';
-import { parseLegacyLine, legacyKind, legacyDisplayName, type LegacyRecord } from './legacy-format.js';
+import { checkNationalHeader, parseNationalLine, nationalPartyKey, nationalDisplayName, nationalFileDate } from './national-format.js';
+import { checkLegacyHeader, parseLegacyLine, legacyFileDate, legacyKind, legacyDisplayName, type LegacyRecord } from './legacy-format.js';
 import { aliasBase, chooseAlias, foldText } from './alias.js';
 import { decideLink, linkKeys, type NationalParty } from './linking.js';
 import { hash53 } from './hash53.js';
@@ -158,6 +158,21 @@ abstract class ImportPlan {
     this.assigned++;
   }
 
+  /** The line parsed, or null when it is rejected (counted, reported with its message). */
+  protected parsed<T>(parse: (line: string, n: number) => T, line: string, n: number, counts: ImportCounts, issue: (i: DirectoryIssue) => void): T | null {
+    try {
+      return parse(line, n);
+    } catch (e) {
+      return this.reject(n, (e as Error).message, counts, issue);
+    }
+  }
+
+  protected reject(n: number, detail: string, counts: ImportCounts, issue: (i: DirectoryIssue) => void): null {
+    counts.rejected++;
+    issue({ kind: 'rejected-line', line: n, detail });
+    return null;
+  }
+
   /** With `memory` dedupe: the insert is decided here (a duplicate is rejected, no write). */
   protected settle(w: MailboxInsert, counts: ImportCounts, issue: (i: DirectoryIssue) => void): MailboxInsert | null {
     if (this.dedupe === 'engine') return w;
@@ -218,26 +233,12 @@ export class NationalImportPlan extends ImportPlan {
         }
       }
     }
-    let r: NationalRecord;
-    try {
-      r = parseNationalLine(line, n);
-    } catch (e) {
-      counts.rejected++;
-      issue({ kind: 'rejected-line', line: n, detail: (e as Error).message });
-      return null;
-    }
+    const r = this.parsed(parseNationalLine, line, n, counts, issue);
+    if (!r) return null;
     const kind = r.mailboxType;
     const address = r.address.trim().toLowerCase();
-    if (kind !== 'PER' && kind !== 'ORG') {
-      counts.rejected++;
-      issue({ kind: 'rejected-line', line: n, detail: `line ${n}: mailbox type must be PER or ORG, found "${kind.slice(0, 8)}"` });
-      return null;
-    }
-    if (!ADDRESS.test(address)) {
-      counts.rejected++;
-      issue({ kind: 'rejected-line', line: n, detail: `line ${n}: column 2 is not a mailbox address` });
-      return null;
-    }
+    if (kind !== 'PER' && kind !== 'ORG') return this.reject(n, `line ${n}: mailbox type must be PER or ORG, found "${kind.slice(0, 8)}"`, counts, issue);
+    if (!ADDRESS.test(address)) return this.reject(n, `line ${n}: column 2 is not a mailbox address`, counts, issue);
     const hash = hash53(line);
     const i = index.get(address);
     if (i !== undefined) {
@@ -291,14 +292,8 @@ export class LegacyImportPlan extends ImportPlan {
 
   /** Decides one data line; null when nothing is to be written. */
   line(line: string, n: number, counts: ImportCounts, issue: (i: DirectoryIssue) => void): MailboxWrite | null {
-    let r: LegacyRecord;
-    try {
-      r = parseLegacyLine(line, n);
-    } catch (e) {
-      counts.rejected++;
-      issue({ kind: 'rejected-line', line: n, detail: (e as Error).message });
-      return null;
-    }
+    const r = this.parsed(parseLegacyLine, line, n, counts, issue);
+    if (!r) return null;
     // The gateway's own entries (its interop zone), as the legacy network lists them back.
     if (r.address.endsWith(this.interopSuffix)) {
       counts.skipped++;
@@ -386,10 +381,24 @@ export function aliasAddress(local: string, network: NetworkId, d: Domains): str
 
 // ---------------------------------------------------------------- run frame
 
+/** How each source's file is read: its text encoding, the date in its name, its header. */
+export const SOURCES: Record<'national' | 'legacy', { network: NetworkId; encoding: TextEncoding; fileDate: (name: string) => string | null; checkHeader: (line: string) => void }> = {
+  national: { network: 'mssante', encoding: 'utf-8', fileDate: nationalFileDate, checkHeader: checkNationalHeader },
+  legacy: { network: 'legacy', encoding: 'iso-8859-1', fileDate: legacyFileDate, checkHeader: checkLegacyHeader },
+};
+
 /** Refuses a file older than the last one imported from the same source, unless forced. */
 export function checkFileDate(fileDate: string | null, lastDate: string | null, force?: boolean): void {
   if (!fileDate || force) return;
   if (lastDate && fileDate < lastDate) throw new StaleDirectoryFileError(fileDate, lastDate);
+}
+
+/** The file an import reads: its name and the date in it (checked against the last import's). */
+export function importFile(source: 'national' | 'legacy', opts: ImportOptions, lastDate: string | null): { fileName: string | null; fileDate: string | null } {
+  const fileName = opts.fileName ?? null;
+  const file = { fileName, fileDate: fileName ? SOURCES[source].fileDate(fileName) : null };
+  checkFileDate(file.fileDate, lastDate, opts.force);
+  return file;
 }
 
 /** The issues of a run: all counted, the first `ISSUE_LIMIT` stored (`store`), the first 100 reported. */
@@ -413,10 +422,12 @@ export class IssueLog {
 export async function readBatches(
   input: AsyncIterable<Uint8Array>,
   opts: ImportOptions,
-  spec: { source: 'national' | 'legacy'; encoding: TextEncoding; fileDate: (name: string) => string | null; checkHeader: (line: string) => void; lastDate: string | null },
+  source: 'national' | 'legacy',
+  lastDate: string | null,
   file: { fileName: string | null; fileDate: string | null },
   flush: (lines: string[], firstLineNo: number) => void | Promise<void>,
 ): Promise<void> {
+  const spec = SOURCES[source];
   let headerChecked = false;
   let lineNo = 0;
   let bufferStart = 0;
@@ -429,7 +440,7 @@ export async function readBatches(
       if (d && !file.fileDate) {
         file.fileName = name;
         file.fileDate = d;
-        checkFileDate(d, spec.lastDate, opts.force);
+        checkFileDate(d, lastDate, opts.force);
       }
     },
     onBytes: opts.onProgress,
@@ -448,7 +459,7 @@ export async function readBatches(
       buffer = [];
     }
   }
-  if (!headerChecked) throw new DirectoryFormatError(`the ${spec.source} directory file is empty (no header line)`);
+  if (!headerChecked) throw new DirectoryFormatError(`the ${source} directory file is empty (no header line)`);
   if (buffer.length) await flush(buffer, bufferStart);
 }
 

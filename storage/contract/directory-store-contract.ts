@@ -14,6 +14,7 @@ import type { DirectoryStore } from '../../core/ports/directory-store.js';
 import { chunksOf } from '../../directory/line-reader.js';
 import { decodeLatin1 } from '../../directory/latin1.js';
 import { StaleDirectoryFileError } from '../../directory/errors.js';
+import { concatBytes } from '../../lib/bytes.js';
 import { legacyBytes, nationalText, perLine } from '../../test/directory/helpers.js';
 
 export interface DirectoryUnderTest {
@@ -49,18 +50,8 @@ async function importLegacy(store: DirectoryStore, lines: string[], fileName?: s
 async function text(store: DirectoryStore, feed: 'interop' | 'operator', mode: 'full' | 'diff'): Promise<{ body: string; count: number; sinceRun: number; uptoRun: number }> {
   const parts: Uint8Array[] = [];
   const s = await store.exportFeed(feed, mode, (c) => void parts.push(c));
-  const body = feed === 'interop' ? parts.map((p) => decodeLatin1(p)).join('') : new TextDecoder().decode(concat(parts));
+  const body = feed === 'interop' ? parts.map((p) => decodeLatin1(p)).join('') : new TextDecoder().decode(concatBytes(...parts));
   return { body, count: s.count, sinceRun: s.sinceRun, uptoRun: s.uptoRun };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** The data lines of an interop list (header and final CRLF left out). */

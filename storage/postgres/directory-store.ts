@@ -29,13 +29,10 @@ import type { Route } from '../../core/ports/route-resolver.js';
 import type {
   DirectoryConfig, DirectoryIssue, DirectoryStats, DirectoryStore, ExportSummary, Feed, ImportOptions, ImportReport, LinkReport, SearchEntry,
 } from '../../core/ports/directory-store.js';
-import type { TextEncoding } from '../../directory/line-reader.js';
-import { checkNationalHeader, nationalFileDate } from '../../directory/national-format.js';
-import { checkLegacyHeader, legacyFileDate } from '../../directory/legacy-format.js';
 import { FOLDS } from '../../directory/alias.js';
 import {
-  aliasAddress, aliasLookup, checkFileDate, eachLine, emptyCounts, emptyLinkReport, FEED_NETWORK, FeedWriter, importReport, IssueLog, LegacyImportPlan, legacyLinkKeys,
-  linkCounts, LINK_PARTY_LIMIT, mailboxCounts, NationalImportPlan, pickEntries, planLink, readBatches, routeOf, runCounts, searchEntry, searchWords,
+  aliasAddress, aliasLookup, eachLine, emptyCounts, emptyLinkReport, FEED_NETWORK, FeedWriter, importFile, importReport, IssueLog, LegacyImportPlan, legacyLinkKeys,
+  linkCounts, LINK_PARTY_LIMIT, mailboxCounts, NationalImportPlan, pickEntries, planLink, readBatches, routeOf, runCounts, searchEntry, searchWords, SOURCES,
   type AliasSpace, type KnownRow, type LegacyLinkRow, type MailboxInsert, type MailboxUpdate, type MailboxWrite, type MemberRow,
 } from '../../directory/import-plan.js';
 
@@ -236,17 +233,15 @@ export class PostgresDirectoryStore implements DirectoryStore {
     source: 'national' | 'legacy',
     input: AsyncIterable<Uint8Array>,
     opts: ImportOptions,
-    spec: { encoding: TextEncoding; fileDate: (name: string) => string | null; checkHeader: (line: string) => void; plan: () => Promise<Plan> },
+    makePlan: () => Promise<Plan>,
   ): Promise<ImportReport> {
     return this.withImportLock(async () => {
       const t0 = performance.now();
       const db = this.db;
-      const file = { fileName: opts.fileName ?? null, fileDate: null as string | null };
-      file.fileDate = file.fileName ? spec.fileDate(file.fileName) : null;
       const lastDate = (await db.query<{ d: string | null }>(LAST_FILE_DATE, [source])).rows[0]?.d ?? null;
-      checkFileDate(file.fileDate, lastDate, opts.force);
-      const plan = await spec.plan();
-      const network: NetworkId = source === 'national' ? 'mssante' : 'legacy';
+      const file = importFile(source, opts, lastDate);
+      const plan = await makePlan();
+      const network = SOURCES[source].network;
       const run = (await db.query<{ id: number }>(NEW_RUN, [source, file.fileName, file.fileDate, this.now()])).rows[0].id;
       let pending: DirectoryIssue[] = [];
       const issues = new IssueLog((i) => void pending.push(i));
@@ -257,7 +252,7 @@ export class PostgresDirectoryStore implements DirectoryStore {
         await tx.query(INSERT_ISSUES, [run, p.map((i) => i.kind), p.map((i) => i.line ?? null), p.map((i) => i.address ?? null), p.map((i) => i.detail)]);
       };
       const counts = emptyCounts();
-      await readBatches(input, opts, { source, encoding: spec.encoding, fileDate: spec.fileDate, checkHeader: spec.checkHeader, lastDate }, file, async (lines, first) => {
+      await readBatches(input, opts, source, lastDate, file, async (lines, first) => {
         const inserts: MailboxInsert[] = [];
         const updates: MailboxUpdate[] = [];
         eachLine(lines, first, counts, (line, n) => {
@@ -306,17 +301,12 @@ export class PostgresDirectoryStore implements DirectoryStore {
    * legacy subscribers re-linked. As `Directory.importNational` (SQLite).
    */
   async importNational(input: AsyncIterable<Uint8Array>, opts: ImportOptions = {}): Promise<ImportReport> {
-    return this.runImport('national', input, opts, {
-      encoding: 'utf-8',
-      fileDate: nationalFileDate,
-      checkHeader: checkNationalHeader,
-      plan: async () => {
-        const total = (await this.db.query<{ n: number }>(COUNT_NETWORK, ['mssante'])).rows[0].n;
-        const aliases = new Set<string>();
-        const plan = new NationalImportPlan(total, [], this.aliasSpace(aliases), 'memory');
-        await this.load('mssante', (r) => plan.know(r), (a) => plan.registerAddress(a), aliases);
-        return plan;
-      },
+    return this.runImport('national', input, opts, async () => {
+      const total = (await this.db.query<{ n: number }>(COUNT_NETWORK, ['mssante'])).rows[0].n;
+      const aliases = new Set<string>();
+      const plan = new NationalImportPlan(total, [], this.aliasSpace(aliases), 'memory');
+      await this.load('mssante', (r) => plan.know(r), (a) => plan.registerAddress(a), aliases);
+      return plan;
     });
   }
 
@@ -327,19 +317,14 @@ export class PostgresDirectoryStore implements DirectoryStore {
    * subscriber (re-)linked. As `Directory.importLegacy` (SQLite).
    */
   async importLegacy(input: AsyncIterable<Uint8Array>, opts: ImportOptions = {}): Promise<ImportReport> {
-    return this.runImport('legacy', input, opts, {
-      encoding: 'iso-8859-1',
-      fileDate: legacyFileDate,
-      checkHeader: checkLegacyHeader,
-      plan: async () => {
-        const aliases = new Set<string>();
-        const known: KnownRow[] = [];
-        const others: string[] = [];
-        await this.load('legacy', (r) => void known.push(r), (a) => void others.push(a), aliases);
-        const plan = new LegacyImportPlan(known, this.aliasSpace(aliases), 'memory', this.interopDomain);
-        for (const a of others) plan.registerAddress(a);
-        return plan;
-      },
+    return this.runImport('legacy', input, opts, async () => {
+      const aliases = new Set<string>();
+      const known: KnownRow[] = [];
+      const others: string[] = [];
+      await this.load('legacy', (r) => void known.push(r), (a) => void others.push(a), aliases);
+      const plan = new LegacyImportPlan(known, this.aliasSpace(aliases), 'memory', this.interopDomain);
+      for (const a of others) plan.registerAddress(a);
+      return plan;
     });
   }
 

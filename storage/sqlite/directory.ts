@@ -19,12 +19,9 @@ import type Database from 'better-sqlite3';
 import { openDatabase } from './database.js';
 import type { Route, RouteResolver } from '../../core/ports/route-resolver.js';
 import type { NetworkId } from '../../core/model/network.js';
-import type { TextEncoding } from '../../directory/line-reader.js';
-import { checkNationalHeader, nationalFileDate } from '../../directory/national-format.js';
-import { checkLegacyHeader, legacyFileDate } from '../../directory/legacy-format.js';
 import { foldText } from '../../directory/alias.js';
 import {
-  aliasAddress, aliasLookup, checkFileDate, eachLine, emptyCounts, emptyLinkReport, FEED_NETWORK, FeedWriter, importReport, IssueLog, LegacyImportPlan, linkCounts, LINK_PARTY_LIMIT, mailboxCounts,
+  aliasAddress, aliasLookup, eachLine, emptyCounts, emptyLinkReport, FEED_NETWORK, FeedWriter, importFile, importReport, IssueLog, LegacyImportPlan, linkCounts, LINK_PARTY_LIMIT, mailboxCounts,
   NationalImportPlan, pickEntries, planLink, readBatches, routeOf, runCounts, searchEntry, searchWords,
   type KnownRow, type LegacyLinkRow, type MailboxWrite, type MemberRow,
 } from '../../directory/import-plan.js';
@@ -135,9 +132,6 @@ export class Directory implements RouteResolver {
     input: AsyncIterable<Uint8Array>,
     opts: ImportOptions,
     spec: {
-      encoding: TextEncoding;
-      fileDate: (name: string) => string | null;
-      checkHeader: (line: string) => void;
       plan: NationalImportPlan | LegacyImportPlan;
       /** Runs one write of the plan (an insert reports whether the address was free). */
       write: (w: MailboxWrite, run: number) => boolean;
@@ -148,10 +142,8 @@ export class Directory implements RouteResolver {
     },
   ): Promise<ImportReport> {
     const t0 = performance.now();
-    const file = { fileName: opts.fileName ?? null, fileDate: null as string | null };
-    file.fileDate = file.fileName ? spec.fileDate(file.fileName) : null;
     const lastDate = this.lastFileDate(source);
-    checkFileDate(file.fileDate, lastDate, opts.force);
+    const file = importFile(source, opts, lastDate);
     const db = this.sqlite;
     const plan = spec.plan;
     const run = Number(
@@ -179,7 +171,7 @@ export class Directory implements RouteResolver {
     if (spec.bulk) db.exec(DROP_BULK_INDEXES);
     let link: LinkReport;
     try {
-      await readBatches(input, opts, { source, encoding: spec.encoding, fileDate: spec.fileDate, checkHeader: spec.checkHeader, lastDate }, file, (lines, first) => flush(lines, first));
+      await readBatches(input, opts, source, lastDate, file, (lines, first) => flush(lines, first));
       db.transaction(() => {
         for (const id of plan.gone()) {
           markRemoved.run(run, id);
@@ -253,9 +245,6 @@ export class Directory implements RouteResolver {
     );
 
     return this.runImport('national', input, opts, {
-      encoding: 'utf-8',
-      fileDate: nationalFileDate,
-      checkHeader: checkNationalHeader,
       bulk,
       plan,
       write: (w, run) => {
@@ -306,9 +295,6 @@ export class Directory implements RouteResolver {
     const plan = new LegacyImportPlan(known, taken, 'engine', this.interopDomain);
 
     return this.runImport('legacy', input, opts, {
-      encoding: 'iso-8859-1',
-      fileDate: legacyFileDate,
-      checkHeader: checkLegacyHeader,
       plan,
       write: (w, run) => {
         if (w.op === 'update') {
