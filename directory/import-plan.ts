@@ -158,8 +158,13 @@ abstract class ImportPlan {
     this.assigned++;
   }
 
-  /** The line parsed, or null when it is rejected (counted, reported with its message). */
+  /**
+   * The line parsed, or null when it is rejected (counted, reported with its message). A
+   * line holding a NUL character is rejected as such: no engine is asked to store one
+   * (PostgreSQL's text cannot).
+   */
   protected parsed<T>(parse: (line: string, n: number) => T, line: string, n: number, counts: ImportCounts, issue: (i: DirectoryIssue) => void): T | null {
+    if (line.includes('\u0000')) return this.reject(n, `line ${n}: holds a NUL character`, counts, issue);
     try {
       return parse(line, n);
     } catch (e) {
@@ -210,6 +215,7 @@ export class NationalImportPlan extends ImportPlan {
 
   /** A known national mailbox (at most `total` of them, given to the constructor or here). */
   know(r: KnownRow): void {
+    if (this.slots >= this.ids.length) throw new Error(`more known national mailboxes than the ${this.ids.length} counted`);
     const slot = this.slots++;
     this.index.set(r[1], slot);
     this.ids[slot] = r[0];

@@ -224,6 +224,11 @@ export function directoryStoreContract(name: string, open: () => Promise<Directo
         ['duplicate', 4, l.run],
       ]);
       expect((await store.issues(r.run)).length).toBe(3);
+      // A NUL character in a line (either file): that line is rejected, the import goes on.
+      const nul = await importNational(store, [MARTIN, DUPONT.replace('Bordeaux', 'Bor\u0000deaux'), FEVRE]);
+      expect(nul).toMatchObject({ rejected: 1, inserted: 1, unchanged: 1 });
+      expect(nul.issues).toEqual([{ kind: 'rejected-line', line: 3, detail: 'line 3: holds a NUL character' }]);
+      expect(await importLegacy(store, [L_DUPUIS, 'x@y.lnp.test;A\u0000B;;;;;;;;;2026;A'])).toMatchObject({ rejected: 1, unchanged: 1 });
       // A bad header stops the import.
       await expect(store.importNational(chunksOf('Type|Adresse|\nPER|x|\n'))).rejects.toThrow(/line 1/);
     });

@@ -189,18 +189,26 @@ export class PostgresDirectoryStore implements DirectoryStore {
 
   // ---------------------------------------------------------------- imports
 
-  /** Runs `fn` holding the import lock of this schema (a session advisory lock on a connection of its own). */
-  private async withImportLock<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` holding the import lock of this schema (a session advisory lock on a connection
+   * of its own). `fn` is given a check that throws once that connection is lost (the lock
+   * with it): the import then stops before its next write.
+   */
+  private async withImportLock<T>(fn: (held: () => void) => Promise<T>): Promise<T> {
     const c = new pg.Client({
       connectionString: this.url,
       application_name: 'passerelle-directory-import',
       ...(this.schema ? { options: `-c search_path=${this.schema}` } : {}),
     });
-    c.on('error', () => {});
+    let lost: Error | null = null;
+    c.on('error', (e) => void (lost ??= e));
+    c.on('end', () => void (lost ??= new Error('the connection holding the directory import lock closed')));
     await c.connect();
     try {
       await c.query(`SELECT pg_advisory_lock(hashtext('passerelle: directory import ' || current_schema()))`);
-      return await fn();
+      return await fn(() => {
+        if (lost) throw new Error(`directory import stopped: its lock was lost (${lost.message})`);
+      });
     } finally {
       await c.end(); // ends the session, and with it the lock
     }
@@ -235,7 +243,7 @@ export class PostgresDirectoryStore implements DirectoryStore {
     opts: ImportOptions,
     makePlan: () => Promise<Plan>,
   ): Promise<ImportReport> {
-    return this.withImportLock(async () => {
+    return this.withImportLock(async (held) => {
       const t0 = performance.now();
       const db = this.db;
       const lastDate = (await db.query<{ d: string | null }>(LAST_FILE_DATE, [source])).rows[0]?.d ?? null;
@@ -260,6 +268,7 @@ export class PostgresDirectoryStore implements DirectoryStore {
           if (w?.op === 'insert') inserts.push(w);
           else if (w) updates.push(w);
         });
+        held();
         await db.transaction(async (tx) => {
           await writeIssues(tx);
           if (inserts.length) {
@@ -279,10 +288,12 @@ export class PostgresDirectoryStore implements DirectoryStore {
       const gone = [...plan.gone()];
       counts.removed = gone.length;
       plan.release();
+      held();
       await db.transaction(async (tx) => {
         for (let k = 0; k < gone.length; k += CHUNK) await tx.query(MARK_REMOVED, [run, gone.slice(k, k + CHUNK)]);
         await writeIssues(tx);
       });
+      held();
       const link = await this.linkLegacy(run, issues.add, writeIssues);
       await db.query(END_RUN, [file.fileName, file.fileDate, this.now(), JSON.stringify(runCounts(counts, plan, link, issues)), run]);
       return importReport(run, source, file, counts, plan, link, issues, performance.now() - t0);

@@ -6,6 +6,7 @@
  *   for byte), searches, issues and report counters as the SQLite engine;
  * - two nodes importing at once take turns (advisory lock): both runs complete, one after the
  *   other, and no alias is given twice;
+ * - an import whose lock connection is lost stops before its next write;
  * - the database itself refuses a second holder of an alias (unique index).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -130,6 +131,34 @@ describe.skipIf(why !== null)('PostgresDirectoryStore', () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+
+  it('stops an import whose lock connection is lost, before its next write', async () => {
+    const schema = `lost_${++n}`;
+    const s = await PostgresDirectoryStore.open(url, CONFIG, { schema });
+    try {
+      const text = national();
+      let cut = false;
+      async function* slow(): AsyncGenerator<Uint8Array> {
+        const bytes = new TextEncoder().encode(text);
+        for (let o = 0; o < bytes.length; o += 16384) {
+          if (o > bytes.length / 2 && !cut) {
+            cut = true;
+            await rows(schema, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'passerelle-directory-import'`);
+            await new Promise((r) => setTimeout(r, 200));
+          }
+          yield bytes.subarray(o, o + 16384);
+        }
+      }
+      await expect(s.importNational(slow(), { batchLines: 200 })).rejects.toThrow(/lock was lost/);
+      expect(cut).toBe(true);
+      // The run stays unfinished; the next import completes the file.
+      const r = await s.importNational(chunksOf(text));
+      expect(r.inserted + r.unchanged).toBeGreaterThanOrEqual(N);
+      expect(await rows(schema, `SELECT count(*)::int AS n FROM directory_imports WHERE finished_at IS NULL`)).toEqual([{ n: 1 }]);
+    } finally {
+      await s.close();
     }
   });
 
