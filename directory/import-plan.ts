@@ -292,8 +292,13 @@ export class LegacyImportPlan extends ImportPlan {
 
   constructor(known: Iterable<KnownRow>, taken: AliasSpace, dedupe: Dedupe, interopDomain: string) {
     super(taken, dedupe);
-    for (const r of known) this.known.set(r[1], { id: r[0], hash: r[2], status: r[3], seen: false });
+    for (const r of known) this.know(r);
     this.interopSuffix = `@${interopDomain}`;
+  }
+
+  /** A known legacy subscriber (given to the constructor, or here). */
+  know(r: KnownRow): void {
+    this.known.set(r[1], { id: r[0], hash: r[2], status: r[3], seen: false });
   }
 
   /** Decides one data line; null when nothing is to be written. */

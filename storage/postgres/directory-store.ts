@@ -330,11 +330,8 @@ export class PostgresDirectoryStore implements DirectoryStore {
   async importLegacy(input: AsyncIterable<Uint8Array>, opts: ImportOptions = {}): Promise<ImportReport> {
     return this.runImport('legacy', input, opts, async () => {
       const aliases = new Set<string>();
-      const known: KnownRow[] = [];
-      const others: string[] = [];
-      await this.load('legacy', (r) => void known.push(r), (a) => void others.push(a), aliases);
-      const plan = new LegacyImportPlan(known, this.aliasSpace(aliases), 'memory', this.interopDomain);
-      for (const a of others) plan.registerAddress(a);
+      const plan = new LegacyImportPlan([], this.aliasSpace(aliases), 'memory', this.interopDomain);
+      await this.load('legacy', (r) => plan.know(r), (a) => plan.registerAddress(a), aliases);
       return plan;
     });
   }
