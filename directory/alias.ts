@@ -22,6 +22,12 @@ const FOLD = new Map<string, string>(
 );
 
 /**
+ * The folds of `foldText` (a character → its accent-free lower-case form), for an engine
+ * that folds the same way in SQL (PostgreSQL's search).
+ */
+export const FOLDS: ReadonlyMap<string, string> = FOLD;
+
+/**
  * Lower-case without accents, everything else kept (search).
  *
  * @example

@@ -1,0 +1,704 @@
+/**
+ * The engine-independent half of the address book's storage: what an import decides for each
+ * line (insert, update, unchanged, rejected), the alias a new mailbox gets, which rows the
+ * file no longer lists, the link of each legacy subscriber, the run's counters and issues, the
+ * words of a search, the shape of the stats, and the feeds written in chunks. Each engine
+ * (`storage/sqlite/directory.ts`, `storage/postgres/directory-store.ts`) runs the SQL these
+ * decisions call for, so both answer the same for the same files.
+ *
+ * Web APIs only: no SQL here, no engine.
+ *
+ * @example
+ * const plan = new NationalImportPlan(known, { taken, dedupe: 'memory' });
+ * const w = plan.line(line, lineNo, run, counts, issues.add);
+ * if (w?.op === 'insert') await insertRow(w); // the engine's statement
+ */
+import type { Route } from '../core/ports/route-resolver.js';
+import type { NetworkId } from '../core/model/network.js';
+import type { DirectoryIssue, ExportSummary, Feed, ImportOptions, ImportReport, LinkReport, SearchEntry } from '../core/ports/directory-store.js';
+import { readLines, type TextEncoding } from './line-reader.js';
+import { checkNationalHeader, parseNationalLine, nationalPartyKey, nationalDisplayName, nationalFileDate } from './national-format.js';
+import { checkLegacyHeader, parseLegacyLine, legacyFileDate, legacyKind, legacyDisplayName, type LegacyRecord } from './legacy-format.js';
+import { aliasBase, chooseAlias, foldText } from './alias.js';
+import { decideLink, linkKeys, type NationalParty } from './linking.js';
+import { hash53 } from './hash53.js';
+import { DirectoryFormatError, StaleDirectoryFileError } from './errors.js';
+import { interopLine, INTEROP_HEADER_LINE } from './interop-list.js';
+import { operatorFeedOpen, operatorFeedEntry, operatorFeedClose } from './operator-feed.js';
+import { encodeLatin1 } from './latin1.js';
+
+/** Issues stored per run at most (all are counted). */
+export const ISSUE_LIMIT = 1000;
+/** Issues returned in an import's report at most. */
+export const REPORT_ISSUES = 100;
+/** Lines per transaction when the caller does not say. */
+export const DEFAULT_BATCH_LINES = 20000;
+/** National mailboxes read per party key when linking. */
+export const LINK_PARTY_LIMIT = 20;
+export const STATUS_OF_LEGACY: Record<string, Route['status']> = { A: 'active', S: 'suspended', R: 'removed' };
+const ADDRESS = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+export type ImportCounts = { lines: number; inserted: number; updated: number; unchanged: number; removed: number; rejected: number; skipped: number };
+
+export const emptyCounts = (): ImportCounts => ({ lines: 0, inserted: 0, updated: 0, unchanged: 0, removed: 0, rejected: 0, skipped: 0 });
+
+/** A mailbox row as both engines store it (`directory_mailboxes`). */
+export interface MailboxInsert {
+  op: 'insert';
+  network: NetworkId;
+  address: string;
+  kind: string;
+  status: Route['status'];
+  alias: string;
+  displayName: string;
+  partyKey: string | null;
+  record: string;
+  hash: number;
+  /** Line number in the file (for the duplicate issue should the engine find the address taken). */
+  lineNo: number;
+  /** Legacy: the subscriber's LOCAL was taken; the `alias-conflict` issue is due once the row is in. */
+  clashOf?: string;
+}
+
+export interface MailboxUpdate {
+  op: 'update';
+  id: number;
+  kind: string;
+  status: Route['status'];
+  displayName: string;
+  /** National rows only: legacy rows keep the party key the link pass gave them. */
+  partyKey?: string | null;
+  record: string;
+  hash: number;
+}
+
+export type MailboxWrite = MailboxInsert | MailboxUpdate;
+
+/** The alias namespace as an import sees it: what is taken, and what this run gives. */
+export interface AliasSpace {
+  has(local: string): boolean;
+  add(local: string): unknown;
+  delete(local: string): unknown;
+}
+
+/**
+ * Who finds an address listed twice (in the file, or already on the other network):
+ * `engine` (its insert finds the unique address taken; it calls `confirm`), or `memory`
+ * (every known address was registered with `registerAddress`: the plan decides alone and
+ * `line` confirms its inserts itself).
+ */
+export type Dedupe = 'engine' | 'memory';
+
+/**
+ * Addresses seen, held compactly as two independent 53-bit hashes each (a bulk load holds
+ * every address of the directory).
+ */
+class AddressSet {
+  private readonly first = new Map<number, number>();
+  private readonly overflow = new Set<string>();
+  /** Registers an address; true when it was already registered. */
+  add(address: string): boolean {
+    const h1 = hash53(address);
+    const h2 = hash53(address, 0x9e3779b9);
+    const prev = this.first.get(h1);
+    if (prev === undefined) this.first.set(h1, h2);
+    else if (prev === h2 || this.overflow.has(`${h1}:${h2}`)) return true;
+    else this.overflow.add(`${h1}:${h2}`); // two addresses sharing the first hash
+    return false;
+  }
+  clear(): void {
+    this.first.clear();
+    this.overflow.clear();
+  }
+}
+
+const duplicateIssue = (what: string, n: number, address: string): DirectoryIssue => ({
+  kind: 'duplicate',
+  line: n,
+  address,
+  detail: `line ${n}: ${what} listed twice in the file; the first line is kept`,
+});
+
+/** The common part of both plans: counters and the confirmation of inserts. */
+abstract class ImportPlan {
+  assigned = 0;
+  conflicts = 0;
+  protected readonly addresses = new AddressSet();
+
+  constructor(
+    protected readonly taken: AliasSpace,
+    readonly dedupe: Dedupe,
+  ) {}
+
+  /** A known address (any network): with `memory` dedupe, a line listing it again is a duplicate. */
+  registerAddress(address: string): void {
+    this.addresses.add(address);
+  }
+
+  protected abstract readonly what: string;
+
+  /** Whether an insert's address was free (`fresh`) or already there: counts and issues follow. */
+  confirm(w: MailboxInsert, fresh: boolean, counts: ImportCounts, issue: (i: DirectoryIssue) => void): void {
+    if (!fresh) {
+      this.taken.delete(w.alias);
+      counts.rejected++;
+      issue(duplicateIssue(this.what, w.lineNo, w.address));
+      return;
+    }
+    if (w.clashOf !== undefined) {
+      this.conflicts++;
+      issue({
+        kind: 'alias-conflict',
+        line: w.lineNo,
+        address: w.address,
+        detail: `LOCAL "${w.clashOf}" is already used in the alias namespace (another subscriber or an interop alias); the subscriber's gateway alias is "${w.alias}"`,
+      });
+    }
+    counts.inserted++;
+    this.assigned++;
+  }
+
+  /**
+   * The line parsed, or null when it is rejected (counted, reported with its message). A
+   * line holding a NUL character is rejected as such: no engine is asked to store one
+   * (PostgreSQL's text cannot).
+   */
+  protected parsed<T>(parse: (line: string, n: number) => T, line: string, n: number, counts: ImportCounts, issue: (i: DirectoryIssue) => void): T | null {
+    if (line.includes('\u0000')) return this.reject(n, `line ${n}: holds a NUL character`, counts, issue);
+    try {
+      return parse(line, n);
+    } catch (e) {
+      return this.reject(n, (e as Error).message, counts, issue);
+    }
+  }
+
+  protected reject(n: number, detail: string, counts: ImportCounts, issue: (i: DirectoryIssue) => void): null {
+    counts.rejected++;
+    issue({ kind: 'rejected-line', line: n, detail });
+    return null;
+  }
+
+  /** With `memory` dedupe: the insert is decided here (a duplicate is rejected, no write). */
+  protected settle(w: MailboxInsert, counts: ImportCounts, issue: (i: DirectoryIssue) => void): MailboxInsert | null {
+    if (this.dedupe === 'engine') return w;
+    const fresh = !this.addresses.add(w.address);
+    this.confirm(w, fresh, counts, issue);
+    return fresh ? w : null;
+  }
+}
+
+/** What an engine knows of a mailbox before an import: id, address, line hash, status. */
+export type KnownRow = [id: number, address: string, hash: number, status: string];
+
+/**
+ * One national import's decisions. Known national mailboxes are held in typed arrays (a full
+ * extraction is over half a million lines); an unchanged line costs a lookup and a hash.
+ */
+export class NationalImportPlan extends ImportPlan {
+  protected readonly what = 'mailbox';
+  private readonly index = new Map<string, number>();
+  private readonly ids: Float64Array;
+  private readonly hashes: Float64Array;
+  private readonly wasRemoved: Uint8Array;
+  private readonly seen: Uint8Array;
+  private slots = 0;
+
+  /** `total` is the count of known rows (the arrays are sized once): `known` now, or each by `know`. */
+  constructor(total: number, known: Iterable<KnownRow>, taken: AliasSpace, dedupe: Dedupe) {
+    super(taken, dedupe);
+    this.ids = new Float64Array(total);
+    this.hashes = new Float64Array(total);
+    this.wasRemoved = new Uint8Array(total);
+    this.seen = new Uint8Array(total);
+    for (const r of known) this.know(r);
+  }
+
+  /** A known national mailbox (at most `total` of them, given to the constructor or here). */
+  know(r: KnownRow): void {
+    if (this.slots >= this.ids.length) throw new Error(`more known national mailboxes than the ${this.ids.length} counted`);
+    const slot = this.slots++;
+    this.index.set(r[1], slot);
+    this.ids[slot] = r[0];
+    this.hashes[slot] = r[2];
+    this.wasRemoved[slot] = r[3] === 'removed' ? 1 : 0;
+  }
+
+  /** Decides one data line; null when nothing is to be written. */
+  line(line: string, n: number, counts: ImportCounts, issue: (i: DirectoryIssue) => void): MailboxWrite | null {
+    const { index, seen, wasRemoved, hashes } = this;
+    // Fast path: a known mailbox whose line did not change costs a lookup and a hash.
+    if (this.ids.length > 0) {
+      const p1 = line.indexOf('|');
+      const p2 = p1 < 0 ? -1 : line.indexOf('|', p1 + 1);
+      if (p2 > 0) {
+        const i = index.get(line.slice(p1 + 1, p2).trim().toLowerCase());
+        if (i !== undefined && !seen[i] && !wasRemoved[i] && hashes[i] === hash53(line)) {
+          seen[i] = 1;
+          counts.unchanged++;
+          return null;
+        }
+      }
+    }
+    const r = this.parsed(parseNationalLine, line, n, counts, issue);
+    if (!r) return null;
+    const kind = r.mailboxType;
+    const address = r.address.trim().toLowerCase();
+    if (kind !== 'PER' && kind !== 'ORG') return this.reject(n, `line ${n}: mailbox type must be PER or ORG, found "${kind.slice(0, 8)}"`, counts, issue);
+    if (!ADDRESS.test(address)) return this.reject(n, `line ${n}: column 2 is not a mailbox address`, counts, issue);
+    const hash = hash53(line);
+    const i = index.get(address);
+    if (i !== undefined) {
+      if (seen[i]) {
+        counts.rejected++;
+        issue(duplicateIssue(this.what, n, address));
+        return null;
+      }
+      seen[i] = 1;
+      if (hashes[i] === hash && !wasRemoved[i]) {
+        counts.unchanged++;
+        return null;
+      }
+      counts.updated++;
+      return { op: 'update', id: this.ids[i], kind, status: 'active', displayName: nationalDisplayName(r), partyKey: nationalPartyKey(r), record: line, hash };
+    }
+    const alias = chooseAlias(
+      aliasBase({ kind, address, firstName: r.firstName, lastName: r.lastName, professionCode: r.professionCode, orgName: r.orgName, tradeName: r.tradeName, service: r.service }),
+      address,
+      this.taken,
+    );
+    const w: MailboxInsert = {
+      op: 'insert', network: 'mssante', address, kind, status: 'active', alias, displayName: nationalDisplayName(r), partyKey: nationalPartyKey(r), record: line, hash, lineNo: n,
+    };
+    return this.settle(w, counts, issue);
+  }
+
+  /** Ids of the known mailboxes this file did not list (and not already removed): to mark removed. */
+  *gone(): Generator<number> {
+    for (let k = 0; k < this.ids.length; k++) if (!this.seen[k] && !this.wasRemoved[k]) yield this.ids[k];
+  }
+
+  /** Frees what only the load needed. */
+  release(): void {
+    this.index.clear();
+    this.addresses.clear();
+  }
+}
+
+/** One legacy import's decisions: a subscriber's LOCAL is its alias on the national domain. */
+export class LegacyImportPlan extends ImportPlan {
+  protected readonly what = 'subscriber';
+  private readonly known = new Map<string, { id: number; hash: number; status: string; seen: boolean }>();
+  private readonly interopSuffix: string;
+
+  constructor(known: Iterable<KnownRow>, taken: AliasSpace, dedupe: Dedupe, interopDomain: string) {
+    super(taken, dedupe);
+    for (const r of known) this.know(r);
+    this.interopSuffix = `@${interopDomain}`;
+  }
+
+  /** A known legacy subscriber (given to the constructor, or here). */
+  know(r: KnownRow): void {
+    this.known.set(r[1], { id: r[0], hash: r[2], status: r[3], seen: false });
+  }
+
+  /** Decides one data line; null when nothing is to be written. */
+  line(line: string, n: number, counts: ImportCounts, issue: (i: DirectoryIssue) => void): MailboxWrite | null {
+    const r = this.parsed(parseLegacyLine, line, n, counts, issue);
+    if (!r) return null;
+    // The gateway's own entries (its interop zone), as the legacy network lists them back.
+    if (r.address.endsWith(this.interopSuffix)) {
+      counts.skipped++;
+      return null;
+    }
+    const hash = hash53(line);
+    const status = STATUS_OF_LEGACY[r.status];
+    const k = this.known.get(r.address);
+    if (k) {
+      if (k.seen) {
+        counts.rejected++;
+        issue(duplicateIssue(this.what, n, r.address));
+        return null;
+      }
+      k.seen = true;
+      if (k.hash === hash && k.status === status) {
+        counts.unchanged++;
+        return null;
+      }
+      counts.updated++;
+      return { op: 'update', id: k.id, kind: legacyKind(r), status, displayName: legacyDisplayName(r), record: line, hash };
+    }
+    // The subscriber's LOCAL is its alias, unless already taken (an anomaly: reported, and the
+    // subscriber gets a suffix derived from its own address).
+    const local = r.address.slice(0, r.address.lastIndexOf('@'));
+    let alias = local;
+    const clash = this.taken.has(local);
+    if (clash) alias = chooseAlias(local, r.address, this.taken);
+    else this.taken.add(local);
+    const w: MailboxInsert = {
+      op: 'insert', network: 'legacy', address: r.address, kind: legacyKind(r), status, alias, displayName: legacyDisplayName(r),
+      partyKey: linkKeys({ kind: legacyKind(r), ...r })[0] ?? null, record: line, hash, lineNo: n,
+    };
+    if (clash) w.clashOf = local;
+    return this.settle(w, counts, issue);
+  }
+
+  /** Ids of the known subscribers this file did not list (and not already removed). */
+  *gone(): Generator<number> {
+    for (const k of this.known.values()) if (!k.seen && k.status !== 'removed') yield k.id;
+  }
+
+  release(): void {
+    this.known.clear();
+    this.addresses.clear();
+  }
+}
+
+// ---------------------------------------------------------------- resolve
+
+export interface Domains {
+  /** `interop.` + the legacy network's domain: national mailboxes' aliases. */
+  interopDomain: string;
+  /** The gateway's national domain: legacy subscribers' aliases. */
+  nationalDomain: string;
+}
+
+/**
+ * What an address the gateway serves designates: the LOCAL to look up in the alias namespace
+ * and the network its mailbox must be on (an `interop` alias → a national mailbox; an address
+ * on the gateway's national domain → a legacy subscriber). Null for any other address.
+ */
+export function aliasLookup(address: string, d: Domains): { local: string; network: NetworkId } | null {
+  const a = address.trim().toLowerCase();
+  const at = a.lastIndexOf('@');
+  if (at <= 0) return null;
+  const domain = a.slice(at + 1);
+  if (domain === d.interopDomain) return { local: a.slice(0, at), network: 'mssante' };
+  if (domain === d.nationalDomain) return { local: a.slice(0, at), network: 'legacy' };
+  return null;
+}
+
+/** The route of a looked-up row, or null when the alias is held by the other network's mailbox. */
+export function routeOf(want: NetworkId, row: { network: string; address: string; status: Route['status']; displayName: string | null } | undefined): Route | null {
+  if (!row || row.network !== want) return null;
+  const route: Route = { network: want, address: row.address, status: row.status };
+  if (row.displayName) route.displayName = row.displayName;
+  return route;
+}
+
+/** The full alias of a mailbox of `network` holding `local`. */
+export function aliasAddress(local: string, network: NetworkId, d: Domains): string {
+  return network === 'mssante' ? `${local}@${d.interopDomain}` : `${local}@${d.nationalDomain}`;
+}
+
+// ---------------------------------------------------------------- run frame
+
+/** How each source's file is read: its text encoding, the date in its name, its header. */
+export const SOURCES: Record<'national' | 'legacy', { network: NetworkId; encoding: TextEncoding; fileDate: (name: string) => string | null; checkHeader: (line: string) => void }> = {
+  national: { network: 'mssante', encoding: 'utf-8', fileDate: nationalFileDate, checkHeader: checkNationalHeader },
+  legacy: { network: 'legacy', encoding: 'iso-8859-1', fileDate: legacyFileDate, checkHeader: checkLegacyHeader },
+};
+
+/** Refuses a file older than the last one imported from the same source, unless forced. */
+export function checkFileDate(fileDate: string | null, lastDate: string | null, force?: boolean): void {
+  if (!fileDate || force) return;
+  if (lastDate && fileDate < lastDate) throw new StaleDirectoryFileError(fileDate, lastDate);
+}
+
+/** The file an import reads: its name and the date in it (checked against the last import's). */
+export function importFile(source: 'national' | 'legacy', opts: ImportOptions, lastDate: string | null): { fileName: string | null; fileDate: string | null } {
+  const fileName = opts.fileName ?? null;
+  const file = { fileName, fileDate: fileName ? SOURCES[source].fileDate(fileName) : null };
+  checkFileDate(file.fileDate, lastDate, opts.force);
+  return file;
+}
+
+/** The issues of a run: all counted, the first `ISSUE_LIMIT` stored (`store`), the first 100 reported. */
+export class IssueLog {
+  count = 0;
+  readonly first: DirectoryIssue[] = [];
+  constructor(private readonly store: (i: DirectoryIssue) => void) {}
+  readonly add = (i: DirectoryIssue): void => {
+    this.count++;
+    if (this.first.length < REPORT_ISSUES) this.first.push(i);
+    if (this.count <= ISSUE_LIMIT) this.store(i);
+  };
+}
+
+/**
+ * Reads a directory file (text or ZIP) line by line and hands its data lines to `flush` in
+ * batches of `batchLines` (the header is checked first; `firstLineNo` is the line number
+ * before the batch's first line). The file's name and date come from the options, or from
+ * the ZIP entry's name (checked against `lastDate` then).
+ */
+export async function readBatches(
+  input: AsyncIterable<Uint8Array>,
+  opts: ImportOptions,
+  source: 'national' | 'legacy',
+  lastDate: string | null,
+  file: { fileName: string | null; fileDate: string | null },
+  flush: (lines: string[], firstLineNo: number) => void | Promise<void>,
+): Promise<void> {
+  const spec = SOURCES[source];
+  let headerChecked = false;
+  let lineNo = 0;
+  let bufferStart = 0;
+  let buffer: string[] = [];
+  const batchLines = opts.batchLines ?? DEFAULT_BATCH_LINES;
+  for await (const lines of readLines(input, {
+    encoding: spec.encoding,
+    onEntryName: (name) => {
+      const d = spec.fileDate(name);
+      if (d && !file.fileDate) {
+        file.fileName = name;
+        file.fileDate = d;
+        checkFileDate(d, lastDate, opts.force);
+      }
+    },
+    onBytes: opts.onProgress,
+  })) {
+    let from = 0;
+    if (!headerChecked) {
+      headerChecked = true;
+      spec.checkHeader(lines[0]);
+      lineNo = bufferStart = from = 1;
+    }
+    for (let k = from; k < lines.length; k++) buffer.push(lines[k]);
+    lineNo += lines.length - from;
+    if (buffer.length >= batchLines) {
+      await flush(buffer, bufferStart);
+      bufferStart = lineNo;
+      buffer = [];
+    }
+  }
+  if (!headerChecked) throw new DirectoryFormatError(`the ${source} directory file is empty (no header line)`);
+  if (buffer.length) await flush(buffer, bufferStart);
+}
+
+/** Runs `each` on every non-empty line of a batch, counting them. */
+export function eachLine(lines: string[], firstLineNo: number, counts: ImportCounts, each: (line: string, n: number) => void): void {
+  let n = firstLineNo;
+  for (const line of lines) {
+    n++;
+    if (line.length === 0) continue;
+    counts.lines++;
+    each(line, n);
+  }
+}
+
+/** The run's counters as stored in `directory_imports.counts` (JSON). */
+export function runCounts(counts: ImportCounts, plan: { assigned: number; conflicts: number }, link: LinkReport, issues: IssueLog) {
+  return { ...counts, aliasesAssigned: plan.assigned, aliasConflicts: plan.conflicts, link, issues: issues.count };
+}
+
+export function importReport(
+  run: number,
+  source: 'national' | 'legacy',
+  file: { fileName: string | null; fileDate: string | null },
+  counts: ImportCounts,
+  plan: { assigned: number; conflicts: number },
+  link: LinkReport,
+  issues: IssueLog,
+  elapsedMs: number,
+): ImportReport {
+  return {
+    run,
+    source,
+    fileName: file.fileName,
+    fileDate: file.fileDate,
+    ...counts,
+    aliasesAssigned: plan.assigned,
+    aliasConflicts: plan.conflicts,
+    link,
+    issueCount: issues.count,
+    issues: issues.first,
+    elapsedMs: Math.round(elapsedMs),
+  };
+}
+
+// ---------------------------------------------------------------- linking
+
+export interface LegacyLinkRow {
+  id: number;
+  address: string;
+  record: string;
+  partyKey: string | null;
+  linkState: string | null;
+  linkNote: string | null;
+}
+
+/** The candidate party keys of a stored legacy line (none when it no longer parses). */
+export function legacyLinkKeys(record: string): string[] {
+  try {
+    const r = parseLegacyLine(record, 0);
+    return linkKeys({ kind: legacyKind(r), rpps: r.rpps, adeli: r.adeli, finess: r.finess, lastName: r.lastName });
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The link of one legacy subscriber, given the national lines stored under each of its keys
+ * (`nationalRecords(key)`, at most `LINK_PARTY_LIMIT`). Counts it in `rep`, reports an
+ * ambiguity, and returns the columns to write when they change (else null).
+ */
+export function planLink(
+  row: LegacyLinkRow,
+  nationalRecords: (key: string) => string[],
+  rep: LinkReport,
+  issue: (i: DirectoryIssue) => void,
+): { partyKey: string | null; state: string; note: string | null } | null {
+  let r: LegacyRecord;
+  try {
+    r = parseLegacyLine(row.record, 0);
+  } catch {
+    return null;
+  }
+  const input = { kind: legacyKind(r), rpps: r.rpps, adeli: r.adeli, finess: r.finess, lastName: r.lastName };
+  const found: NationalParty[] = [];
+  for (const key of linkKeys(input)) {
+    const recs = nationalRecords(key);
+    if (recs.length) found.push({ key, lastNames: recs.map((x) => x.split('|')[9] ?? '').filter((x) => x.length > 0) });
+  }
+  const d = decideLink(input, found);
+  const note = d.state === 'ambiguous' ? d.note : null;
+  rep[d.state]++;
+  if (d.state === 'ambiguous') issue({ kind: 'ambiguous-link', address: row.address, detail: `not linked: ${d.note}` });
+  if (d.partyKey !== row.partyKey || d.state !== row.linkState || note !== row.linkNote) {
+    rep.changed++;
+    return { partyKey: d.partyKey, state: d.state, note };
+  }
+  return null;
+}
+
+export const emptyLinkReport = (): LinkReport => ({ linked: 0, unlinked: 0, ambiguous: 0, changed: 0 });
+
+// ---------------------------------------------------------------- search, stats
+
+/** The folded words of a search (at most 6); none: no search. */
+export function searchWords(query: string): string[] {
+  return foldText(query)
+    .split(/[\s,;|]+/)
+    .filter((w) => w.length > 0)
+    .slice(0, 6);
+}
+
+export interface MemberRow {
+  network: string;
+  address: string;
+  alias: string | null;
+  status: Route['status'];
+  link_state: string | null;
+  display_name: string | null;
+}
+
+/**
+ * The entries a search shows, from its hits in order: one per party key (its mailboxes on
+ * both networks are read with it), one per mailbox without a key (an ambiguous legacy
+ * subscriber stays an entry of its own); at most `limit`.
+ */
+export function pickEntries(hits: Array<{ id: number; party_key: string | null }>, limit: number): Array<{ id: number; partyKey: string | null }> {
+  const picked: Array<{ id: number; partyKey: string | null }> = [];
+  const parties = new Set<string>();
+  for (const r of hits) {
+    if (picked.length >= limit) break;
+    if (r.party_key) {
+      if (parties.has(r.party_key)) continue;
+      parties.add(r.party_key);
+    }
+    picked.push({ id: r.id, partyKey: r.party_key });
+  }
+  return picked;
+}
+
+/** One search entry from its mailbox rows (aliases written in full). */
+export function searchEntry(partyKey: string | null, mbs: MemberRow[], domains: Domains): SearchEntry {
+  return {
+    partyKey,
+    name: mbs[0]?.display_name ?? '',
+    mailboxes: mbs.map((m) => ({
+      network: m.network as NetworkId,
+      address: m.address,
+      alias: m.alias ? aliasAddress(m.alias, m.network as NetworkId, domains) : null,
+      status: m.status,
+      linkState: m.link_state,
+    })),
+  };
+}
+
+/** `stats().mailboxes` from counts grouped by network, kind and status. */
+export function mailboxCounts(rows: Iterable<{ network: string; kind: string; status: string; n: number }>): Record<string, Record<string, number>> {
+  const mailboxes: Record<string, Record<string, number>> = {};
+  for (const r of rows) {
+    const m = (mailboxes[r.network] ??= {});
+    m[r.status] = (m[r.status] ?? 0) + r.n;
+    m[r.kind] = (m[r.kind] ?? 0) + r.n;
+    m.total = (m.total ?? 0) + r.n;
+  }
+  return mailboxes;
+}
+
+/** `stats().links` from legacy counts grouped by link state. */
+export function linkCounts(rows: Iterable<{ link_state: string | null; n: number }>): Record<string, number> {
+  const links: Record<string, number> = {};
+  for (const r of rows) links[r.link_state ?? 'none'] = r.n;
+  return links;
+}
+
+// ---------------------------------------------------------------- exports
+
+/** The network whose rows a feed lists. */
+export const FEED_NETWORK: Record<Feed, NetworkId> = { interop: 'mssante', operator: 'legacy' };
+
+/**
+ * Writes a feed in chunks of about 1 MiB: `interop` (ISO-8859-1, CRLF, SPEC §7) or `operator`
+ * (FHIR-shaped JSON). `open`, then each row in alias order, then `end`: each returns a chunk
+ * to hand to the sink when one is full (else null), so that a synchronous reader and an
+ * asynchronous one share it.
+ */
+export class FeedWriter {
+  count = 0;
+  private parts: string[] = [];
+  private size = 0;
+  private readonly enc = new TextEncoder();
+
+  constructor(
+    readonly feed: Feed,
+    readonly mode: 'full' | 'diff',
+    readonly sinceRun: number,
+    readonly uptoRun: number,
+    private readonly domains: Domains,
+  ) {}
+
+  private push(s: string, end = false): Uint8Array | null {
+    this.parts.push(s);
+    this.size += s.length;
+    if (this.size < 1 << 20 && !end) return null;
+    const text = this.parts.join('');
+    this.parts = [];
+    this.size = 0;
+    if (!text.length) return null;
+    return this.feed === 'interop' ? encodeLatin1(text) : this.enc.encode(text);
+  }
+
+  /** The feed's opening (`generatedAt` an ISO time). */
+  open(generatedAt: string): Uint8Array | null {
+    if (this.feed === 'interop') return this.push(INTEROP_HEADER_LINE);
+    return this.push(operatorFeedOpen({ mode: this.mode, sinceRun: this.sinceRun, uptoRun: this.uptoRun, generatedAt, nationalDomain: this.domains.nationalDomain }));
+  }
+
+  row(alias: string, status: string, record: string): Uint8Array | null {
+    const first = this.count === 0;
+    this.count++;
+    if (this.feed === 'interop') return this.push(interopLine(alias, status, parseNationalLine(record, 0), this.domains.interopDomain));
+    return this.push(operatorFeedEntry(alias, status, parseLegacyLine(record, 0), this.domains.nationalDomain, first));
+  }
+
+  /** The last chunk. */
+  end(): Uint8Array | null {
+    return this.push(this.feed === 'interop' ? '' : operatorFeedClose(), true);
+  }
+
+  summary(): ExportSummary {
+    return { feed: this.feed, mode: this.mode, count: this.count, sinceRun: this.sinceRun, uptoRun: this.uptoRun };
+  }
+}
