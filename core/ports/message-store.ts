@@ -164,6 +164,15 @@ export interface NoticeDue {
   reply: string | null;
 }
 
+/** Whether the store can be reached now: `since` (ms) and `reason` say when and why it went away. */
+export type StoreAvailability = { available: true } | { available: false; since: number; reason: string };
+
+/**
+ * What another node (or an operator's command) made ready: deliveries due now, or messages to
+ * process (a release, claims let go by a restarted node).
+ */
+export type WorkKind = 'deliveries' | 'messages';
+
 /**
  * The gateway's durable state, as the pipeline sees it: every method async, every stage's
  * result written in one transaction, claims with an owner and a lease so that several
@@ -254,6 +263,21 @@ export interface MessageStore {
   /** Discard a quarantined message: its raw bytes are erased, its trace kept. False when it is not quarantined. */
   drop(id: string, now: number): Promise<boolean>;
   close(): Promise<void>;
+
+  // ---- optional capabilities of engines shared by several nodes (the worker uses them when present) ----
+
+  /**
+   * Calls `fn` when work became ready that this node was not told about in process: a commit
+   * on another node (or by a command) that queued deliveries due now or made messages ready to
+   * process, and once after the store was away (what was missed meanwhile). Coalesced by the
+   * caller; a spurious call only costs a claim. Returns the unsubscribe function.
+   * Single-node engines (SQLite) leave it out: the worker's own wake-ups and poll suffice.
+   */
+  onWork?(fn: (kind: WorkKind) => void): () => void;
+  /** Whether the database can be reached now (an engine with a server that can go away). */
+  availability?(): StoreAvailability;
+  /** Calls `fn` on every change of `availability()` (away, back). Returns the unsubscribe function. */
+  onAvailability?(fn: (a: StoreAvailability) => void): () => void;
 }
 
 /** @deprecated the old name of `MessageStore`. */
