@@ -3,22 +3,23 @@
  * (strict: an unknown option is a usage error), and one resolution of the configuration, the
  * data folder and the database.
  *
- * Resolution order for the database: `--db PATH`, then `PASSERELLE_DB`, then the
+ * Resolution order for the database: `--db PATH|URL`, then `PASSERELLE_DB`, then the
  * configuration's `database` (itself `PASSERELLE_DATABASE`, a configuration file, or
- * `<dataDir>/passerelle.db`).
+ * `<dataDir>/passerelle.db`): a SQLite file or a `postgres://` URL (`app/node/open-storage.ts`
+ * opens either).
  *
  * @example
  * const a = parseCommand(args, { json: { type: 'boolean' } }, io, usage);
  * if (!a) return 2;
  * const ctx = cliContext(a.values, io);
- * const store = ctx.openStore();
+ * const store = await ctx.openStore();
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load-config.js';
 import { DEFAULTS, type GatewayConfig } from '../config/defaults.js';
-import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
+import type { MessageStore } from '../../core/ports/message-store.js';
+import { describeDatabase, missingDatabase, openMessageStore } from '../node/open-storage.js';
 import type { CommandIO } from './command.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -64,10 +65,10 @@ export interface CliContext {
   configOrNull(): GatewayConfig | null;
   /** The gateway's data folder. */
   dataDir(): string;
-  /** The database file, resolved once for every command. */
+  /** The database (a SQLite file or a `postgres://` URL), resolved once for every command. */
   dbPath(): string;
-  /** The message store, or null (with a message) when the database does not exist yet. */
-  openStore(): SqliteStore | null;
+  /** The message store, or null (with a message) when the database does not exist yet or cannot be opened. */
+  openStore(): Promise<MessageStore | null>;
 }
 
 export function cliContext(values: { db?: string; config?: string }, io: CommandIO): CliContext {
@@ -89,13 +90,19 @@ export function cliContext(values: { db?: string; config?: string }, io: Command
     configOrNull,
     dataDir: () => configOrNull()?.dataDir ?? io.env.PASSERELLE_DATA_DIR ?? DEFAULTS.dataDir,
     dbPath: () => values.db || io.env.PASSERELLE_DB || configOrNull()?.database || join(ctx.dataDir(), 'passerelle.db'),
-    openStore() {
+    async openStore() {
       const path = ctx.dbPath();
-      if (!existsSync(path)) {
-        io.err(`passerelle: no database at ${path}: has the gateway run here? (or give --db PATH)\n`);
+      const missing = missingDatabase(path);
+      if (missing) {
+        io.err(`passerelle: ${missing}\n`);
         return null;
       }
-      return SqliteStore.open(path);
+      try {
+        return await openMessageStore(path, configOrNull());
+      } catch (err) {
+        io.err(`passerelle: cannot open the database ${describeDatabase(path)}: ${(err as Error).message}\n`);
+        return null;
+      }
     },
   };
   return ctx;

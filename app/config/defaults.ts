@@ -8,10 +8,31 @@ import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../core/queue/retry-s
 export interface GatewayConfig {
   /** Where the gateway keeps its data (database, generated test material). */
   dataDir: string;
-  /** SQLite database file; default `<dataDir>/passerelle.db`. */
+  /**
+   * Where the gateway keeps its state: a SQLite file (default `<dataDir>/passerelle.db`), or a
+   * PostgreSQL server, `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE` (or `postgresql://`),
+   * shared by several nodes (see `postgres`).
+   */
   database: string;
-  /** `FULL`: a commit survives power loss; `NORMAL`: it survives a process crash. */
+  /** SQLite only. `FULL`: a commit survives power loss; `NORMAL`: it survives a process crash. */
   durability: 'FULL' | 'NORMAL';
+  /** PostgreSQL only (`database` is a `postgres://` URL). */
+  postgres: {
+    /** The schema the gateway's tables live in (created if missing); empty: the server's `search_path` (`public`). */
+    schema: string;
+    /** Connections in this node's pool (its line to the server, for wake-ups and health, comes on top). */
+    poolSize: number;
+    /** `on` (a commit is on disk before `250`), or `remote_write` / `remote_apply` with a synchronous standby. */
+    synchronousCommit: 'on' | 'remote_write' | 'remote_apply';
+  };
+  node: {
+    /**
+     * This node's name, stable across its restarts and unique among the nodes sharing one
+     * database: its claims carry it, and a restart lets go at once of the claims its previous
+     * run left. Empty: the host name. Two nodes on one host must each be given one.
+     */
+    id: string;
+  };
   /** Generate test keys and certificates when none are configured. Never in production. */
   testMaterial: boolean;
   log: { level: 'debug' | 'info' | 'warn' | 'error' };
@@ -122,6 +143,8 @@ export const DEFAULTS: GatewayConfig = {
   dataDir: './var',
   database: '',
   durability: 'FULL',
+  postgres: { schema: '', poolSize: 10, synchronousCommit: 'on' },
+  node: { id: '' },
   testMaterial: true,
   log: { level: 'info' },
   http: { host: '127.0.0.1', port: 8025, token: '' },

@@ -25,6 +25,26 @@ export function validateConfig(c: GatewayConfig): string[] {
   };
   str('dataDir', c.dataDir, false);
   str('database', c.database, false);
+  if (typeof c.database === 'string' && /^postgres(ql)?:/i.test(c.database)) {
+    let url: URL | null = null;
+    try {
+      url = new URL(c.database);
+    } catch {
+      /* reported below */
+    }
+    // Never echo the URL: it may carry a password.
+    if (!url || !/^postgres(ql)?:$/i.test(url.protocol) || !url.hostname) p.push('database: not a valid postgres://USER@HOST[:PORT]/DATABASE URL');
+  }
+  if (typeof c.postgres?.schema !== 'string' || (c.postgres.schema !== '' && !/^[a-z_][a-z0-9_]{0,62}$/.test(c.postgres.schema))) {
+    p.push(`postgres.schema: '${String(c.postgres?.schema)}' must be empty or a plain lowercase name (a-z, 0-9, _)`);
+  }
+  if (!Number.isInteger(c.postgres?.poolSize) || c.postgres.poolSize < 1 || c.postgres.poolSize > 500) p.push(`postgres.poolSize: ${String(c.postgres?.poolSize)} must be a whole number from 1 to 500`);
+  if (!['on', 'remote_write', 'remote_apply'].includes(c.postgres?.synchronousCommit)) {
+    p.push(`postgres.synchronousCommit: '${String(c.postgres?.synchronousCommit)}' must be on, remote_write or remote_apply (a commit is durable before 250)`);
+  }
+  if (typeof c.node?.id !== 'string' || (c.node.id !== '' && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(c.node.id))) {
+    p.push(`node.id: '${String(c.node?.id)}' must be empty (the host name) or letters, digits, '.', '_', '-' (no '/'), at most 63`);
+  }
   if (c.durability !== 'FULL' && c.durability !== 'NORMAL') p.push(`durability: '${String(c.durability)}' must be FULL or NORMAL`);
   if (typeof c.testMaterial !== 'boolean') p.push('testMaterial: must be true or false');
   if (!['debug', 'info', 'warn', 'error'].includes(c.log.level)) p.push(`log.level: '${c.log.level}' must be debug, info, warn or error`);

@@ -2,6 +2,8 @@
  * Assembles and starts a gateway on Node from a configuration: the store, the legacy keys,
  * both adapters, the pipeline, the SMTP listeners and the HTTP interface. On embedded
  * defaults (`testMaterial`) it first generates labelled test keys and a test certificate.
+ * The storage engine (SQLite file or PostgreSQL URL) is chosen by `open-storage.ts` alone:
+ * here only the ports (`MessageStore`, `DirectoryStore`) are used.
  *
  * @example
  * const gw = await startGateway(loadConfig({ env: process.env }), { log });
@@ -13,8 +15,10 @@ import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { GatewayConfig } from '../config/defaults.js';
 import type { Logger } from '../../core/log/logger.js';
-import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
-import { SqliteDirectoryStore } from '../../storage/sqlite/directory-store.js';
+import type { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
+import type { MessageStore } from '../../core/ports/message-store.js';
+import type { DirectoryStore } from '../../core/ports/directory-store.js';
+import { describeDatabase, openStorage, type Engine } from './open-storage.js';
 import { hostname } from 'node:os';
 import { Gateway } from '../../core/pipeline/gateway.js';
 import type { Translator } from '../../core/ports/translator.js';
@@ -36,7 +40,6 @@ import { prepareNational } from './national-setup.js';
 import { createClinicalTranslator } from '../../mappings/bridge/translator.js';
 import { zlibDeflateRaw } from './native-deflate.js';
 import { TranslatorPool } from './translator-pool.js';
-import { Directory } from '../../storage/sqlite/directory.js';
 import { directoryRoutes } from '../http/directory-routes.js';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -59,10 +62,16 @@ export interface StartOptions {
 export interface RunningGateway {
   config: GatewayConfig;
   gateway: Gateway;
-  store: SqliteStore;
+  /** `sqlite` or `postgres`, from the `database` setting. */
+  engine: Engine;
+  /** This node's id (`node.id`, else the host name): its claims carry it. */
+  node: string;
+  store: MessageStore;
+  /** The SQLite engine's store, when that is the engine (tests that read its tables). */
+  sqliteStore?: SqliteStore;
   resolver: ChainResolver;
   staticResolver: StaticResolver;
-  directory: Directory;
+  directory: DirectoryStore;
   legacy: LegacyAdapter;
   ports: { legacy: number; national: number; http?: number };
   stop(): Promise<void>;
@@ -103,14 +112,21 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     tls = { key: c.key, cert: c.cert };
   }
 
-  const store = SqliteStore.open(config.database, { synchronous: config.durability });
+  const node = config.node.id || hostname();
+  let storage;
+  try {
+    storage = await openStorage(config, {
+      node,
+      directory: { legacyDomain: config.legacy.domain, nationalDomain: config.mssante.domain, reservedLocals: [config.legacy.gatewayLocal, 'postmaster', 'mailer-daemon'] },
+    });
+  } catch (err) {
+    throw new StartError(`database ${describeDatabase(config.database)}: ${(err as Error).message}`);
+  }
+  const { store, directory } = storage;
   const staticResolver = new StaticResolver({
     legacyDomain: config.legacy.domain, nationalDomain: config.mssante.domain, aliases: config.aliases, legacySubscribers: config.legacySubscribers,
   });
-  // The federated address book answers first (its own connection to the same database), then the configuration.
-  const directory = Directory.open(config.database, {
-    legacyDomain: config.legacy.domain, nationalDomain: config.mssante.domain, reservedLocals: [config.legacy.gatewayLocal, 'postmaster', 'mailer-daemon'],
-  });
+  // The federated address book answers first, then the configuration.
   const resolver = new ChainResolver([...(o.resolvers ?? []), directory, staticResolver]);
   const legacy = new LegacyAdapter({
     keys, domain: config.legacy.domain, gatewayLocal: config.legacy.gatewayLocal, gatewayZone: config.legacy.gatewayZone, now, deflateRaw: zlibDeflateRaw,
@@ -123,8 +139,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   try {
     national = await prepareNational(config, log);
   } catch (err) {
-    directory.close();
-    store.closeNow();
+    await storage.close();
     throw new StartError(`national side: ${(err as Error).message}`);
   }
   const transport = o.nationalTransport ?? (config.mssante.transport === 'plain'
@@ -145,9 +160,17 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     store, adapters: { legacy, mssante }, resolver, translator, log,
     schedule: RetrySchedule.from(config.queue.retry), concurrency: config.queue.concurrency,
     leaseMs: parseDuration(config.queue.lease), pollMs: parseDuration(config.queue.pollInterval), domain: config.mssante.domain,
-    holdDeliveries: o.holdDeliveries, node: hostname(),
+    holdDeliveries: o.holdDeliveries, node,
   });
-  await gateway.start();
+  try {
+    await gateway.start();
+  } catch (err) {
+    await gateway.stop();
+    await pool?.close();
+    national.close();
+    await storage.close();
+    throw new StartError(`resuming the queue: ${(err as Error).message}`);
+  }
 
   let listener: RunningListener;
   let nationalListener: RunningNationalListener;
@@ -160,8 +183,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   } catch (err) {
     await gateway.stop();
     national.close();
-    directory.close();
-    store.closeNow();
+    await storage.close();
     throw new StartError(`cannot listen on ${config.legacy.listen.host}:${config.legacy.listen.port} (${(err as Error).message})`);
   }
   const nationalDomain = config.mssante.domain.toLowerCase();
@@ -180,8 +202,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     await listener.close();
     await gateway.stop();
     national.close();
-    directory.close();
-    store.closeNow();
+    await storage.close();
     throw new StartError(`cannot listen on ${config.mssante.listen.host}:${config.mssante.listen.port} (${(err as Error).message})`);
   }
   national.onTlsChange((t) => nationalListener.updateTls(t));
@@ -197,7 +218,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
       writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
       log.warn('generated a TEST bearer token for the directory API', { file: tokenFile });
     }
-    const app = healthApp({ store, startedAt, listeners: () => ({ ...ports }), mounts: token ? { '/directory': directoryRoutes(new SqliteDirectoryStore(directory), token) } : {} });
+    const app = healthApp({ store, startedAt, listeners: () => ({ ...ports }), mounts: token ? { '/directory': directoryRoutes(directory, token) } : {} });
     http = await new Promise<ServerType>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port }, (info) => {
         ports.http = info.port;
@@ -209,19 +230,19 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
       await nationalListener.close();
       await gateway.stop();
       national.close();
-      directory.close();
-      store.closeNow();
+      await storage.close();
       throw new StartError(`cannot serve HTTP on ${config.http.host}:${config.http.port} (${err.message})`);
     });
   }
   log.info('gateway started', {
     legacy: `${config.legacy.listen.host}:${ports.legacy}`, national: `${config.mssante.listen.host}:${ports.national}`,
-    http: ports.http, database: config.database,
+    http: ports.http, database: describeDatabase(config.database), node,
   });
 
   let stopped = false;
   return {
-    config, gateway, store, resolver, staticResolver, directory, legacy, ports,
+    config, gateway, engine: storage.engine, node, store, ...(storage.sqliteStore ? { sqliteStore: storage.sqliteStore } : {}),
+    resolver, staticResolver, directory, legacy, ports,
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -233,7 +254,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
       national.close();
       await legacy.close();
       await mssante.close();
-      store.closeNow();
+      await storage.close();
       log.info('gateway stopped');
     },
   };

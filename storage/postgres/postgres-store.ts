@@ -58,7 +58,11 @@ export interface PostgresStoreOptions extends SqlClientOptions {
    * before failing with `STORE_UNAVAILABLE` (default 30 s; keep it under the claims' lease).
    */
   holdMs?: number;
-  /** The line's reconnection delays, connect timeout and heartbeat (`link.ts`); `false`: no line (no wake-ups, no availability). */
+  /**
+   * The line's reconnection delays, connect timeout and heartbeat (`link.ts`); `false`: no line
+   * (a command: it still notifies the nodes of the work it makes ready, but hears nothing and
+   * does not watch the server).
+   */
   link?: Pick<LinkOptions, 'reconnect' | 'connectTimeoutMs' | 'heartbeatMs' | 'heartbeatTimeoutMs'> | false;
   /** Milliseconds since the epoch, for the time the database went away (default the system's clock). */
   now?: () => number;
@@ -373,7 +377,6 @@ export class PostgresStore implements MessageStore {
 
   /** `NOTIFY` (inside the transaction of the writes) for the work they make ready. */
   private async notifyIn(tx: SqlSession, writes: readonly QueuedWrite[]): Promise<void> {
-    if (!this.link) return;
     const kinds = [...new Set(writes.map((w) => w.notify).filter((k): k is WorkKind => k !== undefined))];
     if (kinds.length === 0) return;
     await tx.query('SELECT pg_notify($1, k) FROM unnest($2::text[]) AS k', [this.channel, kinds.map((k) => `${k}:${this.token}`)]);
@@ -381,7 +384,6 @@ export class PostgresStore implements MessageStore {
 
   /** After a statement outside `write` (autocommit) that made work ready: tell the other nodes. */
   private async notifyNow(kind: WorkKind): Promise<void> {
-    if (!this.link) return;
     await this.client.query('SELECT pg_notify($1, $2)', [this.channel, `${kind}:${this.token}`]).catch(() => undefined);
   }
 

@@ -5,7 +5,7 @@ import { createReadStream, statSync, openSync, writeSync, fsyncSync, closeSync, 
 import { basename } from 'node:path';
 import type { Command, CommandIO } from '../command.js';
 import type { DirectoryConfig, ImportReport, Feed } from '../../../storage/sqlite/directory.js';
-import { SqliteDirectoryStore } from '../../../storage/sqlite/directory-store.js';
+import { openDirectoryStore } from '../../node/open-storage.js';
 import { writeSyntheticNational, writeSyntheticLegacy } from '../../../directory/synthetic/write-file.js';
 import { DEFAULT_LEGACY_LINES, DEFAULT_NATIONAL_LINES } from '../../../directory/synthetic/generate.js';
 import { COMMON_OPTIONS, cliContext, parseCommand, type CliContext } from '../context.js';
@@ -87,7 +87,7 @@ const directory: Command = {
     }
     if (sub === 'generate') return generate(rest, v, io);
     const ctx = cliContext(v, io);
-    const open = () => SqliteDirectoryStore.open(ctx.dbPath(), configFor(v, ctx));
+    const open = () => openDirectoryStore(ctx.dbPath(), configFor(v, ctx), ctx.configOrNull());
 
     if (sub === 'import') {
       const [source, file] = rest;
@@ -102,7 +102,7 @@ const directory: Command = {
         io.err(`passerelle: cannot read ${file}\n`);
         return 1;
       }
-      const dir = open();
+      const dir = await open();
       const bar = progressBar(size, io);
       try {
         const input = createReadStream(file, { highWaterMark: 1 << 20 });
@@ -127,7 +127,7 @@ const directory: Command = {
         io.err('usage: passerelle directory export interop|operator [--diff] [--out FILE]\n');
         return 2;
       }
-      const dir = open();
+      const dir = await open();
       try {
         const out = v.out;
         const mode = has('diff') ? 'diff' : 'full';
@@ -153,7 +153,7 @@ const directory: Command = {
       }
     }
 
-    const dir = open();
+    const dir = await open();
     try {
       if (sub === 'search') {
         const entries = await dir.search(rest.join(' '), Number(v.limit ?? 20) || 20);

@@ -7,7 +7,7 @@ const queue: Command = {
   async run(args, io) {
     const a = parseCommand(args, { ...COMMON_OPTIONS, json: { type: 'boolean' } }, io, this.usage);
     if (!a) return 2;
-    const store = cliContext(a.values, io).openStore();
+    const store = await cliContext(a.values, io).openStore();
     if (!store) return 1;
     try {
       const s = await store.summary();
