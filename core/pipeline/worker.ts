@@ -49,6 +49,8 @@ export class Worker {
   readonly claimant: Claimant;
   private readonly processing = new Set<Promise<unknown>>();
   private readonly inProcess = new Set<string>();
+  /** Deliveries this worker claimed and is still working on: only these (and `inProcess`) have their leases renewed. */
+  private readonly inHand = new Set<number>();
   private inFlight = 0;
   private running = false;
   private held: boolean;
@@ -96,9 +98,7 @@ export class Worker {
       await Promise.all(batch.map((id) => this.process({ id })));
     }
     this.timers.push(setInterval(() => void this.poll(), this.o.pollMs));
-    this.timers.push(setInterval(() => {
-      if (!this.away) void store.renewClaims(this.claimant, clock.now()).catch(() => undefined);
-    }, Math.max(1000, Math.floor(this.o.leaseMs / 3))));
+    this.timers.push(setInterval(() => void this.renew(), Math.max(1000, Math.floor(this.o.leaseMs / 3))));
     for (const t of this.timers) (t as { unref?: () => void }).unref?.();
     this.wake();
   }
@@ -162,9 +162,18 @@ export class Worker {
       if (now - at < this.o.leaseMs && !this.inProcess.has(id)) this.track(this.process({ id }));
     }
     this.cut.clear();
-    void this.ctx.store.renewClaims(this.claimant, now).catch(() => undefined);
+    void this.renew();
     this.pollSoon();
     this.wake();
+  }
+
+  /**
+   * Extends the leases of the work in hand, and of nothing else: a claim whose work ended
+   * without its outcome written (the store failed) lapses, and is taken up again.
+   */
+  private async renew(): Promise<void> {
+    if (this.away) return;
+    await this.ctx.store.renewClaims(this.claimant, this.ctx.clock.now(), { deliveries: [...this.inHand], messages: [...this.inProcess] }).catch(() => undefined);
   }
 
   /** Was this failure the store being away (reported once, not per message)? */
@@ -257,8 +266,10 @@ export class Worker {
     }
     for (const g of groups.values()) {
       this.inFlight += g.length;
+      for (const r of g) this.inHand.add(r.id);
       void this.deliver(g).finally(() => {
         this.inFlight -= g.length;
+        for (const r of g) this.inHand.delete(r.id);
         this.wake();
       });
     }

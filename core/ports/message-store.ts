@@ -243,8 +243,13 @@ export interface MessageStore {
    * the send may have happened.
    */
   claimDue(now: number, limit: number, by: Claimant): Promise<DeliveryRow[]>;
-  /** Extend the leases a live worker holds; resolves to the number of claims renewed. */
-  renewClaims(by: Claimant, now: number): Promise<number>;
+  /**
+   * Extend the leases a live worker holds; resolves to the number of claims renewed. With
+   * `only`, just those of its claims (the work it still has in hand): a claim whose work ended
+   * without its outcome being written (the store failed meanwhile) then lapses, and any worker
+   * takes it up again (a send flagged `uncertain`), instead of being renewed for ever.
+   */
+  renewClaims(by: Claimant, now: number, only?: { deliveries: number[]; messages: string[] }): Promise<number>;
   /**
    * Let go at once of the claims of a previous run of this node (owners `NODE/…` other than
    * `current`): that run is over, no need to wait for its leases to lapse. Sends it had in

@@ -46,6 +46,10 @@ export function nodePostgresClient(url: string, opts: SqlClientOptions = {}): Sq
     async transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T> {
       const c = await pool.connect();
       let broken: Error | undefined;
+      // A checked-out connection that breaks between two statements (the server stopped) emits
+      // 'error': without a listener it would end the process. Its next statement fails instead.
+      const onError = (err: Error) => void (broken ??= err);
+      c.on('error', onError);
       try {
         await c.query('BEGIN');
         const out = await fn({ query: <R>(text: string, params?: readonly unknown[]) => run<R>(c, text, params) });
@@ -69,6 +73,7 @@ export function nodePostgresClient(url: string, opts: SqlClientOptions = {}): Sq
         }
         throw err;
       } finally {
+        c.removeListener('error', onError);
         c.release(broken);
       }
     },

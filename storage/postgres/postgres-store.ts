@@ -245,10 +245,11 @@ const CLAIM_DUE = `WITH c AS (
   FROM c WHERE d.id = c.id
   RETURNING d.id, d.message_ref, d.recipient, d.target_network, d.target_address, d.state, d.attempts, d.next_attempt_at, d.last_error, d.uncertain`;
 
+/** `$3`, `$4`: only these deliveries and messages (the work in hand), or null for every claim of the owner. */
 const RENEW = `WITH d AS (
-    UPDATE deliveries SET lease_until = $1 WHERE owner = $2 AND state = 'sending' RETURNING 1
+    UPDATE deliveries SET lease_until = $1 WHERE owner = $2 AND state = 'sending' AND ($3::bigint[] IS NULL OR id = ANY($3::bigint[])) RETURNING 1
   ), m AS (
-    UPDATE messages SET lease_until = $1 WHERE owner = $2 AND state IN ('received', 'opened') RETURNING 1
+    UPDATE messages SET lease_until = $1 WHERE owner = $2 AND state IN ('received', 'opened') AND ($4::text[] IS NULL OR id = ANY($4::text[])) RETURNING 1
   )
   SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM m) AS n`;
 
@@ -742,9 +743,9 @@ export class PostgresStore implements MessageStore {
     return rows.sort((a, b) => a.id - b.id).map(toDeliveryRow);
   }
 
-  async renewClaims(by: Claimant, now: number): Promise<number> {
+  async renewClaims(by: Claimant, now: number, only?: { deliveries: number[]; messages: string[] }): Promise<number> {
     this.guard();
-    const { rows } = await this.client.query<{ n: number }>(RENEW, [now + by.leaseMs, by.owner]);
+    const { rows } = await this.client.query<{ n: number }>(RENEW, [now + by.leaseMs, by.owner, only?.deliveries ?? null, only?.messages ?? null]);
     return rows[0]?.n ?? 0;
   }
 
