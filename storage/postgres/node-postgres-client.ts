@@ -28,6 +28,10 @@ export function nodePostgresClient(url: string, opts: SqlClientOptions = {}): Sq
   // An idle connection that breaks (the server restarted) is dropped by the pool and replaced on
   // the next query; without a listener the 'error' event would end the process.
   pool.on('error', () => {});
+  // And on every connection, from its creation: a connection handed from one caller to the next
+  // inside one socket read (its last answer and the server's 'terminating connection' in the same
+  // packet) would otherwise emit 'error' before its new holder could listen. Its next statement fails.
+  pool.on('connect', (client) => client.on('error', () => {}));
 
   // One name per statement text: each connection parses and plans it once.
   const names = new Map<string, string>();

@@ -24,8 +24,8 @@
  *   on a dedicated connection (`link.ts`) and calls its `onWork` subscribers for the other
  *   nodes' notifications, and once after a reconnection.
  * - **When the database is away** (`availability`, `onAvailability`, from `link.ts`): an
- *   accept fails at once with `STORE_UNAVAILABLE` (`451 4.3.0`: nothing is acknowledged
- *   without its commit); the other writes and the reads wait for the server to be back, up to
+ *   accept of a received message fails at once with `STORE_UNAVAILABLE` (`451 4.3.0`: nothing
+ *   is acknowledged without its commit); the other writes (a notice the gateway queues too) and the reads wait for the server to be back, up to
  *   `holdMs`, then run (a write the outage cut before its COMMIT runs again; one whose COMMIT
  *   answer was lost fails, as ever); past `holdMs` they fail with `STORE_UNAVAILABLE`. The
  *   line reconnects with backoff, and the pool makes new connections once the server answers.
@@ -83,6 +83,13 @@ interface QueuedWrite {
   notify?: WorkKind;
   /** Fails at once while the database is away instead of waiting for it (an accept: the sender is answered 451). */
   failFast?: boolean;
+  /**
+   * Never runs again once its COMMIT's answer was lost (an accept: a second run would store a
+   * second message; an operator's release or drop: it would answer false). The other writes run
+   * again when the server is back: each is conditional on the rows' states, so a write that did
+   * commit changes nothing the second time (its events may show twice on the trace).
+   */
+  once?: boolean;
   /** Past this time (ms, the store's clock), a write waiting for the database fails. */
   deadline: number;
   /** Its wait for the database, while it is held. */
@@ -407,8 +414,21 @@ export class PostgresStore implements MessageStore {
     };
     return {
       query: async <R>(text: string, params?: readonly unknown[]) => {
-        await ready();
-        return inner.query<R>(text, params).catch(report);
+        const deadline = this.now() + this.holdMs;
+        for (;;) {
+          await ready();
+          try {
+            return await inner.query<R>(text, params);
+          } catch (err) {
+            // A plain read cut by the outage runs again once the server is back (a claim, which
+            // writes, does not: it may have been made; its lease lapses if so).
+            if (serverAway(err) && /^\s*SELECT\b/i.test(text) && this.now() < deadline) {
+              link.lost(err);
+              continue;
+            }
+            report(err);
+          }
+        }
       },
       transaction: (fn) => inner.transaction(fn).catch(report),
       end: () => inner.end(),
@@ -422,6 +442,12 @@ export class PostgresStore implements MessageStore {
     for (const w of back) clearTimeout(w.timer);
     this.pending.unshift(...back);
     this.schedule();
+  }
+
+  /** A write whose COMMIT's answer was lost: fails when it must not run twice, else waits to run again. */
+  private inDoubt(w: QueuedWrite, err: unknown): void {
+    if (w.once || w.failFast) w.reject(err);
+    else this.hold(w, err);
   }
 
   /** Keeps a write until the database is back (up to its deadline), or fails it at once when it may not wait. */
@@ -445,7 +471,7 @@ export class PostgresStore implements MessageStore {
   // ---- group commit ----
 
   /** Queue a write: it runs with the others of this turn of the event loop, and resolves after their COMMIT. */
-  private write<T>(op: (tx: SqlSession) => Promise<T>, o: { notify?: WorkKind; failFast?: boolean } = {}): Promise<T> {
+  private write<T>(op: (tx: SqlSession) => Promise<T>, o: { notify?: WorkKind; failFast?: boolean; once?: boolean } = {}): Promise<T> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ op, resolve: resolve as (r: never) => void, reject, retries: 0, ...o, deadline: this.now() + this.holdMs });
@@ -487,7 +513,7 @@ export class PostgresStore implements MessageStore {
         // message twice; its writes fail instead (a listener answers 451, the peer sends again, and
         // `seen` makes that copy a duplicate if the first one was committed after all).
         if (commitInDoubt(err)) {
-          for (const b of batch) b.reject(err);
+          for (const b of batch) this.inDoubt(b, err);
           return;
         }
         // The database went away before COMMIT: nothing is committed. Accepts fail (451), the rest waits for it.
@@ -513,7 +539,11 @@ export class PostgresStore implements MessageStore {
         })) as never);
         return;
       } catch (err) {
-        if (err instanceof GatewayError && err.kind === 'STORE_UNAVAILABLE' && !commitInDoubt(err)) {
+        if (commitInDoubt(err)) {
+          this.inDoubt(b, err);
+          return;
+        }
+        if (err instanceof GatewayError && err.kind === 'STORE_UNAVAILABLE') {
           this.hold(b, err.cause);
           return;
         }
@@ -534,7 +564,9 @@ export class PostgresStore implements MessageStore {
   accept(input: AcceptInput, now: number): Promise<AcceptResult> {
     // A notice accepted with all its routes is due at once: any node may send it.
     const routed = input.recipients.length > 0 && input.recipients.every((r) => input.routes?.[r]);
-    return this.write((tx) => this.acceptIn(tx, input, now), { failFast: true, ...(routed ? { notify: 'deliveries' as const } : {}) });
+    // A received message fails at once while the server is away (its sender is answered 451 and sends
+    // again); a notice the gateway writes waits for it like the stage writes.
+    return this.write((tx) => this.acceptIn(tx, input, now), { once: true, failFast: input.source !== 'gateway', ...(routed ? { notify: 'deliveries' as const } : {}) });
   }
 
   private async acceptIn(tx: SqlSession, input: AcceptInput, now: number): Promise<AcceptResult> {
@@ -674,7 +706,7 @@ export class PostgresStore implements MessageStore {
       // Done, and its notice (if it changed anything) due: queued from row state, on any node, after any crash.
       await tx.query(BOUNCE_SETTLE, [bounceId, originalId, now, changed.length > 0]);
       return changed;
-    });
+    }, { once: true }); // run again after it committed, it would find nothing changed and clear the notice it made due
   }
 
   async bouncedBy(bounceId: string): Promise<DeliveryRow[]> {
@@ -787,7 +819,7 @@ export class PostgresStore implements MessageStore {
         WHERE message_ref = $1 AND state = 'quarantined'`, [id, now]);
       await this.insertEvents(tx, id, [{ stage: 'quarantine', level: 'info', detail: 'released by an operator: the pipeline runs again' }], now);
       return true;
-    }, { notify: 'messages' });
+    }, { notify: 'messages', once: true });
   }
 
   drop(id: string, now: number): Promise<boolean> {
@@ -799,7 +831,7 @@ export class PostgresStore implements MessageStore {
       await tx.query('DELETE FROM raw_messages WHERE id = $1', [id]);
       await this.insertEvents(tx, id, [{ stage: 'quarantine', level: 'warn', detail: 'dropped by an operator: raw bytes erased' }], now);
       return true;
-    });
+    }, { once: true });
   }
 
   async trace(id: string): Promise<Trace | null> {
