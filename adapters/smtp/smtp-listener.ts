@@ -65,7 +65,10 @@ export function acceptData(
           log.debug('accepted', { id, source, size: raw.byteLength, duplicates: duplicates.length });
           callback(null, `2.0.0 Ok: queued as ${id}`);
         } catch (err) {
-          log.error('could not commit a received message', { source, error: err as Error });
+          // Nothing is acknowledged without its commit: 451 4.3.0, the sender tries again. A store that
+          // is away says so once itself (the worker logs it): no line per refused message then.
+          if (err instanceof GatewayError && err.kind === 'STORE_UNAVAILABLE') log.debug('refused a message: the store is unavailable', { source, detail: err.detail });
+          else log.error('could not commit a received message', { source, error: err as Error });
           callback(smtpError(new GatewayError('STORE_UNAVAILABLE')));
         }
       },

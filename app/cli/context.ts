@@ -6,14 +6,15 @@
  * The configuration is `--config FILE` (else `PASSERELLE_CONFIG`, else `./passerelle.json`),
  * under the `PASSERELLE_*` variables; an invalid one stops the command with every problem
  * (never a silent fall back to the defaults). The database is `--database PATH|URL`, else the
- * configuration's `database` (`PASSERELLE_DATABASE`, the file, or `<dataDir>/passerelle.db`).
+ * configuration's `database` (`PASSERELLE_DATABASE`, the file, or `<dataDir>/passerelle.db`): a SQLite file or a
+ * `postgres://` URL (`app/node/open-storage.ts` opens either).
  * The former names `--db` and `PASSERELLE_DB` are still read, with a deprecation warning.
  *
  * @example
  * const a = parseCommand(args, { ...COMMON_OPTIONS, json: { type: 'boolean' } }, io, usage);
  * if (!a) return 2;
  * const ctx = cliContext(a.values, io);
- * const store = ctx.openStore(); // null (and said) when the database does not exist
+ * const store = await ctx.openStore(); // null (and said) when the database does not exist
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -21,7 +22,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig } from '../config/load-config.js';
 import type { GatewayConfig } from '../config/defaults.js';
 import { isDatabaseUrl } from '../node/data-files.js';
-import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
+import { describeDatabase, openMessageStore, type NodeStore } from '../node/open-storage.js';
 import type { CommandIO } from './command.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -75,7 +76,7 @@ export interface CliContext {
    */
   existingDatabase(): string | null;
   /** The message store of an existing database, or null (with a message) when there is none. */
-  openStore(): SqliteStore | null;
+  openStore(): Promise<NodeStore | null>;
 }
 
 export function cliContext(values: { db?: string; database?: string; config?: string }, io: CommandIO): CliContext {
@@ -100,9 +101,15 @@ export function cliContext(values: { db?: string; database?: string; config?: st
       io.err(`passerelle: no database at ${resolve(path)}: has the gateway run with this configuration? (give --config FILE or --database PATH)\n`);
       return null;
     },
-    openStore() {
+    async openStore() {
       const path = ctx.existingDatabase();
-      return path === null ? null : SqliteStore.open(path);
+      if (path === null) return null;
+      try {
+        return await openMessageStore(path, ctx.config());
+      } catch (err) {
+        io.err(`passerelle: cannot open the database ${describeDatabase(path)}: ${(err as Error).message}\n`);
+        return null;
+      }
     },
   };
   return ctx;

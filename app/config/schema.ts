@@ -80,7 +80,7 @@ export const CONFIG_SCHEMA = section({
   durability: setting(z.enum(['FULL', 'NORMAL']), 'FULL', '`FULL`: a commit survives power loss; `NORMAL`: it survives a process crash (SQLite).'),
   testMaterial: setting(z.boolean(), true, 'Generate labelled TEST keys, certificates, trust list and HTTP token when none are configured. Never in production: off, nothing is generated and missing material stops the start.'),
   node: section({
-    id: setting(text(), '', 'This node\'s name in claims and traces when several nodes share one database (used by the PostgreSQL wiring). Empty: the host name.'),
+    id: setting(z.string().regex(/^([A-Za-z0-9][A-Za-z0-9._-]{0,62})?$/, { error: 'expected letters, digits, \'.\', \'_\', \'-\' (no \'/\'), at most 63' }), '', 'This node\'s name, stable across its restarts and unique among the nodes sharing one database: its claims carry it, and on PostgreSQL the running node holds a lock on it. Empty: the host name. Two nodes on one host must each be given one.'),
   }),
   log: section({
     level: setting(z.enum(['debug', 'info', 'warn', 'error']), 'info', 'Lowest level written.'),
@@ -165,7 +165,7 @@ export const CONFIG_SCHEMA = section({
   }),
   postgres: section({
     schema: setting(z.string().regex(/^([a-z_][a-z0-9_]{0,62})?$/, { error: 'expected a plain schema name (a-z, 0-9, _)' }), '', 'Schema of the gateway\'s tables on PostgreSQL (used by the PostgreSQL engine). Empty: the server\'s search_path.'),
-    poolSize: setting(z.int({ error: 'expected a whole number' }).min(1, { error: 'must be at least 1' }), 10, 'Connections per node (used by the PostgreSQL engine).'),
+    poolSize: setting(z.int({ error: 'expected a whole number' }).min(1, { error: 'must be at least 1' }), 10, 'Connections in this node\'s pool (its line to the server, for wake-ups and health, comes on top).'),
     synchronousCommit: setting(z.enum(['on', 'remote_write', 'remote_apply']), 'on', '`synchronous_commit` of every connection (used by the PostgreSQL engine).'),
   }),
 });

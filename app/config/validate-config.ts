@@ -12,6 +12,16 @@ const isStr = (v: unknown): v is string => typeof v === 'string';
 /** Every cross-setting problem of a configuration, each naming its settings. Empty when all is well. */
 export function validateConfig(c: GatewayConfig): string[] {
   const p: string[] = [];
+  if (isStr(c.database) && /^postgres(ql)?:/i.test(c.database)) {
+    let url: URL | null = null;
+    try {
+      url = new URL(c.database);
+    } catch {
+      /* reported below */
+    }
+    // Never echo the URL: it may carry a password.
+    if (!url || !/^postgres(ql)?:$/i.test(url.protocol) || !url.hostname) p.push('database: not a valid postgres://USER@HOST[:PORT]/DATABASE URL');
+  }
   const listen = c.legacy?.listen;
   if (listen && !!listen.tlsKey !== !!listen.tlsCert) p.push('legacy.listen.tlsKey, legacy.listen.tlsCert: give both or neither');
   const id = c.mssante?.identity;

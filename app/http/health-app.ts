@@ -2,6 +2,10 @@
  * The gateway's HTTP interface (Hono): health and queue figures for monitoring. Runtime
  * agnostic; `app/node/` serves it on Node.
  *
+ * `/health` answers 200 with the queue's figures, or 503 when the node cannot work: its
+ * database is away (`{"status":"unavailable","reason":"database unreachable since …"}`, from
+ * the store's `availability`, without waiting for it), or the store fails to answer.
+ *
  * @example
  * const app = healthApp({ store, startedAt: Date.now(), listeners: () => ({ legacy: 2525 }) });
  * await app.request('/health'); // 200 {"status":"ok",…}
@@ -22,6 +26,17 @@ export interface HealthAppOptions {
 export function healthApp(o: HealthAppOptions): Hono {
   const app = new Hono();
   app.get('/health', async (c) => {
+    const a = o.store.availability?.();
+    if (a && !a.available) {
+      return c.json({
+        status: 'unavailable',
+        reason: `database unreachable since ${new Date(a.since).toISOString()} (${a.reason})`,
+        since: new Date(a.since).toISOString(),
+        version: o.version ?? '0.1.0',
+        uptimeSeconds: Math.round((Date.now() - o.startedAt) / 1000),
+        listeners: o.listeners(),
+      }, 503);
+    }
     try {
       const s = await o.store.summary();
       return c.json({

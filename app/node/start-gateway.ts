@@ -2,6 +2,8 @@
  * Assembles and starts a gateway on Node from a configuration: the store, the legacy keys,
  * both adapters, the pipeline, the SMTP listeners and the HTTP interface. On embedded
  * defaults (`testMaterial`) it first generates labelled test keys and a test certificate.
+ * The storage engine (SQLite file or PostgreSQL URL) is chosen by `open-storage.ts` alone:
+ * here only the ports (`MessageStore`, `DirectoryStore`) are used.
  *
  * @example
  * const gw = await startGateway(loadConfig({ env: process.env }), { log });
@@ -14,8 +16,10 @@ import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { GatewayConfig } from '../config/defaults.js';
 import type { Logger } from '../../core/log/logger.js';
-import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
-import { SqliteDirectoryStore } from '../../storage/sqlite/directory-store.js';
+import type { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
+import type { MessageStore } from '../../core/ports/message-store.js';
+import type { DirectoryStore } from '../../core/ports/directory-store.js';
+import { describeDatabase, openStorage, type Engine } from './open-storage.js';
 import { hostname } from 'node:os';
 import { Gateway } from '../../core/pipeline/gateway.js';
 import type { Translator } from '../../core/ports/translator.js';
@@ -40,7 +44,6 @@ import { createClinicalTranslator } from '../../mappings/bridge/translator.js';
 import { zlibDeflateRaw } from './native-deflate.js';
 import { nodeSha256 } from './native-hash.js';
 import { TranslatorPool } from './translator-pool.js';
-import { Directory } from '../../storage/sqlite/directory.js';
 import { directoryRoutes } from '../http/directory-routes.js';
 import { adminApi } from '../http/api/admin-api.js';
 import { apiReference } from './api-reference.js';
@@ -70,10 +73,16 @@ export interface StartOptions {
 export interface RunningGateway {
   config: GatewayConfig;
   gateway: Gateway;
-  store: SqliteStore;
+  /** `sqlite` or `postgres`, from the `database` setting. */
+  engine: Engine;
+  /** This node's id (`node.id`, else the host name): its claims carry it. */
+  node: string;
+  store: MessageStore;
+  /** The SQLite engine's store, when that is the engine (tests that read its tables). */
+  sqliteStore?: SqliteStore;
   resolver: ChainResolver;
   staticResolver: StaticResolver;
-  directory: Directory;
+  directory: DirectoryStore;
   legacy: LegacyAdapter;
   /** Retention and the other jobs that run once across nodes (see `periodic-jobs.ts`). */
   jobs: PeriodicJobs;
@@ -155,23 +164,24 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   }
   undo.push(() => national.close());
 
-  let store: SqliteStore;
+  const node = config.node.id || hostname();
+  let storage: Awaited<ReturnType<typeof openStorage>>;
   try {
     ensureDataDir(config.dataDir, log);
     tightenDatabaseFiles(config.database, log);
-    store = SqliteStore.open(config.database, { synchronous: config.durability });
+    storage = await openStorage(config, {
+      node,
+      directory: { legacyDomain: config.legacy.domain, nationalDomain: config.mssante.domain, reservedLocals: [config.legacy.gatewayLocal, 'postmaster', 'mailer-daemon'] },
+    });
   } catch (err) {
-    return fail(`cannot open the database ${config.database} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    return fail(`cannot open the database ${describeDatabase(config.database)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  undo.push(() => store.closeNow());
+  undo.push(() => storage.close());
+  const { store, directory } = storage;
   const staticResolver = new StaticResolver({
     legacyDomain: config.legacy.domain, nationalDomain: config.mssante.domain, aliases: config.aliases, legacySubscribers: config.legacySubscribers,
   });
-  // The federated address book answers first (its own connection to the same database), then the configuration.
-  const directory = Directory.open(config.database, {
-    legacyDomain: config.legacy.domain, nationalDomain: config.mssante.domain, reservedLocals: [config.legacy.gatewayLocal, 'postmaster', 'mailer-daemon'],
-  });
-  undo.push(() => directory.close());
+  // The federated address book answers first, then the configuration.
   const resolver = new ChainResolver([...(o.resolvers ?? []), directory, staticResolver]);
   const legacy = new LegacyAdapter({
     keys, domain: config.legacy.domain, gatewayLocal: config.legacy.gatewayLocal, gatewayZone: config.legacy.gatewayZone, now, deflateRaw: zlibDeflateRaw,
@@ -205,10 +215,14 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     store, adapters: { legacy, mssante }, resolver, translator, log, observer: obs.metrics.observer,
     schedule: RetrySchedule.from(config.queue.retry), concurrency: config.queue.concurrency,
     leaseMs: parseDuration(config.queue.lease), pollMs: parseDuration(config.queue.pollInterval), domain: config.mssante.domain,
-    holdDeliveries: o.holdDeliveries, node: hostname(), sha256: nodeSha256,
+    holdDeliveries: o.holdDeliveries, node, sha256: nodeSha256,
   });
-  await gateway.start();
   undo.push(() => gateway.stop());
+  try {
+    await gateway.start();
+  } catch (err) {
+    return fail(`resuming the queue: ${(err as Error).message}`);
+  }
 
   let listener: RunningListener;
   let nationalListener: RunningNationalListener;
@@ -256,13 +270,13 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     if (config.testMaterial) await ensureTestToken(config.http.tokensFile, config.dataDir, log);
     const api = adminApi({
       store, tokens: tokensFromFile(config.http.tokensFile, log), wake: () => gateway.wake(), config: () => maskSecrets(config) as Record<string, unknown>,
-      mounts: { '/directory': directoryRoutes(new SqliteDirectoryStore(directory), { mountedBehindAuth: true }) },
+      mounts: { '/directory': directoryRoutes(directory, { mountedBehindAuth: true }) },
     });
     const app = healthApp({
       store, startedAt, listeners: () => ({ ...ports }),
       mounts: {
         ...obs.routes(() => ({ legacy: listener.listening(), national: nationalListener.listening() })),
-        ...(token ? { '/directory': directoryRoutes(new SqliteDirectoryStore(directory), token) } : {}),
+        ...(token ? { '/directory': directoryRoutes(directory, token) } : {}),
       },
     });
     app.route('/', api);
@@ -277,14 +291,15 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   }
   log.info('gateway started', {
     legacy: `${config.legacy.listen.host}:${ports.legacy}`, national: `${config.mssante.listen.host}:${ports.national}`,
-    http: ports.http, database: config.database,
+    http: ports.http, database: describeDatabase(config.database), node,
   });
 
   const jobs = startPeriodicJobs(config, { store, log });
 
   let stopped = false;
   return {
-    config, gateway, store, resolver, staticResolver, directory, legacy, jobs, ports, metrics: obs.metrics,
+    config, gateway, engine: storage.engine, node, store, ...(storage.sqliteStore ? { sqliteStore: storage.sqliteStore } : {}),
+    resolver, staticResolver, directory, legacy, jobs, ports, metrics: obs.metrics,
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -297,7 +312,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
       national.close();
       await legacy.close();
       await mssante.close();
-      store.closeNow();
+      await storage.close();
       log.info('gateway stopped');
     },
   };

@@ -10,10 +10,17 @@
  * worker lives; a worker that dies leaves leases that lapse, and any worker then reclaims the
  * work (a send flagged `uncertain`). A restart of the same node lets go of its previous
  * incarnation's claims at once. Web APIs only (timers, no Node built-in).
+ *
+ * Several nodes on one store: an engine that can tell of work committed elsewhere
+ * (`MessageStore.onWork`, PostgreSQL's LISTEN/NOTIFY) wakes this worker at once, so latency
+ * does not depend on `pollMs`. An engine whose server can go away (`availability`,
+ * `onAvailability`) pauses the claims while it is away: one log line when it goes, one when it
+ * is back, none per message in between; work cut by the outage is taken up again when it is back.
  */
 import type { Clock } from '../ports/clock.js';
 import type { Envelope } from '../model/envelope.js';
-import type { Claimant, DeliveryRow, MessageState } from '../ports/message-store.js';
+import type { Claimant, DeliveryRow, MessageState, StoreAvailability, WorkKind } from '../ports/message-store.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import type { PipelineContext } from './context.js';
 import { openStage, type ProcessJob } from './stages/open.js';
 import { routeStage } from './stages/route.js';
@@ -42,11 +49,19 @@ export class Worker {
   readonly claimant: Claimant;
   private readonly processing = new Set<Promise<unknown>>();
   private readonly inProcess = new Set<string>();
+  /** Deliveries this worker claimed and is still working on: only these (and `inProcess`) have their leases renewed. */
+  private readonly inHand = new Set<number>();
   private inFlight = 0;
   private running = false;
   private held: boolean;
   private pumpScheduled = false;
   private timers: Timer[] = [];
+  private pollScheduled = false;
+  private unsubscribe: (() => void)[] = [];
+  /** When the store went away and why (null while it is reachable). */
+  private away: { since: number; reason: string } | null = null;
+  /** Messages whose processing the outage cut (their claim is still this worker's): id → when. */
+  private cut = new Map<string, number>();
 
   constructor(private readonly ctx: PipelineContext, private readonly o: WorkerOptions) {
     this.claimant = { owner: `${o.node}/${incarnation(ctx.clock)}`, leaseMs: o.leaseMs };
@@ -66,6 +81,13 @@ export class Worker {
   async start(): Promise<void> {
     const { store, clock, log } = this.ctx;
     this.running = true;
+    // Work committed by other nodes wakes this one at once; the poll stays for what nobody announces.
+    const off = store.onWork?.((kind: WorkKind) => (kind === 'messages' ? this.pollSoon() : this.wake()));
+    if (off) this.unsubscribe.push(off);
+    const offAvailability = store.onAvailability?.((a) => this.availabilityChanged(a));
+    if (offAvailability) this.unsubscribe.push(offAvailability);
+    const now = store.availability?.();
+    if (now && !now.available) this.availabilityChanged(now);
     const rec = await store.releaseClaimsOfNode(this.o.node, this.claimant.owner, clock.now());
     if (rec.requeued || rec.unprocessed) log.info('resuming after restart', rec);
     // Messages settled just before a crash: queue the notices they call for (keyed: never twice).
@@ -76,7 +98,7 @@ export class Worker {
       await Promise.all(batch.map((id) => this.process({ id })));
     }
     this.timers.push(setInterval(() => void this.poll(), this.o.pollMs));
-    this.timers.push(setInterval(() => void store.renewClaims(this.claimant, clock.now()).catch(() => undefined), Math.max(1000, Math.floor(this.o.leaseMs / 3))));
+    this.timers.push(setInterval(() => void this.renew(), Math.max(1000, Math.floor(this.o.leaseMs / 3))));
     for (const t of this.timers) (t as { unref?: () => void }).unref?.();
     this.wake();
   }
@@ -85,6 +107,8 @@ export class Worker {
     this.running = false;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    for (const off of this.unsubscribe) off();
+    this.unsubscribe = [];
     while (this.processing.size || this.inFlight) {
       await Promise.race([...this.processing, new Promise((r) => setTimeout(r, 20))]);
     }
@@ -97,12 +121,64 @@ export class Worker {
 
   /** New deliveries may be due: claim them soon (coalesced). */
   wake(): void {
-    if (!this.running || this.held || this.pumpScheduled) return;
+    if (!this.running || this.held || this.away || this.pumpScheduled) return;
     this.pumpScheduled = true;
     defer(() => {
       this.pumpScheduled = false;
       void this.pump();
     });
+  }
+
+  /** Messages may be ready to process (another node's or an operator's doing): look soon (coalesced). */
+  private pollSoon(): void {
+    if (!this.running || this.away || this.pollScheduled) return;
+    this.pollScheduled = true;
+    defer(() => {
+      this.pollScheduled = false;
+      void this.poll();
+    });
+  }
+
+  /**
+   * The store went away or came back: pause the claims (one line in the log), or resume them
+   * (one line), taking up again the messages the outage cut and looking for what was missed.
+   */
+  private availabilityChanged(a: StoreAvailability): void {
+    const { log, clock } = this.ctx;
+    if (!a.available) {
+      if (this.away) return;
+      this.away = { since: a.since, reason: a.reason };
+      log.warn('message store unreachable: claims paused until it is back', { since: new Date(a.since).toISOString(), reason: a.reason });
+      return;
+    }
+    if (!this.away) return;
+    const awayMs = clock.now() - this.away.since;
+    this.away = null;
+    log.info('message store reachable again: claims resumed', { awayMs, resumed: this.cut.size });
+    if (!this.running) return;
+    const now = clock.now();
+    for (const [id, at] of this.cut) {
+      // Still this worker's claim (its lease has not lapsed): take it up at once; else any worker reclaims it.
+      if (now - at < this.o.leaseMs && !this.inProcess.has(id)) this.track(this.process({ id }));
+    }
+    this.cut.clear();
+    void this.renew();
+    this.pollSoon();
+    this.wake();
+  }
+
+  /**
+   * Extends the leases of the work in hand, and of nothing else: a claim whose work ended
+   * without its outcome written (the store failed) lapses, and is taken up again.
+   */
+  private async renew(): Promise<void> {
+    if (this.away) return;
+    await this.ctx.store.renewClaims(this.claimant, this.ctx.clock.now(), { deliveries: [...this.inHand], messages: [...this.inProcess] }).catch(() => undefined);
+  }
+
+  /** Was this failure the store being away (reported once, not per message)? */
+  private storeAway(err: unknown): boolean {
+    return this.away !== null || (err instanceof GatewayError && err.kind === 'STORE_UNAVAILABLE');
   }
 
   private claimUnprocessed(limit: number, receivedBefore?: number): Promise<string[]> {
@@ -115,7 +191,7 @@ export class Worker {
    * Messages received in the last second are left to their own acceptance.
    */
   private async poll(): Promise<void> {
-    if (!this.running) return;
+    if (!this.running || this.away) return;
     try {
       const now = this.ctx.clock.now();
       for (const id of await this.claimUnprocessed(100, now - 1000)) {
@@ -123,7 +199,7 @@ export class Worker {
       }
       for (const due of await this.ctx.store.noticesDue(50, now - this.o.leaseMs)) this.track(settledNotices(this.ctx, due));
     } catch (err) {
-      this.ctx.log.error('worker poll failed', { error: (err as Error).message });
+      if (!this.storeAway(err)) this.ctx.log.error('worker poll failed', { error: (err as Error).message });
     }
     this.wake();
   }
@@ -148,8 +224,13 @@ export class Worker {
       if (state) await this.settled(job.id, state);
       this.wake();
     } catch (err) {
-      // The store failed: the claim lapses and the message is taken up again.
-      this.ctx.log.error('processing failed; the message will be taken up again', { id: job.id, error: (err as Error).message });
+      if (this.storeAway(err)) {
+        // Still claimed by this worker: taken up again as soon as the store is back.
+        this.cut.set(job.id, this.ctx.clock.now());
+      } else {
+        // The store failed: the claim lapses and the message is taken up again.
+        this.ctx.log.error('processing failed; the message will be taken up again', { id: job.id, error: (err as Error).message });
+      }
     } finally {
       this.inProcess.delete(job.id);
     }
@@ -165,14 +246,14 @@ export class Worker {
   }
 
   private async pump(): Promise<void> {
-    if (!this.running || this.held) return;
+    if (!this.running || this.held || this.away) return;
     const room = this.o.concurrency - this.inFlight;
     if (room <= 0) return;
     let rows: DeliveryRow[];
     try {
       rows = await this.ctx.store.claimDue(this.ctx.clock.now(), room, this.claimant);
     } catch (err) {
-      this.ctx.log.error('claiming deliveries failed', { error: (err as Error).message });
+      if (!this.storeAway(err)) this.ctx.log.error('claiming deliveries failed', { error: (err as Error).message });
       return;
     }
     if (rows.length === 0) return;
@@ -185,8 +266,10 @@ export class Worker {
     }
     for (const g of groups.values()) {
       this.inFlight += g.length;
+      for (const r of g) this.inHand.add(r.id);
       void this.deliver(g).finally(() => {
         this.inFlight -= g.length;
+        for (const r of g) this.inHand.delete(r.id);
         this.wake();
       });
     }
@@ -198,8 +281,10 @@ export class Worker {
       const state = await deliverStage(this.ctx, { rows });
       await this.settled(rows[0]!.messageRef, state);
     } catch (err) {
-      // The store failed: the claim lapses and another attempt follows.
-      this.ctx.log.error('delivery failed in the gateway; the claim will lapse and be retried', { id: rows[0]!.messageRef, error: (err as Error).message });
+      // The store failed: the claim lapses and another attempt follows (flagged uncertain: the send may have happened).
+      if (!this.storeAway(err)) {
+        this.ctx.log.error('delivery failed in the gateway; the claim will lapse and be retried', { id: rows[0]!.messageRef, error: (err as Error).message });
+      }
     }
   }
 }

@@ -172,6 +172,15 @@ export interface NoticeDue {
   reply: string | null;
 }
 
+/** Whether the store can be reached now: `since` (ms) and `reason` say when and why it went away. */
+export type StoreAvailability = { available: true } | { available: false; since: number; reason: string };
+
+/**
+ * What another node (or an operator's command) made ready: deliveries due now, or messages to
+ * process (a release, claims let go by a restarted node).
+ */
+export type WorkKind = 'deliveries' | 'messages';
+
 /**
  * Who did an operator's action: the name of the API token or of the CLI's user. Written in the
  * message's trace with the action (audit), never a secret.
@@ -273,8 +282,13 @@ export interface MessageStore {
    * the send may have happened.
    */
   claimDue(now: number, limit: number, by: Claimant): Promise<DeliveryRow[]>;
-  /** Extend the leases a live worker holds; resolves to the number of claims renewed. */
-  renewClaims(by: Claimant, now: number): Promise<number>;
+  /**
+   * Extend the leases a live worker holds; resolves to the number of claims renewed. With
+   * `only`, just those of its claims (the work it still has in hand): a claim whose work ended
+   * without its outcome being written (the store failed meanwhile) then lapses, and any worker
+   * takes it up again (a send flagged `uncertain`), instead of being renewed for ever.
+   */
+  renewClaims(by: Claimant, now: number, only?: { deliveries: number[]; messages: string[] }): Promise<number>;
   /**
    * Let go at once of the claims of a previous run of this node (owners `NODE/…` other than
    * `current`): that run is over, no need to wait for its leases to lapse. Sends it had in
@@ -315,6 +329,21 @@ export interface MessageStore {
    */
   purgeRaw(doneBefore: number, limit: number, now: number): Promise<number>;
   close(): Promise<void>;
+
+  // ---- optional capabilities of engines shared by several nodes (the worker uses them when present) ----
+
+  /**
+   * Calls `fn` when work became ready that this node was not told about in process: a commit
+   * on another node (or by a command) that queued deliveries due now or made messages ready to
+   * process, and once after the store was away (what was missed meanwhile). Coalesced by the
+   * caller; a spurious call only costs a claim. Returns the unsubscribe function.
+   * Single-node engines (SQLite) leave it out: the worker's own wake-ups and poll suffice.
+   */
+  onWork?(fn: (kind: WorkKind) => void): () => void;
+  /** Whether the database can be reached now (an engine with a server that can go away). */
+  availability?(): StoreAvailability;
+  /** Calls `fn` on every change of `availability()` (away, back). Returns the unsubscribe function. */
+  onAvailability?(fn: (a: StoreAvailability) => void): () => void;
 }
 
 /** @deprecated the old name of `MessageStore`. */

@@ -181,6 +181,18 @@ export function messageStoreContract(name: string, open: () => Promise<StoreUnde
       expect(await store.claimDue(T + 19_000, 10, B)).toHaveLength(1);
     });
 
+    it('renews only the claims in hand when told which: the others lapse and are taken up again, flagged uncertain', async () => {
+      await routed();
+      await routed(['c@y']);
+      const held = (await accept({ claimedBy: A })).id;
+      const dropped = (await accept({ claimedBy: A })).id;
+      const [kept, lost] = await store.claimDue(T, 10, A);
+      expect(await store.renewClaims(A, T + 9_000, { deliveries: [kept!.id], messages: [held] })).toBe(2);
+      const again = await store.claimDue(T + 12_000, 10, B);
+      expect(again.map((d) => [d.id, d.uncertain])).toEqual([[lost!.id, true]]);
+      expect(await store.claimUnprocessed(T + 12_000, 10, B)).toEqual([dropped]);
+    });
+
     it('lets a restarted node take back its previous run\'s claims at once, not another node\'s', async () => {
       const mine = await routed();
       const theirs = await routed(['c@y']);

@@ -28,6 +28,10 @@ export function nodePostgresClient(url: string, opts: SqlClientOptions = {}): Sq
   // An idle connection that breaks (the server restarted) is dropped by the pool and replaced on
   // the next query; without a listener the 'error' event would end the process.
   pool.on('error', () => {});
+  // And on every connection, from its creation: a connection handed from one caller to the next
+  // inside one socket read (its last answer and the server's 'terminating connection' in the same
+  // packet) would otherwise emit 'error' before its new holder could listen. Its next statement fails.
+  pool.on('connect', (client) => client.on('error', () => {}));
 
   // One name per statement text: each connection parses and plans it once.
   const names = new Map<string, string>();
@@ -46,6 +50,10 @@ export function nodePostgresClient(url: string, opts: SqlClientOptions = {}): Sq
     async transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T> {
       const c = await pool.connect();
       let broken: Error | undefined;
+      // A checked-out connection that breaks between two statements (the server stopped) emits
+      // 'error': without a listener it would end the process. Its next statement fails instead.
+      const onError = (err: Error) => void (broken ??= err);
+      c.on('error', onError);
       try {
         await c.query('BEGIN');
         const out = await fn({ query: <R>(text: string, params?: readonly unknown[]) => run<R>(c, text, params) });
@@ -69,6 +77,7 @@ export function nodePostgresClient(url: string, opts: SqlClientOptions = {}): Sq
         }
         throw err;
       } finally {
+        c.removeListener('error', onError);
         c.release(broken);
       }
     },

@@ -17,6 +17,18 @@
  *   node, which copy of a (network, Message-ID, recipient) is the first.
  * - Raw messages are `bytea`; times are `bigint` milliseconds given by the caller, never read
  *   from the database's clock.
+ * - **Wake-ups across nodes.** A write that makes deliveries due now (a routing decision, a
+ *   notice accepted with its routes, claims let go) or messages ready to process (a release)
+ *   sends `NOTIFY` on the gateway's channel in its own transaction (delivered only if it
+ *   commits; PostgreSQL folds identical ones of one transaction into one). Each store listens
+ *   on a dedicated connection (`link.ts`) and calls its `onWork` subscribers for the other
+ *   nodes' notifications, and once after a reconnection.
+ * - **When the database is away** (`availability`, `onAvailability`, from `link.ts`): an
+ *   accept of a received message fails at once with `STORE_UNAVAILABLE` (`451 4.3.0`: nothing
+ *   is acknowledged without its commit); the other writes (a notice the gateway queues too) and the reads wait for the server to be back, up to
+ *   `holdMs`, then run (a write the outage cut before its COMMIT runs again; one whose COMMIT
+ *   answer was lost fails, as ever); past `holdMs` they fail with `STORE_UNAVAILABLE`. The
+ *   line reconnects with backoff, and the pool makes new connections once the server answers.
  *
  * @example
  * const store = await PostgresStore.open('postgres://passerelle@db.example/passerelle');
@@ -26,7 +38,9 @@
 import { messageFilter, operator } from '../shared/message-query.js';
 import { migratePostgres } from './database.js';
 import { nodePostgresClient } from './node-postgres-client.js';
-import { commitInDoubt, RETRYABLE_SQLSTATES, sqlState, type DedicatedSession, type SqlClient, type SqlClientOptions, type SqlSession } from './sql-client.js';
+import { checkSchemaName, commitInDoubt, RETRYABLE_SQLSTATES, sqlState, type DedicatedSession, type SqlClient, type SqlClientOptions, type SqlSession } from './sql-client.js';
+import { PostgresLink, reasonOf, serverAway, type LinkOptions } from './link.js';
+import { GatewayError } from '../../core/errors/gateway-error.js';
 import { messageIdTimeBound, newMessageId } from '../sqlite/ids.js';
 import type { Clock } from '../../core/ports/clock.js';
 import type { Exclusive, JobHolder, JobLock } from '../../core/ports/job-lock.js';
@@ -34,7 +48,7 @@ import type { Envelope, Origin, RemotePeer } from '../../core/model/envelope.js'
 import type { NetworkId } from '../../core/model/network.js';
 import type {
   AcceptInput, AcceptResult, BounceMark, Claimant, ClaimResult, ContentClaim, DeliveryRow, DeliveryState, EventRow, MessageRow, MessageState, MessageStore, NewEvent,
-  NoticeDue, OutcomeUpdate, QuarantineRecord, RoutingResult, Trace, Actor, MessageQuery,
+  NoticeDue, OutcomeUpdate, QuarantineRecord, RoutingResult, StoreAvailability, Trace, WorkKind, Actor, MessageQuery,
   QueueSummary,
 } from '../../core/ports/message-store.js';
 
@@ -43,6 +57,24 @@ export interface PostgresStoreOptions extends SqlClientOptions {
   groupCommit?: boolean;
   /** At most this many writes in one transaction (default 64). */
   maxBatch?: number;
+  /**
+   * While the database is away, how long a write other than an accept (and a read) waits for it
+   * before failing with `STORE_UNAVAILABLE` (default 30 s; keep it under the claims' lease).
+   */
+  holdMs?: number;
+  /**
+   * The line's reconnection delays, connect timeout and heartbeat (`link.ts`); `false`: no line
+   * (a command: it still notifies the nodes of the work it makes ready, but hears nothing and
+   * does not watch the server).
+   */
+  link?: Pick<LinkOptions, 'reconnect' | 'connectTimeoutMs' | 'heartbeatMs' | 'heartbeatTimeoutMs'> | false;
+  /** Milliseconds since the epoch, for the time the database went away (default the system's clock). */
+  now?: () => number;
+}
+
+/** The notification channel of the gateway's tables in `schema` (nodes of another schema do not hear them). */
+export function workChannel(schema?: string): string {
+  return schema ? `passerelle_work_${checkSchemaName(schema)}` : 'passerelle_work';
 }
 
 interface QueuedWrite {
@@ -51,6 +83,21 @@ interface QueuedWrite {
   reject: (e: unknown) => void;
   /** Times it was run again after a deadlock or a serialization failure. */
   retries: number;
+  /** The work its commit makes ready for other nodes (notified in its transaction). */
+  notify?: WorkKind;
+  /** Fails at once while the database is away instead of waiting for it (an accept: the sender is answered 451). */
+  failFast?: boolean;
+  /**
+   * Never runs again once its COMMIT's answer was lost (an accept: a second run would store a
+   * second message; an operator's release or drop: it would answer false). The other writes run
+   * again when the server is back: each is conditional on the rows' states, so a write that did
+   * commit changes nothing the second time (its events may show twice on the trace).
+   */
+  once?: boolean;
+  /** Past this time (ms, the store's clock), a write waiting for the database fails. */
+  deadline: number;
+  /** Its wait for the database, while it is held. */
+  timer?: ReturnType<typeof setTimeout>;
 }
 
 const MAX_RETRIES = 5;
@@ -209,10 +256,11 @@ const CLAIM_DUE = `WITH c AS (
   FROM c WHERE d.id = c.id
   RETURNING d.id, d.message_ref, d.recipient, d.target_network, d.target_address, d.state, d.attempts, d.next_attempt_at, d.last_error, d.uncertain`;
 
+/** `$3`, `$4`: only these deliveries and messages (the work in hand), or null for every claim of the owner. */
 const RENEW = `WITH d AS (
-    UPDATE deliveries SET lease_until = $1 WHERE owner = $2 AND state = 'sending' RETURNING 1
+    UPDATE deliveries SET lease_until = $1 WHERE owner = $2 AND state = 'sending' AND ($3::bigint[] IS NULL OR id = ANY($3::bigint[])) RETURNING 1
   ), m AS (
-    UPDATE messages SET lease_until = $1 WHERE owner = $2 AND state IN ('received', 'opened') RETURNING 1
+    UPDATE messages SET lease_until = $1 WHERE owner = $2 AND state IN ('received', 'opened') AND ($4::text[] IS NULL OR id = ANY($4::text[])) RETURNING 1
   )
   SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM m) AS n`;
 
@@ -273,30 +321,192 @@ export class PostgresStore implements MessageStore, JobLock {
   private pending: QueuedWrite[] = [];
   /** The sessions of the exclusive jobs running now (each holds its advisory lock). */
   private readonly jobSessions = new Set<DedicatedSession>();
+  /** Writes waiting for the database to be back. */
+  private held: QueuedWrite[] = [];
   private flushScheduled = false;
   private inFlight = new Set<Promise<void>>();
   private closed = false;
   private readonly groupCommit: boolean;
   private readonly maxBatch: number;
+  private readonly holdMs: number;
+  private readonly now: () => number;
+  private readonly channel: string;
+  /** This store's mark in its notifications' payload: its own are not news to it. */
+  private readonly token = Math.random().toString(36).slice(2, 10);
+  private readonly workListeners = new Set<(kind: WorkKind) => void>();
+  private readonly link: PostgresLink | null;
+  /** The pool, answering `STORE_UNAVAILABLE` at once while the database is away (reads wait for it, up to `holdMs`). */
+  readonly client: SqlClient;
 
-  constructor(readonly client: SqlClient, opts: PostgresStoreOptions = {}) {
+  constructor(client: SqlClient, opts: PostgresStoreOptions & { url?: string } = {}) {
     this.groupCommit = opts.groupCommit ?? true;
     this.maxBatch = Math.max(1, opts.maxBatch ?? 64);
+    this.holdMs = opts.holdMs ?? 30_000;
+    this.now = opts.now ?? (() => Date.now());
+    this.channel = workChannel(opts.schema);
+    this.link = opts.url && opts.link !== false ? new PostgresLink({
+      url: opts.url, channel: this.channel, schema: opts.schema, applicationName: opts.applicationName, now: this.now, ...(opts.link ?? {}),
+      onNotify: (payload) => this.notified(payload),
+      onReconnect: () => this.emitWork(['deliveries', 'messages']),
+    }) : null;
+    this.link?.onAvailability((a) => {
+      if (a.available) this.releaseHeld();
+    });
+    this.client = this.link ? this.guarded(client, this.link) : client;
   }
 
-  /** Connects (a pool over node-postgres), applies the migrations of `drizzle-pg/`, and opens the store. */
+  /**
+   * Connects (a pool over node-postgres, and the line that listens for other nodes' work and
+   * watches the server), applies the migrations of `drizzle-pg/`, and opens the store.
+   */
   static async open(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
     await migratePostgres(url, opts.schema);
-    return new PostgresStore(nodePostgresClient(url, opts), opts);
+    const pool = nodePostgresClient(url, opts);
+    const store = new PostgresStore(pool, { ...opts, url });
+    try {
+      await store.link?.start();
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw err;
+    }
+    return store;
+  }
+
+  // ---- several nodes: wake-ups, availability ----
+
+  onWork(fn: (kind: WorkKind) => void): () => void {
+    this.workListeners.add(fn);
+    return () => this.workListeners.delete(fn);
+  }
+
+  availability(): StoreAvailability {
+    return this.link?.availability() ?? { available: true };
+  }
+
+  onAvailability(fn: (a: StoreAvailability) => void): () => void {
+    return this.link?.onAvailability(fn) ?? (() => undefined);
+  }
+
+  /**
+   * Holds a session advisory lock on this node's id while the store is open, so that no other
+   * running node can use the same id (its claims would be let go as a previous run's). Rejects
+   * when another running node holds it.
+   */
+  async lockNode(node: string): Promise<void> {
+    if (!this.link) throw new Error('lockNode needs the store opened with its line (PostgresStore.open)');
+    await this.link.lockNode(node);
+  }
+
+  private notified(payload: string): void {
+    const [kind, from] = payload.split(':');
+    if (from === this.token || (kind !== 'deliveries' && kind !== 'messages')) return;
+    this.emitWork([kind]);
+  }
+
+  private emitWork(kinds: WorkKind[]): void {
+    for (const kind of kinds) {
+      for (const fn of this.workListeners) {
+        try {
+          fn(kind);
+        } catch {
+          /* a subscriber's failure is its own */
+        }
+      }
+    }
+  }
+
+  /** `NOTIFY` (inside the transaction of the writes) for the work they make ready. */
+  private async notifyIn(tx: SqlSession, writes: readonly QueuedWrite[]): Promise<void> {
+    const kinds = [...new Set(writes.map((w) => w.notify).filter((k): k is WorkKind => k !== undefined))];
+    if (kinds.length === 0) return;
+    await tx.query('SELECT pg_notify($1, k) FROM unnest($2::text[]) AS k', [this.channel, kinds.map((k) => `${k}:${this.token}`)]);
+  }
+
+  /** After a statement outside `write` (autocommit) that made work ready: tell the other nodes. */
+  private async notifyNow(kind: WorkKind): Promise<void> {
+    await this.client.query('SELECT pg_notify($1, $2)', [this.channel, `${kind}:${this.token}`]).catch(() => undefined);
+  }
+
+  private unavailable(cause?: unknown): GatewayError {
+    const a = this.availability();
+    const since = a.available ? '' : ` since ${new Date(a.since).toISOString()}`;
+    const reason = a.available ? (cause ? reasonOf(cause) : 'unknown') : a.reason;
+    return new GatewayError('STORE_UNAVAILABLE', { detail: `database unreachable${since} (${reason})`, ...(cause ? { cause } : {}) });
+  }
+
+  /** The pool as the store uses it: waits for an absent database (up to `holdMs`), and reports a lost one. */
+  private guarded(inner: SqlClient, link: PostgresLink): SqlClient {
+    const ready = () => link.ready(this.holdMs, () => this.unavailable());
+    const report = (err: unknown): never => {
+      if (!serverAway(err)) throw err;
+      link.lost(err);
+      const e = this.unavailable(err);
+      if (commitInDoubt(err)) Object.assign(e, { commitInDoubt: true });
+      throw e;
+    };
+    return {
+      query: async <R>(text: string, params?: readonly unknown[]) => {
+        const deadline = this.now() + this.holdMs;
+        for (;;) {
+          await ready();
+          try {
+            return await inner.query<R>(text, params);
+          } catch (err) {
+            // A plain read cut by the outage runs again once the server is back (a claim, which
+            // writes, does not: it may have been made; its lease lapses if so).
+            if (serverAway(err) && /^\s*SELECT\b/i.test(text) && this.now() < deadline) {
+              link.lost(err);
+              continue;
+            }
+            report(err);
+          }
+        }
+      },
+      transaction: (fn) => inner.transaction(fn).catch(report),
+      end: () => inner.end(),
+    };
+  }
+
+  /** The database is back: the writes that waited for it run. */
+  private releaseHeld(): void {
+    if (this.held.length === 0) return;
+    const back = this.held.splice(0);
+    for (const w of back) clearTimeout(w.timer);
+    this.pending.unshift(...back);
+    this.schedule();
+  }
+
+  /** A write whose COMMIT's answer was lost: fails when it must not run twice, else waits to run again. */
+  private inDoubt(w: QueuedWrite, err: unknown): void {
+    if (w.once || w.failFast) w.reject(err);
+    else this.hold(w, err);
+  }
+
+  /** Keeps a write until the database is back (up to its deadline), or fails it at once when it may not wait. */
+  private hold(w: QueuedWrite, cause?: unknown): void {
+    const wait = w.deadline - this.now();
+    if (w.failFast || wait <= 0 || this.closed) {
+      w.reject(this.unavailable(cause));
+      return;
+    }
+    this.held.push(w);
+    w.timer = setTimeout(() => {
+      const i = this.held.indexOf(w);
+      if (i < 0) return;
+      this.held.splice(i, 1);
+      w.reject(this.unavailable(cause));
+    }, wait);
+    // The database may have come back while this write failed.
+    if (this.availability().available) this.releaseHeld();
   }
 
   // ---- group commit ----
 
   /** Queue a write: it runs with the others of this turn of the event loop, and resolves after their COMMIT. */
-  private write<T>(op: (tx: SqlSession) => Promise<T>): Promise<T> {
+  private write<T>(op: (tx: SqlSession) => Promise<T>, o: { notify?: WorkKind; failFast?: boolean; once?: boolean } = {}): Promise<T> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ op, resolve: resolve as (r: never) => void, reject, retries: 0 });
+      this.pending.push({ op, resolve: resolve as (r: never) => void, reject, retries: 0, ...o, deadline: this.now() + this.holdMs });
       this.schedule();
     });
   }
@@ -306,6 +516,11 @@ export class PostgresStore implements MessageStore, JobLock {
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
+      // The database is away: accepts fail at once (451), the other writes wait for it.
+      if (!this.availability().available) {
+        for (const w of this.pending.splice(0)) this.hold(w);
+        return;
+      }
       while (this.pending.length > 0) {
         const batch = this.pending.splice(0, this.groupCommit ? this.maxBatch : 1);
         const run = this.runBatch(batch).finally(() => this.inFlight.delete(run));
@@ -320,6 +535,7 @@ export class PostgresStore implements MessageStore, JobLock {
         const values = await this.client.transaction(async (tx) => {
           const out: unknown[] = [];
           for (const b of batch) out.push(await b.op(tx));
+          await this.notifyIn(tx, batch);
           return out;
         });
         batch.forEach((b, i) => b.resolve(values[i] as never));
@@ -329,7 +545,12 @@ export class PostgresStore implements MessageStore, JobLock {
         // message twice; its writes fail instead (a listener answers 451, the peer sends again, and
         // `seen` makes that copy a duplicate if the first one was committed after all).
         if (commitInDoubt(err)) {
-          for (const b of batch) b.reject(err);
+          for (const b of batch) this.inDoubt(b, err);
+          return;
+        }
+        // The database went away before COMMIT: nothing is committed. Accepts fail (451), the rest waits for it.
+        if (err instanceof GatewayError && err.kind === 'STORE_UNAVAILABLE') {
+          for (const b of batch) this.hold(b, err.cause);
           return;
         }
         // One write failed and took the transaction with it (or a deadlock, or the connection before
@@ -343,9 +564,21 @@ export class PostgresStore implements MessageStore, JobLock {
   private async runAlone(b: QueuedWrite): Promise<void> {
     for (;;) {
       try {
-        b.resolve((await this.client.transaction((tx) => b.op(tx))) as never);
+        b.resolve((await this.client.transaction(async (tx) => {
+          const out = await b.op(tx);
+          await this.notifyIn(tx, [b]);
+          return out;
+        })) as never);
         return;
       } catch (err) {
+        if (commitInDoubt(err)) {
+          this.inDoubt(b, err);
+          return;
+        }
+        if (err instanceof GatewayError && err.kind === 'STORE_UNAVAILABLE') {
+          this.hold(b, err.cause);
+          return;
+        }
         // A deadlock lost to another node, or a serialization failure: the write can run again as it is.
         if (!commitInDoubt(err) && RETRYABLE_SQLSTATES.has(sqlState(err) ?? '') && b.retries++ < MAX_RETRIES) continue;
         b.reject(err);
@@ -361,7 +594,11 @@ export class PostgresStore implements MessageStore, JobLock {
   // ---- accept ----
 
   accept(input: AcceptInput, now: number): Promise<AcceptResult> {
-    return this.write((tx) => this.acceptIn(tx, input, now));
+    // A notice accepted with all its routes is due at once: any node may send it.
+    const routed = input.recipients.length > 0 && input.recipients.every((r) => input.routes?.[r]);
+    // A received message fails at once while the server is away (its sender is answered 451 and sends
+    // again); a notice the gateway writes waits for it like the stage writes.
+    return this.write((tx) => this.acceptIn(tx, input, now), { once: true, failFast: input.source !== 'gateway', ...(routed ? { notify: 'deliveries' as const } : {}) });
   }
 
   private async acceptIn(tx: SqlSession, input: AcceptInput, now: number): Promise<AcceptResult> {
@@ -411,7 +648,7 @@ export class PostgresStore implements MessageStore, JobLock {
       ]);
       if (!rows[0]) throw new Error(`no message ${id}`);
       return rows[0].state;
-    });
+    }, r.routes.length > 0 ? { notify: 'deliveries' } : {});
   }
 
   recordOutcomes(id: string, updates: OutcomeUpdate[], events: NewEvent[], now: number): Promise<MessageState> {
@@ -501,7 +738,7 @@ export class PostgresStore implements MessageStore, JobLock {
       // Done, and its notice (if it changed anything) due: queued from row state, on any node, after any crash.
       await tx.query(BOUNCE_SETTLE, [bounceId, originalId, now, changed.length > 0]);
       return changed;
-    });
+    }, { once: true }); // run again after it committed, it would find nothing changed and clear the notice it made due
   }
 
   async bouncedBy(bounceId: string): Promise<DeliveryRow[]> {
@@ -570,16 +807,19 @@ export class PostgresStore implements MessageStore, JobLock {
     return rows.sort((a, b) => a.id - b.id).map(toDeliveryRow);
   }
 
-  async renewClaims(by: Claimant, now: number): Promise<number> {
+  async renewClaims(by: Claimant, now: number, only?: { deliveries: number[]; messages: string[] }): Promise<number> {
     this.guard();
-    const { rows } = await this.client.query<{ n: number }>(RENEW, [now + by.leaseMs, by.owner]);
+    const { rows } = await this.client.query<{ n: number }>(RENEW, [now + by.leaseMs, by.owner, only?.deliveries ?? null, only?.messages ?? null]);
     return rows[0]?.n ?? 0;
   }
 
   async releaseClaimsOfNode(node: string, current: string, now: number): Promise<{ requeued: number; unprocessed: number }> {
     this.guard();
     const { rows } = await this.client.query<{ requeued: number; unprocessed: number }>(RELEASE_NODE, [now, `${node}/`, current]);
-    return { requeued: rows[0]?.requeued ?? 0, unprocessed: rows[0]?.unprocessed ?? 0 };
+    const out = { requeued: rows[0]?.requeued ?? 0, unprocessed: rows[0]?.unprocessed ?? 0 };
+    if (out.requeued > 0) await this.notifyNow('deliveries');
+    if (out.unprocessed > 0) await this.notifyNow('messages');
+    return out;
   }
 
   // ---- notices ----
@@ -611,7 +851,7 @@ export class PostgresStore implements MessageStore, JobLock {
         WHERE message_ref = $1 AND state = 'quarantined'`, [id, now]);
       await this.insertEvents(tx, id, [{ stage: 'quarantine', level: 'info', detail: `released by ${operator(by)}: the pipeline runs again` }], now);
       return true;
-    });
+    }, { notify: 'messages', once: true });
   }
 
   drop(id: string, now: number, by?: Actor): Promise<boolean> {
@@ -623,7 +863,7 @@ export class PostgresStore implements MessageStore, JobLock {
       await tx.query('DELETE FROM raw_messages WHERE id = $1', [id]);
       await this.insertEvents(tx, id, [{ stage: 'quarantine', level: 'warn', detail: `dropped by ${operator(by)}: raw bytes erased` }], now);
       return true;
-    });
+    }, { once: true });
   }
 
   retryNow(id: string, now: number, by?: Actor): Promise<number> {
@@ -726,6 +966,11 @@ export class PostgresStore implements MessageStore, JobLock {
     this.closed = true;
     // The jobs' sessions first: their advisory locks are freed at once (a job still running is cut off).
     await Promise.all([...this.jobSessions].map((j) => j.end()));
+    for (const w of this.held.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(new Error('store is closed'));
+    }
+    await this.link?.close();
     await this.client.end();
   }
 }

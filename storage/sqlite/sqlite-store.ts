@@ -426,9 +426,16 @@ export class SqliteStore implements MessageStore, JobLock {
    * Extend the leases this worker holds (it is alive and still working on them). Resolves to
    * the number of claims renewed.
    */
-  renewClaims(by: Claimant, now: number): Promise<number> {
+  renewClaims(by: Claimant, now: number, only?: { deliveries: number[]; messages: string[] }): Promise<number> {
     return this.read(() => this.sqlite.transaction(() => {
       const lease = now + by.leaseMs;
+      if (only) {
+        const d = this.sqlite.prepare(`UPDATE deliveries SET lease_until = ? WHERE owner = ? AND state = 'sending' AND id IN (SELECT value FROM json_each(?))`)
+          .run(lease, by.owner, JSON.stringify(only.deliveries)).changes;
+        const m = this.sqlite.prepare(`UPDATE messages SET lease_until = ? WHERE owner = ? AND state IN ('received', 'opened') AND id IN (SELECT value FROM json_each(?))`)
+          .run(lease, by.owner, JSON.stringify(only.messages)).changes;
+        return d + m;
+      }
       const d = this.sqlite.prepare(`UPDATE deliveries SET lease_until = ? WHERE owner = ? AND state = 'sending'`).run(lease, by.owner).changes;
       const m = this.sqlite.prepare(`UPDATE messages SET lease_until = ? WHERE owner = ? AND state IN ('received', 'opened')`).run(lease, by.owner).changes;
       return d + m;

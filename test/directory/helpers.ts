@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Directory } from '../../storage/sqlite/directory.js';
+import type { DirectoryStore } from '../../core/ports/directory-store.js';
 import { chunksOf } from '../../directory/line-reader.js';
 import { encodeLatin1 } from '../../directory/latin1.js';
 import { LEGACY_HEADER } from '../../directory/legacy-format.js';
@@ -31,7 +32,7 @@ export function nationalText(lines: string[]): string {
   return [SAMPLE_LINES[0], ...lines].join('\n') + '\n';
 }
 
-export function importNational(dir: Directory, lines: string[], fileName?: string) {
+export function importNational(dir: Pick<DirectoryStore, 'importNational'>, lines: string[], fileName?: string) {
   return dir.importNational(chunksOf(nationalText(lines), 97), { fileName });
 }
 
@@ -40,7 +41,7 @@ export function legacyBytes(lines: string[]): Uint8Array {
   return encodeLatin1([LEGACY_HEADER, ...lines].join('\r\n') + '\r\n');
 }
 
-export function importLegacy(dir: Directory, lines: string[], fileName?: string) {
+export function importLegacy(dir: Pick<DirectoryStore, 'importLegacy'>, lines: string[], fileName?: string) {
   return dir.importLegacy(chunksOf(legacyBytes(lines), 53), { fileName });
 }
 

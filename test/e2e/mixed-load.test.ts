@@ -43,7 +43,7 @@ describe('mixed load with a national peer down, then slow', () => {
       t.close();
       expect(replies.every((r) => /^250 /.test(r))).toBe(true);
 
-      const byState = (network: string) => Object.fromEntries((w.gw.store.sqlite
+      const byState = (network: string) => Object.fromEntries((w.gw.sqliteStore!.sqlite
         .prepare('SELECT state, count(*) AS n FROM deliveries WHERE target_network = ? GROUP BY state').all(network) as { state: string; n: number }[])
         .map((r) => [r.state, r.n]));
       // While it is down, deliveries to the national side wait on the schedule.

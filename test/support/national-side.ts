@@ -68,11 +68,12 @@ export interface NationalWorld {
  *
  * @example
  * const { w, operator, client, close } = await startNationalWorld({ serves: (a) => a.endsWith('@medecin.mssante.fr') });
+ * // `over`: more settings for the gateway, e.g. `{ database: 'postgres://…' }`
  */
-export async function startNationalWorld(o: { serves: (address: string) => boolean }): Promise<NationalWorld> {
+export async function startNationalWorld(o: { serves: (address: string) => boolean; over?: Record<string, unknown> }): Promise<NationalWorld> {
   const pki = await testPki();
   const operator = await startOperatorPeer({ pki, identity: pki.medecin, serves: o.serves });
-  const w = await startLegacyWorld({ mssante: nationalConfig(pki, pki.dir, operator.port) });
+  const w = await startLegacyWorld({ mssante: nationalConfig(pki, pki.dir, operator.port), ...o.over });
   const client = nationalSender(pki, w.gw.ports.national);
   return {
     pki, operator, w, client,

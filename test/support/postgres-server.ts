@@ -83,6 +83,13 @@ export interface PostgresServer {
   psql(sqlText: string, database?: string): Promise<string>;
   /** The server's log so far. */
   log(): string;
+  /**
+   * Stops the server as an outage would (`pg_ctl stop -m fast`: sessions cut, the port closed),
+   * keeping its data: `start()` brings it back on the same port.
+   */
+  halt(): Promise<void>;
+  /** Starts again a server stopped by `halt()`, same data, same port. */
+  start(): Promise<void>;
   /** `pg_ctl stop -m fast`, then the folder is removed. */
   stop(): Promise<void>;
 }
@@ -201,6 +208,12 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
       return url(name);
     },
     log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
+    async halt() {
+      await as('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w', '-t', '60', '-s']);
+    },
+    async start() {
+      await as('pg_ctl', ['start', '-D', data, '-l', logFile, '-w', '-t', '60', '-s']);
+    },
     async stop() {
       if (stopped) return;
       try {

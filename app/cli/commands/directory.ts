@@ -5,7 +5,7 @@ import { createReadStream, statSync, openSync, writeSync, fsyncSync, closeSync, 
 import { basename } from 'node:path';
 import type { Command, CommandIO } from '../command.js';
 import type { DirectoryConfig, ImportReport, Feed } from '../../../storage/sqlite/directory.js';
-import { SqliteDirectoryStore } from '../../../storage/sqlite/directory-store.js';
+import { openDirectoryStore } from '../../node/open-storage.js';
 import { writeSyntheticNational, writeSyntheticLegacy } from '../../../directory/synthetic/write-file.js';
 import { DEFAULT_LEGACY_LINES, DEFAULT_NATIONAL_LINES } from '../../../directory/synthetic/generate.js';
 import { COMMON_OPTIONS, cliContext, parseCommand, type CliContext } from '../context.js';
@@ -87,8 +87,8 @@ const directory: Command = {
     if (sub === 'generate') return generate(rest, v, io);
     const ctx = cliContext(v, io);
     // Only an import may create the database; every other subcommand reads an existing one.
-    const open = () => SqliteDirectoryStore.open(ctx.dbPath(), configFor(v, ctx));
-    const openExisting = () => (ctx.existingDatabase() === null ? null : open());
+    const open = () => openDirectoryStore(ctx.dbPath(), configFor(v, ctx), ctx.config());
+    const openExisting = async () => (ctx.existingDatabase() === null ? null : open());
 
     if (sub === 'import') {
       const [source, file] = rest;
@@ -103,7 +103,7 @@ const directory: Command = {
         io.err(`passerelle: cannot read ${file}\n`);
         return 1;
       }
-      const dir = open();
+      const dir = await open();
       const bar = progressBar(size, io);
       try {
         const input = createReadStream(file, { highWaterMark: 1 << 20 });
@@ -128,7 +128,7 @@ const directory: Command = {
         io.err('usage: passerelle directory export interop|operator [--diff] [--out FILE]\n');
         return 2;
       }
-      const dir = openExisting();
+      const dir = await openExisting();
       if (!dir) return 1;
       try {
         const out = v.out;
@@ -159,7 +159,7 @@ const directory: Command = {
       io.err(`passerelle: unknown directory subcommand '${sub}'\n${USAGE}\n`);
       return 2;
     }
-    const dir = openExisting();
+    const dir = await openExisting();
     if (!dir) return 1;
     try {
       if (sub === 'search') {

@@ -19,7 +19,7 @@ const quarantine: Command = {
       io.err(`${this.usage}\n`);
       return 2;
     }
-    const store = cliContext(a.values, io).openStore();
+    const store = await cliContext(a.values, io).openStore();
     if (!store) return 1;
     try {
       if (action === 'list') {

@@ -31,7 +31,7 @@ const queue: Command = {
         io.err('passerelle: retention is off (retention.rawDays = 0): give --days N to purge anyway\n');
         return 2;
       }
-      const store = ctx.openStore();
+      const store = await ctx.openStore();
       if (!store) return 1;
       try {
         // The same lock as the gateway's retention job: never two purges at once.
@@ -47,7 +47,7 @@ const queue: Command = {
         await store.close();
       }
     }
-    const store = ctx.openStore();
+    const store = await ctx.openStore();
     if (!store) return 1;
     try {
       const s = await store.summary();

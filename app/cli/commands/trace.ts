@@ -13,7 +13,7 @@ const trace: Command = {
       io.err(`${this.usage}\n`);
       return 2;
     }
-    const store = cliContext(a.values, io).openStore();
+    const store = await cliContext(a.values, io).openStore();
     if (!store) return 1;
     try {
       const t = await store.trace(id);
