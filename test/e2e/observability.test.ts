@@ -110,6 +110,13 @@ describe('metrics, logs and readiness of a running gateway', () => {
     weak.close();
     // The failure notice and the quarantine notice reach the relay.
     await waitFor(() => stats.delivered >= 4);
+    // A delivery is counted when handed over; its message settles in the commit that follows.
+    await waitFor(async () => {
+      const s = await w.gw.store.summary();
+      return (s.messages.done ?? 0) >= 5 && !s.deliveries.queued && !s.deliveries.sending && !s.deliveries.pending;
+    });
+    // The queue gauges share one summary of the store for a second (SUMMARY_TTL_MS): the next scrape reads a fresh one.
+    await new Promise((r) => setTimeout(r, 1100));
 
     const { samples, types } = await metrics();
     const node = samples.find((x) => x.name === 'passerelle_accepted_total')!.labels.node;
