@@ -464,6 +464,8 @@ export class PostgresStore implements MessageStore, JobLock {
       },
       transaction: (fn) => inner.transaction(fn).catch(report),
       end: () => inner.end(),
+      // A job's own session (its advisory lock): not held through an outage, the job sees its signal.
+      ...(inner.dedicated ? { dedicated: () => inner.dedicated!() } : {}),
     };
   }
 
