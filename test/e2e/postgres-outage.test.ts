@@ -53,7 +53,7 @@ function gatewayIdOf(raw: Uint8Array): string {
   const text = Buffer.from(raw.buffer, raw.byteOffset, Math.min(raw.byteLength, 8192)).toString('latin1');
   const end = text.search(/\r?\n\r?\n/);
   const m = (end >= 0 ? text.slice(0, end) : text).match(GATEWAY_MESSAGE_ID);
-  if (!m) throw new Error('a delivered message has no gateway Message-ID');
+  if (!m) throw new Error(`a delivered message has no gateway Message-ID: ${(end >= 0 ? text.slice(0, end) : text).split(/\r?\n/).filter((l) => /^(message-id|from|to|content-type|x-)/i.test(l)).join(' | ')}`);
   return m[1]!;
 }
 
