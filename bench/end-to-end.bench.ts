@@ -16,7 +16,7 @@
  * gateway on SQLite, on PostgreSQL (one node), and as two nodes on one PostgreSQL (two gateway
  * threads, the traffic spread over both), in the same run, with their ratios to SQLite.
  * Target: one PostgreSQL node ≥ 70 % of the SQLite node; p99 at 100 msg/s ≤ 250 ms.
- * BENCH_ENGINES=0 skips that part.
+ * BENCH_ENGINES=0 skips that part; BENCH_ENGINES=only runs it alone.
  */
 import { mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -222,56 +222,59 @@ export default async function endToEnd(): Promise<void> {
     const bareClient = nodemailer.createTransport({ pool: true, maxConnections: 8, maxMessages: Infinity, host: '127.0.0.1', port: bare.ports.bare, secure: false, ignoreTLS: true });
     const sendBare: Sender = async (raw) => (await bareClient.sendMail({ envelope: { from: 'a@b.test', to: ['c@d.test'] }, raw: Buffer.from(raw) })).response.match(/queued as (<[^>]+>)/)![1];
 
-    process.stdout.write(`end to end: ${N} messages of ~10 KB per throughput run, ${RATE} msg/s × ${RATE_SECONDS} s for latency; sign + encrypt on the national side\n`);
-    const legacyMsgs = await Promise.all(Array.from({ length: N }, (_, i) => lnp(i)));
-    const pacedLegacy = await Promise.all(Array.from({ length: RATE * RATE_SECONDS }, (_, i) => lnp(N + i)));
-    const nationalMsgs = await Promise.all(Array.from({ length: N }, (_, i) => smimeMail(i)));
-    const pacedNational = await Promise.all(Array.from({ length: RATE * RATE_SECONDS }, (_, i) => smimeMail(N + i)));
-    process.stdout.write(`  message sizes: legacy ${Math.round(legacyMsgs[0].byteLength / 1024)} KB, national ${Math.round(nationalMsgs[0].byteLength / 1024)} KB (S/MIME)\n`);
-
     const runs = Number(process.env.BENCH_RUNS ?? 2);
-    const bareRuns = [];
-    for (let i = 0; i < runs; i++) bareRuns.push(await drive(legacyMsgs, sendBare, (k) => sink.arrivals.get(k), false, bare));
-    print('bare smtp-server → nodemailer relay', bareRuns, await drive(pacedLegacy, sendBare, (k) => sink.arrivals.get(k), true, bare));
+    // BENCH_ENGINES=only: the engines part alone.
+    if (process.env.BENCH_ENGINES !== 'only') {
+      process.stdout.write(`end to end: ${N} messages of ~10 KB per throughput run, ${RATE} msg/s × ${RATE_SECONDS} s for latency; sign + encrypt on the national side\n`);
+      const legacyMsgs = await Promise.all(Array.from({ length: N }, (_, i) => lnp(i)));
+      const pacedLegacy = await Promise.all(Array.from({ length: RATE * RATE_SECONDS }, (_, i) => lnp(N + i)));
+      const nationalMsgs = await Promise.all(Array.from({ length: N }, (_, i) => smimeMail(i)));
+      const pacedNational = await Promise.all(Array.from({ length: RATE * RATE_SECONDS }, (_, i) => smimeMail(N + i)));
+      process.stdout.write(`  message sizes: legacy ${Math.round(legacyMsgs[0].byteLength / 1024)} KB, national ${Math.round(nationalMsgs[0].byteLength / 1024)} KB (S/MIME)\n`);
 
-    const l2n: Awaited<ReturnType<typeof drive>>[] = [];
-    // BENCH_PROFILE / BENCH_PROFILE_N2L: CPU profile of the gateway's thread; BENCH_PROFILE_PEERS: of this thread (peers, clients) too.
-    const profiled = async <T>(file: string | undefined, f: () => Promise<T>): Promise<T> => {
-      if (!file) return f();
-      if (!process.env.BENCH_PROFILE_PEERS) return system.profile(file, f);
-      const { Session } = await import('node:inspector/promises');
-      const session = new Session();
-      session.connect();
-      await session.post('Profiler.enable');
-      await session.post('Profiler.start');
-      try {
-        return await system.profile(file, f);
-      } finally {
-        const { profile } = await session.post('Profiler.stop');
-        writeFileSync(file.replace(/\.cpuprofile$/, '.peers.cpuprofile'), JSON.stringify(profile));
-        session.disconnect();
-      }
-    };
-    await profiled(process.env.BENCH_PROFILE, async () => {
-      for (let i = 0; i < runs; i++) l2n.push(await drive(i === 0 ? legacyMsgs : await Promise.all(legacyMsgs.map((_, j) => lnp(10 * N + i * N + j))), sendLegacy, opArrived, false, system));
-    });
-    const l2nPaced = await drive(pacedLegacy, sendLegacy, opArrived, true, system);
-    print('gateway legacy → national', l2n, l2nPaced);
+      const bareRuns = [];
+      for (let i = 0; i < runs; i++) bareRuns.push(await drive(legacyMsgs, sendBare, (k) => sink.arrivals.get(k), false, bare));
+      print('bare smtp-server → nodemailer relay', bareRuns, await drive(pacedLegacy, sendBare, (k) => sink.arrivals.get(k), true, bare));
 
-    const n2l: Awaited<ReturnType<typeof drive>>[] = [];
-    // Fresh Message-IDs for every run: the gateway (rightly) never delivers the same one twice.
-    await profiled(process.env.BENCH_PROFILE_N2L, async () => {
-      for (let i = 0; i < runs; i++) n2l.push(await drive(i === 0 ? nationalMsgs : await Promise.all(nationalMsgs.map((_, j) => smimeMail(10 * N + i * N + j))), sendNational, (k) => relay.arrivals.get(k), false, system));
-    });
-    const n2lPaced = await drive(pacedNational, sendNational, (k) => relay.arrivals.get(k), true, system);
-    print('gateway national → legacy', n2l, n2lPaced);
+      const l2n: Awaited<ReturnType<typeof drive>>[] = [];
+      // BENCH_PROFILE / BENCH_PROFILE_N2L: CPU profile of the gateway's thread; BENCH_PROFILE_PEERS: of this thread (peers, clients) too.
+      const profiled = async <T>(file: string | undefined, f: () => Promise<T>): Promise<T> => {
+        if (!file) return f();
+        if (!process.env.BENCH_PROFILE_PEERS) return system.profile(file, f);
+        const { Session } = await import('node:inspector/promises');
+        const session = new Session();
+        session.connect();
+        await session.post('Profiler.enable');
+        await session.post('Profiler.start');
+        try {
+          return await system.profile(file, f);
+        } finally {
+          const { profile } = await session.post('Profiler.stop');
+          writeFileSync(file.replace(/\.cpuprofile$/, '.peers.cpuprofile'), JSON.stringify(profile));
+          session.disconnect();
+        }
+      };
+      await profiled(process.env.BENCH_PROFILE, async () => {
+        for (let i = 0; i < runs; i++) l2n.push(await drive(i === 0 ? legacyMsgs : await Promise.all(legacyMsgs.map((_, j) => lnp(10 * N + i * N + j))), sendLegacy, opArrived, false, system));
+      });
+      const l2nPaced = await drive(pacedLegacy, sendLegacy, opArrived, true, system);
+      print('gateway legacy → national', l2n, l2nPaced);
 
-    const l = median(l2n.map((x) => x.rate));
-    const n = median(n2l.map((x) => x.rate));
-    const b = median(bareRuns.map((x) => x.rate));
-    process.stdout.write(`  ratios against the bare relay: legacy → national ${((l / b) * 100).toFixed(1)}%, national → legacy ${((n / b) * 100).toFixed(1)}%\n`);
-    process.stdout.write(`  targets: ≥ 300 msg/s each way (${l >= 300 && n >= 300 ? 'met' : 'NOT met'}), p99 < 250 ms at ${RATE} msg/s (${l2nPaced.p99 < 250 && n2lPaced.p99 < 250 ? 'met' : 'NOT met'})\n`);
+      const n2l: Awaited<ReturnType<typeof drive>>[] = [];
+      // Fresh Message-IDs for every run: the gateway (rightly) never delivers the same one twice.
+      await profiled(process.env.BENCH_PROFILE_N2L, async () => {
+        for (let i = 0; i < runs; i++) n2l.push(await drive(i === 0 ? nationalMsgs : await Promise.all(nationalMsgs.map((_, j) => smimeMail(10 * N + i * N + j))), sendNational, (k) => relay.arrivals.get(k), false, system));
+      });
+      const n2lPaced = await drive(pacedNational, sendNational, (k) => relay.arrivals.get(k), true, system);
+      print('gateway national → legacy', n2l, n2lPaced);
 
+      const l = median(l2n.map((x) => x.rate));
+      const n = median(n2l.map((x) => x.rate));
+      const b = median(bareRuns.map((x) => x.rate));
+      process.stdout.write(`  ratios against the bare relay: legacy → national ${((l / b) * 100).toFixed(1)}%, national → legacy ${((n / b) * 100).toFixed(1)}%\n`);
+      process.stdout.write(`  targets: ≥ 300 msg/s each way (${l >= 300 && n >= 300 ? 'met' : 'NOT met'}), p99 < 250 ms at ${RATE} msg/s (${l2nPaced.p99 < 250 && n2lPaced.p99 < 250 ? 'met' : 'NOT met'})\n`);
+
+    }
     legacyClient.close(); nationalClient.close(); bareClient.close();
     await bare.stop();
     await system.stop();
