@@ -4,7 +4,7 @@
 -- 3 letters. Kept in step by triggers, in the transaction of each write; a bulk first import
 -- drops the triggers and rebuilds the index at its end (storage/sqlite/directory.ts).
 ALTER TABLE `directory_mailboxes` ADD COLUMN `search_text` text GENERATED ALWAYS AS (replace(replace(replace(replace(replace(`record` || ' ' || coalesce(`alias`, ''), 'œ', 'oe'), 'Œ', 'oe'), 'æ', 'ae'), 'Æ', 'ae'), 'ß', 'ss')) VIRTUAL;--> statement-breakpoint
-CREATE VIRTUAL TABLE `directory_fts` USING fts5(search_text, content='directory_mailboxes', content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='2 3', detail='column');--> statement-breakpoint
+CREATE VIRTUAL TABLE `directory_fts` USING fts5(search_text, content='directory_mailboxes', content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='2 3');--> statement-breakpoint
 CREATE TRIGGER `directory_fts_ai` AFTER INSERT ON `directory_mailboxes` BEGIN
   INSERT INTO directory_fts (rowid, search_text) VALUES (new.id, new.search_text);
 END;--> statement-breakpoint
