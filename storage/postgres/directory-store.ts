@@ -97,6 +97,7 @@ const COMMIT_EXPORT = `INSERT INTO directory_exports (feed, last_run, exported_a
 const SEARCH = `SELECT id, party_key FROM (SELECT id, party_key FROM directory_mailboxes WHERE search_doc @@ to_tsquery('simple', $1) OFFSET 0) hits
   ORDER BY id LIMIT $2`;
 const RUNS = FINISHED_RUNS;
+const SEARCH_INDEX_FLUSH = `SELECT gin_clean_pending_list('directory_mailboxes_search_idx'::regclass)`;
 const TARGET = `SELECT ${MEMBER_COLUMNS}, party_key FROM directory_mailboxes WHERE address = $1`;
 
 type Plan = NationalImportPlan | LegacyImportPlan;
@@ -255,6 +256,11 @@ export class PostgresDirectoryStore implements DirectoryStore {
       held();
       const link = await this.linkLegacy(run, issues.add, writeIssues);
       await db.query(END_RUN, [file.fileName, file.fileDate, this.now(), JSON.stringify(runCounts(counts, plan, link, issues)), run]);
+      // The rows this import wrote sit in the search index's pending list (GIN fast update),
+      // which every search reads in full: move them into the index now, and give the planner
+      // the table's new statistics (otherwise it scans the table rather than use the index).
+      await db.query(SEARCH_INDEX_FLUSH);
+      await db.query(`ANALYZE directory_mailboxes`);
       return importReport(run, source, file, counts, plan, link, issues, performance.now() - t0);
     });
   }
