@@ -7,6 +7,9 @@
  * Baselines in the same process: reading and splitting the file into lines (the floor of any
  * import), and a JavaScript `Map` lookup per address (the floor of any resolver).
  *
+ * - search latency, hit / prefix / identifier / miss, SQLite and PostgreSQL (`directory-search.ts`;
+ *   `BENCH_LINES` sizes its directory; `DIRECTORY_BENCH_PARTS=search` runs only that part).
+ *
  * `DIRECTORY_BENCH_LINES` (default 535000) and `DIRECTORY_BENCH_RUNS` (default 3) shrink it.
  */
 import { execFile } from 'node:child_process';
@@ -19,6 +22,7 @@ import { measure, ratio } from './harness.js';
 import { writeSyntheticNational, writeSyntheticLegacy } from '../directory/synthetic/write-file.js';
 import { readLines } from '../directory/line-reader.js';
 import { Directory } from '../storage/sqlite/directory.js';
+import { searchBench } from './directory-search.js';
 
 const run = promisify(execFile);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -38,6 +42,7 @@ export default async function bench(): Promise<void> {
   const runs = Number(process.env.DIRECTORY_BENCH_RUNS ?? 3);
   const work = mkdtempSync(join(tmpdir(), 'passerelle-dir-bench-'));
   try {
+    if (process.env.DIRECTORY_BENCH_PARTS === 'search') return await searchBench(work, lines);
     const full = join(work, 'Extraction_Correspondance_MSSante_202611010300.txt');
     const changed = join(work, 'Extraction_Correspondance_MSSante_202611020300.txt');
     const changed2 = join(work, 'Extraction_Correspondance_MSSante_202611030300.txt');
@@ -130,6 +135,7 @@ export default async function bench(): Promise<void> {
     } finally {
       dir.close();
     }
+    await searchBench(work, lines);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -15,7 +15,7 @@
  */
 import type { Route } from '../core/ports/route-resolver.js';
 import type { NetworkId } from '../core/model/network.js';
-import type { DirectoryIssue, ExportSummary, Feed, ImportOptions, ImportReport, LinkReport, SearchEntry } from '../core/ports/directory-store.js';
+import type { AddressConfidence, AddressConflict, AddressLookup, DirectoryIssue, ExportSummary, Feed, ImportOptions, ImportReport, LinkReport, SearchEntry } from '../core/ports/directory-store.js';
 import { readLines, type TextEncoding } from './line-reader.js';
 import { checkNationalHeader, parseNationalLine, nationalPartyKey, nationalDisplayName, nationalFileDate } from './national-format.js';
 import { checkLegacyHeader, parseLegacyLine, legacyFileDate, legacyKind, legacyDisplayName, type LegacyRecord } from './legacy-format.js';
@@ -589,6 +589,79 @@ export interface MemberRow {
   status: Route['status'];
   link_state: string | null;
   display_name: string | null;
+  /** The run that last changed the row (for a removed one: the run that removed it). */
+  change_run: number;
+}
+
+/** Columns of a `MemberRow`, for both engines' SELECTs. */
+export const MEMBER_COLUMNS = 'network, address, alias, status, link_state, display_name, change_run';
+
+/**
+ * The search terms of a query for an index: each word folded (as `foldText`) and cut into the
+ * letters-and-digits tokens an index holds (`jean.dupont` → `jean`, `dupont`); a word's tokens
+ * follow each other, its last one is a prefix. At most six words.
+ */
+export function searchTerms(query: string): string[][] {
+  return searchWords(query)
+    .map((w) => w.split(/[^\p{L}\p{N}]+/u).filter((t) => t.length > 0))
+    .filter((t) => t.length > 0);
+}
+
+/** SQLite FTS5 query: each word a phrase with a prefix last token, all words required. */
+export function ftsQuery(terms: string[][]): string {
+  return terms.map((t) => `"${t.join(' ')}"*`).join(' AND ');
+}
+
+/** PostgreSQL `to_tsquery('simple', …)`: each word's tokens followed by each other (`<->`), the last a prefix (`:*`). */
+export function tsQuery(terms: string[][]): string {
+  return terms.map((t) => `(${t.map((x, k) => `'${x}'${k === t.length - 1 ? ':*' : ''}`).join(' <-> ')})`).join(' & ');
+}
+
+/** A finished import, for freshness. */
+export interface RunRow {
+  id: number;
+  source: string;
+  file_date: string | null;
+  finished_at: number;
+}
+
+/** Finished imports, for both engines. */
+export const FINISHED_RUNS = 'SELECT id, source, file_date, finished_at FROM directory_imports WHERE finished_at IS NOT NULL ORDER BY id';
+
+/**
+ * The confidence of mailbox `m` among its party's mailboxes `all` (`runs`: the finished
+ * imports in id order). Freshness needs no write per line: every import marks what its file
+ * no longer lists as removed, so a mailbox still listed was seen by the last finished import
+ * of its source, and a removed one by the last one before the run that removed it.
+ */
+export function confidenceOf(m: MemberRow, all: MemberRow[], runs: RunRow[]): AddressConfidence {
+  const source = m.network === 'mssante' ? 'national' : 'legacy';
+  const linked = all.some((o) => o.network === 'legacy' && o.link_state === 'linked') && all.some((o) => o.network === 'mssante');
+  const removed = m.status === 'removed';
+  let seen: RunRow | null = null;
+  for (const r of runs) if (r.source === source && (!removed || r.id < Number(m.change_run))) seen = r;
+  const conflicts: AddressConflict[] = [];
+  if (removed) conflicts.push({ kind: 'removed', run: Number(m.change_run) });
+  else {
+    for (const o of all) {
+      if (o.address === m.address) continue;
+      if (o.network === m.network) {
+        if (o.status === 'active') conflicts.push({ kind: 'several-addresses', address: o.address });
+      } else if (linked && o.status === 'suspended') conflicts.push({ kind: 'suspended-elsewhere', address: o.address });
+      else if (linked && o.status === 'removed') conflicts.push({ kind: 'removed-elsewhere', address: o.address });
+    }
+  }
+  return {
+    source: linked && (m.network === 'mssante' || m.link_state === 'linked') ? 'linked' : source,
+    lastSeen: seen && { run: Number(seen.id), fileDate: seen.file_date, importedAt: Number(seen.finished_at) },
+    conflicts,
+  };
+}
+
+/** A lookup answer: the route, and the confidence of its target among the party's mailboxes. */
+export function lookupOf(route: Route, target: MemberRow & { party_key: string | null }, party: MemberRow[], runs: RunRow[]): AddressLookup {
+  const all = party.length ? party : [target];
+  return { ...route, partyKey: target.party_key, confidence: confidenceOf(target, all, runs) };
 }
 
 /**
@@ -611,7 +684,7 @@ export function pickEntries(hits: Array<{ id: number; party_key: string | null }
 }
 
 /** One search entry from its mailbox rows (aliases written in full). */
-export function searchEntry(partyKey: string | null, mbs: MemberRow[], domains: Domains): SearchEntry {
+export function searchEntry(partyKey: string | null, mbs: MemberRow[], domains: Domains, runs: RunRow[]): SearchEntry {
   return {
     partyKey,
     name: mbs[0]?.display_name ?? '',
@@ -621,6 +694,7 @@ export function searchEntry(partyKey: string | null, mbs: MemberRow[], domains: 
       alias: m.alias ? aliasAddress(m.alias, m.network as NetworkId, domains) : null,
       status: m.status,
       linkState: m.link_state,
+      confidence: confidenceOf(m, mbs, runs),
     })),
   };
 }

@@ -2,7 +2,9 @@
  * HTTP API of the address book (Hono, runtime agnostic), every route behind a bearer token:
  *
  * - `GET  /search?q=WORDS[&limit=N]` → `{ entries: SearchEntry[] }`
- * - `GET  /resolve?address=ADDR` → the `Route`, or 404
+ * - `GET  /resolve?address=ADDR` → the `Route` with the target's `partyKey` and `confidence`
+ *   (freshness, source, conflicts: `AddressLookup`), or 404
+ * - search entries carry each mailbox's `confidence` too
  * - `POST /sync/national[?fileName=NAME][&force=1]` body: the extraction (`.txt` or `.zip`)
  * - `POST /sync/legacy[?fileName=NAME][&force=1]` body: the annuaire (ISO-8859-1 CSV or `.zip`)
  *   → the `ImportReport`; 400 for a malformed file, 409 for a file older than the last one
@@ -23,7 +25,7 @@ import type { DirectoryStore } from '../../core/ports/directory-store.js';
 import { DirectoryFormatError, StaleDirectoryFileError } from '../../directory/errors.js';
 
 /** What the routes need of the address book: the port, never an engine. */
-export type DirectoryService = Pick<DirectoryStore, 'search' | 'resolve' | 'importNational' | 'importLegacy' | 'stats' | 'exportFeed' | 'commitExport'>;
+export type DirectoryService = Pick<DirectoryStore, 'search' | 'resolve' | 'lookup' | 'importNational' | 'importLegacy' | 'stats' | 'exportFeed' | 'commitExport'>;
 
 async function* streamChunks(body: ReadableStream<Uint8Array> | null): AsyncGenerator<Uint8Array> {
   if (!body) return;
@@ -78,7 +80,7 @@ export function directoryRoutes(directory: DirectoryService, auth: string | { mo
   app.get('/resolve', async (c) => {
     const address = c.req.query('address') ?? '';
     if (!address.includes('@')) return c.json({ error: 'query parameter address must be an address' }, 400);
-    const route = await directory.resolve(address);
+    const route = await directory.lookup(address);
     return route ? c.json(route) : c.json({ error: 'address not served by the gateway' }, 404);
   });
 

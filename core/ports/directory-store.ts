@@ -83,11 +83,51 @@ export interface ExportSummary {
   uptoRun: number;
 }
 
+/** Where a candidate address comes from: one network's directory, or both (a legacy subscriber linked to a national party). */
+export type AddressSource = 'national' | 'legacy' | 'linked';
+
+/**
+ * Why a candidate address may not be the right one:
+ * - `several-addresses`: the same party (RPPS, ADELI, FINESS) has another active address on this network;
+ * - `suspended-elsewhere` / `removed-elsewhere`: the same party's address on the other network is suspended / removed;
+ * - `removed`: this address is gone from its directory since run `run`.
+ */
+export interface AddressConflict {
+  kind: 'several-addresses' | 'suspended-elsewhere' | 'removed-elsewhere' | 'removed';
+  /** The other address concerned (not for `removed`). */
+  address?: string;
+  /** The import run that recorded the removal (`removed`). */
+  run?: number;
+}
+
+/** How far a candidate address can be trusted: freshness, source, conflicts. */
+export interface AddressConfidence {
+  source: AddressSource;
+  /** The last finished import of its directory that listed it (run, extraction date, when imported); null when none did. */
+  lastSeen: { run: number; fileDate: string | null; importedAt: number } | null;
+  conflicts: AddressConflict[];
+}
+
+export interface SearchMailbox {
+  network: NetworkId;
+  address: string;
+  alias: string | null;
+  status: Route['status'];
+  linkState: string | null;
+  confidence: AddressConfidence;
+}
+
 export interface SearchEntry {
   /** `rpps:…`, `adeli:…`, `finess:…`, or null for a mailbox nobody is identified with. */
   partyKey: string | null;
   name: string;
-  mailboxes: Array<{ network: NetworkId; address: string; alias: string | null; status: Route['status']; linkState: string | null }>;
+  mailboxes: SearchMailbox[];
+}
+
+/** A resolve with what the sender's software needs to judge the address (`DirectoryStore.lookup`). */
+export interface AddressLookup extends Route {
+  partyKey: string | null;
+  confidence: AddressConfidence;
 }
 
 
@@ -105,8 +145,13 @@ export interface DirectoryStore extends RouteResolver {
   importNational(input: AsyncIterable<Uint8Array>, opts?: ImportOptions): Promise<ImportReport>;
   /** Import the legacy annuaire (ISO-8859-1 CSV, or its ZIP) as a new run. */
   importLegacy(input: AsyncIterable<Uint8Array>, opts?: ImportOptions): Promise<ImportReport>;
-  /** Entries whose names or addresses match every word of `query`. */
+  /**
+   * Entries where every word of `query` starts a word of the mailbox's line (name, profession,
+   * specialty, city, RPPS/ADELI/FINESS, address) or alias; accents and case ignored; indexed.
+   */
   search(query: string, limit?: number): Promise<SearchEntry[]>;
+  /** `resolve` with the target's confidence (freshness, source, conflicts); `resolve` stays lean for routing. */
+  lookup(address: string): Promise<AddressLookup | null>;
   stats(): Promise<DirectoryStats>;
   /** When each source (`national`, `legacy`) last finished an import (epoch ms): the sync age of the metrics, without counting mailboxes. */
   lastImports(): Promise<Record<string, number>>;

@@ -206,6 +206,68 @@ export function directoryStoreContract(name: string, open: () => Promise<Directo
       expect(await store.search('   ')).toEqual([]);
     });
 
+    it('searches on its index by word prefixes: name, profession, city, identifiers, address parts; follows re-imports', async () => {
+      await importNational(store, [DUPONT, MARTIN, FEVRE], nationalFile('202611010300'));
+      const names = async (q: string) => (await store.search(q)).map((e) => e.name).sort();
+      expect(await names('dup')).toEqual(['Dr Jean Dupont']);
+      expect(await names('BORD')).toEqual(['Dr Jean Dupont']);
+      expect(await names('10001234567')).toEqual(['Dr Jean Dupont']);
+      expect(await names('339000')).toEqual([expect.stringMatching(/Hélène FÈVRE/)]);
+      expect(await names('pharmacien tal')).toEqual(['Dr Anne Martin']);
+      expect(await names('sage-femme')).toEqual([expect.stringMatching(/Hélène FÈVRE/)]);
+      expect(await names('fèv')).toEqual(await names('FEV'));
+      // A word starts a word of the line, not found inside one; a dotted word is a sequence.
+      expect(await names('upont')).toEqual([]);
+      expect(await names('jean.dupont.med')).toEqual(['Dr Jean Dupont']);
+      expect(await names('medecin.dupont')).toEqual([]);
+      expect(await names('zzzz')).toEqual([]);
+      // A re-import changes what is found; two-letter folds (œ) as foldText.
+      const moved = perLine({ address: 'jean.dupont@medecin.mssante.fr', first: 'Jean', last: 'Dupont', rpps: '10001234567', city: 'Mérignac' });
+      const loeuf = perLine({ address: 'marie.loeuf@medecin.mssante.fr', first: 'Marie', last: 'LŒUF', rpps: '10009999999', city: 'Cœuilly' });
+      await importNational(store, [moved, MARTIN, FEVRE, loeuf], nationalFile('202611020300'));
+      expect(await names('bordeaux')).toEqual([]);
+      expect(await names('merignac dupont')).toEqual(['Dr Jean Dupont']);
+      expect(await names('coeuilly loeuf')).toEqual([expect.stringMatching(/Marie/)]);
+    });
+
+    it('gives each candidate address its confidence: freshness, source, conflicts (several addresses, suspended or removed elsewhere, removed)', async () => {
+      const n1 = await importNational(store, NATIONAL, nationalFile('202611010300'));
+      const l1 = await importLegacy(store, [L_DUPONT, L_DUPUIS], 'annuaire-20261101.csv');
+      const [jean] = (await store.search('dupont jean')).filter((e) => e.partyKey === 'rpps:10001234567');
+      const [nat, leg] = jean.mailboxes;
+      expect(nat.confidence).toMatchObject({ source: 'linked', lastSeen: { run: n1.run, fileDate: '202611010300' }, conflicts: [] });
+      expect(typeof nat.confidence.lastSeen!.importedAt).toBe('number');
+      expect(leg.confidence).toMatchObject({ source: 'linked', lastSeen: { run: l1.run, fileDate: '20261101' }, conflicts: [] });
+      const [pierre] = await store.search('dupuis');
+      expect(pierre.mailboxes[0].confidence).toMatchObject({ source: 'legacy', lastSeen: { run: l1.run }, conflicts: [] });
+      expect((await store.search('martin'))[0].mailboxes[0].confidence.source).toBe('national');
+      // lookup: the route and its confidence; resolve unchanged.
+      expect(await store.lookup('jean.dupont.med@interop.lnp.test')).toMatchObject({
+        network: 'mssante', address: 'jean.dupont@medecin.mssante.fr', status: 'active', partyKey: 'rpps:10001234567', confidence: { source: 'linked', conflicts: [] },
+      });
+      expect(await store.lookup('nobody@interop.lnp.test')).toBeNull();
+      // The same RPPS with a second national address; the legacy side suspended.
+      const second = perLine({ address: 'dr.dupont@cabinet.mssante.fr', first: 'Jean', last: 'Dupont', rpps: '10001234567', city: 'Bordeaux' });
+      const n2 = await importNational(store, [...NATIONAL, second], nationalFile('202611020300'));
+      await importLegacy(store, [L_DUPONT.replace(/;A$/, ';S'), L_DUPUIS], 'annuaire-20261102.csv');
+      const found = await store.lookup('jean.dupont.med@interop.lnp.test');
+      expect(found!.confidence.lastSeen).toMatchObject({ run: n2.run, fileDate: '202611020300' });
+      expect(found!.confidence.conflicts).toEqual(
+        expect.arrayContaining([
+          { kind: 'several-addresses', address: 'dr.dupont@cabinet.mssante.fr' },
+          { kind: 'suspended-elsewhere', address: 'dr.jean.dupont@medical33.lnp.test' },
+        ]),
+      );
+      expect(found!.confidence.conflicts).toHaveLength(2);
+      // Removed since: the national mailbox gone from the next extraction.
+      const n3 = await importNational(store, [MARTIN, second], nationalFile('202611030300'));
+      const gone = await store.lookup('jean.dupont.med@interop.lnp.test');
+      expect(gone).toMatchObject({ status: 'removed', confidence: { lastSeen: { run: n2.run }, conflicts: [{ kind: 'removed', run: n3.run }] } });
+      const legacy = await store.lookup('dr.jean.dupont@passerelle.mssante.test');
+      expect(legacy).toMatchObject({ network: 'legacy', status: 'suspended' });
+      expect(legacy!.confidence.conflicts).toEqual([{ kind: 'removed-elsewhere', address: 'jean.dupont@medecin.mssante.fr' }]);
+    });
+
     it('reports rejected and repeated lines as issues of the run, with their line numbers', async () => {
       const r = await importNational(store, [DUPONT, 'PER|broken|', MARTIN, 'APP|app@x.mssante.fr' + '|'.repeat(30), DUPONT]);
       expect(r).toMatchObject({ lines: 5, inserted: 2, rejected: 3, issueCount: 3 });

@@ -9,6 +9,9 @@
  * - `alias` has a unique index of its own: the namespace is unique by construction (the
  *   import holds an advisory lock and knows every alias), and the database says so too, so
  *   that no two nodes can ever give the same LOCAL; resolve reads by it.
+ * - search: a stored generated `tsvector` column `search_doc` and its GIN index, in the custom
+ *   migration `drizzle-pg/0002_directory_search.sql` (docs/directory.md, Search); not declared
+ *   here (nothing reads it through drizzle).
  */
 import { pgTable, text, bigint, integer, index, uniqueIndex } from 'drizzle-orm/pg-core';
 

@@ -27,12 +27,11 @@ import { checkSchemaName, type SqlClient, type SqlSession } from './sql-client.j
 import type { NetworkId } from '../../core/model/network.js';
 import type { Route } from '../../core/ports/route-resolver.js';
 import type {
-  DirectoryConfig, DirectoryIssue, DirectoryStats, DirectoryStore, ExportSummary, Feed, ImportOptions, ImportReport, LinkReport, SearchEntry,
+  AddressLookup, DirectoryConfig, DirectoryIssue, DirectoryStats, DirectoryStore, ExportSummary, Feed, ImportOptions, ImportReport, LinkReport, SearchEntry,
 } from '../../core/ports/directory-store.js';
-import { FOLDS } from '../../directory/alias.js';
 import {
   aliasAddress, aliasLookup, eachLine, emptyCounts, emptyLinkReport, FEED_NETWORK, FeedWriter, importFile, importReport, IssueLog, LegacyImportPlan, legacyLinkKeys,
-  linkCounts, LINK_PARTY_LIMIT, mailboxCounts, NationalImportPlan, pickEntries, planLink, readBatches, routeOf, runCounts, searchEntry, searchWords, SOURCES,
+  linkCounts, LINK_PARTY_LIMIT, mailboxCounts, NationalImportPlan, pickEntries, planLink, readBatches, routeOf, runCounts, searchEntry, searchTerms, tsQuery, SOURCES, FINISHED_RUNS, MEMBER_COLUMNS, lookupOf, type RunRow,
   type AliasSpace, type KnownRow, type LegacyLinkRow, type MailboxInsert, type MailboxUpdate, type MailboxWrite, type MemberRow,
 } from '../../directory/import-plan.js';
 
@@ -78,9 +77,9 @@ const LEGACY_PAGE = `SELECT id, address, record, party_key AS "partyKey", link_s
 const NATIONAL_OF_KEYS = `SELECT party_key AS k, record FROM directory_mailboxes WHERE network = 'mssante' AND party_key = ANY($1::text[]) ORDER BY party_key, id`;
 const SET_LINKS = `UPDATE directory_mailboxes d SET party_key = u.pk, link_state = u.st, link_note = u.note, change_run = $1
   FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[]) AS u(id, pk, st, note) WHERE d.id = u.id`;
-const MEMBERS = `SELECT network, address, alias, status, link_state, display_name FROM directory_mailboxes WHERE party_key = $1
+const MEMBERS = `SELECT ${MEMBER_COLUMNS} FROM directory_mailboxes WHERE party_key = $1
   ORDER BY network DESC, address COLLATE "C" LIMIT 50`;
-const ONE = `SELECT network, address, alias, status, link_state, display_name FROM directory_mailboxes WHERE id = $1`;
+const ONE = `SELECT ${MEMBER_COLUMNS} FROM directory_mailboxes WHERE id = $1`;
 const LAST_RUN = `SELECT coalesce(max(id), 0) AS n FROM directory_imports`;
 const EXPORTED = `SELECT last_run AS n FROM directory_exports WHERE feed = $1`;
 const FEED_CURSOR = `DECLARE feed_rows NO SCROLL CURSOR FOR SELECT alias, status, record FROM directory_mailboxes
@@ -89,56 +88,17 @@ const FEED_FETCH = `FETCH ${PAGE} FROM feed_rows`;
 const COMMIT_EXPORT = `INSERT INTO directory_exports (feed, last_run, exported_at, count) VALUES ($1, $2, $3, $4)
   ON CONFLICT (feed) DO UPDATE SET last_run = excluded.last_run, exported_at = excluded.exported_at, count = excluded.count`;
 
-const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
-
 /**
- * `foldText` in SQL, on `expr`: the same table (accents to their letters, œ æ ß to two
- * letters), then `lower`. On a database whose collation is `C`, `lower` changes ASCII letters
- * only: a capital outside ASCII and outside the table then matches only as written.
+ * A search: the stored `search_doc` (migration 0002: the line and alias folded as `foldText`,
+ * cut into letters-and-digits words) against a prefix `tsquery`, in id order. The planner
+ * chooses with the table's statistics (kept by `ANALYZE` after each import): a rare word
+ * through the GIN index then a sort, a common prefix by walking the primary key in order
+ * and stopping at the limit.
  */
-function foldSql(expr: string): string {
-  let from = '';
-  let to = '';
-  let out = expr;
-  for (const [ch, f] of FOLDS) {
-    if (f.length === 1) {
-      from += ch;
-      to += f;
-    } else out = `replace(${out}, ${sqlString(ch)}, ${sqlString(f)})`;
-  }
-  return `lower(translate(${out}, ${sqlString(from)}, ${sqlString(to)}))`;
-}
-const HAY = foldSql('hay.raw');
-/**
- * A search: for each word, a cheap necessary condition first (`ILIKE` with every letter an
- * accent could fold to, and anything not ASCII, as `_`), then the exact one on the folded
- * text; in id order, so the scan stops at the limit.
- */
-const searchSql = (words: number) =>
-  `SELECT id, party_key FROM directory_mailboxes, LATERAL (SELECT record || ' ' || coalesce(alias, '') AS raw) hay
-    WHERE ${Array.from({ length: words }, (_, k) => `hay.raw ILIKE $${words + k + 1}`).join(' AND ')}
-      AND ${Array.from({ length: words }, (_, k) => `strpos(${HAY}, $${k + 1}) > 0`).join(' AND ')}
-    ORDER BY id LIMIT $${2 * words + 1}`;
-
-/** Letters some folded character becomes (`é` → `e`): they may stand for another character in the text. */
-const FOLD_TARGETS = new Set([...FOLDS.values()].join(''));
-const MULTI_FOLDS = [...new Set([...FOLDS.values()].filter((f) => f.length > 1))];
-
-/**
- * The `ILIKE` pattern a folded word's text must match: the word, each letter that an accented
- * character folds to and each non-ASCII character as `_`; `%` alone (no filter) when the word
- * holds a two-letter fold (`oe`, `ae`, `ss`: one character in the text).
- */
-export function prefilterPattern(word: string): string {
-  if (MULTI_FOLDS.some((f) => word.includes(f))) return '%';
-  let p = '%';
-  for (const ch of word) {
-    if (FOLD_TARGETS.has(ch) || ch.charCodeAt(0) > 0x7f) p += '_';
-    else if (ch === '%' || ch === '_' || ch === '\\') p += `\\${ch}`;
-    else p += ch;
-  }
-  return `${p}%`;
-}
+const SEARCH = `SELECT id, party_key FROM directory_mailboxes WHERE search_doc @@ to_tsquery('simple', $1) ORDER BY id LIMIT $2`;
+const RUNS = FINISHED_RUNS;
+const SEARCH_INDEX_FLUSH = `SELECT gin_clean_pending_list('directory_mailboxes_search_idx'::regclass)`;
+const TARGET = `SELECT ${MEMBER_COLUMNS}, party_key FROM directory_mailboxes WHERE address = $1`;
 
 type Plan = NationalImportPlan | LegacyImportPlan;
 
@@ -296,6 +256,11 @@ export class PostgresDirectoryStore implements DirectoryStore {
       held();
       const link = await this.linkLegacy(run, issues.add, writeIssues);
       await db.query(END_RUN, [file.fileName, file.fileDate, this.now(), JSON.stringify(runCounts(counts, plan, link, issues)), run]);
+      // The rows this import wrote sit in the search index's pending list (GIN fast update),
+      // which every search reads in full: move them into the index now, and give the planner
+      // the table's new statistics (otherwise it scans the table rather than use the index).
+      await db.query(SEARCH_INDEX_FLUSH);
+      await db.query(`ANALYZE directory_mailboxes`);
       return importReport(run, source, file, counts, plan, link, issues, performance.now() - t0);
     });
   }
@@ -376,17 +341,36 @@ export class PostgresDirectoryStore implements DirectoryStore {
 
   // ---------------------------------------------------------------- search and stats
 
-  /** Entries whose lines or aliases hold every word of `query` (accents and case ignored). */
+  /**
+   * Entries where every word of `query` starts a word of a mailbox's line or alias (accents
+   * and case ignored), from the GIN index; as `Directory.search` (SQLite).
+   */
   async search(query: string, limit = 20): Promise<SearchEntry[]> {
-    const words = searchWords(query);
-    if (words.length === 0) return [];
-    const hits = (await this.db.query<{ id: number; party_key: string | null }>(searchSql(words.length), [...words, ...words.map(prefilterPattern), limit * 4])).rows;
+    const terms = searchTerms(query);
+    if (terms.length === 0) return [];
+    const hits = (await this.db.query<{ id: number; party_key: string | null }>(SEARCH, [tsQuery(terms), limit * 4])).rows;
+    if (hits.length === 0) return [];
+    const runs = await this.runs();
     const out: SearchEntry[] = [];
     for (const e of pickEntries(hits, limit)) {
       const rows = e.partyKey ? (await this.db.query<MemberRow>(MEMBERS, [e.partyKey])).rows : (await this.db.query<MemberRow>(ONE, [e.id])).rows;
-      out.push(searchEntry(e.partyKey, rows, this));
+      out.push(searchEntry(e.partyKey, rows, this, runs));
     }
     return out;
+  }
+
+  private async runs(): Promise<RunRow[]> {
+    return (await this.db.query<RunRow>(RUNS)).rows;
+  }
+
+  /** `resolve`, with the target mailbox's confidence among its party's mailboxes. */
+  async lookup(address: string): Promise<AddressLookup | null> {
+    const route = await this.resolve(address);
+    if (!route) return null;
+    const target = (await this.db.query<MemberRow & { party_key: string | null }>(TARGET, [route.address])).rows[0];
+    if (!target) return null;
+    const party = target.party_key ? (await this.db.query<MemberRow>(MEMBERS, [target.party_key])).rows : [];
+    return lookupOf(route, target, party, await this.runs());
   }
 
   async lastImports(): Promise<Record<string, number>> {

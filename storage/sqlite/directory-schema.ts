@@ -10,6 +10,10 @@
  * - `directory_issues`: what an import or a link pass reported (ambiguities, rejected lines,
  *   alias conflicts).
  * - `directory_exports`: per feed, the last run included in an export (for differences).
+ * - Search (custom migration `drizzle/0006_directory_fts.sql`, which drizzle cannot express):
+ *   a virtual generated column `search_text` on `directory_mailboxes`, the FTS5 table
+ *   `directory_fts` over it and the triggers keeping it in step (docs/directory.md, Search).
+ *   Not declared here: nothing reads them through drizzle.
  */
 import { sqliteTable, text, integer, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
 

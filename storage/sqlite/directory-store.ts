@@ -34,6 +34,10 @@ export class SqliteDirectoryStore implements DirectoryStore {
     return this.directory.search(query, limit);
   }
 
+  async lookup(address: string) {
+    return this.directory.lookupSync(address);
+  }
+
   async lastImports(): Promise<Record<string, number>> {
     return this.directory.lastImports();
   }

@@ -19,18 +19,17 @@ import type Database from 'better-sqlite3';
 import { openDatabase } from './database.js';
 import type { Route, RouteResolver } from '../../core/ports/route-resolver.js';
 import type { NetworkId } from '../../core/model/network.js';
-import { foldText } from '../../directory/alias.js';
 import {
   aliasAddress, aliasLookup, eachLine, emptyCounts, emptyLinkReport, FEED_NETWORK, FeedWriter, importFile, importReport, IssueLog, LegacyImportPlan, linkCounts, LINK_PARTY_LIMIT, mailboxCounts,
-  NationalImportPlan, pickEntries, planLink, readBatches, routeOf, runCounts, searchEntry, searchWords,
-  type KnownRow, type LegacyLinkRow, type MailboxWrite, type MemberRow,
+  NationalImportPlan, pickEntries, planLink, readBatches, routeOf, runCounts, searchEntry, searchTerms, ftsQuery, FINISHED_RUNS, MEMBER_COLUMNS, lookupOf,
+  type RunRow, type KnownRow, type LegacyLinkRow, type MailboxWrite, type MemberRow,
 } from '../../directory/import-plan.js';
 
 export type {
   DirectoryConfig, DirectoryIssue, DirectoryStats, ExportSummary, Feed, ImportOptions, ImportReport, LinkReport, SearchEntry,
 } from '../../core/ports/directory-store.js';
 import type {
-  DirectoryConfig, DirectoryIssue, DirectoryStats, ExportSummary, Feed, ImportOptions, ImportReport, LinkReport, SearchEntry,
+  AddressLookup, DirectoryConfig, DirectoryIssue, DirectoryStats, ExportSummary, Feed, ImportOptions, ImportReport, LinkReport, SearchEntry,
 } from '../../core/ports/directory-store.js';
 
 /** Same definitions as the migration; built in one sort after a bulk first import. */
@@ -39,6 +38,20 @@ const RECREATE_INDEXES = `CREATE UNIQUE INDEX IF NOT EXISTS directory_mailboxes_
   CREATE INDEX IF NOT EXISTS directory_mailboxes_party_idx ON directory_mailboxes (party_key);`;
 const DROP_BULK_INDEXES = `DROP INDEX IF EXISTS directory_mailboxes_address_idx; DROP INDEX IF EXISTS directory_mailboxes_route_idx;
   DROP INDEX IF EXISTS directory_mailboxes_party_idx;`;
+/** The triggers that keep the search index in step (same as migration 0006). */
+const FTS_TRIGGERS = `CREATE TRIGGER IF NOT EXISTS directory_fts_ai AFTER INSERT ON directory_mailboxes BEGIN
+    INSERT INTO directory_fts (rowid, search_text) VALUES (new.id, new.search_text);
+  END;
+  CREATE TRIGGER IF NOT EXISTS directory_fts_ad AFTER DELETE ON directory_mailboxes BEGIN
+    INSERT INTO directory_fts (directory_fts, rowid, search_text) VALUES ('delete', old.id, old.search_text);
+  END;
+  CREATE TRIGGER IF NOT EXISTS directory_fts_au AFTER UPDATE OF record, alias ON directory_mailboxes BEGIN
+    INSERT INTO directory_fts (directory_fts, rowid, search_text) VALUES ('delete', old.id, old.search_text);
+    INSERT INTO directory_fts (rowid, search_text) VALUES (new.id, new.search_text);
+  END;`;
+const DROP_FTS_TRIGGERS = `DROP TRIGGER IF EXISTS directory_fts_ai; DROP TRIGGER IF EXISTS directory_fts_ad; DROP TRIGGER IF EXISTS directory_fts_au;`;
+/** Builds the search index again from the mailboxes (in one pass: after a bulk load). */
+const FTS_REBUILD = `INSERT INTO directory_fts (directory_fts) VALUES ('rebuild')`;
 
 /** The address book. Implements the pipeline's `RouteResolver`. */
 export class Directory implements RouteResolver {
@@ -59,9 +72,15 @@ export class Directory implements RouteResolver {
     // A bulk import drops these and builds them at its end; make sure a crash in between
     // never leaves them missing.
     sqlite.exec(RECREATE_INDEXES);
+    // Likewise the search triggers: a bulk import interrupted before its index rebuild left
+    // them dropped; put them back and rebuild the index.
+    const triggers = sqlite.prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'directory_fts_%'`).pluck().get() as number;
+    if (triggers < 3) {
+      sqlite.exec(FTS_TRIGGERS);
+      sqlite.exec(FTS_REBUILD);
+    }
     // Answered from the route index alone (covering).
     this.byAlias = sqlite.prepare(`SELECT network, address, status, display_name FROM directory_mailboxes WHERE alias = ?`).raw();
-    sqlite.function('dir_fold', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? foldText(v) : ''));
     this.aliasOf = sqlite.prepare(`SELECT alias FROM directory_mailboxes WHERE address = ? AND network = ?`).pluck();
   }
 
@@ -168,7 +187,7 @@ export class Directory implements RouteResolver {
     // Random index inserts of an incremental import want a big page cache; a bulk load
     // does not (its indexes are sorted in at the end) and keeps its memory low.
     db.pragma(spec.bulk ? 'cache_size = -16384' : 'cache_size = -32768');
-    if (spec.bulk) db.exec(DROP_BULK_INDEXES);
+    if (spec.bulk) db.exec(DROP_BULK_INDEXES + DROP_FTS_TRIGGERS);
     let link: LinkReport;
     try {
       await readBatches(input, opts, source, lastDate, file, (lines, first) => flush(lines, first));
@@ -181,9 +200,13 @@ export class Directory implements RouteResolver {
       plan.release();
       spec.release?.();
       if (spec.bulk) db.exec(RECREATE_INDEXES);
+      if (spec.bulk) db.transaction(() => db.exec(FTS_REBUILD + ';' + FTS_TRIGGERS))();
       link = db.transaction(() => this.linkLegacy(run, issues.add))();
     } finally {
       if (spec.bulk) db.exec(RECREATE_INDEXES);
+      if (spec.bulk && (db.prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'directory_fts_%'`).pluck().get() as number) < 3) {
+        db.transaction(() => db.exec(FTS_REBUILD + ';' + FTS_TRIGGERS))();
+      }
       db.pragma(`synchronous = ${sync}`);
       db.pragma(`cache_size = ${cache}`);
     }
@@ -332,27 +355,50 @@ export class Directory implements RouteResolver {
   // ---------------------------------------------------------------- search and stats
 
   /**
-   * Finds people and organisations by words of their name, city, address, identifier or
-   * alias (accents and case ignored). Each result is one entry (a person or organisation)
-   * with its mailboxes on both networks.
+   * Finds people and organisations by words of their line (name, profession, specialty, city,
+   * RPPS/ADELI/FINESS, address) or alias: each word must start a word there (prefix), accents
+   * and case ignored; answered from the FTS5 index `directory_fts`, in mailbox order. Each
+   * result is one entry (a person or organisation) with its mailboxes on both networks, each
+   * with its confidence (freshness, source, conflicts).
    *
    * @example
    * dir.search('dupont bordeaux'); // [{ partyKey: 'rpps:…', name: 'Dr Jean DUPONT', mailboxes: [...] }]
    */
   search(query: string, limit = 20): SearchEntry[] {
-    const words = searchWords(query);
-    if (words.length === 0) return [];
-    const where = words.map(() => `instr(hay, ?) > 0`).join(' AND ');
+    const terms = searchTerms(query);
+    if (terms.length === 0) return [];
     const hits = this.sqlite
-      .prepare(
-        `SELECT id, party_key FROM (SELECT id, party_key, dir_fold(record || ' ' || coalesce(alias, '')) AS hay FROM directory_mailboxes ORDER BY id) WHERE ${where} LIMIT ?`,
-      )
-      .all(...words, limit * 4) as Array<{ id: number; party_key: string | null }>;
-    const members = this.sqlite.prepare(
-      `SELECT network, address, alias, status, link_state, display_name FROM directory_mailboxes WHERE party_key = ? ORDER BY network DESC, address LIMIT 50`,
-    );
-    const one = this.sqlite.prepare(`SELECT network, address, alias, status, link_state, display_name FROM directory_mailboxes WHERE id = ?`);
-    return pickEntries(hits, limit).map((e) => searchEntry(e.partyKey, (e.partyKey ? members.all(e.partyKey) : [one.get(e.id)]) as MemberRow[], this));
+      .prepare(`SELECT m.id, m.party_key FROM directory_fts f JOIN directory_mailboxes m ON m.id = f.rowid WHERE directory_fts MATCH ? ORDER BY f.rowid LIMIT ?`)
+      .all(ftsQuery(terms), limit * 4) as Array<{ id: number; party_key: string | null }>;
+    if (hits.length === 0) return [];
+    const runs = this.runs();
+    const members = this.sqlite.prepare(`SELECT ${MEMBER_COLUMNS} FROM directory_mailboxes WHERE party_key = ? ORDER BY network DESC, address LIMIT 50`);
+    const one = this.sqlite.prepare(`SELECT ${MEMBER_COLUMNS} FROM directory_mailboxes WHERE id = ?`);
+    return pickEntries(hits, limit).map((e) => searchEntry(e.partyKey, (e.partyKey ? members.all(e.partyKey) : [one.get(e.id)]) as MemberRow[], this, runs));
+  }
+
+  private runs(): RunRow[] {
+    return this.sqlite.prepare(FINISHED_RUNS).all() as RunRow[];
+  }
+
+  /**
+   * `resolve`, with the target mailbox's confidence among its party's mailboxes.
+   *
+   * @example
+   * dir.lookupSync('jean.dupont.med@interop.lnp.test');
+   * // { network: 'mssante', address: '…', status: 'active', partyKey: 'rpps:…', confidence: { source: 'linked', lastSeen: { run: 3, … }, conflicts: [] } }
+   */
+  lookupSync(address: string): AddressLookup | null {
+    const route = this.resolveSync(address);
+    if (!route) return null;
+    const target = this.sqlite.prepare(`SELECT ${MEMBER_COLUMNS}, party_key FROM directory_mailboxes WHERE address = ?`).get(route.address) as
+      | (MemberRow & { party_key: string | null })
+      | undefined;
+    if (!target) return null;
+    const party = target.party_key
+      ? (this.sqlite.prepare(`SELECT ${MEMBER_COLUMNS} FROM directory_mailboxes WHERE party_key = ? ORDER BY network DESC, address LIMIT 50`).all(target.party_key) as MemberRow[])
+      : [];
+    return lookupOf(route, target, party, this.runs());
   }
 
   /** Counts by network, kind and status, link states, last imports and exports. */

@@ -275,3 +275,29 @@ describe('exports', () => {
     expect(exportText(dir, 'interop', 'diff', false).count).toBe(4);
   });
 });
+
+describe('search index (SQLite FTS5)', () => {
+  const ftsRows = (d: Directory) => d.sqlite.prepare(`SELECT count(*) FROM directory_fts`).pluck().get() as number;
+  const triggers = (d: Directory) => d.sqlite.prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'directory_fts_%'`).pluck().get() as number;
+
+  it('is built by a bulk first import, kept in step by later ones, and rebuilt on open when an import stopped before its end', async () => {
+    await importNational(dir, DATA, 'Extraction_Correspondance_MSSante_202611010300.txt'); // bulk: triggers dropped, index rebuilt
+    const total = dir.sqlite.prepare(`SELECT count(*) FROM directory_mailboxes`).pluck().get() as number;
+    expect(triggers(dir)).toBe(3);
+    expect(ftsRows(dir)).toBe(total);
+    await importLegacy(dir, LEGACY, 'annuaire-20261101.csv'); // incremental: the triggers index each row
+    expect(ftsRows(dir)).toBe(dir.sqlite.prepare(`SELECT count(*) FROM directory_mailboxes`).pluck().get());
+    expect(dir.search('sage-femme fevre').map((e) => e.mailboxes[0].address)).toContain('helene.fevre@medical33.lnp.test');
+    // An import stopped after dropping the triggers: the next open puts them back and rebuilds.
+    dir.sqlite.exec(`DROP TRIGGER directory_fts_ai; DROP TRIGGER directory_fts_ad; DROP TRIGGER directory_fts_au; DELETE FROM directory_fts`);
+    const again = Directory.open(join(t.folder, 'db.sqlite'), CONFIG);
+    try {
+      expect(triggers(again)).toBe(3);
+      expect(again.search('sage-femme fevre').map((e) => e.mailboxes[0].address)).toContain('helene.fevre@medical33.lnp.test');
+      // The FTS5 integrity check compares the index with its content table.
+      again.sqlite.exec(`INSERT INTO directory_fts (directory_fts) VALUES ('integrity-check')`);
+    } finally {
+      again.close();
+    }
+  });
+});

@@ -47,15 +47,21 @@ describe('directory HTTP API', () => {
     });
     expect(await up.json()).toMatchObject({ inserted: 1 });
     const r1 = await app.request('/directory/resolve?address=jean.dupont.med@interop.lnp.test', { headers: auth });
-    expect(await r1.json()).toMatchObject({ network: 'mssante', address: 'jean.dupont@medecin.mssante.fr', status: 'active' });
+    expect(await r1.json()).toMatchObject({
+      network: 'mssante', address: 'jean.dupont@medecin.mssante.fr', status: 'active',
+      confidence: { source: 'national', lastSeen: { run: expect.any(Number), importedAt: expect.any(Number) }, conflicts: [] },
+    });
     const r2 = await app.request('/directory/resolve?address=dr.alice.martin@passerelle.mssante.test', { headers: auth });
-    expect(await r2.json()).toMatchObject({ network: 'legacy', status: 'suspended' });
+    expect(await r2.json()).toMatchObject({ network: 'legacy', status: 'suspended', confidence: { source: 'legacy', lastSeen: { fileDate: '20261101' } } });
     expect((await app.request('/directory/resolve?address=nobody@interop.lnp.test', { headers: auth })).status).toBe(404);
   });
 
   it('searches, reports stats and refuses a malformed upload', async () => {
-    const s = (await (await app.request('/directory/search?q=roux', { headers: auth })).json()) as { entries: Array<{ partyKey: string }> };
+    const s = (await (await app.request('/directory/search?q=roux', { headers: auth })).json()) as {
+      entries: Array<{ partyKey: string; mailboxes: Array<{ confidence: { source: string; conflicts: unknown[] } }> }>;
+    };
     expect(s.entries[0].partyKey).toBe('rpps:10202020202');
+    expect(s.entries[0].mailboxes[0].confidence).toMatchObject({ source: 'national', conflicts: [] });
     const stats = (await (await app.request('/directory/stats', { headers: auth })).json()) as { mailboxes: Record<string, { total: number }> };
     expect(stats.mailboxes.mssante.total).toBe(4);
     const bad = await app.request('/directory/sync/national', { method: 'POST', headers: auth, body: 'not|a|header|\n' });
