@@ -43,6 +43,7 @@ import { TranslatorPool } from './translator-pool.js';
 import { Directory } from '../../storage/sqlite/directory.js';
 import { directoryRoutes } from '../http/directory-routes.js';
 import { adminApi } from '../http/api/admin-api.js';
+import { consoleApp } from '../http/console/console-app.js';
 import { apiReference } from './api-reference.js';
 import { ensureTestToken, tokensFromFile } from './api-tokens.js';
 import { maskSecrets } from '../config/mask-secrets.js';
@@ -267,6 +268,8 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     });
     app.route('/', api);
     app.route('/', apiReference());
+    // The admins' web console (`/console`), built on the admin API alone.
+    app.route('/', consoleApp({ api }));
     http = await new Promise<ServerType>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port }, (info) => {
         ports.http = info.port;
