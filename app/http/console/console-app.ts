@@ -246,7 +246,7 @@ ${m.state === 'quarantined' ? `<form method="post" action="/console/messages/${e
 ${notice ? `<p role="status" class="notice">${esc(notice)}</p>` : ''}
 <dl class="facts"><dt>État</dt><dd>${esc(fr(m.state))}</dd><dt>Origine</dt><dd>${esc(NETWORK_FR[m.source] ?? m.source)}</dd><dt>Reçu le</dt><dd>${date(m.receivedAt)}</dd>
 <dt>Taille</dt><dd>${num(m.size)} octets</dd><dt>Motif</dt><dd>${esc(m.reason ?? '—')}</dd>
-<dt>Objet</dt><dd>${esc(h?.subject ?? '—')}</dd><dt>De</dt><dd>${esc(h?.from ?? '—')}</dd><dt>À</dt><dd>${esc(h?.to ?? '—')}</dd></dl>
+<dt>Objet</dt><dd>${h?.subject === '[masked]' ? '<em>masqué</em>' : esc(h?.subject ?? '—')}</dd><dt>De</dt><dd>${esc(h?.from ?? '—')}</dd><dt>À</dt><dd>${esc(h?.to ?? '—')}</dd></dl>
 ${h && !reveal ? `<form method="post" action="/console/messages/${encodeURIComponent(id)}/reveal">${csrfField(s)}<button type="submit">Révéler l'objet et les noms (consigné dans la trace)</button></form>` : ''}
 ${actions}
 <h2>Remises</h2><table><caption>Une ligne par destinataire</caption><thead><tr><th scope="col">Destinataire</th><th scope="col">Réseau</th><th scope="col">État</th><th scope="col">Tentatives</th><th scope="col">Prochaine tentative</th><th scope="col">Dernière erreur</th></tr></thead><tbody>
