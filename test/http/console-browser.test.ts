@@ -20,6 +20,9 @@ import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
 import { adminApi } from '../../app/http/api/admin-api.js';
 import { consoleApp } from '../../app/http/console/console-app.js';
 import { newToken } from '../../app/http/api/tokens.js';
+import { directoryRoutes } from '../../app/http/directory-routes.js';
+import { SqliteDirectoryStore } from '../../storage/sqlite/directory-store.js';
+import { tempDirectory, SAMPLE, SAMPLE_LINES } from '../directory/helpers.js';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -32,6 +35,7 @@ let base = '';
 let browser: Browser;
 let reader = '';
 let operator = '';
+const book = tempDirectory();
 
 async function quarantined(subject: string): Promise<string> {
   const raw = new TextEncoder().encode(`From: "Laboratoire Bio" <labo@medical33.lnp.test>\r\nTo: "Dr Jean Dupont" <jean.dupont@medecin.mssante.fr>\r\nSubject: ${subject}\r\n\r\nbody\r\n`);
@@ -68,7 +72,8 @@ describe.skipIf(!CHROMIUM)('the console in chromium', () => {
     const o = await newToken('astreinte', 'operator');
     reader = r.token;
     operator = o.token;
-    const api = adminApi({ store, tokens: () => [r.entry, o.entry], config: () => ({ http: { token: '[masked]' }, dataDir: '/var/lib/passerelle' }) });
+    const api = adminApi({ store, tokens: () => [r.entry, o.entry], config: () => ({ http: { token: '[masked]' }, dataDir: '/var/lib/passerelle' }),
+      mounts: { '/directory': directoryRoutes(new SqliteDirectoryStore(book.dir), { mountedBehindAuth: true }) } });
     const app = new Hono();
     app.route('/', api);
     app.route('/', consoleApp({ api }));
@@ -84,6 +89,7 @@ describe.skipIf(!CHROMIUM)('the console in chromium', () => {
     await browser?.close();
     await new Promise((r) => server?.close(r));
     store?.closeNow();
+    book.cleanup();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -132,6 +138,30 @@ describe.skipIf(!CHROMIUM)('the console in chromium', () => {
     expect(scriptErrors).toEqual([]);
     await context.close();
   }, 45_000);
+
+  it('an operator uploads a national extraction, sees its counts, then finds an entry', async () => {
+    const context = await browser.newContext({ bypassCSP: true, locale: 'fr-FR' });
+    const page = await context.newPage();
+    await login(page, operator);
+    await page.getByRole('link', { name: 'Annuaire' }).click();
+    await check(page, 'annuaire');
+    await page.selectOption('#dsource', 'national');
+    await page.setInputFiles('#dfile', { name: 'Extraction_Correspondance_MSSante_202611010300.txt', mimeType: 'text/plain', buffer: Buffer.from(SAMPLE) });
+    await page.getByRole('button', { name: 'Importer' }).click();
+    const status = await page.textContent('[role=status]');
+    const added = SAMPLE_LINES.length - 1;
+    expect(status).toMatch(/Import n° \d+/);
+    expect(status).toContain(`${added} ajoutées`);
+    expect(await page.textContent('tbody')).toContain('MSSanté');
+    await check(page, 'annuaire-import');
+    const someAddress = /[^|\s]+@[^|\s]+/.exec(SAMPLE_LINES[1]!)![0];
+    await page.getByLabel('Nom, identifiant ou adresse').fill(someAddress.split('@')[0]!.split('.')[0]!);
+    await page.getByRole('button', { name: 'Rechercher' }).click();
+    expect(await page.textContent('#res + table')).toContain(someAddress);
+    expect(page.url()).toBe(`${base}/console/directory/search`);
+    await check(page, 'annuaire-recherche');
+    await context.close();
+  }, 30_000);
 
   it('a reader is offered no release and is refused one', async () => {
     const id = await quarantined('Compte rendu');

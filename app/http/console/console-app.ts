@@ -46,7 +46,7 @@ const STATE_FR: Record<string, string> = {
   dropped: 'supprimé', bounced: 'rejeté', partial: 'partiel', pending: 'en attente', sent: 'envoyé',
 };
 const fr = (s: string | null | undefined) => (s ? STATE_FR[s] ?? s : '—');
-const NETWORK_FR: Record<string, string> = { legacy: 'LNP (réseau historique)', national: 'MSSanté' };
+const NETWORK_FR: Record<string, string> = { legacy: 'LNP (réseau historique)', national: 'MSSanté', lnp: 'LNP (réseau historique)', mssante: 'MSSanté' };
 
 const CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -64,7 +64,7 @@ function sameText(a: string, b: string): boolean {
   return d === 0;
 }
 
-const NAV: [string, string][] = [['/console', 'Tableau de bord'], ['/console/messages', 'Messages'], ['/console/quarantine', 'Quarantaine'], ['/console/settings', 'Paramètres']];
+const NAV: [string, string][] = [['/console', 'Tableau de bord'], ['/console/messages', 'Messages'], ['/console/quarantine', 'Quarantaine'], ['/console/directory', 'Annuaire'], ['/console/settings', 'Paramètres']];
 
 function layout(title: string, body: string, s?: Session, current?: string): string {
   const nav = s
@@ -83,14 +83,21 @@ export function consoleApp(o: ConsoleOptions): Hono {
   const sessions = new Map<string, Session>();
   const app = new Hono();
 
-  const api = async (s: Session, path: string, init: { method?: string; body?: unknown } = {}) => {
+  const api = async (s: Session, path: string, init: { method?: string; body?: unknown; bytes?: ArrayBuffer } = {}) => {
     const res = await o.api.fetch(new Request(`http://console.local${path}`, {
       method: init.method ?? 'GET',
-      headers: { Authorization: `Bearer ${s.token}`, ...(init.body ? { 'Content-Type': 'application/json' } : {}) },
+      headers: { Authorization: `Bearer ${s.token}`, ...(init.body ? { 'Content-Type': 'application/json' } : {}), ...(init.bytes ? { 'Content-Type': 'application/octet-stream' } : {}) },
       ...(init.body ? { body: JSON.stringify(init.body) } : {}),
+      ...(init.bytes ? { body: init.bytes } : {}),
     }));
     const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) as any : null };
+    let body: any = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = null;
+    }
+    return { status: res.status, body };
   };
 
   const page = (c: Context, html: string, status: 200 | 400 | 401 | 403 | 404 = 200) => {
@@ -116,12 +123,12 @@ export function consoleApp(o: ConsoleOptions): Hono {
   };
 
   /** A POST's form after its CSRF token and origin are checked; null when refused. */
-  const checkedForm = async (c: Context, s: Session): Promise<Record<string, string | string[]> | null> => {
+  const checkedForm = async (c: Context, s: Session): Promise<Record<string, string | string[] | File> | null> => {
     const site = c.req.header('Sec-Fetch-Site');
     if (site && site !== 'same-origin' && site !== 'none') return null;
     const origin = c.req.header('Origin');
     if (origin && origin !== 'null' && new URL(origin).host !== new URL(c.req.url).host) return null;
-    const form = await c.req.parseBody({ all: true }) as Record<string, string | string[]>;
+    const form = await c.req.parseBody({ all: true }) as Record<string, string | string[] | File>;
     const csrf = typeof form['csrf'] === 'string' ? form['csrf'] : '';
     return sameText(csrf, s.csrf) ? form : null;
   };
@@ -295,7 +302,7 @@ ${operator ? `<div class="actions"><button type="submit" name="verb" value="rele
     if (!form) return refused(c, s, 'Jeton anti-falsification (CSRF) absent ou invalide.');
     if (s.role !== 'operator') return refused(c, s, 'Votre rôle (lecteur) ne permet pas cette action.');
     const verb = form['verb'] === 'drop' ? 'drop' : form['verb'] === 'release' ? 'release' : null;
-    const ids = ([] as string[]).concat(form['ids'] ?? []).filter((x) => /^[A-Za-z0-9_-]{1,64}$/.test(x));
+    const ids = ([] as unknown[]).concat(form['ids'] ?? []).filter((x): x is string => typeof x === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(x));
     if (!verb || ids.length === 0) return refused(c, s, 'Sélectionnez au moins un message.', 400);
     const label = verb === 'release' ? 'Libérer' : 'Supprimer';
     if (c.req.param('step') === 'confirm') {
@@ -311,6 +318,60 @@ ${operator ? `<div class="actions"><button type="submit" name="verb" value="rele
     return page(c, layout('Résultat', `<p role="status" class="notice">${verb === 'release' ? 'Libéré(s)' : 'Supprimé(s)'} : ${num(done.length)} ; non traité(s) : ${num(skipped.length)}.</p>
 <ul>${done.map((id) => `<li><a href="/console/messages/${encodeURIComponent(id)}">${esc(id)}</a> : fait</li>`).join('')}${skipped.map((x) => `<li>${esc(x.id)} : ${esc(x.reason)}</li>`).join('')}</ul>
 <p><a href="/console/quarantine">Retour à la quarantaine</a></p>`, s, '/console/quarantine'));
+  });
+
+  /** The address book (the admin API's `/api/directory`): last imports, search, resolve, upload. */
+  const directoryPage = async (c: Context, s: Session, result = '') => {
+    const st = await api(s, '/api/directory/stats');
+    if (st.status === 404) return page(c, layout('Annuaire', '<p>L\'annuaire n\'est pas servi par ce nœud.</p>', s, '/console/directory'));
+    const imports: Record<string, unknown>[] = (st.body?.imports ?? []).slice(-10).reverse();
+    const cols = ['run', 'source', 'fileName', 'finishedAt', 'inserted', 'updated', 'removed', 'rejected'];
+    const COL_FR: Record<string, string> = { run: 'Import', source: 'Source', fileName: 'Fichier', finishedAt: 'Terminé le', inserted: 'Ajoutés', updated: 'Modifiés', removed: 'Retirés', rejected: 'Refusés' };
+    const cell = (k: string, v: unknown) => (typeof v === 'number' && k !== 'run' ? num(v) : k.endsWith('At') && typeof v === 'string' ? date(v) : esc(v ?? '—'));
+    const mailboxes = Object.entries(st.body?.mailboxes ?? {}).map(([net, counts]) => `<tr><th scope="row">${esc(NETWORK_FR[net] ?? net)}</th><td>${num((counts as Record<string, number>)['total'])}</td></tr>`).join('');
+    const upload = s.role === 'operator' ? `<h2>Importer une extraction</h2>
+<form method="post" action="/console/directory/upload" enctype="multipart/form-data">${csrfField(s)}
+<label for="dsource">Source</label> <select id="dsource" name="source"><option value="national">Annuaire national (extraction)</option><option value="legacy">Annuaire LNP (CSV)</option></select>
+<label for="dfile">Fichier</label> <input id="dfile" name="file" type="file" required> <button type="submit">Importer</button></form>` : '';
+    return page(c, layout('Annuaire', `${result}
+<h2>Boîtes aux lettres par réseau</h2><table><caption>Total par réseau</caption><tbody>${mailboxes || '<tr><td colspan="2">aucune</td></tr>'}</tbody></table>
+<h2>Derniers imports</h2><table><caption>Les dix derniers, le plus récent d'abord</caption><thead><tr>${cols.map((k) => `<th scope="col">${COL_FR[k]}</th>`).join('')}</tr></thead><tbody>
+${imports.map((r) => `<tr>${cols.map((k) => `<td>${cell(k, r[k])}</td>`).join('')}</tr>`).join('') || `<tr><td colspan="${cols.length}">Aucun import.</td></tr>`}</tbody></table>
+<h2>Rechercher, résoudre une adresse</h2>
+<form method="post" action="/console/directory/search">${csrfField(s)}<label for="dq">Nom, identifiant ou adresse</label> <input id="dq" name="q" required> <button type="submit">Rechercher</button></form>
+<form method="post" action="/console/directory/resolve">${csrfField(s)}<label for="daddr">Adresse (LNP ou MSSanté)</label> <input id="daddr" name="address" type="email" required> <button type="submit">Résoudre</button></form>
+${upload}`, s, '/console/directory'));
+  };
+  app.get('/console/directory', async (c) => directoryPage(c, session(c)!));
+  // Searches are POSTs so that names stay out of URLs and logs.
+  app.post('/console/directory/:verb', async (c) => {
+    const s = session(c)!;
+    const form = await checkedForm(c, s);
+    if (!form) return refused(c, s, 'Jeton anti-falsification (CSRF) absent ou invalide.');
+    const verb = c.req.param('verb');
+    if (verb === 'search') {
+      const r = await api(s, `/api/directory/search?${new URLSearchParams({ q: String(form['q'] ?? ''), limit: '50' })}`);
+      const rows = (r.body?.entries ?? []).flatMap((e: any) => e.mailboxes.map((m: any) => `<tr><td>${esc(e.name)}</td><td>${esc(e.partyKey ?? '—')}</td><td>${esc(NETWORK_FR[m.network] ?? m.network)}</td><td>${esc(m.address)}</td><td>${esc(m.alias ?? '—')}</td><td>${esc(m.status)}</td></tr>`)).join('');
+      return directoryPage(c, s, `<section aria-labelledby="res"><h2 id="res">Résultats</h2><table><caption>${num((r.body?.entries ?? []).length)} entrée(s)</caption><thead><tr><th scope="col">Nom</th><th scope="col">Identifiant</th><th scope="col">Réseau</th><th scope="col">Adresse</th><th scope="col">Alias sur l'autre réseau</th><th scope="col">Statut</th></tr></thead><tbody>${rows || '<tr><td colspan="6">Aucun résultat.</td></tr>'}</tbody></table></section>`);
+    }
+    if (verb === 'resolve') {
+      const r = await api(s, `/api/directory/resolve?${new URLSearchParams({ address: String(form['address'] ?? '') })}`);
+      const body = r.status === 200
+        ? `<dl class="facts">${Object.entries(r.body ?? {}).map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(typeof v === 'object' ? JSON.stringify(v) : v)}</dd>`).join('')}</dl>`
+        : '<p>Adresse non servie par la passerelle.</p>';
+      return directoryPage(c, s, `<section aria-labelledby="res"><h2 id="res">Résolution</h2>${body}</section>`);
+    }
+    if (verb === 'upload') {
+      if (s.role !== 'operator') return refused(c, s, 'Votre rôle (lecteur) ne permet pas cette action.');
+      const file = form['file'];
+      const source = form['source'] === 'legacy' ? 'legacy' : 'national';
+      if (!(file instanceof File)) return refused(c, s, 'Choisissez un fichier.', 400);
+      const r = await api(s, `/api/directory/sync/${source}?${new URLSearchParams({ fileName: file.name })}`, { method: 'POST', bytes: await file.arrayBuffer() });
+      if (r.status !== 200) return directoryPage(c, s, `<p role="alert" class="error">Import refusé : ${esc(typeof r.body?.error === 'string' ? r.body.error : r.body?.error?.message ?? r.status)}</p>`);
+      const x = r.body;
+      return directoryPage(c, s, `<p role="status" class="notice">Import n° ${esc(x.run)} (${esc(file.name)}) : ${num(x.lines)} lignes lues, ${num(x.inserted)} ajoutées, ${num(x.updated)} modifiées, ${num(x.removed)} retirées, ${num(x.rejected)} refusées.</p>`);
+    }
+    return refused(c, s, 'Action inconnue.', 400);
   });
 
   app.get('/console/settings', async (c) => {
