@@ -269,7 +269,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     app.route('/', api);
     app.route('/', apiReference());
     // The admins' web console (`/console`), built on the admin API alone.
-    app.route('/', consoleApp({ api }));
+    app.route('/', consoleApp({ api, probe: app }));
     http = await new Promise<ServerType>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port }, (info) => {
         ports.http = info.port;

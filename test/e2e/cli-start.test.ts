@@ -84,7 +84,10 @@ describe('passerelle start', () => {
       const login = await fetch(`http://127.0.0.1:${ports.http}/console/login`, { method: 'POST', body: new URLSearchParams({ token: apiToken }), redirect: 'manual' });
       expect(login.status).toBe(303);
       const dash = await fetch(`http://127.0.0.1:${ports.http}/console`, { headers: { Cookie: login.headers.get('set-cookie')!.split(';')[0]! } });
-      expect(await dash.text()).toContain('Tableau de bord');
+      const dashHtml = await dash.text();
+      expect(dashHtml).toContain('Tableau de bord');
+      expect(dashHtml).toContain('État de service');
+      expect(dashHtml).toContain('Domaines de confiance');
       relayOptions.gateway = { host: '127.0.0.1', port: ports.legacy };
       await submitToRelay(relay, { local: 'cab.dupuis', password: 'pw-dupuis', zone: 'medical33', to: ['jean.dupont.med@interop.lnp.test'], text: 'Bonjour\r\n' });
       const [d] = await relay.waitForGatewayDeliveries(1, 10_000);

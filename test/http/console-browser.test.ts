@@ -20,6 +20,8 @@ import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
 import { adminApi } from '../../app/http/api/admin-api.js';
 import { consoleApp } from '../../app/http/console/console-app.js';
 import { newToken } from '../../app/http/api/tokens.js';
+import { readyRoutes } from '../../app/http/observability-routes.js';
+import { checkReadiness } from '../../app/node/readiness.js';
 import { directoryRoutes } from '../../app/http/directory-routes.js';
 import { SqliteDirectoryStore } from '../../storage/sqlite/directory-store.js';
 import { tempDirectory, SAMPLE, SAMPLE_LINES } from '../directory/helpers.js';
@@ -76,7 +78,12 @@ describe.skipIf(!CHROMIUM)('the console in chromium', () => {
       mounts: { '/directory': directoryRoutes(new SqliteDirectoryStore(book.dir), { mountedBehindAuth: true }) } });
     const app = new Hono();
     app.route('/', api);
-    app.route('/', consoleApp({ api }));
+    // /ready from the real readiness check on this store (a trust list 7 h old: a warning-free, ready node).
+    app.route('/ready', readyRoutes(() => checkReadiness({
+      summary: () => store.summary(), listeners: () => ({ legacy: true, national: true }), deferralsLast5m: () => 0,
+      trustList: () => ({ ageMs: 7 * 3600_000, domains: 3, failing: false }),
+    })));
+    app.route('/', consoleApp({ api, probe: app }));
     server = await new Promise<ServerType>((resolve) => {
       const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => {
         base = `http://127.0.0.1:${info.port}`;
@@ -106,7 +113,8 @@ describe.skipIf(!CHROMIUM)('the console in chromium', () => {
     expect(cookie.httpOnly).toBe(true);
     expect(cookie.sameSite).toBe('Strict');
     expect(await page.textContent('h1')).toBe('Tableau de bord');
-    expect(await page.textContent('dl.kpi')).toContain('Messages en quarantaine');
+    expect(await page.textContent('main')).toContain('Messages en quarantaine');
+    expect(await page.textContent('#ready + p')).toContain('Prêt');
     await check(page, 'tableau-de-bord');
 
     await page.getByRole('link', { name: 'Messages', exact: true }).click();

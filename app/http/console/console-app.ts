@@ -28,6 +28,8 @@ export interface ConsoleOptions {
   /** The admin API (its `request`/`fetch`): the console's only way to the gateway's state. */
   api: { fetch: (req: Request) => Response | Promise<Response> };
   clock?: { now(): number };
+  /** The app serving `/ready` (no token): the dashboard shows its status, reasons, warnings, trust list. */
+  probe?: { fetch: (req: Request) => Response | Promise<Response> };
   /** Mark the cookie `Secure` (behind TLS). */
   secureCookie?: boolean;
 }
@@ -196,7 +198,23 @@ ${error ? `<p role="alert" class="error">${esc(error)}</p>` : ''}
     const flows = new Map<string, number>();
     for (const m of recent.body?.messages ?? []) flows.set(m.source, (flows.get(m.source) ?? 0) + 1);
     const oldestQueued = (recent.body?.messages ?? []).filter((m: any) => m.state === 'queued' || m.state === 'processing' || m.state === 'received').at(-1);
-    return page(c, layout('Tableau de bord', `
+    let ready: any = null;
+    if (o.probe) {
+      try {
+        ready = await (await o.probe.fetch(new Request('http://console.local/ready'))).json();
+      } catch {
+        ready = null;
+      }
+    }
+    const age = (sec: number | null | undefined) => (sec === null || sec === undefined ? '—' : sec < 3600 ? `${num(Math.round(sec / 60))} min` : `${num(Math.round(sec / 360) / 10)} h`);
+    const readyHtml = ready ? `<section aria-labelledby="ready"><h2 id="ready">État de service</h2>
+<p class="${ready.status === 'ready' ? 'notice' : 'error'}">${ready.status === 'ready' ? 'Prêt à recevoir du courrier.' : 'Non prêt.'}</p>
+${(ready.reasons ?? []).length ? `<ul aria-label="Raisons">${ready.reasons.map((r: string) => `<li>${esc(r)}</li>`).join('')}</ul>` : ''}
+${(ready.warnings ?? []).length ? `<h3>Avertissements (certificats, liste de confiance)</h3><ul>${ready.warnings.map((r: string) => `<li>${esc(r)}</li>`).join('')}</ul>` : ''}
+<dl class="kpi"><div><dt>Âge du plus ancien message en file</dt><dd>${age(ready.oldestQueuedAgeSeconds)}</dd></div>
+<div><dt>Reports (5 dernières minutes)</dt><dd>${num(ready.deferralsLast5m)}</dd></div>
+${ready.trustList ? `<div><dt>Âge de la liste de confiance</dt><dd>${age(ready.trustList.ageSeconds)}</dd></div><div><dt>Domaines de confiance</dt><dd>${num(ready.trustList.domains)}</dd></div>` : ''}</dl></section>` : '';
+    return page(c, layout('Tableau de bord', `${readyHtml}
 <section aria-labelledby="kpi"><h2 id="kpi">En un coup d'œil</h2><dl class="kpi">
 <div><dt>Messages en quarantaine</dt><dd>${num(q.body?.messages?.quarantined)}</dd></div>
 <div><dt>Mis en quarantaine aujourd'hui</dt><dd>${num(qToday)}</dd></div>
