@@ -197,7 +197,6 @@ ${error ? `<p role="alert" class="error">${esc(error)}</p>` : ''}
       || '<tr><td colspan="2">aucun</td></tr>';
     const flows = new Map<string, number>();
     for (const m of recent.body?.messages ?? []) flows.set(m.source, (flows.get(m.source) ?? 0) + 1);
-    const oldestQueued = (recent.body?.messages ?? []).filter((m: any) => m.state === 'queued' || m.state === 'processing' || m.state === 'received').at(-1);
     let ready: any = null;
     if (o.probe) {
       try {
@@ -220,7 +219,6 @@ ${ready.trustList ? `<div><dt>Âge de la liste de confiance</dt><dd>${age(ready.
 <div><dt>Mis en quarantaine aujourd'hui</dt><dd>${num(qToday)}</dd></div>
 <div><dt>Remises en file</dt><dd>${num(q.body?.deliveries?.queued)}</dd></div>
 <div><dt>Prochaine remise due</dt><dd>${date(q.body?.nextDue)}</dd></div>
-<div><dt>Plus ancien message en cours</dt><dd>${oldestQueued ? date(oldestQueued.receivedAt) : '—'}</dd></div>
 </dl></section>
 <section aria-labelledby="msgs"><h2 id="msgs">Messages par état</h2><table><caption>Tous les messages conservés</caption><tbody>${counts(q.body?.messages)}</tbody></table></section>
 <section aria-labelledby="dlv"><h2 id="dlv">Remises par état</h2><table><caption>Remises vers chaque destinataire</caption><tbody>${counts(q.body?.deliveries)}</tbody></table></section>
