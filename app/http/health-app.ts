@@ -52,7 +52,7 @@ export function healthApp(o: HealthAppOptions): Hono {
       return c.json({ status: 'error', error: (err as Error).message }, 503);
     }
   });
-  app.get('/', (c) => c.text('Passerelle gateway. See /health.\n'));
+  app.get('/', (c) => c.html('<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Passerelle</title></head><body><p>Passerelle gateway. See <a href="/health">/health</a>; admins: <a href="/console">console</a>.</p></body></html>\n'));
   for (const [path, sub] of Object.entries(o.mounts ?? {})) app.route(path, sub);
   return app;
 }

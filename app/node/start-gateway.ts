@@ -46,6 +46,7 @@ import { nodeSha256 } from './native-hash.js';
 import { TranslatorPool } from './translator-pool.js';
 import { directoryRoutes } from '../http/directory-routes.js';
 import { adminApi } from '../http/api/admin-api.js';
+import { consoleApp } from '../http/console/console-app.js';
 import { apiReference } from './api-reference.js';
 import { ensureTestToken, tokensFromFile } from './api-tokens.js';
 import { maskSecrets } from '../config/mask-secrets.js';
@@ -281,6 +282,8 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     });
     app.route('/', api);
     app.route('/', apiReference());
+    // The admins' web console (`/console`), built on the admin API alone.
+    app.route('/', consoleApp({ api, probe: app }));
     http = await new Promise<ServerType>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port }, (info) => {
         ports.http = info.port;

@@ -5,7 +5,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,6 +79,15 @@ describe('passerelle start', () => {
       });
       const health = await (await fetch(`http://127.0.0.1:${ports.http}/health`)).json() as { status: string };
       expect(health.status).toBe('ok');
+      // The web console is mounted: its login takes the generated `admin` token and opens the dashboard.
+      const apiToken = readFileSync(join(root, 'var', 'api-token'), 'utf8').trim();
+      const login = await fetch(`http://127.0.0.1:${ports.http}/console/login`, { method: 'POST', body: new URLSearchParams({ token: apiToken }), redirect: 'manual' });
+      expect(login.status).toBe(303);
+      const dash = await fetch(`http://127.0.0.1:${ports.http}/console`, { headers: { Cookie: login.headers.get('set-cookie')!.split(';')[0]! } });
+      const dashHtml = await dash.text();
+      expect(dashHtml).toContain('Tableau de bord');
+      expect(dashHtml).toContain('État de service');
+      expect(dashHtml).toContain('Domaines de confiance');
       relayOptions.gateway = { host: '127.0.0.1', port: ports.legacy };
       await submitToRelay(relay, { local: 'cab.dupuis', password: 'pw-dupuis', zone: 'medical33', to: ['jean.dupont.med@interop.lnp.test'], text: 'Bonjour\r\n' });
       const [d] = await relay.waitForGatewayDeliveries(1, 10_000);
