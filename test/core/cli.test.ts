@@ -185,4 +185,16 @@ describe('the passerelle program in a pipe', () => {
     expect(r.stderr).not.toMatch(/EPIPE|Error/);
     expect(r.stderr).toMatch(/status=0/);
   }, 90_000);
+
+  it('exits 0 without a stack when the pipe is already closed before it writes (| true: EPIPE for certain)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync('bash', ['-c', 'node bin/passerelle.js help | true; echo "status=${PIPESTATUS[0]}" >&2'], {
+      cwd: join(import.meta.dirname, '../..'),
+      env: { ...process.env, PASSERELLE_FROM_SOURCE: '1' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.stderr).not.toMatch(/EPIPE|Error/);
+    expect(r.stderr).toMatch(/status=0/);
+  }, 90_000);
 });
