@@ -41,6 +41,14 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
 // Run as a program from source (tsx app/cli/main.ts), compiled (node dist/app/cli/main.js) or through the launcher.
 const isEntry = process.argv[1] && (/[\\/]app[\\/]cli[\\/]main\.[jt]s$/.test(process.argv[1]) || process.argv[1].endsWith('/bin/passerelle.js'));
 if (isEntry) {
+  // A reader that stops early (`passerelle queue | head -2`) closes the pipe: stop quietly
+  // (exit 0, as `yes | head` does) instead of crashing on an unhandled EPIPE.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+  }
   const io: CommandIO = {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),

@@ -171,3 +171,30 @@ describe('the passerelle command line', () => {
     await store.close();
   });
 });
+
+describe('the passerelle program in a pipe', () => {
+  it('stops quietly (exit 0, nothing on stderr) when its reader closes early: passerelle help | head -2', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync('bash', ['-c', 'node bin/passerelle.js help | head -2; echo "status=${PIPESTATUS[0]}" >&2'], {
+      cwd: join(import.meta.dirname, '../..'),
+      env: { ...process.env, PASSERELLE_FROM_SOURCE: '1' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.stdout.split('\n')).toHaveLength(3); // two lines, each ended
+    expect(r.stderr).not.toMatch(/EPIPE|Error/);
+    expect(r.stderr).toMatch(/status=0/);
+  }, 90_000);
+
+  it('exits 0 without a stack when the pipe is already closed before it writes (| true: EPIPE for certain)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync('bash', ['-c', 'node bin/passerelle.js help | true; echo "status=${PIPESTATUS[0]}" >&2'], {
+      cwd: join(import.meta.dirname, '../..'),
+      env: { ...process.env, PASSERELLE_FROM_SOURCE: '1' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.stderr).not.toMatch(/EPIPE|Error/);
+    expect(r.stderr).toMatch(/status=0/);
+  }, 90_000);
+});
