@@ -18,6 +18,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { userInfo } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig } from '../config/load-config.js';
 import type { GatewayConfig } from '../config/defaults.js';
@@ -113,4 +114,13 @@ export function cliContext(values: { db?: string; database?: string; config?: st
     },
   };
   return ctx;
+}
+
+/** The operator as traces and holds name them: the system user who ran the CLI. */
+export function cliActor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
 }

@@ -32,6 +32,14 @@ export interface Observability {
   metrics: GatewayMetrics;
   /** `/metrics` and `/ready`, to mount beside `/health`; `listeners` tells which listeners are bound. */
   routes(listeners: () => Record<string, boolean>): Record<string, Hono>;
+  /** The trust list, the CRLs and the certificates the node holds, for the admin API (`/api/trust`). */
+  trust(now?: number): TrustStatus;
+}
+
+export interface TrustStatus {
+  trustList: { ageSeconds: number | null; domains: number; refreshFailing: boolean } | null;
+  crls: { nextUpdate: string }[];
+  certificates: { role: 'gateway' | 'anchor'; name: string; notBefore: string; notAfter: string; daysToExpiry: number }[];
 }
 
 export function createObservability(o: ObservabilityOptions): Observability {
@@ -50,6 +58,17 @@ export function createObservability(o: ObservabilityOptions): Observability {
   });
   return {
     metrics,
+    trust: (now = Date.now()) => {
+      const t = trustList?.();
+      return {
+        trustList: t ? { ageSeconds: t.ageMs === null ? null : Math.round(t.ageMs / 1000), domains: t.domains, refreshFailing: t.failing } : null,
+        crls: (crlNextUpdates?.() ?? []).map((at) => ({ nextUpdate: new Date(at).toISOString() })),
+        certificates: (certificates?.() ?? []).map((c) => ({
+          role: c.role, name: c.name, notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString(),
+          daysToExpiry: Math.floor((c.notAfter.getTime() - now) / 86_400_000),
+        })),
+      };
+    },
     routes: (listeners) => ({
       '/metrics': metricsRoutes(metrics),
       '/ready': readyRoutes(() => checkReadiness({

@@ -187,6 +187,13 @@ export type WorkKind = 'deliveries' | 'messages';
  */
 export type Actor = string;
 
+/** A network whose deliveries an operator holds. */
+export interface NetworkHold {
+  network: NetworkId;
+  since: number;
+  by: Actor;
+}
+
 /** What an operator searches messages by; every field narrows, newest first. */
 export interface MessageQuery {
   /** Any of these states. */
@@ -317,6 +324,13 @@ export interface MessageStore {
   drop(id: string, now: number, by?: Actor): Promise<boolean>;
   /** Make a message's queued deliveries due now (an operator's "retry now"); resolves to how many. */
   retryNow(id: string, now: number, by?: Actor): Promise<number>;
+  /**
+   * Hold (or release) the deliveries to a network, on every node: `claimDue` skips them while
+   * held. Resolves to false when it was already so.
+   */
+  holdNetwork(network: NetworkId, held: boolean, now: number, by: Actor): Promise<boolean>;
+  /** The networks held now, with since when and by whom. */
+  holds(): Promise<NetworkHold[]>;
   /**
    * Retention: erase the raw bytes of up to `limit` messages done before `doneBefore`, oldest
    * first, in one short commit, and write a `retention` event (`purged: …`) on each one's

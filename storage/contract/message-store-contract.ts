@@ -278,6 +278,21 @@ export function messageStoreContract(name: string, open: () => Promise<StoreUnde
       expect(await store.retryNow(id, T + 6)).toBe(0);
     });
 
+    it('holds the deliveries to a network on every node until it is released', async () => {
+      const toNational = await routed(['b@y']);
+      const { id: toLegacy } = await accept({ source: 'mssante', recipients: ['c@lnp'] });
+      await store.recordRouting(toLegacy, { routes: [{ recipient: 'c@lnp', network: 'legacy', address: 'c@lnp' }], failures: [], events: [] }, T);
+      expect(await store.holdNetwork('mssante', true, T, 'ops')).toBe(true);
+      expect(await store.holdNetwork('mssante', true, T + 1, 'other')).toBe(false);
+      expect(await store.holds()).toEqual([{ network: 'mssante', since: T, by: 'ops' }]);
+      expect((await store.claimDue(T + 10, 10, A)).map((d) => d.messageRef)).toEqual([toLegacy]);
+      expect(await store.claimDue(T + 10, 10, B)).toEqual([]);
+      expect(await store.holdNetwork('mssante', false, T + 20, 'ops')).toBe(true);
+      expect(await store.holdNetwork('mssante', false, T + 21, 'ops')).toBe(false);
+      expect(await store.holds()).toEqual([]);
+      expect((await store.claimDue(T + 30, 10, B)).map((d) => d.messageRef)).toEqual([toNational]);
+    });
+
     it('searches messages by state, networks, domains, time, Message-ID and stage, newest first, by pages', async () => {
       const l1 = (await accept({ mailFrom: 'labo@Medical33.lnp.test', recipients: ['dr.a@medecin.mssante.fr'], messageId: '<l1@x>' }, T)).id;
       const l2 = (await accept({ mailFrom: 'cab@medical47.lnp.test', recipients: ['dr.b@pharma.mssante.fr', 'dr.c@medecin.mssante.fr'], messageId: '<l2@x>' }, T + 10)).id;

@@ -48,7 +48,7 @@ import type { Envelope, Origin, RemotePeer } from '../../core/model/envelope.js'
 import type { NetworkId } from '../../core/model/network.js';
 import type {
   AcceptInput, AcceptResult, BounceMark, Claimant, ClaimResult, ContentClaim, DeliveryRow, DeliveryState, EventRow, MessageRow, MessageState, MessageStore, NewEvent,
-  NoticeDue, OutcomeUpdate, QuarantineRecord, RoutingResult, StoreAvailability, Trace, WorkKind, Actor, MessageQuery,
+  NoticeDue, OutcomeUpdate, QuarantineRecord, RoutingResult, StoreAvailability, Trace, WorkKind, Actor, MessageQuery, NetworkHold,
   QueueSummary,
 } from '../../core/ports/message-store.js';
 
@@ -250,6 +250,7 @@ const RECLAIM_LAPSED = `WITH l AS (
 
 const CLAIM_DUE = `WITH c AS (
     SELECT id FROM deliveries WHERE state = 'queued' AND next_attempt_at <= $1
+      AND NOT EXISTS (SELECT 1 FROM network_holds h WHERE h.network = deliveries.target_network)
     ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
   )
   UPDATE deliveries d SET state = 'sending', owner = $3, lease_until = $4, updated_at = $1
@@ -874,6 +875,25 @@ export class PostgresStore implements MessageStore, JobLock {
       if (count > 0) await this.insertEvents(tx, id, [{ stage: 'queue', level: 'info', detail: `retry now requested by ${operator(by)} (${count} deliver${count === 1 ? 'y' : 'ies'})` }], now);
       return count;
     });
+  }
+
+  holdNetwork(network: NetworkId, held: boolean, now: number, by: Actor): Promise<boolean> {
+    return this.write(async (tx) => {
+      const { count } = held
+        ? await tx.query('INSERT INTO network_holds (network, held_at, held_by) VALUES ($1, $2, $3) ON CONFLICT (network) DO NOTHING', [network, now, by])
+        : await tx.query('DELETE FROM network_holds WHERE network = $1', [network]);
+      return count === 1;
+    }).then(async (changed) => {
+      // A release: the other nodes claim at once.
+      if (changed && !held) await this.notifyNow('deliveries');
+      return changed;
+    });
+  }
+
+  async holds(): Promise<NetworkHold[]> {
+    this.guard();
+    const { rows } = await this.client.query<NetworkHold>('SELECT network, held_at AS since, held_by AS "by" FROM network_holds ORDER BY network');
+    return rows;
   }
 
   async searchMessages(q: MessageQuery): Promise<MessageRow[]> {

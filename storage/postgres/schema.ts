@@ -125,3 +125,10 @@ export const events = pgTable(
   },
   (t) => [index('events_message_idx').on(t.messageRef, t.id)],
 );
+
+/** Deliveries held per target network by an operator (as on SQLite). */
+export const networkHolds = pgTable('network_holds', {
+  network: text('network').primaryKey(),
+  heldAt: ms('held_at').notNull(),
+  heldBy: text('held_by').notNull(),
+});

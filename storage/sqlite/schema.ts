@@ -128,3 +128,15 @@ export const jobLocks = sqliteTable('job_locks', {
   holder: text('holder').notNull(),
   leaseUntil: integer('lease_until').notNull(),
 });
+
+/**
+ * Deliveries held per target network by an operator (maintenance of a peer): no node claims
+ * a delivery to a network listed here until it is released. Messages are still accepted,
+ * opened and routed.
+ */
+export const networkHolds = sqliteTable('network_holds', {
+  network: text('network').primaryKey(),
+  heldAt: integer('held_at').notNull(),
+  /** Who held it: the API token's or the CLI user's name. */
+  heldBy: text('held_by').notNull(),
+});

@@ -30,7 +30,7 @@ import type { Envelope, Origin, RemotePeer } from '../../core/model/envelope.js'
 import type { NetworkId } from '../../core/model/network.js';
 import type {
   AcceptInput, AcceptResult, BounceMark, Claimant, ClaimResult, ContentClaim, DeliveryRow, DeliveryState, EventRow, MessageRow, MessageState, MessageStore, NewEvent,
-  NoticeDue, OutcomeUpdate, QuarantineRecord, RoutingResult, Trace, Actor, MessageQuery,
+  NoticeDue, OutcomeUpdate, QuarantineRecord, RoutingResult, Trace, Actor, MessageQuery, NetworkHold,
   QueueSummary,
 } from '../../core/ports/message-store.js';
 
@@ -116,7 +116,8 @@ export class SqliteStore implements MessageStore, JobLock {
         RETURNING message_ref AS messageRef, recipient`),
       // One statement claims the due deliveries and returns them (no read-then-write race).
       claim: S(`UPDATE deliveries SET state = 'sending', owner = @owner, lease_until = @lease, updated_at = @now
-        WHERE id IN (SELECT id FROM deliveries WHERE state = 'queued' AND next_attempt_at <= @now ORDER BY next_attempt_at LIMIT @limit)
+        WHERE id IN (SELECT id FROM deliveries WHERE state = 'queued' AND next_attempt_at <= @now
+          AND NOT EXISTS (SELECT 1 FROM network_holds h WHERE h.network = deliveries.target_network) ORDER BY next_attempt_at LIMIT @limit)
         RETURNING id, message_ref AS messageRef, recipient, target_network AS targetNetwork, target_address AS targetAddress,
           state, attempts, next_attempt_at AS nextAttemptAt, last_error AS lastError, uncertain`),
     };
@@ -511,6 +512,16 @@ export class SqliteStore implements MessageStore, JobLock {
       if (n > 0) this.h.insertEvent.run(id, now, 'queue', 'info', `retry now requested by ${operator(by)} (${n} deliver${n === 1 ? 'y' : 'ies'})`, null);
       return n;
     })());
+  }
+
+  holdNetwork(network: NetworkId, held: boolean, now: number, by: Actor): Promise<boolean> {
+    return this.read(() => (held
+      ? this.sqlite.prepare('INSERT INTO network_holds (network, held_at, held_by) VALUES (?, ?, ?) ON CONFLICT (network) DO NOTHING').run(network, now, by)
+      : this.sqlite.prepare('DELETE FROM network_holds WHERE network = ?').run(network)).changes === 1);
+  }
+
+  holds(): Promise<NetworkHold[]> {
+    return this.read(() => (this.sqlite.prepare('SELECT network, held_at AS since, held_by AS "by" FROM network_holds ORDER BY network').all() as NetworkHold[]));
   }
 
   searchMessages(q: MessageQuery): Promise<MessageRow[]> {

@@ -125,6 +125,22 @@ describe('the passerelle command line', () => {
     expect(t.out).toMatch(/released by an operator \(cli(:[^)]+)?\)/);
   });
 
+  it('queue hold|release NETWORK holds the deliveries to a network in the database, named by the system user', async () => {
+    const env = { PASSERELLE_DATA_DIR: join(folder, 'holds') };
+    mkdirSync(join(folder, 'holds'), { recursive: true });
+    const path = cliContext({}, { out() {}, err() {}, env }).dbPath();
+    SqliteStore.open(path).closeNow();
+    expect((await cli(env, 'queue', 'hold', 'nowhere')).code).toBe(2);
+    const h = await cli(env, 'queue', 'hold', 'mssante');
+    expect(h.code).toBe(0);
+    expect(h.out).toMatch(/^held: deliveries to mssante wait/);
+    expect((await cli(env, 'queue', 'hold', 'mssante')).out).toMatch(/^already held/);
+    const store = SqliteStore.open(path);
+    expect((await store.holds())[0]).toMatchObject({ network: 'mssante', by: expect.stringMatching(/^cli/) });
+    store.closeNow();
+    expect((await cli(env, 'queue', 'release', 'mssante')).out).toMatch(/^released/);
+  });
+
   it('queue purge erases the raw bytes of messages done more than the retention ago, under the retention job lock', async () => {
     const env = { PASSERELLE_DATA_DIR: join(folder, 'purge') };
     mkdirSync(join(folder, 'purge'), { recursive: true });

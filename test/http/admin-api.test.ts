@@ -81,7 +81,7 @@ describe('the admin API', () => {
     const id = await quarantined('Every route');
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
-        const url = path.replace('{id}', id);
+        const url = path.replace('{id}', id).replace('{network}', 'mssante');
         const body = method === 'post' && path.startsWith('/api/quarantine/') ? { ids: [id] } : undefined;
         const r = await call(method.toUpperCase(), url, operator, body);
         expect(Object.keys(op.responses), `${method} ${path} answered ${r.status}`).toContain(String(r.status));
@@ -152,6 +152,28 @@ describe('the admin API', () => {
     const r = await call('POST', `/api/messages/${id}/retry`, operator);
     expect(r.body).toEqual({ id, done: true, detail: '1 deliveries due now' });
     expect((await store.deliveries(id))[0]!.nextAttemptAt).toBe(T0 + 60_000);
+  });
+});
+
+describe('holds and trust', () => {
+  it('holds the deliveries to a network for every node (an operator), and releases them', async () => {
+    expect((await call('POST', '/api/networks/legacy/hold', reader)).status).toBe(403);
+    const held = await call('POST', '/api/networks/legacy/hold', operator);
+    expect(held.status).toBe(200);
+    expect(held.body.networks).toContainEqual({ network: 'legacy', held: true, since: new Date(T0 + 60_000).toISOString(), by: 'astreinte' });
+    expect(await store.holds()).toEqual([{ network: 'legacy', since: T0 + 60_000, by: 'astreinte' }]);
+    expect((await call('GET', '/api/networks', reader)).body.networks).toContainEqual(expect.objectContaining({ network: 'legacy', held: true }));
+    expect((await call('POST', '/api/networks/nowhere/hold', operator)).status).toBe(400);
+    const before = woken;
+    const released = await call('POST', '/api/networks/legacy/release', operator);
+    expect(released.body.networks).toContainEqual({ network: 'legacy', held: false, since: null, by: null });
+    expect(woken).toBe(before + 1);
+  });
+
+  it('answers the trust status it is given, and an empty one without a national side', async () => {
+    const r = await call('GET', '/api/trust', reader);
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ trustList: null, crls: [], certificates: [] });
   });
 });
 

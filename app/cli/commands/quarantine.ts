@@ -1,6 +1,5 @@
-import { userInfo } from 'node:os';
 import type { Command } from '../command.js';
-import { COMMON_OPTIONS, cliContext, intOption, parseCommand } from '../context.js';
+import { COMMON_OPTIONS, cliActor, cliContext, intOption, parseCommand } from '../context.js';
 
 const quarantine: Command = {
   summary: 'list, show, release or drop quarantined messages',
@@ -69,11 +68,3 @@ const quarantine: Command = {
 
 export default quarantine;
 
-/** The operator as the trace names them: the system user who ran the CLI. */
-function cliActor(): string {
-  try {
-    return `cli:${userInfo().username}`;
-  } catch {
-    return 'cli';
-  }
-}

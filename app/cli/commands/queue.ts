@@ -1,8 +1,9 @@
 import type { Command } from '../command.js';
-import { COMMON_OPTIONS, cliContext, intOption, parseCommand } from '../context.js';
+import { COMMON_OPTIONS, cliActor, cliContext, intOption, parseCommand } from '../context.js';
 import { systemClock } from '../../../core/ports/clock.js';
 import { purgeDoneRaw } from '../../../core/queue/retention.js';
 import { jobHolder, RETENTION_JOB } from '../../node/periodic-jobs.js';
+import { NETWORKS, type NetworkId } from '../../../core/model/network.js';
 
 const queue: Command = {
   summary: 'show the queue: deliveries per state, messages per state, next attempt; purge old raw bytes',
@@ -10,16 +11,32 @@ const queue: Command = {
     'passerelle queue [--database PATH] [--config FILE] [--json]',
     'passerelle queue purge [--days N] [--database PATH] [--config FILE]   erase the raw bytes of messages done more than N days ago',
     '    (default retention.rawDays), keeping their trace; quarantined messages are kept',
+    'passerelle queue hold|release legacy|mssante [--database PATH] [--config FILE]   hold (or release) the deliveries to a network, on every node',
   ].join('\n'),
   async run(args, io) {
     const a = parseCommand(args, { ...COMMON_OPTIONS, json: { type: 'boolean' }, days: { type: 'string' } }, io, this.usage);
     if (!a) return 2;
-    const [action] = a.positionals;
-    if ((action !== undefined && action !== 'purge') || a.positionals.length > 1 || (action !== 'purge' && a.values.days !== undefined)) {
+    const [action, network] = a.positionals;
+    const holding = action === 'hold' || action === 'release';
+    if ((action !== undefined && action !== 'purge' && !holding) || a.positionals.length > (holding ? 2 : 1) || (action !== 'purge' && a.values.days !== undefined)
+      || (holding && !(NETWORKS as readonly string[]).includes(network ?? ''))) {
       io.err(`${this.usage}\n`);
       return 2;
     }
     const ctx = cliContext(a.values, io);
+    if (holding) {
+      const store = await ctx.openStore();
+      if (!store) return 1;
+      try {
+        const changed = await store.holdNetwork(network as NetworkId, action === 'hold', Date.now(), cliActor());
+        io.out(action === 'hold'
+          ? `${changed ? 'held' : 'already held'}: deliveries to ${network} wait, on every node, until 'passerelle queue release ${network}'\n`
+          : `${changed ? 'released' : 'not held'}: deliveries to ${network} go out again\n`);
+        return 0;
+      } finally {
+        await store.close();
+      }
+    }
     if (action === 'purge') {
       const configured = ctx.config().retention.rawDays;
       const days = intOption(a.values.days, configured);

@@ -22,8 +22,9 @@ import { decodeEncodedWords } from '../../../adapters/legacy/lnp-mail.js';
 import { findToken, type ApiToken, type Role } from './tokens.js';
 import {
   ActionResultSchema, BulkResultSchema, BulkSchema, ErrorSchema, MessageIdParam, MessageListSchema, MessageQuerySchema,
-  QueueSchema, RevealQuery, TraceSchema, WhoAmISchema,
+  QueueSchema, RevealQuery, TraceSchema, WhoAmISchema, HoldsSchema, NetworkParam, TrustSchema,
 } from './schemas.js';
+import { NETWORKS } from '../../../core/model/network.js';
 
 export interface AdminApiOptions {
   store: MessageStore;
@@ -34,6 +35,10 @@ export interface AdminApiOptions {
   wake?: () => void;
   /** The running configuration, secrets already masked. */
   config?: () => Record<string, unknown>;
+  /** The trust list, CRLs and certificates the node holds (`/api/trust`). */
+  trust?: () => z.infer<typeof TrustSchema>;
+  /** Where operators' actions without a message (holds) are written, with the token's name. */
+  log?: { info(msg: string, fields?: Record<string, unknown>): void };
   /** Sub-apps under `/api` with the same tokens (`reader` may GET, `operator` anything): the directory. */
   mounts?: Record<string, Hono>;
   version?: string;
@@ -277,6 +282,36 @@ export function adminApi(o: AdminApiOptions): OpenAPIHono<Env> {
       return c.json({ done, skipped }, 200);
     });
   }
+
+  const holdsView = async () => {
+    const held = new Map((await o.store.holds()).map((h) => [h.network, h]));
+    return { networks: NETWORKS.map((n) => ({ network: n, held: held.has(n), since: held.has(n) ? iso(held.get(n)!.since) : null, by: held.get(n)?.by ?? null })) };
+  };
+  app.openapi(createRoute({
+    method: 'get', path: '/api/networks', tags: ['queue'], summary: 'Whether the deliveries to each network are held', security,
+    responses: { 200: json(HoldsSchema, 'Each network'), ...ERRORS },
+  }), async (c) => c.json(await holdsView(), 200));
+  for (const verb of ['hold', 'release'] as const) {
+    app.openapi(createRoute({
+      method: 'post', path: `/api/networks/{network}/${verb}`, tags: ['queue'], security,
+      summary: verb === 'hold' ? 'Hold the deliveries to a network, on every node (messages are still accepted and routed)' : 'Release the deliveries to a network',
+      request: { params: NetworkParam },
+      responses: { 200: json(HoldsSchema, 'Each network, after the change'), ...ERRORS },
+    }), async (c) => {
+      const { network } = c.req.valid('param');
+      const changed = await o.store.holdNetwork(network, verb === 'hold', now(), c.var.token.name);
+      if (changed) {
+        o.log?.info(verb === 'hold' ? 'deliveries held by an operator' : 'deliveries released by an operator', { network, by: c.var.token.name });
+        if (verb === 'release') o.wake?.();
+      }
+      return c.json(await holdsView(), 200);
+    });
+  }
+
+  app.openapi(createRoute({
+    method: 'get', path: '/api/trust', tags: ['configuration'], summary: 'The trust list, the CRLs and the certificates in use, with their ages and expiries', security,
+    responses: { 200: json(TrustSchema, 'What this node holds'), ...ERRORS },
+  }), (c) => c.json(o.trust?.() ?? { trustList: null, crls: [], certificates: [] }, 200));
 
   app.openapi(createRoute({
     method: 'get', path: '/api/config', tags: ['configuration'], summary: 'The running configuration, secrets masked', security,

@@ -119,3 +119,19 @@ export const QueueSchema = z.object({
 }).openapi('Queue');
 
 export const WhoAmISchema = z.object({ name: z.string(), role: z.enum(['reader', 'operator']) }).openapi('WhoAmI');
+
+export const NetworkParam = z.object({ network: NETWORK.openapi({ param: { name: 'network', in: 'path' } }) });
+
+export const HoldsSchema = z.object({
+  networks: z.array(z.object({
+    network: NETWORK, held: z.boolean(), since: ISO.nullable(), by: z.string().nullable().openapi({ description: 'The token or CLI user that held it' }),
+  })),
+}).openapi('Holds');
+
+export const TrustSchema = z.object({
+  trustList: z.object({ ageSeconds: z.number().int().nullable(), domains: z.number().int(), refreshFailing: z.boolean() }).nullable(),
+  crls: z.array(z.object({ nextUpdate: ISO })),
+  certificates: z.array(z.object({
+    role: z.enum(['gateway', 'anchor']), name: z.string(), notBefore: ISO, notAfter: ISO, daysToExpiry: z.number().int(),
+  })),
+}).openapi('Trust');

@@ -1,0 +1,5 @@
+CREATE TABLE `network_holds` (
+	`network` text PRIMARY KEY NOT NULL,
+	`held_at` integer NOT NULL,
+	`held_by` text NOT NULL
+);
