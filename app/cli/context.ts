@@ -124,3 +124,21 @@ export function cliActor(): string {
     return 'cli';
   }
 }
+
+/**
+ * Progress of long work, with or without a terminal (cron, systemd): a line on standard error
+ * every few seconds with the count, the rate and the time left. Call it with the count done.
+ */
+export function progressLine(io: CommandIO, what: string, total: number, everyMs = 5000): (done: number) => void {
+  const t0 = Date.now();
+  let last = t0;
+  return (done) => {
+    const now = Date.now();
+    if (now - last < everyMs && done < total) return;
+    if (done >= total && now - t0 < everyMs) return; // short work: the final line says it all
+    last = now;
+    const rate = done / Math.max(0.001, (now - t0) / 1000);
+    const eta = rate > 0 ? Math.round((total - done) / rate) : null;
+    io.err(`${what}: ${done}/${total} (${rate.toFixed(1)}/s${eta !== null && done < total ? `, about ${eta} s left` : ''})\n`);
+  };
+}

@@ -141,6 +141,39 @@ describe('the passerelle command line', () => {
     expect((await cli(env, 'queue', 'release', 'mssante')).out).toMatch(/^released/);
   });
 
+  it('quarantine release|drop --all [--stage] [--before] acts in bulk, named in each trace; queue flush makes queued deliveries due', async () => {
+    const env = { PASSERELLE_DATA_DIR: join(folder, 'bulk') };
+    mkdirSync(join(folder, 'bulk'), { recursive: true });
+    const store = SqliteStore.open(cliContext({}, { out() {}, err() {}, env }).dbPath());
+    const raw = new TextEncoder().encode('Message-ID: <1@x>\r\n\r\nhello\r\n');
+    const T = Date.parse('2026-11-01T10:00:00Z');
+    const q = async (stage: string, at: number) => {
+      const { id } = await store.accept({ source: 'legacy', mailFrom: 'a@x', recipients: ['b@y'], messageId: null, raw }, at);
+      await store.quarantine(id, { stage, reply: '550 5.6.0 x', reason: 'x' }, at);
+      return id;
+    };
+    const [a, b, c] = [await q('open', T), await q('open', T + 60_000), await q('translate', T)];
+    const { id: routed } = await store.accept({ source: 'legacy', mailFrom: 'a@x', recipients: ['b@y'], messageId: null, raw }, T);
+    await store.recordRouting(routed, { routes: [{ recipient: 'b@y', network: 'mssante', address: 'b@y' }], failures: [], events: [] }, T + 3_600_000);
+    store.closeNow();
+    expect((await cli(env, 'quarantine', 'drop', '--stage', 'open')).code).toBe(2); // --stage only with --all
+    const r = await cli(env, 'quarantine', 'release', '--all', '--stage', 'open', '--before', '2026-11-01T10:00:30Z', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toEqual({ action: 'release', done: [a] });
+    const d = await cli(env, 'quarantine', 'drop', '--all');
+    expect(d.out).toMatch(/^dropped 2 quarantined message/);
+    const list = await cli(env, 'quarantine', 'list', '--json');
+    expect(JSON.parse(list.out)).toEqual([]);
+    const flushedAt = Date.now();
+    const f = await cli(env, 'queue', 'flush');
+    expect(f.out).toBe('1 queued deliveries made due now\n');
+    const s2 = SqliteStore.open(cliContext({}, { out() {}, err() {}, env }).dbPath());
+    for (const id of [b, c]) expect((await s2.trace(id))!.events.at(-1)!.detail).toMatch(/^dropped by an operator \(cli/);
+    expect((await s2.trace(routed))!.events.at(-1)!.detail).toMatch(/^retry now requested by an operator \(cli/);
+    expect((await s2.deliveries(routed))[0]!.nextAttemptAt).toBeGreaterThanOrEqual(flushedAt);
+    s2.closeNow();
+  });
+
   it('queue purge erases the raw bytes of messages done more than the retention ago, under the retention job lock', async () => {
     const env = { PASSERELLE_DATA_DIR: join(folder, 'purge') };
     mkdirSync(join(folder, 'purge'), { recursive: true });

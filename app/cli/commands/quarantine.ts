@@ -1,5 +1,5 @@
 import type { Command } from '../command.js';
-import { COMMON_OPTIONS, cliActor, cliContext, intOption, parseCommand } from '../context.js';
+import { COMMON_OPTIONS, cliActor, cliContext, intOption, parseCommand, progressLine } from '../context.js';
 
 const quarantine: Command = {
   summary: 'list, show, release or drop quarantined messages',
@@ -8,21 +8,56 @@ const quarantine: Command = {
     'passerelle quarantine show ID [--config FILE] [--database PATH] [--raw]',
     'passerelle quarantine release ID [--config FILE] [--database PATH]   run the pipeline again (a running gateway picks it up)',
     'passerelle quarantine drop ID [--config FILE] [--database PATH]      erase the raw bytes, keep the trace',
+    'passerelle quarantine release|drop --all [--stage STAGE] [--before ISO-DATE] [--json]   every quarantined message that matches',
+    '  list and the bulk actions take --json; each release or drop is written in the trace with the system user\'s name',
   ].join('\n'),
   async run(args, io) {
-    const a = parseCommand(args, { ...COMMON_OPTIONS, limit: { type: 'string' }, raw: { type: 'boolean' } }, io, this.usage);
+    const a = parseCommand(args, {
+      ...COMMON_OPTIONS, limit: { type: 'string' }, raw: { type: 'boolean' }, json: { type: 'boolean' },
+      all: { type: 'boolean' }, stage: { type: 'string' }, before: { type: 'string' },
+    }, io, this.usage);
     if (!a) return 2;
     const [action, id] = a.positionals;
     const limit = intOption(a.values.limit, 50);
-    if (!action || !['list', 'show', 'release', 'drop'].includes(action) || (action !== 'list' && !id) || limit === null || limit < 1) {
+    const bulk = a.values.all === true;
+    const before = a.values.before === undefined ? undefined : Date.parse(a.values.before);
+    if (!action || !['list', 'show', 'release', 'drop'].includes(action) || (action !== 'list' && !id && !bulk) || limit === null || limit < 1
+      || (bulk && (id || (action !== 'release' && action !== 'drop'))) || (!bulk && (a.values.stage !== undefined || a.values.before !== undefined))
+      || (before !== undefined && Number.isNaN(before))) {
       io.err(`${this.usage}\n`);
       return 2;
     }
     const store = await cliContext(a.values, io).openStore();
     if (!store) return 1;
     try {
+      if (bulk) {
+        const by = cliActor();
+        const done: string[] = [];
+        const targets: string[] = [];
+        for (let after: string | undefined; ;) {
+          const page = await store.searchMessages({
+            states: ['quarantined'], limit: 500, ...(after ? { before: after } : {}), ...(a.values.stage ? { stage: a.values.stage } : {}),
+            ...(before !== undefined ? { until: before } : {}),
+          });
+          targets.push(...page.map((m) => m.id));
+          if (page.length < 500) break;
+          after = page.at(-1)!.id;
+        }
+        const progress = progressLine(io, action, targets.length);
+        for (const t of targets) {
+          if (action === 'release' ? await store.release(t, Date.now(), by) : await store.drop(t, Date.now(), by)) done.push(t);
+          progress(done.length);
+        }
+        if (a.values.json) io.out(JSON.stringify({ action, done }, null, 2) + '\n');
+        else io.out(`${action === 'release' ? 'released' : 'dropped'} ${done.length} quarantined message(s)${action === 'release' ? ': the gateway runs them again' : ': raw bytes erased, traces kept'}\n`);
+        return 0;
+      }
       if (action === 'list') {
         const rows = await store.listMessages('quarantined', limit);
+        if (a.values.json) {
+          io.out(JSON.stringify(rows.map((m) => ({ ...m, receivedAt: new Date(m.receivedAt).toISOString() })), null, 2) + '\n');
+          return 0;
+        }
         if (rows.length === 0) io.out('no quarantined message\n');
         for (const m of rows) {
           io.out(`${m.id}  ${new Date(m.receivedAt).toISOString()}  from ${m.source}  stage ${m.stage}  ${m.reason}\n`);

@@ -1,5 +1,5 @@
 import type { Command } from '../command.js';
-import { COMMON_OPTIONS, cliActor, cliContext, intOption, parseCommand } from '../context.js';
+import { COMMON_OPTIONS, cliActor, cliContext, intOption, parseCommand, progressLine } from '../context.js';
 import { systemClock } from '../../../core/ports/clock.js';
 import { purgeDoneRaw } from '../../../core/queue/retention.js';
 import { jobHolder, RETENTION_JOB } from '../../node/periodic-jobs.js';
@@ -11,6 +11,7 @@ const queue: Command = {
     'passerelle queue [--database PATH] [--config FILE] [--json]',
     'passerelle queue purge [--days N] [--database PATH] [--config FILE]   erase the raw bytes of messages done more than N days ago',
     '    (default retention.rawDays), keeping their trace; quarantined messages are kept',
+    'passerelle queue flush [--database PATH] [--config FILE]   every queued delivery due now (a running gateway sends them at once)',
     'passerelle queue hold|release legacy|mssante [--database PATH] [--config FILE]   hold (or release) the deliveries to a network, on every node',
   ].join('\n'),
   async run(args, io) {
@@ -18,12 +19,37 @@ const queue: Command = {
     if (!a) return 2;
     const [action, network] = a.positionals;
     const holding = action === 'hold' || action === 'release';
-    if ((action !== undefined && action !== 'purge' && !holding) || a.positionals.length > (holding ? 2 : 1) || (action !== 'purge' && a.values.days !== undefined)
+    if ((action !== undefined && action !== 'purge' && action !== 'flush' && !holding) || a.positionals.length > (holding ? 2 : 1) || (action !== 'purge' && a.values.days !== undefined)
       || (holding && !(NETWORKS as readonly string[]).includes(network ?? ''))) {
       io.err(`${this.usage}\n`);
       return 2;
     }
     const ctx = cliContext(a.values, io);
+    if (action === 'flush') {
+      const store = await ctx.openStore();
+      if (!store) return 1;
+      try {
+        // Message by message, each named in its trace: an operator's retry.
+        const ids: string[] = [];
+        for (let before: string | undefined; ;) {
+          const page = await store.searchMessages({ states: ['routed'], limit: 500, ...(before ? { before } : {}) });
+          ids.push(...page.map((m) => m.id));
+          if (page.length < 500) break;
+          before = page.at(-1)!.id;
+        }
+        const by = cliActor();
+        const progress = progressLine(io, 'flush', ids.length);
+        let deliveries = 0;
+        for (const [i, id] of ids.entries()) {
+          deliveries += await store.retryNow(id, Date.now(), by);
+          progress(i + 1);
+        }
+        io.out(`${deliveries} queued deliveries made due now\n`);
+        return 0;
+      } finally {
+        await store.close();
+      }
+    }
     if (holding) {
       const store = await ctx.openStore();
       if (!store) return 1;
