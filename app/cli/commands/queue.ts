@@ -95,7 +95,8 @@ const queue: Command = {
     try {
       const s = await store.summary();
       if (a.values.json) {
-        io.out(JSON.stringify(s, null, 2) + '\n');
+        const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
+        io.out(JSON.stringify({ ...s, nextDue: iso(s.nextDue), oldestOpenAt: iso(s.oldestOpenAt) }, null, 2) + '\n');
         return 0;
       }
       io.out('deliveries:\n');

@@ -22,7 +22,13 @@ const trace: Command = {
         return 1;
       }
       if (a.values.json) {
-        io.out(JSON.stringify(t, null, 2) + '\n');
+        // Dates as ISO 8601, never epoch milliseconds.
+        const iso = (ms: number) => new Date(ms).toISOString();
+        io.out(JSON.stringify({
+          message: { ...t.message, receivedAt: iso(t.message.receivedAt) },
+          deliveries: t.deliveries.map((d) => ({ ...d, nextAttemptAt: d.state === 'queued' ? iso(d.nextAttemptAt) : null })),
+          events: t.events.map((e) => ({ ...e, at: iso(e.at) })),
+        }, null, 2) + '\n');
         return 0;
       }
       io.out(formatTrace(t));
