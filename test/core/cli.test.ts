@@ -174,6 +174,17 @@ describe('the passerelle command line', () => {
     s2.closeNow();
   });
 
+  it('keys check --json names files, owners, years and problems, never key material', async () => {
+    const dir = join(folder, 'keys-json');
+    expect((await cli({}, 'keys', 'generate-test', dir, 'passerelle', '--years', '2026')).code).toBe(0);
+    const r = await cli({}, 'keys', 'check', dir, '--json');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out) as { files: Array<{ file: string; ok: boolean; owner?: string; year?: number }>; years: number[] };
+    expect(report.files.map((f) => [f.owner, f.year, f.ok])).toEqual(expect.arrayContaining([['Master', 2026, true], ['passerelle', 2026, true]]));
+    expect(report.years).toEqual([2026]);
+    expect(r.out).not.toMatch(/key(Bytes|Material)|[A-Za-z0-9+/]{40,}/);
+  });
+
   it('queue purge erases the raw bytes of messages done more than the retention ago, under the retention job lock', async () => {
     const env = { PASSERELLE_DATA_DIR: join(folder, 'purge') };
     mkdirSync(join(folder, 'purge'), { recursive: true });

@@ -11,7 +11,7 @@ import { LOCAL_PATTERN, keyFileName, parseKeyFileName } from '../../../adapters/
 import { cliContext, parseCommand } from '../context.js';
 
 const USAGE = [
-  'Usage: passerelle keys check [DIR] [--config FILE]',
+  'Usage: passerelle keys check [DIR] [--config FILE] [--json]',
   '       passerelle keys generate-test DIR OWNER... [--years 2025,2026]',
   '',
   'check          list each key file of DIR (default: the configuration\'s legacy.keyDir):',
@@ -21,7 +21,7 @@ const USAGE = [
   '               (default: last year and this year), plus README-TEST-KEYS.txt',
 ].join('\n');
 
-async function check(dir: string, io: CommandIO): Promise<number> {
+async function check(dir: string, io: CommandIO, json = false): Promise<number> {
   let loaded;
   try {
     loaded = await loadKeyFolder(dir);
@@ -33,6 +33,21 @@ async function check(dir: string, io: CommandIO): Promise<number> {
   const keys = new Map(store.list().map((k) => [keyFileName(k.owner, k.year), k]));
   const width = Math.max(12, ...files.map((f) => f.length));
   let failed = 0;
+  if (json) {
+    // Names, owners, years, serials and problem codes: never key material.
+    const report = files.map((file) => {
+      const k = keys.get(file);
+      const mine = problems.filter((p) => p.file === file);
+      const ok = !!k && mine.every((p) => p.warning);
+      if (!ok) failed++;
+      return {
+        file, ok, ...(k ? { owner: k.owner, year: k.year, serial: k.serial } : {}),
+        problems: mine.map((p) => ({ code: p.code, message: p.message, warning: !!p.warning })),
+      };
+    });
+    io.out(JSON.stringify({ dir, files: report, years: store.years(), masterless: store.years().filter((y) => !store.has('Master', y)) }, null, 2) + '\n');
+    return failed > 0 ? 1 : 0;
+  }
   for (const file of files) {
     const mine = problems.filter((p) => p.file === file);
     const errors = mine.filter((p) => !p.warning);
@@ -99,11 +114,11 @@ const keys: Command = {
   summary: 'check a legacy key folder, or generate test keys',
   usage: USAGE,
   async run(args, io) {
-    const a = parseCommand(args, { years: { type: 'string' }, config: { type: 'string' } }, io, USAGE);
+    const a = parseCommand(args, { years: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } }, io, USAGE);
     if (!a) return 2;
     const [sub, ...rest] = a.positionals;
     if (sub === 'check' && rest.length <= 1 && a.values.years === undefined) {
-      return check(rest[0] ?? cliContext(a.values, io).config().legacy.keyDir, io);
+      return check(rest[0] ?? cliContext(a.values, io).config().legacy.keyDir, io, a.values.json === true);
     }
     if (sub === 'generate-test') return generate(rest, a.values.years, io);
     io.err(`${USAGE}\n`);

@@ -15,7 +15,7 @@ import { parseCertificates } from '../../../adapters/mssante/tls/anchors.js';
 import { TrustListLoader } from '../../../adapters/mssante/trust-list/loader.js';
 import { dnMatches } from '../../../adapters/mssante/trust-list/dn.js';
 
-const OPTIONS = { list: { type: 'string' }, signature: { type: 'string' }, signer: { type: 'string' }, cert: { type: 'string' }, config: { type: 'string' } } as const;
+const OPTIONS = { list: { type: 'string' }, signature: { type: 'string' }, signer: { type: 'string' }, cert: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } } as const;
 
 async function load(o: { list?: string; signature?: string; signer?: string; config?: string }, io: CommandIO): Promise<TrustListLoader | null> {
   const source = o.list ?? (cliContext(o, io).config().mssante.trustList || undefined);
@@ -50,7 +50,7 @@ async function load(o: { list?: string; signature?: string; signer?: string; con
 const trust: Command = {
   summary: 'show the MSSanté trust list or check a domain against it',
   usage: [
-    'passerelle trust show [DOMAIN] [--list PATH|URL] [--signature PATH|URL --signer CERT.pem] [--config FILE]',
+    'passerelle trust show [DOMAIN] [--list PATH|URL] [--signature PATH|URL --signer CERT.pem] [--config FILE] [--json]',
     'passerelle trust check DOMAIN [--cert CERT.pem] [--list PATH|URL] [--config FILE]',
     '  show: the list (generation date, domain count) or one domain\'s entry',
     '  check: exit 0 when DOMAIN is listed (and, with --cert, the certificate subject matches',
@@ -69,6 +69,10 @@ const trust: Command = {
     if (!loader) return 2;
     const list = loader.current();
     if (sub === 'show') {
+      if (!domain && a.values.json) {
+        io.out(JSON.stringify({ generatedAt: list.generatedAt ?? null, size: list.size, domains: [...list.domains()].map((d) => ({ domain: d.domain, operatorDn: d.operatorDn })) }, null, 2) + '\n');
+        return 0;
+      }
       if (!domain) {
         io.out(`generated: ${list.generatedAt ?? 'unknown'}\ndomains: ${list.size}\n`);
         for (const d of list.domains()) io.out(`${d.domain}\t${d.operatorDn}\n`);
