@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../app/cli/main.js';
 import { COMMANDS } from '../../app/cli/commands/index.js';
-import { cliContext } from '../../app/cli/context.js';
+import { cliContext, progressLine } from '../../app/cli/context.js';
 import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'passerelle-cli-'));
@@ -172,6 +172,27 @@ describe('the passerelle command line', () => {
     expect((await s2.trace(routed))!.events.at(-1)!.detail).toMatch(/^retry now requested by an operator \(cli/);
     expect((await s2.deliveries(routed))[0]!.nextAttemptAt).toBeGreaterThanOrEqual(flushedAt);
     s2.closeNow();
+  });
+
+  it('long work prints a progress line every few seconds without a terminal, with the rate and the time left', () => {
+    let err = '';
+    const io = { out() {}, err: (t: string) => void (err += t), env: {} };
+    const realNow = Date.now;
+    let now = 1_000_000;
+    Date.now = () => now;
+    try {
+      const tick = progressLine(io, 'import', 100, 5000);
+      tick(10);
+      now += 6000;
+      tick(30);
+      now += 1000;
+      tick(40);
+      now += 5000;
+      tick(100);
+    } finally {
+      Date.now = realNow;
+    }
+    expect(err.split('\n').filter(Boolean)).toEqual(['import: 30/100 (5.0/s, about 14 s left)', 'import: 100/100 (8.3/s)']);
   });
 
   it('keys check --json names files, owners, years and problems, never key material', async () => {

@@ -8,7 +8,7 @@ import type { DirectoryConfig, ImportReport, Feed } from '../../../storage/sqlit
 import { openDirectoryStore } from '../../node/open-storage.js';
 import { writeSyntheticNational, writeSyntheticLegacy } from '../../../directory/synthetic/write-file.js';
 import { DEFAULT_LEGACY_LINES, DEFAULT_NATIONAL_LINES } from '../../../directory/synthetic/generate.js';
-import { COMMON_OPTIONS, cliContext, parseCommand, type CliContext } from '../context.js';
+import { COMMON_OPTIONS, cliContext, parseCommand, progressLine, type CliContext } from '../context.js';
 import { DEFAULTS } from '../../config/defaults.js';
 
 const USAGE = `passerelle directory import national|legacy FILE [--force] [--json]
@@ -42,7 +42,12 @@ function configFor(v: Values, ctx: CliContext): DirectoryConfig {
 }
 
 function progressBar(total: number, io: CommandIO): { tick(bytes: number): void; done(): void } {
-  if (!process.stderr.isTTY || !total) return { tick() {}, done() {} };
+  if (!total) return { tick() {}, done() {} };
+  if (!process.stderr.isTTY) {
+    // Cron, systemd: a plain line every few seconds with the rate and the time left.
+    const line = progressLine(io, 'import (bytes)', total);
+    return { tick: (bytes) => line(bytes), done() {} };
+  }
   let last = -1;
   const t0 = Date.now();
   return {
