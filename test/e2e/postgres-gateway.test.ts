@@ -46,7 +46,12 @@ describe.skipIf(why !== null)('the gateway on PostgreSQL', () => {
     const mine = () => operator.received.slice(before).find((m) => m.from === `cab.dupuis@${GATEWAY_DOMAIN}`);
     for (let i = 0; i < 200 && !mine(); i++) await new Promise((r) => setTimeout(r, 50));
     expect(mine()?.to).toEqual(['jean.dupont@medecin.mssante.fr']);
-    const [done] = await w.gw.store.listMessages('done', 10);
+    // The peer has it; the message settles in the commit that follows the hand-over.
+    let done: { id: string } | undefined;
+    for (let i = 0; i < 200 && !done; i++) {
+      [done] = await w.gw.store.listMessages('done', 10);
+      if (!done) await new Promise((r) => setTimeout(r, 50));
+    }
     const trace = (await w.gw.store.trace(done!.id))!;
     expect(trace.message.source).toBe('legacy');
     expect(trace.deliveries).toMatchObject([{ state: 'delivered', targetAddress: 'jean.dupont@medecin.mssante.fr' }]);
