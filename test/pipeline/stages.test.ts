@@ -108,6 +108,20 @@ describe('pipeline stages', () => {
     expect((await store.trace(job.id))!.events.every((e) => e.at === now)).toBe(true);
   });
 
+  it('route: when the address book cannot answer, nothing is decided (no failure, no notice): the message is routed again later', async () => {
+    const job = await receive(['dr.a@interop.legacy.test']);
+    const opened = await openStage(ctx, job);
+    if (opened.next !== 'route') throw new Error('expected route');
+    const resolver = ctx.resolver;
+    ctx.resolver = { resolve: async () => { throw new Error('connect ECONNREFUSED 127.0.0.1:5432'); }, aliasFor: async () => null };
+    await expect(routeStage(ctx, opened.job)).rejects.toThrow(/ECONNREFUSED/);
+    expect((await store.deliveries(job.id)).map((d) => d.state)).toEqual(['pending']);
+    expect((await store.message(job.id))?.state).not.toBe('done');
+    ctx.resolver = resolver;
+    expect(await routeStage(ctx, opened.job)).toBe('routed');
+    expect((await store.deliveries(job.id)).map((d) => d.state)).toEqual(['queued']);
+  });
+
   it('open: what cannot be opened is quarantined in one commit, and its notice follows', async () => {
     legacy.failOpen = new GatewayError('DECRYPT_FAILED', { detail: 'no key for 2019' });
     const job = await receive(['dr.a@interop.legacy.test']);

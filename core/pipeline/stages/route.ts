@@ -2,7 +2,8 @@
  * Route: each recipient of an opened message → its target network and address, through the
  * route resolver (the federated address book, then the configuration). A recipient that is
  * unknown, suspended or routed back to its own network fails with its reason. The decisions
- * and their events are written in one commit.
+ * and their events are written in one commit. When the resolver itself fails (the address
+ * book cannot answer), nothing is written: the stage throws and the message is routed again.
  *
  * Next: the worker claims the queued deliveries; when none is left (every recipient failed),
  * the message is `done` and its notices are due.
@@ -26,6 +27,10 @@ export async function routeStage(ctx: PipelineContext, job: OpenedJob): Promise<
         result.events.push({ stage: 'route', level: 'info', detail: `routed to ${r.network}`, recipient });
       }
     } catch (err) {
+      // The address book could not answer (its database away, a timeout): nothing is decided.
+      // The stage stops without a commit; the message stays claimed and is routed again once
+      // the claim lapses (or the store is back). Never a failure notice for a passing outage.
+      if (!(err instanceof GatewayError) || err.reply.startsWith('4')) throw err;
       reason = asGatewayError(err, 'NO_ROUTE');
     }
     if (reason) {
