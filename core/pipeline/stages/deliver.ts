@@ -80,7 +80,7 @@ async function translate(
   // A notification is relayed as the gateway's own (its author has no address on the other network).
   const from = opened.content.kind === 'notification'
     ? adapter.ownAddress
-    : (await ctx.resolver.aliasFor(opened.from || mailFrom, network)) ?? (await ctx.resolver.aliasFor(mailFrom, network));
+    : (await addressBook(ctx.resolver.aliasFor(opened.from || mailFrom, network))) ?? (await addressBook(ctx.resolver.aliasFor(mailFrom, network)));
   if (!from) throw new GatewayError('BAD_SENDER', { detail: 'the sender has no address on the target network' });
   const recipients = rows.map((r) => r.targetAddress!);
   // The original's To and Cc as this network's readers can reply to them (display only; notices keep their own).
@@ -98,7 +98,8 @@ async function translate(
   ctx.observer.timing('translate', network, performance.now() - t);
   const certificates: Record<string, string> = {};
   for (const r of rows) {
-    const route = await ctx.resolver.resolve(r.recipient).catch(() => null);
+    // Unanswered, the recipient's certificate is unknown: wait rather than send unencrypted.
+    const route = await addressBook(ctx.resolver.resolve(r.recipient));
     if (route?.certificate) certificates[r.targetAddress!.toLowerCase()] = route.certificate;
   }
   return Object.keys(certificates).length ? { ...outbound, recipientCertificates: certificates } : outbound;
@@ -164,4 +165,18 @@ function replyCode(reply: string): string {
 /** The domain of an address, lower case: what a log line may say of a recipient. */
 function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+}
+
+/**
+ * An answer of the address book, or a temporary failure (`451 4.3.0`, retried on the
+ * schedule) when it cannot answer (its database away): never a quarantine or a bounce for a
+ * passing outage, never a copy sent without the recipient's certificate.
+ */
+async function addressBook<T>(answer: Promise<T>): Promise<T> {
+  try {
+    return await answer;
+  } catch (err) {
+    if (err instanceof GatewayError) throw err;
+    throw new GatewayError('STORE_UNAVAILABLE', { detail: 'the address book could not answer' });
+  }
 }
