@@ -6,6 +6,6 @@ import { createHash } from 'node:crypto';
 import type { Sha256 } from '../../lib/sha256.js';
 
 export const nodeSha256: Sha256 = (data) => {
-  const d = createHash('sha256').update(data).digest();
+  const d = (typeof data === 'string' ? createHash('sha256').update(data, 'utf8') : createHash('sha256').update(data)).digest();
   return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 };

@@ -3,7 +3,7 @@
  * sealed again with fresh IVs opens to the same digest; any change in what it says changes it.
  */
 import { describe, expect, it } from 'vitest';
-import { canonicalContent, contentDigest, rawDigest } from '../../core/pipeline/content-digest.js';
+import { canonicalContent, contentDigest, frame, rawDigest } from '../../core/pipeline/content-digest.js';
 import { LegacyAdapter, type LegacySubmitter } from '../../adapters/legacy/legacy-adapter.js';
 import { sealLnpMail, type SealLnpMailInput } from '../../adapters/legacy/lnp-codec.js';
 import type { Envelope } from '../../core/model/envelope.js';
@@ -95,6 +95,9 @@ describe('the SHA-256 the Node runtime injects (OpenSSL, synchronous)', () => {
     }
     const { opened } = await open();
     expect(await contentDigest(opened, nodeSha256)).toBe(await contentDigest(opened));
+    for (const text of ['', 'abc', 'Cher confrère, é à ü 🩺']) {
+      expect(Buffer.from(await nodeSha256(text))).toEqual(Buffer.from(await nodeSha256(new TextEncoder().encode(text))));
+    }
   });
 });
 
@@ -107,5 +110,17 @@ describe('text canonical form', () => {
       expect((await canonicalContent(variant(t))).text).toBe(want);
     }
     expect((await canonicalContent(variant('a\n b'))).text).toBe('a\n b');
+  });
+});
+
+describe('the framing the digest hashes (canonical form version 2)', () => {
+  it('frames two forms alike only when they are equal: no separator can be forged inside a value', () => {
+    const forms: unknown[] = [
+      { a: 'x', b: 'y' }, { a: 'x,b', b: '' }, { a: 's1:x', b: 'y' }, { a: ['x', 'y'] }, { a: ['x,y'] }, { a: ['xy'] },
+      { a: null }, { a: 'z' }, { a: '' }, { a: 1 }, { a: '1' }, { a: [] }, { a: [null] }, { a: { b: 'c' } }, { a: 'o1:s1:bs1:c' },
+    ];
+    const framed = forms.map(frame);
+    expect(new Set(framed).size).toBe(forms.length);
+    expect(frame({ v: 2, to: ['a@b'], x: null })).toBe('o3:s1:vn2;s2:toa1:s3:a@bs1:xz');
   });
 });
