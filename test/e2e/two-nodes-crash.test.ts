@@ -19,44 +19,18 @@
  * while working on it).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import nodemailer, { type Transporter } from 'nodemailer';
-import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import pg from 'pg';
-import { makeKeyFolders, ALIASES, NATIONAL_DOMAIN, SUBSCRIBERS, GATEWAY_PASSWORD } from '../support/legacy-world.js';
-import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgres-server.js';
-import { loadKeyFolder } from '../../adapters/legacy/key-folder.js';
-import { sealLnpMail } from '../../adapters/legacy/lnp-codec.js';
-import { startLegacyRelay } from '../simulators/legacy-relay.js';
-import { startNationalPeer } from '../simulators/national-peer.js';
-import { testPki } from '../pki/test-pki.js';
-import { trustListXml } from '../mssante/fixtures.js';
-import { writeMime } from '../../lib/mime/mime-writer.js';
+import { deliveryTally, mixedMails, SCHEMA, sleep, startTwoNodeWorld, type Mail } from '../support/two-node-world.js';
 
 const why = postgresUnavailable();
 if (why) console.warn(`[two nodes SIGKILL test skipped] ${why}`);
 
 const N = Number(process.env.TWO_NODES_N ?? 10_000);
 const KILL_AT = 0.4;
-const HPRIM = (JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/legacy-network/seal.json'), 'utf8')) as { name: string; text: string }[])
-  .find((v) => v.name === 'hprim-lab-report')!.text;
-const GATEWAY_DOMAIN = 'passerelle-test.mssante.fr';
-const SCHEMA = 'passerelle';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const GATEWAY_MESSAGE_ID = /^Message-ID:[ \t]*<([0-9A-Z]{26})\.(?:mssante|legacy)@/im;
-
-function gatewayIdOf(raw: Uint8Array): string {
-  const text = Buffer.from(raw.buffer, raw.byteOffset, Math.min(raw.byteLength, 8192)).toString('latin1');
-  const end = text.search(/\r?\n\r?\n/);
-  const m = (end >= 0 ? text.slice(0, end) : text).match(GATEWAY_MESSAGE_ID);
-  if (!m) throw new Error('a delivered message has no gateway Message-ID');
-  return m[1]!;
-}
-
-interface Mail { kind: 'legacy' | 'national'; unroutable?: boolean; node: 0 | 1; messageId: string; from: string; to: string; raw: Buffer }
 
 describe.skipIf(why !== null)('two nodes on one PostgreSQL, one killed with SIGKILL under load', () => {
   let root = '';
@@ -72,75 +46,13 @@ describe.skipIf(why !== null)('two nodes on one PostgreSQL, one killed with SIGK
     const t0 = Date.now();
     root = mkdtempSync(join(tmpdir(), 'passerelle-two-nodes-'));
     server = await startPostgres();
-    const url = await server.createDatabase('twonodes');
-    const keys = await makeKeyFolders(root);
-    const { store: relayKeys } = await loadKeyFolder(keys.all);
-    const pki = await testPki();
-    const trustListFile = join(root, 'trust-list.xml');
-    writeFileSync(trustListFile, trustListXml(pki));
-    const relay = await startLegacyRelay({
-      keys: relayKeys, domain: 'lnp.test', gatewayLocal: 'passerelle',
-      subscribers: [...SUBSCRIBERS, { local: 'passerelle', zone: 'gateway', password: GATEWAY_PASSWORD }],
-    });
-    closers.push(() => relay.close());
-    const peer = await startNationalPeer({ domains: [NATIONAL_DOMAIN] });
-    closers.push(() => peer.close());
-
-    const configFile = join(root, 'passerelle.json');
-    writeFileSync(configFile, JSON.stringify({
-      database: url,
-      postgres: { schema: SCHEMA, poolSize: 6 },
-      log: { level: 'warn' },
-      http: { port: 0 },
-      legacy: { keyDir: keys.gateway, listen: { port: 0 }, relay: { port: relay.port, password: GATEWAY_PASSWORD } },
-      mssante: {
-        domain: GATEWAY_DOMAIN, listen: { port: 0 }, transport: 'plain', routes: { [NATIONAL_DOMAIN]: `127.0.0.1:${peer.port}` },
-        anchors: pki.anchorsFile, identity: { pkcs12: pki.gatewayP12, password: pki.p12Password }, trustList: trustListFile,
-      },
-      aliases: ALIASES,
-      legacySubscribers: SUBSCRIBERS.map((s) => `${s.local}@${s.zone}.lnp.test`),
+    const w = await startTwoNodeWorld({
+      root, server, database: 'twonodes', logLevel: 'warn', closers,
       // A short lease: node A's claims lapse soon after its death, and node B takes them up.
       queue: { retry: { delays: ['300ms', '600ms', '1s'], maxAge: '30m' }, pollInterval: '500ms', lease: '5s', concurrency: 16, translateWorkers: 1 },
-    }));
-    const startNode = (name: string) => startGatewayProcess(['--config', configFile], { PASSERELLE_NODE_ID: name, PASSERELLE_DATA_DIR: join(root, name) });
-    const nodes: GatewayProcess[] = await Promise.all([startNode('node-a'), startNode('node-b')]);
-    for (const n of nodes) closers.push(() => n.child.kill('SIGKILL'));
-
-    // ---- the load, spread over both nodes ----
-    const year = new Date().getUTCFullYear();
-    const legacySenders = SUBSCRIBERS.map((s) => `${s.local}@${s.zone}.lnp.test`);
-    const legacyLocals = SUBSCRIBERS.map((s) => s.local);
-    const mails: Mail[] = [];
-    for (let i = 0; i < N; i++) {
-      const node = (i % 2) as 0 | 1;
-      if (i % 5 < 2) {
-        const from = ['jean.dupont@medecin.mssante.fr', 'camille.roux@medecin.mssante.fr'][i % 2]!;
-        const to = `${legacyLocals[i % 3]!}@${GATEWAY_DOMAIN}`;
-        const messageId = `<twonodes-${i}@medecin.mssante.fr>`;
-        const raw = writeMime({ headers: { From: from, To: to, Subject: `Avis ${i}`, 'Message-ID': messageId, Date: new Date().toUTCString() }, text: `Avis n° ${i}.\r\n`, attachments: [] });
-        mails.push({ kind: 'national', node, messageId, from, to, raw: Buffer.from(raw) });
-        continue;
-      }
-      const from = legacySenders[i % 3]!;
-      const unroutable = i % 50 === 7;
-      const to = unroutable ? 'nobody.home@interop.lnp.test' : i % 2 ? 'jean.dupont.med@interop.lnp.test' : 'camille.roux.med@interop.lnp.test';
-      const messageId = `<twonodes-${i}@medical33.lnp.test>`;
-      const { raw } = await sealLnpMail(relayKeys, {
-        holder: 'passerelle', year, from, to: [to], cc: [], subject: `Test ${i}`, messageId, date: new Date(), text: i % 5 === 2 ? HPRIM : `Lettre ${i}\r\n`, attachments: [], transit: 'relay1',
-      });
-      mails.push({ kind: 'legacy', ...(unroutable ? { unroutable } : {}), node, messageId, from, to, raw: Buffer.from(raw) });
-    }
-
-    const transport = (n: GatewayProcess, kind: Mail['kind']): Transporter<SMTPPool.SentMessageInfo> => kind === 'legacy'
-      ? nodemailer.createTransport({
-        pool: true, maxConnections: 3, maxMessages: Infinity, host: '127.0.0.1', port: n.ports.legacy, secure: false, ignoreTLS: true,
-        connectionTimeout: 5000, greetingTimeout: 5000, socketTimeout: 30_000, logger: false,
-      } as SMTPPool.Options)
-      : nodemailer.createTransport({
-        pool: true, maxConnections: 3, maxMessages: Infinity, host: '127.0.0.1', port: n.ports.national, secure: false, requireTLS: true, name: 'mx.medecin.mssante.fr',
-        tls: { key: pki.medecin.keyPem, cert: pki.medecin.chainPem, ca: pki.anchorsPem, servername: `mx.${GATEWAY_DOMAIN}`, minVersion: 'TLSv1.2' },
-        connectionTimeout: 5000, greetingTimeout: 5000, socketTimeout: 30_000, logger: false,
-      } as SMTPPool.Options);
+    });
+    const { url, peer, nodes, relayReceived, healthOf, transport } = w;
+    const mails = await mixedMails(w, N, { prefix: 'twonodes', hprim: true, unroutable: true });
 
     const acked = new Map<string, number>(); // Message-ID → when
     const ackedBy = [0, 0];
@@ -148,12 +60,7 @@ describe.skipIf(why !== null)('two nodes on one PostgreSQL, one killed with SIGK
     let killed = false;
     let ackedAtKill = 0;
     let tKill = 0;
-    const [a, b] = nodes as [GatewayProcess, GatewayProcess];
-    const healthOf = async (n: GatewayProcess) => {
-      const res = await fetch(`http://127.0.0.1:${n.ports.http}/health`, { signal: AbortSignal.timeout(5000) });
-      return { status: res.status, body: await res.json() as { status: string; queue?: Record<string, number>; messages?: Record<string, number> } };
-    };
-    const relayReceived = () => legacyLocals.reduce((n, l) => n + relay.inbox(l).length, 0);
+    const [a, b] = nodes;
     const steer = () => {
       // Node A dies while accepting and delivering both ways.
       if (killed || acked.size < N * KILL_AT || peer.received.length === 0 || relayReceived() === 0) return;
@@ -208,7 +115,7 @@ describe.skipIf(why !== null)('two nodes on one PostgreSQL, one killed with SIGK
     let open = -1;
     while (Date.now() < deadline) {
       const h = await healthOf(b);
-      open = (h.body.queue?.queued ?? 0) + (h.body.queue?.sending ?? 0) + (h.body.queue?.pending ?? 0) + (h.body.messages?.received ?? 0) + (h.body.messages?.opened ?? 0);
+      open = w.openOf(h);
       if (h.status === 200 && open === 0 && peer.received.length >= expected.national && relayReceived() >= expected.legacy) break;
       await sleep(200);
     }
@@ -233,18 +140,7 @@ describe.skipIf(why !== null)('two nodes on one PostgreSQL, one killed with SIGK
     for (const r of rows) if (r.source === 'gateway' && r.related_id && r.state !== 'duplicate') noticesInStore.set(r.related_id, (noticesInStore.get(r.related_id) ?? 0) + 1);
 
     // ---- every acknowledged message delivered, once unless flagged uncertain; each unroutable one bounced once ----
-    const copies = new Map<string, number>();
-    const delivered = new Map<string, Set<string>>(); // original Message-ID → gateway ids delivered
-    const strays: string[] = [];
-    const tally = (raw: Uint8Array) => {
-      const gid = gatewayIdOf(raw);
-      const row = byId.get(gid);
-      if (!row?.message_id) return void strays.push(gid);
-      copies.set(gid, (copies.get(gid) ?? 0) + 1);
-      delivered.set(row.message_id, (delivered.get(row.message_id) ?? new Set()).add(gid));
-    };
-    for (const r of peer.received) tally(new Uint8Array(r.raw));
-    for (const l of legacyLocals) for (const raw of relay.inbox(l)) tally(raw);
+    const { copies, delivered, strays } = deliveryTally(w, byId);
     const lost = mails.filter((m) => !delivered.has(m.messageId)).map((m) => m.messageId);
     const twice = mails.filter((m) => (delivered.get(m.messageId)?.size ?? 0) > 1).map((m) => m.messageId);
     const repeated = [...copies].filter(([, n]) => n > 1);
