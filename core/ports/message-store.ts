@@ -362,3 +362,21 @@ export interface MessageStore {
 
 /** @deprecated the old name of `MessageStore`. */
 export type Store = MessageStore;
+
+/**
+ * Every message a query matches, newest first, read page by page (`before`): for the
+ * operators' bulk actions (release or drop a quarantine, flush the routed queue), which act on
+ * all that matches, not on one page.
+ *
+ * @example
+ * const ids = (await allMessages(store, { states: ['quarantined'], stage: 'open' })).map((m) => m.id);
+ */
+export async function allMessages(store: Pick<MessageStore, 'searchMessages'>, query: Omit<MessageQuery, 'limit' | 'before'>, pageSize = 500): Promise<MessageRow[]> {
+  const all: MessageRow[] = [];
+  for (let before: string | undefined; ;) {
+    const page = await store.searchMessages({ ...query, limit: pageSize, ...(before ? { before } : {}) });
+    all.push(...page);
+    if (page.length < pageSize) return all;
+    before = page.at(-1)!.id;
+  }
+}

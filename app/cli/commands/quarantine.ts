@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { COMMON_OPTIONS, cliActor, cliContext, intOption, parseCommand, progressLine } from '../context.js';
+import { allMessages } from '../../../core/ports/message-store.js';
 
 const quarantine: Command = {
   summary: 'list, show, release or drop quarantined messages',
@@ -33,16 +34,9 @@ const quarantine: Command = {
       if (bulk) {
         const by = cliActor();
         const done: string[] = [];
-        const targets: string[] = [];
-        for (let after: string | undefined; ;) {
-          const page = await store.searchMessages({
-            states: ['quarantined'], limit: 500, ...(after ? { before: after } : {}), ...(a.values.stage ? { stage: a.values.stage } : {}),
-            ...(before !== undefined ? { until: before } : {}),
-          });
-          targets.push(...page.map((m) => m.id));
-          if (page.length < 500) break;
-          after = page.at(-1)!.id;
-        }
+        const targets = (await allMessages(store, {
+          states: ['quarantined'], ...(a.values.stage ? { stage: a.values.stage } : {}), ...(before !== undefined ? { until: before } : {}),
+        })).map((m) => m.id);
         const progress = progressLine(io, action, targets.length);
         for (const t of targets) {
           if (action === 'release' ? await store.release(t, Date.now(), by) : await store.drop(t, Date.now(), by)) done.push(t);

@@ -4,6 +4,7 @@ import { systemClock } from '../../../core/ports/clock.js';
 import { purgeDoneRaw } from '../../../core/queue/retention.js';
 import { jobHolder, RETENTION_JOB } from '../../node/periodic-jobs.js';
 import { NETWORKS, type NetworkId } from '../../../core/model/network.js';
+import { allMessages } from '../../../core/ports/message-store.js';
 
 const queue: Command = {
   summary: 'show the queue: deliveries per state, messages per state, next attempt; purge old raw bytes',
@@ -30,13 +31,7 @@ const queue: Command = {
       if (!store) return 1;
       try {
         // Message by message, each named in its trace: an operator's retry.
-        const ids: string[] = [];
-        for (let before: string | undefined; ;) {
-          const page = await store.searchMessages({ states: ['routed'], limit: 500, ...(before ? { before } : {}) });
-          ids.push(...page.map((m) => m.id));
-          if (page.length < 500) break;
-          before = page.at(-1)!.id;
-        }
+        const ids = (await allMessages(store, { states: ['routed'] })).map((m) => m.id);
         const by = cliActor();
         const progress = progressLine(io, 'flush', ids.length);
         let deliveries = 0;

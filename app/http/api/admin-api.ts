@@ -16,6 +16,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import type { MessageQuery, MessageRow, MessageStore, Trace } from '../../../core/ports/message-store.js';
+import { allMessages } from '../../../core/ports/message-store.js';
 import type { Clock } from '../../../core/ports/clock.js';
 import { headerBag } from '../../../core/pipeline/header-peek.js';
 import { decodeEncodedWords } from '../../../adapters/legacy/lnp-mail.js';
@@ -264,15 +265,9 @@ export function adminApi(o: AdminApiOptions): OpenAPIHono<Env> {
           else skipped.push({ id, reason: 'no such message' });
         }
       } else {
-        for (let before: string | undefined; ;) {
-          const page = await o.store.searchMessages({
-            states: ['quarantined'], limit: 500, ...(before ? { before } : {}), ...(b.stage ? { stage: b.stage } : {}),
-            ...(b.before ? { until: Date.parse(b.before) } : {}),
-          });
-          targets.push(...page);
-          if (page.length < 500) break;
-          before = page.at(-1)!.id;
-        }
+        targets.push(...await allMessages(o.store, {
+          states: ['quarantined'], ...(b.stage ? { stage: b.stage } : {}), ...(b.before ? { until: Date.parse(b.before) } : {}),
+        }));
       }
       for (const m of targets) {
         const r = await act(verb, m, c.var.token.name);
