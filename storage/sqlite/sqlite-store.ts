@@ -105,6 +105,12 @@ export class SqliteStore implements MessageStore, JobLock {
         attempts = attempts + ?, owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?`),
       openCount: S(`SELECT count(*) AS n FROM deliveries WHERE message_ref = ? AND state IN ('pending', 'queued', 'sending')`),
       messageState: S('SELECT state FROM messages WHERE id = ?'),
+      // The state and the open deliveries in one statement (settling after each stage's writes).
+      stateAndOpen: S(`SELECT state, (SELECT count(*) FROM deliveries WHERE message_ref = messages.id AND state IN ('pending', 'queued', 'sending')) AS n
+        FROM messages WHERE id = ?`),
+      envelopeOf: S(`SELECT id, source, mail_from AS mailFrom, message_id AS messageId, received_at AS receivedAt, size, remote
+        FROM messages WHERE id = ?`),
+      recipientsOf: S('SELECT recipient FROM deliveries WHERE message_ref = ? ORDER BY id').pluck(),
       // One statement claims the messages to process and returns them (no read-then-write race).
       claimUnprocessed: S(`UPDATE messages SET owner = @owner, lease_until = @lease
         WHERE id IN (SELECT id FROM messages WHERE state IN ('received', 'opened') AND received_at < @before
@@ -285,9 +291,26 @@ export class SqliteStore implements MessageStore, JobLock {
     }, false);
   }
 
+  /** A stage's events in one statement (multi-row INSERT, prepared once per row count up to 16). */
   private insertEvents(id: string, events: readonly NewEvent[], now: number): void {
-    for (const e of events) this.h.insertEvent.run(id, now, e.stage, e.level, e.detail, e.recipient ?? null);
+    for (let i = 0; i < events.length; i += 16) {
+      const part = events.slice(i, i + 16);
+      if (part.length === 1) {
+        const e = part[0]!;
+        this.h.insertEvent.run(id, now, e.stage, e.level, e.detail, e.recipient ?? null);
+        continue;
+      }
+      let stmt = this.insertEventRows.get(part.length);
+      if (!stmt) {
+        stmt = this.sqlite.prepare(`INSERT INTO events (message_ref, at, stage, level, detail, recipient) VALUES ${Array(part.length).fill('(?, ?, ?, ?, ?, ?)').join(', ')}`);
+        this.insertEventRows.set(part.length, stmt);
+      }
+      const args: unknown[] = [];
+      for (const e of part) args.push(id, now, e.stage, e.level, e.detail, e.recipient ?? null);
+      stmt.run(...args);
+    }
   }
+  private readonly insertEventRows = new Map<number, Database.Statement>();
 
   recordRouting(id: string, r: RoutingResult, now: number): Promise<MessageState> {
     const h = this.h;
@@ -354,9 +377,9 @@ export class SqliteStore implements MessageStore, JobLock {
   }
 
   private settleNow(id: string, now: number): MessageState {
-    const m = this.h.messageState.get(id) as { state: MessageState } | undefined;
+    const m = this.h.stateAndOpen.get(id) as { state: MessageState; n: number } | undefined;
     if (!m) throw new Error(`no message ${id}`);
-    const open = (this.h.openCount.get(id) as { n: number }).n > 0;
+    const open = m.n > 0;
     if (open || m.state === 'quarantined' || m.state === 'duplicate' || m.state === 'done') return m.state;
     this.h.settleState.run('done', null, null, null, now, id);
     return 'done';
@@ -379,9 +402,10 @@ export class SqliteStore implements MessageStore, JobLock {
 
   envelope(id: string): Promise<Envelope | null> {
     return this.read(() => {
-      const m = this.q.message.get({ id });
+      // Raw prepared statements: the deliver stage and the notices read it for every message.
+      const m = this.h.envelopeOf.get(id) as { id: string; source: string; mailFrom: string; messageId: string | null; receivedAt: number; size: number; remote: string | null } | undefined;
       if (!m) return null;
-      const recipients = this.q.deliveriesOf.all({ id }).map((d) => d.recipient);
+      const recipients = this.h.recipientsOf.all(id) as string[];
       return {
         id: m.id, source: m.source as Origin, mailFrom: m.mailFrom, recipients, messageId: m.messageId,
         receivedAt: m.receivedAt, size: m.size, rawRef: `db:${m.id}`,
@@ -407,20 +431,22 @@ export class SqliteStore implements MessageStore, JobLock {
 
   // ---- claims ----
 
+  // Claims are writes: they join the group commit (one commit with the accepts, routings and
+  // outcomes of the same turn) rather than commit on their own.
   claimUnprocessed(now: number, limit: number, by: Claimant, receivedBefore = Number.MAX_SAFE_INTEGER): Promise<string[]> {
-    return this.read(() => (this.h.claimUnprocessed.all({ owner: by.owner, lease: now + by.leaseMs, now, before: receivedBefore, limit }) as { id: string }[])
-      .map((r) => r.id).sort());
+    return this.enqueue(() => (this.h.claimUnprocessed.all({ owner: by.owner, lease: now + by.leaseMs, now, before: receivedBefore, limit }) as { id: string }[])
+      .map((r) => r.id).sort(), false);
   }
 
   claimDue(now: number, limit: number, by: Claimant): Promise<DeliveryRow[]> {
-    return this.read(() => this.sqlite.transaction(() => {
+    return this.enqueue(() => {
       const lapsed = this.h.reclaimLapsed.all({ now }) as { messageRef: string; recipient: string }[];
       for (const c of lapsed) {
         this.h.insertEvent.run(c.messageRef, now, 'recover', 'warn', 'the claim on this send lapsed (its worker stopped): outcome unknown, sending again', c.recipient);
       }
       const rows = this.h.claim.all({ now, limit, lease: now + by.leaseMs, owner: by.owner }) as (typeof deliveries.$inferSelect)[];
       return rows.sort((a, b) => a.id - b.id).map(toDeliveryRow);
-    })());
+    }, false);
   }
 
   /**
