@@ -68,6 +68,16 @@ export class SqliteStore implements MessageStore, JobLock {
   constructor(readonly db: Db, readonly sqlite: Database.Database, private readonly durableAccept = true) {
     const d = db;
     this.h = this.prepareHot();
+    this.savepoint = sqlite.transaction((op: () => unknown) => op());
+    this.commitBatch = sqlite.transaction((batch: QueuedWrite[], results: { ok: boolean; value: unknown }[]) => {
+      for (const b of batch) {
+        try {
+          results.push({ ok: true, value: this.savepoint(b.op) });
+        } catch (err) {
+          results.push({ ok: false, value: err });
+        }
+      }
+    });
     this.q = {
       message: d.select().from(messages).where(eq(messages.id, p('id'))).prepare(),
       raw: d.select({ bytes: rawMessages.bytes }).from(rawMessages).where(eq(rawMessages.id, p('id'))).prepare(),
@@ -159,15 +169,7 @@ export class SqliteStore implements MessageStore, JobLock {
     const durable = this.durableAccept && batch.some((b) => b.durable);
     const results: { ok: boolean; value: unknown }[] = [];
     try {
-      this.sqlite.transaction(() => {
-        for (const b of batch) {
-          try {
-            results.push({ ok: true, value: this.sqlite.transaction(b.op)() });
-          } catch (err) {
-            results.push({ ok: false, value: err });
-          }
-        }
-      })();
+      this.commitBatch(batch, results);
     } catch (err) {
       for (const b of batch) b.reject(err);
       return;
@@ -193,6 +195,13 @@ export class SqliteStore implements MessageStore, JobLock {
       });
     });
   }
+
+  /**
+   * The batch in one transaction, each write in a savepoint of its own. Both wrappers are made
+   * once (better-sqlite3 builds a function and looks up its statements for each `transaction`).
+   */
+  private readonly commitBatch: (batch: QueuedWrite[], results: { ok: boolean; value: unknown }[]) => void;
+  private readonly savepoint: (op: () => unknown) => unknown;
 
   /** The write-ahead log's file descriptor, opened once (null for an in-memory database). */
   private wal(): number | null {
@@ -279,8 +288,9 @@ export class SqliteStore implements MessageStore, JobLock {
             : `reuses the Message-ID of message ${other.messageRef} with different content: a new message, not a duplicate`, recipient);
         }
       }
-      const open = (h.openCount.get(id) as { n: number }).n > 0;
-      const state = (h.messageState.get(id) as { state: MessageState } | undefined)?.state ?? 'received';
+      const st = h.stateAndOpen.get(id) as { state: MessageState; n: number } | undefined;
+      const open = (st?.n ?? 0) > 0;
+      const state = st?.state ?? 'received';
       if (!open && result.duplicates.length > 0 && (state === 'received' || state === 'opened')) {
         h.setState.run('duplicate', null, null, now, id);
         result.state = 'duplicate';
