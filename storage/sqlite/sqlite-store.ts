@@ -113,7 +113,6 @@ export class SqliteStore implements MessageStore, JobLock {
       noticesDue: S('SELECT id, state, stage, reply FROM messages WHERE notices_due = 1 AND updated_at < ? ORDER BY id LIMIT ?'),
       outcome: S(`UPDATE deliveries SET state = ?, last_error = ?, next_attempt_at = coalesce(?, next_attempt_at),
         attempts = attempts + ?, owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?`),
-      openCount: S(`SELECT count(*) AS n FROM deliveries WHERE message_ref = ? AND state IN ('pending', 'queued', 'sending')`),
       messageState: S('SELECT state FROM messages WHERE id = ?'),
       // The state and the open deliveries in one statement (settling after each stage's writes).
       stateAndOpen: S(`SELECT state, (SELECT count(*) FROM deliveries WHERE message_ref = messages.id AND state IN ('pending', 'queued', 'sending')) AS n
