@@ -21,7 +21,8 @@
  * Stage breakdown: after each direction's measured runs, a separate pass of
  * BENCH_STAGE_MESSAGES fresh messages (default 200) runs with the gateway's thread profiled
  * (kept out of the throughput figures: the profiler costs some CPU) and prints that thread's
- * CPU per message for each stage (`support/stage-profile.ts`), and the CPU of the threads the
+ * CPU per message for each stage (`support/stage-profile.ts`: the profile's shares of the
+ * thread's CPU measured by the OS over the pass), and the CPU of the threads the
  * gateway started (the translate worker). BENCH_STAGES=0 skips it.
  */
 import { mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
@@ -145,8 +146,8 @@ async function stagePass(name: string, system: SystemThread, make: (n: number) =
   if (process.env.BENCH_STAGES === '0' || STAGE_MESSAGES <= 0) return;
   const messages = await make(STAGE_MESSAGES);
   const { figures } = await system.stages(() => drive(messages, send, arrivedAt, false, system));
-  process.stdout.write(`  stages, ${name} (profiled pass of ${STAGE_MESSAGES} messages; CPU ms per message on the gateway's thread): ${formatBreakdown(figures.stages, STAGE_MESSAGES)}; ` +
-    `threads the gateway started (translate worker): ${(figures.startedMs / STAGE_MESSAGES).toFixed(2)} ms/message\n`);
+  process.stdout.write(`  stages, ${name} (profiled pass of ${STAGE_MESSAGES} messages; CPU ms per message on the gateway's thread): ${formatBreakdown(figures.stages, STAGE_MESSAGES)} ` +
+    `(profile's busy time ${(figures.sampledMs / STAGE_MESSAGES).toFixed(2)}); threads the gateway started (translate worker): ${(figures.startedMs / STAGE_MESSAGES).toFixed(2)} ms/message\n`);
 }
 
 export default async function endToEnd(): Promise<void> {

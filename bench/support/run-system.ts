@@ -3,8 +3,12 @@ import { fileURLToPath } from 'node:url';
 import type { SystemJob } from './system-thread.js';
 import type { Stage } from './stage-profile.js';
 
-/** CPU of a profiled pass: the system's thread per stage (ms), and the threads it started (the translate worker). */
-export interface StageFigures { stages: Record<Stage, number>; startedMs: number; startedThreads: number }
+/**
+ * CPU of a profiled pass: the system's thread per stage (ms; the profile's shares of the
+ * thread's measured CPU), the profile's own busy time (ms: above the CPU when the thread
+ * waited in system calls or was preempted), and the threads it started (the translate worker).
+ */
+export interface StageFigures { stages: Record<Stage, number>; sampledMs: number; startedMs: number; startedThreads: number }
 
 export interface SystemThread {
   ports: Record<string, number>;

@@ -16,7 +16,7 @@
  * project frame and land in `other`.
  *
  * @example
- * const b = stageBreakdown(profile);
+ * const b = scaledToCpu(stageBreakdown(profile), threadCpuMsDuringTheProfile);
  * process.stdout.write(formatBreakdown(b, 300) + '\n'); // ms per message and share, per stage
  */
 
@@ -101,10 +101,22 @@ export function addBreakdowns(...b: Record<Stage, number>[]): Record<Stage, numb
   return out;
 }
 
+/**
+ * The breakdown scaled so that its total is the thread's CPU time measured over the same
+ * window (`cpuMs`, from the OS). The profiler samples on a clock: a thread waiting in a system
+ * call (a checkpoint's fsync) or preempted on a busy machine still collects samples, so the
+ * profile's busy time exceeds the CPU used; the shares are kept, the total is the CPU.
+ */
+export function scaledToCpu(b: Record<Stage, number>, cpuMs: number): Record<Stage, number> {
+  const total = STAGES.reduce((a, s) => a + b[s], 0);
+  if (!(cpuMs > 0) || total === 0) return b;
+  return Object.fromEntries(STAGES.map((s) => [s, (b[s] * cpuMs) / total])) as Record<Stage, number>;
+}
+
 /** One line: each stage's CPU per message (ms) and its share of the thread's busy time. */
 export function formatBreakdown(b: Record<Stage, number>, messages: number): string {
   const total = STAGES.reduce((a, s) => a + b[s], 0);
   const parts = STAGES.filter((s) => b[s] > 0 || s !== 'notices')
     .map((s) => `${s} ${(b[s] / messages).toFixed(2)} (${total ? Math.round((b[s] / total) * 100) : 0}%)`);
-  return `${parts.join(', ')}; busy ${(total / messages).toFixed(2)} ms/message`;
+  return `${parts.join(', ')}; total ${(total / messages).toFixed(2)} ms/message`;
 }

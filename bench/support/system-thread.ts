@@ -6,7 +6,7 @@
  * - `bare`: a bare smtp-server → nodemailer relay to `sinkPort` (the baseline).
  * Replies `{ ports }` once listening; on 'profile-start'/'profile-stop' records a CPU profile
  * of this thread; on 'stages-start'/'stages-stop' profiles it and replies its CPU per stage
- * (`stage-profile.ts`) with the CPU of the threads the system started (the translate worker);
+ * (`stage-profile.ts`, scaled to the thread's CPU over the pass) with the CPU of the threads the system started (the translate worker);
  * on 'cpu' replies this thread's CPU time so far (ms); on 'stop' closes everything and
  * replies 'stopped'.
  */
@@ -20,7 +20,7 @@ import { loadConfig } from '../../app/config/load-config.js';
 import { startGateway } from '../../app/node/start-gateway.js';
 import { silentLogger } from '../../core/log/logger.js';
 import type { Route, RouteResolver } from '../../core/ports/route-resolver.js';
-import { stageBreakdown, type CpuProfile } from './stage-profile.js';
+import { scaledToCpu, stageBreakdown, type CpuProfile } from './stage-profile.js';
 
 export type SystemJob =
   | { kind: 'gateway'; overrides: Record<string, unknown>; routes: Record<string, Route> }
@@ -93,6 +93,7 @@ const started = tasks().filter((t) => !before.has(t));
 const startedCpuMs = () => started.reduce((a, t) => a + taskCpuMs(t), 0);
 let session: Session | null = null;
 let stagesFrom = 0;
+let selfFrom = 0;
 port.on('message', async (m: { cmd: string; file?: string }) => {
   if (m.cmd === 'profile-start') {
     session = new Session();
@@ -112,13 +113,16 @@ port.on('message', async (m: { cmd: string; file?: string }) => {
     await session.post('Profiler.enable');
     await session.post('Profiler.start');
     stagesFrom = startedCpuMs();
+    selfFrom = threadCpuMs();
     port.postMessage({ ok: true });
   } else if (m.cmd === 'stages-stop' && session) {
     const { profile } = await session.post('Profiler.stop');
     const startedMs = startedCpuMs() - stagesFrom;
+    const selfMs = threadCpuMs() - selfFrom;
     session.disconnect();
     session = null;
-    port.postMessage({ stages: stageBreakdown(profile as unknown as CpuProfile), startedMs, startedThreads: started.length });
+    const sampled = stageBreakdown(profile as unknown as CpuProfile);
+    port.postMessage({ stages: scaledToCpu(sampled, selfMs), sampledMs: Object.values(sampled).reduce((a, b) => a + b, 0), startedMs, startedThreads: started.length });
   } else if (m.cmd === 'cpu') {
     port.postMessage({ cpuMs: threadCpuMs() });
   } else if (m.cmd === 'stop') {

@@ -4,7 +4,7 @@
  * it to their caller, idle time is left out, and what has no project frame is `other`.
  */
 import { describe, expect, it } from 'vitest';
-import { formatBreakdown, stageBreakdown, type CpuProfile } from '../../bench/support/stage-profile.js';
+import { formatBreakdown, scaledToCpu, stageBreakdown, type CpuProfile } from '../../bench/support/stage-profile.js';
 
 const ROOT = new URL('../../', import.meta.url).href;
 const frame = (functionName: string, path = '') => ({ functionName, url: path ? ROOT + path : '' });
@@ -53,7 +53,14 @@ describe('stage attribution of a CPU profile', () => {
     const line = formatBreakdown(stageBreakdown(profile()), 2);
     expect(line).toContain('open 1.50 (30%)');
     expect(line).toContain('store 1.00 (20%)');
-    expect(line).toContain('busy 5.00 ms/message');
+    expect(line).toContain('total 5.00 ms/message');
     expect(line).not.toContain('notices');
+  });
+
+  it('scales the shares to the CPU the thread used (the profile counts waits and preemption too)', () => {
+    const b = scaledToCpu(stageBreakdown(profile()), 5);
+    expect(b.open).toBeCloseTo(1.5);
+    expect(b.store).toBeCloseTo(1);
+    expect(Object.values(b).reduce((a, x) => a + x, 0)).toBeCloseTo(5);
   });
 });
