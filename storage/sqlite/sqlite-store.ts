@@ -2,15 +2,16 @@
  * `Store` over better-sqlite3 (Node edge) with the drizzle schema of `schema.ts`.
  *
  * Writes use group commit: every write queued in the same turn of the event loop (accepts,
- * routing decisions, delivery outcomes) is committed in one transaction, each in its own
- * savepoint so that one failure does not undo the others. Many SMTP sessions share one
+ * content claims, routing decisions, claims of work, delivery outcomes) is committed in one
+ * transaction, each in its own savepoint so that one failure does not undo the others. Many SMTP sessions share one
  * fsync, and each still gets its `250` only after its own rows are on disk. The fsync of
  * the write-ahead log runs in libuv's thread pool (`fdatasync`), not inside the commit, so
  * the event loop keeps serving other sessions while the disk flushes: the same guarantee as
  * `synchronous=FULL` (a commit is in the WAL, and the WAL is on disk, before it is
  * acknowledged; checkpoints sync the database file themselves). Hot statements are
- * prepared once. Every method is async (the `MessageStore` contract); claims carry an owner
- * and a lease so that several gateway processes can share the file.
+ * prepared once, a stage's events are one multi-row INSERT (`docs/performance.md`). Every
+ * method is async (the `MessageStore` contract); claims carry an owner and a lease so that
+ * several gateway processes can share the file.
  *
  * @example
  * const store = SqliteStore.open('./var/passerelle.db');
