@@ -17,6 +17,13 @@
  * threads, the traffic spread over both), in the same run, with their ratios to SQLite.
  * Target: one PostgreSQL node ≥ 70 % of the SQLite node; p99 at 100 msg/s ≤ 250 ms.
  * BENCH_ENGINES=0 skips that part; BENCH_ENGINES=only runs it alone.
+ *
+ * Stage breakdown: after each direction's measured runs, a separate pass of
+ * BENCH_STAGE_MESSAGES fresh messages (default 200) runs with the gateway's thread profiled
+ * (kept out of the throughput figures: the profiler costs some CPU) and prints that thread's
+ * CPU per message for each stage (`support/stage-profile.ts`: the profile's shares of the
+ * thread's CPU measured by the OS over the pass), and the CPU of the threads the
+ * gateway started (the translate worker). BENCH_STAGES=0 skips it.
  */
 import { mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +47,7 @@ import { startSystemThread, type SystemThread } from './support/run-system.js';
 import { startNationalOperator } from '../test/simulators/national-operator.js';
 import { DEMO_HPRIM } from '../app/demo/demo-samples.js';
 import { median, percentile } from './harness.js';
+import { formatBreakdown } from './support/stage-profile.js';
 import { postgresUnavailable, startPostgres } from '../test/support/postgres-server.js';
 
 const N = Number(process.env.BENCH_MESSAGES ?? 600);
@@ -129,6 +137,17 @@ function print(name: string, r: Figures[], paced: Figures) {
   process.stdout.write(`  ${name}: throughput runs ${r.map((x) => x.rate.toFixed(0)).join(', ')} msg/s → median ${median(r.map((x) => x.rate)).toFixed(0)} msg/s ` +
     `(CPU per message: ${median(r.map((x) => x.cpuMs)).toFixed(2)} ms in all threads with peers and clients, ${median(r.map((x) => x.threadMs)).toFixed(2)} ms on the system's event loop); ` +
     `at ${RATE} msg/s offered: p50 ${paced.p50.toFixed(1)} ms, p99 ${paced.p99.toFixed(1)} ms\n`);
+}
+
+const STAGE_MESSAGES = Number(process.env.BENCH_STAGE_MESSAGES ?? 200);
+
+/** The profiled pass: the gateway thread's CPU per message and stage, and its translate worker's. */
+async function stagePass(name: string, system: SystemThread, make: (n: number) => Promise<Uint8Array[]>, send: Sender, arrivedAt: (reply: string) => number | undefined): Promise<void> {
+  if (process.env.BENCH_STAGES === '0' || STAGE_MESSAGES <= 0) return;
+  const messages = await make(STAGE_MESSAGES);
+  const { figures } = await system.stages(() => drive(messages, send, arrivedAt, false, system));
+  process.stdout.write(`  stages, ${name} (profiled pass of ${STAGE_MESSAGES} messages; CPU ms per message on the gateway's thread): ${formatBreakdown(figures.stages, STAGE_MESSAGES)} ` +
+    `(profile's busy time ${(figures.sampledMs / STAGE_MESSAGES).toFixed(2)}); threads the gateway started (translate worker): ${(figures.startedMs / STAGE_MESSAGES).toFixed(2)} ms/message\n`);
 }
 
 export default async function endToEnd(): Promise<void> {
@@ -259,6 +278,7 @@ export default async function endToEnd(): Promise<void> {
       });
       const l2nPaced = await drive(pacedLegacy, sendLegacy, opArrived, true, system);
       print('gateway legacy → national', l2n, l2nPaced);
+      await stagePass('legacy → national', system, (n) => Promise.all(Array.from({ length: n }, (_, j) => lnp(30 * N + j))), sendLegacy, opArrived);
 
       const n2l: Awaited<ReturnType<typeof drive>>[] = [];
       // Fresh Message-IDs for every run: the gateway (rightly) never delivers the same one twice.
@@ -267,6 +287,7 @@ export default async function endToEnd(): Promise<void> {
       });
       const n2lPaced = await drive(pacedNational, sendNational, (k) => relay.arrivals.get(k), true, system);
       print('gateway national → legacy', n2l, n2lPaced);
+      await stagePass('national → legacy', system, (n) => Promise.all(Array.from({ length: n }, (_, j) => smimeMail(30 * N + j))), sendNational, (k) => relay.arrivals.get(k));
 
       const l = median(l2n.map((x) => x.rate));
       const n = median(n2l.map((x) => x.rate));

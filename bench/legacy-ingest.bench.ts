@@ -2,6 +2,12 @@
  * Legacy ingest: 10 KB LNP/1 mails over 16 connections, from the first byte until every
  * message is committed (250) and opened, against a bare smtp-server sink measured in the
  * same run with the same client. Targets: ≥ 500 messages/s, ≥ 50 % of the sink's rate.
+ *
+ * Stage breakdown: then a separate run of BENCH_STAGE_MESSAGES mails (default 1000) with the
+ * gateway's thread (this one; the load client is on a worker) profiled from its first byte
+ * to the last message opened, kept out of the figures above; prints that thread's CPU per
+ * message for each stage (`support/stage-profile.ts`: the profile's shares of the thread's CPU
+ * measured by the OS). BENCH_STAGES=0 skips it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,10 +22,14 @@ import { startGateway } from '../app/node/start-gateway.js';
 import { silentLogger } from '../core/log/logger.js';
 import { measure, ratio } from './harness.js';
 import { runLoadInWorker } from './support/run-load.js';
+import { Session } from 'node:inspector/promises';
+import { readFileSync } from 'node:fs';
+import { formatBreakdown, scaledToCpu, stageBreakdown, type CpuProfile } from './support/stage-profile.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 3000);
 const CONNECTIONS = 16;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const STAGE_MESSAGES = Number(process.env.BENCH_STAGE_MESSAGES ?? 1000);
 const RCPT = 'jean.dupont.med@interop.lnp.test';
 const FROM = 'cab.dupuis@medical33.lnp.test';
 
@@ -55,14 +65,30 @@ async function bareSinkRate(mails: Uint8Array[]): Promise<number> {
   return (r.ok / r.ms) * 1000;
 }
 
-export async function gatewayRate(root: string, keysDir: string, mails: Uint8Array[], run: number): Promise<number> {
+/** CPU time of this thread (Linux: utime + stime in ticks of 10 ms), or NaN (then the profile's own times are printed). */
+function threadCpuMs(): number {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Called once the gateway listens and once every mail is opened (the profiled pass). */
+interface Window { start(): Promise<void>; stop(): Promise<void> }
+
+export async function gatewayRate(root: string, keysDir: string, mails: Uint8Array[], run: number, window?: Window): Promise<number> {
   const dataDir = join(root, `data-${run}`);
   const config = loadConfig({ env: {}, overrides: { dataDir, durability: (process.env.BENCH_DURABILITY ?? 'FULL'), legacy: { keyDir: keysDir, listen: { port: 0 } }, mssante: { listen: { port: 0 } }, aliases: ALIASES, http: { port: 0 } } as never });
   const gw = await startGateway(config, { log: silentLogger, noHttp: true, holdDeliveries: true });
+  await window?.start();
   const t0 = performance.now();
   const r = await runLoadInWorker({ host: '127.0.0.1', port: gw.ports.legacy, connections: CONNECTIONS, mailFrom: FROM, rcptTo: RCPT, messages: mails });
   while (gw.gateway.stats.opened < mails.length) await new Promise((res) => setTimeout(res, 2));
   const ms = performance.now() - t0;
+  await window?.stop();
   const quarantined = gw.gateway.stats.quarantined;
   await gw.stop();
   rmSync(dataDir, { recursive: true, force: true });
@@ -79,6 +105,22 @@ export default async function legacyIngest(): Promise<void> {
     const sink = await measure('bare smtp-server sink', 'msg/s', RUNS, () => bareSinkRate(mails));
     const gw = await measure('gateway ingest (accept, commit, open)', 'msg/s', RUNS, (i) => gatewayRate(root, keys.gateway, mails, i));
     process.stdout.write(`  ${ratio(gw, sink)}   targets: ≥ 500 msg/s (${gw.median >= 500 ? 'met' : 'NOT met'}), ≥ 50% of the sink (${gw.median >= sink.median / 2 ? 'met' : 'NOT met'})\n`);
+    if (process.env.BENCH_STAGES !== '0' && STAGE_MESSAGES > 0) {
+      const some = mails.slice(0, STAGE_MESSAGES);
+      const session = new Session();
+      session.connect();
+      let profile: CpuProfile | null = null;
+      let cpu = 0;
+      await gatewayRate(root, keys.gateway, some, RUNS, {
+        start: async () => { await session.post('Profiler.enable'); await session.post('Profiler.start'); cpu = -threadCpuMs(); },
+        stop: async () => { cpu += threadCpuMs(); profile = (await session.post('Profiler.stop')).profile as unknown as CpuProfile; },
+      });
+      session.disconnect();
+      const sampled = stageBreakdown(profile!);
+      const busy = Object.values(sampled).reduce((a, b) => a + b, 0);
+      process.stdout.write(`  stages (profiled run of ${some.length} messages; CPU ms per message on the gateway's thread): ${formatBreakdown(scaledToCpu(sampled, cpu), some.length)} ` +
+        `(profile's busy time ${(busy / some.length).toFixed(2)})\n`);
+    }
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -5,11 +5,13 @@
  *   static table (as the directory would give them);
  * - `bare`: a bare smtp-server → nodemailer relay to `sinkPort` (the baseline).
  * Replies `{ ports }` once listening; on 'profile-start'/'profile-stop' records a CPU profile
- * of this thread; on 'cpu' replies this thread's CPU time so far (ms); on 'stop' closes
- * everything and replies 'stopped'.
+ * of this thread; on 'stages-start'/'stages-stop' profiles it and replies its CPU per stage
+ * (`stage-profile.ts`, scaled to the thread's CPU over the pass) with the CPU of the threads the system started (the translate worker);
+ * on 'cpu' replies this thread's CPU time so far (ms); on 'stop' closes everything and
+ * replies 'stopped'.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Session } from 'node:inspector/promises';
 import { SMTPServer } from 'smtp-server';
@@ -18,6 +20,7 @@ import { loadConfig } from '../../app/config/load-config.js';
 import { startGateway } from '../../app/node/start-gateway.js';
 import { silentLogger } from '../../core/log/logger.js';
 import type { Route, RouteResolver } from '../../core/ports/route-resolver.js';
+import { scaledToCpu, stageBreakdown, type CpuProfile } from './stage-profile.js';
 
 export type SystemJob =
   | { kind: 'gateway'; overrides: Record<string, unknown>; routes: Record<string, Route> }
@@ -71,8 +74,26 @@ function threadCpuMs(): number {
   }
 }
 
+/** CPU time of a thread of this process by id, in ms (0 once it is gone). */
+function taskCpuMs(tid: string): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+const tasks = (): string[] => { try { return readdirSync('/proc/self/task'); } catch { return []; } };
+
+const before = new Set(tasks());
 const system = await startSystem();
+// Threads the system started (the translate worker; Linux only): their CPU is reported beside the profile.
+const started = tasks().filter((t) => !before.has(t));
+const startedCpuMs = () => started.reduce((a, t) => a + taskCpuMs(t), 0);
 let session: Session | null = null;
+let stagesFrom = 0;
+let selfFrom = 0;
 port.on('message', async (m: { cmd: string; file?: string }) => {
   if (m.cmd === 'profile-start') {
     session = new Session();
@@ -86,6 +107,22 @@ port.on('message', async (m: { cmd: string; file?: string }) => {
     session.disconnect();
     session = null;
     port.postMessage({ ok: true });
+  } else if (m.cmd === 'stages-start') {
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+    stagesFrom = startedCpuMs();
+    selfFrom = threadCpuMs();
+    port.postMessage({ ok: true });
+  } else if (m.cmd === 'stages-stop' && session) {
+    const { profile } = await session.post('Profiler.stop');
+    const startedMs = startedCpuMs() - stagesFrom;
+    const selfMs = threadCpuMs() - selfFrom;
+    session.disconnect();
+    session = null;
+    const sampled = stageBreakdown(profile as unknown as CpuProfile);
+    port.postMessage({ stages: scaledToCpu(sampled, selfMs), sampledMs: Object.values(sampled).reduce((a, b) => a + b, 0), startedMs, startedThreads: started.length });
   } else if (m.cmd === 'cpu') {
     port.postMessage({ cpuMs: threadCpuMs() });
   } else if (m.cmd === 'stop') {

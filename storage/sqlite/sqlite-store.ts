@@ -2,15 +2,16 @@
  * `Store` over better-sqlite3 (Node edge) with the drizzle schema of `schema.ts`.
  *
  * Writes use group commit: every write queued in the same turn of the event loop (accepts,
- * routing decisions, delivery outcomes) is committed in one transaction, each in its own
- * savepoint so that one failure does not undo the others. Many SMTP sessions share one
+ * content claims, routing decisions, claims of work, delivery outcomes) is committed in one
+ * transaction, each in its own savepoint so that one failure does not undo the others. Many SMTP sessions share one
  * fsync, and each still gets its `250` only after its own rows are on disk. The fsync of
  * the write-ahead log runs in libuv's thread pool (`fdatasync`), not inside the commit, so
  * the event loop keeps serving other sessions while the disk flushes: the same guarantee as
  * `synchronous=FULL` (a commit is in the WAL, and the WAL is on disk, before it is
  * acknowledged; checkpoints sync the database file themselves). Hot statements are
- * prepared once. Every method is async (the `MessageStore` contract); claims carry an owner
- * and a lease so that several gateway processes can share the file.
+ * prepared once, a stage's events are one multi-row INSERT (`docs/performance.md`). Every
+ * method is async (the `MessageStore` contract); claims carry an owner and a lease so that
+ * several gateway processes can share the file.
  *
  * @example
  * const store = SqliteStore.open('./var/passerelle.db');
@@ -68,6 +69,16 @@ export class SqliteStore implements MessageStore, JobLock {
   constructor(readonly db: Db, readonly sqlite: Database.Database, private readonly durableAccept = true) {
     const d = db;
     this.h = this.prepareHot();
+    this.savepoint = sqlite.transaction((op: () => unknown) => op());
+    this.commitBatch = sqlite.transaction((batch: QueuedWrite[], results: { ok: boolean; value: unknown }[]) => {
+      for (const b of batch) {
+        try {
+          results.push({ ok: true, value: this.savepoint(b.op) });
+        } catch (err) {
+          results.push({ ok: false, value: err });
+        }
+      }
+    });
     this.q = {
       message: d.select().from(messages).where(eq(messages.id, p('id'))).prepare(),
       raw: d.select({ bytes: rawMessages.bytes }).from(rawMessages).where(eq(rawMessages.id, p('id'))).prepare(),
@@ -103,8 +114,13 @@ export class SqliteStore implements MessageStore, JobLock {
       noticesDue: S('SELECT id, state, stage, reply FROM messages WHERE notices_due = 1 AND updated_at < ? ORDER BY id LIMIT ?'),
       outcome: S(`UPDATE deliveries SET state = ?, last_error = ?, next_attempt_at = coalesce(?, next_attempt_at),
         attempts = attempts + ?, owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?`),
-      openCount: S(`SELECT count(*) AS n FROM deliveries WHERE message_ref = ? AND state IN ('pending', 'queued', 'sending')`),
       messageState: S('SELECT state FROM messages WHERE id = ?'),
+      // The state and the open deliveries in one statement (settling after each stage's writes).
+      stateAndOpen: S(`SELECT state, (SELECT count(*) FROM deliveries WHERE message_ref = messages.id AND state IN ('pending', 'queued', 'sending')) AS n
+        FROM messages WHERE id = ?`),
+      envelopeOf: S(`SELECT id, source, mail_from AS mailFrom, message_id AS messageId, received_at AS receivedAt, size, remote
+        FROM messages WHERE id = ?`),
+      recipientsOf: S('SELECT recipient FROM deliveries WHERE message_ref = ? ORDER BY id').pluck(),
       // One statement claims the messages to process and returns them (no read-then-write race).
       claimUnprocessed: S(`UPDATE messages SET owner = @owner, lease_until = @lease
         WHERE id IN (SELECT id FROM messages WHERE state IN ('received', 'opened') AND received_at < @before
@@ -153,15 +169,7 @@ export class SqliteStore implements MessageStore, JobLock {
     const durable = this.durableAccept && batch.some((b) => b.durable);
     const results: { ok: boolean; value: unknown }[] = [];
     try {
-      this.sqlite.transaction(() => {
-        for (const b of batch) {
-          try {
-            results.push({ ok: true, value: this.sqlite.transaction(b.op)() });
-          } catch (err) {
-            results.push({ ok: false, value: err });
-          }
-        }
-      })();
+      this.commitBatch(batch, results);
     } catch (err) {
       for (const b of batch) b.reject(err);
       return;
@@ -187,6 +195,13 @@ export class SqliteStore implements MessageStore, JobLock {
       });
     });
   }
+
+  /**
+   * The batch in one transaction, each write in a savepoint of its own. Both wrappers are made
+   * once (better-sqlite3 builds a function and looks up its statements for each `transaction`).
+   */
+  private readonly commitBatch: (batch: QueuedWrite[], results: { ok: boolean; value: unknown }[]) => void;
+  private readonly savepoint: (op: () => unknown) => unknown;
 
   /** The write-ahead log's file descriptor, opened once (null for an in-memory database). */
   private wal(): number | null {
@@ -273,8 +288,9 @@ export class SqliteStore implements MessageStore, JobLock {
             : `reuses the Message-ID of message ${other.messageRef} with different content: a new message, not a duplicate`, recipient);
         }
       }
-      const open = (h.openCount.get(id) as { n: number }).n > 0;
-      const state = (h.messageState.get(id) as { state: MessageState } | undefined)?.state ?? 'received';
+      const st = h.stateAndOpen.get(id) as { state: MessageState; n: number } | undefined;
+      const open = (st?.n ?? 0) > 0;
+      const state = st?.state ?? 'received';
       if (!open && result.duplicates.length > 0 && (state === 'received' || state === 'opened')) {
         h.setState.run('duplicate', null, null, now, id);
         result.state = 'duplicate';
@@ -285,9 +301,26 @@ export class SqliteStore implements MessageStore, JobLock {
     }, false);
   }
 
+  /** A stage's events in one statement (multi-row INSERT, prepared once per row count up to 16). */
   private insertEvents(id: string, events: readonly NewEvent[], now: number): void {
-    for (const e of events) this.h.insertEvent.run(id, now, e.stage, e.level, e.detail, e.recipient ?? null);
+    for (let i = 0; i < events.length; i += 16) {
+      const part = events.slice(i, i + 16);
+      if (part.length === 1) {
+        const e = part[0]!;
+        this.h.insertEvent.run(id, now, e.stage, e.level, e.detail, e.recipient ?? null);
+        continue;
+      }
+      let stmt = this.insertEventRows.get(part.length);
+      if (!stmt) {
+        stmt = this.sqlite.prepare(`INSERT INTO events (message_ref, at, stage, level, detail, recipient) VALUES ${Array(part.length).fill('(?, ?, ?, ?, ?, ?)').join(', ')}`);
+        this.insertEventRows.set(part.length, stmt);
+      }
+      const args: unknown[] = [];
+      for (const e of part) args.push(id, now, e.stage, e.level, e.detail, e.recipient ?? null);
+      stmt.run(...args);
+    }
   }
+  private readonly insertEventRows = new Map<number, Database.Statement>();
 
   recordRouting(id: string, r: RoutingResult, now: number): Promise<MessageState> {
     const h = this.h;
@@ -354,9 +387,9 @@ export class SqliteStore implements MessageStore, JobLock {
   }
 
   private settleNow(id: string, now: number): MessageState {
-    const m = this.h.messageState.get(id) as { state: MessageState } | undefined;
+    const m = this.h.stateAndOpen.get(id) as { state: MessageState; n: number } | undefined;
     if (!m) throw new Error(`no message ${id}`);
-    const open = (this.h.openCount.get(id) as { n: number }).n > 0;
+    const open = m.n > 0;
     if (open || m.state === 'quarantined' || m.state === 'duplicate' || m.state === 'done') return m.state;
     this.h.settleState.run('done', null, null, null, now, id);
     return 'done';
@@ -379,9 +412,10 @@ export class SqliteStore implements MessageStore, JobLock {
 
   envelope(id: string): Promise<Envelope | null> {
     return this.read(() => {
-      const m = this.q.message.get({ id });
+      // Raw prepared statements: the deliver stage and the notices read it for every message.
+      const m = this.h.envelopeOf.get(id) as { id: string; source: string; mailFrom: string; messageId: string | null; receivedAt: number; size: number; remote: string | null } | undefined;
       if (!m) return null;
-      const recipients = this.q.deliveriesOf.all({ id }).map((d) => d.recipient);
+      const recipients = this.h.recipientsOf.all(id) as string[];
       return {
         id: m.id, source: m.source as Origin, mailFrom: m.mailFrom, recipients, messageId: m.messageId,
         receivedAt: m.receivedAt, size: m.size, rawRef: `db:${m.id}`,
@@ -407,20 +441,22 @@ export class SqliteStore implements MessageStore, JobLock {
 
   // ---- claims ----
 
+  // Claims are writes: they join the group commit (one commit with the accepts, routings and
+  // outcomes of the same turn) rather than commit on their own.
   claimUnprocessed(now: number, limit: number, by: Claimant, receivedBefore = Number.MAX_SAFE_INTEGER): Promise<string[]> {
-    return this.read(() => (this.h.claimUnprocessed.all({ owner: by.owner, lease: now + by.leaseMs, now, before: receivedBefore, limit }) as { id: string }[])
-      .map((r) => r.id).sort());
+    return this.enqueue(() => (this.h.claimUnprocessed.all({ owner: by.owner, lease: now + by.leaseMs, now, before: receivedBefore, limit }) as { id: string }[])
+      .map((r) => r.id).sort(), false);
   }
 
   claimDue(now: number, limit: number, by: Claimant): Promise<DeliveryRow[]> {
-    return this.read(() => this.sqlite.transaction(() => {
+    return this.enqueue(() => {
       const lapsed = this.h.reclaimLapsed.all({ now }) as { messageRef: string; recipient: string }[];
       for (const c of lapsed) {
         this.h.insertEvent.run(c.messageRef, now, 'recover', 'warn', 'the claim on this send lapsed (its worker stopped): outcome unknown, sending again', c.recipient);
       }
       const rows = this.h.claim.all({ now, limit, lease: now + by.leaseMs, owner: by.owner }) as (typeof deliveries.$inferSelect)[];
       return rows.sort((a, b) => a.id - b.id).map(toDeliveryRow);
-    })());
+    }, false);
   }
 
   /**
