@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 
 const ROOT = resolve(import.meta.dirname, '..');
 /** What production starts: the CLI, and the translator's worker-thread entry (loaded by URL, so not an import). */
-const ENTRIES = ['app/cli/main.ts', 'app/node/translator-thread.ts'];
+const ENTRIES = ['app/cli/main.ts', 'app/node/translator-thread.ts', 'app/node/directory-import-thread.ts'];
 /** Folders read at run time, copied as they are. */
 const ASSETS = ['drizzle', 'drizzle-pg'];
 

@@ -26,6 +26,7 @@ import type { DirectoryConfig, DirectoryStore } from '../../core/ports/directory
 import { parseDuration } from '../../core/queue/duration.js';
 import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
 import { SqliteDirectoryStore } from '../../storage/sqlite/directory-store.js';
+import { ThreadedImportDirectory } from './threaded-directory.js';
 import { PostgresStore } from '../../storage/postgres/postgres-store.js';
 import { PostgresDirectoryStore } from '../../storage/postgres/directory-store.js';
 
@@ -85,8 +86,18 @@ export async function openStorage(config: GatewayConfig, o: OpenStorageOptions):
     const sqliteStore = SqliteStore.open(config.database, { synchronous: config.durability });
     let directory: DirectoryStore;
     try {
-      // The address book has its own connection to the same file.
-      directory = SqliteDirectoryStore.open(config.database, o.directory);
+      // The address book has its own connection to the same file, and runs its imports on a
+      // thread with one more (a file only: an in-memory database is this connection's own).
+      if (config.database === ':memory:') directory = SqliteDirectoryStore.open(config.database, o.directory);
+      else {
+        const threaded = ThreadedImportDirectory.open(config.database, o.directory);
+        // While an import writes its batches, its thread checkpoints the WAL it grows: the
+        // message store's commits on the event loop must not be the ones that copy it back
+        // (a checkpoint of tens of megabytes, with its fsyncs, stalls every session).
+        const autocheckpoint = sqliteStore.sqlite.pragma('wal_autocheckpoint', { simple: true }) as number;
+        threaded.onImports((running) => sqliteStore.sqlite.pragma(`wal_autocheckpoint = ${running ? 0 : autocheckpoint}`));
+        directory = threaded;
+      }
     } catch (err) {
       sqliteStore.closeNow();
       throw err;

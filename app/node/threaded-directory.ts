@@ -1,0 +1,135 @@
+/**
+ * The SQLite address book with its imports on a worker thread (Node edge). A national
+ * extraction of a million lines takes seconds of CPU to parse, plan and write; on the
+ * gateway's event loop that stalls every SMTP session and `/health` for as long. Here the
+ * import runs on a thread of its own with its own connection to the same database file (WAL:
+ * the main thread keeps reading the last committed state and resolving), the upload is
+ * streamed to it chunk by chunk with a bounded window (backpressure: at most `WINDOW_BYTES`
+ * in flight, so a fast upload does not pile up in memory), and its progress and report come
+ * back by message. Every other method is the main thread's `SqliteDirectoryStore`.
+ *
+ * Writes of the two threads share SQLite's one write lock: the import commits in batches of
+ * `THREAD_BATCH_LINES` (tens of milliseconds each), so a commit of the message store waits
+ * at most about one batch.
+ *
+ * @example
+ * const directory = ThreadedImportDirectory.open('./var/passerelle.db', config);
+ * await directory.importNational(body, { fileName }); // parsed and written on the thread
+ */
+import { Worker } from 'node:worker_threads';
+import { SqliteDirectoryStore } from '../../storage/sqlite/directory-store.js';
+import { DirectoryFormatError, StaleDirectoryFileError } from '../../directory/errors.js';
+import type { DirectoryConfig, DirectoryStore, ImportOptions, ImportReport } from '../../core/ports/directory-store.js';
+import type { FromImportThread, ImportThreadData, ToImportThread } from './directory-import-thread.js';
+
+/** As `translator-pool.ts`: compiled, the thread's code is `.js` beside this file; from source, a tsx entry. */
+const WORKER_ENTRY = import.meta.url.endsWith('.ts')
+  ? new URL('./directory-import-worker.mjs', import.meta.url)
+  : new URL('./directory-import-thread.js', import.meta.url);
+
+/** Bytes posted to the thread and not yet taken by its reader. */
+const WINDOW_BYTES = 4 << 20;
+/** Lines per transaction on the thread: short write locks while the gateway runs. */
+export const THREAD_BATCH_LINES = 500;
+
+/** The error classes an import may end with, rebuilt by name on this side. */
+const ERRORS: Record<string, { prototype: Error }> = { DirectoryFormatError, StaleDirectoryFileError };
+
+export class ThreadedImportDirectory extends SqliteDirectoryStore implements DirectoryStore {
+  private imports = 0;
+  private readonly watchers: ((running: boolean) => void)[] = [];
+
+  /** Told when the first import starts and when the last one ends (the composition tunes the other connections). */
+  onImports(watch: (running: boolean) => void): void {
+    this.watchers.push(watch);
+  }
+
+  constructor(
+    directory: SqliteDirectoryStore['directory'],
+    private readonly path: string,
+    private readonly cfg: DirectoryConfig,
+  ) {
+    super(directory);
+  }
+
+  static override open(path: string, config: DirectoryConfig): ThreadedImportDirectory {
+    return new ThreadedImportDirectory(SqliteDirectoryStore.open(path, config).directory, path, config);
+  }
+
+  /** Imports running on threads now. */
+  get running(): number {
+    return this.imports;
+  }
+
+  override importNational(input: AsyncIterable<Uint8Array>, opts?: ImportOptions): Promise<ImportReport> {
+    return this.onThread('national', input, opts ?? {});
+  }
+
+  override importLegacy(input: AsyncIterable<Uint8Array>, opts?: ImportOptions): Promise<ImportReport> {
+    return this.onThread('legacy', input, opts ?? {});
+  }
+
+  private async onThread(source: 'national' | 'legacy', input: AsyncIterable<Uint8Array>, opts: ImportOptions): Promise<ImportReport> {
+    const { onProgress, ...rest } = opts;
+    const { clock, ...config } = this.cfg;
+    const data: ImportThreadData = {
+      path: this.path, config, clockOffset: clock ? clock.now() - Date.now() : 0, source,
+      opts: { batchLines: THREAD_BATCH_LINES, ...rest },
+    };
+    const worker = new Worker(WORKER_ENTRY, { workerData: data });
+    if (this.imports++ === 0) for (const w of this.watchers) w(true);
+    let inFlight = 0;
+    let credit: (() => void) | null = null;
+    let settled = false;
+    const done = new Promise<ImportReport>((resolve, reject) => {
+      worker.on('message', (m: FromImportThread) => {
+        if ('took' in m) {
+          inFlight -= m.took;
+          credit?.();
+          credit = null;
+        } else if ('progress' in m) onProgress?.(m.progress);
+        else if ('report' in m) resolve(m.report as ImportReport);
+        else reject(rebuild(m.error));
+      });
+      worker.on('error', reject);
+      worker.on('exit', (code) => reject(new Error(`the directory import thread stopped (exit ${code})`)));
+    }).finally(() => {
+      settled = true;
+      credit?.();
+    });
+    // A failure on the thread ends the upload early: the route answers without reading the rest.
+    done.catch(() => {});
+    try {
+      for await (const chunk of input) {
+        if (settled) break;
+        // Copied into a buffer of its own, transferred: no second copy across threads.
+        const own = new Uint8Array(chunk.byteLength);
+        own.set(chunk);
+        inFlight += own.byteLength;
+        worker.postMessage({ chunk: own } satisfies ToImportThread, [own.buffer]);
+        while (inFlight > WINDOW_BYTES && !settled) await new Promise<void>((r) => (credit = r));
+      }
+      if (!settled) worker.postMessage({ end: true } satisfies ToImportThread);
+    } catch (err) {
+      if (!settled) worker.postMessage({ abort: err instanceof Error ? err.message : String(err) } satisfies ToImportThread);
+    }
+    try {
+      return await done;
+    } finally {
+      if (--this.imports === 0) for (const w of this.watchers) w(false);
+      await worker.terminate();
+    }
+  }
+}
+
+function rebuild(e: { name: string; message: string; line?: number }): Error {
+  const proto = ERRORS[e.name]?.prototype ?? Error.prototype;
+  const err = Object.create(proto) as Error & { line?: number };
+  Object.defineProperties(err, {
+    name: { value: e.name, writable: true, configurable: true },
+    message: { value: e.message, writable: true, configurable: true },
+    stack: { value: `${e.name}: ${e.message}\n    (on the directory import thread)`, writable: true, configurable: true },
+  });
+  if (e.line !== undefined) err.line = e.line;
+  return err;
+}
