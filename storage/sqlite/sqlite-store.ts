@@ -121,6 +121,11 @@ export class SqliteStore implements MessageStore, JobLock {
       envelopeOf: S(`SELECT id, source, mail_from AS mailFrom, message_id AS messageId, received_at AS receivedAt, size, remote
         FROM messages WHERE id = ?`),
       recipientsOf: S('SELECT recipient FROM deliveries WHERE message_ref = ? ORDER BY id').pluck(),
+      // Read first (readers never wait in WAL): a poll with nothing to claim takes no write lock,
+      // so an idle worker never waits on another connection's write (a directory import's batch).
+      anyUnprocessed: S(`SELECT 1 FROM messages WHERE state IN ('received', 'opened') AND received_at < @before
+        AND (lease_until IS NULL OR lease_until <= @now) LIMIT 1`).pluck(),
+      anyDue: S(`SELECT 1 FROM deliveries WHERE (state = 'queued' AND next_attempt_at <= @now) OR (state = 'sending' AND lease_until <= @now) LIMIT 1`).pluck(),
       // One statement claims the messages to process and returns them (no read-then-write race).
       claimUnprocessed: S(`UPDATE messages SET owner = @owner, lease_until = @lease
         WHERE id IN (SELECT id FROM messages WHERE state IN ('received', 'opened') AND received_at < @before
@@ -444,11 +449,13 @@ export class SqliteStore implements MessageStore, JobLock {
   // Claims are writes: they join the group commit (one commit with the accepts, routings and
   // outcomes of the same turn) rather than commit on their own.
   claimUnprocessed(now: number, limit: number, by: Claimant, receivedBefore = Number.MAX_SAFE_INTEGER): Promise<string[]> {
+    if (this.h.anyUnprocessed.get({ now, before: receivedBefore }) === undefined) return Promise.resolve([]);
     return this.enqueue(() => (this.h.claimUnprocessed.all({ owner: by.owner, lease: now + by.leaseMs, now, before: receivedBefore, limit }) as { id: string }[])
       .map((r) => r.id).sort(), false);
   }
 
   claimDue(now: number, limit: number, by: Claimant): Promise<DeliveryRow[]> {
+    if (this.h.anyDue.get({ now }) === undefined) return Promise.resolve([]);
     return this.enqueue(() => {
       const lapsed = this.h.reclaimLapsed.all({ now }) as { messageRef: string; recipient: string }[];
       for (const c of lapsed) {
