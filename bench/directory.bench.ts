@@ -10,6 +10,10 @@
  * - search latency, hit / prefix / identifier / miss, SQLite and PostgreSQL (`directory-search.ts`;
  *   `BENCH_LINES` sizes its directory; `DIRECTORY_BENCH_PARTS=search` runs only that part).
  *
+ * - into a live gateway carrying traffic: the sync over HTTP (import on its thread), with the
+ *   listeners' EHLO, /health and accept latencies before and during it (`directory-live.ts`;
+ *   `DIRECTORY_BENCH_PARTS=live` runs only that part); it also ends the full run.
+ *
  * `DIRECTORY_BENCH_LINES` (default 535000) and `DIRECTORY_BENCH_RUNS` (default 3) shrink it.
  */
 import { execFile } from 'node:child_process';
@@ -23,6 +27,7 @@ import { writeSyntheticNational, writeSyntheticLegacy } from '../directory/synth
 import { readLines } from '../directory/line-reader.js';
 import { Directory } from '../storage/sqlite/directory.js';
 import { searchBench } from './directory-search.js';
+import { liveImportBench } from './directory-live.js';
 
 const run = promisify(execFile);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,6 +48,7 @@ export default async function bench(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'passerelle-dir-bench-'));
   try {
     if (process.env.DIRECTORY_BENCH_PARTS === 'search') return await searchBench(work, lines);
+    const live = process.env.DIRECTORY_BENCH_PARTS === 'live';
     const full = join(work, 'Extraction_Correspondance_MSSante_202611010300.txt');
     const changed = join(work, 'Extraction_Correspondance_MSSante_202611020300.txt');
     const changed2 = join(work, 'Extraction_Correspondance_MSSante_202611030300.txt');
@@ -55,6 +61,7 @@ export default async function bench(): Promise<void> {
     // Let the generated files reach the disk before timing anything.
     await run('sync', []);
     process.stdout.write(`  generated ${lines} + ${lines} national lines and a legacy file in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    if (live) return await liveImportBench(full, 'Extraction_Correspondance_MSSante_202611010300.txt', lines);
 
     const floor = await measure('read + split lines (floor)', 's', runs, async () => {
       const s = performance.now();
@@ -136,6 +143,7 @@ export default async function bench(): Promise<void> {
       dir.close();
     }
     await searchBench(work, lines);
+    await liveImportBench(full, 'Extraction_Correspondance_MSSante_202611010300.txt', lines);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -1,0 +1,113 @@
+/**
+ * The address book's import into a live gateway (issue 15, item 1): a started gateway
+ * (SQLite, test material) carrying legacy traffic (LNP/1 letters at `LIVE_RATE` per second
+ * into its legacy listener, delivered to a national peer) while a national extraction is
+ * synced through `POST /directory/sync/national`. A client times, meanwhile, EHLO on the legacy
+ * listener, GET /health, and each letter's accept (DATA to 250), before and during the
+ * import; the gateway's event-loop delay and the process's peak RSS (gateway, import thread,
+ * clients and peers: one process) are read too.
+ */
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { join } from 'node:path';
+import { connect } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import nodemailer from 'nodemailer';
+import { startLegacyWorld } from '../test/support/legacy-world.js';
+import { loadKeyFolder } from '../adapters/legacy/key-folder.js';
+import { sealLnpMail } from '../adapters/legacy/lnp-codec.js';
+
+const LIVE_RATE = Number(process.env.LIVE_RATE ?? 20);
+const TOKEN = 'directory-live-bench';
+
+function ehloTime(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const s = connect(port, '127.0.0.1');
+    let buf = '';
+    let greeted = false;
+    s.on('data', (d) => {
+      buf += d.toString('latin1');
+      if (!greeted && /^220 .*\r\n/m.test(buf)) {
+        greeted = true;
+        buf = '';
+        s.write('EHLO probe.test\r\n');
+      } else if (greeted && /^250 .*\r\n/m.test(buf)) {
+        resolve(performance.now() - t0);
+        s.end('QUIT\r\n');
+      }
+    });
+    s.on('error', reject);
+  });
+}
+
+const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]! : NaN);
+const fmt = (xs: number[]) => `p50 ${pct(xs, 0.5).toFixed(0)} ms, p99 ${pct(xs, 0.99).toFixed(0)} ms (${xs.length})`;
+
+/** Syncs `file` (`lines` national lines) into a live gateway; prints the figures. */
+export async function liveImportBench(file: string, fileName: string, lines: number): Promise<void> {
+  const w = await startLegacyWorld({ http: { port: 0, token: TOKEN }, durability: 'NORMAL' });
+  try {
+    const { store } = await loadKeyFolder(join(w.root, 'keys-all'));
+    const year = new Date().getUTCFullYear();
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: w.gw.ports.legacy, secure: false, ignoreTLS: true, pool: true, maxConnections: 2 });
+    let n = 0;
+    const sample = async (into: { ehlo: number[]; health: number[]; accept: number[]; deferred: number[] }, until: () => boolean) => {
+      const letters = (async () => {
+        while (!until()) {
+          const i = n++;
+          const { raw } = await sealLnpMail(store, {
+            holder: 'passerelle', year, from: 'cab.dupuis@medical33.lnp.test', to: ['jean.dupont.med@interop.lnp.test'], cc: [], subject: `Live ${i}`,
+            messageId: `<live-${i}@medical33.lnp.test>`, date: new Date(), text: 'Lettre pendant la synchronisation.\r\n', attachments: [], transit: 'relay1',
+          });
+          const t = performance.now();
+          try {
+            await transport.sendMail({ envelope: { from: 'cab.dupuis@medical33.lnp.test', to: ['jean.dupont.med@interop.lnp.test'] }, raw: Buffer.from(raw) });
+            into.accept.push(performance.now() - t);
+          } catch (err) {
+            // A 451 (the store could not commit in time): an MTA sends again later; counted.
+            if ((err as { responseCode?: number }).responseCode !== 451) throw err;
+            into.deferred.push(performance.now() - t);
+          }
+          await new Promise((r) => setTimeout(r, 1000 / LIVE_RATE));
+        }
+      })();
+      const probes = (async () => {
+        while (!until()) {
+          into.ehlo.push(await ehloTime(w.gw.ports.legacy));
+          const t = performance.now();
+          await (await fetch(`http://127.0.0.1:${w.gw.ports.http}/health`)).arrayBuffer();
+          into.health.push(performance.now() - t);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
+      await Promise.all([letters, probes]);
+    };
+    const before = { ehlo: [] as number[], health: [] as number[], accept: [] as number[], deferred: [] as number[] };
+    const t1 = performance.now() + 3000;
+    await sample(before, () => performance.now() > t1);
+    const during = { ehlo: [] as number[], health: [] as number[], accept: [] as number[], deferred: [] as number[] };
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
+    let done = false;
+    const probing = sample(during, () => done);
+    const t0 = performance.now();
+    const res = await fetch(`http://127.0.0.1:${w.gw.ports.http}/directory/sync/national?fileName=${encodeURIComponent(fileName)}&force=1`, {
+      method: 'POST', headers: { Authorization: `Bearer ${TOKEN}` }, body: Readable.toWeb(createReadStream(file, { highWaterMark: 1 << 20 })) as ReadableStream, duplex: 'half',
+    } as RequestInit);
+    const report = await res.json() as { inserted?: number; updated?: number; error?: string };
+    const elapsed = (performance.now() - t0) / 1000;
+    done = true;
+    await probing;
+    loop.disable();
+    transport.close();
+    if (res.status !== 200) throw new Error(`sync answered ${res.status}: ${report.error}`);
+    process.stdout.write(`  live gateway, ${lines} national lines synced over HTTP while ${LIVE_RATE} letters/s flow: ${elapsed.toFixed(1)} s ` +
+      `(inserted ${report.inserted}, updated ${report.updated}); process peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB\n`);
+    process.stdout.write(`    before: EHLO ${fmt(before.ehlo)}; /health ${fmt(before.health)}; accept ${fmt(before.accept)}, ${before.deferred.length} answered 451\n`);
+    process.stdout.write(`    during: EHLO ${fmt(during.ehlo)}; /health ${fmt(during.health)}; accept ${fmt(during.accept)}, ${during.deferred.length} answered 451 (after ${fmt(during.deferred)}); ` +
+      `event loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms, max ${(loop.max / 1e6).toFixed(0)} ms\n`);
+  } finally {
+    await w.close();
+  }
+}
