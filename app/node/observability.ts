@@ -34,10 +34,15 @@ export interface Observability {
   routes(listeners: () => Record<string, boolean>): Record<string, Hono>;
   /** The trust list, the CRLs and the certificates the node holds, for the admin API (`/api/trust`). */
   trust(now?: number): TrustStatus;
+  /** Loads the trust list again now (an operator's "refresh"); the last good copy stays when that fails. */
+  refreshTrust(): Promise<TrustStatus>;
 }
 
 export interface TrustStatus {
-  trustList: { ageSeconds: number | null; domains: number; refreshFailing: boolean } | null;
+  trustList: {
+    ageSeconds: number | null; domains: number; refreshFailing: boolean; generatedAt: string | null;
+    entries: { domain: string; description: string; operator: string; updated: string | null }[];
+  } | null;
   crls: { nextUpdate: string }[];
   certificates: { role: 'gateway' | 'anchor'; name: string; notBefore: string; notAfter: string; daysToExpiry: number }[];
 }
@@ -61,13 +66,22 @@ export function createObservability(o: ObservabilityOptions): Observability {
     trust: (now = Date.now()) => {
       const t = trustList?.();
       return {
-        trustList: t ? { ageSeconds: t.ageMs === null ? null : Math.round(t.ageMs / 1000), domains: t.domains, refreshFailing: t.failing } : null,
+        trustList: t && n ? {
+          ageSeconds: t.ageMs === null ? null : Math.round(t.ageMs / 1000), domains: t.domains, refreshFailing: t.failing,
+          generatedAt: n.loader.status().generatedAt,
+          entries: n.loader.status().loadedAt === null ? [] : n.loader.current().domains()
+            .map((d) => ({ domain: d.domain, description: d.description, operator: d.operatorDn, updated: d.updated ?? null })),
+        } : null,
         crls: (crlNextUpdates?.() ?? []).map((at) => ({ nextUpdate: new Date(at).toISOString() })),
         certificates: (certificates?.() ?? []).map((c) => ({
           role: c.role, name: c.name, notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString(),
           daysToExpiry: Math.floor((c.notAfter.getTime() - now) / 86_400_000),
         })),
       };
+    },
+    async refreshTrust() {
+      await n?.loader.refresh();
+      return this.trust();
     },
     routes: (listeners) => ({
       '/metrics': metricsRoutes(metrics),

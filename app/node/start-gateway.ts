@@ -271,7 +271,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     if (config.testMaterial) await ensureTestToken(config.http.tokensFile, config.dataDir, log);
     const api = adminApi({
       store, tokens: tokensFromFile(config.http.tokensFile, log), wake: () => gateway.wake(), config: () => maskSecrets(config) as Record<string, unknown>,
-      trust: () => obs.trust(), log,
+      trust: () => obs.trust(), refreshTrust: () => obs.refreshTrust(), log,
       mounts: { '/directory': directoryRoutes(directory, { mountedBehindAuth: true }) },
     });
     const app = healthApp({

@@ -3,7 +3,8 @@
  * against the console and the admin API served over HTTP on loopback, on a real SQLite store.
  * Logs in, walks every page (axe-core on each: no serious or critical violation; a screenshot
  * of each written to var/console-screenshots/), opens a message's timeline, reveals its subject
- * (audited), releases a quarantined message after confirming, and checks that a reader's
+ * (audited), releases a quarantined message after confirming, refreshes the trust list from
+ * the trust page, and checks that a reader's
  * session offers no release and is refused one.
  *
  * Skipped when no chromium is installed (`.ci/run` installs it from .ci/apt-packages.txt).
@@ -74,7 +75,16 @@ describe.skipIf(!CHROMIUM)('the console in chromium', () => {
     const o = await newToken('astreinte', 'operator');
     reader = r.token;
     operator = o.token;
+    const trust = {
+      trustList: {
+        ageSeconds: 7 * 3600, domains: 1, refreshFailing: false, generatedAt: '2026-12-01T03:00:00',
+        entries: [{ domain: 'medecin.mssante.fr', description: 'Opérateur de test', operator: 'CN=mx.medecin.mssante.fr,O=Test', updated: '2026-11-01' }],
+      },
+      crls: [{ nextUpdate: new Date(Date.now() + 5 * 86_400_000).toISOString() }],
+      certificates: [{ role: 'gateway' as const, name: 'CN=passerelle-test.mssante.fr', notBefore: new Date(Date.now() - 86_400_000).toISOString(), notAfter: new Date(Date.now() + 20 * 86_400_000).toISOString(), daysToExpiry: 20 }],
+    };
     const api = adminApi({ store, tokens: () => [r.entry, o.entry], config: () => ({ http: { token: '[masked]' }, dataDir: '/var/lib/passerelle' }),
+      trust: () => trust, refreshTrust: async () => trust,
       mounts: { '/directory': directoryRoutes(new SqliteDirectoryStore(book.dir), { mountedBehindAuth: true }) } });
     const app = new Hono();
     app.route('/', api);
@@ -139,6 +149,14 @@ describe.skipIf(!CHROMIUM)('the console in chromium', () => {
     await page.getByRole('button', { name: /Confirmer/ }).click();
     expect(await page.textContent('[role=status]')).toContain('Libéré(s) : 1');
     expect((await store.message(id))!.state).not.toBe('quarantined');
+
+    await page.getByRole('link', { name: 'Confiance et certificats' }).click();
+    expect(await page.textContent('main')).toContain('expire dans 20 jours');
+    await check(page, 'confiance');
+    await page.getByLabel('Je confirme le rechargement de la liste de confiance').check();
+    await page.getByRole('button', { name: 'Rafraîchir maintenant' }).click();
+    expect(await page.textContent('[role=status]')).toContain('Liste de confiance rechargée.');
+    await check(page, 'confiance-rafraichie');
 
     await page.getByRole('link', { name: 'Paramètres' }).click();
     expect(await page.textContent('pre')).toContain('[masked]');

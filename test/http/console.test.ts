@@ -46,6 +46,16 @@ const post = (path: string, cookie: string, form: Record<string, string | string
 };
 const csrfOf = (html: string) => /name="csrf" value="([0-9a-f]+)"/.exec(html)![1]!;
 
+let refreshes = 0;
+const trustStatus = {
+  trustList: {
+    ageSeconds: 7200, domains: 1, refreshFailing: false, generatedAt: '2026-11-30T03:00:00',
+    entries: [{ domain: 'medecin.mssante.fr', description: 'Opérateur de test', operator: 'CN=mx.medecin.mssante.fr', updated: '2026-11-01' }],
+  },
+  crls: [{ nextUpdate: new Date(T0 + 3 * 86_400_000).toISOString() }],
+  certificates: [{ role: 'gateway' as const, name: 'CN=passerelle', notBefore: new Date(T0 - 86_400_000).toISOString(), notAfter: new Date(T0 + 10 * 86_400_000).toISOString(), daysToExpiry: 10 }],
+};
+
 beforeAll(async () => {
   store = SqliteStore.open(join(dir, 'db.sqlite'));
   const r = await newToken('supervision', 'reader');
@@ -53,7 +63,10 @@ beforeAll(async () => {
   reader = r.token;
   operator = o.token;
   tokens = [r.entry, o.entry];
-  const api = adminApi({ store, tokens: () => tokens, clock: { now: () => clock }, config: () => ({ http: { token: '[masked]' } }) });
+  const api = adminApi({
+    store, tokens: () => tokens, clock: { now: () => clock }, config: () => ({ http: { token: '[masked]' } }),
+    trust: () => trustStatus, refreshTrust: async () => { refreshes++; return trustStatus; },
+  });
   app.route('/', api);
   app.route('/', consoleApp({ api, clock: { now: () => clock } }));
 });
@@ -125,6 +138,24 @@ describe('the console', () => {
     expect(cross.status).toBe(403);
     clock += SESSION_POLICY.idleMs + 1;
     expect((await get('/console', oc)).headers.get('location')).toBe('/console/login');
+  });
+
+  it('lists the trust list and the certificates with their expiries; only an operator refreshes, after confirming', async () => {
+    const rc = await login(reader);
+    const rhtml = await (await get('/console/trust', rc)).text();
+    expect(rhtml).toContain('medecin.mssante.fr');
+    expect(rhtml).toContain('expire dans 10 jours');
+    expect(rhtml).not.toContain('Rafraîchir maintenant');
+    expect((await post('/console/trust/refresh', rc, { csrf: csrfOf(rhtml), confirm: '1' })).status).toBe(403);
+    expect(refreshes).toBe(0);
+    const oc = await login(operator);
+    const ohtml = await (await get('/console/trust', oc)).text();
+    expect(ohtml).toContain('Rafraîchir maintenant');
+    expect((await post('/console/trust/refresh', oc, { csrf: csrfOf(ohtml) })).status).toBe(400);
+    expect((await post('/console/trust/refresh', oc, { confirm: '1' })).status).toBe(403);
+    const done = await (await post('/console/trust/refresh', oc, { csrf: csrfOf(ohtml), confirm: '1' })).text();
+    expect(done).toContain('Liste de confiance rechargée.');
+    expect(refreshes).toBe(1);
   });
 
   it('shows the configuration read-only, secrets masked, and serves its own style sheet', async () => {

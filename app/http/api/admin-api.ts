@@ -38,6 +38,8 @@ export interface AdminApiOptions {
   config?: () => Record<string, unknown>;
   /** The trust list, CRLs and certificates the node holds (`/api/trust`). */
   trust?: () => z.infer<typeof TrustSchema>;
+  /** Load the trust list again now (`POST /api/trust/refresh`, an operator). */
+  refreshTrust?: () => Promise<z.infer<typeof TrustSchema>>;
   /** Where operators' actions without a message (holds) are written, with the token's name. */
   log?: { info(msg: string, fields?: Record<string, unknown>): void };
   /** Sub-apps under `/api` with the same tokens (`reader` may GET, `operator` anything): the directory. */
@@ -307,6 +309,15 @@ export function adminApi(o: AdminApiOptions): OpenAPIHono<Env> {
     method: 'get', path: '/api/trust', tags: ['configuration'], summary: 'The trust list, the CRLs and the certificates in use, with their ages and expiries', security,
     responses: { 200: json(TrustSchema, 'What this node holds'), ...ERRORS },
   }), (c) => c.json(o.trust?.() ?? { trustList: null, crls: [], certificates: [] }, 200));
+  app.openapi(createRoute({
+    method: 'post', path: '/api/trust/refresh', tags: ['configuration'], security,
+    summary: 'Load the trust list again now (from its file or URL, its signature checked); the last good copy stays in use when that fails',
+    responses: { 200: json(TrustSchema, 'What this node holds after the attempt (refreshFailing says whether it failed)'), ...ERRORS },
+  }), async (c) => {
+    const t = o.refreshTrust ? await o.refreshTrust() : o.trust?.() ?? { trustList: null, crls: [], certificates: [] };
+    o.log?.info('trust list refresh asked by an operator', { by: c.var.token.name, failing: t.trustList?.refreshFailing ?? null });
+    return c.json(t, 200);
+  });
 
   app.openapi(createRoute({
     method: 'get', path: '/api/config', tags: ['configuration'], summary: 'The running configuration, secrets masked', security,

@@ -129,7 +129,11 @@ export const HoldsSchema = z.object({
 }).openapi('Holds');
 
 export const TrustSchema = z.object({
-  trustList: z.object({ ageSeconds: z.number().int().nullable(), domains: z.number().int(), refreshFailing: z.boolean() }).nullable(),
+  trustList: z.object({
+    ageSeconds: z.number().int().nullable(), domains: z.number().int(), refreshFailing: z.boolean(),
+    generatedAt: z.string().nullable().openapi({ description: 'DateDeGeneration of the copy in use' }),
+    entries: z.array(z.object({ domain: z.string(), description: z.string(), operator: z.string(), updated: z.string().nullable() })),
+  }).nullable(),
   crls: z.array(z.object({ nextUpdate: ISO })),
   certificates: z.array(z.object({
     role: z.enum(['gateway', 'anchor']), name: z.string(), notBefore: ISO, notAfter: ISO, daysToExpiry: z.number().int(),

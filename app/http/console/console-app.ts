@@ -66,7 +66,7 @@ function sameText(a: string, b: string): boolean {
   return d === 0;
 }
 
-const NAV: [string, string][] = [['/console', 'Tableau de bord'], ['/console/messages', 'Messages'], ['/console/quarantine', 'Quarantaine'], ['/console/directory', 'Annuaire'], ['/console/settings', 'Paramètres']];
+const NAV: [string, string][] = [['/console', 'Tableau de bord'], ['/console/messages', 'Messages'], ['/console/quarantine', 'Quarantaine'], ['/console/directory', 'Annuaire'], ['/console/trust', 'Confiance et certificats'], ['/console/settings', 'Paramètres']];
 
 function layout(title: string, body: string, s?: Session, current?: string): string {
   const nav = s
@@ -388,6 +388,50 @@ ${upload}`, s, '/console/directory'));
       return directoryPage(c, s, `<p role="status" class="notice">Import n° ${esc(x.run)} (${esc(file.name)}) : ${num(x.lines)} lignes lues, ${num(x.inserted)} ajoutées, ${num(x.updated)} modifiées, ${num(x.removed)} retirées, ${num(x.rejected)} refusées.</p>`);
     }
     return refused(c, s, 'Action inconnue.', 400);
+  });
+
+  /** Days before an expiry that the trust page flags (policy as data). */
+  const EXPIRY_WARNING_DAYS = 30;
+  const trustPage = (c: Context, s: Session, t: any, notice = '') => {
+    const tl = t?.trustList;
+    const days = (n: number) => `${num(n)} jour${Math.abs(n) > 1 ? 's' : ''}`;
+    const until = (iso: string) => Math.floor((Date.parse(iso) - now()) / 86_400_000);
+    const flag = (d: number) => (d < 0 ? '<strong class="error">expiré</strong>' : d <= EXPIRY_WARNING_DAYS ? `<strong class="warning">expire dans ${days(d)}</strong>` : `dans ${days(d)}`);
+    const listHtml = tl ? `<dl class="kpi"><div><dt>Domaines de confiance</dt><dd>${num(tl.domains)}</dd></div>
+<div><dt>Générée le</dt><dd>${tl.generatedAt && !Number.isNaN(Date.parse(tl.generatedAt)) ? date(tl.generatedAt) : esc(tl.generatedAt ?? '—')}</dd></div>
+<div><dt>Chargée il y a</dt><dd>${tl.ageSeconds === null ? '—' : tl.ageSeconds < 3600 ? `${num(Math.round(tl.ageSeconds / 60))} min` : `${num(Math.round(tl.ageSeconds / 360) / 10)} h`}</dd></div>
+<div><dt>Dernier rafraîchissement</dt><dd>${tl.refreshFailing ? '<strong class="error">en échec (la dernière copie valide reste en usage)</strong>' : 'réussi'}</dd></div></dl>
+<table><caption>Entrées de la liste de confiance</caption><thead><tr><th scope="col">Domaine</th><th scope="col">Opérateur</th><th scope="col">Description</th><th scope="col">Mise à jour</th></tr></thead><tbody>
+${(tl.entries ?? []).map((e: any) => `<tr><td>${esc(e.domain)}</td><td>${esc(e.operator)}</td><td>${esc(e.description)}</td><td>${esc(e.updated ?? '—')}</td></tr>`).join('') || '<tr><td colspan="4">aucune</td></tr>'}</tbody></table>`
+      : '<p>Aucune liste de confiance : la passerelle ne dessert pas l\'espace national.</p>';
+    const certs = (t?.certificates ?? []).map((x: any) => `<tr><td>${x.role === 'gateway' ? 'Certificat de la passerelle' : 'Autorité de confiance'}</td><td>${esc(x.name)}</td><td>${date(x.notBefore)}</td><td>${date(x.notAfter)}</td><td>${flag(x.daysToExpiry)}</td></tr>`).join('');
+    const crlDue = (d: number) => (d < 0 ? '<strong class="error">en retard : la CRL n\'est plus à jour</strong>' : `dans ${days(d)}`);
+    const crls = (t?.crls ?? []).map((x: any) => `<tr><td>${date(x.nextUpdate)}</td><td>${crlDue(until(x.nextUpdate))}</td></tr>`).join('');
+    const refresh = s.role === 'operator' ? `<form method="post" action="/console/trust/refresh">${csrfField(s)}
+<p><input type="checkbox" name="confirm" value="1" id="confirm-refresh" required> <label for="confirm-refresh">Je confirme le rechargement de la liste de confiance</label></p>
+<button type="submit">Rafraîchir maintenant</button></form>` : '<p class="hint">Le rafraîchissement est réservé aux opérateurs.</p>';
+    return page(c, layout('Confiance et certificats', `${notice}
+<section aria-labelledby="tl"><h2 id="tl">Liste de confiance MSSanté</h2>${listHtml}${refresh}</section>
+<section aria-labelledby="certs"><h2 id="certs">Certificats</h2><table><caption>Certificats en usage (alerte ${num(EXPIRY_WARNING_DAYS)} jours avant l'expiration)</caption>
+<thead><tr><th scope="col">Rôle</th><th scope="col">Sujet</th><th scope="col">Valide depuis</th><th scope="col">Expire le</th><th scope="col">Échéance</th></tr></thead>
+<tbody>${certs || '<tr><td colspan="5">aucun</td></tr>'}</tbody></table></section>
+<section aria-labelledby="crls"><h2 id="crls">Listes de révocation (CRL)</h2><table><caption>Prochaine mise à jour de chaque CRL</caption>
+<thead><tr><th scope="col">Prochaine mise à jour</th><th scope="col">Échéance</th></tr></thead><tbody>${crls || '<tr><td colspan="2">aucune</td></tr>'}</tbody></table></section>`, s, '/console/trust'));
+  };
+  app.get('/console/trust', async (c) => {
+    const s = session(c)!;
+    return trustPage(c, s, (await api(s, '/api/trust')).body);
+  });
+  app.post('/console/trust/refresh', async (c) => {
+    const s = session(c);
+    if (!s) return c.redirect('/console/login', 303);
+    const form = await checkedForm(c, s);
+    if (!form) return refused(c, s, 'Requête refusée (jeton CSRF ou origine invalide).');
+    if (form['confirm'] !== '1') return refused(c, s, 'Confirmez le rafraîchissement.', 400);
+    const r = await api(s, '/api/trust/refresh', { method: 'POST' });
+    if (r.status === 403) return refused(c, s, 'Action réservée aux opérateurs.');
+    const failing = r.body?.trustList?.refreshFailing;
+    return trustPage(c, s, r.body, `<p role="status" class="${failing ? 'error' : 'notice'}">${failing ? 'Le rafraîchissement a échoué : la dernière copie valide reste en usage.' : 'Liste de confiance rechargée.'}</p>`);
   });
 
   app.get('/console/settings', async (c) => {

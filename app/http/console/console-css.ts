@@ -30,6 +30,8 @@ button.danger { background:var(--danger); border-color:var(--danger); }
 .notice { border-left:4px solid var(--accent); padding:.5rem; background:#eef; }
 .error { border-left:4px solid var(--danger); padding:.5rem; background:#fee; }
 .hint { color:var(--muted); }
+.warning { color:#7a4d00; }
+td .error, dd .error { border:0; padding:0; background:none; color:var(--danger); }
 .filters { display:flex; flex-wrap:wrap; gap:.5rem; align-items:center; margin-bottom:1rem; }
 .login { display:flex; flex-direction:column; gap:.5rem; max-width:24rem; }
 input, select { font:inherit; padding:.3rem; }
