@@ -46,6 +46,7 @@ const num = (n: number | null | undefined) => FR_NUM.format(n ?? 0);
 const STATE_FR: Record<string, string> = {
   received: 'reçu', processing: 'en cours', queued: 'en file', delivered: 'remis', failed: 'échec', quarantined: 'en quarantaine',
   dropped: 'supprimé', bounced: 'rejeté', partial: 'partiel', pending: 'en attente', sent: 'envoyé',
+  opened: 'ouvert', routed: 'routé', done: 'terminé', duplicate: 'doublon', sending: 'en cours d\'envoi',
 };
 const fr = (s: string | null | undefined) => (s ? STATE_FR[s] ?? s : '—');
 const NETWORK_FR: Record<string, string> = { legacy: 'LNP (réseau historique)', national: 'MSSanté', lnp: 'LNP (réseau historique)', mssante: 'MSSanté' };
