@@ -16,6 +16,7 @@
  */
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { LocalCounter, LocalHistogram, type CounterCell, type HistogramCell } from './local-series.js';
+import { MinuteHistory } from './minute-history.js';
 import type { PipelineObserver, AttemptResult, TimedStage } from '../../core/ports/observer.js';
 import type { QueueSummary } from '../../core/ports/message-store.js';
 
@@ -81,6 +82,8 @@ interface PairSeries {
 
 export class GatewayMetrics {
   readonly registry = new Registry();
+  /** Per minute, for the console's charts (the last six hours, in memory). */
+  readonly history = new MinuteHistory();
   readonly observer: PipelineObserver;
   private readonly now: () => number;
   private readonly accepted: LocalCounter;
@@ -250,6 +253,7 @@ export class GatewayMetrics {
       case 'delivered':
         p.delivered.value++;
         p.latency.observe(latencyMs / 1000);
+        this.history.record(`${from}→${to}`, latencyMs, this.now());
         p.attemptsNeeded.observe(attempt);
         break;
       case 'deferred': {

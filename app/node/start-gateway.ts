@@ -12,7 +12,8 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
 import { serve, type ServerType } from '@hono/node-server';
 import type { GatewayConfig } from '../config/defaults.js';
 import type { Logger } from '../../core/log/logger.js';
@@ -271,7 +272,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     if (config.testMaterial) await ensureTestToken(config.http.tokensFile, config.dataDir, log);
     const api = adminApi({
       store, tokens: tokensFromFile(config.http.tokensFile, log), wake: () => gateway.wake(), config: () => maskSecrets(config) as Record<string, unknown>,
-      trust: () => obs.trust(), refreshTrust: () => obs.refreshTrust(), log,
+      trust: () => obs.trust(), refreshTrust: () => obs.refreshTrust(), history: (minutes) => obs.metrics.history.series(Date.now(), minutes), log,
       mounts: { '/directory': directoryRoutes(directory, { mountedBehindAuth: true }) },
     });
     const app = healthApp({
@@ -284,7 +285,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     app.route('/', api);
     app.route('/', apiReference());
     // The admins' web console (`/console`), built on the admin API alone.
-    app.route('/', consoleApp({ api, probe: app }));
+    app.route('/', consoleApp({ api, probe: app, chartLibrary: chartLibrary() }));
     http = await new Promise<ServerType>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port }, (info) => {
         ports.http = info.port;
@@ -320,4 +321,15 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
       log.info('gateway stopped');
     },
   };
+}
+
+/** uPlot's browser build and style sheet, from the installation (no CDN); none when absent: the dashboard shows tables only. */
+function chartLibrary(): { js: string; css: string } | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    const dist = dirname(require.resolve('uplot/package.json'));
+    return { js: readFileSync(join(dist, 'dist/uPlot.iife.min.js'), 'utf8'), css: readFileSync(join(dist, 'dist/uPlot.min.css'), 'utf8') };
+  } catch {
+    return undefined;
+  }
 }

@@ -76,6 +76,20 @@ describe.skipIf(!CHROMIUM)('the console on a gateway carrying traffic, in chromi
     await waitFor(() => w.gw.gateway.stats.delivered >= 2);
     await page.reload();
     expect(await flows()).toMatch(/LNP \(réseau historique\)\s*2/);
+    // The charts (uPlot, from the installation) draw under the console's own strict CSP (a
+    // context that applies it: the other one bypasses it to inject axe), with no violation.
+    const strict = await browser.newContext({ locale: 'fr-FR' });
+    await strict.addCookies(await context.cookies());
+    const sp = await strict.newPage();
+    const violations: string[] = [];
+    sp.on('console', (m) => { if (m.type() === 'error') violations.push(m.text()); });
+    await sp.goto(`${base}/console`);
+    await sp.waitForSelector('#chart-flow[data-drawn="1"] canvas');
+    expect(await sp.locator('#chart-latency canvas').count()).toBeGreaterThan(0);
+    expect(violations).toEqual([]);
+    await sp.screenshot({ path: join(SHOTS, 'direct-graphiques.png'), fullPage: true });
+    await strict.close();
+    expect(await page.textContent('#hist ~ table')).toContain('LNP → MSSanté');
     await check(page, 'direct-tableau-de-bord');
 
     await page.getByRole('link', { name: 'Messages', exact: true }).click();

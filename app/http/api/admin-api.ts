@@ -23,7 +23,7 @@ import { decodeEncodedWords } from '../../../adapters/legacy/lnp-mail.js';
 import { findToken, type ApiToken, type Role } from './tokens.js';
 import {
   ActionResultSchema, BulkResultSchema, BulkSchema, ErrorSchema, MessageIdParam, MessageListSchema, MessageQuerySchema,
-  QueueSchema, RevealQuery, TraceSchema, WhoAmISchema, HoldsSchema, NetworkParam, TrustSchema,
+  QueueSchema, RevealQuery, TraceSchema, WhoAmISchema, HoldsSchema, NetworkParam, TrustSchema, HistorySchema,
 } from './schemas.js';
 import { NETWORKS } from '../../../core/model/network.js';
 
@@ -38,6 +38,8 @@ export interface AdminApiOptions {
   config?: () => Record<string, unknown>;
   /** The trust list, CRLs and certificates the node holds (`/api/trust`). */
   trust?: () => z.infer<typeof TrustSchema>;
+  /** Deliveries and latency per minute over the last hours (`/api/stats/history`), from this node's memory. */
+  history?: (minutes: number) => z.infer<typeof HistorySchema>;
   /** Load the trust list again now (`POST /api/trust/refresh`, an operator). */
   refreshTrust?: () => Promise<z.infer<typeof TrustSchema>>;
   /** Where operators' actions without a message (holds) are written, with the token's name. */
@@ -309,6 +311,15 @@ export function adminApi(o: AdminApiOptions): OpenAPIHono<Env> {
     method: 'get', path: '/api/trust', tags: ['configuration'], summary: 'The trust list, the CRLs and the certificates in use, with their ages and expiries', security,
     responses: { 200: json(TrustSchema, 'What this node holds'), ...ERRORS },
   }), (c) => c.json(o.trust?.() ?? { trustList: null, crls: [], certificates: [] }, 200));
+  app.openapi(createRoute({
+    method: 'get', path: '/api/stats/history', tags: ['queue'], security,
+    summary: 'Messages delivered per minute and flow, and the delivery latency p50/p99, over the last minutes (this node, since it started)',
+    request: { query: z.object({ minutes: z.coerce.number().int().min(1).max(360).default(180) }) },
+    responses: { 200: json(HistorySchema, 'One point a minute'), ...ERRORS },
+  }), (c) => {
+    const { minutes } = c.req.valid('query');
+    return c.json(o.history?.(minutes) ?? { start: Math.floor(now() / 60_000) * 60, step: 60, flows: {}, p50: [], p99: [] }, 200);
+  });
   app.openapi(createRoute({
     method: 'post', path: '/api/trust/refresh', tags: ['configuration'], security,
     summary: 'Load the trust list again now (from its file or URL, its signature checked); the last good copy stays in use when that fails',

@@ -139,3 +139,11 @@ export const TrustSchema = z.object({
     role: z.enum(['gateway', 'anchor']), name: z.string(), notBefore: ISO, notAfter: ISO, daysToExpiry: z.number().int(),
   })),
 }).openapi('Trust');
+
+export const HistorySchema = z.object({
+  start: z.number().int().openapi({ description: 'Epoch seconds of the first point' }),
+  step: z.number().int().openapi({ description: 'Seconds between points' }),
+  flows: z.record(z.string(), z.array(z.number().int())).openapi({ description: 'Messages delivered per minute, per flow (`legacy→mssante`)' }),
+  p50: z.array(z.number().nullable()).openapi({ description: 'Delivery latency per minute, ms (null: nothing delivered)' }),
+  p99: z.array(z.number().nullable()),
+}).openapi('History');

@@ -20,6 +20,7 @@
 import { Hono, type Context } from 'hono';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import { CONSOLE_CSS } from './console-css.js';
+import { CHARTS_JS } from './console-charts.js';
 
 /** How long a session lives: idle and absolute limits (policy as data). */
 export const SESSION_POLICY = { idleMs: 30 * 60_000, absoluteMs: 8 * 3600_000, maxSessions: 1000 } as const;
@@ -32,6 +33,8 @@ export interface ConsoleOptions {
   probe?: { fetch: (req: Request) => Response | Promise<Response> };
   /** Mark the cookie `Secure` (behind TLS). */
   secureCookie?: boolean;
+  /** The chart library's files, from the installation (uPlot's IIFE build and its CSS): without them the dashboard shows tables only. */
+  chartLibrary?: { js: string; css: string };
 }
 
 interface Session { token: string; name: string; role: 'reader' | 'operator'; csrf: string; createdAt: number; seenAt: number }
@@ -51,7 +54,7 @@ const STATE_FR: Record<string, string> = {
 const fr = (s: string | null | undefined) => (s ? STATE_FR[s] ?? s : '—');
 const NETWORK_FR: Record<string, string> = { legacy: 'LNP (réseau historique)', national: 'MSSanté', lnp: 'LNP (réseau historique)', mssante: 'MSSanté' };
 
-const CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 function randomId(bytes = 32): string {
   const b = crypto.getRandomValues(new Uint8Array(bytes));
@@ -69,13 +72,13 @@ function sameText(a: string, b: string): boolean {
 
 const NAV: [string, string][] = [['/console', 'Tableau de bord'], ['/console/messages', 'Messages'], ['/console/quarantine', 'Quarantaine'], ['/console/directory', 'Annuaire'], ['/console/trust', 'Confiance et certificats'], ['/console/settings', 'Paramètres']];
 
-function layout(title: string, body: string, s?: Session, current?: string): string {
+function layout(title: string, body: string, s?: Session, current?: string, head = ''): string {
   const nav = s
     ? `<nav aria-label="Navigation principale"><ul>${NAV.map(([href, label]) => `<li><a href="${href}"${href === current ? ' aria-current="page"' : ''}>${label}</a></li>`).join('')}</ul>
 <form method="post" action="/console/logout" class="logout"><input type="hidden" name="csrf" value="${esc(s.csrf)}"><span>${esc(s.name)} (${s.role === 'operator' ? 'opérateur' : 'lecteur'})</span> <button type="submit">Se déconnecter</button></form></nav>`
     : '';
   return `<!doctype html><html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)} · Passerelle</title><link rel="stylesheet" href="/console/assets/console.css"></head>
+<title>${esc(title)} · Passerelle</title><link rel="stylesheet" href="/console/assets/console.css">${head}</head>
 <body><header><p class="brand">Passerelle · console d'administration</p>${nav}</header><main><h1>${esc(title)}</h1>${body}</main></body></html>`;
 }
 
@@ -139,6 +142,17 @@ export function consoleApp(o: ConsoleOptions): Hono {
   const refused = (c: Context, s: Session | undefined, text: string, status: 400 | 403 = 403) =>
     page(c, layout('Action refusée', `<p role="alert">${esc(text)}</p><p><a href="/console">Retour au tableau de bord</a></p>`, s), status);
 
+  const asset = (type: string, body: string) => (c: Context) => {
+    c.header('Cache-Control', 'public, max-age=3600');
+    c.header('Content-Type', type);
+    c.header('X-Content-Type-Options', 'nosniff');
+    return c.body(body);
+  };
+  if (o.chartLibrary) {
+    app.get('/console/assets/uplot.js', asset('text/javascript; charset=utf-8', o.chartLibrary.js));
+    app.get('/console/assets/uplot.css', asset('text/css; charset=utf-8', o.chartLibrary.css));
+    app.get('/console/assets/charts.js', asset('text/javascript; charset=utf-8', CHARTS_JS));
+  }
   app.get('/console/assets/console.css', (c) => {
     c.header('Cache-Control', 'public, max-age=3600');
     return c.body(CONSOLE_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8' });
@@ -206,6 +220,7 @@ ${error ? `<p role="alert" class="error">${esc(error)}</p>` : ''}
         ready = null;
       }
     }
+    const history = (await api(s, '/api/stats/history?minutes=180')).body;
     const age = (sec: number | null | undefined) => (sec === null || sec === undefined ? '—' : sec < 3600 ? `${num(Math.round(sec / 60))} min` : `${num(Math.round(sec / 360) / 10)} h`);
     const readyHtml = ready ? `<section aria-labelledby="ready"><h2 id="ready">État de service</h2>
 <p class="${ready.status === 'ready' ? 'notice' : 'error'}">${ready.status === 'ready' ? 'Prêt à recevoir du courrier.' : 'Non prêt.'}</p>
@@ -221,11 +236,38 @@ ${ready.trustList ? `<div><dt>Âge de la liste de confiance</dt><dd>${age(ready.
 <div><dt>Remises en file</dt><dd>${num(q.body?.deliveries?.queued)}</dd></div>
 <div><dt>Prochaine remise due</dt><dd>${date(q.body?.nextDue)}</dd></div>
 </dl></section>
+${historySection(history)}
 <section aria-labelledby="msgs"><h2 id="msgs">Messages par état</h2><table><caption>Tous les messages conservés</caption><tbody>${counts(q.body?.messages)}</tbody></table></section>
 <section aria-labelledby="dlv"><h2 id="dlv">Remises par état</h2><table><caption>Remises vers chaque destinataire</caption><tbody>${counts(q.body?.deliveries)}</tbody></table></section>
 <section aria-labelledby="flow"><h2 id="flow">Derniers messages par réseau d'origine</h2><table><caption>Sur les ${num((recent.body?.messages ?? []).length)} derniers messages</caption><tbody>
 ${[...flows].map(([k, v]) => `<tr><th scope="row">${esc(NETWORK_FR[k] ?? k)}</th><td>${num(v)}</td></tr>`).join('') || '<tr><td colspan="2">aucun</td></tr>'}</tbody></table></section>
-<p class="hint">Métriques détaillées (débit, latences p50/p99) : <a href="/metrics">/metrics</a> ; état de service : <a href="/ready">/ready</a>.</p>`, s, '/console'));
+<p class="hint">Métriques détaillées (débit, latences p50/p99) : <a href="/metrics">/metrics</a> ; état de service : <a href="/ready">/ready</a>.</p>`, s, '/console',
+      o.chartLibrary ? '<link rel="stylesheet" href="/console/assets/uplot.css"><script src="/console/assets/uplot.js" defer></script><script src="/console/assets/charts.js" defer></script>' : ''));
+  });
+
+  /** The last three hours, per hour, as a table (what the charts draw, readable without JavaScript). */
+  const historySection = (h: any) => {
+    if (!h?.p50) return '';
+    const flows = Object.keys(h.flows ?? {});
+    const rows: string[] = [];
+    for (let from = 0; from < h.p50.length; from += 60) {
+      const to = Math.min(h.p50.length, from + 60);
+      const sum = (xs: number[]) => xs.slice(from, to).reduce((a, b) => a + b, 0);
+      const worst = (xs: (number | null)[]) => xs.slice(from, to).reduce<number | null>((a, b) => (b === null ? a : a === null ? b : Math.max(a, b)), null);
+      const at = FR_DATE.format(new Date((h.start + from * h.step) * 1000));
+      rows.push(`<tr><th scope="row">${esc(at)}</th>${flows.map((f) => `<td>${num(sum(h.flows[f]))}</td>`).join('')}<td>${worst(h.p50) === null ? '—' : `${num(worst(h.p50))} ms`}</td><td>${worst(h.p99) === null ? '—' : `${num(worst(h.p99))} ms`}</td></tr>`);
+    }
+    const label = (f: string) => ({ 'legacy→mssante': 'LNP → MSSanté', 'mssante→legacy': 'MSSanté → LNP' } as Record<string, string>)[f] ?? f;
+    return `<section aria-labelledby="hist"><h2 id="hist">Débit et latence (3 dernières heures, ce nœud)</h2>
+${o.chartLibrary ? '<div id="chart-flow" class="chart" role="img" aria-label="Messages remis par minute, par sens"></div><div id="chart-latency" class="chart" role="img" aria-label="Latence de remise p50 et p99 par minute"></div>' : ''}
+<table><caption>Par heure : messages remis par sens, pire latence p50 et p99 d'une minute</caption><thead><tr><th scope="col">Depuis</th>${flows.map((f) => `<th scope="col">${esc(label(f))}</th>`).join('')}<th scope="col">p50</th><th scope="col">p99</th></tr></thead>
+<tbody>${flows.length ? rows.join('') : '<tr><td colspan="3">aucune remise depuis le démarrage</td></tr>'}</tbody></table></section>`;
+  };
+  app.get('/console/history.json', async (c) => {
+    const s = session(c);
+    if (!s) return c.json({ error: 'no session' }, 401);
+    c.header('Cache-Control', 'no-store');
+    return c.json((await api(s, '/api/stats/history?minutes=180')).body);
   });
 
   const STATES = ['received', 'processing', 'queued', 'delivered', 'failed', 'quarantined', 'dropped'];
