@@ -173,8 +173,13 @@ describe.skipIf(!CHROMIUM)('the console in chromium', () => {
     await check(page, 'annuaire');
     await page.selectOption('#dsource', 'national');
     await page.setInputFiles('#dfile', { name: 'Extraction_Correspondance_MSSante_202611010300.txt', mimeType: 'text/plain', buffer: Buffer.from(SAMPLE) });
+    // Sent by the page's upload script (XMLHttpRequest, its progress bar driven by upload events).
+    const sent = page.waitForRequest((r) => r.url().endsWith('/console/directory/upload') && r.method() === 'POST');
+    expect(await page.locator('#upload-progress').count()).toBe(1);
     await page.getByRole('button', { name: 'Importer' }).click();
-    const status = await page.textContent('[role=status]');
+    expect((await sent).resourceType()).toBe('xhr');
+    await page.waitForSelector('p.notice[role=status]');
+    const status = await page.textContent('p.notice[role=status]');
     const added = SAMPLE_LINES.length - 1;
     expect(status).toMatch(/Import n° \d+/);
     expect(status).toContain(`${added} ajoutées`);

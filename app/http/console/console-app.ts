@@ -20,7 +20,7 @@
 import { Hono, type Context } from 'hono';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import { CONSOLE_CSS } from './console-css.js';
-import { CHARTS_JS } from './console-charts.js';
+import { CHARTS_JS, UPLOAD_JS } from './console-charts.js';
 
 /** How long a session lives: idle and absolute limits (policy as data). */
 export const SESSION_POLICY = { idleMs: 30 * 60_000, absoluteMs: 8 * 3600_000, maxSessions: 1000 } as const;
@@ -153,6 +153,7 @@ export function consoleApp(o: ConsoleOptions): Hono {
     app.get('/console/assets/uplot.css', asset('text/css; charset=utf-8', o.chartLibrary.css));
     app.get('/console/assets/charts.js', asset('text/javascript; charset=utf-8', CHARTS_JS));
   }
+  app.get('/console/assets/upload.js', asset('text/javascript; charset=utf-8', UPLOAD_JS));
   app.get('/console/assets/console.css', (c) => {
     c.header('Cache-Control', 'public, max-age=3600');
     return c.body(CONSOLE_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8' });
@@ -389,9 +390,10 @@ ${operator ? `<div class="actions"><button type="submit" name="verb" value="rele
     const cell = (k: string, v: unknown) => (typeof v === 'number' && k !== 'run' ? num(v) : k.endsWith('At') && typeof v === 'string' ? date(v) : esc(v ?? '—'));
     const mailboxes = Object.entries(st.body?.mailboxes ?? {}).map(([net, counts]) => `<tr><th scope="row">${esc(NETWORK_FR[net] ?? net)}</th><td>${num((counts as Record<string, number>)['total'])}</td></tr>`).join('');
     const upload = s.role === 'operator' ? `<h2>Importer une extraction</h2>
-<form method="post" action="/console/directory/upload" enctype="multipart/form-data">${csrfField(s)}
+<form method="post" action="/console/directory/upload" enctype="multipart/form-data" id="upload-form">${csrfField(s)}
 <label for="dsource">Source</label> <select id="dsource" name="source"><option value="national">Annuaire national (extraction)</option><option value="legacy">Annuaire LNP (CSV)</option></select>
-<label for="dfile">Fichier</label> <input id="dfile" name="file" type="file" required> <button type="submit">Importer</button></form>` : '';
+<label for="dfile">Fichier</label> <input id="dfile" name="file" type="file" required> <button type="submit">Importer</button>
+<p><progress id="upload-progress" max="100" value="0" hidden aria-label="Progression de l'envoi"></progress> <span id="upload-status" role="status"></span></p></form>` : '';
     return page(c, layout('Annuaire', `${result}
 <h2>Boîtes aux lettres par réseau</h2><table><caption>Total par réseau</caption><tbody>${mailboxes || '<tr><td colspan="2">aucune</td></tr>'}</tbody></table>
 <h2>Derniers imports</h2><table><caption>Les dix derniers, le plus récent d'abord</caption><thead><tr>${cols.map((k) => `<th scope="col">${COL_FR[k]}</th>`).join('')}</tr></thead><tbody>
@@ -399,7 +401,7 @@ ${imports.map((r) => `<tr>${cols.map((k) => `<td>${cell(k, r[k])}</td>`).join(''
 <h2>Rechercher, résoudre une adresse</h2>
 <form method="post" action="/console/directory/search">${csrfField(s)}<label for="dq">Nom, identifiant ou adresse</label> <input id="dq" name="q" required> <button type="submit">Rechercher</button></form>
 <form method="post" action="/console/directory/resolve">${csrfField(s)}<label for="daddr">Adresse (LNP ou MSSanté)</label> <input id="daddr" name="address" type="email" required> <button type="submit">Résoudre</button></form>
-${upload}`, s, '/console/directory'));
+${upload}`, s, '/console/directory', s.role === 'operator' ? '<script src="/console/assets/upload.js" defer></script>' : ''));
   };
   app.get('/console/directory', async (c) => directoryPage(c, session(c)!));
   // Searches are POSTs so that names stay out of URLs and logs.

@@ -34,3 +34,40 @@ export const CHARTS_JS = `(function () {
   }).catch(function () { /* the table stays */ });
 })();
 `;
+
+/**
+ * The upload form's progress (served as `/console/assets/upload.js`): the form is sent by
+ * XMLHttpRequest, whose upload events drive a `<progress>` bar; the answer (the page with the
+ * import's counts) then replaces the page. Without JavaScript the form posts as usual.
+ */
+export const UPLOAD_JS = `(function () {
+  'use strict';
+  var form = document.getElementById('upload-form');
+  var bar = document.getElementById('upload-progress');
+  var status = document.getElementById('upload-status');
+  if (!form || !bar || !status || !window.FormData) return;
+  var fmt = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 1 });
+  form.addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var xhr = new XMLHttpRequest();
+    xhr.open('POST', form.action);
+    bar.hidden = false;
+    bar.value = 0;
+    xhr.upload.onprogress = function (e) {
+      if (!e.lengthComputable) return;
+      bar.max = e.total;
+      bar.value = e.loaded;
+      status.textContent = 'Envoi : ' + fmt.format(e.loaded / 1048576) + ' Mo sur ' + fmt.format(e.total / 1048576) + ' Mo';
+    };
+    xhr.upload.onload = function () { status.textContent = 'Fichier envoyé ; import en cours…'; };
+    xhr.onload = function () {
+      document.open();
+      document.write(xhr.responseText);
+      document.close();
+    };
+    xhr.onerror = function () { status.textContent = 'Échec de l\\'envoi : réessayez.'; };
+    xhr.send(new FormData(form));
+    form.querySelector('button[type=submit]').disabled = true;
+  });
+})();
+`;
