@@ -72,6 +72,27 @@ export class KeyStore {
     }
   }
 
+  /**
+   * Take the keys of `other` that this store lacks or holds in another version (a key file
+   * replaced): the folder read again while the gateway runs. Keys this store holds and `other`
+   * does not are kept (a file removed by mistake does not stop the gateway). Resolves to the
+   * names of the key files taken (no secrets).
+   *
+   * @example
+   * const { store: fresh } = await loadKeyFolder(dir);
+   * keys.adopt(fresh); // ['passerelle.127']
+   */
+  adopt(other: KeyStore): string[] {
+    const taken: string[] = [];
+    for (const [id, k] of other.#keys) {
+      const cur = this.#keys.get(id);
+      if (cur && cur.serial === k.serial && sameBytes(cur.secret, k.secret)) continue;
+      this.add(k);
+      taken.push(keyFileName(k.owner, k.year));
+    }
+    return taken.sort();
+  }
+
   /** Is the key of `owner` (a LOCAL or `Master`) for `year` held? */
   has(owner: string, year: number): boolean {
     return this.#keys.has(slot(owner, year));
@@ -152,4 +173,11 @@ export class KeyStore {
 
 function slot(owner: string, year: number): string {
   return `${owner}|${year}`;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  let d = 0;
+  for (let i = 0; i < a.byteLength; i++) d |= a[i]! ^ b[i]!;
+  return d === 0;
 }

@@ -97,6 +97,7 @@ export const CONFIG_SCHEMA = section({
     gatewayLocal: setting(z.string().regex(LOCAL, { error: 'expected a LOCAL (a-z, 0-9, \'.\', \'_\', \'-\', at most 64)' }), 'passerelle', 'The gateway\'s own subscriber LOCAL on the legacy network.'),
     gatewayZone: setting(z.string().regex(/^[a-z0-9-]+$/, { error: 'expected a plain zone name (a-z, 0-9, -)' }).refine((v) => v !== 'interop', { error: 'must not be \'interop\'' }), 'gateway', 'The zone of the gateway\'s own address (`passerelle@<zone>.<domain>`).'),
     keyDir: setting(text(), '', 'Folder holding the `Master.YY` and `<gatewayLocal>.YY` key files. Empty: `<dataDir>/keys/legacy`.'),
+    keyRescan: setting(duration(), '1m', 'How often the key folder is read again while the gateway runs: a key file added or replaced there (next year\'s, a rotated one) is taken without a restart; 0 never.'),
     listen: section({
       host: setting(nonEmpty(), '127.0.0.1', 'Address of the SMTP listener for the legacy relay.'),
       port: setting(port(), 2525, 'Port of the SMTP listener for the legacy relay.'),

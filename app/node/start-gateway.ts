@@ -91,6 +91,8 @@ export interface RunningGateway {
   ports: { legacy: number; national: number; http?: number };
   /** This node's Prometheus metrics (served at `/metrics`). */
   metrics: GatewayMetrics;
+  /** Read the legacy key folder again now (as `legacy.keyRescan` does): the key files taken. */
+  reloadKeys(): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -137,6 +139,24 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   }
   const { store: keys, problems } = await loadKeyFolder(keyDir);
   for (const p of problems) log.warn('key file problem', { file: p.file, code: p.code });
+  // The folder read again while running: a key file added or replaced (next year's, a rotated
+  // one) is taken without a restart; a message quarantined for want of it can then be released.
+  const seenProblems = new Set(problems.map((p) => `${p.file}|${p.code}`));
+  const reloadKeys = async (): Promise<string[]> => {
+    const { store: fresh, problems: now } = await loadKeyFolder(keyDir);
+    for (const p of now) {
+      if (seenProblems.has(`${p.file}|${p.code}`)) continue;
+      seenProblems.add(`${p.file}|${p.code}`);
+      log.warn('key file problem', { file: p.file, code: p.code });
+    }
+    const taken = keys.adopt(fresh);
+    if (taken.length) log.info('legacy key files taken while running', { files: taken });
+    return taken;
+  };
+  const keyRescanMs = parseDuration(config.legacy.keyRescan);
+  const keyTimer = keyRescanMs > 0 ? setInterval(() => void reloadKeys().catch((err) => log.warn('key folder could not be read again', { error: String(err) })), keyRescanMs) : null;
+  keyTimer?.unref();
+  undo.push(() => keyTimer && clearInterval(keyTimer));
   const year = now().getUTCFullYear();
   if (!keys.has(config.legacy.gatewayLocal, year) && !keys.has(config.legacy.gatewayLocal, year - 1)) {
     throw new StartError(`no key for '${config.legacy.gatewayLocal}' for ${year} in ${keyDir} (run 'passerelle keys check ${keyDir}')`);
@@ -304,10 +324,11 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   let stopped = false;
   return {
     config, gateway, engine: storage.engine, node, store, ...(storage.sqliteStore ? { sqliteStore: storage.sqliteStore } : {}),
-    resolver, staticResolver, directory, legacy, jobs, ports, metrics: obs.metrics,
+    resolver, staticResolver, directory, legacy, jobs, ports, metrics: obs.metrics, reloadKeys,
     async stop() {
       if (stopped) return;
       stopped = true;
+      if (keyTimer) clearInterval(keyTimer);
       await jobs.stop();
       await listener.close();
       await nationalListener.close();

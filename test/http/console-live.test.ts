@@ -2,14 +2,15 @@
  * The web console in chromium on a started gateway carrying live traffic (issue 14): letters
  * sent by a laboratory through the legacy relay are delivered to the national peer, and the
  * dashboard, reloaded, shows them; the message is found in the list and its timeline shows its
- * stages up to the hand-over; a message the gateway could not open is quarantined, and the
- * operator releases it from the console (after confirming): the gateway runs it again (its
- * timeline says who released it). axe-core on each page; screenshots in var/console-screenshots/.
+ * stages up to the hand-over; a letter sealed with keys the gateway does not hold yet (rotated
+ * on the legacy network) is quarantined, the operator installs the key files (the gateway takes
+ * them while running) and releases it from the console after confirming: it is delivered, and
+ * its timeline names the operator. axe-core on each page; screenshots in var/console-screenshots/.
  *
  * Skipped when no chromium is installed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startLegacyWorld, type LegacyWorld } from '../support/legacy-world.js';
 import { submitToRelay } from '../simulators/legacy-relay.js';
 import { addToken } from '../../app/node/api-tokens.js';
+import { loadKeyFolder, writeTestKeyFolder } from '../../adapters/legacy/key-folder.js';
+import { sealLnpMail } from '../../adapters/legacy/lnp-codec.js';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -57,7 +60,7 @@ describe.skipIf(!CHROMIUM)('the console on a gateway carrying traffic, in chromi
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('shows the letters that went through, their timeline, and releases a quarantined message', async () => {
+  it('shows the letters that went through, their timeline, and a quarantined message released and delivered', async () => {
     const base = `http://127.0.0.1:${w.gw.ports.http}`;
     const context = await browser.newContext({ bypassCSP: true, locale: 'fr-FR' });
     const page = await context.newPage();
@@ -102,22 +105,38 @@ describe.skipIf(!CHROMIUM)('the console on a gateway carrying traffic, in chromi
     expect(await page.textContent('main')).not.toContain('Compte rendu');
     await check(page, 'direct-chronologie');
 
-    // A message the gateway cannot open (not LNP/1 armour): quarantined; released from the console.
+    // A letter sealed with this year's keys as rotated on the legacy network, which the gateway
+    // does not hold yet: it cannot be opened and is quarantined. The operator installs the new
+    // key files (the gateway reads its folder again: `legacy.keyRescan`, here at once), then
+    // releases the message from the console: it is opened and delivered.
+    const year = new Date().getUTCFullYear();
+    const rotated = join(dir, 'keys-rotated');
+    const names = await writeTestKeyFolder(rotated, ['passerelle'], [year]);
+    const { store: newKeys } = await loadKeyFolder(rotated);
+    const { raw } = await sealLnpMail(newKeys, {
+      holder: 'passerelle', year, from: 'dr.alice.martin@medical33.lnp.test', to: ['jean.dupont.med@interop.lnp.test'], cc: [], subject: 'Compte rendu 3',
+      messageId: '<rotated-1@medical33.lnp.test>', date: new Date(), text: 'Lettre scellée avec les nouvelles clés.\r\n', attachments: [], transit: 'relay1',
+    });
     const t = nodemailer.createTransport({ host: '127.0.0.1', port: w.gw.ports.legacy, secure: false, ignoreTLS: true, logger: false });
-    await t.sendMail({
-      envelope: { from: 'dr.alice.martin@medical33.lnp.test', to: ['jean.dupont.med@interop.lnp.test'] },
-      raw: 'From: dr.alice.martin@medical33.lnp.test\r\nTo: jean.dupont.med@interop.lnp.test\r\nSubject: Mme TESTPATIENT\r\nMessage-ID: <broken-console@medical33.lnp.test>\r\nX-LNP-Version: 1\r\nX-LNP-Transit: relay1\r\n\r\n$LNP1\r\n#BINASCII1#\r\n00000010\r\nnot armour at all\r\n',
-    }).finally(() => t.close());
+    await t.sendMail({ envelope: { from: 'dr.alice.martin@medical33.lnp.test', to: ['jean.dupont.med@interop.lnp.test'] }, raw: Buffer.from(raw) }).finally(() => t.close());
     await waitFor(() => w.gw.gateway.stats.quarantined >= 1);
+    for (const name of names) copyFileSync(join(rotated, name), join(w.config.legacy.keyDir, name));
+    expect(await w.gw.reloadKeys()).toEqual([...names].sort());
     await page.getByRole('link', { name: 'Quarantaine' }).click();
+    expect(await page.textContent('main')).toContain('open');
     const row = page.locator('input[name="ids"]').first();
     const id = (await row.getAttribute('value'))!;
     await row.check();
     await page.getByRole('button', { name: 'Libérer la sélection' }).click();
     await page.getByRole('button', { name: /Confirmer/ }).click();
     expect(await page.textContent('[role=status]')).toContain('Libéré(s) : 1');
+    await w.peer.waitFor(3);
+    await waitFor(async () => (await w.gw.store.message(id))?.state === 'done');
     await page.goto(`${base}/console/messages/${id}`);
-    expect(await page.textContent('.timeline')).toContain('astreinte');
+    const released = (await page.textContent('.timeline'))!;
+    expect(released).toContain('astreinte');
+    expect(released).toMatch(/deliver\s+delivered to mssante/);
+    expect(await page.textContent('main')).toContain('terminé');
     await check(page, 'direct-liberation');
     await context.close();
   }, 60_000);

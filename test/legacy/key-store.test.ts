@@ -172,3 +172,19 @@ describe('key folder', () => {
     await expect(writeTestKeyFolder(dir, ['passerelle'], [2026])).rejects.toThrow(/EEXIST/);
   });
 });
+
+describe('KeyStore.adopt (the key folder read again while running)', () => {
+  it('takes the keys it lacks or holds in another version, keeps the others, names what it took', () => {
+    const secret = (b: number) => new Uint8Array(32).fill(b);
+    const live = new KeyStore([makeKeyFile('Master', 2026, 1, secret(1)), makeKeyFile('passerelle', 2026, 1, secret(2)), makeKeyFile('passerelle', 2025, 1, secret(3))]);
+    const folder = new KeyStore([
+      makeKeyFile('Master', 2026, 1, secret(1)), // the same: kept as it is
+      makeKeyFile('passerelle', 2026, 2, secret(4)), // rotated: replaced
+      makeKeyFile('Master', 2027, 1, secret(5)), makeKeyFile('passerelle', 2027, 1, secret(6)), // next year's: added
+    ]);
+    expect(live.adopt(folder)).toEqual(['Master.127', 'passerelle.126', 'passerelle.127']);
+    expect(live.list().find((k) => k.owner === 'passerelle' && k.year === 2026)!.serial).toBe(2);
+    expect(live.has('passerelle', 2025)).toBe(true); // gone from the folder: still held
+    expect(live.adopt(folder)).toEqual([]);
+  });
+});

@@ -36,9 +36,12 @@ const start: Command = {
         log.info('stopping');
         void running.stop().then(resolve);
       };
+      // SIGHUP: read the legacy key folder again now (a key file just installed), as a service manager's reload.
+      const hup = () => void running.reloadKeys().catch((err) => log.warn('key folder could not be read again', { error: String(err) }));
+      process.on('SIGHUP', hup);
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-    });
+    }).finally(() => process.removeAllListeners('SIGHUP'));
     return 0;
   },
 };
