@@ -6,7 +6,9 @@
  * nodemailer's `sendMail({ raw })` builds a MIME tree for the raw message, reads it through a
  * chain of streams (composer, line-end transform, pool) for every message. Here each message
  * goes to nodemailer's `SMTPConnection.send` as one Buffer: one write after the envelope
- * (MAIL, RCPT…, DATA pipelined when the server offers PIPELINING, RFC 2920). What the caller
+ * (MAIL, RCPT…, DATA pipelined when the server offers PIPELINING, RFC 2920), and, when the
+ * bytes need no dot-stuffing nor line-end repair (`isTransparentData`: sealed messages never
+ * do), without the per-byte loop of nodemailer's DataStream. What the caller
  * gets back is the same as from `sendMail`: `info` with `accepted`, `rejected`,
  * `rejectedErrors`, `response`, or an error with `responseCode`, `response`, `code`,
  * `rejectedErrors` — so `smtp-outcome.ts` maps both the same way.
@@ -62,6 +64,51 @@ export interface RawSendInfo {
 type SmtpErr = Error & { code?: string; responseCode?: number };
 
 const transient = (err: SmtpErr) => err.responseCode === 421 || err.code === 'ECONNECTION' || err.code === 'ESOCKET' || err.code === 'ETIMEDOUT';
+
+/** The parts of nodemailer's DataStream (a Transform that dot-stuffs and ends with `.`) used here. */
+interface DataStreamLike {
+  write(b: Buffer): boolean;
+  end(): void;
+  push?: (b: Buffer) => boolean;
+  lastByte?: number | false;
+  inByteCount?: number;
+  outByteCount?: number;
+}
+
+/**
+ * Does `raw` already read as SMTP DATA wants it: CRLF line ends only (no bare CR or LF) and
+ * no line starting with a dot? Sealed messages (base64 bodies, header lines) always do. A few
+ * hundred native `indexOf` calls for a 26 KB message, where the DataStream's byte loop costs
+ * about 0.15 ms.
+ */
+export function isTransparentData(raw: Buffer): boolean {
+  if (raw.length === 0 || raw[0] === 0x2e) return false;
+  let lf = 0;
+  for (let p = raw.indexOf(0x0a); p >= 0; p = raw.indexOf(0x0a, p + 1)) {
+    if (raw[p - 1] !== 0x0d || raw[p + 1] === 0x2e) return false;
+    lf++;
+  }
+  let cr = 0;
+  for (let p = raw.indexOf(0x0d); p >= 0; p = raw.indexOf(0x0d, p + 1)) cr++;
+  return cr === lf;
+}
+
+/**
+ * Hands the message to the DataStream. When the bytes need no stuffing, they go straight to
+ * its readable side (what its transform would have pushed unchanged) and `end()` lets it add
+ * the terminating dot line after the last byte; otherwise they go through its transform.
+ */
+function writeData(dest: DataStreamLike, raw: Buffer): void {
+  if (typeof dest.push === 'function' && 'lastByte' in dest && isTransparentData(raw)) {
+    dest.inByteCount = (dest.inByteCount ?? 0) + raw.length;
+    dest.outByteCount = (dest.outByteCount ?? 0) + raw.length;
+    dest.lastByte = raw[raw.length - 1]!;
+    dest.push(raw);
+  } else {
+    dest.write(raw);
+  }
+  dest.end();
+}
 
 interface Job {
   envelope: RawEnvelope;
@@ -182,12 +229,11 @@ export class RawSmtpPool {
     const reused = c.messages > 0;
     let written = false;
     const raw = job.raw;
-    // SMTPConnection pipes a message that has `pipe` into its dot-stuffing stream: one write of the whole Buffer
+    // SMTPConnection pipes a message that has `pipe` into its dot-stuffing stream: the whole Buffer at once
     const message = {
       pipe(dest: NodeJS.WritableStream) {
         written = true;
-        dest.write(raw);
-        dest.end();
+        writeData(dest as unknown as DataStreamLike, raw);
         return dest;
       },
     };

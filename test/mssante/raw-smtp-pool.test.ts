@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawSmtpPool } from '../../adapters/smtp/raw-smtp-pool.js';
+import { isTransparentData, RawSmtpPool } from '../../adapters/smtp/raw-smtp-pool.js';
 import { outcomesFromError, outcomesFromInfo } from '../../adapters/smtp/smtp-outcome.js';
 import { testPki, type TestPki } from '../pki/test-pki.js';
 
@@ -87,6 +87,28 @@ describe('RawSmtpPool', () => {
     expect(info.accepted).toEqual(['b@medecin.mssante.fr']);
     expect(info.response).toMatch(/^250 .*Queued as TEST/);
     expect(received.at(-1)!.data.equals(Buffer.from(raw))).toBe(true);
+  });
+
+  it('sends a regular message byte for byte, and repairs bare line ends as nodemailer does', async () => {
+    const p = pool();
+    const regular = bytes('Subject: plain\r\nMIME-Version: 1.0\r\n\r\nQUJD\r\nREVG\r\nno final line end');
+    const bare = bytes('Subject: bare\r\n\r\nline one\nline two\r.three\r\n');
+    await p.send({ from: 'a@passerelle-test.mssante.fr', to: ['plain@medecin.mssante.fr'] }, regular);
+    await p.send({ from: 'a@passerelle-test.mssante.fr', to: ['bare@medecin.mssante.fr'] }, bare);
+    await p.close();
+    expect(received.find((r) => r.to[0] === 'plain@medecin.mssante.fr')!.data.toString('latin1')).toBe(`${Buffer.from(regular).toString('latin1')}\r\n`);
+    expect(received.find((r) => r.to[0] === 'bare@medecin.mssante.fr')!.data.toString('latin1')).toBe('Subject: bare\r\n\r\nline one\r\nline two\r\n.three\r\n');
+  });
+
+  it('tells which messages need no stuffing', () => {
+    const t = (s: string) => isTransparentData(Buffer.from(s, 'latin1'));
+    expect(t('A: b\r\n\r\nQUJD\r\n')).toBe(true);
+    expect(t('A: b\r\n\r\n.QUJD\r\n')).toBe(false);
+    expect(t('.A\r\n')).toBe(false);
+    expect(t('A\nB\r\n')).toBe(false);
+    expect(t('A\rB\r\n')).toBe(false);
+    expect(t('A\r\n\r')).toBe(false);
+    expect(t('')).toBe(false);
   });
 
   it('reuses connections up to maxConnections, and a refused recipient does not cost the connection', async () => {
