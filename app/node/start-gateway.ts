@@ -42,7 +42,7 @@ import { startPeriodicJobs } from './periodic-jobs.js';
 import type { PeriodicJobs } from '../../core/queue/periodic-jobs.js';
 import { createClinicalTranslator } from '../../mappings/bridge/translator.js';
 import { zlibDeflateRaw } from './native-deflate.js';
-import { nodeSha256 } from './native-hash.js';
+import { nodeSha1, nodeSha256 } from './native-hash.js';
 import { TranslatorPool } from './translator-pool.js';
 import { directoryRoutes } from '../http/directory-routes.js';
 import { adminApi } from '../http/api/admin-api.js';
@@ -207,7 +207,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   // The mappings are the CPU-heavy stage: on worker threads unless configured off.
   const pool = !o.translator && config.queue.translateWorkers > 0 ? new TranslatorPool({ size: config.queue.translateWorkers }).warm() : null;
   if (pool) undo.push(() => pool.close());
-  const translator = o.translator ?? pool?.translator ?? createClinicalTranslator({ deflateRaw: zlibDeflateRaw });
+  const translator = o.translator ?? pool?.translator ?? createClinicalTranslator({ deflateRaw: zlibDeflateRaw, sha1: nodeSha1 });
   // Metrics and readiness: the pipeline's observer, the national refusals, /metrics and /ready.
   const obs = createObservability({
     node: hostname(), store, national, trustListRefreshMs: parseDuration(config.mssante.trustListRefresh), directoryImports: async () => directory.lastImports(),
