@@ -43,6 +43,7 @@ import type { PeriodicJobs } from '../../core/queue/periodic-jobs.js';
 import { createClinicalTranslator } from '../../mappings/bridge/translator.js';
 import { zlibDeflateRaw } from './native-deflate.js';
 import { nodeSha1, nodeSha256 } from './native-hash.js';
+import { nodeAesCbcEncrypt } from './native-cipher.js';
 import { TranslatorPool } from './translator-pool.js';
 import { directoryRoutes } from '../http/directory-routes.js';
 import { adminApi } from '../http/api/admin-api.js';
@@ -199,7 +200,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     domain: config.mssante.domain, nil: config.mssante.nil, transport,
     smime: {
       signer: national.signer, signature: config.mssante.smime.form, decryptor: national.decryptor,
-      anchors: national.anchors.certificates, crls: () => national.crls(), cipher: config.mssante.smime.cipher,
+      anchors: national.anchors.certificates, crls: () => national.crls(), cipher: config.mssante.smime.cipher, aesCbc: nodeAesCbcEncrypt,
       recipientCertificates: national.recipientCertificates,
     },
   });
