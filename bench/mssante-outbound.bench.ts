@@ -4,6 +4,9 @@
  * operations/s of node:crypto measured in the same run (each message needs one private-key
  * operation, so that rate is the bound; target ≥ 80%). Then delivery of sealed messages
  * over loopback SMTP with mutual TLS to an operator peer (target ≥ 300 messages/s).
+ * Sealing uses the engines the Node runtime gives the gateway (`app/node/start-gateway.ts`):
+ * the content digest and AES-256-CBC by `node:crypto`, the RSA operations by WebCrypto;
+ * `BENCH_WEBCRYPTO_ONLY=1` seals with WebCrypto alone (the Workers path) for comparison.
  */
 import { createPrivateKey, sign as nodeSign } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +17,8 @@ import { OutboundClient } from '../adapters/mssante/smtp/outbound-client.js';
 import { encryptCms, smimeRecipient } from '../adapters/mssante/smime/encrypt.js';
 import { pkcs7MimeEntity, withHeaders } from '../adapters/mssante/smime/mime.js';
 import { SmimeSigner } from '../adapters/mssante/smime/sign.js';
+import { nodeAesCbcEncrypt } from '../app/node/native-cipher.js';
+import { nodeSha256 } from '../app/node/native-hash.js';
 import { parseCertificates } from '../adapters/mssante/tls/anchors.js';
 import { loadAnchorsFile, loadIdentityFiles } from '../adapters/mssante/tls/files.js';
 import { mssanteTlsOptions } from '../adapters/mssante/tls/tls-options.js';
@@ -31,17 +36,19 @@ export default async function bench(): Promise<void> {
   const recipientCert = parseCertificates(pki.medecin.certPem)[0];
   const body = 'Compte rendu d\u2019examens biologiques. '.repeat(280).slice(0, 10 * 1024);
   const inner = new TextEncoder().encode(`Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${body}\r\n`);
-  const signer = await SmimeSigner.create({ pkcs8: gw.pkcs8, chain: gw.chain });
+  const webOnly = process.env.BENCH_WEBCRYPTO_ONLY === '1';
+  const signer = await SmimeSigner.create({ pkcs8: gw.pkcs8, chain: gw.chain, ...(webOnly ? {} : { sha256: nodeSha256 }) });
   const recipient = await smimeRecipient(recipientCert);
+  const aesCbc = webOnly ? undefined : nodeAesCbcEncrypt;
   const seal = async () => {
     const signed = pkcs7MimeEntity(await signer.sign(inner), 'signed-data');
-    const enveloped = await encryptCms(signed, [recipient]);
+    const enveloped = await encryptCms(signed, [recipient], { aesCbc });
     return withHeaders({ From: 'a@passerelle-test.mssante.fr', To: 'b@medecin.mssante.fr', Subject: 'bench' }, pkcs7MimeEntity(enveloped, 'enveloped-data'));
   };
 
   const key = createPrivateKey(gw.keyPem);
   const data = new Uint8Array(32);
-  process.stdout.write(`  message: ${inner.length} bytes inside, ${(await seal()).length} bytes sealed\n`);
+  process.stdout.write(`  message: ${inner.length} bytes inside, ${(await seal()).length} bytes sealed; digest and AES by ${webOnly ? 'WebCrypto' : 'node:crypto'}\n`);
   // The machine may be shared: baseline and candidates run interleaved, run by run, so
   // that each ratio compares figures taken under the same load.
   const RUNS = 5;

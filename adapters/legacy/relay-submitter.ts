@@ -1,16 +1,16 @@
 /**
  * Submits sealed mail to the legacy relay (Node edge): SMTP submission with STARTTLS when
  * offered (required when configured), AUTH PLAIN with the gateway's LOCAL and password,
- * pooled connections.
+ * pooled connections (`adapters/smtp/raw-smtp-pool.ts`: each sealed message goes as one
+ * Buffer, the envelope pipelined).
  *
  * @example
  * const submitter = new RelaySubmitter({ host: '127.0.0.1', port: 587, user: 'passerelle', password });
  * await submitter.submit(sealed); // [{ recipient, result: 'delivered', reply: '250 …' }]
  */
-import nodemailer, { type Transporter } from 'nodemailer';
-import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import type { DeliveryOutcome } from '../../core/ports/adapter.js';
 import type { SealedMessage } from '../../core/model/message.js';
+import { RawSmtpPool } from '../smtp/raw-smtp-pool.js';
 import { outcomesFromError, outcomesFromInfo } from '../smtp/smtp-outcome.js';
 import type { LegacySubmitter } from './legacy-adapter.js';
 
@@ -28,35 +28,26 @@ export interface RelaySubmitterOptions {
 }
 
 export class RelaySubmitter implements LegacySubmitter {
-  private readonly transport: Transporter<SMTPPool.SentMessageInfo>;
+  private readonly pool: RawSmtpPool;
 
   constructor(o: RelaySubmitterOptions) {
-    this.transport = nodemailer.createTransport({
-      pool: true,
+    this.pool = new RawSmtpPool({
       host: o.host,
       port: o.port,
-      secure: false,
       requireTLS: o.requireTls ?? false,
-      ignoreTLS: false,
-      auth: { user: o.user, pass: o.password, method: 'PLAIN' },
-      authMethod: 'PLAIN',
+      auth: { user: o.user, pass: o.password },
       tls: { rejectUnauthorized: o.verifyCertificate ?? false, minVersion: 'TLSv1.2' },
       maxConnections: o.maxConnections ?? 4,
       maxMessages: Infinity,
       connectionTimeout: o.timeoutMs ?? 30_000,
       greetingTimeout: o.timeoutMs ?? 30_000,
       socketTimeout: (o.timeoutMs ?? 30_000) * 2,
-      logger: false,
-      debug: false,
-    } as SMTPPool.Options);
+    });
   }
 
   async submit(m: SealedMessage): Promise<DeliveryOutcome[]> {
     try {
-      const info = await this.transport.sendMail({
-        envelope: { from: m.mailFrom, to: m.recipients },
-        raw: Buffer.from(m.raw.buffer, m.raw.byteOffset, m.raw.byteLength),
-      });
+      const info = await this.pool.send({ from: m.mailFrom, to: m.recipients }, m.raw);
       return outcomesFromInfo(m.recipients, info);
     } catch (err) {
       return outcomesFromError(m.recipients, err as Error);
@@ -64,6 +55,6 @@ export class RelaySubmitter implements LegacySubmitter {
   }
 
   async close(): Promise<void> {
-    this.transport.close();
+    await this.pool.close();
   }
 }

@@ -30,7 +30,7 @@ import type { SmimeDecryptor } from './smime/decrypt.js';
 import { protectEntity, unprotectEntity } from './smime/protect.js';
 import { readSmimeEntity } from './smime/mime.js';
 import { rfc5322Date } from '../../lib/mime/date.js';
-import { smimeRecipient } from './smime/encrypt.js';
+import { smimeRecipient, type AesCbcEncrypt } from './smime/encrypt.js';
 import { parseCertificates } from './tls/anchors.js';
 import { readCertificateFile, recipientCertificateProblem, SKIP_REASON_TEXT, type RecipientCertificateSource, type SkipReason } from './smime/recipient-certificates.js';
 import { mssHeaders } from './headers.js';
@@ -57,6 +57,8 @@ export interface MssanteAdapterOptions {
     /** CRLs that inbound signers are checked against, as currently installed. */
     crls?: () => pkijs.CertificateRevocationList[];
     cipher?: 'aes-256-cbc' | 'aes-256-gcm';
+    /** AES-256-CBC by another engine than WebCrypto (the Node runtime: `node:crypto`, synchronous). */
+    aesCbc?: AesCbcEncrypt;
     /**
      * Recipients' encryption certificates (the configured folder), looked up at seal time:
      * by exact address first, then the directory's (`OutboundMessage.recipientCertificates`),
@@ -208,6 +210,7 @@ export class MssanteAdapter implements NetworkAdapter {
     const encryptedRaw = concatBytes(head, await protectEntity(signed, {
       recipients: await Promise.all(pems.map((pem) => this.recipientFor(pem))),
       cipher: this.o.smime?.cipher,
+      aesCbc: this.o.smime?.aesCbc,
     }));
     const by = (via: Choice['via']) => chosen.filter((c) => c.via === via).length;
     const how = `certificates: ${by('address')} by address, ${by('directory')} from the directory, ${by('domain')} by domain`;

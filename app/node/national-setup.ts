@@ -21,6 +21,7 @@ import type * as pkijs from 'pkijs';
 import { TrustListLoader } from '../../adapters/mssante/trust-list/loader.js';
 import type { TrustList } from '../../adapters/mssante/trust-list/trust-list.js';
 import { SmimeSigner } from '../../adapters/mssante/smime/sign.js';
+import { nodeSha256 } from './native-hash.js';
 import { SmimeDecryptor } from '../../adapters/mssante/smime/decrypt.js';
 import { opensslRsaPrivate } from '../../adapters/mssante/smime/rsa-openssl.js';
 import { invalidateSignerChains } from '../../adapters/mssante/smime/verify.js';
@@ -97,7 +98,7 @@ export async function prepareNational(config: GatewayConfig, log: Logger): Promi
     }, parseDuration(m.crlRefresh))
     : null;
   crlTimer?.unref();
-  const signer = m.smime.sign ? await SmimeSigner.create({ pkcs8: identity.pkcs8, chain: identity.chain, scheme: m.smime.signature }) : undefined;
+  const signer = m.smime.sign ? await SmimeSigner.create({ pkcs8: identity.pkcs8, chain: identity.chain, scheme: m.smime.signature, sha256: nodeSha256 }) : undefined;
   const decryptor = await SmimeDecryptor.create({
     certificate: identity.certificate, pkcs8: identity.pkcs8, pkcs1v15: m.smime.pkcs1v15, rsaPrivate: opensslRsaPrivate(identity.pkcs8),
   });

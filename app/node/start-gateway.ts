@@ -43,7 +43,8 @@ import { startPeriodicJobs } from './periodic-jobs.js';
 import type { PeriodicJobs } from '../../core/queue/periodic-jobs.js';
 import { createClinicalTranslator } from '../../mappings/bridge/translator.js';
 import { zlibDeflateRaw } from './native-deflate.js';
-import { nodeSha256 } from './native-hash.js';
+import { nodeSha1, nodeSha256 } from './native-hash.js';
+import { nodeAesCbcEncrypt } from './native-cipher.js';
 import { TranslatorPool } from './translator-pool.js';
 import { directoryRoutes } from '../http/directory-routes.js';
 import { adminApi } from '../http/api/admin-api.js';
@@ -220,7 +221,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     domain: config.mssante.domain, nil: config.mssante.nil, transport,
     smime: {
       signer: national.signer, signature: config.mssante.smime.form, decryptor: national.decryptor,
-      anchors: national.anchors.certificates, crls: () => national.crls(), cipher: config.mssante.smime.cipher,
+      anchors: national.anchors.certificates, crls: () => national.crls(), cipher: config.mssante.smime.cipher, aesCbc: nodeAesCbcEncrypt,
       recipientCertificates: national.recipientCertificates,
     },
   });
@@ -228,7 +229,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   // The mappings are the CPU-heavy stage: on worker threads unless configured off.
   const pool = !o.translator && config.queue.translateWorkers > 0 ? new TranslatorPool({ size: config.queue.translateWorkers }).warm() : null;
   if (pool) undo.push(() => pool.close());
-  const translator = o.translator ?? pool?.translator ?? createClinicalTranslator({ deflateRaw: zlibDeflateRaw });
+  const translator = o.translator ?? pool?.translator ?? createClinicalTranslator({ deflateRaw: zlibDeflateRaw, sha1: nodeSha1 });
   // Metrics and readiness: the pipeline's observer, the national refusals, /metrics and /ready.
   const obs = createObservability({
     node: hostname(), store, national, trustListRefreshMs: parseDuration(config.mssante.trustListRefresh), directoryImports: async () => directory.lastImports(),

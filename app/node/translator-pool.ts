@@ -36,7 +36,7 @@ export interface TranslatorPoolOptions {
   /** Worker threads (at least 1). */
   size: number;
   /** Options of the clinical translator (functions excepted: they cannot cross threads). */
-  translator?: Omit<ClinicalTranslatorOptions, 'now' | 'deflateRaw'>;
+  translator?: Omit<ClinicalTranslatorOptions, 'now' | 'deflateRaw' | 'sha1'>;
 }
 
 export class TranslatorPool {

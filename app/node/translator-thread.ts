@@ -9,6 +9,7 @@ import { GatewayError } from '../../core/errors/gateway-error.js';
 import type { OpenedMessage } from '../../core/model/message.js';
 import type { TranslationTarget } from '../../core/ports/translator.js';
 import { zlibDeflateRaw } from './native-deflate.js';
+import { nodeSha1 } from './native-hash.js';
 
 export interface TranslateJob { id: number; message: OpenedMessage; context: TranslationTarget }
 export interface TranslateAnswer {
@@ -17,8 +18,8 @@ export interface TranslateAnswer {
   error?: { message: string; name: string; kind?: string; detail?: string };
 }
 
-const options = (workerData ?? {}) as Omit<ClinicalTranslatorOptions, 'now' | 'deflateRaw'>;
-const translate = createClinicalTranslator({ ...options, deflateRaw: zlibDeflateRaw });
+const options = (workerData ?? {}) as Omit<ClinicalTranslatorOptions, 'now' | 'deflateRaw' | 'sha1'>;
+const translate = createClinicalTranslator({ ...options, deflateRaw: zlibDeflateRaw, sha1: nodeSha1 });
 const port = parentPort!;
 port.on('message', (job: TranslateJob) => {
   translate(job.message, job.context).then(

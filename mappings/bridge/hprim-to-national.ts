@@ -5,6 +5,7 @@ import { OID_ARC, PASSERELLE_OID } from '../cda/oids.js';
 import { readHprim } from '../hprim/read.js';
 import type { HprimIssue } from '../hprim/issue.js';
 import { buildXdm, cxPatientId } from '../xdm/build.js';
+import type { Sha1 } from '../xdm/sha1.js';
 import type { DeflateRaw } from '../../lib/deflate.js';
 import { XDS_CODES } from '../xdm/codes.js';
 
@@ -16,6 +17,8 @@ export interface HprimToNationalOptions {
   originalBytes?: Uint8Array;
   /** The ZIP compressor (default pure JS; the Node runtime gives native zlib). */
   deflateRaw?: DeflateRaw;
+  /** The SHA-1 of the XDM metadata (default WebCrypto; the Node runtime gives `node:crypto`'s). */
+  sha1?: Sha1;
 }
 
 export interface NationalLabReport {
@@ -70,7 +73,7 @@ export async function hprimToNational(hprim: string, options: HprimToNationalOpt
     title: CR_BIO.title,
     creationTime: now,
     author: { institution: report.sender.local || report.sender.code },
-  }], { patientId, now, intendedRecipient: report.recipient.local || undefined, deflateRaw: options.deflateRaw });
+  }], { patientId, now, intendedRecipient: report.recipient.local || undefined, deflateRaw: options.deflateRaw, sha1: options.sha1 });
   return {
     report,
     issues: reading.issues,

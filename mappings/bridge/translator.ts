@@ -3,6 +3,7 @@ import type { OutboundMessage } from '../../core/model/message.js';
 import type { Translator } from '../../core/ports/translator.js';
 import { letterToLegacyText, legacyTextToLetter } from '../letter/letter.js';
 import type { ZipLimits } from '../xdm/zip-read.js';
+import type { Sha1 } from '../xdm/sha1.js';
 import type { DeflateRaw } from '../../lib/deflate.js';
 import { hprimToNational } from './hprim-to-national.js';
 import { xdmToLegacy } from './xdm-to-legacy.js';
@@ -19,6 +20,8 @@ export interface ClinicalTranslatorOptions {
   now?: () => Date;
   /** The ZIP compressor for `IHE_XDM.ZIP` (default pure JS; the Node runtime gives native zlib). */
   deflateRaw?: DeflateRaw;
+  /** The SHA-1 of XDM metadata hashes, written and checked (default WebCrypto; the Node runtime gives `node:crypto`'s). */
+  sha1?: Sha1;
 }
 
 const NEUTRAL_SUBJECT = 'Compte rendu de biologie';
@@ -53,7 +56,7 @@ export function createClinicalTranslator(options: ClinicalTranslatorOptions = {}
     const c = m.content;
     if (t.network === 'mssante') {
       if (c.kind === 'lab-report' && c.hprim) {
-        const out = await hprimToNational(c.hprim, { now: options.now?.(), oidRoot: options.oidRoot, deflateRaw: options.deflateRaw });
+        const out = await hprimToNational(c.hprim, { now: options.now?.(), oidRoot: options.oidRoot, deflateRaw: options.deflateRaw, sha1: options.sha1 });
         if (!out.cda || !out.xdm || !out.report) {
           // No header found: the report travels as text (and the original attachment), never as a wrong structure; the reader is told why, in French.
           const note = out.issues.map(issueLabelFr).join('\n');
@@ -84,7 +87,7 @@ export function createClinicalTranslator(options: ClinicalTranslatorOptions = {}
       const xdm = c.attachments.find(isXdm);
       if (xdm) {
         try {
-          const legacy = await xdmToLegacy(xdm.data, options.xdmLimits, { oidRoot: options.oidRoot });
+          const legacy = await xdmToLegacy(xdm.data, options.xdmLimits, { oidRoot: options.oidRoot, sha1: options.sha1 });
           const others = c.attachments.filter((a) => a !== xdm);
           const note = c.kind === 'letter' ? letterToLegacyText(c).text.trim() : c.text.trim();
           const content: Content = legacy.hprim.length

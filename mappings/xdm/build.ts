@@ -2,7 +2,7 @@ import { writeZip } from './zip-write.js';
 import type { DeflateRaw } from '../../lib/deflate.js';
 import { PASSERELLE_OID, OID_ARC } from '../cda/oids.js';
 import { esc } from '../cda/xml.js';
-import { sha1Hex } from './sha1.js';
+import { sha1Hex, type Sha1 } from './sha1.js';
 import { XDS, type XdsCode } from './codes.js';
 
 /** One document to pack. */
@@ -38,6 +38,8 @@ export interface XdmOptions {
   contentType?: XdsCode;
   /** The compressor (default pure-JS fflate; the Node runtime gives native zlib). */
   deflateRaw?: DeflateRaw;
+  /** The SHA-1 of the `hash` slots (default WebCrypto; the Node runtime gives `node:crypto`'s). */
+  sha1?: Sha1;
 }
 
 const DEFAULT_CODE = (code: string, scheme: string, display: string): XdsCode => ({ code, scheme, display });
@@ -102,7 +104,7 @@ export async function buildXdmMetadata(docs: XdmDocument[], options: XdmOptions)
     const uri = xdmDocName(i + 1, d.mimeType);
     parts.push(`<rim:ExtrinsicObject id="${id}" mimeType="${esc(d.mimeType)}" objectType="${XDS.documentEntryType}" status="urn:oasis:names:tc:ebxml-regrep:StatusType:Approved">`
       + slot('creationTime', xdsTime(d.creationTime))
-      + slot('hash', await sha1Hex(d.data))
+      + slot('hash', await sha1Hex(d.data, options.sha1))
       + slot('size', String(d.data.length))
       + slot('languageCode', 'fr-FR')
       + slot('sourcePatientId', options.patientId)

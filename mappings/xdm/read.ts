@@ -2,7 +2,7 @@ import { DOMParser } from '@xmldom/xmldom';
 import '../xml/xmldom-regexp-cache.js';
 import { isSafeEntryName, readZipSafely, type ZipLimits } from './zip-read.js';
 import { CONTENT_LIMITS, assertSafeXml, contentError, type ContentRule } from '../safety/content-rules.js';
-import { sha1Hex } from './sha1.js';
+import { sha1Hex, type Sha1 } from './sha1.js';
 import { XDS, type XdsCode } from './codes.js';
 
 const RIM = 'urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0';
@@ -130,7 +130,7 @@ export function parseXdmMetadata(xml: string): { entries: XdmEntryMetadata[]; pa
  * @example
  * const { documents, patientId } = await readXdm(zipBytes, { maxTotalBytes: 20 << 20 });
  */
-export async function readXdm(zip: Uint8Array, limits: ZipLimits = {}): Promise<XdmContent> {
+export async function readXdm(zip: Uint8Array, limits: ZipLimits = {}, sha1?: Sha1): Promise<XdmContent> {
   const entries = readZipSafely(zip, limits);
   const byName = new Map(entries.map((e) => [e.name.toUpperCase(), e]));
   const metaEntry = entries.filter((e) => /^IHE_XDM\/[^/]+\/METADATA\.XML$/i.test(e.name)).sort((a, b) => a.name.localeCompare(b.name))[0];
@@ -146,7 +146,7 @@ export async function readXdm(zip: Uint8Array, limits: ZipLimits = {}): Promise<
     const e = byName.get(path.toUpperCase());
     if (!e) { issues.push(`DocumentEntry ${m.id}: file ${path} is missing`); continue; }
     if (m.size !== undefined && m.size !== e.data.length) issues.push(`DocumentEntry ${m.id}: size ${m.size} in metadata, ${e.data.length} in the archive`);
-    if (m.hash && m.hash !== (await sha1Hex(e.data))) issues.push(`DocumentEntry ${m.id}: SHA-1 hash does not match the file`);
+    if (m.hash && m.hash !== (await sha1Hex(e.data, sha1))) issues.push(`DocumentEntry ${m.id}: SHA-1 hash does not match the file`);
     documents.push({ path: e.name, data: e.data, metadata: m });
   }
   return { documents, patientId: meta.patientId, submissionSetId: meta.submissionSetId, issues };

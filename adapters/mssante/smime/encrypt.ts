@@ -15,6 +15,18 @@ import { OID } from './oids.js';
 export type ContentCipher = 'aes-256-cbc' | 'aes-256-gcm';
 
 /**
+ * AES-256-CBC with PKCS#7 padding as an injected function (default WebCrypto, whose
+ * `importKey` + `encrypt` are two job dispatches per message): the Node runtime hands in
+ * `node:crypto`'s synchronous cipher (`app/node/native-cipher.ts`).
+ */
+export type AesCbcEncrypt = (key: Uint8Array, iv: Uint8Array, data: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+
+const webCryptoAesCbc: AesCbcEncrypt = async (key, iv, data) => {
+  const k = await crypto.subtle.importKey('raw', key as Uint8Array<ArrayBuffer>, 'AES-CBC', false, ['encrypt']);
+  return new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CBC', iv: iv as Uint8Array<ArrayBuffer> }, k, toArrayBuffer(data)));
+};
+
+/**
  * RSAES-OAEP AlgorithmIdentifier (RFC 4055 §4.1): hashAlgorithm [0] SHA-256, maskGenAlgorithm
  * [1] MGF1 with SHA-256, pSourceAlgorithm (empty label) left at its default; SHA-256
  * identifiers without parameters (RFC 5754). The bytes pkijs wrote for the same parameters.
@@ -72,7 +84,7 @@ async function recipientInfos(cek: Uint8Array<ArrayBuffer>, recipients: SmimeRec
  * const der = await encryptCms(entity, [await smimeRecipient(cert)]);                  // CBC
  * const der2 = await encryptCms(entity, [await smimeRecipient(cert)], { cipher: 'aes-256-gcm' });
  */
-export async function encryptCms(content: Uint8Array, recipients: SmimeRecipient[], opts: { cipher?: ContentCipher } = {}): Promise<Uint8Array> {
+export async function encryptCms(content: Uint8Array, recipients: SmimeRecipient[], opts: { cipher?: ContentCipher; aesCbc?: AesCbcEncrypt } = {}): Promise<Uint8Array> {
   if (recipients.length === 0) throw cannotSeal('no S/MIME recipient');
   const cipher = opts.cipher ?? 'aes-256-cbc';
   const cek = crypto.getRandomValues(new Uint8Array(32));
@@ -80,9 +92,7 @@ export async function encryptCms(content: Uint8Array, recipients: SmimeRecipient
     const iv = crypto.getRandomValues(new Uint8Array(16));
     const [ris, ct] = await Promise.all([
       recipientInfos(cek, recipients),
-      crypto.subtle.importKey('raw', cek, 'AES-CBC', false, ['encrypt'])
-        .then((key) => crypto.subtle.encrypt({ name: 'AES-CBC', iv }, key, toArrayBuffer(content)))
-        .then((b) => new Uint8Array(b)),
+      (opts.aesCbc ?? webCryptoAesCbc)(cek, iv, content),
     ]);
     // EnvelopedData ::= SEQUENCE { version 0, recipientInfos, encryptedContentInfo }
     const eci = seq(oid(OID.data), seq(oid(OID.aes256Cbc), octets(iv)), ctxPrim(0, ct));

@@ -10,6 +10,7 @@ import type * as pkijs from 'pkijs';
 import { toArrayBuffer } from '../tls/pem.js';
 import { concat, ctx, der, int, nul, octets, oid, seq, setOf, time, type Bytes } from '../../../lib/der/index.js';
 import { cannotSeal } from './errors.js';
+import { webCryptoSha256, type Sha256 } from '../../../lib/sha256.js';
 import { OID } from './oids.js';
 
 export type SignatureScheme = 'rsa-pkcs1v15' | 'rsa-pss';
@@ -21,6 +22,12 @@ export interface SignerInput {
   chain: pkijs.Certificate[];
   /** Default `rsa-pkcs1v15`. */
   scheme?: SignatureScheme;
+  /**
+   * The content digest (default WebCrypto). The Node runtime hands in `node:crypto`'s
+   * synchronous one (`app/node/native-hash.ts`): WebCrypto's job dispatch costs more than
+   * hashing 10 KB.
+   */
+  sha256?: Sha256;
 }
 
 function signatureAlgorithm(scheme: SignatureScheme): Bytes {
@@ -44,6 +51,7 @@ export class SmimeSigner {
     private readonly certsDer: Bytes,
     private readonly sidDer: Bytes,
     private readonly sigAlgDer: Bytes,
+    private readonly sha256: Sha256,
   ) {}
 
   static async create(input: SignerInput): Promise<SmimeSigner> {
@@ -59,7 +67,7 @@ export class SmimeSigner {
     const cert = input.chain[0];
     const certsDer = concat(...input.chain.map((c) => new Uint8Array(c.toSchema().toBER(false))));
     const sidDer = der(seq(new Uint8Array(cert.issuer.toSchema().toBER(false)), new Uint8Array(cert.serialNumber.toBER(false))));
-    return new SmimeSigner(key, scheme, certsDer, sidDer, signatureAlgorithm(scheme));
+    return new SmimeSigner(key, scheme, certsDer, sidDer, signatureAlgorithm(scheme), input.sha256 ?? webCryptoSha256);
   }
 
   /** The `micalg` parameter for multipart/signed. */
@@ -73,7 +81,7 @@ export class SmimeSigner {
    * Returns the DER ContentInfo.
    */
   async sign(content: Uint8Array, opts: { detached?: boolean; signingTime?: Date } = {}): Promise<Uint8Array> {
-    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', toArrayBuffer(content)));
+    const digest = await this.sha256(content);
     const attrs = [
       seq(oid(OID.contentType), setOf(oid(OID.data))),
       seq(oid(OID.signingTime), setOf(time(opts.signingTime ?? new Date()))),

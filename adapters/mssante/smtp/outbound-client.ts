@@ -10,14 +10,16 @@
  *   `mssante.tls.extraCiphers` when widened); the server certificate must chain
  *   to the anchors (and pass the CRLs when configured) and match the host name (the MX name,
  *   or a route's `tlsName`); the gateway's certificate is presented.
- * - One nodemailer pool per destination (host, port, TLS name): connections are reused.
+ * - One connection pool per destination (host, port, TLS name), `adapters/smtp/raw-smtp-pool.ts`:
+ *   connections are reused, each sealed message goes as one Buffer (no MIME rebuilding, no
+ *   stream chain), the envelope pipelined, the TLS session resumed on new connections.
  * - Outcomes per recipient: `delivered` on 2xx; `permanent` on 5xx; `temporary` on 4xx and
  *   on every failure that is not a reply (DNS trouble, refused connection, TLS failure,
  *   STARTTLS missing, time-outs): those feed the retry queue.
  */
 import { promises as dns } from 'node:dns';
 import type { SecureContextOptions } from 'node:tls';
-import nodemailer, { type Transporter, type TransportOptions } from 'nodemailer';
+import { RawSmtpPool } from '../../smtp/raw-smtp-pool.js';
 import type { DeliveryOutcome } from '../../../core/ports/adapter.js';
 import type { SealedMessage } from '../../../core/model/message.js';
 import { GatewayError } from '../../../core/errors/index.js';
@@ -84,7 +86,7 @@ function firstLine(s: string): string {
  * await client.close();
  */
 export class OutboundClient {
-  private readonly pools = new Map<string, Transporter>();
+  private readonly pools = new Map<string, RawSmtpPool>();
 
   constructor(private readonly opts: OutboundClientOptions) {}
 
@@ -124,10 +126,7 @@ export class OutboundClient {
     let lastNetworkError: SmtpError | null = null;
     for (const dest of destinations) {
       try {
-        const info = await this.pool(dest).sendMail({
-          envelope: { from: message.mailFrom, to: recipients },
-          raw: Buffer.from(message.raw.buffer, message.raw.byteOffset, message.raw.byteLength),
-        });
+        const info = await this.pool(dest).send({ from: message.mailFrom, to: recipients }, message.raw);
         const rejected = new Map<string, SmtpError>();
         for (const e of ((info as unknown as { rejectedErrors?: SmtpError[] }).rejectedErrors ?? [])) if (e.recipient) rejected.set(e.recipient, e);
         const okReply = firstLine(String(info.response ?? '250 OK'));
@@ -180,17 +179,14 @@ export class OutboundClient {
     return [...mx].sort((a, b) => a.priority - b.priority).map((m) => ({ host: m.exchange.replace(/\.$/, ''), port, tlsName: m.exchange.replace(/\.$/, '') }));
   }
 
-  private pool(dest: Destination): Transporter {
+  private pool(dest: Destination): RawSmtpPool {
     const key = `${dest.host}|${dest.port}|${dest.tlsName}`;
     let t = this.pools.get(key);
     if (!t) {
-      t = nodemailer.createTransport({
-        pool: true,
+      t = new RawSmtpPool({
         host: dest.host,
         port: dest.port,
-        secure: false,
         requireTLS: true,
-        ignoreTLS: false,
         name: this.opts.name,
         maxConnections: this.opts.maxConnections ?? 2,
         maxMessages: this.opts.maxMessages ?? 100,
@@ -198,7 +194,7 @@ export class OutboundClient {
         greetingTimeout: this.opts.greetingTimeout ?? 30_000,
         socketTimeout: this.opts.socketTimeout ?? 300_000,
         tls: { ...this.opts.tls, servername: dest.tlsName, rejectUnauthorized: true },
-      } as TransportOptions);
+      });
       this.pools.set(key, t);
     }
     return t;
@@ -211,7 +207,8 @@ export class OutboundClient {
 
   /** Closes every pooled connection. */
   async close(): Promise<void> {
-    for (const t of this.pools.values()) t.close();
+    const pools = [...this.pools.values()];
     this.pools.clear();
+    await Promise.all(pools.map((t) => t.close()));
   }
 }
