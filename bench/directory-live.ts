@@ -10,36 +10,16 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
-import { connect } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import nodemailer from 'nodemailer';
 import { startLegacyWorld } from '../test/support/legacy-world.js';
 import { loadKeyFolder } from '../adapters/legacy/key-folder.js';
 import { sealLnpMail } from '../adapters/legacy/lnp-codec.js';
+import { ehloTime } from '../test/support/smtp-probe.js';
 
 const LIVE_RATE = Number(process.env.LIVE_RATE ?? 20);
 const TOKEN = 'directory-live-bench';
 
-function ehloTime(port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const s = connect(port, '127.0.0.1');
-    let buf = '';
-    let greeted = false;
-    s.on('data', (d) => {
-      buf += d.toString('latin1');
-      if (!greeted && /^220 .*\r\n/m.test(buf)) {
-        greeted = true;
-        buf = '';
-        s.write('EHLO probe.test\r\n');
-      } else if (greeted && /^250 .*\r\n/m.test(buf)) {
-        resolve(performance.now() - t0);
-        s.end('QUIT\r\n');
-      }
-    });
-    s.on('error', reject);
-  });
-}
 
 const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]! : NaN);
 const fmt = (xs: number[]) => `p50 ${pct(xs, 0.5).toFixed(0)} ms, p99 ${pct(xs, 0.99).toFixed(0)} ms (${xs.length})`;

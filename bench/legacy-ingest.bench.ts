@@ -23,8 +23,8 @@ import { silentLogger } from '../core/log/logger.js';
 import { measure, ratio } from './harness.js';
 import { runLoadInWorker } from './support/run-load.js';
 import { Session } from 'node:inspector/promises';
-import { readFileSync } from 'node:fs';
 import { formatBreakdown, scaledToCpu, stageBreakdown, type CpuProfile } from './support/stage-profile.js';
+import { threadCpuMs } from './support/thread-cpu.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 3000);
 const CONNECTIONS = 16;
@@ -65,16 +65,6 @@ async function bareSinkRate(mails: Uint8Array[]): Promise<number> {
   return (r.ok / r.ms) * 1000;
 }
 
-/** CPU time of this thread (Linux: utime + stime in ticks of 10 ms), or NaN (then the profile's own times are printed). */
-function threadCpuMs(): number {
-  try {
-    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return Number.NaN;
-  }
-}
 
 /** Called once the gateway listens and once every mail is opened (the profiled pass). */
 interface Window { start(): Promise<void>; stop(): Promise<void> }

@@ -7,21 +7,17 @@
  * counted), less sensitive to a busy machine than a rate. BENCH_MESSAGES (default 3000),
  * BENCH_RUNS (default 3).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { measure } from './harness.js';
+import { threadCpuMs } from './support/thread-cpu.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 3000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const IN_FLIGHT = 32;
 
-function threadCpuMs(): number {
-  const stat = readFileSync('/proc/thread-self/stat', 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
 
 async function onePass(dir: string, run: number): Promise<number> {
   const store = SqliteStore.open(join(dir, `store-${run}.db`));

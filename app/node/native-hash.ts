@@ -6,13 +6,13 @@ import { createHash } from 'node:crypto';
 import type { Sha256 } from '../../lib/sha256.js';
 import type { Sha1 } from '../../mappings/xdm/sha1.js';
 
-export const nodeSha256: Sha256 = (data) => {
-  const d = (typeof data === 'string' ? createHash('sha256').update(data, 'utf8') : createHash('sha256').update(data)).digest();
+/** OpenSSL's one-shot digest `algorithm` (a string is hashed as its UTF-8 bytes). */
+const oneShot = (algorithm: string) => (data: Uint8Array | string): Uint8Array => {
+  const d = createHash(algorithm).update(data).digest();
   return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 };
 
+export const nodeSha256: Sha256 = oneShot('sha256');
+
 /** SHA-1 the same way, for the XDM metadata hashes the translator writes and checks (`mappings/xdm/sha1.ts`). */
-export const nodeSha1: Sha1 = (data) => {
-  const d = createHash('sha1').update(data).digest();
-  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-};
+export const nodeSha1: Sha1 = oneShot('sha1');

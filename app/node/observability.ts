@@ -65,11 +65,12 @@ export function createObservability(o: ObservabilityOptions): Observability {
     metrics,
     trust: (now = Date.now()) => {
       const t = trustList?.();
+      const status = n?.loader.status();
       return {
         trustList: t && n ? {
           ageSeconds: t.ageMs === null ? null : Math.round(t.ageMs / 1000), domains: t.domains, refreshFailing: t.failing,
-          generatedAt: n.loader.status().generatedAt,
-          entries: n.loader.status().loadedAt === null ? [] : n.loader.current().domains()
+          generatedAt: status!.generatedAt,
+          entries: status!.loadedAt === null ? [] : n.loader.current().domains()
             .map((d) => ({ domain: d.domain, description: d.description, operator: d.operatorDn, updated: d.updated ?? null })),
         } : null,
         crls: (crlNextUpdates?.() ?? []).map((at) => ({ nextUpdate: new Date(at).toISOString() })),

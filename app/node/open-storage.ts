@@ -88,16 +88,9 @@ export async function openStorage(config: GatewayConfig, o: OpenStorageOptions):
     try {
       // The address book has its own connection to the same file, and runs its imports on a
       // thread with one more (a file only: an in-memory database is this connection's own).
-      if (config.database === ':memory:') directory = SqliteDirectoryStore.open(config.database, o.directory);
-      else {
-        const threaded = ThreadedImportDirectory.open(config.database, o.directory);
-        // While an import writes its batches, its thread checkpoints the WAL it grows: the
-        // message store's commits on the event loop must not be the ones that copy it back
-        // (a checkpoint of tens of megabytes, with its fsyncs, stalls every session).
-        const autocheckpoint = sqliteStore.sqlite.pragma('wal_autocheckpoint', { simple: true }) as number;
-        threaded.onImports((running) => sqliteStore.sqlite.pragma(`wal_autocheckpoint = ${running ? 0 : autocheckpoint}`));
-        directory = threaded;
-      }
+      directory = config.database === ':memory:'
+        ? SqliteDirectoryStore.open(config.database, o.directory)
+        : ThreadedImportDirectory.open(config.database, o.directory);
     } catch (err) {
       sqliteStore.closeNow();
       throw err;

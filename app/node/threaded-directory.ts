@@ -36,13 +36,6 @@ export const THREAD_BATCH_LINES = 500;
 const ERRORS: Record<string, { prototype: Error }> = { DirectoryFormatError, StaleDirectoryFileError };
 
 export class ThreadedImportDirectory extends SqliteDirectoryStore implements DirectoryStore {
-  private imports = 0;
-  private readonly watchers: ((running: boolean) => void)[] = [];
-
-  /** Told when the first import starts and when the last one ends (the composition tunes the other connections). */
-  onImports(watch: (running: boolean) => void): void {
-    this.watchers.push(watch);
-  }
 
   constructor(
     directory: SqliteDirectoryStore['directory'],
@@ -54,11 +47,6 @@ export class ThreadedImportDirectory extends SqliteDirectoryStore implements Dir
 
   static override open(path: string, config: DirectoryConfig): ThreadedImportDirectory {
     return new ThreadedImportDirectory(SqliteDirectoryStore.open(path, config).directory, path, config);
-  }
-
-  /** Imports running on threads now. */
-  get running(): number {
-    return this.imports;
   }
 
   override importNational(input: AsyncIterable<Uint8Array>, opts?: ImportOptions): Promise<ImportReport> {
@@ -77,7 +65,6 @@ export class ThreadedImportDirectory extends SqliteDirectoryStore implements Dir
       opts: { batchLines: THREAD_BATCH_LINES, ...rest },
     };
     const worker = new Worker(WORKER_ENTRY, { workerData: data });
-    if (this.imports++ === 0) for (const w of this.watchers) w(true);
     let inFlight = 0;
     let credit: (() => void) | null = null;
     let settled = false;
@@ -116,7 +103,6 @@ export class ThreadedImportDirectory extends SqliteDirectoryStore implements Dir
     try {
       return await done;
     } finally {
-      if (--this.imports === 0) for (const w of this.watchers) w(false);
       await worker.terminate();
     }
   }

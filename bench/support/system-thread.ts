@@ -21,6 +21,7 @@ import { startGateway } from '../../app/node/start-gateway.js';
 import { silentLogger } from '../../core/log/logger.js';
 import type { Route, RouteResolver } from '../../core/ports/route-resolver.js';
 import { scaledToCpu, stageBreakdown, type CpuProfile } from './stage-profile.js';
+import { threadCpuMs } from './thread-cpu.js';
 
 export type SystemJob =
   | { kind: 'gateway'; overrides: Record<string, unknown>; routes: Record<string, Route> }
@@ -63,16 +64,6 @@ async function startSystem() {
   return { ports: running.ports as unknown as Record<string, number>, stop: () => running.stop() };
 }
 
-/** CPU time of this thread (Linux: /proc/thread-self/stat, utime + stime in clock ticks of 10 ms), or NaN. */
-function threadCpuMs(): number {
-  try {
-    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return Number.NaN;
-  }
-}
 
 /** CPU time of a thread of this process by id, in ms (0 once it is gone). */
 function taskCpuMs(tid: string): number {

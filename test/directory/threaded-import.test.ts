@@ -11,38 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
-import { connect } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startLegacyWorld, type LegacyWorld } from '../support/legacy-world.js';
 import { writeSyntheticNational } from '../../directory/synthetic/write-file.js';
 import { ThreadedImportDirectory } from '../../app/node/threaded-directory.js';
+import { ehloTime } from '../support/smtp-probe.js';
 
 const LINES = Number(process.env.THREADED_IMPORT_LINES ?? 100_000);
 const TOKEN = 'threaded-import-test-token';
 
-/** One SMTP session to the EHLO reply: milliseconds from connecting to the 250 after EHLO. */
-function ehloTime(port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const s = connect(port, '127.0.0.1');
-    let buf = '';
-    let greeted = false;
-    s.setTimeout(10_000, () => s.destroy(new Error('EHLO timed out')));
-    s.on('data', (d) => {
-      buf += d.toString('latin1');
-      if (!greeted && /^220 .*\r\n/m.test(buf)) {
-        greeted = true;
-        buf = '';
-        s.write('EHLO probe.test\r\n');
-      } else if (greeted && /^250 .*\r\n/m.test(buf)) {
-        const ms = performance.now() - t0;
-        s.end('QUIT\r\n');
-        resolve(ms);
-      }
-    });
-    s.on('error', reject);
-  });
-}
 
 const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))]!;
 
