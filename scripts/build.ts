@@ -5,7 +5,7 @@
  * one JavaScript file at the same place under `dist/` (esbuild, ES2022 modules for Node 20,
  * linked source maps), so paths that code finds from its own location keep working:
  * - `storage/sqlite/database.ts` and `storage/postgres/database.ts` read their migrations at
- *   `../../drizzle` and `../../drizzle-pg`: both folders are copied into `dist/`;
+ *   `../../drizzle`, `../../drizzle-directory` and `../../drizzle-pg`: the folders are copied into `dist/`;
  * - `app/node/translator-pool.ts` starts its worker threads from `translator-thread.js` beside
  *   itself when it runs compiled (under tsx it goes through `translator-worker.mjs`).
  * Packages (better-sqlite3, pg, hono…) stay external: they are loaded from `node_modules`
@@ -22,7 +22,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 /** What production starts: the CLI, and the translator's worker-thread entry (loaded by URL, so not an import). */
 const ENTRIES = ['app/cli/main.ts', 'app/node/translator-thread.ts', 'app/node/directory-import-thread.ts'];
 /** Folders read at run time, copied as they are. */
-const ASSETS = ['drizzle', 'drizzle-pg'];
+const ASSETS = ['drizzle', 'drizzle-directory', 'drizzle-pg'];
 
 const { values } = parseArgs({ options: { outdir: { type: 'string' } } });
 const outdir = resolve(values.outdir ?? join(ROOT, 'dist'));

@@ -26,6 +26,7 @@ import type { DirectoryConfig, DirectoryStore } from '../../core/ports/directory
 import { parseDuration } from '../../core/queue/duration.js';
 import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
 import { SqliteDirectoryStore } from '../../storage/sqlite/directory-store.js';
+import { directoryFileFor } from '../../storage/sqlite/directory-database.js';
 import { ThreadedImportDirectory } from './threaded-directory.js';
 import { PostgresStore } from '../../storage/postgres/postgres-store.js';
 import { PostgresDirectoryStore } from '../../storage/postgres/directory-store.js';
@@ -86,11 +87,12 @@ export async function openStorage(config: GatewayConfig, o: OpenStorageOptions):
     const sqliteStore = SqliteStore.open(config.database, { synchronous: config.durability });
     let directory: DirectoryStore;
     try {
-      // The address book has its own connection to the same file, and runs its imports on a
-      // thread with one more (a file only: an in-memory database is this connection's own).
+      // The address book has a file of its own beside the message store's (its imports never
+      // hold the message store's write lock), and runs its imports on a thread with a second
+      // connection to it. It takes the directory rows an older layout kept in the message file.
       directory = config.database === ':memory:'
         ? SqliteDirectoryStore.open(config.database, o.directory)
-        : ThreadedImportDirectory.open(config.database, o.directory);
+        : ThreadedImportDirectory.open(directoryFileFor(config.database), o.directory, { adoptFrom: config.database });
     } catch (err) {
       sqliteStore.closeNow();
       throw err;
@@ -141,8 +143,13 @@ export async function openMessageStore(database: string, config: Partial<Gateway
   return PostgresStore.open(database, { ...postgresOptions(config), max: 2, applicationName: 'passerelle command', link: false });
 }
 
+/** Whether `database` has an address book to read: a PostgreSQL URL, the address book's own file, or an older file that still holds it. */
+export function directoryExists(database: string): boolean {
+  return isPostgresUrl(database) || existsSync(directoryFileFor(database)) || existsSync(database);
+}
+
 /** The address book alone, for a command (`directory …`). */
 export async function openDirectoryStore(database: string, cfg: DirectoryConfig, config: Partial<GatewayConfig> | null): Promise<DirectoryStore> {
-  if (!isPostgresUrl(database)) return SqliteDirectoryStore.open(database, cfg);
+  if (!isPostgresUrl(database)) return SqliteDirectoryStore.open(directoryFileFor(database), cfg, { adoptFrom: database });
   return openPostgresDirectory(database, cfg, config);
 }

@@ -2,22 +2,23 @@
  * The SQLite address book with its imports on a worker thread (Node edge). A national
  * extraction of a million lines takes seconds of CPU to parse, plan and write; on the
  * gateway's event loop that stalls every SMTP session and `/health` for as long. Here the
- * import runs on a thread of its own with its own connection to the same database file (WAL:
+ * import runs on a thread of its own with its own connection to the address book's file (WAL:
  * the main thread keeps reading the last committed state and resolving), the upload is
  * streamed to it chunk by chunk with a bounded window (backpressure: at most `WINDOW_BYTES`
  * in flight, so a fast upload does not pile up in memory), and its progress and report come
  * back by message. Every other method is the main thread's `SqliteDirectoryStore`.
  *
- * Writes of the two threads share SQLite's one write lock: the import commits in batches of
- * `THREAD_BATCH_LINES` (tens of milliseconds each), so a commit of the message store waits
- * at most about one batch.
+ * The address book has a file of its own (`storage/sqlite/directory-database.ts`): the
+ * import's write lock is never the one the message store commits under, so it commits in the
+ * engine's usual batches.
  *
  * @example
- * const directory = ThreadedImportDirectory.open('./var/passerelle.db', config);
+ * const directory = ThreadedImportDirectory.open('./var/passerelle.directory.db', config);
  * await directory.importNational(body, { fileName }); // parsed and written on the thread
  */
 import { Worker } from 'node:worker_threads';
 import { SqliteDirectoryStore } from '../../storage/sqlite/directory-store.js';
+import type { OpenDirectoryOptions } from '../../storage/sqlite/directory-database.js';
 import { DirectoryFormatError, StaleDirectoryFileError } from '../../directory/errors.js';
 import type { DirectoryConfig, DirectoryStore, ImportOptions, ImportReport } from '../../core/ports/directory-store.js';
 import type { FromImportThread, ImportThreadData, ToImportThread } from './directory-import-thread.js';
@@ -29,8 +30,6 @@ const WORKER_ENTRY = import.meta.url.endsWith('.ts')
 
 /** Bytes posted to the thread and not yet taken by its reader. */
 const WINDOW_BYTES = 4 << 20;
-/** Lines per transaction on the thread: short write locks while the gateway runs. */
-export const THREAD_BATCH_LINES = 500;
 
 /** The error classes an import may end with, rebuilt by name on this side. */
 const ERRORS: Record<string, { prototype: Error }> = { DirectoryFormatError, StaleDirectoryFileError };
@@ -45,8 +44,9 @@ export class ThreadedImportDirectory extends SqliteDirectoryStore implements Dir
     super(directory);
   }
 
-  static override open(path: string, config: DirectoryConfig): ThreadedImportDirectory {
-    return new ThreadedImportDirectory(SqliteDirectoryStore.open(path, config).directory, path, config);
+  /** `path`: the address book's own file; `opts.adoptFrom` as `SqliteDirectoryStore.open`. */
+  static override open(path: string, config: DirectoryConfig, opts: OpenDirectoryOptions = {}): ThreadedImportDirectory {
+    return new ThreadedImportDirectory(SqliteDirectoryStore.open(path, config, opts).directory, path, config);
   }
 
   override importNational(input: AsyncIterable<Uint8Array>, opts?: ImportOptions): Promise<ImportReport> {
@@ -62,7 +62,7 @@ export class ThreadedImportDirectory extends SqliteDirectoryStore implements Dir
     const { clock, ...config } = this.cfg;
     const data: ImportThreadData = {
       path: this.path, config, clockOffset: clock ? clock.now() - Date.now() : 0, source,
-      opts: { batchLines: THREAD_BATCH_LINES, ...rest },
+      opts: rest,
     };
     const worker = new Worker(WORKER_ENTRY, { workerData: data });
     let inFlight = 0;

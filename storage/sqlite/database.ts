@@ -1,6 +1,6 @@
 /**
  * Opens the gateway's SQLite database (Node edge: better-sqlite3) in WAL mode and applies
- * the drizzle-kit migrations found in `drizzle/`. A new database file is created mode 0600
+ * the drizzle-kit migrations found in `drizzle/` (the address book's file: `drizzle-directory/`). A new database file is created mode 0600
  * (its folder 0700): it holds messages and patient data.
  *
  * @example
@@ -23,9 +23,13 @@ export interface OpenDatabaseOptions {
    * commits that must be durable before the sender is told 250.
    */
   synchronous?: 'FULL' | 'NORMAL';
+  /** The migrations to apply (default: the message store's, `drizzle/`). */
+  migrationsFolder?: string;
 }
 
 export const MIGRATIONS_FOLDER = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle');
+/** The address book's own file (and D1): its tables and search index only. */
+export const DIRECTORY_MIGRATIONS_FOLDER = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle-directory');
 
 export function openDatabase(path: string, opts: OpenDatabaseOptions = {}): { db: Db; sqlite: Database.Database } {
   if (path !== ':memory:') {
@@ -39,6 +43,6 @@ export function openDatabase(path: string, opts: OpenDatabaseOptions = {}): { db
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = drizzle(sqlite);
-  migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  migrate(db, { migrationsFolder: opts.migrationsFolder ?? MIGRATIONS_FOLDER });
   return { db, sqlite };
 }

@@ -1,17 +1,19 @@
 /**
  * `DirectoryStore` over SQLite (Node edge: better-sqlite3), through the `Directory` that
- * imports, links, aliases, searches and exports in the gateway's database.
+ * imports, links, aliases, searches and exports in the address book's own file.
  */
 import type { NetworkId } from '../../core/model/network.js';
 import type { Route } from '../../core/ports/route-resolver.js';
 import { Directory, type DirectoryConfig, type ExportSummary, type Feed, type ImportOptions } from './directory.js';
 import type { DirectoryStore, DirectoryStats } from '../../core/ports/directory-store.js';
+import type { OpenDirectoryOptions } from './directory-database.js';
 
 export class SqliteDirectoryStore implements DirectoryStore {
   constructor(readonly directory: Directory) {}
 
-  static open(path: string, config: DirectoryConfig): SqliteDirectoryStore {
-    return new SqliteDirectoryStore(Directory.open(path, config));
+  /** `path`: the address book's own file (`directoryFileFor(database)`); see `Directory.open`. */
+  static open(path: string, config: DirectoryConfig, opts: OpenDirectoryOptions = {}): SqliteDirectoryStore {
+    return new SqliteDirectoryStore(Directory.open(path, config, opts));
   }
 
   resolve(address: string): Promise<Route | null> {

@@ -16,12 +16,13 @@
  * // → { network: 'mssante', address: 'jean.dupont@medecin.mssante.fr', status: 'active', displayName: 'Dr Jean DUPONT' }
  */
 import type Database from 'better-sqlite3';
-import { openDatabase } from './database.js';
+import { openDirectoryDatabase, type OpenDirectoryOptions } from './directory-database.js';
+import { searchText, containsTerms, searchIndexQuery } from '../../directory/search-text.js';
 import type { Route, RouteResolver } from '../../core/ports/route-resolver.js';
 import type { NetworkId } from '../../core/model/network.js';
 import {
   aliasAddress, aliasLookup, eachLine, emptyCounts, emptyLinkReport, FEED_NETWORK, FeedWriter, importFile, importReport, IssueLog, LegacyImportPlan, linkCounts, LINK_PARTY_LIMIT, mailboxCounts,
-  NationalImportPlan, pickEntries, planLink, readBatches, routeOf, runCounts, searchEntry, searchTerms, ftsQuery, FINISHED_RUNS, MEMBER_COLUMNS, lookupOf,
+  NationalImportPlan, pickEntries, planLink, readBatches, routeOf, runCounts, searchEntry, searchTerms, FINISHED_RUNS, MEMBER_COLUMNS, lookupOf,
   type RunRow, type KnownRow, type LegacyLinkRow, type MailboxWrite, type MemberRow,
 } from '../../directory/import-plan.js';
 
@@ -38,20 +39,6 @@ const RECREATE_INDEXES = `CREATE UNIQUE INDEX IF NOT EXISTS directory_mailboxes_
   CREATE INDEX IF NOT EXISTS directory_mailboxes_party_idx ON directory_mailboxes (party_key);`;
 const DROP_BULK_INDEXES = `DROP INDEX IF EXISTS directory_mailboxes_address_idx; DROP INDEX IF EXISTS directory_mailboxes_route_idx;
   DROP INDEX IF EXISTS directory_mailboxes_party_idx;`;
-/** The triggers that keep the search index in step (same as migration 0006). */
-const FTS_TRIGGERS = `CREATE TRIGGER IF NOT EXISTS directory_fts_ai AFTER INSERT ON directory_mailboxes BEGIN
-    INSERT INTO directory_fts (rowid, search_text) VALUES (new.id, new.search_text);
-  END;
-  CREATE TRIGGER IF NOT EXISTS directory_fts_ad AFTER DELETE ON directory_mailboxes BEGIN
-    INSERT INTO directory_fts (directory_fts, rowid, search_text) VALUES ('delete', old.id, old.search_text);
-  END;
-  CREATE TRIGGER IF NOT EXISTS directory_fts_au AFTER UPDATE OF record, alias ON directory_mailboxes BEGIN
-    INSERT INTO directory_fts (directory_fts, rowid, search_text) VALUES ('delete', old.id, old.search_text);
-    INSERT INTO directory_fts (rowid, search_text) VALUES (new.id, new.search_text);
-  END;`;
-const DROP_FTS_TRIGGERS = `DROP TRIGGER IF EXISTS directory_fts_ai; DROP TRIGGER IF EXISTS directory_fts_ad; DROP TRIGGER IF EXISTS directory_fts_au;`;
-/** Builds the search index again from the mailboxes (in one pass: after a bulk load). */
-const FTS_REBUILD = `INSERT INTO directory_fts (directory_fts) VALUES ('rebuild')`;
 
 /** The address book. Implements the pipeline's `RouteResolver`. */
 export class Directory implements RouteResolver {
@@ -72,22 +59,18 @@ export class Directory implements RouteResolver {
     // A bulk import drops these and builds them at its end; make sure a crash in between
     // never leaves them missing.
     sqlite.exec(RECREATE_INDEXES);
-    // Likewise the search triggers: a bulk import interrupted before its index rebuild left
-    // them dropped; put them back and rebuild the index.
-    const triggers = sqlite.prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'directory_fts_%'`).pluck().get() as number;
-    if (triggers < 3) {
-      sqlite.exec(FTS_TRIGGERS);
-      sqlite.exec(FTS_REBUILD);
-    }
     // Answered from the route index alone (covering).
     this.byAlias = sqlite.prepare(`SELECT network, address, status, display_name FROM directory_mailboxes WHERE alias = ?`).raw();
     this.aliasOf = sqlite.prepare(`SELECT alias FROM directory_mailboxes WHERE address = ? AND network = ?`).pluck();
   }
 
-  /** Opens (and migrates) the database at `path`. */
-  static open(path: string, config: DirectoryConfig): Directory {
-    const { sqlite } = openDatabase(path);
-    return new Directory(sqlite, config);
+  /**
+   * Opens (and migrates) the address book's file at `path` (`directoryFileFor(database)` beside
+   * the message store's); `adoptFrom` names a message database that held the directory before
+   * the split (its rows are taken once).
+   */
+  static open(path: string, config: DirectoryConfig, opts: OpenDirectoryOptions = {}): Directory {
+    return new Directory(openDirectoryDatabase(path, opts), config);
   }
 
   close(): void {
@@ -187,7 +170,10 @@ export class Directory implements RouteResolver {
     // Random index inserts of an incremental import want a big page cache; a bulk load
     // does not (its indexes are sorted in at the end) and keeps its memory low.
     db.pragma(spec.bulk ? 'cache_size = -16384' : 'cache_size = -32768');
-    if (spec.bulk) db.exec(DROP_BULK_INDEXES + DROP_FTS_TRIGGERS);
+    // A bulk load is one transaction: resolvers on other connections (the gateway's, while
+    // the import runs on its thread) keep reading the last committed state through its
+    // indexes, never a half-loaded table without them; the batches are savepoints inside.
+    if (spec.bulk) db.exec('BEGIN IMMEDIATE; ' + DROP_BULK_INDEXES);
     let link: LinkReport;
     try {
       await readBatches(input, opts, source, lastDate, file, (lines, first) => flush(lines, first));
@@ -200,23 +186,21 @@ export class Directory implements RouteResolver {
       plan.release();
       spec.release?.();
       if (spec.bulk) db.exec(RECREATE_INDEXES);
-      if (spec.bulk) db.transaction(() => db.exec(FTS_REBUILD + ';' + FTS_TRIGGERS))();
       link = db.transaction(() => this.linkLegacy(run, issues.add))();
+      db.prepare(`UPDATE directory_imports SET file_name = ?, file_date = ?, finished_at = ?, counts = ? WHERE id = ?`).run(
+        file.fileName,
+        file.fileDate,
+        this.now(),
+        JSON.stringify(runCounts(counts, plan, link, issues)),
+        run,
+      );
+      if (spec.bulk) db.exec('COMMIT');
     } finally {
+      if (spec.bulk && db.inTransaction) db.exec('ROLLBACK');
       if (spec.bulk) db.exec(RECREATE_INDEXES);
-      if (spec.bulk && (db.prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'directory_fts_%'`).pluck().get() as number) < 3) {
-        db.transaction(() => db.exec(FTS_REBUILD + ';' + FTS_TRIGGERS))();
-      }
       db.pragma(`synchronous = ${sync}`);
       db.pragma(`cache_size = ${cache}`);
     }
-    db.prepare(`UPDATE directory_imports SET file_name = ?, file_date = ?, finished_at = ?, counts = ? WHERE id = ?`).run(
-      file.fileName,
-      file.fileDate,
-      this.now(),
-      JSON.stringify(runCounts(counts, plan, link, issues)),
-      run,
-    );
     return importReport(run, source, file, counts, plan, link, issues, performance.now() - t0);
   }
 
@@ -264,23 +248,24 @@ export class Directory implements RouteResolver {
        VALUES ('mssante', ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (address) DO NOTHING`,
     );
     const update = db.prepare(
-      `UPDATE directory_mailboxes SET kind = ?, status = 'active', display_name = ?, party_key = ?, record = ?, line_hash = ?, change_run = ? WHERE id = ?`,
-    );
+      `UPDATE directory_mailboxes SET kind = ?, status = 'active', display_name = ?, party_key = ?, record = ?, line_hash = ?, change_run = ? WHERE id = ? RETURNING alias`,
+    ).pluck();
+    const words = this.searchWriter();
 
     return this.runImport('national', input, opts, {
       bulk,
       plan,
       write: (w, run) => {
         if (w.op === 'update') {
-          update.run(w.kind, w.displayName, w.partyKey ?? null, w.record, w.hash, run, w.id);
+          const alias = update.get(w.kind, w.displayName, w.partyKey ?? null, w.record, w.hash, run, w.id) as string | null;
+          words.replace(w.id, 'mssante', w.record, alias);
           return true;
         }
         const args = [w.address, w.kind, w.alias, w.displayName, w.partyKey, w.record, w.hash, run, run];
-        if (bulk) {
-          insertBulk.run(...args);
-          return true;
-        }
-        return insert.run(...args).changes > 0;
+        const r = (bulk ? insertBulk : insert).run(...args);
+        if (r.changes === 0) return false;
+        words.insert(Number(r.lastInsertRowid), 'mssante', w.record, w.alias);
+        return true;
       },
       release: () => runAliases.clear(),
     });
@@ -302,7 +287,8 @@ export class Directory implements RouteResolver {
       `INSERT INTO directory_mailboxes (network, address, kind, status, alias, display_name, party_key, record, line_hash, first_run, change_run)
        VALUES ('legacy', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (address) DO NOTHING`,
     );
-    const update = db.prepare(`UPDATE directory_mailboxes SET kind = ?, status = ?, display_name = ?, record = ?, line_hash = ?, change_run = ? WHERE id = ?`);
+    const update = db.prepare(`UPDATE directory_mailboxes SET kind = ?, status = ?, display_name = ?, record = ?, line_hash = ?, change_run = ? WHERE id = ? RETURNING alias`).pluck();
+    const words = this.searchWriter();
     const reserved = new Set(this.config.reservedLocals ?? []);
     const runAliases = new Set<string>();
     const aliasUsed = db.prepare(`SELECT 1 FROM directory_mailboxes WHERE alias = ?`).pluck();
@@ -321,12 +307,32 @@ export class Directory implements RouteResolver {
       plan,
       write: (w, run) => {
         if (w.op === 'update') {
-          update.run(w.kind, w.status, w.displayName, w.record, w.hash, run, w.id);
+          const alias = update.get(w.kind, w.status, w.displayName, w.record, w.hash, run, w.id) as string | null;
+          words.replace(w.id, 'legacy', w.record, alias);
           return true;
         }
-        return insert.run(w.address, w.kind, w.status, w.alias, w.displayName, w.partyKey, w.record, w.hash, run, run).changes > 0;
+        const r = insert.run(w.address, w.kind, w.status, w.alias, w.displayName, w.partyKey, w.record, w.hash, run, run);
+        if (r.changes === 0) return false;
+        words.insert(Number(r.lastInsertRowid), 'legacy', w.record, w.alias);
+        return true;
       },
     });
+  }
+
+  /**
+   * Writes the search index (`directory_search`) beside each mailbox write, in its
+   * transaction: the words come from `searchText` (JavaScript), so no trigger can.
+   */
+  private searchWriter() {
+    const put = this.sqlite.prepare(`INSERT INTO directory_search (rowid, words) VALUES (?, ?)`);
+    const drop = this.sqlite.prepare(`DELETE FROM directory_search WHERE rowid = ?`);
+    return {
+      insert: (id: number, network: string, record: string, alias: string | null) => void put.run(id, searchText(network, record, alias)),
+      replace: (id: number, network: string, record: string, alias: string | null) => {
+        drop.run(id);
+        put.run(id, searchText(network, record, alias));
+      },
+    };
   }
 
   // ---------------------------------------------------------------- linking
@@ -357,7 +363,7 @@ export class Directory implements RouteResolver {
   /**
    * Finds people and organisations by words of their line (name, profession, specialty, city,
    * RPPS/ADELI/FINESS, address) or alias: each word must start a word there (prefix), accents
-   * and case ignored; answered from the FTS5 index `directory_fts`, in mailbox order. Each
+   * and case ignored; answered from the FTS5 index `directory_search`, in mailbox order. Each
    * result is one entry (a person or organisation) with its mailboxes on both networks, each
    * with its confidence (freshness, source, conflicts).
    *
@@ -367,9 +373,14 @@ export class Directory implements RouteResolver {
   search(query: string, limit = 20): SearchEntry[] {
     const terms = searchTerms(query);
     if (terms.length === 0) return [];
-    const hits = this.sqlite
-      .prepare(`SELECT m.id, m.party_key FROM directory_fts f JOIN directory_mailboxes m ON m.id = f.rowid WHERE directory_fts MATCH ? ORDER BY f.rowid LIMIT ?`)
-      .all(ftsQuery(terms), limit * 4) as Array<{ id: number; party_key: string | null }>;
+    const found = this.sqlite
+      .prepare(
+        `SELECT m.id, m.party_key, m.network, m.record, m.alias FROM directory_search s JOIN directory_mailboxes m ON m.id = s.rowid
+          WHERE directory_search MATCH ? ORDER BY s.rowid LIMIT ?`,
+      )
+      .all(searchIndexQuery(terms), limit * 4) as Array<{ id: number; party_key: string | null; network: string; record: string; alias: string | null }>;
+    // The index keeps no positions: a dotted word's sequence is checked here, on the candidates.
+    const hits = found.filter((h) => containsTerms(searchText(h.network, h.record, h.alias), terms));
     if (hits.length === 0) return [];
     const runs = this.runs();
     const members = this.sqlite.prepare(`SELECT ${MEMBER_COLUMNS} FROM directory_mailboxes WHERE party_key = ? ORDER BY network DESC, address LIMIT 50`);

@@ -6,6 +6,8 @@ import { StaleDirectoryFileError } from '../../directory/errors.js';
 import { LEGACY_LOCAL } from '../../directory/legacy-format.js';
 import { join } from 'node:path';
 import { Directory } from '../../storage/sqlite/directory.js';
+import { directoryFileFor } from '../../storage/sqlite/directory-database.js';
+import { openDatabase } from '../../storage/sqlite/database.js';
 import { CONFIG, legacyBytes, tempDirectory, importNational, importLegacy, SAMPLE_LINES, perLine, exportText, nationalText } from './helpers.js';
 
 const DATA = SAMPLE_LINES.slice(1);
@@ -277,27 +279,54 @@ describe('exports', () => {
 });
 
 describe('search index (SQLite FTS5)', () => {
-  const ftsRows = (d: Directory) => d.sqlite.prepare(`SELECT count(*) FROM directory_fts`).pluck().get() as number;
-  const triggers = (d: Directory) => d.sqlite.prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'directory_fts_%'`).pluck().get() as number;
+  const indexed = (d: Directory) => d.sqlite.prepare(`SELECT count(*) FROM directory_search`).pluck().get() as number;
+  const mailboxes = (d: Directory) => d.sqlite.prepare(`SELECT count(*) FROM directory_mailboxes`).pluck().get() as number;
 
-  it('is built by a bulk first import, kept in step by later ones, and rebuilt on open when an import stopped before its end', async () => {
-    await importNational(dir, DATA, 'Extraction_Correspondance_MSSante_202611010300.txt'); // bulk: triggers dropped, index rebuilt
-    const total = dir.sqlite.prepare(`SELECT count(*) FROM directory_mailboxes`).pluck().get() as number;
-    expect(triggers(dir)).toBe(3);
-    expect(ftsRows(dir)).toBe(total);
-    await importLegacy(dir, LEGACY, 'annuaire-20261101.csv'); // incremental: the triggers index each row
-    expect(ftsRows(dir)).toBe(dir.sqlite.prepare(`SELECT count(*) FROM directory_mailboxes`).pluck().get());
+  it('is written with each mailbox, by a bulk first import and by later ones, and follows changed lines', async () => {
+    await importNational(dir, DATA, 'Extraction_Correspondance_MSSante_202611010300.txt'); // bulk
+    expect(indexed(dir)).toBe(mailboxes(dir));
+    await importLegacy(dir, LEGACY, 'annuaire-20261101.csv'); // incremental
+    expect(indexed(dir)).toBe(mailboxes(dir));
     expect(dir.search('sage-femme fevre').map((e) => e.mailboxes[0].address)).toContain('helene.fevre@medical33.lnp.test');
-    // An import stopped after dropping the triggers: the next open puts them back and rebuilds.
-    dir.sqlite.exec(`DROP TRIGGER directory_fts_ai; DROP TRIGGER directory_fts_ad; DROP TRIGGER directory_fts_au; DELETE FROM directory_fts`);
-    const again = Directory.open(join(t.folder, 'db.sqlite'), CONFIG);
-    try {
-      expect(triggers(again)).toBe(3);
-      expect(again.search('sage-femme fevre').map((e) => e.mailboxes[0].address)).toContain('helene.fevre@medical33.lnp.test');
-      // The FTS5 integrity check compares the index with its content table.
-      again.sqlite.exec(`INSERT INTO directory_fts (directory_fts) VALUES ('integrity-check')`);
-    } finally {
-      again.close();
+    // A changed line replaces its words: the old city is no longer found, the new one is.
+    const moved = LEGACY.map((l) => (l.startsWith('paul.martin@') ? l.replace('33000;BORDEAUX', '64000;PAU') : l));
+    await importLegacy(dir, moved, 'annuaire-20261102.csv');
+    expect(indexed(dir)).toBe(mailboxes(dir));
+    expect(dir.search('paul martin pau').map((e) => e.mailboxes.map((m) => m.address)).flat()).toContain('paul.martin@medical33.lnp.test');
+    expect(dir.search('paul martin bordeaux')).toEqual([]);
+    dir.sqlite.exec(`INSERT INTO directory_search (directory_search) VALUES ('integrity-check')`);
+  });
+
+  it('takes the address book of an older database that kept it in the message store\'s file, once', async () => {
+    // The older layout: the message store's file, with the directory tables its migrations made.
+    await importNational(dir, DATA, 'Extraction_Correspondance_MSSante_202611010300.txt');
+    await importLegacy(dir, LEGACY, 'annuaire-20261101.csv');
+    const before = dir.sqlite.prepare(`SELECT address, alias, status, party_key FROM directory_mailboxes ORDER BY id`).all();
+    const main = join(t.folder, 'passerelle.db');
+    const { sqlite: old } = openDatabase(main);
+    old.prepare(`ATTACH DATABASE ? AS d`).run(join(t.folder, 'db.sqlite'));
+    for (const table of ['directory_imports', 'directory_mailboxes', 'directory_issues', 'directory_exports']) {
+      const cols = (old.prepare(`SELECT name FROM pragma_table_info(?, 'd')`).pluck().all(table) as string[]).join(', ');
+      old.exec(`INSERT INTO main.${table} (${cols}) SELECT ${cols} FROM d.${table}`);
     }
+    old.exec('DETACH DATABASE d');
+    old.close();
+
+    const moved = Directory.open(directoryFileFor(main), CONFIG, { adoptFrom: main });
+    try {
+      expect(directoryFileFor(main)).toBe(join(t.folder, 'passerelle.directory.db'));
+      expect(moved.sqlite.prepare(`SELECT address, alias, status, party_key FROM directory_mailboxes ORDER BY id`).all()).toEqual(before);
+      expect(await moved.resolve('jean.dupont.med@interop.lnp.test')).toEqual(await dir.resolve('jean.dupont.med@interop.lnp.test'));
+      expect(moved.search('sage-femme fevre').map((e) => e.mailboxes[0].address)).toContain('helene.fevre@medical33.lnp.test');
+      const { sqlite: after } = openDatabase(main);
+      expect(after.prepare(`SELECT count(*) FROM directory_mailboxes`).pluck().get()).toBe(0);
+      after.close();
+    } finally {
+      moved.close();
+    }
+    // Opened again: nothing taken twice.
+    const again = Directory.open(directoryFileFor(main), CONFIG, { adoptFrom: main });
+    expect(again.sqlite.prepare(`SELECT count(*) FROM directory_mailboxes`).pluck().get()).toBe(before.length);
+    again.close();
   });
 });

@@ -5,7 +5,7 @@ import { createReadStream, statSync, openSync, writeSync, fsyncSync, closeSync, 
 import { basename } from 'node:path';
 import type { Command, CommandIO } from '../command.js';
 import type { DirectoryConfig, ImportReport, Feed } from '../../../storage/sqlite/directory.js';
-import { openDirectoryStore } from '../../node/open-storage.js';
+import { directoryExists, openDirectoryStore } from '../../node/open-storage.js';
 import { writeSyntheticNational, writeSyntheticLegacy } from '../../../directory/synthetic/write-file.js';
 import { DEFAULT_LEGACY_LINES, DEFAULT_NATIONAL_LINES } from '../../../directory/synthetic/generate.js';
 import { COMMON_OPTIONS, cliContext, parseCommand, progressLine, type CliContext } from '../context.js';
@@ -93,7 +93,8 @@ const directory: Command = {
     const ctx = cliContext(v, io);
     // Only an import may create the database; every other subcommand reads an existing one.
     const open = () => openDirectoryStore(ctx.dbPath(), configFor(v, ctx), ctx.config());
-    const openExisting = async () => (ctx.existingDatabase() === null ? null : open());
+    // The address book's own file, or an older database that still holds it.
+    const openExisting = async () => (directoryExists(ctx.dbPath()) || ctx.existingDatabase() !== null ? open() : null);
 
     if (sub === 'import') {
       const [source, file] = rest;
