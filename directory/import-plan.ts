@@ -607,11 +607,6 @@ export function searchTerms(query: string): string[][] {
     .filter((t) => t.length > 0);
 }
 
-/** SQLite FTS5 query: each word a phrase with a prefix last token, all words required. */
-export function ftsQuery(terms: string[][]): string {
-  return terms.map((t) => `"${t.join(' ')}"*`).join(' AND ');
-}
-
 /** PostgreSQL `to_tsquery('simple', …)`: each word's tokens followed by each other (`<->`), the last a prefix (`:*`). */
 export function tsQuery(terms: string[][]): string {
   return terms.map((t) => `(${t.map((x, k) => `'${x}'${k === t.length - 1 ? ':*' : ''}`).join(' <-> ')})`).join(' & ');
@@ -776,3 +771,11 @@ export class FeedWriter {
     return { feed: this.feed, mode: this.mode, count: this.count, sinceRun: this.sinceRun, uptoRun: this.uptoRun };
   }
 }
+
+// ---------------------------------------------------------------- publication
+
+/** Columns of a `PublishedMailbox`, for every engine's SELECT. */
+export const PUBLISHED_MAILBOX_COLUMNS = `id, network, address, kind, status, alias, display_name AS "displayName", party_key AS "partyKey", link_state AS "linkState",
+  link_note AS "linkNote", record, line_hash AS "lineHash", first_run AS "firstRun", change_run AS "changeRun"`;
+/** Columns of a `PublishedRun`. */
+export const PUBLISHED_RUN_COLUMNS = `id, source, file_name AS "fileName", file_date AS "fileDate", started_at AS "startedAt", finished_at AS "finishedAt", counts`;

@@ -140,6 +140,35 @@ export interface DirectoryStats {
   exports: unknown[];
 }
 
+/** A mailbox row as the address book keeps it, for a copy elsewhere (`passerelle directory publish`). */
+export interface PublishedMailbox {
+  id: number;
+  network: string;
+  address: string;
+  kind: string;
+  status: string;
+  alias: string | null;
+  displayName: string | null;
+  partyKey: string | null;
+  linkState: string | null;
+  linkNote: string | null;
+  record: string;
+  lineHash: number;
+  firstRun: number;
+  changeRun: number;
+}
+
+/** An import run as recorded (`directory_imports`), for a copy elsewhere: freshness is read from them. */
+export interface PublishedRun {
+  id: number;
+  source: string;
+  fileName: string | null;
+  fileDate: string | null;
+  startedAt: number;
+  finishedAt: number | null;
+  counts: string | null;
+}
+
 export interface DirectoryStore extends RouteResolver {
   /** Import the national extraction (text, or its ZIP) as a new run. */
   importNational(input: AsyncIterable<Uint8Array>, opts?: ImportOptions): Promise<ImportReport>;
@@ -161,5 +190,9 @@ export interface DirectoryStore extends RouteResolver {
   exportFeed(feed: Feed, mode: 'full' | 'diff', sink: (chunk: Uint8Array) => void | Promise<void>): Promise<ExportSummary>;
   /** The client stored an export: the next `diff` starts after it. */
   commitExport(s: ExportSummary): Promise<void>;
+  /** Mailbox rows changed by a run after `sinceRun`, in id order after `afterId`, at most `limit` (a publication's pages). */
+  changedMailboxes(sinceRun: number, afterId: number, limit: number): Promise<PublishedMailbox[]>;
+  /** Every import run, in id order. */
+  importRuns(): Promise<PublishedRun[]>;
   close(): Promise<void>;
 }

@@ -360,5 +360,30 @@ export function directoryStoreContract(name: string, open: () => Promise<Directo
       // Each feed keeps its own acknowledged run.
       expect((await text(store, 'interop', 'diff')).count).toBe(0);
     });
+
+    it('gives the rows changed since a run, a page at a time, and every run: what a publication copies', async () => {
+      const first = await importNational(store, [DUPONT, MARTIN], nationalFile('202611010300'));
+      await importLegacy(store, [L_DUPUIS, L_DUPONT], 'annuaire-20261101.csv');
+      const all = await store.changedMailboxes(0, 0, 100);
+      expect(all.map((m) => m.address)).toEqual([
+        'jean.dupont@medecin.mssante.fr', 'anne.martin@pharmacie.mssante.fr', 'cab.dupuis@medical33.lnp.test', 'dr.jean.dupont@medical33.lnp.test',
+      ]);
+      const dupont = all.find((m) => m.address === 'dr.jean.dupont@medical33.lnp.test')!;
+      expect(dupont).toMatchObject({ network: 'legacy', kind: 'PER', status: 'active', alias: 'dr.jean.dupont', partyKey: 'rpps:10001234567', linkState: 'linked' });
+      expect(typeof dupont.id).toBe('number');
+      expect(typeof dupont.lineHash).toBe('number');
+      expect(dupont.record).toBe(L_DUPONT);
+      // Pages: after the last id seen.
+      const page1 = await store.changedMailboxes(0, 0, 3);
+      const page2 = await store.changedMailboxes(0, page1[2].id, 3);
+      expect([...page1, ...page2]).toEqual(all);
+      // Only what a later run changed.
+      const moved = perLine({ address: 'anne.martin@pharmacie.mssante.fr', first: 'Anne', last: 'Martin', rpps: '10007654321', profession: '21', city: 'Pessac' });
+      const later = await importNational(store, [DUPONT, moved], nationalFile('202611020300'));
+      expect((await store.changedMailboxes(later.run - 1, 0, 100)).map((m) => m.address)).toEqual(['anne.martin@pharmacie.mssante.fr']);
+      const runs = await store.importRuns();
+      expect(runs.map((r) => [r.id, r.source, r.fileDate])).toEqual([[first.run, 'national', '202611010300'], [first.run + 1, 'legacy', '20261101'], [later.run, 'national', '202611020300']]);
+      expect(runs.every((r) => typeof r.startedAt === 'number' && typeof r.finishedAt === 'number')).toBe(true);
+    });
   });
 }

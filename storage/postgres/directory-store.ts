@@ -27,11 +27,11 @@ import { checkSchemaName, type SqlClient, type SqlSession } from './sql-client.j
 import type { NetworkId } from '../../core/model/network.js';
 import type { Route } from '../../core/ports/route-resolver.js';
 import type {
-  AddressLookup, DirectoryConfig, DirectoryIssue, DirectoryStats, DirectoryStore, ExportSummary, Feed, ImportOptions, ImportReport, LinkReport, SearchEntry,
+  PublishedMailbox, PublishedRun, AddressLookup, DirectoryConfig, DirectoryIssue, DirectoryStats, DirectoryStore, ExportSummary, Feed, ImportOptions, ImportReport, LinkReport, SearchEntry,
 } from '../../core/ports/directory-store.js';
 import {
   aliasAddress, aliasLookup, eachLine, emptyCounts, emptyLinkReport, FEED_NETWORK, FeedWriter, importFile, importReport, IssueLog, LegacyImportPlan, legacyLinkKeys,
-  linkCounts, LINK_PARTY_LIMIT, mailboxCounts, NationalImportPlan, pickEntries, planLink, readBatches, routeOf, runCounts, searchEntry, searchTerms, tsQuery, SOURCES, FINISHED_RUNS, MEMBER_COLUMNS, lookupOf, type RunRow,
+  linkCounts, LINK_PARTY_LIMIT, mailboxCounts, NationalImportPlan, pickEntries, planLink, readBatches, routeOf, runCounts, searchEntry, searchTerms, tsQuery, SOURCES, FINISHED_RUNS, MEMBER_COLUMNS, lookupOf, PUBLISHED_MAILBOX_COLUMNS, PUBLISHED_RUN_COLUMNS, type RunRow,
   type AliasSpace, type KnownRow, type LegacyLinkRow, type MailboxInsert, type MailboxUpdate, type MailboxWrite, type MemberRow,
 } from '../../directory/import-plan.js';
 
@@ -428,6 +428,17 @@ export class PostgresDirectoryStore implements DirectoryStore {
       await put(out.end());
       return out.summary();
     });
+  }
+
+  async changedMailboxes(sinceRun: number, afterId: number, limit: number): Promise<PublishedMailbox[]> {
+    const { rows } = await this.db.query<PublishedMailbox>(
+      `SELECT ${PUBLISHED_MAILBOX_COLUMNS} FROM directory_mailboxes WHERE change_run > $1 AND id > $2 ORDER BY id LIMIT $3`, [sinceRun, afterId, limit]);
+    return rows.map((r) => ({ ...r, id: Number(r.id), lineHash: Number(r.lineHash) }));
+  }
+
+  async importRuns(): Promise<PublishedRun[]> {
+    const { rows } = await this.db.query<PublishedRun>(`SELECT ${PUBLISHED_RUN_COLUMNS} FROM directory_imports ORDER BY id`);
+    return rows.map((r) => ({ ...r, startedAt: Number(r.startedAt), finishedAt: r.finishedAt == null ? null : Number(r.finishedAt) }));
   }
 
   async commitExport(s: ExportSummary): Promise<void> {

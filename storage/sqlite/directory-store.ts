@@ -68,6 +68,14 @@ export class SqliteDirectoryStore implements DirectoryStore {
     this.directory.commitExport(s);
   }
 
+  async changedMailboxes(sinceRun: number, afterId: number, limit: number) {
+    return this.directory.changedMailboxes(sinceRun, afterId, limit);
+  }
+
+  async importRuns() {
+    return this.directory.importRuns();
+  }
+
   async close(): Promise<void> {
     this.directory.close();
   }

@@ -22,7 +22,7 @@ import type { Route, RouteResolver } from '../../core/ports/route-resolver.js';
 import type { NetworkId } from '../../core/model/network.js';
 import {
   aliasAddress, aliasLookup, eachLine, emptyCounts, emptyLinkReport, FEED_NETWORK, FeedWriter, importFile, importReport, IssueLog, LegacyImportPlan, linkCounts, LINK_PARTY_LIMIT, mailboxCounts,
-  NationalImportPlan, pickEntries, planLink, readBatches, routeOf, runCounts, searchEntry, searchTerms, FINISHED_RUNS, MEMBER_COLUMNS, lookupOf,
+  NationalImportPlan, pickEntries, planLink, readBatches, routeOf, runCounts, searchEntry, searchTerms, FINISHED_RUNS, MEMBER_COLUMNS, lookupOf, PUBLISHED_MAILBOX_COLUMNS, PUBLISHED_RUN_COLUMNS,
   type RunRow, type KnownRow, type LegacyLinkRow, type MailboxWrite, type MemberRow,
 } from '../../directory/import-plan.js';
 
@@ -30,7 +30,7 @@ export type {
   DirectoryConfig, DirectoryIssue, DirectoryStats, ExportSummary, Feed, ImportOptions, ImportReport, LinkReport, SearchEntry,
 } from '../../core/ports/directory-store.js';
 import type {
-  AddressLookup, DirectoryConfig, DirectoryIssue, DirectoryStats, ExportSummary, Feed, ImportOptions, ImportReport, LinkReport, SearchEntry,
+  PublishedMailbox, PublishedRun, AddressLookup, DirectoryConfig, DirectoryIssue, DirectoryStats, ExportSummary, Feed, ImportOptions, ImportReport, LinkReport, SearchEntry,
 } from '../../core/ports/directory-store.js';
 
 /** Same definitions as the migration; built in one sort after a bulk first import. */
@@ -481,6 +481,18 @@ export class Directory implements RouteResolver {
     for (const r of stmt.iterate(FEED_NETWORK[feed], since, upto) as IterableIterator<{ alias: string; status: string; record: string }>) put(out.row(r.alias, r.status, r.record));
     put(out.end());
     return out.summary();
+  }
+
+  /** Mailbox rows changed after run `sinceRun`, in id order after `afterId` (a publication's page). */
+  changedMailboxes(sinceRun: number, afterId: number, limit: number): PublishedMailbox[] {
+    return this.sqlite
+      .prepare(`SELECT ${PUBLISHED_MAILBOX_COLUMNS} FROM directory_mailboxes WHERE change_run > ? AND id > ? ORDER BY id LIMIT ?`)
+      .all(sinceRun, afterId, limit) as PublishedMailbox[];
+  }
+
+  /** Every import run, in id order. */
+  importRuns(): PublishedRun[] {
+    return this.sqlite.prepare(`SELECT ${PUBLISHED_RUN_COLUMNS} FROM directory_imports ORDER BY id`).all() as PublishedRun[];
   }
 
   /** Records that an export was delivered: the next `diff` of that feed starts after it. */
