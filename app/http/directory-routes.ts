@@ -18,11 +18,16 @@
  * app.route('/directory', directoryRoutes(directory, process.env.PASSERELLE_DIRECTORY_TOKEN!));
  * // curl -H 'Authorization: Bearer …' 'http://127.0.0.1:8025/directory/resolve?address=jean.dupont.med@interop.lnp.test'
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
-import type { ExportSummary, Feed } from '../../storage/sqlite/directory.js';
+import type { ExportSummary, Feed } from '../../core/ports/directory-store.js';
 import type { DirectoryStore } from '../../core/ports/directory-store.js';
 import { DirectoryFormatError, StaleDirectoryFileError } from '../../directory/errors.js';
+
+export interface DirectoryRoutesOptions {
+  /** Only `GET /search` and `GET /resolve` (the Workers copy: read-only, public professional data). */
+  lookupOnly?: boolean;
+}
 
 /** What the routes need of the address book: the port, never an engine. */
 export type DirectoryService = Pick<DirectoryStore, 'search' | 'resolve' | 'lookup' | 'importNational' | 'importLegacy' | 'stats' | 'exportFeed' | 'commitExport'>;
@@ -53,8 +58,14 @@ function isFeed(x: string): x is Feed {
  * // under the admin API (`/api/directory`), behind its tokens: reader may GET, operator may sync
  * adminApi({ …, mounts: { '/directory': directoryRoutes(dir, { mountedBehindAuth: true }) } });
  */
-export function directoryRoutes(directory: DirectoryService, auth: string | { mountedBehindAuth: true }): Hono {
+export function directoryRoutes(
+  service: DirectoryService | ((c: Context) => DirectoryService),
+  auth: string | { mountedBehindAuth: true },
+  opts: DirectoryRoutesOptions = {},
+): Hono {
   const app = new Hono();
+  // One address book, or one per request (on Workers, the store over the request's D1 binding).
+  const of = (c: Context): DirectoryService => (typeof service === 'function' ? service(c) : service);
   if (typeof auth === 'string') {
     // Standalone: one bearer token. Under the admin API, its tokens and roles guard the routes.
     if (!auth) throw new Error('directoryRoutes: a bearer token is required');
@@ -74,33 +85,34 @@ export function directoryRoutes(directory: DirectoryService, auth: string | { mo
     const q = c.req.query('q') ?? '';
     const limit = Math.min(100, Math.max(1, Number(c.req.query('limit') ?? 20) || 20));
     if (!q.trim()) return c.json({ error: 'query parameter q is required' }, 400);
-    return c.json({ entries: await directory.search(q, limit) });
+    return c.json({ entries: await of(c).search(q, limit) });
   });
 
   app.get('/resolve', async (c) => {
     const address = c.req.query('address') ?? '';
     if (!address.includes('@')) return c.json({ error: 'query parameter address must be an address' }, 400);
-    const route = await directory.lookup(address);
+    const route = await of(c).lookup(address);
     return route ? c.json(route) : c.json({ error: 'address not served by the gateway' }, 404);
   });
+  if (opts.lookupOnly) return app;
 
   app.post('/sync/:source', async (c) => {
     const source = c.req.param('source');
     if (source !== 'national' && source !== 'legacy') return c.json({ error: 'source must be national or legacy' }, 404);
-    const opts = { fileName: c.req.query('fileName') || undefined, force: c.req.query('force') === '1' };
+    const options = { fileName: c.req.query('fileName') || undefined, force: c.req.query('force') === '1' };
     const input = streamChunks(c.req.raw.body);
-    const report = source === 'national' ? await directory.importNational(input, opts) : await directory.importLegacy(input, opts);
+    const report = source === 'national' ? await of(c).importNational(input, options) : await of(c).importLegacy(input, options);
     return c.json(report);
   });
 
-  app.get('/stats', async (c) => c.json(await directory.stats()));
+  app.get('/stats', async (c) => c.json(await of(c).stats()));
 
   app.get('/export/:feed', async (c) => {
     const feed = c.req.param('feed');
     const mode = c.req.query('mode') === 'diff' ? 'diff' : 'full';
     if (!isFeed(feed)) return c.json({ error: 'feed must be interop or operator' }, 404);
     const chunks: Uint8Array[] = [];
-    const s = await directory.exportFeed(feed, mode, (b) => void chunks.push(b));
+    const s = await of(c).exportFeed(feed, mode, (b) => void chunks.push(b));
     const body = new Blob(chunks as BlobPart[]);
     return new Response(body, {
       headers: {
@@ -120,7 +132,7 @@ export function directoryRoutes(directory: DirectoryService, auth: string | { mo
       return c.json({ error: 'body must be JSON with an integer uptoRun' }, 400);
     }
     const s: ExportSummary = { feed, mode: body.mode === 'full' ? 'full' : 'diff', count: typeof body.count === 'number' ? body.count : 0, sinceRun: 0, uptoRun: body.uptoRun };
-    await directory.commitExport(s);
+    await of(c).commitExport(s);
     return c.json({ ok: true, feed, uptoRun: s.uptoRun });
   });
 

@@ -169,6 +169,24 @@ export interface PublishedRun {
   counts: string | null;
 }
 
+/** A page of a publication: runs and mailbox rows, as the gateway keeps them. */
+export interface DirectoryPublication {
+  runs: PublishedRun[];
+  mailboxes: PublishedMailbox[];
+}
+
+/**
+ * A copy of the address book kept elsewhere (Workers + D1) and fed by the gateway's
+ * publications (`passerelle directory publish`): rows upserted by the gateway's ids, the run
+ * published last remembered once a publication has finished.
+ */
+export interface DirectoryReplica {
+  applyPublication(p: DirectoryPublication): Promise<{ runs: number; mailboxes: number }>;
+  /** The last run whose publication finished (0: none). */
+  publishedRun(): Promise<number>;
+  markPublished(uptoRun: number, count: number): Promise<void>;
+}
+
 export interface DirectoryStore extends RouteResolver {
   /** Import the national extraction (text, or its ZIP) as a new run. */
   importNational(input: AsyncIterable<Uint8Array>, opts?: ImportOptions): Promise<ImportReport>;

@@ -15,7 +15,7 @@ import { chunksOf } from '../../directory/line-reader.js';
 import { decodeLatin1 } from '../../directory/latin1.js';
 import { StaleDirectoryFileError } from '../../directory/errors.js';
 import { concatBytes } from '../../lib/bytes.js';
-import { legacyBytes, nationalText, perLine } from '../../test/directory/helpers.js';
+import { legacyBytes, nationalText, perLine } from '../../test/directory/lines.js';
 
 export interface DirectoryUnderTest {
   store: DirectoryStore;
