@@ -1,11 +1,12 @@
 /**
  * `passerelle directory …`: the federated address book from the command line (Node edge).
  */
-import { createReadStream, statSync, openSync, writeSync, fsyncSync, closeSync, renameSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync, openSync, writeSync, fsyncSync, closeSync, renameSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command, CommandIO } from '../command.js';
 import type { DirectoryConfig, ImportReport, Feed } from '../../../storage/sqlite/directory.js';
 import { directoryExists, openDirectoryStore } from '../../node/open-storage.js';
+import { publishDirectory } from '../publish-directory.js';
 import { writeSyntheticNational, writeSyntheticLegacy } from '../../../directory/synthetic/write-file.js';
 import { DEFAULT_LEGACY_LINES, DEFAULT_NATIONAL_LINES } from '../../../directory/synthetic/generate.js';
 import { COMMON_OPTIONS, cliContext, parseCommand, progressLine, type CliContext } from '../context.js';
@@ -17,6 +18,9 @@ passerelle directory search WORDS... [--limit N] [--json]
 passerelle directory resolve ADDRESS [--json]
 passerelle directory stats
 passerelle directory issues [RUN]
+passerelle directory publish --url URL --token-file FILE [--full] [--json]
+  (to the address book's copy on Workers + D1: what changed since its last publication;
+   the token file holds the Worker's DIRECTORY_PUBLISH_TOKEN)
 passerelle directory generate national|legacy --out FILE [--lines N] [--seed N] [--change-rate R] [--national-lines N]
 Common options: --config FILE, --database PATH (default: the configuration's database,
   PASSERELLE_DATABASE or <dataDir>/passerelle.db; only import creates it),
@@ -24,7 +28,7 @@ Common options: --config FILE, --database PATH (default: the configuration's dat
 
 const OPTIONS = {
   ...COMMON_OPTIONS,
-  out: { type: 'string' }, limit: { type: 'string' }, lines: { type: 'string' }, seed: { type: 'string' },
+  out: { type: 'string' }, limit: { type: 'string' }, url: { type: 'string' }, 'token-file': { type: 'string' }, full: { type: 'boolean' }, lines: { type: 'string' }, seed: { type: 'string' },
   'change-rate': { type: 'string' }, 'national-lines': { type: 'string' },
   'legacy-domain': { type: 'string' }, 'national-domain': { type: 'string' },
   force: { type: 'boolean' }, json: { type: 'boolean' }, diff: { type: 'boolean' }, 'no-commit': { type: 'boolean' },
@@ -77,7 +81,7 @@ function printReport(r: ImportReport, io: CommandIO): void {
 }
 
 const directory: Command = {
-  summary: 'federated address book: import, export, search, resolve, stats, generate',
+  summary: 'federated address book: import, export, search, resolve, stats, publish, generate',
   usage: USAGE,
   async run(args, io) {
     const a = parseCommand(args, OPTIONS, io, USAGE);
@@ -161,7 +165,7 @@ const directory: Command = {
       }
     }
 
-    if (!['search', 'resolve', 'stats', 'issues'].includes(sub)) {
+    if (!['search', 'resolve', 'stats', 'issues', 'publish'].includes(sub)) {
       io.err(`passerelle: unknown directory subcommand '${sub}'\n${USAGE}\n`);
       return 2;
     }
@@ -193,6 +197,28 @@ const directory: Command = {
       if (sub === 'stats') {
         io.out(JSON.stringify(await dir.stats(), null, 2) + '\n');
         return 0;
+      }
+      if (sub === 'publish') {
+        if (!v.url || !v['token-file']) {
+          io.err('usage: passerelle directory publish --url URL --token-file FILE [--full]\n');
+          return 2;
+        }
+        let token: string;
+        try {
+          token = readFileSync(v['token-file'], 'utf8').trim();
+        } catch {
+          io.err(`passerelle: cannot read the token file ${v['token-file']}\n`);
+          return 1;
+        }
+        try {
+          const s = await publishDirectory(dir, { url: v.url, token, full: v.full === true });
+          if (has('json')) io.out(JSON.stringify(s) + '\n');
+          else io.out(`published runs ${s.sinceRun + 1}–${s.uptoRun}: ${s.mailboxes} mailboxes in ${s.pages} requests\n`);
+          return 0;
+        } catch (err) {
+          io.err(`passerelle: publication failed: ${(err as Error).message}\n`);
+          return 1;
+        }
       }
       if (sub === 'issues') {
         for (const i of await dir.issues(rest[0] ? Number(rest[0]) : undefined, 1000)) io.out(`run ${i.run} ${i.kind}${i.line ? ` line ${i.line}` : ''}: ${i.detail}\n`);
