@@ -93,7 +93,7 @@ export async function searchBench(work: string, defaultLines: number): Promise<v
   } finally {
     await sqlite.close();
   }
-  const why = postgresUnavailable();
+  const why = process.env.SEARCH_BENCH_ENGINES === 'sqlite' ? 'SEARCH_BENCH_ENGINES=sqlite' : postgresUnavailable();
   if (why) {
     process.stdout.write(`  PostgreSQL skipped: ${why}\n`);
     return;

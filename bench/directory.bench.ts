@@ -26,6 +26,7 @@ import { measure, ratio } from './harness.js';
 import { writeSyntheticNational, writeSyntheticLegacy } from '../directory/synthetic/write-file.js';
 import { readLines } from '../directory/line-reader.js';
 import { Directory } from '../storage/sqlite/directory.js';
+import { directoryFileFor } from '../storage/sqlite/directory-database.js';
 import { searchBench } from './directory-search.js';
 import { liveImportBench } from './directory-live.js';
 
@@ -100,7 +101,7 @@ export default async function bench(): Promise<void> {
     void reLinked;
 
     // Resolve: addresses of both kinds, drawn from the database.
-    const dir = Directory.open(dbs[0], CONFIG);
+    const dir = Directory.open(directoryFileFor(dbs[0]), CONFIG);
     try {
       const interop = dir.sqlite.prepare(`SELECT alias FROM directory_mailboxes WHERE network = 'mssante' ORDER BY random() LIMIT 80000`).pluck().all() as string[];
       const gw = dir.sqlite.prepare(`SELECT alias FROM directory_mailboxes WHERE network = 'legacy' AND alias IS NOT NULL ORDER BY random() LIMIT 20000`).pluck().all() as string[];

@@ -20,6 +20,7 @@ import { readLines, type TextEncoding } from './line-reader.js';
 import { checkNationalHeader, parseNationalLine, nationalPartyKey, nationalDisplayName, nationalFileDate } from './national-format.js';
 import { checkLegacyHeader, parseLegacyLine, legacyFileDate, legacyKind, legacyDisplayName, type LegacyRecord } from './legacy-format.js';
 import { aliasBase, chooseAlias, foldText } from './alias.js';
+import { HashedSet } from './hashed-set.js';
 import { decideLink, linkKeys, type NationalParty } from './linking.js';
 import { hash53 } from './hash53.js';
 import { DirectoryFormatError, StaleDirectoryFileError } from './errors.js';
@@ -89,29 +90,6 @@ export interface AliasSpace {
  */
 export type Dedupe = 'engine' | 'memory';
 
-/**
- * Addresses seen, held compactly as two independent 53-bit hashes each (a bulk load holds
- * every address of the directory).
- */
-class AddressSet {
-  private readonly first = new Map<number, number>();
-  private readonly overflow = new Set<string>();
-  /** Registers an address; true when it was already registered. */
-  add(address: string): boolean {
-    const h1 = hash53(address);
-    const h2 = hash53(address, 0x9e3779b9);
-    const prev = this.first.get(h1);
-    if (prev === undefined) this.first.set(h1, h2);
-    else if (prev === h2 || this.overflow.has(`${h1}:${h2}`)) return true;
-    else this.overflow.add(`${h1}:${h2}`); // two addresses sharing the first hash
-    return false;
-  }
-  clear(): void {
-    this.first.clear();
-    this.overflow.clear();
-  }
-}
-
 const duplicateIssue = (what: string, n: number, address: string): DirectoryIssue => ({
   kind: 'duplicate',
   line: n,
@@ -123,7 +101,8 @@ const duplicateIssue = (what: string, n: number, address: string): DirectoryIssu
 abstract class ImportPlan {
   assigned = 0;
   conflicts = 0;
-  protected readonly addresses = new AddressSet();
+  /** Every address seen (a bulk load: the whole directory), as hashes. */
+  protected readonly addresses = new HashedSet();
 
   constructor(
     protected readonly taken: AliasSpace,

@@ -34,6 +34,7 @@ import {
   FINISHED_RUNS, MEMBER_COLUMNS, lookupOf, PUBLISHED_MAILBOX_COLUMNS, PUBLISHED_RUN_COLUMNS,
   type RunRow, type KnownRow, type LegacyLinkRow, type MailboxWrite, type MemberRow,
 } from '../../directory/import-plan.js';
+import { HashedSet } from '../../directory/hashed-set.js';
 import { searchText, containsTerms, searchIndexQuery } from '../../directory/search-text.js';
 
 /** Rows read per query when loading, linking or exporting. */
@@ -119,7 +120,7 @@ export class D1DirectoryStore implements DirectoryStore, DirectoryReplica {
   // ---------------------------------------------------------------- imports
 
   /** Loads what an import must know: its network's rows, every other address, every alias. */
-  private async load(network: NetworkId, know: (r: KnownRow) => void, other: (address: string) => void, aliases: Set<string>): Promise<void> {
+  private async load(network: NetworkId, know: (r: KnownRow) => void, other: (address: string) => void, aliases: HashedSet): Promise<void> {
     for (let after = 0; ; ) {
       const rows = await this.all<{ id: number; network: string; address: string; hash: number; status: string; alias: string | null }>(
         `SELECT id, network, address, line_hash AS hash, status, alias FROM directory_mailboxes WHERE id > ? ORDER BY id LIMIT ${PAGE}`, after);
@@ -189,21 +190,21 @@ export class D1DirectoryStore implements DirectoryStore, DirectoryReplica {
     return importReport(run, source, file, counts, plan, link, issues, performance.now() - t0);
   }
 
-  private aliasSpace(aliases: Set<string>): Set<string> {
+  private aliasSpace(aliases: HashedSet): HashedSet {
     for (const l of this.config.reservedLocals ?? []) aliases.add(l);
     return aliases;
   }
 
   async importNational(input: AsyncIterable<Uint8Array>, opts: ImportOptions = {}): Promise<ImportReport> {
     const total = (await this.first<{ n: number }>(`SELECT count(*) AS n FROM directory_mailboxes WHERE network = 'mssante'`))!.n;
-    const aliases = new Set<string>();
+    const aliases = new HashedSet();
     const plan = new NationalImportPlan(total, [], this.aliasSpace(aliases), 'memory');
     await this.load('mssante', (r) => plan.know(r), (a) => plan.registerAddress(a), aliases);
     return this.runImport('national', input, opts, plan);
   }
 
   async importLegacy(input: AsyncIterable<Uint8Array>, opts: ImportOptions = {}): Promise<ImportReport> {
-    const aliases = new Set<string>();
+    const aliases = new HashedSet();
     const plan = new LegacyImportPlan([], this.aliasSpace(aliases), 'memory', this.interopDomain);
     await this.load('legacy', (r) => plan.know(r), (a) => plan.registerAddress(a), aliases);
     return this.runImport('legacy', input, opts, plan);

@@ -34,6 +34,7 @@ import {
   linkCounts, LINK_PARTY_LIMIT, mailboxCounts, NationalImportPlan, pickEntries, planLink, readBatches, routeOf, runCounts, searchEntry, searchTerms, tsQuery, SOURCES, FINISHED_RUNS, MEMBER_COLUMNS, lookupOf, PUBLISHED_MAILBOX_COLUMNS, PUBLISHED_RUN_COLUMNS, type RunRow,
   type AliasSpace, type KnownRow, type LegacyLinkRow, type MailboxInsert, type MailboxUpdate, type MailboxWrite, type MemberRow,
 } from '../../directory/import-plan.js';
+import { HashedSet } from '../../directory/hashed-set.js';
 
 export interface PostgresDirectoryOptions {
   /** The schema the tables live in (created if missing); default: the server's `search_path`. */
@@ -189,7 +190,7 @@ export class PostgresDirectoryStore implements DirectoryStore {
    * Loads what an import must know: the rows of its own network (`know`), every other
    * address (`other`: duplicates are found in memory) and every alias (into `aliases`).
    */
-  private async load(network: NetworkId, know: (r: KnownRow) => void, other: (address: string) => void, aliases: Set<string>): Promise<void> {
+  private async load(network: NetworkId, know: (r: KnownRow) => void, other: (address: string) => void, aliases: HashedSet): Promise<void> {
     for await (const r of this.allMailboxes()) {
       if (r.alias) aliases.add(r.alias);
       if (r.network === network) know([r.id, r.address, r.hash, r.status]);
@@ -266,7 +267,7 @@ export class PostgresDirectoryStore implements DirectoryStore {
   }
 
   /** The alias namespace of an import: every alias known (loaded), the reserved LOCALs, this run's. */
-  private aliasSpace(aliases: Set<string>): AliasSpace {
+  private aliasSpace(aliases: HashedSet): AliasSpace {
     for (const l of this.config.reservedLocals ?? []) aliases.add(l);
     return aliases;
   }
@@ -279,7 +280,7 @@ export class PostgresDirectoryStore implements DirectoryStore {
   async importNational(input: AsyncIterable<Uint8Array>, opts: ImportOptions = {}): Promise<ImportReport> {
     return this.runImport('national', input, opts, async () => {
       const total = (await this.db.query<{ n: number }>(COUNT_NETWORK, ['mssante'])).rows[0].n;
-      const aliases = new Set<string>();
+      const aliases = new HashedSet();
       const plan = new NationalImportPlan(total, [], this.aliasSpace(aliases), 'memory');
       await this.load('mssante', (r) => plan.know(r), (a) => plan.registerAddress(a), aliases);
       return plan;
@@ -294,7 +295,7 @@ export class PostgresDirectoryStore implements DirectoryStore {
    */
   async importLegacy(input: AsyncIterable<Uint8Array>, opts: ImportOptions = {}): Promise<ImportReport> {
     return this.runImport('legacy', input, opts, async () => {
-      const aliases = new Set<string>();
+      const aliases = new HashedSet();
       const plan = new LegacyImportPlan([], this.aliasSpace(aliases), 'memory', this.interopDomain);
       await this.load('legacy', (r) => plan.know(r), (a) => plan.registerAddress(a), aliases);
       return plan;

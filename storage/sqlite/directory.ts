@@ -18,6 +18,7 @@
 import type Database from 'better-sqlite3';
 import { openDirectoryDatabase, type OpenDirectoryOptions } from './directory-database.js';
 import { searchText, containsTerms, searchIndexQuery } from '../../directory/search-text.js';
+import { HashedSet } from '../../directory/hashed-set.js';
 import type { Route, RouteResolver } from '../../core/ports/route-resolver.js';
 import type { NetworkId } from '../../core/model/network.js';
 import {
@@ -224,7 +225,8 @@ export class Directory implements RouteResolver {
     const bulk = total === 0;
     const aliasUsed = db.prepare(`SELECT 1 FROM directory_mailboxes WHERE alias = ?`).pluck();
     const reserved = new Set(this.config.reservedLocals ?? []);
-    const runAliases = bulk ? new Set<string>(reserved) : new Set<string>();
+    const runAliases = new HashedSet();
+    if (bulk) for (const l of reserved) runAliases.add(l);
     const taken = bulk
       ? runAliases
       : { has: (l: string) => runAliases.has(l) || reserved.has(l) || aliasUsed.get(l) !== undefined, add: (l: string) => runAliases.add(l), delete: (l: string) => runAliases.delete(l) };
@@ -290,7 +292,7 @@ export class Directory implements RouteResolver {
     const update = db.prepare(`UPDATE directory_mailboxes SET kind = ?, status = ?, display_name = ?, record = ?, line_hash = ?, change_run = ? WHERE id = ? RETURNING alias`).pluck();
     const words = this.searchWriter();
     const reserved = new Set(this.config.reservedLocals ?? []);
-    const runAliases = new Set<string>();
+    const runAliases = new HashedSet();
     const aliasUsed = db.prepare(`SELECT 1 FROM directory_mailboxes WHERE alias = ?`).pluck();
     const taken = {
       has: (l: string) => runAliases.has(l) || reserved.has(l) || aliasUsed.get(l) !== undefined,

@@ -1,0 +1,33 @@
+import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
+import { HashedSet } from '../../directory/hashed-set.js';
+
+describe('HashedSet', () => {
+  it('answers as a Set of strings through adds, deletes and growth', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom('add', 'delete', 'has'), fc.string({ maxLength: 6 })), { maxLength: 3000 }), (ops) => {
+        const h = new HashedSet(4);
+        const s = new Set<string>();
+        for (const [op, v] of ops) {
+          if (op === 'add') {
+            expect(h.add(v)).toBe(s.has(v));
+            s.add(v);
+          } else if (op === 'delete') expect(h.delete(v)).toBe(s.delete(v));
+          else expect(h.has(v)).toBe(s.has(v));
+          expect(h.size).toBe(s.size);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('holds a hundred thousand members, and forgets them when cleared', () => {
+    const h = new HashedSet();
+    for (let i = 0; i < 100_000; i++) h.add(`jean.dupont.${i}@medecin.mssante.fr`);
+    expect(h.size).toBe(100_000);
+    expect(h.has('jean.dupont.99999@medecin.mssante.fr')).toBe(true);
+    expect(h.has('jean.dupont.100000@medecin.mssante.fr')).toBe(false);
+    h.clear();
+    expect(h.has('jean.dupont.1@medecin.mssante.fr')).toBe(false);
+  });
+});
