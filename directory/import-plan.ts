@@ -20,7 +20,7 @@ import { readLines, type TextEncoding } from './line-reader.js';
 import { checkNationalHeader, parseNationalLine, nationalPartyKey, nationalDisplayName, nationalFileDate } from './national-format.js';
 import { checkLegacyHeader, parseLegacyLine, legacyFileDate, legacyKind, legacyDisplayName, type LegacyRecord } from './legacy-format.js';
 import { aliasBase, chooseAlias, foldText } from './alias.js';
-import { HashedSet } from './hashed-set.js';
+import { HashedMap, HashedSet } from './hashed-set.js';
 import { decideLink, linkKeys, type NationalParty } from './linking.js';
 import { hash53 } from './hash53.js';
 import { DirectoryFormatError, StaleDirectoryFileError } from './errors.js';
@@ -175,7 +175,8 @@ export type KnownRow = [id: number, address: string, hash: number, status: strin
  */
 export class NationalImportPlan extends ImportPlan {
   protected readonly what = 'mailbox';
-  private readonly index = new Map<string, number>();
+  /** Address → slot of the known national mailboxes. */
+  private readonly index: HashedMap;
   private readonly ids: Float64Array;
   private readonly hashes: Float64Array;
   private readonly wasRemoved: Uint8Array;
@@ -185,6 +186,7 @@ export class NationalImportPlan extends ImportPlan {
   /** `total` is the count of known rows (the arrays are sized once): `known` now, or each by `know`. */
   constructor(total: number, known: Iterable<KnownRow>, taken: AliasSpace, dedupe: Dedupe) {
     super(taken, dedupe);
+    this.index = new HashedMap(total);
     this.ids = new Float64Array(total);
     this.hashes = new Float64Array(total);
     this.wasRemoved = new Uint8Array(total);

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { HashedSet } from '../../directory/hashed-set.js';
+import { HashedMap, HashedSet } from '../../directory/hashed-set.js';
 
 describe('HashedSet', () => {
   it('answers as a Set of strings through adds, deletes and growth', () => {
@@ -29,5 +29,25 @@ describe('HashedSet', () => {
     expect(h.has('jean.dupont.100000@medecin.mssante.fr')).toBe(false);
     h.clear();
     expect(h.has('jean.dupont.1@medecin.mssante.fr')).toBe(false);
+  });
+});
+
+describe('HashedMap', () => {
+  it('answers as a Map of strings to numbers through sets, deletes and growth', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom('set', 'delete', 'get'), fc.string({ maxLength: 5 }), fc.integer()), { maxLength: 3000 }), (ops) => {
+        const h = new HashedMap(2);
+        const m = new Map<string, number>();
+        for (const [op, k, v] of ops) {
+          if (op === 'set') {
+            expect(h.set(k, v)).toBe(m.has(k));
+            m.set(k, v);
+          } else if (op === 'delete') expect(h.delete(k)).toBe(m.delete(k));
+          else expect(h.get(k)).toBe(m.get(k));
+          expect(h.size).toBe(m.size);
+        }
+      }),
+      { numRuns: 60 },
+    );
   });
 });
