@@ -65,7 +65,7 @@ const COMMIT_EXPORT = `INSERT INTO directory_exports (feed, last_run, exported_a
 
 // ---- the search index (`directory_search`, migration drizzle-directory/0001): its words come from
 // `searchText`; an alias is already folded, so `words(record) || alias` equals `searchText(record, alias)`.
-const SEARCH_INSERT_LAST = `INSERT INTO directory_search (rowid, words) VALUES (last_insert_rowid(), ?)`;
+const SEARCH_INSERT_NEW = `INSERT INTO directory_search (rowid, words) SELECT id, ? FROM directory_mailboxes WHERE address = ?`;
 const SEARCH_DELETE = `DELETE FROM directory_search WHERE rowid = ?`;
 const SEARCH_INSERT_OF = `INSERT INTO directory_search (rowid, words) SELECT id, ? || coalesce(alias, '') FROM directory_mailboxes WHERE id = ?`;
 const SEARCH = `SELECT m.id, m.party_key, m.network, m.record, m.alias FROM directory_search s JOIN directory_mailboxes m ON m.id = s.rowid
@@ -148,25 +148,29 @@ export class D1DirectoryStore implements DirectoryStore, DirectoryReplica {
     const counts = emptyCounts();
     const updateSql = source === 'national' ? UPDATE_NATIONAL : UPDATE_LEGACY;
     await readBatches(input, opts, source, lastDate, file, async (lines, first) => {
+      // FTS5 writes a segment whenever a rowid comes lower than the one before: the changed
+      // rows (scattered ids) go first in id order, then the new ones (ids above them all).
+      const updates: Array<{ id: number; stmts: D1PreparedStatement[] }> = [];
+      const inserts: D1PreparedStatement[] = [];
       eachLine(lines, first, counts, (line, n) => {
         const w: MailboxWrite | null = plan.line(line, n, counts, issues.add);
         if (w?.op === 'insert') {
-          pending.push(
+          inserts.push(
             db.prepare(INSERT_MAILBOX).bind(network, w.address, w.kind, w.status, w.alias, w.displayName, w.partyKey, w.record, w.hash, run, run),
-            db.prepare(SEARCH_INSERT_LAST).bind(searchText(network, w.record, w.alias)),
+            db.prepare(SEARCH_INSERT_NEW).bind(searchText(network, w.record, w.alias), w.address),
           );
         } else if (w) {
           const args = source === 'national'
             ? [w.kind, w.status, w.displayName, w.partyKey ?? null, w.record, w.hash, run, w.id]
             : [w.kind, w.status, w.displayName, w.record, w.hash, run, w.id];
-          pending.push(
-            db.prepare(updateSql).bind(...args),
-            db.prepare(SEARCH_DELETE).bind(w.id),
-            db.prepare(SEARCH_INSERT_OF).bind(searchText(network, w.record, null), w.id),
-          );
+          updates.push({
+            id: w.id,
+            stmts: [db.prepare(updateSql).bind(...args), db.prepare(SEARCH_DELETE).bind(w.id), db.prepare(SEARCH_INSERT_OF).bind(searchText(network, w.record, null), w.id)],
+          });
         }
       });
-      const stmts = pending;
+      updates.sort((a, b) => a.id - b.id);
+      const stmts = [...pending, ...updates.flatMap((u) => u.stmts), ...inserts];
       pending = [];
       await this.batch(stmts);
     });
