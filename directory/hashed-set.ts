@@ -1,7 +1,8 @@
 /**
  * Sets and maps keyed by strings held as two independent 53-bit hashes each, in one
- * open-addressing table of a `Float64Array` (hash, hash, value): 24 bytes a member (48 at
- * the table's lowest fill) instead of a string and a hash-table entry. An import holds every
+ * open-addressing table of a `Float64Array` (hash, hash, and for a map a value): 16 or 24
+ * bytes a member (twice that at the table's lowest fill) instead of a string and a
+ * hash-table entry. An import holds every
  * address and alias of the directory in them (a million of each for the national
  * extraction). Two different strings taken for one happens with probability about
  * n² / 2^107: never, at any directory's size.
@@ -19,61 +20,56 @@ const SEED = 0x9e3779b9;
 const EMPTY = -1;
 const DELETED = -2;
 
-/** String → number, as hashes. */
-export class HashedMap {
-  private table!: Float64Array;
+/**
+ * The table both share: `stride` numbers a slot (the two hashes, then a value for a map),
+ * linear probing, filled to at most three quarters.
+ */
+class HashTable {
+  protected table!: Float64Array;
   private mask = 0;
   private used = 0;
-  private count = 0;
+  protected count = 0;
 
-  constructor(capacity = 1024) {
+  constructor(
+    private readonly stride: 2 | 3,
+    capacity: number,
+  ) {
+    this.reset(HashTable.slotsFor(capacity));
+  }
+
+  private static slotsFor(n: number): number {
     let slots = 1024;
-    while (slots < capacity * 2) slots *= 2;
-    this.reset(slots);
+    while (slots * 3 < n * 4) slots *= 2;
+    return slots;
   }
 
   get size(): number {
     return this.count;
   }
 
-  get(s: string): number | undefined {
-    const at = this.find(hash53(s), hash53(s, SEED));
-    return at < 0 ? undefined : this.table[at + 2];
-  }
-
-  has(s: string): boolean {
-    return this.find(hash53(s), hash53(s, SEED)) >= 0;
-  }
-
-  /** Sets `s` to `value`; true when `s` was already there (its value replaced). */
-  set(s: string, value: number): boolean {
-    const h1 = hash53(s);
-    const h2 = hash53(s, SEED);
-    const at = this.find(h1, h2);
-    if (at >= 0) {
-      this.table[at + 2] = value;
-      return true;
-    }
-    if ((this.used + 1) * 2 > this.mask + 1) this.grow();
-    this.put(h1, h2, value);
-    this.count++;
-    return false;
-  }
-
-  delete(s: string): boolean {
-    const at = this.find(hash53(s), hash53(s, SEED));
-    if (at < 0) return false;
-    this.table[at] = DELETED; // a tombstone: probes go on past it
-    this.count--;
-    return true;
-  }
-
   clear(): void {
     this.reset(1024);
   }
 
+  /** Where `s` is (its first number's index), or -1. */
+  protected at(s: string): number {
+    return this.find(hash53(s), hash53(s, SEED));
+  }
+
+  /** Adds `s` (absent) and returns its first number's index. */
+  protected insert(s: string): number {
+    if ((this.used + 1) * 4 > (this.mask + 1) * 3) this.grow();
+    this.count++;
+    return this.put(hash53(s), hash53(s, SEED));
+  }
+
+  protected remove(at: number): void {
+    this.table[at] = DELETED; // a tombstone: probes go on past it
+    this.count--;
+  }
+
   private reset(slots: number): void {
-    this.table = new Float64Array(slots * 3).fill(EMPTY);
+    this.table = new Float64Array(slots * this.stride).fill(EMPTY);
     this.mask = slots - 1;
     this.used = 0;
     this.count = 0;
@@ -81,58 +77,89 @@ export class HashedMap {
 
   private find(h1: number, h2: number): number {
     const t = this.table;
+    const w = this.stride;
     for (let i = h1 % (this.mask + 1); ; i = (i + 1) & this.mask) {
-      const a = t[i * 3];
+      const a = t[i * w];
       if (a === EMPTY) return -1;
-      if (a === h1 && t[i * 3 + 1] === h2) return i * 3;
+      if (a === h1 && t[i * w + 1] === h2) return i * w;
     }
   }
 
-  private put(h1: number, h2: number, value: number): void {
+  private put(h1: number, h2: number): number {
     const t = this.table;
+    const w = this.stride;
     let i = h1 % (this.mask + 1);
-    while (t[i * 3] !== EMPTY) i = (i + 1) & this.mask;
-    t[i * 3] = h1;
-    t[i * 3 + 1] = h2;
-    t[i * 3 + 2] = value;
+    while (t[i * w] !== EMPTY) i = (i + 1) & this.mask;
+    t[i * w] = h1;
+    t[i * w + 1] = h2;
     this.used++;
+    return i * w;
   }
 
   private grow(): void {
     const old = this.table;
+    const w = this.stride;
     const count = this.count;
-    this.reset(count * 4 > this.mask + 1 ? (this.mask + 1) * 2 : this.mask + 1);
-    for (let k = 0; k < old.length; k += 3) if (old[k] >= 0) this.put(old[k], old[k + 1], old[k + 2]);
+    // Twice the slots when the members fill half; the same count when tombstones were the most.
+    this.reset(count * 2 > this.mask + 1 ? (this.mask + 1) * 2 : this.mask + 1);
+    for (let k = 0; k < old.length; k += w) {
+      if (old[k] < 0) continue;
+      const at = this.put(old[k], old[k + 1]);
+      if (w === 3) this.table[at + 2] = old[k + 2];
+    }
     this.count = count;
   }
 }
 
-/** A set of strings, as hashes. */
-export class HashedSet {
-  private readonly map: HashedMap;
-
-  constructor(capacity?: number) {
-    this.map = new HashedMap(capacity);
+/** String → number, as hashes. */
+export class HashedMap extends HashTable {
+  constructor(capacity = 1024) {
+    super(3, capacity);
   }
 
-  get size(): number {
-    return this.map.size;
+  get(s: string): number | undefined {
+    const at = this.at(s);
+    return at < 0 ? undefined : this.table[at + 2];
   }
 
   has(s: string): boolean {
-    return this.map.has(s);
+    return this.at(s) >= 0;
+  }
+
+  /** Sets `s` to `value`; true when `s` was already there (its value replaced). */
+  set(s: string, value: number): boolean {
+    const found = this.at(s);
+    this.table[found >= 0 ? found + 2 : this.insert(s) + 2] = value;
+    return found >= 0;
+  }
+
+  delete(s: string): boolean {
+    const at = this.at(s);
+    if (at >= 0) this.remove(at);
+    return at >= 0;
+  }
+}
+
+/** A set of strings, as hashes. */
+export class HashedSet extends HashTable {
+  constructor(capacity = 1024) {
+    super(2, capacity);
+  }
+
+  has(s: string): boolean {
+    return this.at(s) >= 0;
   }
 
   /** Adds `s`; true when it was already there (so a caller can tell a duplicate in one call). */
   add(s: string): boolean {
-    return this.map.set(s, 1);
+    if (this.at(s) >= 0) return true;
+    this.insert(s);
+    return false;
   }
 
   delete(s: string): boolean {
-    return this.map.delete(s);
-  }
-
-  clear(): void {
-    this.map.clear();
+    const at = this.at(s);
+    if (at >= 0) this.remove(at);
+    return at >= 0;
   }
 }
