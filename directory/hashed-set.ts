@@ -51,16 +51,30 @@ class HashTable {
     this.reset(1024);
   }
 
+  /** The last string hashed and its hashes: `has` then `add` of one alias hash it once. */
+  private key: string | null = null;
+  private h1 = 0;
+  private h2 = 0;
+
+  private hash(s: string): void {
+    if (s === this.key) return;
+    this.key = s;
+    this.h1 = hash53(s);
+    this.h2 = hash53(s, SEED);
+  }
+
   /** Where `s` is (its first number's index), or -1. */
   protected at(s: string): number {
-    return this.find(hash53(s), hash53(s, SEED));
+    this.hash(s);
+    return this.find(this.h1, this.h2);
   }
 
   /** Adds `s` (absent) and returns its first number's index. */
   protected insert(s: string): number {
     if ((this.used + 1) * 4 > (this.mask + 1) * 3) this.grow();
     this.count++;
-    return this.put(hash53(s), hash53(s, SEED));
+    this.hash(s);
+    return this.put(this.h1, this.h2);
   }
 
   protected remove(at: number): void {
@@ -78,7 +92,7 @@ class HashTable {
   private find(h1: number, h2: number): number {
     const t = this.table;
     const w = this.stride;
-    for (let i = h1 % (this.mask + 1); ; i = (i + 1) & this.mask) {
+    for (let i = h1 & this.mask; ; i = (i + 1) & this.mask) {
       const a = t[i * w];
       if (a === EMPTY) return -1;
       if (a === h1 && t[i * w + 1] === h2) return i * w;
@@ -88,7 +102,7 @@ class HashTable {
   private put(h1: number, h2: number): number {
     const t = this.table;
     const w = this.stride;
-    let i = h1 % (this.mask + 1);
+    let i = h1 & this.mask; // the low bits (ToInt32 keeps the low 32 of the 53)
     while (t[i * w] !== EMPTY) i = (i + 1) & this.mask;
     t[i * w] = h1;
     t[i * w + 1] = h2;
