@@ -154,7 +154,7 @@ export class Directory implements RouteResolver {
       plan: NationalImportPlan | LegacyImportPlan;
       /** Runs one write of the plan (an insert reports whether the address was free). */
       write: (w: MailboxWrite, run: number) => boolean;
-      /** The search words of the writes, written at the end of each batch. */
+      /** The search words of the writes, in rowid order by the end of each batch. */
       words: SearchWriter;
       /** Drop the mailbox indexes during the load, build them at the end. */
       bulk?: boolean;
