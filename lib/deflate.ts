@@ -1,18 +1,58 @@
 /**
- * Raw DEFLATE (RFC 1951, no zlib header) as an injected function: the pure-JS default runs
- * anywhere; the Node runtime hands native zlib (`app/node/native-deflate.ts`) to whatever
- * compresses on a hot path (the XDM archive, legacy attachment containers).
+ * Raw DEFLATE (RFC 1951, no zlib header) both ways as injected functions: the pure-JS
+ * defaults run anywhere; the Node runtime hands native zlib (`app/node/native-deflate.ts`)
+ * to whatever compresses or inflates on a hot path (the XDM archive, legacy attachment
+ * containers).
  *
  * @example
  * const z = (options.deflateRaw ?? jsDeflateRaw)(bytes, 6);
+ * const back = (options.inflateRaw ?? jsInflateRaw)(z, bytes.length);
  */
-import { deflateSync } from 'fflate';
+import { deflateSync, Inflate } from 'fflate';
 
 /** Compress `data` at `level` (1 fastest … 9 smallest). */
 export type DeflateRaw = (data: Uint8Array, level: number) => Uint8Array;
 
 /** Pure-JS raw DEFLATE (fflate). */
 export const jsDeflateRaw: DeflateRaw = (data, level) => deflateSync(data, { level: level as 1 });
+
+/**
+ * Inflate raw DEFLATE into at most `limit` bytes. Throws {@link InflateLimitError} as soon as
+ * the output would pass `limit` (a decompression bomb costs `limit`, not what it declares),
+ * and any other error when the data is not a complete DEFLATE stream.
+ */
+export type InflateRaw = (data: Uint8Array, limit: number) => Uint8Array;
+
+/** The data inflates past the limit it was given. */
+export class InflateLimitError extends Error {
+  constructor(readonly limit: number) {
+    super(`inflates past ${limit} bytes`);
+    this.name = 'InflateLimitError';
+  }
+}
+
+const INFLATE_STEP = 16 * 1024;
+
+/** Pure-JS bounded raw inflate (fflate's streaming inflater, fed 16 KB at a time). */
+export const jsInflateRaw: InflateRaw = (data, limit) => {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  let ended = false;
+  const inf = new Inflate((chunk, final) => {
+    total += chunk.length;
+    if (total > limit) throw new InflateLimitError(limit);
+    chunks.push(chunk);
+    if (final) ended = true;
+  });
+  if (data.length === 0) throw new Error('unexpected end of DEFLATE data');
+  for (let i = 0; i < data.length; i += INFLATE_STEP) inf.push(data.subarray(i, i + INFLATE_STEP), i + INFLATE_STEP >= data.length);
+  if (!ended) throw new Error('unexpected end of DEFLATE data');
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) { out.set(c, off); off += c.length; }
+  return out;
+};
 
 /**
  * A zlib stream (RFC 1950: header, raw DEFLATE, Adler-32), as PDF's FlateDecode expects.

@@ -8,8 +8,7 @@
  * (64 MiB each by default), inflation stops as soon as the output would exceed the declared
  * original size (decompression bombs), and names lose any path.
  */
-import { Inflate } from 'fflate';
-import { jsDeflateRaw, type DeflateRaw } from '../../lib/deflate.js';
+import { InflateLimitError, jsDeflateRaw, jsInflateRaw, type DeflateRaw, type InflateRaw } from '../../lib/deflate.js';
 import { LegacyError } from './legacy-error.js';
 import { concatBytes } from '../../lib/bytes.js';
 
@@ -20,7 +19,6 @@ export const MAX_ENTRIES = 1000;
 const MAGIC = [0x4c, 0x50, 0x5a, 0x31]; // "LPZ1"
 const FLAG_STORED = 0;
 const FLAG_DEFLATE = 1;
-const INFLATE_CHUNK = 16 * 1024;
 
 const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
@@ -68,7 +66,8 @@ export function encodeContainer(entries: (ContainerEntry & { deflate?: boolean }
  * @example
  * for (const { name, data } of decodeContainer(bytes)) save(name, data);
  */
-export function decodeContainer(bytes: Uint8Array, limits: { maxEntrySize?: number; maxEntries?: number } = {}): ContainerEntry[] {
+export function decodeContainer(bytes: Uint8Array, limits: { maxEntrySize?: number; maxEntries?: number; inflateRaw?: InflateRaw } = {}): ContainerEntry[] {
+  const inflateRaw = limits.inflateRaw ?? jsInflateRaw;
   const maxEntrySize = limits.maxEntrySize ?? MAX_ENTRY_SIZE;
   const maxEntries = limits.maxEntries ?? MAX_ENTRIES;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -108,7 +107,7 @@ export function decodeContainer(bytes: Uint8Array, limits: { maxEntrySize?: numb
       if (storedLength !== original) throw new LegacyError('BAD_CONTAINER', `entry ${i + 1}: stored length ${storedLength} differs from original size ${original}`);
       data = stored.slice();
     } else {
-      data = inflateBounded(stored, original, i);
+      data = inflateBounded(inflateRaw, stored, original, i);
     }
     out.push({ name: sanitizeEntryName(rawName, i), data });
   }
@@ -147,42 +146,19 @@ const MAX_DEFLATE_RATIO = 1032;
  * a size the data cannot reach is refused before inflating, and the output grows chunk by
  * chunk (a 30-byte entry declaring 64 MiB costs 30 bytes, not 64 MiB).
  */
-function inflateBounded(stored: Uint8Array, size: number, index: number): Uint8Array {
+function inflateBounded(inflateRaw: InflateRaw, stored: Uint8Array, size: number, index: number): Uint8Array {
   if (size > stored.length * MAX_DEFLATE_RATIO + 64) {
     throw new LegacyError('BAD_CONTAINER', `entry ${index + 1}: declares ${size} bytes, more than its ${stored.length} bytes of DEFLATE data can hold`);
   }
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  let overflow = false;
-  let ended = false;
-  const inflater = new Inflate((chunk, final) => {
-    if (n + chunk.length > size) {
-      overflow = true;
-      throw new LegacyError('BAD_CONTAINER', `entry ${index + 1}: inflates beyond its declared size ${size}`);
-    }
-    chunks.push(chunk);
-    n += chunk.length;
-    if (final) ended = true;
-  });
+  let data: Uint8Array;
   try {
-    if (stored.length === 0) inflater.push(stored, true);
-    for (let i = 0; i < stored.length; i += INFLATE_CHUNK) {
-      inflater.push(stored.subarray(i, i + INFLATE_CHUNK), i + INFLATE_CHUNK >= stored.length);
-    }
+    data = inflateRaw(stored, size);
   } catch (err) {
-    if (err instanceof LegacyError) throw err;
-    if (overflow) throw new LegacyError('BAD_CONTAINER', `entry ${index + 1}: inflates beyond its declared size ${size}`);
+    if (err instanceof InflateLimitError) throw new LegacyError('BAD_CONTAINER', `entry ${index + 1}: inflates beyond its declared size ${size}`);
     throw new LegacyError('BAD_CONTAINER', `entry ${index + 1}: invalid DEFLATE data`, { cause: err });
   }
-  if (!ended || n !== size) throw new LegacyError('BAD_CONTAINER', `entry ${index + 1}: inflates to ${n} bytes, declared ${size}`);
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(size);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+  if (data.length !== size) throw new LegacyError('BAD_CONTAINER', `entry ${index + 1}: inflates to ${data.length} bytes, declared ${size}`);
+  return data;
 }
 
 function u16(n: number): Uint8Array {

@@ -21,7 +21,7 @@ import type { KeyStore } from './key-store.js';
 import { openLnpMail, sealLnpMail } from './lnp-codec.js';
 import { neutralSubject } from './neutral-subject.js';
 import { failureNoticeText } from './failure-notice-text.js';
-import type { DeflateRaw } from '../../lib/deflate.js';
+import type { DeflateRaw, InflateRaw } from '../../lib/deflate.js';
 import { isDeliveryReport, parseRelayBounce, type RelayBounce } from './relay-bounce.js';
 import { decodeEncodedWords, parseAddressList } from './lnp-mail.js';
 import { headerBag } from '../../core/pipeline/header-peek.js';
@@ -42,6 +42,8 @@ export interface LegacyAdapterOptions {
   now?: () => Date;
   /** The compressor for attachment containers (default pure JS; the Node runtime gives native zlib). */
   deflateRaw?: DeflateRaw;
+  /** The bounded inflater for received containers (default pure JS; the Node runtime gives native zlib). */
+  inflateRaw?: InflateRaw;
 }
 
 const LOCAL = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -75,7 +77,7 @@ export class LegacyAdapter implements NetworkAdapter {
     if (this.isBounceEnvelope(envelope)) return this.openBounce(raw, envelope);
     let r: Awaited<ReturnType<typeof openLnpMail>>;
     try {
-      r = await openLnpMail(this.o.keys, raw, { now: this.now(), holder: this.o.gatewayLocal });
+      r = await openLnpMail(this.o.keys, raw, { now: this.now(), holder: this.o.gatewayLocal, inflateRaw: this.o.inflateRaw });
     } catch (err) {
       throw toGatewayError(err, 'CANNOT_OPEN');
     }
@@ -128,7 +130,7 @@ export class LegacyAdapter implements NetworkAdapter {
     } else {
       let r: Awaited<ReturnType<typeof openLnpMail>>;
       try {
-        r = await openLnpMail(this.o.keys, raw, { now: this.now(), holder: this.o.gatewayLocal });
+        r = await openLnpMail(this.o.keys, raw, { now: this.now(), holder: this.o.gatewayLocal, inflateRaw: this.o.inflateRaw });
       } catch (err) {
         throw toGatewayError(err, 'CANNOT_OPEN');
       }

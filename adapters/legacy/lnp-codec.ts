@@ -10,7 +10,7 @@ import { armour, dearmour } from './armour.js';
 import { decodeBody, encodeBody } from './body.js';
 import { decodeContainer, encodeContainer, sanitizeEntryName, type ContainerEntry } from './container.js';
 import { buildLnpMail, parseLnpMail, type LnpMail } from './lnp-mail.js';
-import type { DeflateRaw } from '../../lib/deflate.js';
+import type { DeflateRaw, InflateRaw } from '../../lib/deflate.js';
 import { openPayload, sealPayload } from './seal.js';
 
 export interface OpenedLnpMail {
@@ -58,14 +58,14 @@ export interface SealLnpMailInput {
  * const m = await openLnpMail(store, raw, { now: new Date(), holder: 'passerelle' });
  * m.dests; // ['jean.dupont.med']
  */
-export async function openLnpMail(keys: KeyStore, raw: Uint8Array, opts: { now: Date; holder: string }): Promise<OpenedLnpMail> {
+export async function openLnpMail(keys: KeyStore, raw: Uint8Array, opts: { now: Date; holder: string; inflateRaw?: InflateRaw }): Promise<OpenedLnpMail> {
   const mail = parseLnpMail(raw);
   const body = await openPayload(keys, dearmour(mail.armour), { now: opts.now, expectedHolder: opts.holder });
   const { text, dests } = decodeBody(body.plaintext);
   const attachments: ContainerEntry[] = [];
   for (const a of mail.attachments) {
     const opened = await openPayload(keys, a.sealed, { now: opts.now, expectedHolder: opts.holder });
-    attachments.push(...decodeContainer(opened.plaintext));
+    attachments.push(...decodeContainer(opened.plaintext, { inflateRaw: opts.inflateRaw }));
   }
   return { mail, holder: body.holder, year: body.year, text, dests, attachments };
 }

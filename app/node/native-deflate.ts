@@ -3,7 +3,22 @@
  * the core defaults to (level 1: 0.11 ms against 0.9 ms for a 60 KB CR-BIO). Node edge: the
  * runtime hands it to the clinical translator and the legacy adapter.
  */
-import { deflateRawSync } from 'node:zlib';
-import type { DeflateRaw } from '../../lib/deflate.js';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { InflateLimitError, type DeflateRaw, type InflateRaw } from '../../lib/deflate.js';
 
 export const zlibDeflateRaw: DeflateRaw = (data, level) => deflateRawSync(data, { level });
+
+/**
+ * Bounded raw inflate by native zlib (`maxOutputLength`: zlib stops as soon as the output
+ * would pass the limit): about four times less CPU than the pure-JS inflater on an XDM's CDA.
+ */
+export const zlibInflateRaw: InflateRaw = (data, limit) => {
+  try {
+    const out = inflateRawSync(data, { maxOutputLength: Math.max(1, limit) });
+    if (out.length > limit) throw new InflateLimitError(limit);
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new InflateLimitError(limit);
+    throw e;
+  }
+};

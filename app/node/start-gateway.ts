@@ -42,7 +42,7 @@ import { prepareNational } from './national-setup.js';
 import { startPeriodicJobs } from './periodic-jobs.js';
 import type { PeriodicJobs } from '../../core/queue/periodic-jobs.js';
 import { createClinicalTranslator } from '../../mappings/bridge/translator.js';
-import { zlibDeflateRaw } from './native-deflate.js';
+import { zlibDeflateRaw, zlibInflateRaw } from './native-deflate.js';
 import { nodeSha1, nodeSha256 } from './native-hash.js';
 import { nodeAesCbcEncrypt } from './native-cipher.js';
 import { TranslatorPool } from './translator-pool.js';
@@ -207,7 +207,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   // The federated address book answers first, then the configuration.
   const resolver = new ChainResolver([...(o.resolvers ?? []), directory, staticResolver]);
   const legacy = new LegacyAdapter({
-    keys, domain: config.legacy.domain, gatewayLocal: config.legacy.gatewayLocal, gatewayZone: config.legacy.gatewayZone, now, deflateRaw: zlibDeflateRaw,
+    keys, domain: config.legacy.domain, gatewayLocal: config.legacy.gatewayLocal, gatewayZone: config.legacy.gatewayZone, now, deflateRaw: zlibDeflateRaw, inflateRaw: zlibInflateRaw,
     submitter: new RelaySubmitter({
       host: config.legacy.relay.host, port: config.legacy.relay.port, user: config.legacy.relay.user,
       password: config.legacy.relay.password, requireTls: config.legacy.relay.requireTls, verifyCertificate: config.legacy.relay.verifyCertificate,
@@ -229,7 +229,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   // The mappings are the CPU-heavy stage: on worker threads unless configured off.
   const pool = !o.translator && config.queue.translateWorkers > 0 ? new TranslatorPool({ size: config.queue.translateWorkers }).warm() : null;
   if (pool) undo.push(() => pool.close());
-  const translator = o.translator ?? pool?.translator ?? createClinicalTranslator({ deflateRaw: zlibDeflateRaw, sha1: nodeSha1 });
+  const translator = o.translator ?? pool?.translator ?? createClinicalTranslator({ deflateRaw: zlibDeflateRaw, inflateRaw: zlibInflateRaw, sha1: nodeSha1 });
   // Metrics and readiness: the pipeline's observer, the national refusals, /metrics and /ready.
   const obs = createObservability({
     node: hostname(), store, national, trustListRefreshMs: parseDuration(config.mssante.trustListRefresh), directoryImports: async () => directory.lastImports(),

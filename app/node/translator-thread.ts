@@ -8,7 +8,7 @@ import { createClinicalTranslator, type ClinicalTranslatorOptions } from '../../
 import { GatewayError } from '../../core/errors/gateway-error.js';
 import type { OpenedMessage } from '../../core/model/message.js';
 import type { TranslationTarget } from '../../core/ports/translator.js';
-import { zlibDeflateRaw } from './native-deflate.js';
+import { zlibDeflateRaw, zlibInflateRaw } from './native-deflate.js';
 import { nodeSha1 } from './native-hash.js';
 
 export interface TranslateJob { id: number; message: OpenedMessage; context: TranslationTarget }
@@ -18,8 +18,8 @@ export interface TranslateAnswer {
   error?: { message: string; name: string; kind?: string; detail?: string };
 }
 
-const options = (workerData ?? {}) as Omit<ClinicalTranslatorOptions, 'now' | 'deflateRaw' | 'sha1'>;
-const translate = createClinicalTranslator({ ...options, deflateRaw: zlibDeflateRaw, sha1: nodeSha1 });
+const options = (workerData ?? {}) as Omit<ClinicalTranslatorOptions, 'now' | 'deflateRaw' | 'inflateRaw' | 'sha1'>;
+const translate = createClinicalTranslator({ ...options, deflateRaw: zlibDeflateRaw, inflateRaw: zlibInflateRaw, sha1: nodeSha1 });
 const port = parentPort!;
 port.on('message', (job: TranslateJob) => {
   translate(job.message, job.context).then(

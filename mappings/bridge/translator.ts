@@ -4,7 +4,7 @@ import type { Translator } from '../../core/ports/translator.js';
 import { letterToLegacyText, legacyTextToLetter } from '../letter/letter.js';
 import type { ZipLimits } from '../xdm/zip-read.js';
 import type { Sha1 } from '../xdm/sha1.js';
-import type { DeflateRaw } from '../../lib/deflate.js';
+import type { DeflateRaw, InflateRaw } from '../../lib/deflate.js';
 import { hprimToNational } from './hprim-to-national.js';
 import { xdmToLegacy } from './xdm-to-legacy.js';
 import { legacyNotice } from '../notification/legacy-notice.js';
@@ -20,6 +20,8 @@ export interface ClinicalTranslatorOptions {
   now?: () => Date;
   /** The ZIP compressor for `IHE_XDM.ZIP` (default pure JS; the Node runtime gives native zlib). */
   deflateRaw?: DeflateRaw;
+  /** The bounded inflater for reading `IHE_XDM.ZIP` (default pure JS; the Node runtime gives native zlib). */
+  inflateRaw?: InflateRaw;
   /** The SHA-1 of XDM metadata hashes, written and checked (default WebCrypto; the Node runtime gives `node:crypto`'s). */
   sha1?: Sha1;
 }
@@ -87,7 +89,7 @@ export function createClinicalTranslator(options: ClinicalTranslatorOptions = {}
       const xdm = c.attachments.find(isXdm);
       if (xdm) {
         try {
-          const legacy = await xdmToLegacy(xdm.data, options.xdmLimits, { oidRoot: options.oidRoot, sha1: options.sha1 });
+          const legacy = await xdmToLegacy(xdm.data, options.xdmLimits, { oidRoot: options.oidRoot, sha1: options.sha1, inflateRaw: options.inflateRaw });
           const others = c.attachments.filter((a) => a !== xdm);
           const note = c.kind === 'letter' ? letterToLegacyText(c).text.trim() : c.text.trim();
           const content: Content = legacy.hprim.length

@@ -1,8 +1,7 @@
 import type { Attachment, LabReport } from '../../core/model/content.js';
 import { alertOf, alertSubjectTag, type AlertLevel } from '../alerts/alert.js';
 import { cdaToLegacy, CdaReadError } from '../cda/read-cda.js';
-import { readXdm, XdmError } from '../xdm/read.js';
-import type { Sha1 } from '../xdm/sha1.js';
+import { readXdm, XdmError, type XdmReadCodecs } from '../xdm/read.js';
 import { ZipSafetyError, type ZipLimits } from '../xdm/zip-read.js';
 import { AttachmentNames } from '../xdm/attachment-names.js';
 import { contentError } from '../safety/content-rules.js';
@@ -32,8 +31,8 @@ export interface LegacyContent {
  * const legacy = await xdmToLegacy(zip, { maxTotalBytes: 20 << 20 });
  * legacy.hprim[0] // '…****FINFICHIER****\r\n'
  */
-export async function xdmToLegacy(zip: Uint8Array, limits: ZipLimits = {}, options: { oidRoot?: string; sha1?: Sha1 } = {}): Promise<LegacyContent> {
-  const xdm = await readXdmSafely(zip, limits, options.sha1);
+export async function xdmToLegacy(zip: Uint8Array, limits: ZipLimits = {}, options: { oidRoot?: string } & XdmReadCodecs = {}): Promise<LegacyContent> {
+  const xdm = await readXdmSafely(zip, limits, options);
   const out: LegacyContent = { hprim: [], reports: [], text: '', attachments: [], alert: 'none', subjectTag: '', issues: [...xdm.issues] };
   const texts: string[] = [];
   // Files taken out of the archive, named once every document is read (the patient's names are known then).
@@ -71,9 +70,9 @@ export async function xdmToLegacy(zip: Uint8Array, limits: ZipLimits = {}, optio
 }
 
 /** `readXdm`, with every refusal of the archive or its metadata as the safety rule it breaks. */
-async function readXdmSafely(zip: Uint8Array, limits: ZipLimits, sha1?: Sha1) {
+async function readXdmSafely(zip: Uint8Array, limits: ZipLimits, codecs: XdmReadCodecs) {
   try {
-    return await readXdm(zip, limits, sha1);
+    return await readXdm(zip, limits, codecs);
   } catch (e) {
     if (e instanceof ZipSafetyError || e instanceof XdmError) throw contentError(e.rule);
     throw e;

@@ -1,4 +1,4 @@
-import { Inflate } from 'fflate';
+import { InflateLimitError, jsInflateRaw, type InflateRaw } from '../../lib/deflate.js';
 import { CONTENT_LIMITS, type ContentRule } from '../safety/content-rules.js';
 import { crc32 } from '../../lib/crc32.js';
 
@@ -53,26 +53,13 @@ export function isSafeEntryName(name: string): boolean {
 }
 
 /** Inflate raw deflate data, stopping as soon as the output would pass `limit` bytes. */
-function inflateBounded(data: Uint8Array, limit: number, name: string): Uint8Array {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const inf = new Inflate((chunk) => {
-    total += chunk.length;
-    if (total > limit) throw new ZipSafetyError('entry-too-large', `ZIP entry ${name} inflates past ${limit} bytes`);
-    chunks.push(chunk);
-  });
-  const STEP = 4096;
+function inflateBounded(inflateRaw: InflateRaw, data: Uint8Array, limit: number, name: string): Uint8Array {
   try {
-    for (let i = 0; i < data.length; i += STEP) inf.push(data.subarray(i, Math.min(data.length, i + STEP)), i + STEP >= data.length);
-    if (data.length === 0) inf.push(new Uint8Array(0), true);
+    return inflateRaw(data, limit);
   } catch (e) {
-    if (e instanceof ZipSafetyError) throw e;
+    if (e instanceof InflateLimitError) throw new ZipSafetyError('entry-too-large', `ZIP entry ${name} inflates past ${limit} bytes`);
     throw new ZipSafetyError('corrupt', `ZIP entry ${name} is not valid deflate data`);
   }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) { out.set(c, off); off += c.length; }
-  return out;
 }
 
 export interface ZipEntry { name: string; data: Uint8Array }
@@ -82,11 +69,12 @@ export interface ZipEntry { name: string; data: Uint8Array }
  * only, no encryption, no ZIP64; every name must be a safe relative path; the entry count,
  * each entry's size, the total and the compression ratio are bounded (declared sizes are
  * checked before and enforced during inflation); CRC-32 is verified. Directories are skipped.
+ * `inflateRaw`: the bounded inflater (default pure JS; the Node runtime gives native zlib).
  *
  * @example
  * const entries = readZipSafely(bytes, { maxTotalBytes: 10 << 20 });
  */
-export function readZipSafely(zip: Uint8Array, limits: ZipLimits = {}): ZipEntry[] {
+export function readZipSafely(zip: Uint8Array, limits: ZipLimits = {}, inflateRaw: InflateRaw = jsInflateRaw): ZipEntry[] {
   const lim = { ...DEFAULT_ZIP_LIMITS, ...limits };
   const dv = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
   let eocd = -1;
@@ -139,7 +127,7 @@ export function readZipSafely(zip: Uint8Array, limits: ZipLimits = {}): ZipEntry
     if (start + csize > zip.length) throw new ZipSafetyError('corrupt', `ZIP entry ${name} runs past the end of the archive`);
     const raw = zip.subarray(start, start + csize);
     const limit = Math.min(usize, lim.maxEntryBytes, lim.maxTotalBytes - total);
-    const data = method === 0 ? raw.slice() : inflateBounded(raw, limit, name);
+    const data = method === 0 ? raw.slice() : inflateBounded(inflateRaw, raw, limit, name);
     if (data.length !== usize) throw new ZipSafetyError('size-mismatch', `ZIP entry ${name} size differs from its declared size`);
     if (crc32(data) !== crc) throw new ZipSafetyError('corrupt', `ZIP entry ${name} fails its CRC-32 check`);
     total += data.length;

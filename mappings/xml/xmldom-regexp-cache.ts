@@ -18,19 +18,25 @@ interface Grammar { reg(this: unknown, ...parts: Part[]): RegExp; [k: symbol]: b
 const MEMOISED = Symbol.for('passerelle.xmldom.reg.memoised');
 const g = grammar as Grammar;
 
+/** A trie over the parts, by identity (Map's SameValueZero: strings by value, RegExps by object): no key string built per call. */
+interface Node { next: Map<Part, Node>; re?: RegExp }
+
 if (!g[MEMOISED]) {
   const original = g.reg;
-  const cache = new Map<string, RegExp>();
+  let root: Node = { next: new Map() };
+  let size = 0;
   g.reg = function memoisedReg(this: unknown, ...parts: Part[]): RegExp {
-    let key = '';
-    for (const p of parts) key += typeof p === 'string' ? `s${p.length}:${p}` : `r${p.source.length}:${p.source}/${p.flags}`;
-    let re = cache.get(key);
-    if (!re) {
-      re = original.apply(this, parts);
-      if (re.global || re.sticky) return re; // stateful: never shared
-      if (cache.size > 256) cache.clear();
-      cache.set(key, re);
+    if (size > 1024) { root = { next: new Map() }; size = 0; } // parts made per call would otherwise grow it
+    let node = root;
+    for (const p of parts) {
+      let child = node.next.get(p);
+      if (!child) { node.next.set(p, (child = { next: new Map() })); size++; }
+      node = child;
     }
+    if (node.re) return node.re;
+    const re = original.apply(this, parts);
+    if (re.global || re.sticky) return re; // stateful: never shared
+    node.re = re;
     return re;
   };
   g[MEMOISED] = true;
