@@ -18,6 +18,8 @@ export interface SystemThread {
   stages<T>(during: () => Promise<T>): Promise<{ value: T; figures: StageFigures }>;
   /** CPU time used by the system's own thread so far, in ms (NaN where the OS does not tell). */
   cpuMs(): Promise<number>;
+  /** The delay of the system thread's event loop while `during` runs (ms: 99th percentile and max). */
+  loopDelay<T>(during: () => Promise<T>): Promise<{ value: T; p99: number; max: number }>;
   stop(): Promise<void>;
 }
 
@@ -39,6 +41,11 @@ export function startSystemThread(job: SystemJob): Promise<SystemThread> {
         return { value, figures: (await ask({ cmd: 'stages-stop' })) as StageFigures };
       },
       async cpuMs() { return ((await ask({ cmd: 'cpu' })) as { cpuMs: number }).cpuMs; },
+      async loopDelay(during) {
+        await ask({ cmd: 'delay-start' });
+        const value = await during().catch(async (err: unknown) => { await ask({ cmd: 'delay-stop' }); throw err; });
+        return { value, ...((await ask({ cmd: 'delay-stop' })) as { p99: number; max: number }) };
+      },
       async stop() { await ask({ cmd: 'stop' }); await w.terminate(); },
     }));
   });

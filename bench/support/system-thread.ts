@@ -14,6 +14,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Session } from 'node:inspector/promises';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { SMTPServer } from 'smtp-server';
 import nodemailer from 'nodemailer';
 import { loadConfig } from '../../app/config/load-config.js';
@@ -83,6 +84,7 @@ const system = await startSystem();
 const started = tasks().filter((t) => !before.has(t));
 const startedCpuMs = () => started.reduce((a, t) => a + taskCpuMs(t), 0);
 let session: Session | null = null;
+let delay: IntervalHistogram | null = null;
 let stagesFrom = 0;
 let selfFrom = 0;
 port.on('message', async (m: { cmd: string; file?: string }) => {
@@ -114,6 +116,14 @@ port.on('message', async (m: { cmd: string; file?: string }) => {
     session = null;
     const sampled = stageBreakdown(profile as unknown as CpuProfile);
     port.postMessage({ stages: scaledToCpu(sampled, selfMs), sampledMs: Object.values(sampled).reduce((a, b) => a + b, 0), startedMs, startedThreads: started.length });
+  } else if (m.cmd === 'delay-start') {
+    delay = monitorEventLoopDelay({ resolution: 5 });
+    delay.enable();
+    port.postMessage({ ok: true });
+  } else if (m.cmd === 'delay-stop' && delay) {
+    delay.disable();
+    port.postMessage({ p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 });
+    delay = null;
   } else if (m.cmd === 'cpu') {
     port.postMessage({ cpuMs: threadCpuMs() });
   } else if (m.cmd === 'stop') {
