@@ -87,9 +87,11 @@ async function recipientInfos(cek: Uint8Array<ArrayBuffer>, recipients: SmimeRec
 export async function encryptCms(content: Uint8Array, recipients: SmimeRecipient[], opts: { cipher?: ContentCipher; aesCbc?: AesCbcEncrypt } = {}): Promise<Uint8Array> {
   if (recipients.length === 0) throw cannotSeal('no S/MIME recipient');
   const cipher = opts.cipher ?? 'aes-256-cbc';
-  const cek = crypto.getRandomValues(new Uint8Array(32));
+  // The content key and the IV (or nonce) from one call to the generator (each call has a fixed cost).
+  const random = crypto.getRandomValues(new Uint8Array(48));
+  const cek = random.subarray(0, 32);
   if (cipher === 'aes-256-cbc') {
-    const iv = crypto.getRandomValues(new Uint8Array(16));
+    const iv = random.subarray(32, 48);
     const [ris, ct] = await Promise.all([
       recipientInfos(cek, recipients),
       (opts.aesCbc ?? webCryptoAesCbc)(cek, iv, content),
@@ -99,7 +101,7 @@ export async function encryptCms(content: Uint8Array, recipients: SmimeRecipient
     return der(seq(oid(OID.envelopedData), ctx(0, seq(int(0), ris, eci))));
   }
   // AuthEnvelopedData ::= SEQUENCE { version 0, recipientInfos, authEncryptedContentInfo, mac } (RFC 5083)
-  const nonce = crypto.getRandomValues(new Uint8Array(12));
+  const nonce = random.subarray(32, 44);
   const [ris, sealed] = await Promise.all([
     recipientInfos(cek, recipients),
     crypto.subtle.importKey('raw', cek, 'AES-GCM', false, ['encrypt'])

@@ -24,7 +24,7 @@ export function pkcs7MimeEntity(der: Uint8Array, type: SmimeType): Uint8Array {
     `Content-Type: application/pkcs7-mime; smime-type=${type}; name=${name}\r\n` +
     `Content-Transfer-Encoding: base64\r\n` +
     `Content-Disposition: attachment; filename=${name}\r\n\r\n`;
-  return concatBytes(enc.encode(head), base64LineBytes(der));
+  return base64LineBytes(der, enc.encode(head));
 }
 
 /**
