@@ -72,10 +72,18 @@ function boundary(): string {
   return `=_pas_${(counter++).toString(36)}_${Array.from(r, (x) => x.toString(16).padStart(2, '0')).join('')}`;
 }
 
+/** A line quoted-printable leaves as it is: up to 75 characters of printable ASCII but '=' (blanks inside only). */
+const QP_VERBATIM = /^(?:[\x21-\x3c\x3e-\x7e]|[ \t](?!$)){0,75}$/;
+
 /** Quoted-printable (RFC 2045) of UTF-8 text; line breaks become CRLF. */
 export function quotedPrintable(text: string): string {
   const out: string[] = [];
   for (const line of text.replace(/\r?\n/g, '\n').split('\n')) {
+    // Most lines need no encoding at all: printable ASCII but '=', short, no trailing blank.
+    if (QP_VERBATIM.test(line)) {
+      out.push(line);
+      continue;
+    }
     let cur = '';
     const bytes = enc.encode(line);
     for (let i = 0; i < bytes.length; i++) {
