@@ -17,6 +17,9 @@
  * threads, the traffic spread over both), in the same run, with their ratios to SQLite.
  * Target: one PostgreSQL node ≥ 70 % of the SQLite node; p99 at 100 msg/s ≤ 250 ms.
  * BENCH_ENGINES=0 skips that part; BENCH_ENGINES=only runs it alone.
+ * BENCH_WARMUP (default 2): unmeasured throughput runs before each system's measured ones (BENCH_RUNS, default 2).
+ * BENCH_TASKS=1 prints each thread's CPU per message for every run (thread ids: the main thread,
+ * then V8's platform threads, libuv's pool, the system's thread and its translate worker).
  * BENCH_DUMP_LATENCIES=PREFIX writes each paced run's [sent at, latency] pairs (ms) to PREFIX.TIME.json.
  *
  * Stage breakdown: after each direction's measured runs, a separate pass of
@@ -26,7 +29,7 @@
  * thread's CPU measured by the OS over the pass), and the CPU of the threads the
  * gateway started (the translate worker). BENCH_STAGES=0 skips it.
  */
-import { mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -95,6 +98,14 @@ async function waitUntil(cond: () => boolean, timeoutMs = 120_000): Promise<void
   }
 }
 
+function taskTimes(): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const t of readdirSync('/proc/self/task')) {
+    try { const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8'); const f = st.slice(st.lastIndexOf(')') + 2).split(' '); m.set(t, (Number(f[11]) + Number(f[12])) * 10); } catch { /* gone */ }
+  }
+  return m;
+}
+
 type Sender = (raw: Uint8Array) => Promise<string>;
 
 /** Sends every message at once (throughput) or at RATE per second (latency); returns figures. */
@@ -103,6 +114,7 @@ async function drive(messages: Uint8Array[], send: Sender, arrivedAt: (reply: st
   const cpu0 = process.cpuUsage();
   const thread0 = await system.cpuMs();
   const main0 = threadCpuMs();
+  const tasks0 = taskTimes();
   const t0 = performance.now();
   const one = async (raw: Uint8Array) => {
     const at = performance.now();
@@ -132,6 +144,7 @@ async function drive(messages: Uint8Array[], send: Sender, arrivedAt: (reply: st
   const cpu = process.cpuUsage(cpu0);
   const threadMs = (await system.cpuMs()) - thread0;
   const mainMs = threadCpuMs() - main0;
+  if (process.env.BENCH_TASKS) { const t1 = taskTimes(); process.stdout.write(`    tasks ms/msg: ${[...t1].map(([t, v]) => [t, (v - (tasks0.get(t) ?? 0)) / messages.length] as const).filter(([, v]) => v > 0.01).sort((a, b) => b[1] - a[1]).map(([t, v]) => `${t}:${v.toFixed(2)}`).join(' ')}\n`); }
   return {
     rate: (messages.length / (last - t0)) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99),
     // Every thread of this process (system under test, peers, clients), per message.
@@ -256,6 +269,10 @@ export default async function endToEnd(): Promise<void> {
     const sendBare: Sender = async (raw) => (await bareClient.sendMail({ envelope: { from: 'a@b.test', to: ['c@d.test'] }, raw: Buffer.from(raw) })).response.match(/queued as (<[^>]+>)/)![1];
 
     const runs = Number(process.env.BENCH_RUNS ?? 2);
+    // Unmeasured runs first, for each system: V8 compiles the hot paths on its background
+    // threads for a while (seconds of CPU over the first thousand messages, counted in "all
+    // threads"), and the bare relay's few paths warm up faster than the gateway's many.
+    const warmups = Number(process.env.BENCH_WARMUP ?? 2);
     // BENCH_ENGINES=only: the engines part alone.
     if (process.env.BENCH_ENGINES !== 'only') {
       process.stdout.write(`end to end: ${N} messages of ~10 KB per throughput run, ${RATE} msg/s × ${RATE_SECONDS} s for latency; sign + encrypt on the national side\n`);
@@ -266,6 +283,7 @@ export default async function endToEnd(): Promise<void> {
       process.stdout.write(`  message sizes: legacy ${Math.round(legacyMsgs[0].byteLength / 1024)} KB, national ${Math.round(nationalMsgs[0].byteLength / 1024)} KB (S/MIME)\n`);
 
       const bareRuns = [];
+      for (let i = 0; i < warmups; i++) await drive(legacyMsgs, sendBare, (k) => sink.arrivals.get(k), false, bare);
       for (let i = 0; i < runs; i++) bareRuns.push(await drive(legacyMsgs, sendBare, (k) => sink.arrivals.get(k), false, bare));
       print('bare smtp-server → nodemailer relay', bareRuns, await drive(pacedLegacy, sendBare, (k) => sink.arrivals.get(k), true, bare));
 
@@ -287,6 +305,7 @@ export default async function endToEnd(): Promise<void> {
           session.disconnect();
         }
       };
+      for (let i = 0; i < warmups; i++) await drive(await Promise.all(legacyMsgs.map((_, j) => lnp(20 * N + i * N + j))), sendLegacy, opArrived, false, system);
       await profiled(process.env.BENCH_PROFILE, async () => {
         for (let i = 0; i < runs; i++) l2n.push(await drive(i === 0 ? legacyMsgs : await Promise.all(legacyMsgs.map((_, j) => lnp(10 * N + i * N + j))), sendLegacy, opArrived, false, system));
       });
@@ -296,6 +315,7 @@ export default async function endToEnd(): Promise<void> {
 
       const n2l: Awaited<ReturnType<typeof drive>>[] = [];
       // Fresh Message-IDs for every run: the gateway (rightly) never delivers the same one twice.
+      for (let i = 0; i < warmups; i++) await drive(await Promise.all(nationalMsgs.map((_, j) => smimeMail(20 * N + i * N + j))), sendNational, (k) => relay.arrivals.get(k), false, system);
       await profiled(process.env.BENCH_PROFILE_N2L, async () => {
         for (let i = 0; i < runs; i++) n2l.push(await drive(i === 0 ? nationalMsgs : await Promise.all(nationalMsgs.map((_, j) => smimeMail(10 * N + i * N + j))), sendNational, (k) => relay.arrivals.get(k), false, system));
       });
