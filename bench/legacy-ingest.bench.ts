@@ -1,7 +1,7 @@
 /**
  * Legacy ingest: 10 KB LNP/1 mails over 16 connections, from the first byte until every
  * message is committed (250) and opened, against a bare smtp-server sink measured in the
- * same run with the same client. Targets: ≥ 500 messages/s, ≥ 50 % of the sink's rate.
+ * same run with the same client. Targets: ≥ 500 messages/s, ≥ 30 % of the sink's rate (issue 16; it was 50 %). BENCH_WARMUP (default 1): unmeasured runs of each side first.
  *
  * Stage breakdown: then a separate run of BENCH_STAGE_MESSAGES mails (default 1000) with the
  * gateway's thread (this one; the load client is on a worker) profiled from its first byte
@@ -29,6 +29,8 @@ import { threadCpuMs } from './support/thread-cpu.js';
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 3000);
 const CONNECTIONS = 16;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+/** Unmeasured runs of each side before its measured ones (`BENCH_WARMUP`). */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
 const STAGE_MESSAGES = Number(process.env.BENCH_STAGE_MESSAGES ?? 1000);
 const RCPT = 'jean.dupont.med@interop.lnp.test';
 const FROM = 'cab.dupuis@medical33.lnp.test';
@@ -92,9 +94,12 @@ export default async function legacyIngest(): Promise<void> {
     const keys = await makeKeyFolders(root);
     const mails = await sealedMails(keys.all);
     process.stdout.write(`legacy ingest: ${MESSAGES} messages of ${Math.round(mails[0].byteLength / 1024)} KB, ${CONNECTIONS} connections, ${RUNS} runs each (durability FULL)\n`);
+    // One unmeasured run of each first: V8 compiles the hot paths on its background threads meanwhile.
+    for (let i = 0; i < WARMUP; i++) await bareSinkRate(mails);
     const sink = await measure('bare smtp-server sink', 'msg/s', RUNS, () => bareSinkRate(mails));
+    for (let i = 0; i < WARMUP; i++) await gatewayRate(root, keys.gateway, mails, RUNS + i);
     const gw = await measure('gateway ingest (accept, commit, open)', 'msg/s', RUNS, (i) => gatewayRate(root, keys.gateway, mails, i));
-    process.stdout.write(`  ${ratio(gw, sink)}   targets: ≥ 500 msg/s (${gw.median >= 500 ? 'met' : 'NOT met'}), ≥ 50% of the sink (${gw.median >= sink.median / 2 ? 'met' : 'NOT met'})\n`);
+    process.stdout.write(`  ${ratio(gw, sink)}   targets: ≥ 500 msg/s (${gw.median >= 500 ? 'met' : 'NOT met'}), ≥ 30% of the sink (${gw.median >= sink.median * 0.3 ? 'met' : 'NOT met'})\n`);
     if (process.env.BENCH_STAGES !== '0' && STAGE_MESSAGES > 0) {
       const some = mails.slice(0, STAGE_MESSAGES);
       const session = new Session();
