@@ -118,7 +118,22 @@ export function decodeBase64(text: string, alphabet: string = STANDARD_ALPHABET,
   let bits = 0;
   let quad = 0;
   let pad = 0;
-  for (let i = 0; i < text.length; i++) {
+  let i = 0;
+  if (!skipWhitespace) {
+    // Whole quads of alphabet characters, four at a time; the first quad that holds anything
+    // else (padding, a stray character) and what follows go through the checking loop below.
+    for (const last = text.length - 4; i <= last; i += 4) {
+      const a = text.charCodeAt(i), b = text.charCodeAt(i + 1), c = text.charCodeAt(i + 2), d = text.charCodeAt(i + 3);
+      if ((a | b | c | d) >= 128) break;
+      const va = table[a]!, vb = table[b]!, vc = table[c]!, vd = table[d]!;
+      if ((va | vb | vc | vd) < 0) break;
+      const v = (va << 18) | (vb << 12) | (vc << 6) | vd;
+      out[o++] = v >>> 16;
+      out[o++] = (v >>> 8) & 0xff;
+      out[o++] = v & 0xff;
+    }
+  }
+  for (; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (skipWhitespace && (c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a)) continue;
     if (c === 0x3d /* = */) {
