@@ -21,6 +21,7 @@
  * BENCH_TASKS=1 prints each thread's CPU per message for every run (thread ids: the main thread,
  * then V8's platform threads, libuv's pool, the system's thread and its translate worker).
  * BENCH_DUMP_LATENCIES=PREFIX writes each paced run's [sent at, latency] pairs (ms) to PREFIX.TIME.json.
+ * BENCH_KEEP=1 keeps the work folder (the gateway's database: each message's events and their times).
  *
  * Stage breakdown: after each direction's measured runs, a separate pass of
  * BENCH_STAGE_MESSAGES fresh messages (default 200) runs with the gateway's thread profiled
@@ -398,6 +399,6 @@ export default async function endToEnd(): Promise<void> {
     }
     await operator.close(); await relay.close(); await sink.close();
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    if (!process.env.BENCH_KEEP) rmSync(root, { recursive: true, force: true }); else process.stdout.write(`kept ${root}\n`);
   }
 }
