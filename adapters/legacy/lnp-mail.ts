@@ -6,7 +6,7 @@
  * A small purpose-built reader and writer: folded headers, quoted parameters, CRLF or LF,
  * RFC 2047 subjects. It reads what it needs and refuses (`BAD_MAIL`) what it cannot read.
  */
-import { decodeLatin1, encodeLatin1 } from '../../mappings/transliteration/latin1.js';
+import { decodeLatin1, encodeLatin1, latin1Bytes } from '../../mappings/transliteration/latin1.js';
 import { LegacyError } from './legacy-error.js';
 import { decodeBase64, encodeBase64 } from '../../lib/base64.js';
 import { rfc5322Date } from '../../lib/mime/date.js';
@@ -89,7 +89,7 @@ export function parseLnpMail(raw: Uint8Array): LnpMail {
   } else {
     throw new LegacyError('BAD_MAIL', `unexpected Content-Type ${ct.type}`);
   }
-  const text = decodeLatin1(partBytes(textPart, 'text part'));
+  const text = partText(textPart);
   return {
     from: fromList[0]!,
     to: parseAddressList(h['to'] ?? ''),
@@ -133,7 +133,7 @@ export function buildLnpMail(input: LnpMailInput): Uint8Array {
   if (atts.length === 0) {
     add('Content-Type', 'text/plain; charset="ISO-8859-1"');
     add('Content-Transfer-Encoding', '7bit');
-    return asciiBytes(`${lines.join('\r\n')}\r\n\r\n${textBody}`);
+    return latin1Bytes(`${lines.join('\r\n')}\r\n\r\n${textBody}`);
   }
   const boundary = `=_lnp_${hexRandom(12)}`;
   add('Content-Type', `multipart/mixed; boundary="${boundary}"`);
@@ -150,7 +150,7 @@ export function buildLnpMail(input: LnpMailInput): Uint8Array {
     );
   }
   out.push(`--${boundary}--`, '');
-  return asciiBytes(out.join('\r\n'));
+  return latin1Bytes(out.join('\r\n'));
 }
 
 /**
@@ -343,6 +343,13 @@ function partFilename(p: Part, i: number): string {
   return name === '' ? `attachment-${i + 1}.lpz` : name;
 }
 
+/** The text part as ISO-8859-1 text: a 7bit/8bit body is that text already (it was read from the bytes as ISO-8859-1). */
+function partText(p: Part): string {
+  const cte = (p.headers['content-transfer-encoding'] ?? '7bit').trim().toLowerCase();
+  if (cte === '7bit' || cte === '8bit' || cte === 'binary') return p.body;
+  return decodeLatin1(partBytes(p, 'text part'));
+}
+
 function partBytes(p: Part, where: string): Uint8Array {
   const cte = (p.headers['content-transfer-encoding'] ?? '7bit').trim().toLowerCase();
   if (cte === 'base64') {
@@ -355,11 +362,7 @@ function partBytes(p: Part, where: string): Uint8Array {
   if (cte === 'quoted-printable') {
     return qpBytes(p.body);
   }
-  if (cte === '7bit' || cte === '8bit' || cte === 'binary') {
-    const out = new Uint8Array(p.body.length);
-    for (let i = 0; i < p.body.length; i++) out[i] = p.body.charCodeAt(i);
-    return out;
-  }
+  if (cte === '7bit' || cte === '8bit' || cte === 'binary') return latin1Bytes(p.body);
   throw new LegacyError('BAD_MAIL', `${where}: unknown Content-Transfer-Encoding`);
 }
 
@@ -449,8 +452,3 @@ function hexRandom(n: number): string {
   return [...crypto.getRandomValues(new Uint8Array(n))].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-function asciiBytes(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
-  return out;
-}

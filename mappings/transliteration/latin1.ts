@@ -79,7 +79,11 @@ export function replacement(ch: string): string {
   return '?';
 }
 
-function latin1Bytes(s: string): Uint8Array {
+/**
+ * The bytes of a string whose characters are all U+0000..U+00FF (each char code's low byte
+ * otherwise); what {@link encodeLatin1} writes once it has transliterated.
+ */
+export function latin1Bytes(s: string): Uint8Array {
   if (nativeLatin1) return nativeLatin1.encode(s);
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
