@@ -30,7 +30,7 @@
  * thread's CPU measured by the OS over the pass), and the CPU of the threads the
  * gateway started (the translate worker). BENCH_STAGES=0 skips it.
  */
-import { mkdtempSync, rmSync, writeFileSync, copyFileSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -53,7 +53,7 @@ import { startNationalOperator } from '../test/simulators/national-operator.js';
 import { DEMO_HPRIM } from '../app/demo/demo-samples.js';
 import { median, percentile } from './harness.js';
 import { formatBreakdown } from './support/stage-profile.js';
-import { threadCpuMs } from './support/thread-cpu.js';
+import { formatTaskDeltas, taskTimes, threadCpuMs } from './support/thread-cpu.js';
 import { postgresUnavailable, startPostgres } from '../test/support/postgres-server.js';
 
 const N = Number(process.env.BENCH_MESSAGES ?? 600);
@@ -99,14 +99,6 @@ async function waitUntil(cond: () => boolean, timeoutMs = 120_000): Promise<void
   }
 }
 
-function taskTimes(): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const t of readdirSync('/proc/self/task')) {
-    try { const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8'); const f = st.slice(st.lastIndexOf(')') + 2).split(' '); m.set(t, (Number(f[11]) + Number(f[12])) * 10); } catch { /* gone */ }
-  }
-  return m;
-}
-
 type Sender = (raw: Uint8Array) => Promise<string>;
 
 /** Sends every message at once (throughput) or at RATE per second (latency); returns figures. */
@@ -115,8 +107,9 @@ async function drive(messages: Uint8Array[], send: Sender, arrivedAt: (reply: st
   const cpu0 = process.cpuUsage();
   const thread0 = await system.cpuMs();
   const main0 = threadCpuMs();
-  const tasks0 = taskTimes();
+  const tasks0 = process.env.BENCH_TASKS ? taskTimes() : null;
   const t0 = performance.now();
+  const allArrived = () => waitUntil(() => [...sentAt.keys()].every((k) => arrivedAt(k) !== undefined));
   const one = async (raw: Uint8Array) => {
     const at = performance.now();
     const reply = await send(raw);
@@ -133,19 +126,19 @@ async function drive(messages: Uint8Array[], send: Sender, arrivedAt: (reply: st
         tasks.push(one(messages[i]));
       }
       await Promise.all(tasks);
-      await waitUntil(() => [...sentAt.keys()].every((k) => arrivedAt(k) !== undefined));
+      await allArrived();
     });
   } else {
     await Promise.all(messages.map(one));
+    await allArrived();
   }
-  await waitUntil(() => [...sentAt.keys()].every((k) => arrivedAt(k) !== undefined));
   const last = Math.max(...[...sentAt.keys()].map((k) => arrivedAt(k)!));
   const latencies = [...sentAt].map(([k, at]) => arrivedAt(k)! - at);
   if (process.env.BENCH_DUMP_LATENCIES && paced) writeFileSync(`${process.env.BENCH_DUMP_LATENCIES}.${Date.now()}.json`, JSON.stringify([...sentAt].map(([k, at]) => [Math.round(at - t0), Math.round(arrivedAt(k)! - at)])));
   const cpu = process.cpuUsage(cpu0);
   const threadMs = (await system.cpuMs()) - thread0;
   const mainMs = threadCpuMs() - main0;
-  if (process.env.BENCH_TASKS) { const t1 = taskTimes(); process.stdout.write(`    tasks ms/msg: ${[...t1].map(([t, v]) => [t, (v - (tasks0.get(t) ?? 0)) / messages.length] as const).filter(([, v]) => v > 0.01).sort((a, b) => b[1] - a[1]).map(([t, v]) => `${t}:${v.toFixed(2)}`).join(' ')}\n`); }
+  if (tasks0) process.stdout.write(`    threads, CPU ms per message: ${formatTaskDeltas(tasks0, taskTimes(), messages.length)}\n`);
   return {
     rate: (messages.length / (last - t0)) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99),
     // Every thread of this process (system under test, peers, clients), per message.

@@ -343,15 +343,18 @@ function partFilename(p: Part, i: number): string {
   return name === '' ? `attachment-${i + 1}.lpz` : name;
 }
 
-/** The text part as ISO-8859-1 text: a 7bit/8bit body is that text already (it was read from the bytes as ISO-8859-1). */
+/** A part's Content-Transfer-Encoding, lower-cased (`7bit` when absent). */
+const transferEncoding = (p: Part) => (p.headers['content-transfer-encoding'] ?? '7bit').trim().toLowerCase();
+/** The encodings under which a body is its bytes as they are. */
+const UNENCODED = new Set(['7bit', '8bit', 'binary']);
+
+/** The text part as ISO-8859-1 text: an unencoded body is that text already (it was read from the bytes as ISO-8859-1). */
 function partText(p: Part): string {
-  const cte = (p.headers['content-transfer-encoding'] ?? '7bit').trim().toLowerCase();
-  if (cte === '7bit' || cte === '8bit' || cte === 'binary') return p.body;
-  return decodeLatin1(partBytes(p, 'text part'));
+  return UNENCODED.has(transferEncoding(p)) ? p.body : decodeLatin1(partBytes(p, 'text part'));
 }
 
 function partBytes(p: Part, where: string): Uint8Array {
-  const cte = (p.headers['content-transfer-encoding'] ?? '7bit').trim().toLowerCase();
+  const cte = transferEncoding(p);
   if (cte === 'base64') {
     try {
       return decodeBase64(p.body.replace(/\s+/g, ''));
@@ -362,7 +365,7 @@ function partBytes(p: Part, where: string): Uint8Array {
   if (cte === 'quoted-printable') {
     return qpBytes(p.body);
   }
-  if (cte === '7bit' || cte === '8bit' || cte === 'binary') return latin1Bytes(p.body);
+  if (UNENCODED.has(cte)) return latin1Bytes(p.body);
   throw new LegacyError('BAD_MAIL', `${where}: unknown Content-Transfer-Encoding`);
 }
 

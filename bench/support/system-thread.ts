@@ -11,7 +11,7 @@
  * replies 'stopped'.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
@@ -22,7 +22,7 @@ import { startGateway } from '../../app/node/start-gateway.js';
 import { silentLogger } from '../../core/log/logger.js';
 import type { Route, RouteResolver } from '../../core/ports/route-resolver.js';
 import { scaledToCpu, stageBreakdown, type CpuProfile } from './stage-profile.js';
-import { threadCpuMs } from './thread-cpu.js';
+import { taskCpuMs, taskIds, threadCpuMs } from './thread-cpu.js';
 
 export type SystemJob =
   | { kind: 'gateway'; overrides: Record<string, unknown>; routes: Record<string, Route> }
@@ -66,22 +66,10 @@ async function startSystem() {
 }
 
 
-/** CPU time of a thread of this process by id, in ms (0 once it is gone). */
-function taskCpuMs(tid: string): number {
-  try {
-    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return 0;
-  }
-}
-const tasks = (): string[] => { try { return readdirSync('/proc/self/task'); } catch { return []; } };
-
-const before = new Set(tasks());
+const before = new Set(taskIds());
 const system = await startSystem();
 // Threads the system started (the translate worker; Linux only): their CPU is reported beside the profile.
-const started = tasks().filter((t) => !before.has(t));
+const started = taskIds().filter((t) => !before.has(t));
 const startedCpuMs = () => started.reduce((a, t) => a + taskCpuMs(t), 0);
 let session: Session | null = null;
 let delay: IntervalHistogram | null = null;
