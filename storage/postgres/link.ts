@@ -78,6 +78,8 @@ export class PostgresLink {
   private closed = false;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private lastHeard = 0;
+  /** How many times the database came back: a failure of a query begun before the last return is that outage's, not a new one. */
+  private returns = 0;
   private nodeLock: string | null = null;
   private readonly now: () => number;
 
@@ -130,12 +132,20 @@ export class PostgresLink {
     });
   }
 
+  /** Which return of the database a query begins in (pass it to `lost`). */
+  epoch(): number {
+    return this.returns;
+  }
+
   /**
    * A query failed for want of the server: the database counts as away from now on, and the
-   * line checks (a heartbeat at once) or reconnects, whichever brings it back first.
+   * line checks (a heartbeat at once) or reconnects, whichever brings it back first. A query
+   * begun before the database last came back (`epoch`) failed in the outage already reported:
+   * its late failure (a pooled connection cut then) does not count as a new one.
    */
-  lost(err: unknown): void {
+  lost(err: unknown, epoch?: number): void {
     if (this.closed) return;
+    if (epoch !== undefined && epoch !== this.returns) return;
     this.away(reasonOf(err));
     const c = this.client;
     if (!c) return; // reconnecting already
@@ -284,6 +294,7 @@ export class PostgresLink {
   private back(): void {
     if (this.state.available) return;
     this.state = { available: true };
+    this.returns++;
     for (const w of this.waiters) {
       clearTimeout(w.timer);
       w.resolve();

@@ -438,9 +438,9 @@ export class PostgresStore implements MessageStore, JobLock {
   /** The pool as the store uses it: waits for an absent database (up to `holdMs`), and reports a lost one. */
   private guarded(inner: SqlClient, link: PostgresLink): SqlClient {
     const ready = () => link.ready(this.holdMs, () => this.unavailable());
-    const report = (err: unknown): never => {
+    const report = (err: unknown, epoch: number): never => {
       if (!serverAway(err)) throw err;
-      link.lost(err);
+      link.lost(err, epoch);
       const e = this.unavailable(err);
       if (commitInDoubt(err)) Object.assign(e, { commitInDoubt: true });
       throw e;
@@ -450,20 +450,24 @@ export class PostgresStore implements MessageStore, JobLock {
         const deadline = this.now() + this.holdMs;
         for (;;) {
           await ready();
+          const epoch = link.epoch();
           try {
             return await inner.query<R>(text, params);
           } catch (err) {
             // A plain read cut by the outage runs again once the server is back (a claim, which
             // writes, does not: it may have been made; its lease lapses if so).
             if (serverAway(err) && /^\s*SELECT\b/i.test(text) && this.now() < deadline) {
-              link.lost(err);
+              link.lost(err, epoch);
               continue;
             }
-            report(err);
+            report(err, epoch);
           }
         }
       },
-      transaction: (fn) => inner.transaction(fn).catch(report),
+      transaction: (fn) => {
+        const epoch = link.epoch();
+        return inner.transaction(fn).catch((err: unknown) => report(err, epoch));
+      },
       end: () => inner.end(),
       // A job's own session (its advisory lock): not held through an outage, the job sees its signal.
       ...(inner.dedicated ? { dedicated: () => inner.dedicated!() } : {}),

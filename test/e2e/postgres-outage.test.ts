@@ -183,8 +183,9 @@ describe.skipIf(why !== null)('PostgreSQL stopped for 5 s under load, two nodes'
     }
     expect(ackedAfterBack[0], 'node A acknowledged again after the outage').toBeGreaterThan(0);
     expect(ackedAfterBack[1], 'node B acknowledged again after the outage').toBeGreaterThan(0);
-    expect(wentAway, 'one line per node when the store went away').toEqual([1, 1]);
-    expect(cameBack, 'one line per node when it came back').toEqual([1, 1]);
+    const availabilityLines = logs.map((l) => l.split('\n').filter((x) => /message store (unreachable|reachable again)/.test(x)).join('\n')).join('\n----\n');
+    expect(wentAway, `one line per node when the store went away:\n${availabilityLines}`).toEqual([1, 1]);
+    expect(cameBack, `one line per node when it came back:\n${availabilityLines}`).toEqual([1, 1]);
     expect(errors.flat(), 'no error logged per message').toEqual([]);
   }, 150_000);
 });

@@ -15,6 +15,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../storage/postgres/postgres-store.js';
+import { PostgresLink } from '../../storage/postgres/link.js';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '../support/postgres-server.js';
 import { Gateway } from '../../core/pipeline/gateway.js';
 import { GatewayError } from '../../core/errors/gateway-error.js';
@@ -210,6 +211,32 @@ describe.skipIf(why !== null)('several nodes on one PostgreSQL', () => {
       expect((await b.summary()).messages.received).toBe(2);
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  }, 30_000);
+
+  it('counts a late failure of a query begun before the server came back as that outage, not a new one', async () => {
+    const link = new PostgresLink({ url, channel: 'passerelle_epoch', onNotify: () => undefined, reconnect: { initialMs: 50, maxMs: 200 } });
+    await link.start();
+    const changes: boolean[] = [];
+    link.onAvailability((s) => changes.push(s.available));
+    try {
+      const cut = new Error('Connection terminated unexpectedly');
+      const before = link.epoch();
+      await server.halt();
+      await until(() => !link.availability().available, 5000, 'the line to notice the server is gone');
+      await server.start();
+      await until(() => link.availability().available, 5000, 'the line to see the server again');
+      expect(link.epoch()).toBe(before + 1);
+      // A pooled query cut in the outage reports it only now: nothing changes.
+      link.lost(cut, before);
+      expect(link.availability().available).toBe(true);
+      // A query begun since the return that fails for want of the server: away, then back once the line answers.
+      link.lost(cut, link.epoch());
+      expect(link.availability().available).toBe(false);
+      await until(() => link.availability().available, 5000, 'the line to answer again');
+      expect(changes).toEqual([false, true, false, true]);
+    } finally {
+      await link.close();
     }
   }, 30_000);
 });
