@@ -16,6 +16,15 @@
 import { hash53 } from './hash53.js';
 
 const SEED = 0x9e3779b9;
+
+/**
+ * The two hashes a table holds for `s` (written to `out`): what a saved copy of a table's
+ * keys stores instead of the strings (`HashedMap.setHashed`, `HashedMap.forEachHashed`).
+ */
+export function keyHashes(s: string, out: Float64Array): void {
+  out[0] = hash53(s);
+  out[1] = hash53(s, SEED);
+}
 /** A slot's first hash when the slot is empty / its member was deleted (hashes are ≥ 0). */
 const EMPTY = -1;
 const DELETED = -2;
@@ -71,10 +80,15 @@ class HashTable {
 
   /** Adds `s` (absent) and returns its first number's index. */
   protected insert(s: string): number {
+    this.hash(s);
+    return this.insertHashed(this.h1, this.h2);
+  }
+
+  /** Adds the key of hashes `h1`, `h2` (absent) and returns its first number's index. */
+  protected insertHashed(h1: number, h2: number): number {
     if ((this.used + 1) * 4 > (this.mask + 1) * 3) this.grow();
     this.count++;
-    this.hash(s);
-    return this.put(this.h1, this.h2);
+    return this.put(h1, h2);
   }
 
   protected remove(at: number): void {
@@ -151,6 +165,17 @@ export class HashedMap extends HashTable {
     const at = this.at(s);
     if (at >= 0) this.remove(at);
     return at >= 0;
+  }
+
+  /** Adds a key known by its hashes (`keyHashes`), absent from the map, with its value. */
+  setHashed(h1: number, h2: number, value: number): void {
+    this.table[this.insertHashed(h1, h2) + 2] = value;
+  }
+
+  /** Every member as its hashes and value. */
+  forEachHashed(fn: (h1: number, h2: number, value: number) => void): void {
+    const t = this.table;
+    for (let k = 0; k < t.length; k += 3) if (t[k]! >= 0) fn(t[k]!, t[k + 1]!, t[k + 2]!);
   }
 }
 

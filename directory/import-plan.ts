@@ -20,7 +20,7 @@ import { readLines, type TextEncoding } from './line-reader.js';
 import { checkNationalHeader, parseNationalLine, nationalPartyKey, nationalDisplayName, nationalFileDate } from './national-format.js';
 import { checkLegacyHeader, parseLegacyLine, legacyFileDate, legacyKind, legacyDisplayName, type LegacyRecord } from './legacy-format.js';
 import { aliasBase, chooseAlias, foldText } from './alias.js';
-import { HashedMap, HashedSet } from './hashed-set.js';
+import { HashedMap, HashedSet, keyHashes } from './hashed-set.js';
 import { decideLink, linkKeys, type NationalParty } from './linking.js';
 import { hash53 } from './hash53.js';
 import { DirectoryFormatError, StaleDirectoryFileError } from './errors.js';
@@ -170,6 +170,18 @@ abstract class ImportPlan {
 export type KnownRow = [id: number, address: string, hash: number, status: string];
 
 /**
+ * A saved copy of the known national mailboxes, as an engine may keep it between imports
+ * instead of reading every row again: four numbers a mailbox (the address's two hashes as
+ * `keyHashes` gives them, the id, the line hash, or `-hash - 1` when the mailbox is removed).
+ */
+export const SAVED_ROW_NUMBERS = 4;
+
+/** Receives the saved copy's rows (`NationalImportPlan.save`, `NationalImportPlan.saveInsert`). */
+export type SavedRowSink = (h1: number, h2: number, id: number, lineHashOrRemoved: number) => void;
+
+const scratchHashes = new Float64Array(2);
+
+/**
  * One national import's decisions. Known national mailboxes are held in typed arrays (a full
  * extraction is over half a million lines); an unchanged line costs a lookup and a hash.
  */
@@ -192,6 +204,35 @@ export class NationalImportPlan extends ImportPlan {
     this.wasRemoved = new Uint8Array(total);
     this.seen = new Uint8Array(total);
     for (const r of known) this.know(r);
+  }
+
+  /** A plan whose known mailboxes come from a saved copy (`SAVED_ROW_NUMBERS` numbers a row). */
+  static fromSaved(rows: Float64Array, taken: AliasSpace, dedupe: Dedupe): NationalImportPlan {
+    const plan = new NationalImportPlan(rows.length / SAVED_ROW_NUMBERS, [], taken, dedupe);
+    for (let k = 0; k < rows.length; k += SAVED_ROW_NUMBERS) {
+      const slot = plan.slots++;
+      plan.index.setHashed(rows[k]!, rows[k + 1]!, slot);
+      plan.ids[slot] = rows[k + 2]!;
+      const h = rows[k + 3]!;
+      plan.hashes[slot] = h < 0 ? -h - 1 : h;
+      plan.wasRemoved[slot] = h < 0 ? 1 : 0;
+    }
+    return plan;
+  }
+
+  /**
+   * The known mailboxes as this import leaves them, to a saved copy: those it listed active
+   * with their line's hash (updated by `line`), the others removed. Before `release`.
+   */
+  save(sink: SavedRowSink): void {
+    const { ids, hashes, seen } = this;
+    this.index.forEachHashed((h1, h2, slot) => sink(h1, h2, ids[slot]!, seen[slot] ? hashes[slot]! : -hashes[slot]! - 1));
+  }
+
+  /** A mailbox this import inserted (the engine gave it `id`), to the saved copy. */
+  static saveInsert(sink: SavedRowSink, address: string, id: number, hash: number): void {
+    keyHashes(address, scratchHashes);
+    sink(scratchHashes[0]!, scratchHashes[1]!, id, hash);
   }
 
   /** A known national mailbox (at most `total` of them, given to the constructor or here). */
@@ -240,6 +281,7 @@ export class NationalImportPlan extends ImportPlan {
         return null;
       }
       counts.updated++;
+      hashes[i] = hash; // what the mailbox holds from now on (`save`)
       return { op: 'update', id: this.ids[i], kind, status: 'active', displayName: nationalDisplayName(r), partyKey: nationalPartyKey(r), record: line, hash };
     }
     const alias = chooseAlias(
