@@ -559,6 +559,31 @@ export function legacyLinkKeys(record: string): string[] {
   }
 }
 
+const LINK_STATES = new Set(['linked', 'unlinked', 'ambiguous']);
+
+/**
+ * Whether a legacy subscriber keeps the link it has, after a national import that wrote only
+ * national mailboxes of the party keys `touched` (their keys before and after): a link
+ * depends on nothing else than the national lines stored under the subscriber's own keys,
+ * so when none of them is touched, its stored decision stands; it is counted in `rep` and
+ * its ambiguity reported again, as `planLink` would. False: decide it again (`planLink`).
+ */
+export function keptLink(row: LegacyLinkRow, touched: ReadonlySet<string>, rep: LinkReport, issue: (i: DirectoryIssue) => void): boolean {
+  if (row.linkState === null || !LINK_STATES.has(row.linkState)) return false;
+  let r: LegacyRecord;
+  try {
+    r = parseLegacyLine(row.record, 0);
+  } catch {
+    return true; // as `planLink`: a line that no longer parses is neither counted nor changed
+  }
+  for (const key of linkKeys({ kind: legacyKind(r), rpps: r.rpps, adeli: r.adeli, finess: r.finess, lastName: r.lastName })) {
+    if (touched.has(key)) return false;
+  }
+  rep[row.linkState as 'linked' | 'unlinked' | 'ambiguous']++;
+  if (row.linkState === 'ambiguous') issue({ kind: 'ambiguous-link', address: row.address, detail: `not linked: ${row.linkNote}` });
+  return true;
+}
+
 /**
  * The link of one legacy subscriber, given the national lines stored under each of its keys
  * (`nationalRecords(key)`, at most `LINK_PARTY_LIMIT`). Counts it in `rep`, reports an

@@ -24,7 +24,7 @@ import type { Route, RouteResolver } from '../../core/ports/route-resolver.js';
 import type { NetworkId } from '../../core/model/network.js';
 import {
   aliasAddress, aliasLookup, eachLine, emptyCounts, emptyLinkReport, FEED_NETWORK, FeedWriter, importFile, importReport, IssueLog, LegacyImportPlan, linkCounts, LINK_PARTY_LIMIT, mailboxCounts,
-  NationalImportPlan, pickEntries, SAVED_ROW_NUMBERS, planLink, readBatches, routeOf, runCounts, searchEntry, searchTerms, FINISHED_RUNS, MEMBER_COLUMNS, lookupOf, PUBLISHED_MAILBOX_COLUMNS, PUBLISHED_RUN_COLUMNS,
+  NationalImportPlan, pickEntries, SAVED_ROW_NUMBERS, keptLink, planLink, readBatches, routeOf, runCounts, searchEntry, searchTerms, FINISHED_RUNS, MEMBER_COLUMNS, lookupOf, PUBLISHED_MAILBOX_COLUMNS, PUBLISHED_RUN_COLUMNS,
   type RunRow, type KnownRow, type LegacyLinkRow, type MailboxWrite, type MemberRow,
 } from '../../directory/import-plan.js';
 
@@ -173,6 +173,11 @@ export class Directory implements RouteResolver {
       bulk?: boolean;
       /** Frees what only the load needed, before the indexes are sorted in. */
       release?: () => void;
+      /**
+       * The party keys of the national mailboxes the import wrote (before and after), when it
+       * knows them: only the legacy subscribers with one of them are linked again. Else all are.
+       */
+      touchedParties?: () => ReadonlySet<string>;
       /** A saved copy of what the next import must know, written meanwhile (`saved-known-rows.ts`). */
       saved?: { finish(run: number): void; commit(): void; abort(): void };
     },
@@ -224,7 +229,7 @@ export class Directory implements RouteResolver {
       plan.release();
       spec.release?.();
       if (spec.bulk) db.exec(RECREATE_INDEXES);
-      link = this.linkLegacy(run, issues.add);
+      link = this.linkLegacy(run, issues.add, spec.touchedParties?.());
       db.prepare(`UPDATE directory_imports SET file_name = ?, file_date = ?, finished_at = ?, counts = ? WHERE id = ?`).run(
         file.fileName,
         file.fileDate,
@@ -298,6 +303,12 @@ export class Directory implements RouteResolver {
     const update = db.prepare(
       `UPDATE directory_mailboxes SET kind = ?, status = 'active', display_name = ?, party_key = ?, record = ?, line_hash = ?, change_run = ? WHERE id = ? RETURNING alias`,
     ).pluck();
+    // Most changes leave the indexed columns (status, display name, party key) as they were:
+    // then only the row is written, not its route and party index entries.
+    const indexed = db.prepare(`SELECT status, display_name, party_key FROM directory_mailboxes WHERE id = ?`).raw();
+    const updateRow = db.prepare(`UPDATE directory_mailboxes SET kind = ?, record = ?, line_hash = ?, change_run = ? WHERE id = ? RETURNING alias`).pluck();
+    // The party keys this import writes (the links of the legacy subscribers of other keys stand).
+    const touched = new Set<string>();
     const words = this.searchWriter();
 
     return this.runImport('national', input, opts, {
@@ -307,7 +318,12 @@ export class Directory implements RouteResolver {
       words,
       write: (w, run) => {
         if (w.op === 'update') {
-          const alias = update.get(w.kind, w.displayName, w.partyKey ?? null, w.record, w.hash, run, w.id) as string | null;
+          const was = indexed.get(w.id) as [string, string | null, string | null] | undefined;
+          if (was?.[2]) touched.add(was[2]);
+          if (w.partyKey) touched.add(w.partyKey);
+          const alias = (was && was[0] === 'active' && was[1] === w.displayName && was[2] === (w.partyKey ?? null)
+            ? updateRow.get(w.kind, w.record, w.hash, run, w.id)
+            : update.get(w.kind, w.displayName, w.partyKey ?? null, w.record, w.hash, run, w.id)) as string | null;
           words.replace(w.id, 'mssante', w.record, alias);
           return true;
         }
@@ -315,11 +331,14 @@ export class Directory implements RouteResolver {
         const r = (bulk ? insertBulk : insert).run(...args);
         if (r.changes === 0) return false;
         const id = Number(r.lastInsertRowid);
+        if (w.partyKey) touched.add(w.partyKey);
         words.insert(id, 'mssante', w.record, w.alias);
         if (saving) NationalImportPlan.saveInsert(saving.sink, w.address, id, w.hash);
         return true;
       },
       release: () => runAliases.clear(),
+      // A first load (every key new) links every subscriber.
+      ...(!bulk && { touchedParties: () => touched }),
       ...(saving && {
         saved: {
           finish: (run: number) => {
@@ -425,11 +444,15 @@ export class Directory implements RouteResolver {
 
   /**
    * Links every legacy subscriber to the national party its identifiers designate and
-   * reports each ambiguity. Rows whose link changes get `change_run = run`.
+   * reports each ambiguity. Rows whose link changes get `change_run = run`. With `touched`
+   * (the party keys a national import wrote), a subscriber with none of them keeps its
+   * stored link, counted and reported as before (`keptLink`), without asking the table.
    */
-  private linkLegacy(run: number, issue: (i: DirectoryIssue) => void): LinkReport {
+  private linkLegacy(run: number, issue: (i: DirectoryIssue) => void, touched?: ReadonlySet<string>): LinkReport {
     const db = this.sqlite;
     const rep = emptyLinkReport();
+    // Subscribers come only from legacy imports: none yet, nothing to link (and no scan).
+    if (db.prepare(`SELECT 1 FROM directory_imports WHERE source = 'legacy' LIMIT 1`).get() === undefined) return rep;
     const national = db.prepare(`SELECT record FROM directory_mailboxes WHERE party_key = ? AND network = 'mssante' ORDER BY id LIMIT ${LINK_PARTY_LIMIT}`).pluck();
     const set = db.prepare(`UPDATE directory_mailboxes SET party_key = ?, link_state = ?, link_note = ?, change_run = ? WHERE id = ?`);
     const rows = db
@@ -438,6 +461,7 @@ export class Directory implements RouteResolver {
       )
       .all() as LegacyLinkRow[];
     for (const row of rows) {
+      if (touched && keptLink(row, touched, rep, issue)) continue;
       const d = planLink(row, (key) => national.all(key) as string[], rep, issue);
       if (d) set.run(d.partyKey, d.state, d.note, run, row.id);
     }
