@@ -15,6 +15,7 @@
  *   `directory_fts` over it and the triggers keeping it in step (docs/directory.md, Search).
  *   Not declared here: nothing reads them through drizzle.
  */
+import { sql } from 'drizzle-orm';
 import { sqliteTable, text, integer, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const directoryMailboxes = sqliteTable(
@@ -60,6 +61,9 @@ export const directoryMailboxes = sqliteTable(
     // against this index); the index makes the whole route unique.
     uniqueIndex('directory_mailboxes_route_idx').on(t.alias, t.network, t.status, t.address, t.displayName),
     index('directory_mailboxes_party_idx').on(t.partyKey),
+    // The legacy subscribers alone (a sixth of the rows at national scale): the link pass and
+    // a legacy import read them without a scan of the whole table (600 MB at 1,000,000 rows).
+    index('directory_mailboxes_legacy_idx').on(t.id).where(sql`network = 'legacy'`),
   ],
 );
 

@@ -455,13 +455,20 @@ export class Directory implements RouteResolver {
     if (db.prepare(`SELECT 1 FROM directory_imports WHERE source = 'legacy' LIMIT 1`).get() === undefined) return rep;
     const national = db.prepare(`SELECT record FROM directory_mailboxes WHERE party_key = ? AND network = 'mssante' ORDER BY id LIMIT ${LINK_PARTY_LIMIT}`).pluck();
     const set = db.prepare(`UPDATE directory_mailboxes SET party_key = ?, link_state = ?, link_note = ?, change_run = ? WHERE id = ?`);
-    const rows = db
-      .prepare(
-        `SELECT id, address, record, party_key AS partyKey, link_state AS linkState, link_note AS linkNote FROM directory_mailboxes WHERE network = 'legacy' ORDER BY id`,
-      )
-      .all() as LegacyLinkRow[];
-    for (const row of rows) {
-      if (touched && keptLink(row, touched, rep, issue)) continue;
+    // Read one at a time (no statement may run meanwhile, the issues' inserts neither): those
+    // that keep their link are counted at once, their ambiguities reported after; the others
+    // are decided after.
+    const undecided: LegacyLinkRow[] = [];
+    const kept: DirectoryIssue[] = [];
+    const keep = (i: DirectoryIssue) => void kept.push(i);
+    const rows = db.prepare(
+      `SELECT id, address, record, party_key AS partyKey, link_state AS linkState, link_note AS linkNote FROM directory_mailboxes WHERE network = 'legacy' ORDER BY id`,
+    );
+    for (const row of rows.iterate() as IterableIterator<LegacyLinkRow>) {
+      if (!touched || !keptLink(row, touched, rep, keep)) undecided.push(row);
+    }
+    for (const i of kept) issue(i);
+    for (const row of undecided) {
       const d = planLink(row, (key) => national.all(key) as string[], rep, issue);
       if (d) set.run(d.partyKey, d.state, d.note, run, row.id);
     }

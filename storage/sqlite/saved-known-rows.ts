@@ -18,7 +18,7 @@
  * magic). No personal data: hashes, ids and line hashes only. Mode 0600 as the database.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { SAVED_ROW_NUMBERS, type SavedRowSink } from '../../directory/import-plan.js';
 
 const MAGIC = 0x4e4b5350;
@@ -34,22 +34,32 @@ export function savedRowsFile(databaseFile: string): string {
 
 /** The saved rows, if the file at `path` was written by the import `run` (and is whole); else null (the caller reads the table). */
 export function readSavedRows(path: string, run: number): Float64Array | null {
-  let bytes: Buffer;
+  let fd: number;
   try {
-    bytes = readFileSync(path);
+    fd = openSync(path, 'r');
   } catch {
     return null;
   }
-  if (bytes.length < HEAD) return null;
-  const head = new Uint32Array(2);
-  new Uint8Array(head.buffer).set(bytes.subarray(0, 8));
-  const tags = new Float64Array(2);
-  new Uint8Array(tags.buffer).set(bytes.subarray(8, HEAD));
-  const rows = tags[1]!;
-  if (head[0] !== MAGIC || head[1] !== VERSION || tags[0] !== run || bytes.length !== HEAD + rows * SAVED_ROW_NUMBERS * 8) return null;
-  const out = new Float64Array(rows * SAVED_ROW_NUMBERS);
-  new Uint8Array(out.buffer).set(bytes.subarray(HEAD));
-  return out;
+  try {
+    const size = fstatSync(fd).size;
+    if (size < HEAD || size % 8 !== 0) return null;
+    // Read straight into the numbers (the header is three numbers' worth): no copy.
+    const all = new Float64Array(size / 8);
+    const bytes = new Uint8Array(all.buffer);
+    for (let at = 0; at < size; ) {
+      const n = readSync(fd, bytes, at, size - at, at);
+      if (n === 0) return null;
+      at += n;
+    }
+    const head = new Uint32Array(all.buffer, 0, 2);
+    const rows = all[2]!;
+    if (head[0] !== MAGIC || head[1] !== VERSION || all[1] !== run || size !== HEAD + rows * SAVED_ROW_NUMBERS * 8) return null;
+    return all.subarray(HEAD / 8);
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
