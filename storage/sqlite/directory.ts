@@ -331,7 +331,7 @@ export class Directory implements RouteResolver {
         const r = (bulk ? insertBulk : insert).run(...args);
         if (r.changes === 0) return false;
         const id = Number(r.lastInsertRowid);
-        if (w.partyKey) touched.add(w.partyKey);
+        if (w.partyKey && !bulk) touched.add(w.partyKey); // a first load links every subscriber
         words.insert(id, 'mssante', w.record, w.alias);
         if (saving) NationalImportPlan.saveInsert(saving.sink, w.address, id, w.hash);
         return true;
