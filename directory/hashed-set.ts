@@ -15,7 +15,9 @@
  */
 import { hash53 } from './hash53.js';
 
-const SEED = 0x9e3779b9;
+/** The seed of a key's second hash. */
+export const KEY_SEED = 0x9e3779b9;
+const SEED = KEY_SEED;
 
 /**
  * The two hashes a table holds for `s` (written to `out`): what a saved copy of a table's
@@ -103,6 +105,11 @@ class HashTable {
     this.count = 0;
   }
 
+  /** Where the key of hashes `h1`, `h2` is (its first number's index), or -1. */
+  protected findHashed(h1: number, h2: number): number {
+    return this.find(h1, h2);
+  }
+
   private find(h1: number, h2: number): number {
     const t = this.table;
     const w = this.stride;
@@ -170,6 +177,12 @@ export class HashedMap extends HashTable {
   /** Adds a key known by its hashes (`keyHashes`), absent from the map, with its value. */
   setHashed(h1: number, h2: number, value: number): void {
     this.table[this.insertHashed(h1, h2) + 2] = value;
+  }
+
+  /** The value of the key of hashes `h1`, `h2` (`keyHashes`), or undefined. */
+  getHashed(h1: number, h2: number): number | undefined {
+    const at = this.findHashed(h1, h2);
+    return at < 0 ? undefined : this.table[at + 2];
   }
 
   /** Every member as its hashes and value. */

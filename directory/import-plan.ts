@@ -20,9 +20,9 @@ import { readLines, type TextEncoding } from './line-reader.js';
 import { checkNationalHeader, parseNationalLine, nationalPartyKey, nationalDisplayName, nationalFileDate } from './national-format.js';
 import { checkLegacyHeader, parseLegacyLine, legacyFileDate, legacyKind, legacyDisplayName, type LegacyRecord } from './legacy-format.js';
 import { aliasBase, chooseAlias, foldText } from './alias.js';
-import { HashedMap, HashedSet, keyHashes } from './hashed-set.js';
+import { HashedMap, HashedSet, KEY_SEED, keyHashes } from './hashed-set.js';
 import { decideLink, linkKeys, type NationalParty } from './linking.js';
-import { hash53 } from './hash53.js';
+import { hash53, hash53AsciiLower, hash53Utf8 } from './hash53.js';
 import { DirectoryFormatError, StaleDirectoryFileError } from './errors.js';
 import { interopLine, INTEROP_HEADER_LINE } from './interop-list.js';
 import { operatorFeedOpen, operatorFeedEntry, operatorFeedClose } from './operator-feed.js';
@@ -181,6 +181,9 @@ export type SavedRowSink = (h1: number, h2: number, id: number, lineHashOrRemove
 
 const scratchHashes = new Float64Array(2);
 
+/** What `String.prototype.trim` removes, in ASCII. */
+const isAsciiSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
+
 /**
  * One national import's decisions. Known national mailboxes are held in typed arrays (a full
  * extraction is over half a million lines); an unchanged line costs a lookup and a hash.
@@ -233,6 +236,37 @@ export class NationalImportPlan extends ImportPlan {
   static saveInsert(sink: SavedRowSink, address: string, id: number, hash: number): void {
     keyHashes(address, scratchHashes);
     sink(scratchHashes[0]!, scratchHashes[1]!, id, hash);
+  }
+
+  /** How many national mailboxes the plan knows. */
+  get knownCount(): number {
+    return this.slots;
+  }
+
+  /**
+   * The fast path on a line's bytes, before it is decoded (`readLines`' `skip`): true when
+   * it is the unchanged line of a known mailbox, not seen yet nor removed (counted, marked
+   * seen), exactly as `line` would decide it; false hands the line to `line`. The line's
+   * hash is taken on its UTF-8 bytes decoded on the way (`hash53Utf8`); the address must be
+   * ASCII (else the string path lower-cases it).
+   */
+  unchangedBytes(b: Uint8Array, start: number, end: number, counts: ImportCounts): boolean {
+    const p1 = b.indexOf(124, start);
+    const p2 = p1 < 0 ? -1 : b.indexOf(124, p1 + 1);
+    if (p2 < 0 || p2 >= end) return false;
+    // The address between them, as `line` reads it: trimmed, lower-cased.
+    let a = p1 + 1;
+    let z = p2;
+    while (a < z && isAsciiSpace(b[a]!)) a++;
+    while (z > a && isAsciiSpace(b[z - 1]!)) z--;
+    const h1 = hash53AsciiLower(b, a, z);
+    if (h1 < 0) return false;
+    const i = this.index.getHashed(h1, hash53AsciiLower(b, a, z, KEY_SEED));
+    if (i === undefined || this.seen[i] || this.wasRemoved[i] || this.hashes[i] !== hash53Utf8(b, start, end)) return false;
+    this.seen[i] = 1;
+    counts.lines++;
+    counts.unchanged++;
+    return true;
   }
 
   /** A known national mailbox (at most `total` of them, given to the constructor or here). */
@@ -460,6 +494,8 @@ export async function readBatches(
   lastDate: string | null,
   file: { fileName: string | null; fileDate: string | null },
   flush: (lines: string[], firstLineNo: number) => void | Promise<void>,
+  /** Lines taken on their bytes, never decoded (`readLines`' `skip`): they come as empty strings. */
+  skip?: (bytes: Uint8Array, start: number, end: number) => boolean,
 ): Promise<void> {
   const spec = SOURCES[source];
   let headerChecked = false;
@@ -478,6 +514,7 @@ export async function readBatches(
       }
     },
     onBytes: opts.onProgress,
+    ...(skip && { skip }),
   })) {
     let from = 0;
     if (!headerChecked) {
@@ -565,10 +602,11 @@ const LINK_STATES = new Set(['linked', 'unlinked', 'ambiguous']);
  * Whether a legacy subscriber keeps the link it has, after a national import that wrote only
  * national mailboxes of the party keys `touched` (their keys before and after): a link
  * depends on nothing else than the national lines stored under the subscriber's own keys,
- * so when none of them is touched, its stored decision stands; it is counted in `rep` and
- * its ambiguity reported again, as `planLink` would. False: decide it again (`planLink`).
+ * so when none of them is touched, its stored decision stands and is counted in `rep`, as
+ * `planLink` would; `ambiguous` is then called: its ambiguity is to be reported again. False:
+ * decide it again (`planLink`).
  */
-export function keptLink(row: LegacyLinkRow, touched: ReadonlySet<string>, rep: LinkReport, issue: (i: DirectoryIssue) => void): boolean {
+export function keptLink(row: Pick<LegacyLinkRow, 'record' | 'linkState'>, touched: ReadonlySet<string>, rep: LinkReport, ambiguous: () => void): boolean {
   if (row.linkState === null || !LINK_STATES.has(row.linkState)) return false;
   let r: LegacyRecord;
   try {
@@ -580,7 +618,7 @@ export function keptLink(row: LegacyLinkRow, touched: ReadonlySet<string>, rep: 
     if (touched.has(key)) return false;
   }
   rep[row.linkState as 'linked' | 'unlinked' | 'ambiguous']++;
-  if (row.linkState === 'ambiguous') issue({ kind: 'ambiguous-link', address: row.address, detail: `not linked: ${row.linkNote}` });
+  if (row.linkState === 'ambiguous') ambiguous();
   return true;
 }
 

@@ -16,6 +16,13 @@ export interface LineReaderOptions {
   onEntryName?: (name: string) => void;
   /** Told the count of input bytes consumed so far (for a progress bar). */
   onBytes?: (bytesSoFar: number) => void;
+  /**
+   * UTF-8 only: asked about every line after the first, on its bytes (`bytes[start, end)`,
+   * line end removed), before it is decoded; a line it takes (true) is not decoded and
+   * comes as an empty string (its place kept for the line numbers). What it takes it must
+   * have checked to be valid UTF-8 (`hash53Utf8` does).
+   */
+  skip?: (bytes: Uint8Array, start: number, end: number) => boolean;
 }
 
 function isZip(chunk: Uint8Array): boolean {
@@ -80,6 +87,10 @@ async function* unpacked(input: AsyncIterable<Uint8Array>, opts: LineReaderOptio
  * for await (const batch of readLines(fileChunks, { encoding: 'utf-8' })) for (const line of batch) …
  */
 export async function* readLines(input: AsyncIterable<Uint8Array>, opts: LineReaderOptions): AsyncGenerator<string[]> {
+  if (opts.skip && opts.encoding === 'utf-8') {
+    yield* readByteLines(input, opts, opts.skip);
+    return;
+  }
   const utf8 = opts.encoding === 'utf-8' ? new TextDecoder('utf-8', { fatal: true }) : null;
   let rest = '';
   for await (const bytes of unpacked(input, opts)) {
@@ -118,6 +129,53 @@ export async function* readLines(input: AsyncIterable<Uint8Array>, opts: LineRea
   }
   if (rest.endsWith('\r')) rest = rest.slice(0, -1);
   if (rest.length) yield [rest];
+}
+
+/**
+ * `readLines` for UTF-8 with a `skip`: lines are cut on the bytes (`\n`, a `\r` before it
+ * removed), each offered to `skip`, and only those it does not take are decoded (strictly),
+ * one by one. A re-import's unchanged lines (99 % of them) are then never made strings.
+ */
+async function* readByteLines(input: AsyncIterable<Uint8Array>, opts: LineReaderOptions, skip: NonNullable<LineReaderOptions['skip']>): AsyncGenerator<string[]> {
+  // A BOM is dropped at the start of the file only, as the streaming decoder of `readLines` does.
+  const atStart = new TextDecoder('utf-8', { fatal: true });
+  const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  let first = true;
+  const decode = (b: Uint8Array, start: number, end: number): string => {
+    try {
+      return (first ? atStart : utf8).decode(b.subarray(start, end));
+    } catch {
+      throw new DirectoryFormatError('the file is not valid UTF-8');
+    }
+  };
+  let carry: Uint8Array | null = null;
+  const line = (b: Uint8Array, start: number, end: number): string => {
+    if (end > start && b[end - 1] === 13) end--;
+    if (first) {
+      const header = decode(b, start, end);
+      first = false;
+      return header;
+    }
+    return skip(b, start, end) ? '' : decode(b, start, end);
+  };
+  for await (const chunk of unpacked(input, opts)) {
+    let b = chunk;
+    if (carry) {
+      b = new Uint8Array(carry.length + chunk.length);
+      b.set(carry);
+      b.set(chunk, carry.length);
+      carry = null;
+    }
+    const batch: string[] = [];
+    let start = 0;
+    for (let nl = b.indexOf(10); nl >= 0; nl = b.indexOf(10, start)) {
+      batch.push(line(b, start, nl));
+      start = nl + 1;
+    }
+    if (start < b.length) carry = b.slice(start);
+    if (batch.length) yield batch;
+  }
+  if (carry) yield [line(carry, 0, carry.length)];
 }
 
 /**

@@ -219,7 +219,11 @@ export class Directory implements RouteResolver {
     if (spec.bulk) db.exec(DROP_BULK_INDEXES);
     let link: LinkReport;
     try {
-      await readBatches(input, opts, source, lastDate, file, (lines, first) => flush(lines, first));
+      // A re-import's unchanged lines are recognised on their bytes, never decoded.
+      const skip = plan instanceof NationalImportPlan && plan.knownCount > 0
+        ? (b: Uint8Array, start: number, end: number) => plan.unchangedBytes(b, start, end, counts)
+        : undefined;
+      await readBatches(input, opts, source, lastDate, file, (lines, first) => flush(lines, first), skip);
       spec.words.flush();
       for (const id of plan.gone()) {
         markRemoved.run(run, id);
@@ -455,19 +459,26 @@ export class Directory implements RouteResolver {
     if (db.prepare(`SELECT 1 FROM directory_imports WHERE source = 'legacy' LIMIT 1`).get() === undefined) return rep;
     const national = db.prepare(`SELECT record FROM directory_mailboxes WHERE party_key = ? AND network = 'mssante' ORDER BY id LIMIT ${LINK_PARTY_LIMIT}`).pluck();
     const set = db.prepare(`UPDATE directory_mailboxes SET party_key = ?, link_state = ?, link_note = ?, change_run = ? WHERE id = ?`);
-    // Read one at a time (no statement may run meanwhile, the issues' inserts neither): those
-    // that keep their link are counted at once, their ambiguities reported after; the others
-    // are decided after.
-    const undecided: LegacyLinkRow[] = [];
-    const kept: DirectoryIssue[] = [];
-    const keep = (i: DirectoryIssue) => void kept.push(i);
-    const rows = db.prepare(
-      `SELECT id, address, record, party_key AS partyKey, link_state AS linkState, link_note AS linkNote FROM directory_mailboxes WHERE network = 'legacy' ORDER BY id`,
-    );
-    for (const row of rows.iterate() as IterableIterator<LegacyLinkRow>) {
-      if (!touched || !keptLink(row, touched, rep, keep)) undecided.push(row);
+    const columns = `id, address, record, party_key AS partyKey, link_state AS linkState, link_note AS linkNote`;
+    let undecided: LegacyLinkRow[];
+    if (!touched) {
+      undecided = db.prepare(`SELECT ${columns} FROM directory_mailboxes WHERE network = 'legacy' ORDER BY id`).all() as LegacyLinkRow[];
+    } else {
+      // Read lean, one at a time (no statement may run meanwhile): those that keep their link
+      // are counted at once, the others (and the kept ambiguities, to report) read whole after.
+      const again: number[] = [];
+      const kept: number[] = [];
+      const lean = db.prepare(`SELECT id, record, link_state FROM directory_mailboxes WHERE network = 'legacy' ORDER BY id`).raw();
+      for (const [id, record, linkState] of lean.iterate() as IterableIterator<[number, string, string | null]>) {
+        if (!keptLink({ record, linkState }, touched, rep, () => kept.push(id))) again.push(id);
+      }
+      const whole = db.prepare(`SELECT ${columns} FROM directory_mailboxes WHERE id = ?`);
+      for (const id of kept) {
+        const row = whole.get(id) as LegacyLinkRow;
+        issue({ kind: 'ambiguous-link', address: row.address, detail: `not linked: ${row.linkNote}` });
+      }
+      undecided = again.map((id) => whole.get(id) as LegacyLinkRow);
     }
-    for (const i of kept) issue(i);
     for (const row of undecided) {
       const d = planLink(row, (key) => national.all(key) as string[], rep, issue);
       if (d) set.run(d.partyKey, d.state, d.note, run, row.id);

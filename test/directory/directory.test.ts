@@ -138,7 +138,7 @@ describe('legacy directory imported first', () => {
     expect(dir.resolveSync('jean.dupont.med@passerelle.mssante.test')?.address).toBe('jean.dupont.med@medical64.lnp.test');
     expect(dir.aliasForSync('jean.dupont@medecin.mssante.fr', 'mssante')).toMatch(/^jean\.dupont\.med-[0-9a-z]{4}@interop\.lnp\.test$/);
     const indexes = dir.sqlite.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'directory_mailboxes' ORDER BY name`).pluck().all();
-    expect(indexes).toEqual(['directory_mailboxes_address_idx', 'directory_mailboxes_party_idx', 'directory_mailboxes_route_idx']);
+    expect(indexes).toEqual(['directory_mailboxes_address_idx', 'directory_mailboxes_legacy_idx', 'directory_mailboxes_party_idx', 'directory_mailboxes_route_idx']);
   });
 });
 
