@@ -460,28 +460,27 @@ export class Directory implements RouteResolver {
     const national = db.prepare(`SELECT record FROM directory_mailboxes WHERE party_key = ? AND network = 'mssante' ORDER BY id LIMIT ${LINK_PARTY_LIMIT}`).pluck();
     const set = db.prepare(`UPDATE directory_mailboxes SET party_key = ?, link_state = ?, link_note = ?, change_run = ? WHERE id = ?`);
     const columns = `id, address, record, party_key AS partyKey, link_state AS linkState, link_note AS linkNote`;
-    let undecided: LegacyLinkRow[];
-    if (!touched) {
-      undecided = db.prepare(`SELECT ${columns} FROM directory_mailboxes WHERE network = 'legacy' ORDER BY id`).all() as LegacyLinkRow[];
-    } else {
-      // Read lean, one at a time (no statement may run meanwhile): those that keep their link
-      // are counted at once, the others (and the kept ambiguities, to report) read whole after.
-      const again: number[] = [];
-      const kept: number[] = [];
-      const lean = db.prepare(`SELECT id, record, link_state FROM directory_mailboxes WHERE network = 'legacy' ORDER BY id`).raw();
-      for (const [id, record, linkState] of lean.iterate() as IterableIterator<[number, string, string | null]>) {
-        if (!keptLink({ record, linkState }, touched, rep, () => kept.push(id))) again.push(id);
-      }
-      const whole = db.prepare(`SELECT ${columns} FROM directory_mailboxes WHERE id = ?`);
-      for (const id of kept) {
-        const row = whole.get(id) as LegacyLinkRow;
-        issue({ kind: 'ambiguous-link', address: row.address, detail: `not linked: ${row.linkNote}` });
-      }
-      undecided = again.map((id) => whole.get(id) as LegacyLinkRow);
-    }
-    for (const row of undecided) {
+    const decide = (row: LegacyLinkRow) => {
       const d = planLink(row, (key) => national.all(key) as string[], rep, issue);
       if (d) set.run(d.partyKey, d.state, d.note, run, row.id);
+    };
+    if (!touched) {
+      for (const row of db.prepare(`SELECT ${columns} FROM directory_mailboxes WHERE network = 'legacy' ORDER BY id`).all() as LegacyLinkRow[]) decide(row);
+      return rep;
+    }
+    // Read lean, one at a time (no statement may run meanwhile): those that keep their link
+    // are counted at once; then, in the same order as the full pass, the kept ambiguities
+    // are reported again and the others decided, each read whole.
+    const after: { id: number; kept: boolean }[] = [];
+    const lean = db.prepare(`SELECT id, record, link_state FROM directory_mailboxes WHERE network = 'legacy' ORDER BY id`).raw();
+    for (const [id, record, linkState] of lean.iterate() as IterableIterator<[number, string, string | null]>) {
+      if (!keptLink({ record, linkState }, touched, rep, () => after.push({ id, kept: true }))) after.push({ id, kept: false });
+    }
+    const whole = db.prepare(`SELECT ${columns} FROM directory_mailboxes WHERE id = ?`);
+    for (const { id, kept } of after) {
+      const row = whole.get(id) as LegacyLinkRow;
+      if (kept) issue({ kind: 'ambiguous-link', address: row.address, detail: `not linked: ${row.linkNote}` });
+      else decide(row);
     }
     return rep;
   }

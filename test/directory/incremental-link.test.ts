@@ -2,7 +2,7 @@
  * A national re-import links again only the legacy subscribers whose identifiers designate a
  * national mailbox it wrote (`keptLink`): the others keep their stored link. Checked against
  * the full pass, which a legacy re-import runs: after the national import, it changes
- * nothing and counts and reports exactly the same.
+ * nothing and counts and reports exactly the same, in the same order.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -46,7 +46,7 @@ function mutated(seed: number): string {
 }
 
 const ambiguities = (dir: Directory, run: number) =>
-  (dir.sqlite.prepare(`SELECT address, detail FROM directory_issues WHERE run = ? AND kind = 'ambiguous-link' ORDER BY address`).raw().all(run) as string[][]).map((r) => r.join(' '));
+  (dir.sqlite.prepare(`SELECT address, detail FROM directory_issues WHERE run = ? AND kind = 'ambiguous-link' ORDER BY id`).raw().all(run) as string[][]).map((r) => r.join(' '));
 const links = (dir: Directory) => dir.sqlite.prepare(`SELECT id, party_key, link_state, link_note FROM directory_mailboxes WHERE network = 'legacy' ORDER BY id`).raw().all();
 
 describe('the link pass of a national re-import', () => {
