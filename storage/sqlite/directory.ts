@@ -315,45 +315,49 @@ export class Directory implements RouteResolver {
     const touched = new Set<string>();
     const words = this.searchWriter();
 
-    return this.runImport('national', input, opts, {
-      startedAt,
-      bulk,
-      plan,
-      words,
-      write: (w, run) => {
-        if (w.op === 'update') {
-          const was = indexed.get(w.id) as [string, string | null, string | null] | undefined;
-          if (was?.[2]) touched.add(was[2]);
-          if (w.partyKey) touched.add(w.partyKey);
-          const alias = (was && was[0] === 'active' && was[1] === w.displayName && was[2] === (w.partyKey ?? null)
-            ? updateRow.get(w.kind, w.record, w.hash, run, w.id)
-            : update.get(w.kind, w.displayName, w.partyKey ?? null, w.record, w.hash, run, w.id)) as string | null;
-          words.replace(w.id, 'mssante', w.record, alias);
+    try {
+      return await this.runImport('national', input, opts, {
+        startedAt,
+        bulk,
+        plan,
+        words,
+        write: (w, run) => {
+          if (w.op === 'update') {
+            const was = indexed.get(w.id) as [string, string | null, string | null] | undefined;
+            if (was?.[2]) touched.add(was[2]);
+            if (w.partyKey) touched.add(w.partyKey);
+            const alias = (was && was[0] === 'active' && was[1] === w.displayName && was[2] === (w.partyKey ?? null)
+              ? updateRow.get(w.kind, w.record, w.hash, run, w.id)
+              : update.get(w.kind, w.displayName, w.partyKey ?? null, w.record, w.hash, run, w.id)) as string | null;
+            words.replace(w.id, 'mssante', w.record, alias);
+            return true;
+          }
+          const args = [w.address, w.kind, w.alias, w.displayName, w.partyKey, w.record, w.hash, run, run];
+          const r = (bulk ? insertBulk : insert).run(...args);
+          if (r.changes === 0) return false;
+          const id = Number(r.lastInsertRowid);
+          if (w.partyKey && !bulk) touched.add(w.partyKey); // a first load links every subscriber
+          words.insert(id, 'mssante', w.record, w.alias);
+          if (saving) NationalImportPlan.saveInsert(saving.sink, w.address, id, w.hash);
           return true;
-        }
-        const args = [w.address, w.kind, w.alias, w.displayName, w.partyKey, w.record, w.hash, run, run];
-        const r = (bulk ? insertBulk : insert).run(...args);
-        if (r.changes === 0) return false;
-        const id = Number(r.lastInsertRowid);
-        if (w.partyKey && !bulk) touched.add(w.partyKey); // a first load links every subscriber
-        words.insert(id, 'mssante', w.record, w.alias);
-        if (saving) NationalImportPlan.saveInsert(saving.sink, w.address, id, w.hash);
-        return true;
-      },
-      release: () => runAliases.clear(),
-      // A first load (every key new) links every subscriber.
-      ...(!bulk && { touchedParties: () => touched }),
-      ...(saving && {
-        saved: {
-          finish: (run: number) => {
-            plan.save(saving.sink);
-            saving.finish(run);
-          },
-          commit: () => saving.commit(),
-          abort: () => saving.abort(),
         },
-      }),
-    });
+        release: () => runAliases.clear(),
+        // A first load (every key new) links every subscriber.
+        ...(!bulk && { touchedParties: () => touched }),
+        ...(saving && {
+          saved: {
+            finish: (run: number) => {
+              plan.save(saving.sink);
+              saving.finish(run);
+            },
+            commit: () => saving.commit(),
+            abort: () => saving.abort(),
+          },
+        }),
+      });
+    } finally {
+      saving?.abort(); // refused before it began (an older file): nothing of it stays; after a commit, nothing to do
+    }
   }
 
   /**

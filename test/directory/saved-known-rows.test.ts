@@ -100,6 +100,9 @@ describe('the saved copy of the known national mailboxes', () => {
     await expect(dir.importNational(failing(), { fileName: file(4) })).rejects.toThrow('the upload was cut');
     expect(readSavedRows(savedRowsFile(db), lastRun(dir))).toEqual(good);
     expect(readdirSync(join(db, '..')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    // Refused before it began (an older file than the last one): no copy begun stays either.
+    await expect(importDay(dir, 0)).rejects.toThrow(/older/i);
+    expect(readdirSync(join(db, '..')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     const a = await importDay(dir, 3);
     const b = await importDay(reference.dir, 3);
     expect(sansTime(a as unknown as Record<string, unknown>)).toEqual({ ...sansTime(b as unknown as Record<string, unknown>), run: a.run });
