@@ -196,6 +196,8 @@ describe.skipIf(why !== null)('the gateway between the legacy relay and a real P
     const id = await until(() => relayedId(messageId), 10_000, 'the gateway id in Postfix\'s log', log);
     const trace = (await w!.gw.store.trace(id))!;
     expect(trace.message).toMatchObject({ source: 'mssante', mailFrom: NATIONAL });
+    // The relay has the mail once it answered 250; the gateway writes the outcome just after.
+    await until(async () => (await w!.gw.store.message(id))?.state === 'done', 10_000, 'the gateway to settle the message', log);
     expect((await w!.gw.store.deliveries(id))).toMatchObject([{ state: 'delivered', targetAddress: 'dr.alice.martin@medical33.lnp.test' }]);
   }, 90_000);
 
