@@ -17,7 +17,6 @@ import { hash53 } from './hash53.js';
 
 /** The seed of a key's second hash. */
 export const KEY_SEED = 0x9e3779b9;
-const SEED = KEY_SEED;
 
 /**
  * The two hashes a table holds for `s` (written to `out`): what a saved copy of a table's
@@ -25,7 +24,7 @@ const SEED = KEY_SEED;
  */
 export function keyHashes(s: string, out: Float64Array): void {
   out[0] = hash53(s);
-  out[1] = hash53(s, SEED);
+  out[1] = hash53(s, KEY_SEED);
 }
 /** A slot's first hash when the slot is empty / its member was deleted (hashes are ≥ 0). */
 const EMPTY = -1;
@@ -71,7 +70,7 @@ class HashTable {
     if (s === this.key) return;
     this.key = s;
     this.h1 = hash53(s);
-    this.h2 = hash53(s, SEED);
+    this.h2 = hash53(s, KEY_SEED);
   }
 
   /** Where `s` is (its first number's index), or -1. */
@@ -106,11 +105,7 @@ class HashTable {
   }
 
   /** Where the key of hashes `h1`, `h2` is (its first number's index), or -1. */
-  protected findHashed(h1: number, h2: number): number {
-    return this.find(h1, h2);
-  }
-
-  private find(h1: number, h2: number): number {
+  protected find(h1: number, h2: number): number {
     const t = this.table;
     const w = this.stride;
     for (let i = h1 & this.mask; ; i = (i + 1) & this.mask) {
@@ -181,7 +176,7 @@ export class HashedMap extends HashTable {
 
   /** The value of the key of hashes `h1`, `h2` (`keyHashes`), or undefined. */
   getHashed(h1: number, h2: number): number | undefined {
-    const at = this.findHashed(h1, h2);
+    const at = this.find(h1, h2);
     return at < 0 ? undefined : this.table[at + 2];
   }
 

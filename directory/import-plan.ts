@@ -21,7 +21,7 @@ import { checkNationalHeader, parseNationalLine, nationalPartyKey, nationalDispl
 import { checkLegacyHeader, parseLegacyLine, legacyFileDate, legacyKind, legacyDisplayName, type LegacyRecord } from './legacy-format.js';
 import { aliasBase, chooseAlias, foldText } from './alias.js';
 import { HashedMap, HashedSet, KEY_SEED, keyHashes } from './hashed-set.js';
-import { decideLink, linkKeys, type NationalParty } from './linking.js';
+import { decideLink, linkKeys, type LinkInput, type NationalParty } from './linking.js';
 import { hash53, hash53AsciiLower, hash53Utf8 } from './hash53.js';
 import { DirectoryFormatError, StaleDirectoryFileError } from './errors.js';
 import { interopLine, INTEROP_HEADER_LINE } from './interop-list.js';
@@ -586,14 +586,21 @@ export interface LegacyLinkRow {
   linkNote: string | null;
 }
 
+/** What linking reads of a stored legacy line, or null when it no longer parses. */
+function legacyLinkInput(record: string): LinkInput | null {
+  let r: LegacyRecord;
+  try {
+    r = parseLegacyLine(record, 0);
+  } catch {
+    return null;
+  }
+  return { kind: legacyKind(r), rpps: r.rpps, adeli: r.adeli, finess: r.finess, lastName: r.lastName };
+}
+
 /** The candidate party keys of a stored legacy line (none when it no longer parses). */
 export function legacyLinkKeys(record: string): string[] {
-  try {
-    const r = parseLegacyLine(record, 0);
-    return linkKeys({ kind: legacyKind(r), rpps: r.rpps, adeli: r.adeli, finess: r.finess, lastName: r.lastName });
-  } catch {
-    return [];
-  }
+  const input = legacyLinkInput(record);
+  return input ? linkKeys(input) : [];
 }
 
 const LINK_STATES = new Set(['linked', 'unlinked', 'ambiguous']);
@@ -608,13 +615,9 @@ const LINK_STATES = new Set(['linked', 'unlinked', 'ambiguous']);
  */
 export function keptLink(row: Pick<LegacyLinkRow, 'record' | 'linkState'>, touched: ReadonlySet<string>, rep: LinkReport, ambiguous: () => void): boolean {
   if (row.linkState === null || !LINK_STATES.has(row.linkState)) return false;
-  let r: LegacyRecord;
-  try {
-    r = parseLegacyLine(row.record, 0);
-  } catch {
-    return true; // as `planLink`: a line that no longer parses is neither counted nor changed
-  }
-  for (const key of linkKeys({ kind: legacyKind(r), rpps: r.rpps, adeli: r.adeli, finess: r.finess, lastName: r.lastName })) {
+  const input = legacyLinkInput(row.record);
+  if (!input) return true; // as `planLink`: a line that no longer parses is neither counted nor changed
+  for (const key of linkKeys(input)) {
     if (touched.has(key)) return false;
   }
   rep[row.linkState as 'linked' | 'unlinked' | 'ambiguous']++;
@@ -633,13 +636,8 @@ export function planLink(
   rep: LinkReport,
   issue: (i: DirectoryIssue) => void,
 ): { partyKey: string | null; state: string; note: string | null } | null {
-  let r: LegacyRecord;
-  try {
-    r = parseLegacyLine(row.record, 0);
-  } catch {
-    return null;
-  }
-  const input = { kind: legacyKind(r), rpps: r.rpps, adeli: r.adeli, finess: r.finess, lastName: r.lastName };
+  const input = legacyLinkInput(row.record);
+  if (!input) return null;
   const found: NationalParty[] = [];
   for (const key of linkKeys(input)) {
     const recs = nationalRecords(key);

@@ -179,7 +179,7 @@ export class Directory implements RouteResolver {
        */
       touchedParties?: () => ReadonlySet<string>;
       /** A saved copy of what the next import must know, written meanwhile (`saved-known-rows.ts`). */
-      saved?: { finish(run: number): void; commit(): void; abort(): void };
+      saved?: { finish(run: number): void; commit(): void };
     },
   ): Promise<ImportReport> {
     const t0 = spec.startedAt;
@@ -244,7 +244,6 @@ export class Directory implements RouteResolver {
       db.exec('COMMIT');
       spec.saved?.commit();
     } finally {
-      spec.saved?.abort(); // after a commit: nothing left to remove
       if (db.inTransaction) db.exec('ROLLBACK');
       if (spec.bulk) db.exec(RECREATE_INDEXES);
       db.pragma(`synchronous = ${sync}`);
@@ -351,12 +350,11 @@ export class Directory implements RouteResolver {
               saving.finish(run);
             },
             commit: () => saving.commit(),
-            abort: () => saving.abort(),
           },
         }),
       });
     } finally {
-      saving?.abort(); // refused before it began (an older file): nothing of it stays; after a commit, nothing to do
+      saving?.abort(); // failed, or refused before it began (an older file): nothing of it stays; after a commit, nothing to do
     }
   }
 

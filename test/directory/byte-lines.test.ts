@@ -10,14 +10,10 @@ import { chunksOf, readLines } from '../../directory/line-reader.js';
 import { emptyCounts, NationalImportPlan, type KnownRow } from '../../directory/import-plan.js';
 import { HashedSet } from '../../directory/hashed-set.js';
 import { syntheticNationalLines } from '../../directory/synthetic/generate.js';
+import { collectLines } from './helpers.js';
 
 const enc = new TextEncoder();
 
-async function collect(it: AsyncIterable<string[]>): Promise<string[]> {
-  const out: string[] = [];
-  for await (const b of it) out.push(...b);
-  return out;
-}
 
 describe('the bytes path of a re-import', () => {
   it('hash53Utf8 is hash53 of the decoded text, and -1 exactly where the strict decoder fails', () => {
@@ -61,16 +57,16 @@ describe('the bytes path of a re-import', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(line, { minLength: 1, maxLength: 30 }), fc.constantFrom('\n', '\r\n'), fc.boolean(), fc.integer({ min: 1, max: 50 }), async (lines, eol, lastEnd, size) => {
         const text = lines.join(eol) + (lastEnd ? eol : '');
-        const plain = await collect(readLines(chunksOf(text, size), { encoding: 'utf-8' }));
+        const plain = await collectLines(readLines(chunksOf(text, size), { encoding: 'utf-8' }));
         // Take the lines whose bytes are even in length (and valid UTF-8, as a real skip checks).
         const skip = (b: Uint8Array, s: number, e: number) => (e - s) % 2 === 0 && e > s && hash53Utf8(b, s, e) >= 0;
-        const skipped = await collect(readLines(chunksOf(text, size), { encoding: 'utf-8', skip }));
+        const skipped = await collectLines(readLines(chunksOf(text, size), { encoding: 'utf-8', skip }));
         const taken = (l: string, i: number) => i > 0 && l.length > 0 && enc.encode(l).length % 2 === 0;
         expect(skipped).toEqual(plain.map((l, i) => (taken(l, i) ? '' : l)));
       }),
       { numRuns: 300 },
     );
-    await expect(collect(readLines(chunksOf(new Uint8Array([0x61, 0x0a, 0x61, 0xff, 0x0a])), { encoding: 'utf-8', skip: () => false }))).rejects.toThrow(/UTF-8/);
+    await expect(collectLines(readLines(chunksOf(new Uint8Array([0x61, 0x0a, 0x61, 0xff, 0x0a])), { encoding: 'utf-8', skip: () => false }))).rejects.toThrow(/UTF-8/);
   });
 
   it('unchangedBytes takes exactly the lines the string path counts unchanged, nothing else', () => {

@@ -5,13 +5,8 @@ import { checkLegacyHeader, parseLegacyLine, formatLegacyLine, LEGACY_HEADER } f
 import { encodeLatin1, decodeLatin1, toLatin1Text } from '../../directory/latin1.js';
 import { readLines, chunksOf } from '../../directory/line-reader.js';
 import { DirectoryFormatError } from '../../directory/errors.js';
-import { SAMPLE_LINES } from './helpers.js';
+import { collectLines, SAMPLE_LINES } from './helpers.js';
 
-async function collect(it: AsyncIterable<string[]>): Promise<string[]> {
-  const out: string[] = [];
-  for await (const b of it) out.push(...b);
-  return out;
-}
 
 describe('national extraction format', () => {
   it('accepts the shared sample header and reads its four lines by position', () => {
@@ -71,18 +66,18 @@ describe('ISO-8859-1', () => {
 describe('line reader', () => {
   it('splits LF and CRLF lines across any chunking, UTF-8 characters cut in two included', async () => {
     const text = 'é1|\r\nligne 2 ü\nderniére';
-    const lines = await collect(readLines(chunksOf(text, 1), { encoding: 'utf-8' }));
+    const lines = await collectLines(readLines(chunksOf(text, 1), { encoding: 'utf-8' }));
     expect(lines).toEqual(['é1|', 'ligne 2 ü', 'derniére']);
   });
 
   it('refuses invalid UTF-8', async () => {
-    await expect(collect(readLines(chunksOf(new Uint8Array([0x61, 0xff, 0x0a])), { encoding: 'utf-8' }))).rejects.toThrow(/UTF-8/);
+    await expect(collectLines(readLines(chunksOf(new Uint8Array([0x61, 0xff, 0x0a])), { encoding: 'utf-8' }))).rejects.toThrow(/UTF-8/);
   });
 
   it('reads the text entry of a ZIP, streaming, and tells its name', async () => {
     const zip = zipSync({ 'README.md': strToU8('x'), 'Extraction_Correspondance_MSSante_202611230300.txt': strToU8(SAMPLE_LINES.join('\n') + '\n') });
     let name = '';
-    const lines = await collect(readLines(chunksOf(zip, 100), { encoding: 'utf-8', onEntryName: (n) => (name = n) }));
+    const lines = await collectLines(readLines(chunksOf(zip, 100), { encoding: 'utf-8', onEntryName: (n) => (name = n) }));
     expect(name).toBe('Extraction_Correspondance_MSSante_202611230300.txt');
     expect(lines).toEqual(SAMPLE_LINES);
   });

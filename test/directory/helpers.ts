@@ -28,6 +28,13 @@ export function tempDirectory(): { dir: Directory; folder: string; cleanup: () =
   };
 }
 
+/** Every line of `readLines`' batches, in order. */
+export async function collectLines(it: AsyncIterable<string[]>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const b of it) out.push(...b);
+  return out;
+}
+
 export function importNational(dir: Pick<DirectoryStore, 'importNational'>, lines: string[], fileName?: string) {
   return dir.importNational(chunksOf(nationalText(lines), 97), { fileName });
 }
