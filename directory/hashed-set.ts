@@ -1,17 +1,14 @@
 /**
- * Sets and maps keyed by strings held as two independent 53-bit hashes each, in one
- * open-addressing table of a `Float64Array` (hash, hash, and for a map a value): 16 or 24
- * bytes a member (twice that at the table's lowest fill) instead of a string and a
- * hash-table entry. An import holds every
- * address and alias of the directory in them (a million of each for the national
- * extraction). Two different strings taken for one happens with probability about
+ * A set of strings held as two independent 53-bit hashes each, in one open-addressing table
+ * of a `Float64Array`: 16 bytes a member (twice that at the table's lowest fill) instead of
+ * a string and a hash-table entry; and `KeySlots`, slot numbers found by such hashes. An
+ * import holds every address and alias of the directory in them (a million of each for the
+ * national extraction). Two different strings taken for one happens with probability about
  * n² / 2^107: never, at any directory's size.
  *
  * @example
  * const aliases = new HashedSet();
  * aliases.add('jean.dupont.med'); aliases.has('jean.dupont.med'); // true
- * const slots = new HashedMap();
- * slots.set('jean.dupont@medecin.mssante.fr', 7); slots.get('jean.dupont@medecin.mssante.fr'); // 7
  */
 import { hash53 } from './hash53.js';
 
@@ -20,7 +17,7 @@ export const KEY_SEED = 0x9e3779b9;
 
 /**
  * The two hashes a table holds for `s` (written to `out`): what a saved copy of a table's
- * keys stores instead of the strings (`HashedMap.setHashed`, `HashedMap.forEachHashed`).
+ * keys stores instead of the strings (`KeySlots`).
  */
 export function keyHashes(s: string, out: Float64Array): void {
   out[0] = hash53(s);
@@ -31,8 +28,8 @@ const EMPTY = -1;
 const DELETED = -2;
 
 /**
- * The table both share: `stride` numbers a slot (the two hashes, then a value for a map),
- * linear probing, filled to at most three quarters.
+ * The set's table: two numbers a slot (the two hashes), linear probing, filled to at most
+ * three quarters.
  */
 class HashTable {
   protected table!: Float64Array;
@@ -40,10 +37,7 @@ class HashTable {
   private used = 0;
   protected count = 0;
 
-  constructor(
-    private readonly stride: 2 | 3,
-    capacity: number,
-  ) {
+  constructor(capacity: number) {
     this.reset(HashTable.slotsFor(capacity));
   }
 
@@ -98,7 +92,7 @@ class HashTable {
   }
 
   private reset(slots: number): void {
-    this.table = new Float64Array(slots * this.stride).fill(EMPTY);
+    this.table = new Float64Array(slots * 2).fill(EMPTY);
     this.mask = slots - 1;
     this.used = 0;
     this.count = 0;
@@ -107,90 +101,40 @@ class HashTable {
   /** Where the key of hashes `h1`, `h2` is (its first number's index), or -1. */
   protected find(h1: number, h2: number): number {
     const t = this.table;
-    const w = this.stride;
     for (let i = h1 & this.mask; ; i = (i + 1) & this.mask) {
-      const a = t[i * w];
+      const a = t[i * 2];
       if (a === EMPTY) return -1;
-      if (a === h1 && t[i * w + 1] === h2) return i * w;
+      if (a === h1 && t[i * 2 + 1] === h2) return i * 2;
     }
   }
 
   private put(h1: number, h2: number): number {
     const t = this.table;
-    const w = this.stride;
     let i = h1 & this.mask; // the low bits (ToInt32 keeps the low 32 of the 53)
-    while (t[i * w] !== EMPTY) i = (i + 1) & this.mask;
-    t[i * w] = h1;
-    t[i * w + 1] = h2;
+    while (t[i * 2] !== EMPTY) i = (i + 1) & this.mask;
+    t[i * 2] = h1;
+    t[i * 2 + 1] = h2;
     this.used++;
-    return i * w;
+    return i * 2;
   }
 
   private grow(): void {
     const old = this.table;
-    const w = this.stride;
     const count = this.count;
     // Twice the slots when the members fill half; the same count when tombstones were the most.
     this.reset(count * 2 > this.mask + 1 ? (this.mask + 1) * 2 : this.mask + 1);
-    for (let k = 0; k < old.length; k += w) {
+    for (let k = 0; k < old.length; k += 2) {
       if (old[k] < 0) continue;
-      const at = this.put(old[k], old[k + 1]);
-      if (w === 3) this.table[at + 2] = old[k + 2];
+      this.put(old[k]!, old[k + 1]!);
     }
     this.count = count;
-  }
-}
-
-/** String → number, as hashes. */
-export class HashedMap extends HashTable {
-  constructor(capacity = 1024) {
-    super(3, capacity);
-  }
-
-  get(s: string): number | undefined {
-    const at = this.at(s);
-    return at < 0 ? undefined : this.table[at + 2];
-  }
-
-  has(s: string): boolean {
-    return this.at(s) >= 0;
-  }
-
-  /** Sets `s` to `value`; true when `s` was already there (its value replaced). */
-  set(s: string, value: number): boolean {
-    const found = this.at(s);
-    this.table[found >= 0 ? found + 2 : this.insert(s) + 2] = value;
-    return found >= 0;
-  }
-
-  delete(s: string): boolean {
-    const at = this.at(s);
-    if (at >= 0) this.remove(at);
-    return at >= 0;
-  }
-
-  /** Adds a key known by its hashes (`keyHashes`), absent from the map, with its value. */
-  setHashed(h1: number, h2: number, value: number): void {
-    this.table[this.insertHashed(h1, h2) + 2] = value;
-  }
-
-  /** The value of the key of hashes `h1`, `h2` (`keyHashes`), or undefined. */
-  getHashed(h1: number, h2: number): number | undefined {
-    const at = this.find(h1, h2);
-    return at < 0 ? undefined : this.table[at + 2];
-  }
-
-  /** Every member as its hashes and value. */
-  forEachHashed(fn: (h1: number, h2: number, value: number) => void): void {
-    const t = this.table;
-    for (let k = 0; k < t.length; k += 3) if (t[k]! >= 0) fn(t[k]!, t[k + 1]!, t[k + 2]!);
   }
 }
 
 /** A set of strings, as hashes. */
 export class HashedSet extends HashTable {
   constructor(capacity = 1024) {
-    super(2, capacity);
+    super(capacity);
   }
 
   has(s: string): boolean {
@@ -208,5 +152,62 @@ export class HashedSet extends HashTable {
     const at = this.at(s);
     if (at >= 0) this.remove(at);
     return at >= 0;
+  }
+}
+
+/**
+ * Slots 0, 1, 2… found by two key hashes (`keyHashes`) that the caller keeps in its own
+ * array (`stride` numbers a slot, the two hashes first): an open-addressing table of 4-byte
+ * slot numbers, at most half full. A
+ * million keys take 8 MB of table (a table holding the hashes themselves would take 48), a
+ * lookup reads one table entry and the caller's hashes of the slots it probes. Keys are added,
+ * never removed; each is added once.
+ *
+ * @example
+ * const keys = new Float64Array(2), h = new Float64Array(2);
+ * keyHashes('a@b.fr', keys);
+ * const slots = new KeySlots(1, keys, 2);
+ * keyHashes('a@b.fr', h);
+ * slots.add(0); slots.find(h[0], h[1]); // 0
+ */
+export class KeySlots {
+  /** Slot + 1 at each place, 0 where empty. */
+  private table: Int32Array;
+  private mask: number;
+
+  constructor(
+    capacity: number,
+    private readonly keys: Float64Array,
+    private readonly stride: number,
+  ) {
+    let places = 1024;
+    while (places < capacity * 2) places *= 2;
+    this.table = new Int32Array(places);
+    this.mask = places - 1;
+  }
+
+  /** Makes `slot` findable by the hashes the caller's arrays hold for it. */
+  add(slot: number): void {
+    const t = this.table;
+    let i = this.keys[slot * this.stride]! & this.mask; // the low bits (ToInt32 keeps the low 32 of the 53)
+    while (t[i] !== 0) i = (i + 1) & this.mask;
+    t[i] = slot + 1;
+  }
+
+  /** The slot whose hashes are `h1`, `h2`, or -1. */
+  find(h1: number, h2: number): number {
+    const { table: t, keys, stride } = this;
+    for (let i = h1 & this.mask; ; i = (i + 1) & this.mask) {
+      const s = t[i]!;
+      if (s === 0) return -1;
+      const k = (s - 1) * stride;
+      if (keys[k] === h1 && keys[k + 1] === h2) return s - 1;
+    }
+  }
+
+  /** Frees the table (nothing is found afterwards). */
+  clear(): void {
+    this.table = new Int32Array(1);
+    this.mask = 0;
   }
 }

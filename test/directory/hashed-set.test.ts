@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { HashedMap, HashedSet } from '../../directory/hashed-set.js';
+import { HashedSet, KeySlots, keyHashes } from '../../directory/hashed-set.js';
 
 describe('HashedSet', () => {
   it('answers as a Set of strings through adds, deletes and growth', () => {
@@ -32,19 +32,31 @@ describe('HashedSet', () => {
   });
 });
 
-describe('HashedMap', () => {
-  it('answers as a Map of strings to numbers through sets, deletes and growth', () => {
+describe('KeySlots', () => {
+  it('finds every slot added by its hashes, and nothing else', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.constantFrom('set', 'delete', 'get'), fc.string({ maxLength: 5 }), fc.integer()), { maxLength: 3000 }), (ops) => {
-        const h = new HashedMap(2);
-        const m = new Map<string, number>();
-        for (const [op, k, v] of ops) {
-          if (op === 'set') {
-            expect(h.set(k, v)).toBe(m.has(k));
-            m.set(k, v);
-          } else if (op === 'delete') expect(h.delete(k)).toBe(m.delete(k));
-          else expect(h.get(k)).toBe(m.get(k));
-          expect(h.size).toBe(m.size);
+      fc.property(fc.uniqueArray(fc.string({ maxLength: 6 }), { maxLength: 3000 }), fc.array(fc.string({ maxLength: 6 }), { maxLength: 200 }), (keys, probes) => {
+        // Three numbers a slot, as a caller holding a value beside the hashes.
+        const held = new Float64Array(keys.length * 3);
+        const h = new Float64Array(2);
+        keys.forEach((k, slot) => {
+          keyHashes(k, h);
+          held.set([h[0]!, h[1]!, -1], slot * 3);
+        });
+        const slots = new KeySlots(keys.length, held, 3);
+        for (let slot = 0; slot < keys.length; slot++) slots.add(slot);
+        keys.forEach((k, slot) => {
+          keyHashes(k, h);
+          expect(slots.find(h[0]!, h[1]!)).toBe(slot);
+        });
+        for (const p of probes) {
+          keyHashes(p, h);
+          expect(slots.find(h[0]!, h[1]!)).toBe(keys.indexOf(p));
+        }
+        slots.clear();
+        if (keys.length) {
+          keyHashes(keys[0]!, h);
+          expect(slots.find(h[0]!, h[1]!)).toBe(-1);
         }
       }),
       { numRuns: 60 },

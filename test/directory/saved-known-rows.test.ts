@@ -76,6 +76,21 @@ describe('the saved copy of the known national mailboxes', () => {
     without.dir.close();
   });
 
+  it('lists the mailboxes in the order of the file that wrote it (the next file is read in that order), whatever order that file had', async () => {
+    const { dir, db } = open();
+    await importDay(dir, 0);
+    // The same lines, the other way round: each one away from where the copy expects it.
+    const [header, ...body] = FILES[0]!.trimEnd().split('\n');
+    const reversed = [header, ...body.reverse()].join('\n') + '\n';
+    const report = await dir.importNational(chunksOf(reversed, 4093), { fileName: file(2) });
+    expect(report).toMatchObject({ unchanged: body.length, inserted: 0, updated: 0, removed: 0, rejected: 0 });
+    const saved = readSavedRows(savedRowsFile(db), lastRun(dir))!;
+    const idOf = new Map(dir.sqlite.prepare(`SELECT address, id FROM directory_mailboxes`).raw().all() as [string, number][]);
+    const ids: number[] = [];
+    for (let k = 0; k < saved.length; k += SAVED_ROW_NUMBERS) ids.push(saved[k + 2]!);
+    expect(ids).toEqual(body.map((l) => idOf.get(l.split('|')[1]!.trim().toLowerCase())));
+  });
+
   it('is not used when it is not the last finished import’s, nor when the import it belongs to failed', async () => {
     const { dir, db } = open();
     const reference = open();
