@@ -2,9 +2,9 @@
  * The address book's import into a live gateway (issue 15, item 1): a started gateway
  * (SQLite, test material) carrying legacy traffic (LNP/1 letters at `LIVE_RATE` per second
  * into its legacy listener, delivered to a national peer) while a national extraction is
- * synced through `POST /directory/sync/national`. A client times, meanwhile, EHLO on the legacy
- * listener, GET /health, and each letter's accept (DATA to 250), before and during the
- * import; the gateway's event-loop delay and the process's peak RSS (gateway, import thread,
+ * synced through `POST /directory/sync/national`. A client times, meanwhile, the greeting and
+ * the EHLO reply of the legacy listener, GET /health, and each letter's accept (DATA to 250),
+ * before and during the import; the gateway's event-loop delay and the process's peak RSS (gateway, import thread,
  * clients and peers: one process) are read too.
  */
 import { createReadStream } from 'node:fs';
@@ -15,7 +15,7 @@ import nodemailer from 'nodemailer';
 import { startLegacyWorld } from '../test/support/legacy-world.js';
 import { loadKeyFolder } from '../adapters/legacy/key-folder.js';
 import { sealLnpMail } from '../adapters/legacy/lnp-codec.js';
-import { ehloTime } from '../test/support/smtp-probe.js';
+import { smtpTimes } from '../test/support/smtp-probe.js';
 
 const LIVE_RATE = Number(process.env.LIVE_RATE ?? 20);
 const TOKEN = 'directory-live-bench';
@@ -23,6 +23,14 @@ const TOKEN = 'directory-live-bench';
 
 const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]! : NaN);
 const fmt = (xs: number[]) => `p50 ${pct(xs, 0.5).toFixed(0)} ms, p99 ${pct(xs, 0.99).toFixed(0)} ms (${xs.length})`;
+
+/**
+ * What the probes collect, in ms: the SMTP greeting (connect → `220`, smtp-server's fixed
+ * 100 ms early-talker pause included), the reply to `EHLO`, `/health`, a letter's acceptance,
+ * and the letters deferred with a `451`.
+ */
+interface Samples { greeting: number[]; ehlo: number[]; health: number[]; accept: number[]; deferred: number[] }
+const samples = (): Samples => ({ greeting: [], ehlo: [], health: [], accept: [], deferred: [] });
 
 /** Syncs `file` (`lines` national lines) into a live gateway; prints the figures. */
 export async function liveImportBench(file: string, fileName: string, lines: number): Promise<void> {
@@ -32,7 +40,7 @@ export async function liveImportBench(file: string, fileName: string, lines: num
     const year = new Date().getUTCFullYear();
     const transport = nodemailer.createTransport({ host: '127.0.0.1', port: w.gw.ports.legacy, secure: false, ignoreTLS: true, pool: true, maxConnections: 2 });
     let n = 0;
-    const sample = async (into: { ehlo: number[]; health: number[]; accept: number[]; deferred: number[] }, until: () => boolean) => {
+    const sample = async (into: Samples, until: () => boolean) => {
       const letters = (async () => {
         while (!until()) {
           const i = n++;
@@ -54,7 +62,9 @@ export async function liveImportBench(file: string, fileName: string, lines: num
       })();
       const probes = (async () => {
         while (!until()) {
-          into.ehlo.push(await ehloTime(w.gw.ports.legacy));
+          const smtp = await smtpTimes(w.gw.ports.legacy);
+          into.greeting.push(smtp.greeting);
+          into.ehlo.push(smtp.ehlo);
           const t = performance.now();
           await (await fetch(`http://127.0.0.1:${w.gw.ports.http}/health`)).arrayBuffer();
           into.health.push(performance.now() - t);
@@ -63,10 +73,10 @@ export async function liveImportBench(file: string, fileName: string, lines: num
       })();
       await Promise.all([letters, probes]);
     };
-    const before = { ehlo: [] as number[], health: [] as number[], accept: [] as number[], deferred: [] as number[] };
+    const before = samples();
     const t1 = performance.now() + 3000;
     await sample(before, () => performance.now() > t1);
-    const during = { ehlo: [] as number[], health: [] as number[], accept: [] as number[], deferred: [] as number[] };
+    const during = samples();
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
     let done = false;
@@ -84,8 +94,8 @@ export async function liveImportBench(file: string, fileName: string, lines: num
     if (res.status !== 200) throw new Error(`sync answered ${res.status}: ${report.error}`);
     process.stdout.write(`  live gateway, ${lines} national lines synced over HTTP while ${LIVE_RATE} letters/s flow: ${elapsed.toFixed(1)} s ` +
       `(inserted ${report.inserted}, updated ${report.updated}); process peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB\n`);
-    process.stdout.write(`    before: EHLO ${fmt(before.ehlo)}; /health ${fmt(before.health)}; accept ${fmt(before.accept)}, ${before.deferred.length} answered 451\n`);
-    process.stdout.write(`    during: EHLO ${fmt(during.ehlo)}; /health ${fmt(during.health)}; accept ${fmt(during.accept)}, ${during.deferred.length} answered 451 (after ${fmt(during.deferred)}); ` +
+    process.stdout.write(`    before: greeting ${fmt(before.greeting)}, EHLO reply ${fmt(before.ehlo)}; /health ${fmt(before.health)}; accept ${fmt(before.accept)}, ${before.deferred.length} answered 451\n`);
+    process.stdout.write(`    during: greeting ${fmt(during.greeting)}, EHLO reply ${fmt(during.ehlo)}; /health ${fmt(during.health)}; accept ${fmt(during.accept)}, ${during.deferred.length} answered 451 (after ${fmt(during.deferred)}); ` +
       `event loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms, max ${(loop.max / 1e6).toFixed(0)} ms\n`);
   } finally {
     await w.close();
