@@ -7,9 +7,9 @@
  * gateway's thread (this one; the load client is on a worker) profiled from its first byte
  * to the last message opened, kept out of the figures above; prints that thread's CPU per
  * message for each stage (`support/stage-profile.ts`: the profile's shares of the thread's CPU
- * measured by the OS). BENCH_STAGES=0 skips it.
+ * measured by the OS). BENCH_STAGES=0 skips it; BENCH_PROFILE_OUT=FILE keeps its profile.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
@@ -111,6 +111,8 @@ export default async function legacyIngest(): Promise<void> {
         stop: async () => { cpu += threadCpuMs(); profile = (await session.post('Profiler.stop')).profile as unknown as CpuProfile; },
       });
       session.disconnect();
+      // BENCH_PROFILE_OUT=FILE keeps the profile (a `.cpuprofile`, for DevTools) for a closer look.
+      if (process.env.BENCH_PROFILE_OUT) writeFileSync(process.env.BENCH_PROFILE_OUT, JSON.stringify(profile));
       const sampled = stageBreakdown(profile!);
       const busy = Object.values(sampled).reduce((a, b) => a + b, 0);
       process.stdout.write(`  stages (profiled run of ${some.length} messages; CPU ms per message on the gateway's thread): ${formatBreakdown(scaledToCpu(sampled, cpu), some.length)} ` +
