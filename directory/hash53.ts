@@ -87,21 +87,31 @@ export function hash53Utf8(bytes: Uint8Array, start: number, end: number, seed =
 }
 
 /**
- * `hash53` of the ASCII text in `bytes[start, end)` lower-cased, without making it a string.
- * -1 when a byte is not ASCII (the caller decodes the text and lower-cases the string).
+ * `hash53` of the ASCII text in `bytes[start, end)` lower-cased, with seed 0 and with `seed`
+ * (a key's two hashes, `keyHashes`), in one pass and without making it a string: written to
+ * `out`. False when a byte is not ASCII (the caller decodes the text and lower-cases the
+ * string).
  *
  * @example
- * hash53AsciiLower(new TextEncoder().encode('A@B.FR'), 0, 6) === hash53('a@b.fr'); // true
+ * const out = new Float64Array(2);
+ * hash53PairAsciiLower(new TextEncoder().encode('A@B.FR'), 0, 6, 7, out); // true
+ * out[0] === hash53('a@b.fr') && out[1] === hash53('a@b.fr', 7); // true
  */
-export function hash53AsciiLower(bytes: Uint8Array, start: number, end: number, seed = 0): number {
-  let h1 = 0xdeadbeef ^ seed;
-  let h2 = 0x41c6ce57 ^ seed;
+export function hash53PairAsciiLower(bytes: Uint8Array, start: number, end: number, seed: number, out: Float64Array): boolean {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  let g1 = 0xdeadbeef ^ seed;
+  let g2 = 0x41c6ce57 ^ seed;
   for (let i = start; i < end; i++) {
     let ch = bytes[i]!;
-    if (ch >= 0x80) return -1;
+    if (ch >= 0x80) return false;
     if (ch >= 65 && ch <= 90) ch += 32;
     h1 = Math.imul(h1 ^ ch, 2654435761);
     h2 = Math.imul(h2 ^ ch, 1597334677);
+    g1 = Math.imul(g1 ^ ch, 2654435761);
+    g2 = Math.imul(g2 ^ ch, 1597334677);
   }
-  return finish(h1, h2);
+  out[0] = finish(h1, h2);
+  out[1] = finish(g1, g2);
+  return true;
 }

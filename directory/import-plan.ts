@@ -22,7 +22,7 @@ import { checkLegacyHeader, parseLegacyLine, legacyFileDate, legacyKind, legacyD
 import { aliasBase, chooseAlias, foldText } from './alias.js';
 import { HashedSet, KEY_SEED, KeySlots, keyHashes } from './hashed-set.js';
 import { decideLink, linkKeys, type LinkInput, type NationalParty } from './linking.js';
-import { hash53, hash53AsciiLower, hash53Utf8 } from './hash53.js';
+import { hash53, hash53PairAsciiLower, hash53Utf8 } from './hash53.js';
 import { DirectoryFormatError, StaleDirectoryFileError } from './errors.js';
 import { interopLine, INTEROP_HEADER_LINE } from './interop-list.js';
 import { operatorFeedOpen, operatorFeedEntry, operatorFeedClose } from './operator-feed.js';
@@ -278,9 +278,9 @@ export class NationalImportPlan extends ImportPlan {
     let z = p2;
     while (a < z && isAsciiSpace(b[a]!)) a++;
     while (z > a && isAsciiSpace(b[z - 1]!)) z--;
-    const h1 = hash53AsciiLower(b, a, z);
-    if (h1 < 0) return false;
-    const h2 = hash53AsciiLower(b, a, z, KEY_SEED);
+    if (!hash53PairAsciiLower(b, a, z, KEY_SEED, scratchHashes)) return false;
+    const h1 = scratchHashes[0]!;
+    const h2 = scratchHashes[1]!;
     const rows = this.rows;
     let i = this.cursor;
     if (i >= this.slots || rows[i * SAVED_ROW_NUMBERS] !== h1 || rows[i * SAVED_ROW_NUMBERS + 1] !== h2) i = this.index.find(h1, h2);
