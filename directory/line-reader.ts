@@ -159,23 +159,36 @@ async function* readByteLines(input: AsyncIterable<Uint8Array>, opts: LineReader
     return skip(b, start, end) ? '' : decode(b, start, end);
   };
   for await (const chunk of unpacked(input, opts)) {
-    let b = chunk;
-    if (carry) {
-      b = new Uint8Array(carry.length + chunk.length);
-      b.set(carry);
-      b.set(chunk, carry.length);
-      carry = null;
-    }
     const batch: string[] = [];
     let start = 0;
-    for (let nl = b.indexOf(10); nl >= 0; nl = b.indexOf(10, start)) {
-      batch.push(line(b, start, nl));
+    if (carry) {
+      // Only the line that straddles the two chunks is joined (not the whole chunk: a copy of
+      // every byte of the file, and a large allocation per chunk, otherwise).
+      const nl = chunk.indexOf(10);
+      if (nl < 0) {
+        carry = joined(carry, chunk);
+        continue;
+      }
+      const whole = joined(carry, chunk.subarray(0, nl));
+      carry = null;
+      batch.push(line(whole, 0, whole.length));
       start = nl + 1;
     }
-    if (start < b.length) carry = b.slice(start);
+    for (let nl = chunk.indexOf(10, start); nl >= 0; nl = chunk.indexOf(10, start)) {
+      batch.push(line(chunk, start, nl));
+      start = nl + 1;
+    }
+    if (start < chunk.length) carry = chunk.slice(start);
     if (batch.length) yield batch;
   }
   if (carry) yield [line(carry, 0, carry.length)];
+}
+
+function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 /**
