@@ -172,7 +172,11 @@ function rangeXml(r: LabResult): string {
 function observationXml(r: LabResult, i: number, effective: string, root: string): string {
   const loinc = loincFor(r.code);
   const orig = `<originalText><reference value="#${NARRATIVE_ID.field(i, 'label')}"/></originalText>`;
-  const translation = r.code ? `<translation code="${esc(codeToken(r.code))}" ${displayName(writable(r.label) ? r.label : r.code)} codeSystem="${oid(root, 'localAnalysisCode')}" codeSystemName="Codes locaux du laboratoire"/>` : '';
+  // A local code needs a display name (CR-BIO schematron): the label, else the code as written,
+  // else the code's token (a code of characters XML cannot carry: `%02`).
+  const token = codeToken(r.code);
+  const shown = writable(r.label) ? r.label : writable(r.code) ? r.code : token;
+  const translation = writable(token) ? `<translation code="${esc(token)}" ${displayName(shown)} codeSystem="${oid(root, 'localAnalysisCode')}" codeSystemName="Codes locaux du laboratoire"/>` : '';
   const code = loinc
     ? `<code code="${loinc.code}" displayName="${esc(loinc.displayName)}" codeSystem="${LOINC}" codeSystemName="LOINC">${orig}${translation}</code>`
     : `<code>${orig}${translation}</code>`;

@@ -181,6 +181,14 @@ describe('issue 17: other shapes labs write', () => {
     expect(reading.issues.map((i) => [i.line, i.column])).toEqual([[3, 4], [17, 8]]);
   });
 
+  it('a result whose label and code hold nothing XML can carry still gets a local code with a display name (the code token)', async () => {
+    // Found by the property test: the translation had @code and no @displayName, which the CR-BIO schematron refuses.
+    const text = variant((l) => { l[16] = 'RES|\u0001|\u0002|N|6.9|mmol/l|3.5|5.0|HH|F'; });
+    const { xml } = await roundTrip(text, 'unwritable-label-and-code');
+    const t = all(xml, 'translation')[0]!;
+    expect([t.getAttribute('code'), t.getAttribute('displayName')]).toEqual(['%02', '%02']);
+  });
+
   it('tabs and runs of spaces in any field come back exactly', async () => {
     const text = variant((l) => { l[1] = 'DE  LA\tTOUR '; l[3] = ' 12\tRUE'; l[5] = '33000   BORDEAUX'; l[16] = 'RES|Potassium\t| K\tK |N|6.9 |mmol/l|3.5|5.0|HH|F'; });
     const { codes, back, xml } = await roundTrip(text, 'whitespace');
