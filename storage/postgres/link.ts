@@ -7,7 +7,8 @@
  *   when this connection breaks (the server stopped, restarted, was cut off), when a heartbeat
  *   gets no answer in time (a server that no longer answers), or when the store reports a query
  *   that failed for want of the server (`lost`); it comes back once the connection is made
- *   again, `LISTEN` issued again and a query answered;
+ *   again, `LISTEN` issued again and a query answered (after a `lost`, once the line answers
+ *   and a new session is accepted);
  * - reconnects with a growing delay (`reconnect.initialMs` doubled up to `reconnect.maxMs`,
  *   with a little jitter so that nodes do not knock in step), and after a reconnection tells
  *   its subscribers that work may have been missed meanwhile;
@@ -149,10 +150,29 @@ export class PostgresLink {
     this.away(reasonOf(err));
     const c = this.client;
     if (!c) return; // reconnecting already
-    void this.ping(c).then((ok) => {
+    // Back when the line answers and the server takes a new connection: a server shutting
+    // down may still answer on a session it has not ended yet (for a few hundred ms), while
+    // it refuses new ones, which is what the pool opens next.
+    void (async () => {
+      const ok = (await this.ping(c)) && (await this.acceptsNewConnections());
       if (ok && this.client === c) this.back();
       else this.drop(c, 'no answer from the server');
-    });
+    })();
+  }
+
+  /** Connects a new session, asks `SELECT 1` and ends it: whether the server takes work now. */
+  private async acceptsNewConnections(): Promise<boolean> {
+    const c = new pg.Client({ connectionString: this.o.url, application_name: `${this.o.applicationName ?? 'passerelle'}-probe`, connectionTimeoutMillis: this.o.connectTimeoutMs ?? 3000 });
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      await c.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await c.end().catch(() => undefined);
+    }
   }
 
   async close(): Promise<void> {

@@ -214,6 +214,27 @@ describe.skipIf(why !== null)('several nodes on one PostgreSQL', () => {
     }
   }, 30_000);
 
+  it('after a query lost for want of the server, is back only when the server takes new sessions, not when the line alone still answers', async () => {
+    // What a server shutting down looks like for a moment: sessions still open answer, new ones are refused.
+    const db = await server.createDatabase('refusing');
+    const link = new PostgresLink({ url: db, channel: 'passerelle_refusing', onNotify: () => undefined, reconnect: { initialMs: 50, maxMs: 200 } });
+    await link.start();
+    const changes: boolean[] = [];
+    link.onAvailability((s) => changes.push(s.available));
+    try {
+      await server.psql(`ALTER DATABASE refusing WITH ALLOW_CONNECTIONS false`);
+      link.lost(new Error('Connection terminated unexpectedly'), link.epoch());
+      expect(link.availability().available).toBe(false);
+      await sleep(500);
+      expect(link.availability().available, 'still away: no new session is accepted').toBe(false);
+      await server.psql(`ALTER DATABASE refusing WITH ALLOW_CONNECTIONS true`);
+      await until(() => link.availability().available, 5000, 'the line to see the server take sessions again');
+      expect(changes).toEqual([false, true]);
+    } finally {
+      await link.close();
+    }
+  }, 30_000);
+
   it('counts a late failure of a query begun before the server came back as that outage, not a new one', async () => {
     const link = new PostgresLink({ url, channel: 'passerelle_epoch', onNotify: () => undefined, reconnect: { initialMs: 50, maxMs: 200 } });
     await link.start();
