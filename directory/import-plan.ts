@@ -16,13 +16,13 @@
 import type { Route } from '../core/ports/route-resolver.js';
 import type { NetworkId } from '../core/model/network.js';
 import type { AddressConfidence, AddressConflict, AddressLookup, DirectoryIssue, ExportSummary, Feed, ImportOptions, ImportReport, LinkReport, SearchEntry } from '../core/ports/directory-store.js';
-import { readLines, type TextEncoding } from './line-reader.js';
+import { readLines, type LineReaderOptions, type TextEncoding } from './line-reader.js';
 import { checkNationalHeader, parseNationalLine, nationalPartyKey, nationalDisplayName, nationalFileDate } from './national-format.js';
 import { checkLegacyHeader, parseLegacyLine, legacyFileDate, legacyKind, legacyDisplayName, type LegacyRecord } from './legacy-format.js';
 import { aliasBase, chooseAlias, foldText } from './alias.js';
-import { HashedSet, KEY_SEED, KeySlots, keyHashes } from './hashed-set.js';
+import { HashedSet, KeySlots, keyHashes } from './hashed-set.js';
 import { decideLink, linkKeys, type LinkInput, type NationalParty } from './linking.js';
-import { hash53, hash53PairAsciiLower, hash53Utf8 } from './hash53.js';
+import { hash53 } from './hash53.js';
 import { DirectoryFormatError, StaleDirectoryFileError } from './errors.js';
 import { interopLine, INTEROP_HEADER_LINE } from './interop-list.js';
 import { operatorFeedOpen, operatorFeedEntry, operatorFeedClose } from './operator-feed.js';
@@ -181,9 +181,6 @@ export type SavedRowSink = (h1: number, h2: number, id: number, lineHashOrRemove
 
 const scratchHashes = new Float64Array(2);
 
-/** What `String.prototype.trim` removes, in ASCII. */
-const isAsciiSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
-
 /**
  * One national import's decisions. Known national mailboxes are held in one typed array, in
  * the saved copy's layout (a full extraction is over a million lines); an unchanged line
@@ -263,31 +260,24 @@ export class NationalImportPlan extends ImportPlan {
   }
 
   /**
-   * The fast path on a line's bytes, before it is decoded (`readLines`' `skip`): true when
-   * it is the unchanged line of a known mailbox, not seen yet nor removed (counted, marked
-   * seen), exactly as `line` would decide it; false hands the line to `line`. The line's
-   * hash is taken on its UTF-8 bytes decoded on the way (`hash53Utf8`); the address must be
-   * ASCII (else the string path lower-cases it).
+   * The fast path on a line's keys (`line-keys.ts`: its address's two hashes and its own
+   * hash, taken on its bytes before it is decoded, `readLines`' `keyed`): true when it is the
+   * unchanged line of a known mailbox, not seen yet nor removed (counted, marked seen),
+   * exactly as `line` would decide it; false hands the line to `line`.
    */
-  unchangedBytes(b: Uint8Array, start: number, end: number, counts: ImportCounts): boolean {
-    const p1 = b.indexOf(124, start);
-    const p2 = p1 < 0 ? -1 : b.indexOf(124, p1 + 1);
-    if (p2 < 0 || p2 >= end) return false;
-    // The address between them, as `line` reads it: trimmed, lower-cased.
-    let a = p1 + 1;
-    let z = p2;
-    while (a < z && isAsciiSpace(b[a]!)) a++;
-    while (z > a && isAsciiSpace(b[z - 1]!)) z--;
-    if (!hash53PairAsciiLower(b, a, z, KEY_SEED, scratchHashes)) return false;
-    const h1 = scratchHashes[0]!;
-    const h2 = scratchHashes[1]!;
+  unchangedKeys(keys: Float64Array, at: number, counts: ImportCounts): boolean {
+    const h1 = keys[at + 2]!;
+    if (h1 < 0) return false; // no ASCII address: the string path reads it
+    const h2 = keys[at + 3]!;
     const rows = this.rows;
     let i = this.cursor;
     if (i >= this.slots || rows[i * SAVED_ROW_NUMBERS] !== h1 || rows[i * SAVED_ROW_NUMBERS + 1] !== h2) i = this.index.find(h1, h2);
     if (i < 0) return false;
     this.cursor = i + 1;
-    // A removed mailbox's number is negative: never a line's hash.
-    if (this.seen[i] || rows[i * SAVED_ROW_NUMBERS + 3] !== hash53Utf8(b, start, end)) return false;
+    const hash = keys[at + 4]!;
+    // Not valid UTF-8 (-1): the string path decodes it, and fails. A removed mailbox's number
+    // is negative too: never a valid line's hash.
+    if (hash < 0 || this.seen[i] || rows[i * SAVED_ROW_NUMBERS + 3] !== hash) return false;
     this.see(i);
     counts.lines++;
     counts.unchanged++;
@@ -536,8 +526,8 @@ export async function readBatches(
   lastDate: string | null,
   file: { fileName: string | null; fileDate: string | null },
   flush: (lines: string[], firstLineNo: number) => void | Promise<void>,
-  /** Lines taken on their bytes, never decoded (`readLines`' `skip`): they come as empty strings. */
-  skip?: (bytes: Uint8Array, start: number, end: number) => boolean,
+  /** Lines taken on their keys, never decoded (`readLines`' `keyed`): they come as empty strings. */
+  keyed?: LineReaderOptions['keyed'],
 ): Promise<void> {
   const spec = SOURCES[source];
   let headerChecked = false;
@@ -556,7 +546,7 @@ export async function readBatches(
       }
     },
     onBytes: opts.onProgress,
-    ...(skip && { skip }),
+    ...(keyed && { keyed }),
   })) {
     let from = 0;
     if (!headerChecked) {

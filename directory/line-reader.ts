@@ -7,6 +7,7 @@
 import { Unzip, UnzipInflate, UnzipPassThrough } from 'fflate';
 import { decodeLatin1 } from './latin1.js';
 import { DirectoryFormatError } from './errors.js';
+import { LINE_KEY_NUMBERS, localLineKeys, type KeyedLines } from './line-keys.js';
 
 export type TextEncoding = 'utf-8' | 'iso-8859-1';
 
@@ -17,12 +18,16 @@ export interface LineReaderOptions {
   /** Told the count of input bytes consumed so far (for a progress bar). */
   onBytes?: (bytesSoFar: number) => void;
   /**
-   * UTF-8 only: asked about every line after the first, on its bytes (`bytes[start, end)`,
-   * line end removed), before it is decoded; a line it takes (true) is not decoded and
-   * comes as an empty string (its place kept for the line numbers). What it takes it must
-   * have checked to be valid UTF-8 (`hash53Utf8` does).
+   * UTF-8 only: lines are cut and keyed on their bytes (`line-keys.ts`, by `keyer`), and
+   * `take` is asked about every line after the first with its keys (`keys[at…]`) before it is
+   * decoded; a line it takes (true) is not decoded and comes as an empty string (its place
+   * kept for the line numbers). It takes only lines whose hash is valid (valid UTF-8).
    */
-  skip?: (bytes: Uint8Array, start: number, end: number) => boolean;
+  keyed?: {
+    take: (keys: Float64Array, at: number) => boolean;
+    /** Who cuts and keys the lines: this thread (`localLineKeys`, the default) or another. */
+    keyer?: (chunks: AsyncIterable<Uint8Array>) => AsyncIterable<KeyedLines>;
+  };
 }
 
 function isZip(chunk: Uint8Array): boolean {
@@ -87,8 +92,8 @@ async function* unpacked(input: AsyncIterable<Uint8Array>, opts: LineReaderOptio
  * for await (const batch of readLines(fileChunks, { encoding: 'utf-8' })) for (const line of batch) …
  */
 export async function* readLines(input: AsyncIterable<Uint8Array>, opts: LineReaderOptions): AsyncGenerator<string[]> {
-  if (opts.skip && opts.encoding === 'utf-8') {
-    yield* readByteLines(input, opts, opts.skip);
+  if (opts.keyed && opts.encoding === 'utf-8') {
+    yield* readKeyedLines(input, opts, opts.keyed);
     return;
   }
   const utf8 = opts.encoding === 'utf-8' ? new TextDecoder('utf-8', { fatal: true }) : null;
@@ -132,11 +137,12 @@ export async function* readLines(input: AsyncIterable<Uint8Array>, opts: LineRea
 }
 
 /**
- * `readLines` for UTF-8 with a `skip`: lines are cut on the bytes (`\n`, a `\r` before it
- * removed), each offered to `skip`, and only those it does not take are decoded (strictly),
- * one by one. A re-import's unchanged lines (99 % of them) are then never made strings.
+ * `readLines` for UTF-8 with `keyed`: lines are cut on the bytes (`\n`, a `\r` before it
+ * removed) and keyed, each offered to `take`, and only those it does not take are decoded
+ * (strictly), one by one. A re-import's unchanged lines (99 % of them) are then never made
+ * strings.
  */
-async function* readByteLines(input: AsyncIterable<Uint8Array>, opts: LineReaderOptions, skip: NonNullable<LineReaderOptions['skip']>): AsyncGenerator<string[]> {
+async function* readKeyedLines(input: AsyncIterable<Uint8Array>, opts: LineReaderOptions, keyed: NonNullable<LineReaderOptions['keyed']>): AsyncGenerator<string[]> {
   // A BOM is dropped at the start of the file only, as the streaming decoder of `readLines` does.
   const atStart = new TextDecoder('utf-8', { fatal: true });
   const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -148,47 +154,17 @@ async function* readByteLines(input: AsyncIterable<Uint8Array>, opts: LineReader
       throw new DirectoryFormatError('the file is not valid UTF-8');
     }
   };
-  let carry: Uint8Array | null = null;
-  const line = (b: Uint8Array, start: number, end: number): string => {
-    if (end > start && b[end - 1] === 13) end--;
-    if (first) {
-      const header = decode(b, start, end);
-      first = false;
-      return header;
+  const { take } = keyed;
+  for await (const { bytes, keys, count } of (keyed.keyer ?? localLineKeys)(unpacked(input, opts))) {
+    const batch: string[] = new Array(count);
+    for (let k = 0, at = 0; k < count; k++, at += LINE_KEY_NUMBERS) {
+      if (first) {
+        batch[k] = decode(bytes, keys[at]!, keys[at + 1]!);
+        first = false;
+      } else batch[k] = take(keys, at) ? '' : decode(bytes, keys[at]!, keys[at + 1]!);
     }
-    return skip(b, start, end) ? '' : decode(b, start, end);
-  };
-  for await (const chunk of unpacked(input, opts)) {
-    const batch: string[] = [];
-    let start = 0;
-    if (carry) {
-      // Only the line that straddles the two chunks is joined (not the whole chunk: a copy of
-      // every byte of the file, and a large allocation per chunk, otherwise).
-      const nl = chunk.indexOf(10);
-      if (nl < 0) {
-        carry = joined(carry, chunk);
-        continue;
-      }
-      const whole = joined(carry, chunk.subarray(0, nl));
-      carry = null;
-      batch.push(line(whole, 0, whole.length));
-      start = nl + 1;
-    }
-    for (let nl = chunk.indexOf(10, start); nl >= 0; nl = chunk.indexOf(10, start)) {
-      batch.push(line(chunk, start, nl));
-      start = nl + 1;
-    }
-    if (start < chunk.length) carry = chunk.slice(start);
-    if (batch.length) yield batch;
+    if (count) yield batch;
   }
-  if (carry) yield [line(carry, 0, carry.length)];
-}
-
-function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 /**

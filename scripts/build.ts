@@ -19,8 +19,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const ROOT = resolve(import.meta.dirname, '..');
-/** What production starts: the CLI, and the translator's worker-thread entry (loaded by URL, so not an import). */
-const ENTRIES = ['app/cli/main.ts', 'app/node/translator-thread.ts', 'app/node/directory-import-thread.ts'];
+/** What production starts: the CLI, and the worker threads' entries (loaded by URL, so not imports). */
+const ENTRIES = ['app/cli/main.ts', 'app/node/translator-thread.ts', 'app/node/directory-import-thread.ts', 'app/node/line-keys-thread.ts'];
 /** Folders read at run time, copied as they are. */
 const ASSETS = ['drizzle', 'drizzle-directory', 'drizzle-pg'];
 

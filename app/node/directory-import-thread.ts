@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteDirectoryStore } from '../../storage/sqlite/directory-store.js';
+import { threadedLineKeys } from './threaded-line-keys.js';
 import type { DirectoryConfig, ImportOptions } from '../../core/ports/directory-store.js';
 
 export interface ImportThreadData {
@@ -54,7 +55,8 @@ function chunks(): AsyncIterable<Uint8Array> {
   };
 }
 
-const store = SqliteDirectoryStore.open(data.path, { ...data.config, clock: { now: () => Date.now() + data.clockOffset } });
+// A re-import's lines are keyed on one more thread, beside this one's writes.
+const store = SqliteDirectoryStore.open(data.path, { ...data.config, clock: { now: () => Date.now() + data.clockOffset }, lineKeyer: threadedLineKeys });
 try {
   let last = 0;
   const opts: ImportOptions = {

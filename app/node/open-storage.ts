@@ -26,6 +26,7 @@ import type { DirectoryConfig, DirectoryStore } from '../../core/ports/directory
 import { parseDuration } from '../../core/queue/duration.js';
 import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
 import { SqliteDirectoryStore } from '../../storage/sqlite/directory-store.js';
+import { threadedLineKeys } from './threaded-line-keys.js';
 import { directoryFileFor } from '../../storage/sqlite/directory-database.js';
 import { ThreadedImportDirectory } from './threaded-directory.js';
 import { PostgresStore } from '../../storage/postgres/postgres-store.js';
@@ -150,6 +151,7 @@ export function directoryExists(database: string): boolean {
 
 /** The address book alone, for a command (`directory …`). */
 export async function openDirectoryStore(database: string, cfg: DirectoryConfig, config: Partial<GatewayConfig> | null): Promise<DirectoryStore> {
-  if (!isPostgresUrl(database)) return SqliteDirectoryStore.open(directoryFileFor(database), cfg, { adoptFrom: database });
+  // A re-import's lines are keyed on a second thread, beside the writes (`threaded-line-keys.ts`).
+  if (!isPostgresUrl(database)) return SqliteDirectoryStore.open(directoryFileFor(database), { lineKeyer: threadedLineKeys, ...cfg }, { adoptFrom: database });
   return openPostgresDirectory(database, cfg, config);
 }

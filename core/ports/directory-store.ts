@@ -21,6 +21,20 @@ export interface DirectoryConfig {
   reservedLocals?: string[];
   /** Where the time of imports and exports comes from (default: the system's clock). */
   clock?: Clock;
+  /**
+   * Who cuts a national re-import's file into lines and keys them on their bytes
+   * (`directory/line-keys.ts`): the import's own thread by default; the Node edge hands a
+   * second thread's (`app/node/threaded-line-keys.ts`), so that the reading, most of a
+   * re-import's work, runs beside the writing.
+   */
+  lineKeyer?: (chunks: AsyncIterable<Uint8Array>) => AsyncIterable<KeyedLines>;
+}
+
+/** Whole lines of a file and, per line, `LINE_KEY_NUMBERS` numbers (`directory/line-keys.ts`). */
+export interface KeyedLines {
+  bytes: Uint8Array;
+  keys: Float64Array;
+  count: number;
 }
 
 export interface ImportOptions {

@@ -219,11 +219,12 @@ export class Directory implements RouteResolver {
     if (spec.bulk) db.exec(DROP_BULK_INDEXES);
     let link: LinkReport;
     try {
-      // A re-import's unchanged lines are recognised on their bytes, never decoded.
-      const skip = plan instanceof NationalImportPlan && plan.knownCount > 0
-        ? (b: Uint8Array, start: number, end: number) => plan.unchangedBytes(b, start, end, counts)
+      // A re-import's unchanged lines are recognised on their keys, never decoded; the keys are
+      // taken on another thread when the runtime gives one (`DirectoryConfig.lineKeyer`).
+      const keyed = plan instanceof NationalImportPlan && plan.knownCount > 0
+        ? { take: (keys: Float64Array, at: number) => plan.unchangedKeys(keys, at, counts), ...(this.config.lineKeyer && { keyer: this.config.lineKeyer }) }
         : undefined;
-      await readBatches(input, opts, source, lastDate, file, (lines, first) => flush(lines, first), skip);
+      await readBatches(input, opts, source, lastDate, file, (lines, first) => flush(lines, first), keyed);
       spec.words.flush();
       for (const id of plan.gone()) {
         markRemoved.run(run, id);

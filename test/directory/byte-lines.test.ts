@@ -1,6 +1,6 @@
 /**
  * A re-import recognises its unchanged lines on their bytes, before decoding
- * (`NationalImportPlan.unchangedBytes`, `readLines`' `skip`, `hash53Bytes`): the bytes path
+ * (`NationalImportPlan.unchangedKeys`, `lineKeys`, `readLines`' `keyed`): the bytes path
  * must decide exactly as the string path, and the line reader must give the same lines.
  */
 import { describe, expect, it } from 'vitest';
@@ -11,6 +11,9 @@ import { emptyCounts, NationalImportPlan, type KnownRow } from '../../directory/
 import { HashedSet } from '../../directory/hashed-set.js';
 import { syntheticNationalLines } from '../../directory/synthetic/generate.js';
 import { collectLines } from './helpers.js';
+import { LINE_KEY_NUMBERS, lineKeys } from '../../directory/line-keys.js';
+
+const keys = new Float64Array(LINE_KEY_NUMBERS);
 
 const enc = new TextEncoder();
 
@@ -54,24 +57,24 @@ describe('the bytes path of a re-import', () => {
     expect(hash53PairAsciiLower(enc.encode('Zoé'), 0, 4, 7, out)).toBe(false);
   });
 
-  it('the line reader with a skip gives every line it does not take as without one, in place', async () => {
+  it('the keyed line reader gives every line it does not take as without one, in place', async () => {
     const line = fc.oneof(fc.string({ unit: 'binary-ascii', maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 20 })).map((s) => s.replace(/[\r\n]/g, ''));
     await fc.assert(
       fc.asyncProperty(fc.array(line, { minLength: 1, maxLength: 30 }), fc.constantFrom('\n', '\r\n'), fc.boolean(), fc.integer({ min: 1, max: 50 }), async (lines, eol, lastEnd, size) => {
         const text = lines.join(eol) + (lastEnd ? eol : '');
         const plain = await collectLines(readLines(chunksOf(text, size), { encoding: 'utf-8' }));
-        // Take the lines whose bytes are even in length (and valid UTF-8, as a real skip checks).
-        const skip = (b: Uint8Array, s: number, e: number) => (e - s) % 2 === 0 && e > s && hash53Utf8(b, s, e) >= 0;
-        const skipped = await collectLines(readLines(chunksOf(text, size), { encoding: 'utf-8', skip }));
+        // Take the lines whose bytes are even in length (and valid UTF-8: a hash, as a real take checks).
+        const take = (k: Float64Array, at: number) => (k[at + 1]! - k[at]!) % 2 === 0 && k[at + 1]! > k[at]! && k[at + 4]! >= 0;
+        const skipped = await collectLines(readLines(chunksOf(text, size), { encoding: 'utf-8', keyed: { take } }));
         const taken = (l: string, i: number) => i > 0 && l.length > 0 && enc.encode(l).length % 2 === 0;
         expect(skipped).toEqual(plain.map((l, i) => (taken(l, i) ? '' : l)));
       }),
       { numRuns: 300 },
     );
-    await expect(collectLines(readLines(chunksOf(new Uint8Array([0x61, 0x0a, 0x61, 0xff, 0x0a])), { encoding: 'utf-8', skip: () => false }))).rejects.toThrow(/UTF-8/);
+    await expect(collectLines(readLines(chunksOf(new Uint8Array([0x61, 0x0a, 0x61, 0xff, 0x0a])), { encoding: 'utf-8', keyed: { take: () => false } }))).rejects.toThrow(/UTF-8/);
   });
 
-  it('unchangedBytes takes exactly the lines the string path counts unchanged, nothing else', () => {
+  it('unchangedKeys takes exactly the lines the string path counts unchanged, nothing else', () => {
     const lines = [...syntheticNationalLines({ seed: 5, lines: 400 })].slice(1);
     const known: KnownRow[] = lines.map((l, i) => [i + 1, l.split('|')[1]!.trim().toLowerCase(), hash53(l), i % 17 === 0 ? 'removed' : 'active']);
     const variants: ((l: string) => string)[] = [
@@ -94,7 +97,8 @@ describe('the bytes path of a re-import', () => {
           const line = variants[v]!(lines[i]!);
           const fast = v === 0 && known[i]![3] === 'active' && !met.has(i);
           const bytes = enc.encode(`>${line}<`);
-          const tookBytes = a.unchangedBytes(bytes, 1, bytes.length - 1, ca) || (a.line(line, n, (ca.lines++, ca), () => {}), false);
+          lineKeys(bytes, 1, bytes.length - 1, keys, 0);
+          const tookBytes = a.unchangedKeys(keys, 0, ca) || (a.line(line, n, (ca.lines++, ca), () => {}), false);
           expect(tookBytes, 'an unchanged line of an active mailbox met for the first time is taken on its bytes').toBe(fast);
           const before = cb.unchanged;
           cb.lines++;
