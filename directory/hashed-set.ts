@@ -28,17 +28,38 @@ const EMPTY = -1;
 const DELETED = -2;
 
 /**
- * The set's table: two numbers a slot (the two hashes), linear probing, filled to at most
- * three quarters.
+ * A set of strings, as hashes: two numbers a slot (the two hashes), linear probing, filled to
+ * at most three quarters.
  */
-class HashTable {
-  protected table!: Float64Array;
+export class HashedSet {
+  private table!: Float64Array;
   private mask = 0;
   private used = 0;
-  protected count = 0;
+  private count = 0;
 
-  constructor(capacity: number) {
-    this.reset(HashTable.slotsFor(capacity));
+  constructor(capacity = 1024) {
+    this.reset(HashedSet.slotsFor(capacity));
+  }
+
+  has(s: string): boolean {
+    return this.at(s) >= 0;
+  }
+
+  /** Adds `s`; true when it was already there (so a caller can tell a duplicate in one call). */
+  add(s: string): boolean {
+    if (this.at(s) >= 0) return true; // \`at\` hashed \`s\`: h1, h2 are its
+    if ((this.used + 1) * 4 > (this.mask + 1) * 3) this.grow();
+    this.count++;
+    this.put(this.h1, this.h2);
+    return false;
+  }
+
+  delete(s: string): boolean {
+    const at = this.at(s);
+    if (at < 0) return false;
+    this.table[at] = DELETED; // a tombstone: probes go on past it
+    this.count--;
+    return true;
   }
 
   private static slotsFor(n: number): number {
@@ -68,27 +89,9 @@ class HashTable {
   }
 
   /** Where `s` is (its first number's index), or -1. */
-  protected at(s: string): number {
+  private at(s: string): number {
     this.hash(s);
     return this.find(this.h1, this.h2);
-  }
-
-  /** Adds `s` (absent) and returns its first number's index. */
-  protected insert(s: string): number {
-    this.hash(s);
-    return this.insertHashed(this.h1, this.h2);
-  }
-
-  /** Adds the key of hashes `h1`, `h2` (absent) and returns its first number's index. */
-  protected insertHashed(h1: number, h2: number): number {
-    if ((this.used + 1) * 4 > (this.mask + 1) * 3) this.grow();
-    this.count++;
-    return this.put(h1, h2);
-  }
-
-  protected remove(at: number): void {
-    this.table[at] = DELETED; // a tombstone: probes go on past it
-    this.count--;
   }
 
   private reset(slots: number): void {
@@ -99,7 +102,7 @@ class HashTable {
   }
 
   /** Where the key of hashes `h1`, `h2` is (its first number's index), or -1. */
-  protected find(h1: number, h2: number): number {
+  private find(h1: number, h2: number): number {
     const t = this.table;
     for (let i = h1 & this.mask; ; i = (i + 1) & this.mask) {
       const a = t[i * 2];
@@ -108,14 +111,13 @@ class HashTable {
     }
   }
 
-  private put(h1: number, h2: number): number {
+  private put(h1: number, h2: number): void {
     const t = this.table;
     let i = h1 & this.mask; // the low bits (ToInt32 keeps the low 32 of the 53)
     while (t[i * 2] !== EMPTY) i = (i + 1) & this.mask;
     t[i * 2] = h1;
     t[i * 2 + 1] = h2;
     this.used++;
-    return i * 2;
   }
 
   private grow(): void {
@@ -131,35 +133,10 @@ class HashTable {
   }
 }
 
-/** A set of strings, as hashes. */
-export class HashedSet extends HashTable {
-  constructor(capacity = 1024) {
-    super(capacity);
-  }
-
-  has(s: string): boolean {
-    return this.at(s) >= 0;
-  }
-
-  /** Adds `s`; true when it was already there (so a caller can tell a duplicate in one call). */
-  add(s: string): boolean {
-    if (this.at(s) >= 0) return true;
-    this.insert(s);
-    return false;
-  }
-
-  delete(s: string): boolean {
-    const at = this.at(s);
-    if (at >= 0) this.remove(at);
-    return at >= 0;
-  }
-}
-
 /**
  * Slots 0, 1, 2… found by two key hashes (`keyHashes`) that the caller keeps in its own
  * array (`stride` numbers a slot, the two hashes first): an open-addressing table of 4-byte
- * slot numbers, at most half full. A
- * million keys take 8 MB of table (a table holding the hashes themselves would take 48), a
+ * slot numbers, at most half full. A million keys take 8 MB of table (a table holding the hashes themselves would take 48), a
  * lookup reads one table entry and the caller's hashes of the slots it probes. Keys are added,
  * never removed; each is added once.
  *

@@ -270,14 +270,15 @@ export class NationalImportPlan extends ImportPlan {
     if (h1 < 0) return false; // no ASCII address: the string path reads it
     const h2 = keys[at + 3]!;
     const rows = this.rows;
+    const w = SAVED_ROW_NUMBERS;
     let i = this.cursor;
-    if (i >= this.slots || rows[i * SAVED_ROW_NUMBERS] !== h1 || rows[i * SAVED_ROW_NUMBERS + 1] !== h2) i = this.index.find(h1, h2);
+    if (i >= this.slots || rows[i * w] !== h1 || rows[i * w + 1] !== h2) i = this.index.find(h1, h2);
     if (i < 0) return false;
     this.cursor = i + 1;
     const hash = keys[at + 4]!;
     // Not valid UTF-8 (-1): the string path decodes it, and fails. A removed mailbox's number
     // is negative too: never a valid line's hash.
-    if (hash < 0 || this.seen[i] || rows[i * SAVED_ROW_NUMBERS + 3] !== hash) return false;
+    if (hash < 0 || this.seen[i] || rows[i * w + 3] !== hash) return false;
     this.see(i);
     counts.lines++;
     counts.unchanged++;
@@ -288,12 +289,13 @@ export class NationalImportPlan extends ImportPlan {
   know(r: KnownRow): void {
     if (this.slots >= this.seen.length) throw new Error(`more known national mailboxes than the ${this.seen.length} counted`);
     const slot = this.slots++;
+    const { rows } = this;
     const i = slot * SAVED_ROW_NUMBERS;
     keyHashes(r[1], scratchHashes);
-    this.rows[i] = scratchHashes[0]!;
-    this.rows[i + 1] = scratchHashes[1]!;
-    this.rows[i + 2] = r[0];
-    this.rows[i + 3] = r[3] === 'removed' ? -r[2] - 1 : r[2];
+    rows[i] = scratchHashes[0]!;
+    rows[i + 1] = scratchHashes[1]!;
+    rows[i + 2] = r[0];
+    rows[i + 3] = r[3] === 'removed' ? -r[2] - 1 : r[2];
     this.index.add(slot);
   }
 

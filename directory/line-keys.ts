@@ -13,8 +13,6 @@ import { hash53PairAsciiLower, hash53Utf8 } from './hash53.js';
 import { KEY_SEED } from './hashed-set.js';
 import type { KeyedLines } from '../core/ports/directory-store.js';
 
-export type { KeyedLines };
-
 /**
  * Numbers a line: its start and end in the block (the end before its `\r\n` or `\n`), its
  * address's two key hashes (-1 when column 2 is missing or not ASCII: the string path reads
@@ -22,7 +20,6 @@ export type { KeyedLines };
  * string path decodes them, and fails).
  */
 export const LINE_KEY_NUMBERS = 5;
-
 
 const isAsciiSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
 const scratch = new Float64Array(2);

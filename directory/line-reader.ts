@@ -7,7 +7,8 @@
 import { Unzip, UnzipInflate, UnzipPassThrough } from 'fflate';
 import { decodeLatin1 } from './latin1.js';
 import { DirectoryFormatError } from './errors.js';
-import { LINE_KEY_NUMBERS, localLineKeys, type KeyedLines } from './line-keys.js';
+import { LINE_KEY_NUMBERS, localLineKeys } from './line-keys.js';
+import type { KeyedLines } from '../core/ports/directory-store.js';
 
 export type TextEncoding = 'utf-8' | 'iso-8859-1';
 

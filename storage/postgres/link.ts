@@ -160,9 +160,14 @@ export class PostgresLink {
     })();
   }
 
+  /** What a session of this line's (`role`: link, probe) connects with. */
+  private session(role: string): pg.ClientConfig {
+    return { connectionString: this.o.url, application_name: `${this.o.applicationName ?? 'passerelle'}-${role}`, connectionTimeoutMillis: this.o.connectTimeoutMs ?? 3000 };
+  }
+
   /** Connects a new session, asks `SELECT 1` and ends it: whether the server takes work now. */
   private async acceptsNewConnections(): Promise<boolean> {
-    const c = new pg.Client({ connectionString: this.o.url, application_name: `${this.o.applicationName ?? 'passerelle'}-probe`, connectionTimeoutMillis: this.o.connectTimeoutMs ?? 3000 });
+    const c = new pg.Client(this.session('probe'));
     c.on('error', () => undefined);
     try {
       await c.connect();
@@ -194,9 +199,7 @@ export class PostgresLink {
 
   private async connect(): Promise<pg.Client> {
     const c = new pg.Client({
-      connectionString: this.o.url,
-      application_name: `${this.o.applicationName ?? 'passerelle'}-link`,
-      connectionTimeoutMillis: this.o.connectTimeoutMs ?? 3000,
+      ...this.session('link'),
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
       ...(this.o.schema ? { options: `-c search_path=${checkSchemaName(this.o.schema)}` } : {}),
