@@ -50,6 +50,13 @@ export async function sealedMails(keysDir: string): Promise<Uint8Array[]> {
   }));
 }
 
+/** The process's CPU (every thread: gateway, workers, libuv's pool, the load client) per message, per measured run. */
+const cpuPerMessage = { sink: [] as number[], gateway: [] as number[] };
+const cpuSince = (start: NodeJS.CpuUsage, messages: number): number => {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1000 / messages;
+};
+
 async function bareSinkRate(mails: Uint8Array[]): Promise<number> {
   const server = new SMTPServer({
     authOptional: true, disabledCommands: ['AUTH', 'STARTTLS'], logger: false, size: 30 * 1024 * 1024,
@@ -61,7 +68,9 @@ async function bareSinkRate(mails: Uint8Array[]): Promise<number> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
+  const cpu0 = process.cpuUsage();
   const r = await runLoadInWorker({ host: '127.0.0.1', port, connections: CONNECTIONS, mailFrom: FROM, rcptTo: RCPT, messages: mails });
+  cpuPerMessage.sink.push(cpuSince(cpu0, mails.length));
   await new Promise<void>((res) => server.close(() => res()));
   if (r.failed) throw new Error(`sink refused ${r.failed}`);
   return (r.ok / r.ms) * 1000;
@@ -73,13 +82,15 @@ interface Window { start(): Promise<void>; stop(): Promise<void> }
 
 export async function gatewayRate(root: string, keysDir: string, mails: Uint8Array[], run: number, window?: Window): Promise<number> {
   const dataDir = join(root, `data-${run}`);
-  const config = loadConfig({ env: {}, overrides: { dataDir, durability: (process.env.BENCH_DURABILITY ?? 'FULL'), legacy: { keyDir: keysDir, listen: { port: 0 } }, mssante: { listen: { port: 0 } }, aliases: ALIASES, http: { port: 0 } } as never });
+  const config = loadConfig({ env: {}, overrides: { dataDir, durability: (process.env.BENCH_DURABILITY ?? 'FULL'), legacy: { keyDir: keysDir, listen: { port: 0 } }, mssante: { listen: { port: 0 } }, aliases: ALIASES, http: { port: 0 }, ...(process.env.BENCH_WORKERS && { queue: { translateWorkers: Number(process.env.BENCH_WORKERS) } }) } as never });
   const gw = await startGateway(config, { log: silentLogger, noHttp: true, holdDeliveries: true });
   await window?.start();
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const r = await runLoadInWorker({ host: '127.0.0.1', port: gw.ports.legacy, connections: CONNECTIONS, mailFrom: FROM, rcptTo: RCPT, messages: mails });
   while (gw.gateway.stats.opened < mails.length) await new Promise((res) => setTimeout(res, 2));
   const ms = performance.now() - t0;
+  if (!window) cpuPerMessage.gateway.push(cpuSince(cpu0, mails.length));
   await window?.stop();
   const quarantined = gw.gateway.stats.quarantined;
   await gw.stop();
@@ -96,9 +107,13 @@ export default async function legacyIngest(): Promise<void> {
     process.stdout.write(`legacy ingest: ${MESSAGES} messages of ${Math.round(mails[0].byteLength / 1024)} KB, ${CONNECTIONS} connections, ${RUNS} runs each (durability FULL)\n`);
     // One unmeasured run of each first: V8 compiles the hot paths on its background threads meanwhile.
     for (let i = 0; i < WARMUP; i++) await bareSinkRate(mails);
+    cpuPerMessage.sink.length = 0; // the warm-up runs'
     const sink = await measure('bare smtp-server sink', 'msg/s', RUNS, () => bareSinkRate(mails));
     for (let i = 0; i < WARMUP; i++) await gatewayRate(root, keys.gateway, mails, RUNS + i);
+    cpuPerMessage.gateway.length = 0; // the warm-up runs'
     const gw = await measure('gateway ingest (accept, commit, open)', 'msg/s', RUNS, (i) => gatewayRate(root, keys.gateway, mails, i));
+    const runsOf = (xs: number[]) => xs.slice(-RUNS).map((x) => x.toFixed(2)).join(', ');
+    process.stdout.write(`  CPU per message, the whole process (load client included), measured runs: sink ${runsOf(cpuPerMessage.sink)} ms; gateway ${runsOf(cpuPerMessage.gateway)} ms\n`);
     process.stdout.write(`  ${ratio(gw, sink)}   targets: ≥ 500 msg/s (${gw.median >= 500 ? 'met' : 'NOT met'}), ≥ 30% of the sink (${gw.median >= sink.median * 0.3 ? 'met' : 'NOT met'})\n`);
     if (process.env.BENCH_STAGES !== '0' && STAGE_MESSAGES > 0) {
       const some = mails.slice(0, STAGE_MESSAGES);

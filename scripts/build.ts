@@ -6,8 +6,8 @@
  * linked source maps), so paths that code finds from its own location keep working:
  * - `storage/sqlite/database.ts` and `storage/postgres/database.ts` read their migrations at
  *   `../../drizzle`, `../../drizzle-directory` and `../../drizzle-pg`: the folders are copied into `dist/`;
- * - `app/node/translator-pool.ts` starts its worker threads from `translator-thread.js` beside
- *   itself when it runs compiled (under tsx it goes through `translator-worker.mjs`).
+ * - `app/node/pipeline-pool.ts` starts its worker threads from `pipeline-thread.js` beside
+ *   itself when it runs compiled (under tsx it goes through `pipeline-worker.mjs`).
  * Packages (better-sqlite3, pg, hono…) stay external: they are loaded from `node_modules`
  * next to `dist/` (production: `npm ci --omit=dev`). `dist/` needs nothing else of the clone.
  *
@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 
 const ROOT = resolve(import.meta.dirname, '..');
 /** What production starts: the CLI, and the worker threads' entries (loaded by URL, so not imports). */
-const ENTRIES = ['app/cli/main.ts', 'app/node/translator-thread.ts', 'app/node/directory-import-thread.ts', 'app/node/line-keys-thread.ts'];
+const ENTRIES = ['app/cli/main.ts', 'app/node/pipeline-thread.ts', 'app/node/directory-import-thread.ts', 'app/node/line-keys-thread.ts'];
 /** Folders read at run time, copied as they are. */
 const ASSETS = ['drizzle', 'drizzle-directory', 'drizzle-pg'];
 

@@ -32,6 +32,7 @@ export interface KeyProblem {
 export class KeyStore {
   readonly #keys = new Map<string, KeyFile>();
   readonly #derived = new Map<string, Promise<CryptoKey>>();
+  #revision = 0;
 
   constructor(keys: Iterable<KeyFile> = []) {
     for (const k of keys) this.add(k);
@@ -67,6 +68,7 @@ export class KeyStore {
   /** Add (or replace) a key. Clears derived keys that depended on it. */
   add(k: KeyFile): void {
     this.#keys.set(slot(k.owner, k.year), k);
+    this.#revision++;
     for (const id of [...this.#derived.keys()]) {
       if (id.endsWith(`|${k.year}`)) this.#derived.delete(id);
     }
@@ -91,6 +93,22 @@ export class KeyStore {
       taken.push(keyFileName(k.owner, k.year));
     }
     return taken.sort();
+  }
+
+  /**
+   * Counts the keys added or replaced: a copy of this store kept elsewhere (a worker thread's)
+   * is current while it was taken at the same revision.
+   */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  /**
+   * The keys held, secrets included, for a copy of this store on another thread of the same
+   * process (`new KeyStore(files.map(…makeKeyFile))` there). Never for logs or disk.
+   */
+  keyFiles(): KeyFile[] {
+    return [...this.#keys.values()];
   }
 
   /** Is the key of `owner` (a LOCAL or `Master`) for `year` held? */

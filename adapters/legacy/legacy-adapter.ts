@@ -18,7 +18,7 @@ import { mediaTypeOf } from '../../core/model/media-type.js';
 import { GatewayError } from '../../core/errors/gateway-error.js';
 import { LegacyError, LEGACY_ERROR_KINDS } from './legacy-error.js';
 import type { KeyStore } from './key-store.js';
-import { openLnpMail, sealLnpMail } from './lnp-codec.js';
+import { openLnpMail, sealLnpMail, type LnpOpener, type LnpSealer } from './lnp-codec.js';
 import { neutralSubject } from './neutral-subject.js';
 import { failureNoticeText } from './failure-notice-text.js';
 import type { DeflateRaw, InflateRaw } from '../../lib/deflate.js';
@@ -44,6 +44,13 @@ export interface LegacyAdapterOptions {
   deflateRaw?: DeflateRaw;
   /** The bounded inflater for received containers (default pure JS; the Node runtime gives native zlib). */
   inflateRaw?: InflateRaw;
+  /**
+   * Opens received mail (default: `openLnpMail` on this thread, over `keys` and `inflateRaw`).
+   * The Node runtime runs it on its pipeline threads, which hold a copy of `keys`.
+   */
+  opener?: LnpOpener;
+  /** Seals mail for the network (default: `sealLnpMail` on this thread, over `keys` and `deflateRaw`); as `opener`. */
+  sealer?: LnpSealer;
 }
 
 const LOCAL = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -51,9 +58,13 @@ const LOCAL = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export class LegacyAdapter implements NetworkAdapter {
   readonly network = 'legacy' as const;
   private readonly now: () => Date;
+  private readonly openMail: LnpOpener;
+  private readonly sealMail: LnpSealer;
 
   constructor(private readonly o: LegacyAdapterOptions) {
     this.now = o.now ?? (() => new Date());
+    this.openMail = o.opener ?? ((raw, opts) => openLnpMail(o.keys, raw, { ...opts, inflateRaw: o.inflateRaw }));
+    this.sealMail = o.sealer ?? ((input) => sealLnpMail(o.keys, { ...input, deflateRaw: o.deflateRaw }));
   }
 
   /** The gateway's own address on the network (envelope sender of what it submits). */
@@ -77,7 +88,7 @@ export class LegacyAdapter implements NetworkAdapter {
     if (this.isBounceEnvelope(envelope)) return this.openBounce(raw, envelope);
     let r: Awaited<ReturnType<typeof openLnpMail>>;
     try {
-      r = await openLnpMail(this.o.keys, raw, { now: this.now(), holder: this.o.gatewayLocal, inflateRaw: this.o.inflateRaw });
+      r = await this.openMail(raw, { now: this.now(), holder: this.o.gatewayLocal });
     } catch (err) {
       throw toGatewayError(err, 'CANNOT_OPEN');
     }
@@ -130,7 +141,7 @@ export class LegacyAdapter implements NetworkAdapter {
     } else {
       let r: Awaited<ReturnType<typeof openLnpMail>>;
       try {
-        r = await openLnpMail(this.o.keys, raw, { now: this.now(), holder: this.o.gatewayLocal, inflateRaw: this.o.inflateRaw });
+        r = await this.openMail(raw, { now: this.now(), holder: this.o.gatewayLocal });
       } catch (err) {
         throw toGatewayError(err, 'CANNOT_OPEN');
       }
@@ -188,7 +199,7 @@ export class LegacyAdapter implements NetworkAdapter {
     const shownTo = shown(m.to);
     const to = shownTo.length ? shownTo : recipients.filter((r) => !cc.includes(r));
     const left = m.to.length + m.cc.length - shownTo.length - cc.length;
-    const { raw, changes } = await sealLnpMail(this.o.keys, {
+    const { raw, changes } = await this.sealMail({
       holder: this.o.gatewayLocal,
       year,
       from: m.from,
@@ -200,7 +211,6 @@ export class LegacyAdapter implements NetworkAdapter {
       date: now,
       text: textOf(m.content),
       attachments: m.content.attachments.map((a) => ({ name: a.filename, data: a.data, deflate: isCompressible(a) })),
-      deflateRaw: this.o.deflateRaw,
       extraHeaders: {
         ...(m.priority === 'urgent' ? { Importance: 'high', 'X-Priority': '1 (Highest)' } : {}),
         ...(m.content.kind === 'notification' ? { 'Auto-Submitted': 'auto-replied' } : {}),

@@ -51,6 +51,15 @@ export interface SealLnpMailInput {
 }
 
 /**
+ * Opens a mail sealed for the gateway: `openLnpMail` over the adapter's key store, or the same
+ * run elsewhere (the Node runtime runs it on a worker thread holding a copy of the keys).
+ */
+export type LnpOpener = (raw: Uint8Array, opts: { now: Date; holder: string }) => Promise<OpenedLnpMail>;
+
+/** Seals a mail for the network: `sealLnpMail` over the adapter's key store and compressor, or the same run elsewhere. */
+export type LnpSealer = (input: Omit<SealLnpMailInput, 'deflateRaw'>) => Promise<{ raw: Uint8Array; changes: TextChange[] }>;
+
+/**
  * Open a mail sealed for `holder`: armour, payload (holder and year checked), body,
  * then every attachment container.
  *

@@ -158,7 +158,7 @@ export const CONFIG_SCHEMA = section({
     concurrency: setting(z.int({ error: 'expected a whole number' }).min(1, { error: 'must be at least 1' }), 16, 'Deliveries handed over at once.'),
     lease: setting(duration(true), '1m', 'How long a claim holds without renewal (renewed every third of it; reclaimed by any node once it lapses).'),
     pollInterval: setting(duration(true), '1s', 'How often the queue looks for due deliveries when idle.'),
-    translateWorkers: setting(z.int({ error: 'expected a whole number' }).min(0, { error: 'must be from 0 to 64' }).max(64, { error: 'must be from 0 to 64' }), 1, 'Worker threads that translate messages; 0 translates on the main thread.'),
+    translateWorkers: setting(z.int({ error: 'expected a whole number' }).min(0, { error: 'must be from 0 to 64' }).max(64, { error: 'must be from 0 to 64' }), 1, 'Worker threads that open legacy (LNP/1) mail and translate messages; 0 does both on the main thread.'),
   }),
   retention: section({
     rawDays: setting(z.int({ error: 'expected a whole number of days' }).min(0, { error: 'must be 0 or more' }), 30, 'Days after a message is done before its raw bytes are erased, its trace kept (used by the retention job); 0 keeps them.'),

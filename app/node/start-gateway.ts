@@ -45,7 +45,7 @@ import { createClinicalTranslator } from '../../mappings/bridge/translator.js';
 import { zlibDeflateRaw, zlibInflateRaw } from './native-deflate.js';
 import { nodeSha1, nodeSha256 } from './native-hash.js';
 import { nodeAesCbcEncrypt } from './native-cipher.js';
-import { TranslatorPool } from './translator-pool.js';
+import { PipelinePool } from './pipeline-pool.js';
 import { directoryRoutes } from '../http/directory-routes.js';
 import { adminApi } from '../http/api/admin-api.js';
 import { consoleApp } from '../http/console/console-app.js';
@@ -206,8 +206,12 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   });
   // The federated address book answers first, then the configuration.
   const resolver = new ChainResolver([...(o.resolvers ?? []), directory, staticResolver]);
+  // Opening and sealing LNP/1 mail and the mappings are the CPU-heavy steps: on worker threads unless
+  // configured off (the translator stays in-thread when the caller gives its own).
+  const pool = config.queue.translateWorkers > 0 ? new PipelinePool({ size: config.queue.translateWorkers }).warm() : null;
+  if (pool) undo.push(() => pool.close());
   const legacy = new LegacyAdapter({
-    keys, domain: config.legacy.domain, gatewayLocal: config.legacy.gatewayLocal, gatewayZone: config.legacy.gatewayZone, now, deflateRaw: zlibDeflateRaw, inflateRaw: zlibInflateRaw,
+    keys, ...pool?.lnpCodec(keys), domain: config.legacy.domain, gatewayLocal: config.legacy.gatewayLocal, gatewayZone: config.legacy.gatewayZone, now, deflateRaw: zlibDeflateRaw, inflateRaw: zlibInflateRaw,
     submitter: new RelaySubmitter({
       host: config.legacy.relay.host, port: config.legacy.relay.port, user: config.legacy.relay.user,
       password: config.legacy.relay.password, requireTls: config.legacy.relay.requireTls, verifyCertificate: config.legacy.relay.verifyCertificate,
@@ -226,9 +230,6 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     },
   });
   undo.push(() => mssante.close());
-  // The mappings are the CPU-heavy stage: on worker threads unless configured off.
-  const pool = !o.translator && config.queue.translateWorkers > 0 ? new TranslatorPool({ size: config.queue.translateWorkers }).warm() : null;
-  if (pool) undo.push(() => pool.close());
   const translator = o.translator ?? pool?.translator ?? createClinicalTranslator({ deflateRaw: zlibDeflateRaw, inflateRaw: zlibInflateRaw, sha1: nodeSha1 });
   // Metrics and readiness: the pipeline's observer, the national refusals, /metrics and /ready.
   const obs = createObservability({

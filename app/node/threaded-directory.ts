@@ -23,7 +23,7 @@ import { DirectoryFormatError, StaleDirectoryFileError } from '../../directory/e
 import type { DirectoryConfig, DirectoryStore, ImportOptions, ImportReport } from '../../core/ports/directory-store.js';
 import type { FromImportThread, ImportThreadData, ToImportThread } from './directory-import-thread.js';
 
-/** As `translator-pool.ts`: compiled, the thread's code is `.js` beside this file; from source, a tsx entry. */
+/** As `pipeline-pool.ts`: compiled, the thread's code is `.js` beside this file; from source, a tsx entry. */
 const WORKER_ENTRY = import.meta.url.endsWith('.ts')
   ? new URL('./directory-import-worker.mjs', import.meta.url)
   : new URL('./directory-import-thread.js', import.meta.url);

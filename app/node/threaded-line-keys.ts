@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import type { KeyedLines } from '../../core/ports/directory-store.js';
 import type { FromLineKeys, ToLineKeys } from './line-keys-thread.js';
 
-/** As `translator-pool.ts`: compiled, the thread's code is `.js` beside this file; from source, a tsx entry. */
+/** As `pipeline-pool.ts`: compiled, the thread's code is `.js` beside this file; from source, a tsx entry. */
 const WORKER_ENTRY = import.meta.url.endsWith('.ts')
   ? new URL('./line-keys-worker.mjs', import.meta.url)
   : new URL('./line-keys-thread.js', import.meta.url);

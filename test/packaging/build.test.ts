@@ -45,7 +45,7 @@ describe('npm run build', () => {
   it('writes JavaScript only, with the migrations and the worker-thread entry beside it', () => {
     const files = walk(dist).map((f) => relative(dist, f));
     expect(files.filter((f) => /\.(ts|mts)$/.test(f))).toEqual([]);
-    for (const f of ['app/cli/main.js', 'app/node/translator-pool.js', 'app/node/translator-thread.js', 'storage/sqlite/database.js', 'package.json']) {
+    for (const f of ['app/cli/main.js', 'app/node/pipeline-pool.js', 'app/node/pipeline-thread.js', 'storage/sqlite/database.js', 'package.json']) {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => f.startsWith('drizzle/') && f.endsWith('.sql')).length).toBeGreaterThan(0);
@@ -112,13 +112,13 @@ describe('npm run build', () => {
 
   it('translates a lab report on a worker thread started from dist/', async () => {
     // The compiled pool, in a Node process of its own without tsx: its thread must start from
-    // dist/app/node/translator-thread.js (a thread that cannot start fails the job: WORKER_FAILED).
+    // dist/app/node/pipeline-thread.js (a thread that cannot start fails the job: WORKER_FAILED).
     writeFileSync(join(base, 'report.hpr'), sampleHprim(), 'latin1');
     const script = `
       import { readFileSync } from 'node:fs';
-      import { TranslatorPool } from './dist/app/node/translator-pool.js';
+      import { PipelinePool } from './dist/app/node/pipeline-pool.js';
       const text = readFileSync('report.hpr', 'latin1');
-      const pool = new TranslatorPool({ size: 1 });
+      const pool = new PipelinePool({ size: 1 });
       const message = {
         envelope: { id: 'm1', source: 'legacy', mailFrom: 'a@x', recipients: ['b@y'], messageId: '<m1@x>', receivedAt: 0, size: 1, rawRef: 'r' },
         from: 'a@x', to: ['b@y'], cc: [], subject: '', meta: {}, content: { kind: 'lab-report', hprim: text, text, attachments: [] },
