@@ -47,9 +47,12 @@ describe('pipeline pool (worker threads): translate', () => {
 
   it('a worker that dies fails its jobs with a temporary error, and the next job gets a new worker', async () => {
     const text = sampleHprim();
-    const job = pool.translator(opened({ kind: 'lab-report', hprim: text, text, attachments: [] }, 'legacy'), toNational).then(() => null, (e: unknown) => e);
     const slots = (pool as unknown as { slots: ({ worker: { terminate(): Promise<number> } } | null)[] }).slots;
-    await Promise.all(slots.map((s) => s?.worker.terminate()));
+    // The threads are told to stop first, the job posted to them next: a warm thread would
+    // otherwise answer a small job before its end takes effect.
+    const ended = Promise.all(slots.map((s) => s?.worker.terminate()));
+    const job = pool.translator(opened({ kind: 'lab-report', hprim: text, text, attachments: [] }, 'legacy'), toNational).then(() => null, (e: unknown) => e);
+    await ended;
     const err = await job;
     expect(err).toBeInstanceOf(GatewayError);
     expect((err as GatewayError).kind).toBe('WORKER_FAILED');
