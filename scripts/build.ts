@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 
 const ROOT = resolve(import.meta.dirname, '..');
 /** What production starts: the CLI, and the worker threads' entries (loaded by URL, so not imports). */
-const ENTRIES = ['app/cli/main.ts', 'app/node/pipeline-thread.ts', 'app/node/directory-import-thread.ts', 'app/node/line-keys-thread.ts'];
+const ENTRIES = ['app/cli/main.ts', 'app/node/pipeline-thread.ts', 'app/node/directory-import-thread.ts', 'app/node/line-keys-thread.ts', 'app/node/search-side-thread.ts'];
 /** Folders read at run time, copied as they are. */
 const ASSETS = ['drizzle', 'drizzle-directory', 'drizzle-pg'];
 

@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteDirectoryStore } from '../../storage/sqlite/directory-store.js';
 import { threadedLineKeys } from './threaded-line-keys.js';
+import { threadedSearchSide } from './threaded-search-side.js';
 import type { DirectoryConfig, ImportOptions } from '../../core/ports/directory-store.js';
 
 export interface ImportThreadData {
@@ -56,7 +57,7 @@ function chunks(): AsyncIterable<Uint8Array> {
 }
 
 // A re-import's lines are keyed on one more thread, beside this one's writes.
-const store = SqliteDirectoryStore.open(data.path, { ...data.config, clock: { now: () => Date.now() + data.clockOffset }, lineKeyer: threadedLineKeys });
+const store = SqliteDirectoryStore.open(data.path, { ...data.config, clock: { now: () => Date.now() + data.clockOffset }, lineKeyer: threadedLineKeys }, { searchSide: threadedSearchSide });
 try {
   let last = 0;
   const opts: ImportOptions = {

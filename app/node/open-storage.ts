@@ -26,7 +26,6 @@ import type { DirectoryConfig, DirectoryStore } from '../../core/ports/directory
 import { parseDuration } from '../../core/queue/duration.js';
 import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
 import { SqliteDirectoryStore } from '../../storage/sqlite/directory-store.js';
-import { threadedLineKeys } from './threaded-line-keys.js';
 import { directoryFileFor } from '../../storage/sqlite/directory-database.js';
 import { ThreadedImportDirectory } from './threaded-directory.js';
 import { PostgresStore } from '../../storage/postgres/postgres-store.js';
@@ -151,7 +150,9 @@ export function directoryExists(database: string): boolean {
 
 /** The address book alone, for a command (`directory …`). */
 export async function openDirectoryStore(database: string, cfg: DirectoryConfig, config: Partial<GatewayConfig> | null): Promise<DirectoryStore> {
-  // A re-import's lines are keyed on a second thread, beside the writes (`threaded-line-keys.ts`).
-  if (!isPostgresUrl(database)) return SqliteDirectoryStore.open(directoryFileFor(database), { lineKeyer: threadedLineKeys, ...cfg }, { adoptFrom: database });
+  // Imports run as in the gateway: on a thread of their own, its heap bounded
+  // (`threaded-directory.ts`), where a re-import's lines are keyed on one more thread and a
+  // first load's search index is built on another.
+  if (!isPostgresUrl(database)) return ThreadedImportDirectory.open(directoryFileFor(database), cfg, { adoptFrom: database });
   return openPostgresDirectory(database, cfg, config);
 }

@@ -17,6 +17,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { openDatabase, DIRECTORY_MIGRATIONS_FOLDER } from './database.js';
 import { searchText } from '../../directory/search-text.js';
+import type { SearchSideBuilder } from './search-side-file.js';
 
 /** Where the address book of the message database `database` lives (`x.db` → `x.directory.db`). */
 export function directoryFileFor(database: string): string {
@@ -36,6 +37,8 @@ const MOVED = [
 export interface OpenDirectoryOptions {
   /** The message store's file, which held the directory before the split: its rows are taken once. */
   adoptFrom?: string;
+  /** Builds a first load's search index beside the import (`search-side-file.ts`; the Node runtime's on a thread). */
+  searchSide?: SearchSideBuilder;
 }
 
 /** Opens (creates, migrates) the address book's file; takes the rows of an older layout once. */

@@ -20,6 +20,8 @@ import { openDirectoryDatabase, type OpenDirectoryOptions } from './directory-da
 import { searchText, containsTerms, searchIndexQuery } from '../../directory/search-text.js';
 import { HashedSet } from '../../directory/hashed-set.js';
 import { readSavedRows, SavedRowsWriter, savedRowsFile } from './saved-known-rows.js';
+import { adoptSearchSideFile, searchTableDefinition, SIDE_SCHEMA, type SearchSideBuilder } from './search-side-file.js';
+import { rmSync } from 'node:fs';
 import type { Route, RouteResolver } from '../../core/ports/route-resolver.js';
 import type { NetworkId } from '../../core/model/network.js';
 import {
@@ -53,6 +55,11 @@ interface SearchWriter {
   batchEnd(): void;
   /** Writes what is held (before the import's commit). */
   flush(): void;
+  /**
+   * A side build (`search-side-file.ts`): its file, attached before the import's transaction
+   * begins; `complete` waits for it and adopts it (after `flush`, in the transaction).
+   */
+  side?: { path: string; ready(): Promise<void>; complete(): Promise<void>; abort(): Promise<void> };
 }
 
 /**
@@ -74,6 +81,8 @@ export class Directory implements RouteResolver {
   constructor(
     readonly sqlite: Database.Database,
     readonly config: DirectoryConfig,
+    /** Builds a first load's search index beside the import (`search-side-file.ts`); absent: in the import. */
+    private readonly searchSide?: SearchSideBuilder,
   ) {
     this.now = config.clock ? () => config.clock!.now() : () => Date.now();
     this.interopDomain = `interop.${config.legacyDomain.toLowerCase()}`;
@@ -98,7 +107,7 @@ export class Directory implements RouteResolver {
    * the split (its rows are taken once).
    */
   static open(path: string, config: DirectoryConfig, opts: OpenDirectoryOptions = {}): Directory {
-    return new Directory(openDirectoryDatabase(path, opts), config);
+    return new Directory(openDirectoryDatabase(path, opts), config, opts.searchSide);
   }
 
   close(): void {
@@ -215,17 +224,29 @@ export class Directory implements RouteResolver {
     // committed state (for a bulk load, through its indexes, never a half-loaded table
     // without them); a crash leaves the last import whole; and the search words of a
     // re-import's scattered changes are written once, in rowid order.
-    db.exec('BEGIN IMMEDIATE');
-    if (spec.bulk) db.exec(DROP_BULK_INDEXES);
+    // A side build's file is attached before the transaction (SQLite attaches none inside one).
+    const side = spec.words.side;
+    let attached = false;
     let link: LinkReport;
     try {
+      if (side) {
+        db.prepare(`ATTACH DATABASE ? AS ${SIDE_SCHEMA}`).run(side.path);
+        attached = true;
+      }
+      // With a side file attached, a deferred BEGIN: an immediate one would lock every attached
+      // file, the side file too, which its builder writes meanwhile. The bulk load's first
+      // statement writes, which takes the address book's lock then (waiting as BEGIN IMMEDIATE would).
+      db.exec(side ? 'BEGIN' : 'BEGIN IMMEDIATE');
+      if (spec.bulk) db.exec(DROP_BULK_INDEXES);
       // A re-import's unchanged lines are recognised on their keys, never decoded; the keys are
       // taken on another thread when the runtime gives one (`DirectoryConfig.lineKeyer`).
       const keyed = plan instanceof NationalImportPlan && plan.knownCount > 0
         ? { take: (keys: Float64Array, at: number) => plan.unchangedKeys(keys, at, counts), ...(this.config.lineKeyer && { keyer: this.config.lineKeyer }) }
         : undefined;
-      await readBatches(input, opts, source, lastDate, file, (lines, first) => flush(lines, first), keyed);
+      // A side build paces the batches: the words handed over wait there, in memory.
+      await readBatches(input, opts, source, lastDate, file, side ? (lines, first) => (flush(lines, first), side.ready()) : (lines, first) => flush(lines, first), keyed);
       spec.words.flush();
+      await side?.complete();
       for (const id of plan.gone()) {
         markRemoved.run(run, id);
         counts.removed++;
@@ -246,6 +267,11 @@ export class Directory implements RouteResolver {
       spec.saved?.commit();
     } finally {
       if (db.inTransaction) db.exec('ROLLBACK');
+      if (side) {
+        await side.abort();
+        if (attached) db.exec(`DETACH DATABASE ${SIDE_SCHEMA}`);
+        rmSync(side.path, { force: true });
+      }
       if (spec.bulk) db.exec(RECREATE_INDEXES);
       db.pragma(`synchronous = ${sync}`);
       db.pragma(`cache_size = ${cache}`);
@@ -313,7 +339,10 @@ export class Directory implements RouteResolver {
     const updateRow = db.prepare(`UPDATE directory_mailboxes SET kind = ?, record = ?, line_hash = ?, change_run = ? WHERE id = ? RETURNING alias`).pluck();
     // The party keys this import writes (the links of the legacy subscribers of other keys stand).
     const touched = new Set<string>();
-    const words = this.searchWriter();
+    // Into an empty address book, on a runtime that gives a side builder: the search index is
+    // built beside the import (`search-side-file.ts`).
+    const sideBuild = bulk && this.searchSide && !db.memory && db.prepare(`SELECT 1 FROM directory_mailboxes LIMIT 1`).get() === undefined;
+    const words = sideBuild ? this.searchSideWriter(this.searchSide!) : this.searchWriter();
 
     try {
       return await this.runImport('national', input, opts, {
@@ -356,6 +385,10 @@ export class Directory implements RouteResolver {
       });
     } finally {
       saving?.abort(); // failed, or refused before it began (an older file): nothing of it stays; after a commit, nothing to do
+      if (words.side) {
+        await words.side.abort();
+        rmSync(words.side.path, { force: true });
+      }
     }
   }
 
@@ -443,6 +476,46 @@ export class Directory implements RouteResolver {
         for (const r of batch) if (r.replace) drop.run(r.id);
         for (const r of batch) put.run(r.id, r.words);
         if (batch.length) last = Math.max(last, batch[batch.length - 1].id);
+      },
+    };
+  }
+
+  /**
+   * The search words of a first load, handed to a side build each batch (in rising id order:
+   * a first load only inserts); adopted at the end, in the import's transaction.
+   */
+  private searchSideWriter(builder: SearchSideBuilder): SearchWriter {
+    const db = this.sqlite;
+    const definition = searchTableDefinition(db);
+    const path = `${db.name}.search-side`;
+    rmSync(path, { force: true });
+    const build = builder(path, definition);
+    let ids: number[] = [];
+    let words: string[] = [];
+    const hand = () => {
+      if (ids.length === 0) return;
+      build.add(ids, words);
+      ids = [];
+      words = [];
+    };
+    return {
+      insert: (id, network, record, alias) => {
+        ids.push(id);
+        words.push(searchText(network, record, alias));
+      },
+      replace: () => {
+        throw new Error('a first load replaces no row');
+      },
+      batchEnd: hand,
+      flush: hand,
+      side: {
+        path,
+        ready: () => build.ready(),
+        complete: async () => {
+          await build.finish();
+          adoptSearchSideFile(db, definition);
+        },
+        abort: () => build.abort(),
       },
     };
   }
