@@ -104,7 +104,7 @@ export default async function legacyIngest(): Promise<void> {
   try {
     const keys = await makeKeyFolders(root);
     const mails = await sealedMails(keys.all);
-    process.stdout.write(`legacy ingest: ${MESSAGES} messages of ${Math.round(mails[0].byteLength / 1024)} KB, ${CONNECTIONS} connections, ${RUNS} runs each (durability FULL)\n`);
+    process.stdout.write(`legacy ingest: ${MESSAGES} messages of ${Math.round(mails[0].byteLength / 1024)} KB, ${CONNECTIONS} connections, ${RUNS} runs each (durability ${process.env.BENCH_DURABILITY ?? 'FULL'}${process.env.BENCH_WORKERS ? `, ${process.env.BENCH_WORKERS} pipeline threads` : ''})\n`);
     // One unmeasured run of each first: V8 compiles the hot paths on its background threads meanwhile.
     for (let i = 0; i < WARMUP; i++) await bareSinkRate(mails);
     cpuPerMessage.sink.length = 0; // the warm-up runs'
