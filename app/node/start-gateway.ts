@@ -206,8 +206,8 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   });
   // The federated address book answers first, then the configuration.
   const resolver = new ChainResolver([...(o.resolvers ?? []), directory, staticResolver]);
-  // Opening and sealing LNP/1 mail and the mappings are the CPU-heavy steps: on worker threads unless
-  // configured off (the translator stays in-thread when the caller gives its own).
+  // Opening and sealing LNP/1 mail and the mappings are the CPU-heavy steps: on worker threads
+  // unless configured off (a caller's own translator, `o.translator`, is used as given).
   const pool = config.queue.translateWorkers > 0 ? new PipelinePool({ size: config.queue.translateWorkers }).warm() : null;
   if (pool) undo.push(() => pool.close());
   const legacy = new LegacyAdapter({

@@ -71,7 +71,8 @@ interface SearchWriter {
   flush(): void;
   /**
    * A side build (`search-side-file.ts`): its file, attached before the import's transaction
-   * begins; `complete` waits for it and adopts it (after `flush`, in the transaction).
+   * begins; `complete` waits for it and adopts it (after `flush`, in the transaction). Ended
+   * and its file removed by whoever made the writer, once the import is over.
    */
   side?: { path: string; ready(): Promise<void>; complete(): Promise<void>; abort(): Promise<void> };
 }
@@ -281,11 +282,7 @@ export class Directory implements RouteResolver {
       spec.saved?.commit();
     } finally {
       if (db.inTransaction) db.exec('ROLLBACK');
-      if (side) {
-        await side.abort();
-        if (attached) db.exec(`DETACH DATABASE ${SIDE_SCHEMA}`);
-        rmSync(side.path, { force: true });
-      }
+      if (attached) db.exec(`DETACH DATABASE ${SIDE_SCHEMA}`); // the build itself is ended by its owner (`importNational`)
       if (spec.bulk) db.exec(RECREATE_INDEXES);
       db.pragma(`synchronous = ${sync}`);
       db.pragma(`cache_size = ${cache}`);
@@ -400,6 +397,8 @@ export class Directory implements RouteResolver {
     } finally {
       saving?.abort(); // failed, or refused before it began (an older file): nothing of it stays; after a commit, nothing to do
       if (words.side) {
+        // Loaded, failed or refused before it began (an older file): the build ends (a thread
+        // told to, not terminated), its scratch file goes.
         await words.side.abort();
         rmSync(words.side.path, { force: true });
       }

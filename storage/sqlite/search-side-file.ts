@@ -8,8 +8,9 @@
  * hands each batch's (id, words) over and goes on; the builder fills an FTS5 table of the
  * same definition in its scratch file meanwhile. At the end, inside the import's transaction,
  * the address book's search table is dropped and created anew (a fresh FTS5 table caches
- * nothing of the old one's structure), and the side table's shadow tables (`_data`, `_idx`,
- * `_docsize`, `_config`) are copied into the new one's: the same SQLite, the same definition,
+ * nothing of the old one's structure), the side table's index shadow tables (`_data`, `_idx`,
+ * `_docsize`) are copied into the new one's and its settings (`_config`, the `hashsize`
+ * the migration set) put back: the same SQLite, the same definition,
  * so the same format. The copy is one commit with the rows: a crash leaves neither.
  *
  * Only for a load into an address book without any mailbox (its search index empty): the
@@ -32,8 +33,13 @@ export type SearchSideBuilder = (path: string, definition: string) => SearchSide
 
 /** The name of the side file's table (its shadow tables: `search_side_data`, …). */
 const SIDE_TABLE = 'search_side';
-/** The shadow tables of an FTS5 table that is contentless, with `contentless_delete`. */
-const SHADOWS = ['data', 'idx', 'docsize', 'config'] as const;
+/**
+ * The shadow tables that hold an FTS5 index (contentless, with `contentless_delete`); the
+ * fourth, `_config`, keeps the address book's own settings (its `hashsize`).
+ */
+const INDEX_SHADOWS = ['data', 'idx', 'docsize'] as const;
+/** The side table's in-memory term table (the address book's is 16 MB: here 4 gained as much, in less memory). */
+const SIDE_HASH_BYTES = 4 << 20;
 /** The schema name the side file is attached under during the import. */
 export const SIDE_SCHEMA = 'search_side_file';
 
@@ -66,7 +72,7 @@ export function writeSearchSideFile(path: string, definition: string): { add(ids
     db.pragma('cache_size = -2048');
     db.exec(renamed(definition, SIDE_TABLE));
     // As the migration does for the address book's table: a large in-memory term table, flushed rarely.
-    db.exec(`INSERT INTO ${SIDE_TABLE} (${SIDE_TABLE}, rank) VALUES ('hashsize', ${4194304})`);
+    db.exec(`INSERT INTO ${SIDE_TABLE} (${SIDE_TABLE}, rank) VALUES ('hashsize', ${SIDE_HASH_BYTES})`);
     db.exec('BEGIN');
   } catch (err) {
     db.close();
@@ -95,19 +101,24 @@ export const inThreadSearchSide: SearchSideBuilder = (path, definition) => {
 
 /**
  * Inside the import's transaction, the side file attached as `SIDE_SCHEMA`: the search table
- * made anew and given the side table's index.
+ * made anew, given the side table's index and its own settings back.
  */
 export function adoptSearchSideFile(db: Database.Database, definition: string): void {
+  // As stored (integers as BigInt, so that they are bound back as integers: FTS5 checks the type).
+  const settings = db.prepare(`SELECT k, v FROM directory_search_config`).raw().safeIntegers(true).all() as [string, unknown][];
   db.exec('DROP TABLE directory_search');
   db.exec(definition);
   // Shadow tables are read-only to SQL in SQLite's defensive mode (better-sqlite3's default):
   // off for the copy alone.
   db.unsafeMode(true);
   try {
-    for (const s of SHADOWS) {
+    for (const s of INDEX_SHADOWS) {
       db.exec(`DELETE FROM directory_search_${s}`);
       db.exec(`INSERT INTO directory_search_${s} SELECT * FROM ${SIDE_SCHEMA}.${SIDE_TABLE}_${s}`);
     }
+    db.exec(`DELETE FROM directory_search_config`);
+    const put = db.prepare(`INSERT INTO directory_search_config (k, v) VALUES (?, ?)`);
+    for (const [k, v] of settings) put.run(k, v);
   } finally {
     db.unsafeMode(false);
   }

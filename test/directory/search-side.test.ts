@@ -38,6 +38,10 @@ describe('search index built beside a first load', () => {
         expect(existsSync(`${side.sqlite.name}.search-side`)).toBe(false);
         expect(side.sqlite.prepare(`SELECT count(*) FROM directory_search_docsize`).pluck().get()).toBe(a.inserted);
         sound(side);
+        // The address book's own settings kept (the migration's 16 MB term table), not the side table's.
+        const hashsize = (d: Directory) => d.sqlite.prepare(`SELECT v FROM directory_search_config WHERE k = 'hashsize'`).pluck().get();
+        expect(hashsize(side)).toBe(16 * 1024 * 1024);
+        expect(hashsize(side)).toBe(hashsize(plain));
         expect(answers(side)).toEqual(answers(plain));
         expect(answers(side).filter((r) => r.length > 0).length).toBeGreaterThanOrEqual(5); // not only misses
         // The same connection writes the index next: 5 % of the lines changed, some gone, some new.
