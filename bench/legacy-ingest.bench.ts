@@ -1,7 +1,7 @@
 /**
  * Legacy ingest: 10 KB LNP/1 mails over 16 connections, from the first byte until every
  * message is committed (250) and opened, against a bare smtp-server sink measured in the
- * same run with the same client. Targets: ≥ 500 messages/s, ≥ 30 % of the sink's rate (issue 16; it was 50 %). BENCH_WARMUP (default 1): unmeasured runs of each side first.
+ * same run with the same client; both timed from the client's first connection. Targets: ≥ 500 messages/s, ≥ 30 % of the sink's rate (issue 16; it was 50 %). BENCH_WARMUP (default 1): unmeasured runs of each side first.
  *
  * Stage breakdown: then a separate run of BENCH_STAGE_MESSAGES mails (default 1000) with the
  * gateway's thread (this one; the load client is on a worker) profiled from its first byte
@@ -52,6 +52,8 @@ export async function sealedMails(keysDir: string): Promise<Uint8Array[]> {
 
 /** The process's CPU (every thread: gateway, workers, libuv's pool, the load client) per message, per measured run. */
 const cpuPerMessage = { sink: [] as number[], gateway: [] as number[] };
+/** Each measured run's acceptance latency (end of data to reply, ms: p50, p90, p99), as the load client saw it. */
+const acceptMs = { sink: [] as [number, number, number][], gateway: [] as [number, number, number][] };
 const cpuSince = (start: NodeJS.CpuUsage, messages: number): number => {
   const d = process.cpuUsage(start);
   return (d.user + d.system) / 1000 / messages;
@@ -71,6 +73,7 @@ async function bareSinkRate(mails: Uint8Array[]): Promise<number> {
   const cpu0 = process.cpuUsage();
   const r = await runLoadInWorker({ host: '127.0.0.1', port, connections: CONNECTIONS, mailFrom: FROM, rcptTo: RCPT, messages: mails });
   cpuPerMessage.sink.push(cpuSince(cpu0, mails.length));
+  acceptMs.sink.push(r.acceptMs);
   await new Promise<void>((res) => server.close(() => res()));
   if (r.failed) throw new Error(`sink refused ${r.failed}`);
   return (r.ok / r.ms) * 1000;
@@ -84,13 +87,18 @@ export async function gatewayRate(root: string, keysDir: string, mails: Uint8Arr
   const dataDir = join(root, `data-${run}`);
   const config = loadConfig({ env: {}, overrides: { dataDir, durability: (process.env.BENCH_DURABILITY ?? 'FULL'), legacy: { keyDir: keysDir, listen: { port: 0 } }, mssante: { listen: { port: 0 } }, aliases: ALIASES, http: { port: 0 }, ...(process.env.BENCH_WORKERS && { queue: { translateWorkers: Number(process.env.BENCH_WORKERS) } }) } as never });
   const gw = await startGateway(config, { log: silentLogger, noHttp: true, holdDeliveries: true });
+  // Its pipeline threads loaded first: a gateway takes mail for months; their start is not ingest work.
+  await gw.threadsLoaded();
   await window?.start();
-  const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const r = await runLoadInWorker({ host: '127.0.0.1', port: gw.ports.legacy, connections: CONNECTIONS, mailFrom: FROM, rcptTo: RCPT, messages: mails });
   while (gw.gateway.stats.opened < mails.length) await new Promise((res) => setTimeout(res, 2));
-  const ms = performance.now() - t0;
-  if (!window) cpuPerMessage.gateway.push(cpuSince(cpu0, mails.length));
+  // From the load client's first connection, as the sink's rate (not from before its thread loaded).
+  const ms = performance.timeOrigin + performance.now() - r.startedAt;
+  if (!window) {
+    cpuPerMessage.gateway.push(cpuSince(cpu0, mails.length));
+    acceptMs.gateway.push(r.acceptMs);
+  }
   await window?.stop();
   const quarantined = gw.gateway.stats.quarantined;
   await gw.stop();
@@ -114,6 +122,8 @@ export default async function legacyIngest(): Promise<void> {
     const gw = await measure('gateway ingest (accept, commit, open)', 'msg/s', RUNS, (i) => gatewayRate(root, keys.gateway, mails, i));
     const runsOf = (xs: number[]) => xs.slice(-RUNS).map((x) => x.toFixed(2)).join(', ');
     process.stdout.write(`  CPU per message, the whole process (load client included), measured runs: sink ${runsOf(cpuPerMessage.sink)} ms; gateway ${runsOf(cpuPerMessage.gateway)} ms\n`);
+    const latencies = (xs: [number, number, number][]) => xs.slice(-RUNS).map((l) => l.map((x) => x.toFixed(1)).join('/')).join(', ');
+    process.stdout.write(`  end of data to reply, p50/p90/p99 ms, measured runs: sink ${latencies(acceptMs.sink)}; gateway ${latencies(acceptMs.gateway)} (its 250 waits for the commit's fsync)\n`);
     process.stdout.write(`  ${ratio(gw, sink)}   targets: ≥ 500 msg/s (${gw.median >= 500 ? 'met' : 'NOT met'}), ≥ 30% of the sink (${gw.median >= sink.median * 0.3 ? 'met' : 'NOT met'})\n`);
     if (process.env.BENCH_STAGES !== '0' && STAGE_MESSAGES > 0) {
       const some = mails.slice(0, STAGE_MESSAGES);

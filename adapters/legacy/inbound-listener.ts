@@ -24,7 +24,7 @@ import type { AddressInfo } from 'node:net';
 import { GatewayError } from '../../core/errors/gateway-error.js';
 import type { RouteResolver } from '../../core/ports/route-resolver.js';
 import type { Logger } from '../../core/log/logger.js';
-import { acceptData, smtpError, type AcceptSink } from '../smtp/smtp-listener.js';
+import { acceptData, groupReplies, smtpError, type AcceptSink } from '../smtp/smtp-listener.js';
 import { peekHeader } from '../../core/pipeline/header-peek.js';
 
 export interface LegacyListenerOptions {
@@ -106,6 +106,7 @@ export async function startLegacyListener(o: LegacyListenerOptions): Promise<Run
     },
     onData: acceptData('legacy', o.sink, o.log, undefined, (raw, session) => transitRule(raw, session, own)),
   });
+  groupReplies(server);
   server.on('error', (err) => o.log.warn('legacy listener error', { error: err }));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

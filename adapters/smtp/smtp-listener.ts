@@ -3,6 +3,7 @@
  * the size limit, answers with the reply code of a `GatewayError`, and commits through the
  * pipeline before saying `250`.
  */
+import type { Server, Socket } from 'node:net';
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { GatewayError } from '../../core/errors/gateway-error.js';
 import type { AcceptInput, AcceptResult } from '../../core/ports/message-store.js';
@@ -13,6 +14,31 @@ import type { Logger } from '../../core/log/logger.js';
 /** Where a listener hands what it received: the pipeline (`Gateway.accept`). */
 export interface AcceptSink {
   accept(input: AcceptInput): Promise<AcceptResult>;
+}
+
+/**
+ * Replies to commands that arrived together leave together (RFC 2920 §3.2: a server should
+ * buffer the responses to a group of pipelined commands and send them as a unit). Each plain
+ * socket is corked when data arrives and uncorked once that turn of the event loop is over:
+ * the `250`, `250` and `354` answering a pipelined MAIL, RCPT and DATA take one write instead
+ * of three, when their handlers answer within the turn (a directory lookup's promise does). A
+ * reply given later, such as the `250` after a commit, goes out when it is given. Once STARTTLS
+ * has wrapped the socket, the TLS layer makes its own writes.
+ */
+export function groupReplies(server: { server: Server }): void {
+  server.server.on('connection', (socket: Socket) => {
+    let corked = false;
+    // Before smtp-server's own reader (the pipe to its parser), so that the replies it writes are held.
+    socket.prependListener('data', () => {
+      if (corked) return;
+      corked = true;
+      socket.cork();
+      setImmediate(() => {
+        corked = false;
+        socket.uncork();
+      });
+    });
+  });
 }
 
 /** smtp-server reads `responseCode` from the error it is given. */

@@ -26,7 +26,7 @@ import type { TranslationTarget, Translator } from '../../core/ports/translator.
 import type { KeyStore } from '../../adapters/legacy/key-store.js';
 import type { LnpOpener, LnpSealer, OpenedLnpMail } from '../../adapters/legacy/lnp-codec.js';
 import { LegacyError, type LegacyErrorCode } from '../../adapters/legacy/legacy-error.js';
-import type { ThreadAnswer, ThreadJob, ThreadError } from './pipeline-thread.js';
+import type { ThreadAnswer, ThreadJob, ThreadError, ThreadReady } from './pipeline-thread.js';
 
 /**
  * The worker thread's entry. Compiled (`npm run build`, `dist/`), this file is `.js` and the
@@ -44,6 +44,8 @@ interface Slot {
   pending: Map<number, Pending>;
   /** The key store's revision this thread holds a copy of (-1: none yet). */
   keysRevision: number;
+  /** Settled once the thread's modules are loaded (or the thread has failed). */
+  loaded: Promise<void>;
 }
 
 export interface PipelinePoolOptions {
@@ -66,6 +68,15 @@ export class PipelinePool {
   warm(): this {
     this.slots.forEach((s, i) => { if (!s && !this.closed) this.spawn(i); });
     return this;
+  }
+
+  /**
+   * Settles once every thread started so far has loaded its modules (or failed: its jobs then
+   * go to a new thread). Jobs posted before are queued by the thread, so waiting is optional;
+   * a measurement waits, so that the threads' start is not counted as work.
+   */
+  async loaded(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s?.loaded));
   }
 
   readonly translator: Translator = (message: OpenedMessage, target: TranslationTarget) =>
@@ -91,9 +102,11 @@ export class PipelinePool {
 
   private spawn(i: number): Slot {
     const worker = new Worker(WORKER_ENTRY, { workerData: this.o.translator ?? {} });
-    const slot: Slot = { worker, pending: new Map(), keysRevision: -1 };
+    let loaded!: () => void;
+    const slot: Slot = { worker, pending: new Map(), keysRevision: -1, loaded: new Promise<void>((r) => { loaded = r; }) };
     worker.unref();
-    worker.on('message', (a: ThreadAnswer) => {
+    worker.on('message', (a: ThreadAnswer | ThreadReady) => {
+      if ('ready' in a) return loaded();
       const p = slot.pending.get(a.id);
       if (!p) return;
       slot.pending.delete(a.id);
@@ -101,6 +114,7 @@ export class PipelinePool {
       else p.resolve(a.value);
     });
     const fail = (why: string) => {
+      loaded();
       if (this.slots[i] === slot) this.slots[i] = null;
       for (const p of slot.pending.values()) p.reject(new GatewayError('WORKER_FAILED', { detail: `pipeline worker ${why}` }));
       slot.pending.clear();

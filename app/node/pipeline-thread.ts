@@ -26,6 +26,8 @@ export type ThreadJob =
 
 export interface ThreadError { message: string; name: string; kind?: string; legacyCode?: string; detail?: string }
 export interface ThreadAnswer { id: number; value?: unknown; error?: ThreadError }
+/** Posted once, when the thread's modules are loaded and it takes jobs. */
+export interface ThreadReady { ready: true }
 
 const options = (workerData ?? {}) as Omit<ClinicalTranslatorOptions, 'now' | 'deflateRaw' | 'inflateRaw' | 'sha1'>;
 const translate = createClinicalTranslator({ ...options, deflateRaw: zlibDeflateRaw, inflateRaw: zlibInflateRaw, sha1: nodeSha1 });
@@ -53,3 +55,5 @@ port.on('message', (job: ThreadJob) => {
     (err: unknown) => port.postMessage({ id: job.id, error: errorOf(err) } satisfies ThreadAnswer),
   );
 });
+
+port.postMessage({ ready: true } satisfies ThreadReady);

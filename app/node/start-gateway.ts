@@ -94,6 +94,12 @@ export interface RunningGateway {
   metrics: GatewayMetrics;
   /** Read the legacy key folder again now (as `legacy.keyRescan` does): the key files taken. */
   reloadKeys(): Promise<string[]>;
+  /**
+   * Settles once the pipeline threads have loaded their code (at once without them). Mail is
+   * taken before (jobs wait in the threads' queues); benchmarks wait, so as not to time the
+   * threads' start as work.
+   */
+  threadsLoaded(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -327,6 +333,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
   return {
     config, gateway, engine: storage.engine, node, store, ...(storage.sqliteStore ? { sqliteStore: storage.sqliteStore } : {}),
     resolver, staticResolver, directory, legacy, jobs, ports, metrics: obs.metrics, reloadKeys,
+    threadsLoaded: async () => { await pool?.loaded(); },
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -16,7 +16,18 @@ export interface LoadJob {
   messages: Uint8Array[];
 }
 
-function session(job: LoadJob, queue: Uint8Array[], replies: { ok: number; failed: number }): Promise<void> {
+export interface LoadResult {
+  ok: number;
+  failed: number;
+  /** From the first connection opened to the last reply. */
+  ms: number;
+  /** When the first connection was opened, ms since the epoch (`performance.timeOrigin` based: comparable across threads). */
+  startedAt: number;
+  /** Time from the end of a message's data to its reply (the server's acceptance), ms: p50, p90, p99. */
+  acceptMs: [number, number, number];
+}
+
+function session(job: LoadJob, queue: Uint8Array[], replies: { ok: number; failed: number }, acceptMs: number[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const sock: Socket = connect(job.port, job.host);
     sock.setNoDelay(true);
@@ -45,7 +56,9 @@ function session(job: LoadJob, queue: Uint8Array[], replies: { ok: number; faile
         if (!a.startsWith('250') || !b.startsWith('250') || !c.startsWith('354')) throw new Error(`refused: ${a} / ${b} / ${c}`);
         sock.write(m);
         sock.write('.\r\n');
+        const sent = performance.now();
         const r = await waitReply();
+        acceptMs.push(performance.now() - sent);
         if (r.startsWith('250')) replies.ok++;
         else replies.failed++;
       }
@@ -57,12 +70,16 @@ function session(job: LoadJob, queue: Uint8Array[], replies: { ok: number; faile
   });
 }
 
-export async function runLoad(job: LoadJob): Promise<{ ok: number; failed: number; ms: number }> {
+export async function runLoad(job: LoadJob): Promise<LoadResult> {
   const queue = [...job.messages];
   const replies = { ok: 0, failed: 0 };
+  const acceptMs: number[] = [];
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: job.connections }, () => session(job, queue, replies)));
-  return { ...replies, ms: performance.now() - t0 };
+  await Promise.all(Array.from({ length: job.connections }, () => session(job, queue, replies, acceptMs)));
+  const ms = performance.now() - t0;
+  acceptMs.sort((a, b) => a - b);
+  const q = (f: number) => acceptMs[Math.min(acceptMs.length - 1, Math.floor(acceptMs.length * f))] ?? Number.NaN;
+  return { ...replies, ms, startedAt: performance.timeOrigin + t0, acceptMs: [q(0.5), q(0.9), q(0.99)] };
 }
 
 if (parentPort && workerData) {

@@ -61,6 +61,19 @@ describe('pipeline pool (worker threads): translate', () => {
     expect(again.priority).toBe('urgent');
   });
 
+  it('loaded() settles once every started thread has loaded its code, and when one fails to start', async () => {
+    const p = new PipelinePool({ size: 2 }).warm();
+    const slots = (p as unknown as { slots: ({ worker: { threadId: number } } | null)[] }).slots;
+    expect(slots.every((s) => s !== null)).toBe(true);
+    await p.loaded();
+    // Loaded threads answer at once; a pool with a thread ended before it loaded still settles.
+    const q = new PipelinePool({ size: 1 }).warm();
+    const ended = (q as unknown as { slots: { worker: { terminate(): Promise<number> } }[] }).slots[0].worker.terminate();
+    await Promise.all([q.loaded(), ended]);
+    await p.close();
+    await q.close();
+  });
+
   it('after close, jobs are refused as a shutdown (temporary)', async () => {
     const p = new PipelinePool({ size: 1 });
     await p.close();
