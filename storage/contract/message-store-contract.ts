@@ -58,6 +58,23 @@ export function messageStoreContract(name: string, open: () => Promise<StoreUnde
       expect((await store.summary()).deliveries.pending).toBe(50);
     });
 
+    it('fails only the write that fails among writes made together (a group commit keeps the others, their rows whole)', async () => {
+      // Same turn of the event loop: one batch where the engine groups its commits.
+      const first = [accept({ messageId: '<g1@x>' }), accept({ messageId: '<g2@x>' })];
+      const bad = store.recordOutcomes('NO-SUCH-MESSAGE', [], [], T);
+      const then = [accept({ messageId: '<g3@x>' }), accept({ messageId: '<g4@x>' })];
+      const settled = await Promise.allSettled([...first, bad, ...then]);
+      expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      expect((await store.summary()).messages).toEqual({ received: 4 });
+      for (const r of settled) {
+        if (r.status !== 'fulfilled') continue;
+        const { id } = r.value as Awaited<ReturnType<MessageStore['accept']>>;
+        expect(await store.raw(id)).toEqual(raw);
+        expect((await store.pendingDeliveries(id))).toHaveLength(1);
+        expect((await store.trace(id))?.events.map((e) => e.stage)).toEqual(['receive']);
+      }
+    });
+
     it('judges no received message at acceptance: a resend is told after opening (claimContent)', async () => {
       await accept({ messageId: '<dup@x>' });
       expect((await accept({ messageId: '<dup@x>' })).duplicates).toEqual([]);

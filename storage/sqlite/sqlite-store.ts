@@ -3,7 +3,8 @@
  *
  * Writes use group commit: every write queued in the same turn of the event loop (accepts,
  * content claims, routing decisions, claims of work, delivery outcomes) is committed in one
- * transaction, each in its own savepoint so that one failure does not undo the others. Many SMTP sessions share one
+ * transaction; should one write fail, the batch is rolled back and committed again with each
+ * write in its own savepoint, so that one failure does not undo the others. Many SMTP sessions share one
  * fsync, and each still gets its `250` only after its own rows are on disk. The fsync of
  * the write-ahead log runs in libuv's thread pool (`fdatasync`), not inside the commit, so
  * the event loop keeps serving other sessions while the disk flushes: the same guarantee as
@@ -70,6 +71,9 @@ export class SqliteStore implements MessageStore, JobLock {
     const d = db;
     this.h = this.prepareHot();
     this.savepoint = sqlite.transaction((op: () => unknown) => op());
+    this.commitAll = sqlite.transaction((batch: QueuedWrite[], results: { ok: boolean; value: unknown }[]) => {
+      for (const b of batch) results.push({ ok: true, value: b.op() });
+    });
     this.commitBatch = sqlite.transaction((batch: QueuedWrite[], results: { ok: boolean; value: unknown }[]) => {
       for (const b of batch) {
         try {
@@ -172,12 +176,19 @@ export class SqliteStore implements MessageStore, JobLock {
     this.pending = [];
     if (batch.length === 0) return;
     const durable = this.durableAccept && batch.some((b) => b.durable);
-    const results: { ok: boolean; value: unknown }[] = [];
+    let results: { ok: boolean; value: unknown }[] = [];
     try {
-      this.commitBatch(batch, results);
-    } catch (err) {
-      for (const b of batch) b.reject(err);
-      return;
+      this.commitAll(batch, results);
+    } catch {
+      // A write failed (rolled back with the whole batch): again, each write in a savepoint,
+      // so that only the failing ones fail.
+      results = [];
+      try {
+        this.commitBatch(batch, results);
+      } catch (err) {
+        for (const b of batch) b.reject(err);
+        return;
+      }
     }
     const settle = (b: QueuedWrite, i: number) => (results[i].ok ? b.resolve(results[i].value as never) : b.reject(results[i].value));
     if (!durable) {
@@ -202,9 +213,12 @@ export class SqliteStore implements MessageStore, JobLock {
   }
 
   /**
-   * The batch in one transaction, each write in a savepoint of its own. Both wrappers are made
-   * once (better-sqlite3 builds a function and looks up its statements for each `transaction`).
+   * The batch in one transaction (`commitAll`); should a write fail, the batch again with each
+   * write in a savepoint of its own (`commitBatch`): writes seldom fail, and a savepoint costs
+   * two statements per write. The wrappers are made once (better-sqlite3 builds a function and
+   * looks up its statements for each `transaction`).
    */
+  private readonly commitAll: (batch: QueuedWrite[], results: { ok: boolean; value: unknown }[]) => void;
   private readonly commitBatch: (batch: QueuedWrite[], results: { ok: boolean; value: unknown }[]) => void;
   private readonly savepoint: (op: () => unknown) => unknown;
 
