@@ -11,7 +11,7 @@ import { decodeBody, encodeBody } from './body.js';
 import { decodeContainer, encodeContainer, sanitizeEntryName, type ContainerEntry } from './container.js';
 import { buildLnpMail, parseLnpMail, type LnpMail } from './lnp-mail.js';
 import type { DeflateRaw, InflateRaw } from '../../lib/deflate.js';
-import { openPayload, sealPayload } from './seal.js';
+import { openPayload, sealPayload, type AesGcmDecrypt, type AesGcmEncrypt } from './seal.js';
 
 export interface OpenedLnpMail {
   mail: LnpMail;
@@ -48,6 +48,8 @@ export interface SealLnpMailInput {
   transit?: string;
   /** The compressor for attachment containers (default pure JS; the Node runtime gives native zlib). */
   deflateRaw?: DeflateRaw;
+  /** AES-256-GCM (default WebCrypto; the Node runtime's pipeline threads give OpenSSL's, synchronous). */
+  encrypt?: AesGcmEncrypt;
 }
 
 /**
@@ -57,7 +59,7 @@ export interface SealLnpMailInput {
 export type LnpOpener = (raw: Uint8Array, opts: { now: Date; holder: string }) => Promise<OpenedLnpMail>;
 
 /** Seals a mail for the network: `sealLnpMail` over the adapter's key store and compressor, or the same run elsewhere. */
-export type LnpSealer = (input: Omit<SealLnpMailInput, 'deflateRaw'>) => Promise<{ raw: Uint8Array; changes: TextChange[] }>;
+export type LnpSealer = (input: Omit<SealLnpMailInput, 'deflateRaw' | 'encrypt'>) => Promise<{ raw: Uint8Array; changes: TextChange[] }>;
 
 /**
  * Open a mail sealed for `holder`: armour, payload (holder and year checked), body,
@@ -67,13 +69,15 @@ export type LnpSealer = (input: Omit<SealLnpMailInput, 'deflateRaw'>) => Promise
  * const m = await openLnpMail(store, raw, { now: new Date(), holder: 'passerelle' });
  * m.dests; // ['jean.dupont.med']
  */
-export async function openLnpMail(keys: KeyStore, raw: Uint8Array, opts: { now: Date; holder: string; inflateRaw?: InflateRaw }): Promise<OpenedLnpMail> {
+export async function openLnpMail(
+  keys: KeyStore, raw: Uint8Array, opts: { now: Date; holder: string; inflateRaw?: InflateRaw; decrypt?: AesGcmDecrypt },
+): Promise<OpenedLnpMail> {
   const mail = parseLnpMail(raw);
-  const body = await openPayload(keys, dearmour(mail.armour), { now: opts.now, expectedHolder: opts.holder });
+  const body = await openPayload(keys, dearmour(mail.armour), { now: opts.now, expectedHolder: opts.holder, ...(opts.decrypt ? { decrypt: opts.decrypt } : {}) });
   const { text, dests } = decodeBody(body.plaintext);
   const attachments: ContainerEntry[] = [];
   for (const a of mail.attachments) {
-    const opened = await openPayload(keys, a.sealed, { now: opts.now, expectedHolder: opts.holder });
+    const opened = await openPayload(keys, a.sealed, { now: opts.now, expectedHolder: opts.holder, ...(opts.decrypt ? { decrypt: opts.decrypt } : {}) });
     attachments.push(...decodeContainer(opened.plaintext, { inflateRaw: opts.inflateRaw }));
   }
   return { mail, holder: body.holder, year: body.year, text, dests, attachments };
@@ -91,12 +95,12 @@ export async function openLnpMail(keys: KeyStore, raw: Uint8Array, opts: { now: 
 export async function sealLnpMail(keys: KeyStore, input: SealLnpMailInput): Promise<{ raw: Uint8Array; changes: TextChange[] }> {
   const dests = destinationList(input.dests ?? [...input.to, ...input.cc]);
   const { bytes, changes } = encodeBody(input.text, dests);
-  const sealedBody = await sealPayload(keys, input.holder, input.year, bytes);
+  const sealedBody = await sealPayload(keys, input.holder, input.year, bytes, undefined, input.encrypt);
   const attachments: { filename: string; sealed: Uint8Array }[] = [];
   for (const [i, a] of input.attachments.entries()) {
     const name = sanitizeEntryName(a.name, i);
     const container = encodeContainer([{ name, data: a.data, ...(a.deflate !== undefined ? { deflate: a.deflate } : {}) }], { deflateRaw: input.deflateRaw });
-    attachments.push({ filename: `${name}.lpz`, sealed: await sealPayload(keys, input.holder, input.year, container) });
+    attachments.push({ filename: `${name}.lpz`, sealed: await sealPayload(keys, input.holder, input.year, container, undefined, input.encrypt) });
   }
   const raw = buildLnpMail({
     from: input.from,

@@ -13,6 +13,23 @@ const IV_SIZE = 12;
 const TAG_SIZE = 16;
 const encoder = new TextEncoder();
 
+/**
+ * AES-256-GCM decryption of `data` (ciphertext then its 16-byte tag) as an injected function:
+ * WebCrypto by default (Workers, tests); the Node runtime's pipeline threads hand OpenSSL's
+ * synchronous one (`app/node/native-cipher.ts`), where WebCrypto's job dispatch to libuv's
+ * pool costs more than the work on a 10 KB payload. Throws when the tag does not verify.
+ */
+export type AesGcmDecrypt = (key: CryptoKey, iv: Uint8Array, aad: Uint8Array, data: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+
+/** AES-256-GCM encryption: the ciphertext then its 16-byte tag (injected as {@link AesGcmDecrypt}). */
+export type AesGcmEncrypt = (key: CryptoKey, iv: Uint8Array, aad: Uint8Array, data: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+
+export const webCryptoAesGcmEncrypt: AesGcmEncrypt = async (key, iv, aad, data) =>
+  new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: buf(iv), additionalData: buf(aad), tagLength: 128 }, key, buf(data)));
+
+export const webCryptoAesGcmDecrypt: AesGcmDecrypt = async (key, iv, aad, data) =>
+  new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: buf(iv), additionalData: buf(aad), tagLength: 128 }, key, buf(data)));
+
 /** The clear header of a sealed payload. */
 export interface SealHeader {
   holder: string;
@@ -22,12 +39,15 @@ export interface SealHeader {
 }
 
 /**
- * Seal `plaintext` for `holder` with the keys of `year`. `iv` is random unless given (tests).
+ * Seal `plaintext` for `holder` with the keys of `year`. `iv` is random unless given (tests);
+ * `encrypt` is WebCrypto's unless given.
  *
  * @example
  * const sealed = await sealPayload(store, 'passerelle', 2026, bodyBytes);
  */
-export async function sealPayload(keys: KeyStore, holder: string, year: number, plaintext: Uint8Array, iv?: Uint8Array): Promise<Uint8Array> {
+export async function sealPayload(
+  keys: KeyStore, holder: string, year: number, plaintext: Uint8Array, iv?: Uint8Array, encrypt: AesGcmEncrypt = webCryptoAesGcmEncrypt,
+): Promise<Uint8Array> {
   if (!LOCAL_PATTERN.test(holder)) throw new LegacyError('BAD_SEAL_FORMAT', 'holder is not a valid LOCAL (1..64 characters [a-z0-9._-])');
   if (!Number.isInteger(year) || year < 0 || year > 0xffff) throw new LegacyError('BAD_SEAL_FORMAT', `year ${year} out of range`);
   const nonce = iv ?? crypto.getRandomValues(new Uint8Array(IV_SIZE));
@@ -41,7 +61,7 @@ export async function sealPayload(keys: KeyStore, holder: string, year: number, 
   header[2] = year & 0xff;
   header[3] = h.length;
   header.set(h, 4);
-  const ct = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: buf(nonce), additionalData: header, tagLength: 128 }, key, buf(plaintext)));
+  const ct = await encrypt(key, nonce, header, plaintext);
   const out = new Uint8Array(headerLength + IV_SIZE + ct.length);
   out.set(header, 0);
   out.set(nonce, headerLength);
@@ -82,7 +102,7 @@ export function readSealHeader(sealed: Uint8Array): SealHeader {
 export async function openPayload(
   keys: KeyStore,
   sealed: Uint8Array,
-  opts: { now: Date; expectedHolder?: string },
+  opts: { now: Date; expectedHolder?: string; decrypt?: AesGcmDecrypt },
 ): Promise<{ holder: string; year: number; plaintext: Uint8Array }> {
   const { holder, year, headerLength } = readSealHeader(sealed);
   if (opts.expectedHolder !== undefined && holder !== opts.expectedHolder) {
@@ -91,17 +111,13 @@ export async function openPayload(
   keys.assertCanOpen(year, opts.now);
   const key = await keys.sealKey(holder, year);
   const iv = sealed.subarray(headerLength, headerLength + IV_SIZE);
-  let plain: ArrayBuffer;
+  let plaintext: Uint8Array;
   try {
-    plain = await crypto.subtle.decrypt(
-      { name: 'AES-GCM', iv: buf(iv), additionalData: buf(sealed.subarray(0, headerLength)), tagLength: 128 },
-      key,
-      buf(sealed.subarray(headerLength + IV_SIZE)),
-    );
+    plaintext = await (opts.decrypt ?? webCryptoAesGcmDecrypt)(key, iv, sealed.subarray(0, headerLength), sealed.subarray(headerLength + IV_SIZE));
   } catch (err) {
     throw new LegacyError('AUTH_FAILED', `payload for ${holder} (year ${year}) failed authentication: altered or sealed with another key`, { cause: err });
   }
-  return { holder, year, plaintext: new Uint8Array(plain) };
+  return { holder, year, plaintext };
 }
 
 /** WebCrypto's typings want ArrayBuffer-backed views; ours always are. */

@@ -1,15 +1,60 @@
 /**
- * AES-256-CBC (PKCS#7 padding) by OpenSSL through `node:crypto`, synchronous: the Node
- * runtime hands it to S/MIME encryption (`adapters/mssante/smime/encrypt.ts`), where
- * WebCrypto costs an `importKey` and an `encrypt` job dispatch per message.
+ * Ciphers by OpenSSL through `node:crypto`, synchronous, where WebCrypto costs an `importKey`
+ * or a job dispatch to libuv's pool per message, more than the work on these sizes:
+ * AES-256-CBC (PKCS#7 padding) for S/MIME encryption (`adapters/mssante/smime/encrypt.ts`);
+ * AES-256-GCM for LNP/1 payloads opened and sealed on the pipeline threads (`adapters/legacy/seal.ts`).
  */
-import { createCipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, KeyObject } from 'node:crypto';
 import type { AesCbcEncrypt } from '../../adapters/mssante/smime/encrypt.js';
+import type { AesGcmDecrypt, AesGcmEncrypt } from '../../adapters/legacy/seal.js';
 
 export const nodeAesCbcEncrypt: AesCbcEncrypt = (key, iv, data) => {
   const c = createCipheriv('aes-256-cbc', key, iv);
   const head = c.update(data);
   const tail = c.final();
+  const out = new Uint8Array(head.length + tail.length);
+  out.set(head, 0);
+  out.set(tail, head.length);
+  return out;
+};
+
+/** The OpenSSL key behind each WebCrypto key (derived once per holder and year, kept by the key store). */
+const keyObjects = new WeakMap<CryptoKey, KeyObject>();
+
+const TAG_SIZE = 16;
+
+function keyObject(key: CryptoKey): KeyObject {
+  let k = keyObjects.get(key);
+  if (!k) {
+    k = KeyObject.from(key);
+    keyObjects.set(key, k);
+  }
+  return k;
+}
+
+/** AES-256-GCM encryption: the ciphertext then its 16-byte tag. */
+export const nodeAesGcmEncrypt: AesGcmEncrypt = (key, iv, aad, data) => {
+  const c = createCipheriv('aes-256-gcm', keyObject(key), iv, { authTagLength: TAG_SIZE });
+  c.setAAD(aad);
+  const head = c.update(data);
+  const tail = c.final();
+  const tag = c.getAuthTag();
+  const out = new Uint8Array(head.length + tail.length + tag.length);
+  out.set(head, 0);
+  out.set(tail, head.length);
+  out.set(tag, head.length + tail.length);
+  return out;
+};
+
+/** AES-256-GCM decryption (`data`: ciphertext then its 16-byte tag); throws when the tag does not verify. */
+export const nodeAesGcmDecrypt: AesGcmDecrypt = (key, iv, aad, data) => {
+  if (data.byteLength < TAG_SIZE) throw new Error('ciphertext shorter than its tag');
+  const d = createDecipheriv('aes-256-gcm', keyObject(key), iv, { authTagLength: TAG_SIZE });
+  d.setAAD(aad);
+  d.setAuthTag(data.subarray(data.byteLength - TAG_SIZE));
+  const head = d.update(data.subarray(0, data.byteLength - TAG_SIZE));
+  const tail = d.final();
+  if (tail.length === 0) return new Uint8Array(head.buffer, head.byteOffset, head.byteLength);
   const out = new Uint8Array(head.length + tail.length);
   out.set(head, 0);
   out.set(tail, head.length);
