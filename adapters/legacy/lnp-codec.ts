@@ -13,8 +13,15 @@ import { buildLnpMail, parseLnpMail, type LnpMail } from './lnp-mail.js';
 import type { DeflateRaw, InflateRaw } from '../../lib/deflate.js';
 import { openPayload, sealPayload, type AesGcmDecrypt, type AesGcmEncrypt } from './seal.js';
 
+/**
+ * An opened mail's head: the parsed mail less its sealed parts (the armour, the containers'
+ * bytes), which opening has turned into `text` and `attachments`; the containers' file names
+ * are kept.
+ */
+export type OpenedLnpHead = Omit<LnpMail, 'armour' | 'attachments'> & { attachments: { filename: string }[] };
+
 export interface OpenedLnpMail {
-  mail: LnpMail;
+  mail: OpenedLnpHead;
   holder: string;
   year: number;
   /** The message text (CRLF line ends), decoded from ISO-8859-1. */
@@ -60,6 +67,15 @@ export type LnpOpener = (raw: Uint8Array, opts: { now: Date; holder: string }) =
 
 /** Seals a mail for the network: `sealLnpMail` over the adapter's key store and compressor, or the same run elsewhere. */
 export type LnpSealer = (input: Omit<SealLnpMailInput, 'deflateRaw' | 'encrypt'>) => Promise<{ raw: Uint8Array; changes: TextChange[] }>;
+
+/**
+ * The opened mail without the sealed parts still referenced by its head: what a thread that
+ * opened it posts back (the armour alone is as large as the mail).
+ */
+export function withoutSealedParts(m: OpenedLnpMail): OpenedLnpMail {
+  const { armour: _armour, attachments, ...head } = m.mail as LnpMail;
+  return { ...m, mail: { ...head, attachments: attachments.map((a) => ({ filename: a.filename })) } };
+}
 
 /**
  * Open a mail sealed for `holder`: armour, payload (holder and year checked), body,

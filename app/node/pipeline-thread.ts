@@ -14,7 +14,7 @@ import type { TranslationTarget } from '../../core/ports/translator.js';
 import { KeyStore } from '../../adapters/legacy/key-store.js';
 import { makeKeyFile } from '../../adapters/legacy/key-file.js';
 import { LegacyError } from '../../adapters/legacy/legacy-error.js';
-import { openLnpMail, sealLnpMail, type SealLnpMailInput } from '../../adapters/legacy/lnp-codec.js';
+import { openLnpMail, sealLnpMail, withoutSealedParts, type SealLnpMailInput } from '../../adapters/legacy/lnp-codec.js';
 import { zlibDeflateRaw, zlibInflateRaw } from './native-deflate.js';
 import { nodeSha1 } from './native-hash.js';
 import { nodeAesGcmDecrypt, nodeAesGcmEncrypt } from './native-cipher.js';
@@ -49,7 +49,7 @@ port.on('message', (job: ThreadJob) => {
   const work: Promise<unknown> = job.kind === 'translate'
     ? translate(job.message, job.context)
     : job.kind === 'open-lnp'
-      ? openLnpMail(keys, job.raw, { now: new Date(job.now), holder: job.holder, inflateRaw: zlibInflateRaw, decrypt: nodeAesGcmDecrypt })
+      ? openLnpMail(keys, job.raw, { now: new Date(job.now), holder: job.holder, inflateRaw: zlibInflateRaw, decrypt: nodeAesGcmDecrypt }).then(withoutSealedParts)
       : sealLnpMail(keys, { ...job.input, deflateRaw: zlibDeflateRaw, encrypt: nodeAesGcmEncrypt });
   work.then(
     (value) => port.postMessage({ id: job.id, value } satisfies ThreadAnswer),
