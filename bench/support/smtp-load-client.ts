@@ -5,6 +5,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
+import { smtpReplies } from '../../test/support/smtp-replies.js';
 
 export interface LoadJob {
   host: string;
@@ -31,20 +32,7 @@ function session(job: LoadJob, queue: Uint8Array[], replies: { ok: number; faile
   return new Promise((resolve, reject) => {
     const sock: Socket = connect(job.port, job.host);
     sock.setNoDelay(true);
-    let buf = '';
-    let expect: ((line: string) => void)[] = [];
-    const waitReply = () => new Promise<string>((r) => expect.push(r));
-    sock.on('data', (d: Buffer) => {
-      buf += d.toString('latin1');
-      let i: number;
-      while ((i = buf.indexOf('\r\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        if (line[3] === '-') continue;
-        const f = expect.shift();
-        if (f) f(line);
-      }
-    });
+    const waitReply = smtpReplies(sock);
     sock.on('error', reject);
     (async () => {
       await waitReply();

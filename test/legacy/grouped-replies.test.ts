@@ -9,6 +9,7 @@ import { connect, type Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import { groupReplies } from '../../adapters/smtp/smtp-listener.js';
+import { smtpReplies } from '../support/smtp-replies.js';
 
 interface Counted { writes: number }
 
@@ -36,26 +37,10 @@ async function server(grouped: boolean, counted: Counted): Promise<{ port: numbe
   return { port: (s.server.address() as AddressInfo).port, close: () => new Promise<void>((r) => s.close(() => r())) };
 }
 
-/** A client that reads reply lines (multi-line replies folded into their last line). */
+/** A client with its replies read in order. */
 function client(port: number) {
   const sock = connect(port, '127.0.0.1');
-  let buf = '';
-  const waiting: ((l: string) => void)[] = [];
-  const lines: string[] = [];
-  sock.on('data', (d: Buffer) => {
-    buf += d.toString('latin1');
-    let i: number;
-    while ((i = buf.indexOf('\r\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 2);
-      if (line[3] === '-') continue;
-      const w = waiting.shift();
-      if (w) w(line);
-      else lines.push(line);
-    }
-  });
-  const reply = () => new Promise<string>((r) => (lines.length ? r(lines.shift()!) : waiting.push(r)));
-  return { sock, reply };
+  return { sock, reply: smtpReplies(sock) };
 }
 
 let closing: (() => Promise<void>)[] = [];
