@@ -13,8 +13,10 @@
  * `rejectedErrors`, `response`, or an error with `responseCode`, `response`, `code`,
  * `rejectedErrors` — so `smtp-outcome.ts` maps both the same way.
  *
- * Pool rules (nodemailer's pool's): at most `maxConnections` connections, each reused for up
- * to `maxMessages` messages; a refused message (envelope or data reply other than 421) leaves
+ * Pool rules (nodemailer's pool's, but for one): at most `maxConnections` connections, each
+ * reused for up to `maxMessages` messages; a message waiting is sent on the first connection
+ * that is free, whether a busy one or one being opened for it (nodemailer binds it to the new
+ * one, which makes it wait for the greeting and the handshake); a refused message (envelope or data reply other than 421) leaves
  * the connection usable after RSET; any other failure closes it. A message whose send fails
  * on a reused connection before a byte of it was written (the server closed an idle session)
  * is tried once more on a fresh connection. With mutual TLS, the last TLS session of the
@@ -134,6 +136,10 @@ export class RawSmtpPool {
   private readonly idle: Conn[] = [];
   private readonly queue: Job[] = [];
   private open = 0;
+  /** Connections being opened (counted in `open`). */
+  private connecting = 0;
+  /** No new connection before this time (ms since the epoch): one just failed while others were open. */
+  private noNewUntil = 0;
   private closing = false;
   private session: Buffer | undefined;
   /** Sessions opened, and how many of them resumed an earlier TLS session. */
@@ -161,18 +167,20 @@ export class RawSmtpPool {
   private pump(): void {
     while (this.queue.length > 0) {
       const c = this.idle.pop();
-      if (c) {
-        this.run(c, this.queue.shift()!);
-        continue;
-      }
-      if (this.open >= (this.o.maxConnections ?? 2)) return;
-      // A new connection takes the first waiting message; if it cannot be opened, that message fails.
-      this.connect(this.queue.shift()!);
+      if (!c) break;
+      this.run(c, this.queue.shift()!);
     }
+    // Connections for the messages still waiting, beyond those being opened, up to the limit.
+    // A new connection takes whatever waits when it is ready: a message is not bound to it, so
+    // it goes out on a busy connection that frees first rather than wait for a greeting and a
+    // handshake (a server's greeting may be held 100 ms or more).
+    const max = this.o.maxConnections ?? 2;
+    while (this.queue.length > this.connecting && this.open < max && (this.open === 0 || Date.now() >= this.noNewUntil)) this.connect();
   }
 
-  private connect(first: Job): void {
+  private connect(): void {
     this.open++;
+    this.connecting++;
     const tls: ConnectionOptions = { ...this.o.tls };
     if (this.session && this.o.reuseTlsSession !== false) tls.session = this.session;
     const smtp = new SMTPConnection({
@@ -194,8 +202,13 @@ export class RawSmtpPool {
     const fail = (err: Error) => {
       if (settled) return;
       settled = true;
+      this.connecting--;
+      // With no other connection to take them, the first waiting message fails (the next one
+      // tries a new connection); otherwise they wait for the open ones, and no new connection
+      // is tried for a second.
+      if (this.open > 1) this.noNewUntil = Date.now() + 1000;
+      else this.queue.shift()?.reject(err);
       this.drop(c);
-      first.reject(err);
     };
     smtp.on('error', (err: Error) => {
       // during a send the send's callback reports the error; before the session is ready, `fail` does
@@ -214,9 +227,10 @@ export class RawSmtpPool {
         settled = true;
         // TLS 1.3 tickets come right after the handshake, before the reply to EHLO: the session is resumable by now
         if (socket && typeof socket.getSession === 'function') this.session = socket.getSession() ?? this.session;
+        this.connecting--;
         this.stats.connections++;
         if (socket && typeof socket.isSessionReused === 'function' && socket.isSessionReused()) this.stats.tlsResumed++;
-        this.run(c, first);
+        this.release(c);
       };
       if (this.o.auth && smtp.allowsAuth) {
         smtp.login({ user: this.o.auth.user, pass: this.o.auth.pass, method: 'PLAIN' } as never, (err) => (err ? fail(err) : ready()));

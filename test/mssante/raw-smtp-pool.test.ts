@@ -3,8 +3,10 @@
  * a real smtp-server on loopback with STARTTLS and client certificates (the test PKI):
  * bytes as given (dot-stuffed on the wire, unstuffed by the server), the envelope pipelined,
  * connections reused and capped, a refused message leaving the connection usable, a session
- * the server closed while idle handled without losing the next message, and the TLS session
- * resumed, with the client certificate, when a new connection is opened.
+ * the server closed while idle handled without losing the next message, the TLS session
+ * resumed, with the client certificate, when a new connection is opened; a waiting message
+ * sent on the first connection free rather than bound to one being opened, and a refused
+ * connection failing no message while another is open.
  */
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -21,6 +23,8 @@ const received: { from: string; to: string[]; data: Buffer; session: string }[] 
 const sessions: { id: string; resumed: boolean; peerCn?: string; authorized: boolean }[] = [];
 const commands: string[] = [];
 const live = new Set<{ end(): void; destroy(): void }>();
+/** What the server does with a new connection (default: greets it at once). */
+let gate: () => 'greet' | 'hold' | 'refuse' = () => 'greet';
 
 beforeAll(async () => {
   pki = await testPki();
@@ -33,6 +37,9 @@ beforeAll(async () => {
     authOptional: true,
     logger: false,
     onConnect(session, cb) {
+      const g = gate();
+      if (g === 'refuse') return cb(Object.assign(new Error('Too many connections'), { responseCode: 421 }));
+      if (g === 'hold') return void setTimeout(() => cb(), 400); // a slow greeting
       cb();
     },
     onSecure(socket, session, cb) {
@@ -152,6 +159,40 @@ describe('RawSmtpPool', () => {
     const info = await p.send({ from: 'a@passerelle-test.mssante.fr', to: ['idle2@medecin.mssante.fr'] }, bytes('Subject: i\r\n\r\ni\r\n'));
     await p.close();
     expect(info.accepted).toEqual(['idle2@medecin.mssante.fr']);
+  });
+
+  it('sends a waiting message on the busy connection that frees first, not on the one being opened for it', async () => {
+    const p = pool({ maxConnections: 2 });
+    const send = (to: string) => p.send({ from: 'a@passerelle-test.mssante.fr', to: [to] }, bytes(`Subject: w\r\n\r\n${to}\r\n`));
+    await send('w0@medecin.mssante.fr');
+    gate = () => 'hold';
+    try {
+      // w1 takes the open connection; w2 finds none free and a second one is opened, whose greeting is held.
+      await Promise.all([send('w1@medecin.mssante.fr'), send('w2@medecin.mssante.fr')]);
+      const on = (to: string) => received.find((r) => r.to[0] === to)!.session;
+      expect(on('w1@medecin.mssante.fr')).toBe(on('w0@medecin.mssante.fr'));
+      expect(on('w2@medecin.mssante.fr')).toBe(on('w0@medecin.mssante.fr'));
+      // The second connection opens all the same, and is there for the next messages.
+      while (p.stats.connections < 2) await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      gate = () => 'greet';
+      await p.close();
+    }
+  });
+
+  it('a connection refused while another is open fails no message: they go on the open one', async () => {
+    const p = pool({ maxConnections: 2 });
+    const send = (to: string) => p.send({ from: 'a@passerelle-test.mssante.fr', to: [to] }, bytes(`Subject: f\r\n\r\n${to}\r\n`));
+    await send('f0@medecin.mssante.fr');
+    gate = () => 'refuse';
+    try {
+      const settled = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => send(`f${i + 1}@medecin.mssante.fr`)));
+      expect(settled.map((r) => r.status)).toEqual(Array(5).fill('fulfilled'));
+      expect(p.stats.connections).toBe(1);
+    } finally {
+      gate = () => 'greet';
+      await p.close();
+    }
   });
 
   it('fails a message with a connection error when nothing listens', async () => {
