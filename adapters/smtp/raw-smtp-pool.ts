@@ -42,8 +42,10 @@ export interface RawSmtpPoolOptions {
   auth?: { user: string; pass: string };
   /** Default 2. */
   maxConnections?: number;
-  /** Default 100. */
+  /** Messages per connection, then it is retired (default 100). */
   maxMessages?: number;
+  /** A connection is retired after its first message this long ago, ms (default: no limit). */
+  maxAge?: number;
   connectionTimeout?: number;
   greetingTimeout?: number;
   socketTimeout?: number;
@@ -123,6 +125,8 @@ interface Job {
 
 class Conn {
   readonly smtp: SMTPConnection;
+  /** When the session became ready (ms since the epoch). */
+  readyAt = 0;
   messages = 0;
   busy = false;
   closed = false;
@@ -168,6 +172,10 @@ export class RawSmtpPool {
     while (this.queue.length > 0) {
       const c = this.idle.pop();
       if (!c) break;
+      if (this.expired(c)) {
+        this.retire(c);
+        continue;
+      }
       this.run(c, this.queue.shift()!);
     }
     // Connections for the messages still waiting, beyond those being opened, up to the limit.
@@ -228,6 +236,7 @@ export class RawSmtpPool {
         // TLS 1.3 tickets come right after the handshake, before the reply to EHLO: the session is resumable by now
         if (socket && typeof socket.getSession === 'function') this.session = socket.getSession() ?? this.session;
         this.connecting--;
+        c.readyAt = Date.now();
         this.stats.connections++;
         if (socket && typeof socket.isSessionReused === 'function' && socket.isSessionReused()) this.stats.tlsResumed++;
         this.release(c);
@@ -279,12 +288,22 @@ export class RawSmtpPool {
 
   private release(c: Conn): void {
     if (c.closed) return;
-    if (this.closing || c.messages >= (this.o.maxMessages ?? 100)) {
-      this.drop(c);
-      return;
-    }
+    if (this.closing) return this.drop(c);
+    if (this.expired(c)) return this.drop(c);
     this.idle.push(c);
     this.pump();
+  }
+
+  /** Used for `maxMessages` messages, or ready `maxAge` ago: retired (after its current message). */
+  private expired(c: Conn): boolean {
+    return c.messages >= (this.o.maxMessages ?? 100) || Date.now() - c.readyAt >= (this.o.maxAge ?? Infinity);
+  }
+
+  /** Closes an idle connection without calling `pump` (its caller is pumping). */
+  private retire(c: Conn): void {
+    c.closed = true;
+    this.open--;
+    c.smtp.close();
   }
 
   private drop(c: Conn): void {

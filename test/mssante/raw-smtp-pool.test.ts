@@ -195,6 +195,19 @@ describe('RawSmtpPool', () => {
     }
   });
 
+  it('retires a connection after maxAge: the next message goes on a new session', async () => {
+    const p = pool({ maxAge: 400 });
+    const send = (to: string) => p.send({ from: 'a@passerelle-test.mssante.fr', to: [to] }, bytes(`Subject: g\r\n\r\n${to}\r\n`));
+    await send('g0@medecin.mssante.fr');
+    await send('g1@medecin.mssante.fr');
+    await new Promise((r) => setTimeout(r, 450));
+    await send('g2@medecin.mssante.fr');
+    await p.close();
+    const on = (to: string) => received.find((r) => r.to[0] === to)!.session;
+    expect(on('g1@medecin.mssante.fr')).toBe(on('g0@medecin.mssante.fr'));
+    expect(on('g2@medecin.mssante.fr')).not.toBe(on('g0@medecin.mssante.fr'));
+  });
+
   it('fails a message with a connection error when nothing listens', async () => {
     const p = pool({ port: 1, connectionTimeout: 2000 });
     const err = (await p.send({ from: 'a@x', to: ['b@y'] }, bytes('x\r\n')).catch((e: Error) => e)) as Error & { code?: string };

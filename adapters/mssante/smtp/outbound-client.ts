@@ -40,9 +40,15 @@ export interface OutboundClientOptions {
   port?: number;
   /** Injected for tests; default `dns.resolveMx`. */
   resolveMx?: (domain: string) => Promise<{ exchange: string; priority: number }[]>;
-  /** Connections per destination (default 2) and messages per connection (default 100). */
+  /**
+   * Connections per destination (default 2); each is retired after `maxMessages` messages
+   * (default: no limit) or `maxAge` ms (default 300 s, Postfix's connection reuse time limit):
+   * a peer that limits the messages of a session says so (421), and the message is sent again
+   * on a new connection.
+   */
   maxConnections?: number;
   maxMessages?: number;
+  maxAge?: number;
   /** Time-outs, ms (defaults: connect 30 s, greeting 30 s, socket 5 min). */
   connectionTimeout?: number;
   greetingTimeout?: number;
@@ -189,7 +195,8 @@ export class OutboundClient {
         requireTLS: true,
         name: this.opts.name,
         maxConnections: this.opts.maxConnections ?? 2,
-        maxMessages: this.opts.maxMessages ?? 100,
+        maxMessages: this.opts.maxMessages ?? Infinity,
+        maxAge: this.opts.maxAge ?? 300_000,
         connectionTimeout: this.opts.connectionTimeout ?? 30_000,
         greetingTimeout: this.opts.greetingTimeout ?? 30_000,
         socketTimeout: this.opts.socketTimeout ?? 300_000,
