@@ -25,6 +25,9 @@ const commands: string[] = [];
 const live = new Set<{ end(): void; destroy(): void }>();
 /** What the server does with a new connection (default: greets it at once). */
 let gate: () => 'greet' | 'hold' | 'refuse' = () => 'greet';
+/** Messages a session may carry before MAIL is answered 421 (default: no limit). */
+let perSession = Infinity;
+const carried = new Map<string, number>();
 
 beforeAll(async () => {
   pki = await testPki();
@@ -50,8 +53,11 @@ beforeAll(async () => {
       s.once('close', () => live.delete(s));
       cb();
     },
-    onMailFrom(a, _s, cb) {
+    onMailFrom(a, session, cb) {
       commands.push(`MAIL ${a.address}`);
+      const n = carried.get(session.id) ?? 0;
+      if (n >= perSession) return cb(Object.assign(new Error('4.7.0 Too many messages for this session'), { responseCode: 421 }));
+      carried.set(session.id, n + 1);
       cb();
     },
     onRcptTo(a, _s, cb) {
@@ -206,6 +212,20 @@ describe('RawSmtpPool', () => {
     const on = (to: string) => received.find((r) => r.to[0] === to)!.session;
     expect(on('g1@medecin.mssante.fr')).toBe(on('g0@medecin.mssante.fr'));
     expect(on('g2@medecin.mssante.fr')).not.toBe(on('g0@medecin.mssante.fr'));
+  });
+
+  it('a peer that limits the messages of a session (421 at MAIL): the message goes again on a new connection', async () => {
+    perSession = 2;
+    const p = pool({ maxConnections: 1 });
+    try {
+      for (let i = 0; i < 5; i++) await p.send({ from: 'a@passerelle-test.mssante.fr', to: [`l${i}@medecin.mssante.fr`] }, bytes(`Subject: l\r\n\r\nl${i}\r\n`));
+      const mine = received.filter((r) => r.to[0]!.startsWith('l'));
+      expect(mine.map((r) => r.to[0])).toEqual(['l0', 'l1', 'l2', 'l3', 'l4'].map((l) => `${l}@medecin.mssante.fr`));
+      expect(new Set(mine.map((r) => r.session)).size).toBe(3);
+    } finally {
+      perSession = Infinity;
+      await p.close();
+    }
   });
 
   it('fails a message with a connection error when nothing listens', async () => {
