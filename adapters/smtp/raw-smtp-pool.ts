@@ -14,10 +14,10 @@
  * `rejectedErrors` — so `smtp-outcome.ts` maps both the same way.
  *
  * Pool rules (nodemailer's pool's, but for one): at most `maxConnections` connections, each
- * reused for up to `maxMessages` messages; a message waiting is sent on the first connection
- * that is free, whether a busy one or one being opened for it (nodemailer binds it to the new
- * one, which makes it wait for the greeting and the handshake); a refused message (envelope or data reply other than 421) leaves
- * the connection usable after RSET; any other failure closes it. A message whose send fails
+ * reused for up to `maxMessages` messages and `maxAge` ms; a message waiting is sent on the
+ * first connection that is free, a busy one or one being opened (nodemailer binds it to a new
+ * one, which makes it wait for the greeting and the handshake); a refused message (envelope
+ * or data reply other than 421) leaves the connection usable after RSET; any other failure closes it. A message whose send fails
  * on a reused connection before a byte of it was written (the server closed an idle session)
  * is tried once more on a fresh connection. With mutual TLS, the last TLS session of the
  * destination is offered when a new connection is opened (session resumption).
@@ -44,7 +44,7 @@ export interface RawSmtpPoolOptions {
   maxConnections?: number;
   /** Messages per connection, then it is retired (default 100). */
   maxMessages?: number;
-  /** A connection is retired after its first message this long ago, ms (default: no limit). */
+  /** A connection is retired once it has been ready this long, ms, after its current message (default: no limit). */
   maxAge?: number;
   connectionTimeout?: number;
   greetingTimeout?: number;
