@@ -17,9 +17,9 @@
  * reused for up to `maxMessages` messages and `maxAge` ms; a message waiting is sent on the
  * first connection that is free, a busy one or one being opened (nodemailer binds it to a new
  * one, which makes it wait for the greeting and the handshake); a refused message (envelope
- * or data reply other than 421) leaves the connection usable after RSET; any other failure closes it. A message whose send fails
- * on a reused connection before a byte of it was written (the server closed an idle session)
- * is tried once more on a fresh connection. With mutual TLS, the last TLS session of the
+ * or data reply other than 421) leaves the connection usable after RSET; any other failure
+ * closes it. A message whose send fails on a reused connection before a byte of it was written
+ * (the server closed an idle session, or answered 421) is tried once more on a fresh connection. With mutual TLS, the last TLS session of the
  * destination is offered when a new connection is opened (session resumption).
  *
  * @example
