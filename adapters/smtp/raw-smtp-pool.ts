@@ -19,8 +19,9 @@
  * one, which makes it wait for the greeting and the handshake); a refused message (envelope
  * or data reply other than 421) leaves the connection usable after RSET; any other failure
  * closes it. A message whose send fails on a reused connection before a byte of it was written
- * (the server closed an idle session, or answered 421) is tried once more on a fresh connection. With mutual TLS, the last TLS session of the
- * destination is offered when a new connection is opened (session resumption).
+ * (the server closed an idle session, or answered 421) is tried once more on a fresh
+ * connection. With mutual TLS, the last TLS session of the destination is offered when a new
+ * connection is opened (session resumption).
  *
  * @example
  * const pool = new RawSmtpPool({ host: '127.0.0.1', port: 2525, requireTLS: true, tls, name: 'mx.example.fr' });
