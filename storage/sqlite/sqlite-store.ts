@@ -4,8 +4,8 @@
  * Writes use group commit: every write queued in the same turn of the event loop (accepts,
  * content claims, routing decisions, claims of work, delivery outcomes) is committed in one
  * transaction; should one write fail, the batch is rolled back and committed again with each
- * write in its own savepoint, so that one failure does not undo the others. Many SMTP sessions share one
- * fsync, and each still gets its `250` only after its own rows are on disk. The fsync of
+ * write in its own savepoint, so that one failure does not undo the others. Many SMTP sessions
+ * share one fsync, and each still gets its `250` only after its own rows are on disk. The fsync of
  * the write-ahead log runs in libuv's thread pool (`fdatasync`), not inside the commit, so
  * the event loop keeps serving other sessions while the disk flushes: the same guarantee as
  * `synchronous=FULL` (a commit is in the WAL, and the WAL is on disk, before it is
