@@ -115,11 +115,10 @@ export default async function legacyIngest(): Promise<void> {
     process.stdout.write(`legacy ingest: ${MESSAGES} messages of ${Math.round(mails[0].byteLength / 1024)} KB, ${CONNECTIONS} connections, ${RUNS} runs each (durability ${process.env.BENCH_DURABILITY ?? 'FULL'}${process.env.BENCH_WORKERS ? `, ${process.env.BENCH_WORKERS} pipeline threads` : ''})\n`);
     // One unmeasured run of each first: V8 compiles the hot paths on its background threads meanwhile.
     for (let i = 0; i < WARMUP; i++) await bareSinkRate(mails);
-    cpuPerMessage.sink.length = 0; // the warm-up runs'
     const sink = await measure('bare smtp-server sink', 'msg/s', RUNS, () => bareSinkRate(mails));
     for (let i = 0; i < WARMUP; i++) await gatewayRate(root, keys.gateway, mails, RUNS + i);
-    cpuPerMessage.gateway.length = 0; // the warm-up runs'
     const gw = await measure('gateway ingest (accept, commit, open)', 'msg/s', RUNS, (i) => gatewayRate(root, keys.gateway, mails, i));
+    // The last RUNS of each list: the measured runs (the warm-up runs come first).
     const runsOf = (xs: number[]) => xs.slice(-RUNS).map((x) => x.toFixed(2)).join(', ');
     process.stdout.write(`  CPU per message, the whole process (load client included), measured runs: sink ${runsOf(cpuPerMessage.sink)} ms; gateway ${runsOf(cpuPerMessage.gateway)} ms\n`);
     const latencies = (xs: [number, number, number][]) => xs.slice(-RUNS).map((l) => l.map((x) => x.toFixed(1)).join('/')).join(', ');

@@ -89,11 +89,12 @@ export async function openLnpMail(
   keys: KeyStore, raw: Uint8Array, opts: { now: Date; holder: string; inflateRaw?: InflateRaw; decrypt?: AesGcmDecrypt },
 ): Promise<OpenedLnpMail> {
   const mail = parseLnpMail(raw);
-  const body = await openPayload(keys, dearmour(mail.armour), { now: opts.now, expectedHolder: opts.holder, ...(opts.decrypt ? { decrypt: opts.decrypt } : {}) });
+  const payload = { now: opts.now, expectedHolder: opts.holder, ...(opts.decrypt ? { decrypt: opts.decrypt } : {}) };
+  const body = await openPayload(keys, dearmour(mail.armour), payload);
   const { text, dests } = decodeBody(body.plaintext);
   const attachments: ContainerEntry[] = [];
   for (const a of mail.attachments) {
-    const opened = await openPayload(keys, a.sealed, { now: opts.now, expectedHolder: opts.holder, ...(opts.decrypt ? { decrypt: opts.decrypt } : {}) });
+    const opened = await openPayload(keys, a.sealed, payload);
     attachments.push(...decodeContainer(opened.plaintext, { inflateRaw: opts.inflateRaw }));
   }
   return { mail, holder: body.holder, year: body.year, text, dests, attachments };

@@ -11,7 +11,7 @@
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isTransparentData, RawSmtpPool } from '../../adapters/smtp/raw-smtp-pool.js';
 import { outcomesFromError, outcomesFromInfo } from '../../adapters/smtp/smtp-outcome.js';
 import { testPki, type TestPki } from '../pki/test-pki.js';
@@ -83,6 +83,11 @@ afterAll(async () => {
   await new Promise<void>((r) => server.close(() => r()));
 });
 
+afterEach(() => {
+  gate = () => 'greet';
+  perSession = Infinity;
+});
+
 const pool = (o: Partial<ConstructorParameters<typeof RawSmtpPool>[0]> = {}) => new RawSmtpPool({
   host: '127.0.0.1', port, requireTLS: true, name: 'mx.passerelle-test.mssante.fr',
   tls: { ca: pki.anchorsPem, key: pki.gateway.keyPem, cert: pki.gateway.chainPem, servername: 'mx.medecin.mssante.fr', rejectUnauthorized: true },
@@ -90,6 +95,10 @@ const pool = (o: Partial<ConstructorParameters<typeof RawSmtpPool>[0]> = {}) => 
 });
 
 const bytes = (s: string) => new TextEncoder().encode(s);
+/** Sends a one-line message to `to` through `p`. */
+const sender = (p: RawSmtpPool) => (to: string) => p.send({ from: 'a@passerelle-test.mssante.fr', to: [to] }, bytes(`Subject: t\r\n\r\n${to}\r\n`));
+/** The server session that received the message to `to`. */
+const sessionOf = (to: string) => received.find((r) => r.to[0] === to)!.session;
 
 describe('RawSmtpPool', () => {
   it('sends the bytes as given (a line starting with a dot survives) and reports accepted recipients', async () => {
@@ -169,26 +178,24 @@ describe('RawSmtpPool', () => {
 
   it('sends a waiting message on the busy connection that frees first, not on the one being opened for it', async () => {
     const p = pool({ maxConnections: 2 });
-    const send = (to: string) => p.send({ from: 'a@passerelle-test.mssante.fr', to: [to] }, bytes(`Subject: w\r\n\r\n${to}\r\n`));
+    const send = sender(p);
     await send('w0@medecin.mssante.fr');
     gate = () => 'hold';
     try {
       // w1 takes the open connection; w2 finds none free and a second one is opened, whose greeting is held.
       await Promise.all([send('w1@medecin.mssante.fr'), send('w2@medecin.mssante.fr')]);
-      const on = (to: string) => received.find((r) => r.to[0] === to)!.session;
-      expect(on('w1@medecin.mssante.fr')).toBe(on('w0@medecin.mssante.fr'));
-      expect(on('w2@medecin.mssante.fr')).toBe(on('w0@medecin.mssante.fr'));
+      expect(sessionOf('w1@medecin.mssante.fr')).toBe(sessionOf('w0@medecin.mssante.fr'));
+      expect(sessionOf('w2@medecin.mssante.fr')).toBe(sessionOf('w0@medecin.mssante.fr'));
       // The second connection opens all the same, and is there for the next messages.
       while (p.stats.connections < 2) await new Promise((r) => setTimeout(r, 20));
     } finally {
-      gate = () => 'greet';
       await p.close();
     }
   });
 
   it('a connection refused while another is open fails no message: they go on the open one', async () => {
     const p = pool({ maxConnections: 2 });
-    const send = (to: string) => p.send({ from: 'a@passerelle-test.mssante.fr', to: [to] }, bytes(`Subject: f\r\n\r\n${to}\r\n`));
+    const send = sender(p);
     await send('f0@medecin.mssante.fr');
     gate = () => 'refuse';
     try {
@@ -196,34 +203,32 @@ describe('RawSmtpPool', () => {
       expect(settled.map((r) => r.status)).toEqual(Array(5).fill('fulfilled'));
       expect(p.stats.connections).toBe(1);
     } finally {
-      gate = () => 'greet';
       await p.close();
     }
   });
 
   it('retires a connection after maxAge: the next message goes on a new session', async () => {
     const p = pool({ maxAge: 400 });
-    const send = (to: string) => p.send({ from: 'a@passerelle-test.mssante.fr', to: [to] }, bytes(`Subject: g\r\n\r\n${to}\r\n`));
+    const send = sender(p);
     await send('g0@medecin.mssante.fr');
     await send('g1@medecin.mssante.fr');
     await new Promise((r) => setTimeout(r, 450));
     await send('g2@medecin.mssante.fr');
     await p.close();
-    const on = (to: string) => received.find((r) => r.to[0] === to)!.session;
-    expect(on('g1@medecin.mssante.fr')).toBe(on('g0@medecin.mssante.fr'));
-    expect(on('g2@medecin.mssante.fr')).not.toBe(on('g0@medecin.mssante.fr'));
+    expect(sessionOf('g1@medecin.mssante.fr')).toBe(sessionOf('g0@medecin.mssante.fr'));
+    expect(sessionOf('g2@medecin.mssante.fr')).not.toBe(sessionOf('g0@medecin.mssante.fr'));
   });
 
   it('a peer that limits the messages of a session (421 at MAIL): the message goes again on a new connection', async () => {
     perSession = 2;
     const p = pool({ maxConnections: 1 });
+    const send = sender(p);
     try {
-      for (let i = 0; i < 5; i++) await p.send({ from: 'a@passerelle-test.mssante.fr', to: [`l${i}@medecin.mssante.fr`] }, bytes(`Subject: l\r\n\r\nl${i}\r\n`));
+      for (let i = 0; i < 5; i++) await send(`l${i}@medecin.mssante.fr`);
       const mine = received.filter((r) => r.to[0]!.startsWith('l'));
       expect(mine.map((r) => r.to[0])).toEqual(['l0', 'l1', 'l2', 'l3', 'l4'].map((l) => `${l}@medecin.mssante.fr`));
       expect(new Set(mine.map((r) => r.session)).size).toBe(3);
     } finally {
-      perSession = Infinity;
       await p.close();
     }
   });
