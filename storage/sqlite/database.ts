@@ -25,6 +25,11 @@ export interface OpenDatabaseOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** The migrations to apply (default: the message store's, `drizzle/`). */
   migrationsFolder?: string;
+  /**
+   * The page size of a file created by this open (SQLite's default, 4096, when absent). A
+   * file that exists keeps its own: in WAL mode the size is fixed once the file is written.
+   */
+  pageSize?: number;
 }
 
 export const MIGRATIONS_FOLDER = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle');
@@ -38,6 +43,7 @@ export function openDatabase(path: string, opts: OpenDatabaseOptions = {}): { db
     closeSync(openSync(path, 'a', 0o600));
   }
   const sqlite = new Database(path);
+  if (opts.pageSize) sqlite.pragma(`page_size = ${opts.pageSize}`);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
   sqlite.pragma('foreign_keys = ON');

@@ -6,8 +6,8 @@ import { StaleDirectoryFileError } from '../../directory/errors.js';
 import { LEGACY_LOCAL } from '../../directory/legacy-format.js';
 import { join } from 'node:path';
 import { Directory } from '../../storage/sqlite/directory.js';
-import { directoryFileFor } from '../../storage/sqlite/directory-database.js';
-import { openDatabase } from '../../storage/sqlite/database.js';
+import { directoryFileFor, DIRECTORY_PAGE_SIZE } from '../../storage/sqlite/directory-database.js';
+import { openDatabase, DIRECTORY_MIGRATIONS_FOLDER } from '../../storage/sqlite/database.js';
 import { CONFIG, legacyBytes, tempDirectory, importNational, importLegacy, SAMPLE_LINES, perLine, exportText, nationalText } from './helpers.js';
 
 const DATA = SAMPLE_LINES.slice(1);
@@ -295,6 +295,26 @@ describe('search index (SQLite FTS5)', () => {
     expect(dir.search('paul martin pau').map((e) => e.mailboxes.map((m) => m.address)).flat()).toContain('paul.martin@medical33.lnp.test');
     expect(dir.search('paul martin bordeaux')).toEqual([]);
     dir.sqlite.exec(`INSERT INTO directory_search (directory_search) VALUES ('integrity-check')`);
+  });
+
+  it('creates its file with 8 KB pages; a file made before keeps its 4 KB pages and loads and reads the same', async () => {
+    const pageSize = (d: Directory) => d.sqlite.pragma('page_size', { simple: true });
+    expect(pageSize(dir)).toBe(DIRECTORY_PAGE_SIZE);
+    expect(DIRECTORY_PAGE_SIZE).toBe(8192);
+    const older = join(t.folder, 'older.directory.db');
+    openDatabase(older, { migrationsFolder: DIRECTORY_MIGRATIONS_FOLDER }).sqlite.close(); // as files were made before
+    const d = Directory.open(older, CONFIG);
+    try {
+      expect(pageSize(d)).toBe(4096);
+      await importNational(d, DATA, 'Extraction_Correspondance_MSSante_202611010300.txt');
+      await importNational(dir, DATA, 'Extraction_Correspondance_MSSante_202611010300.txt');
+      const found = (x: Directory) => x.search('dupont').flatMap((e) => e.mailboxes.map((m) => `${m.address} ${m.alias}`));
+      expect(found(d)).toEqual(found(dir));
+      expect(found(d).length).toBeGreaterThan(0);
+      expect((await d.resolve('jean.dupont.med@interop.lnp.test'))?.address).toBe('jean.dupont@medecin.mssante.fr');
+    } finally {
+      d.close();
+    }
   });
 
   it('takes the address book of an older database that kept it in the message store\'s file, once', async () => {
