@@ -1,7 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { aliasBase, chooseAlias, homonymAlias, slug } from '../../directory/alias.js';
-import { LEGACY_LOCAL } from '../../directory/legacy-format.js';
+import { aliasBase, chooseAlias, homonymAlias, slug, foldText, FOLDS } from '../../directory/alias.js';
+import { LEGACY_LOCAL, LEGACY_COLUMNS } from '../../directory/legacy-format.js';
+import { NATIONAL_COLUMNS } from '../../directory/national-format.js';
+import { searchText } from '../../directory/search-text.js';
 
 describe('aliases', () => {
   it('are readable from the name and the profession', () => {
@@ -47,5 +49,41 @@ describe('aliases', () => {
     const got = chooseAlias('x.y.med', 'a@b.fr', taken);
     expect(got).toBe(homonymAlias('x.y.med', 'a@b.fr', 6));
     expect(chooseAlias('passerelle', 'p@b.fr', taken)).not.toBe('passerelle');
+  });
+});
+
+describe('foldText and searchText', () => {
+  // The plain definitions: every UTF-16 unit through the fold table, then lower case; the
+  // searched cells of a line split on its separator, in order.
+  const foldByUnit = (text: string) => [...Array(text.length).keys()].map((k) => FOLDS.get(text[k]!) ?? text[k]!).join('').toLowerCase();
+  const searchedBySplit = (network: 'mssante' | 'legacy', record: string, alias: string | null) => {
+    const columns = network === 'legacy' ? LEGACY_COLUMNS.map((c) => c as string) : NATIONAL_COLUMNS.map((c) => c.field as string);
+    const wanted = network === 'legacy' ? ['adresse', 'nom', 'prenom', 'profession', 'specialite', 'rpps', 'adeli', 'finess', 'code_postal', 'ville'] : NATIONAL_SEARCHED_FOR_TEST;
+    const cells = record.split(network === 'legacy' ? ';' : '|');
+    const s = wanted.map((f) => cells[columns.indexOf(f)]).filter((v) => v).map((v) => v + ' ').join('');
+    return foldByUnit(alias ? s + alias : s);
+  };
+  const NATIONAL_SEARCHED_FOR_TEST = [
+    'address', 'personId', 'orgId', 'service', 'civility', 'lastName', 'firstName', 'professionLabel', 'specialityLabel', 'orgName', 'tradeName',
+    'locationComplement', 'distributionComplement', 'streetNumber', 'streetNumberComplement', 'streetType', 'streetName', 'locality', 'routingLine',
+  ];
+  const text = fc.string({ unit: fc.constantFrom('a', 'É', 'é', 'œ', 'Œ', 'ß', 'ẞ', 'İ', 'Ÿ', '\ud835', '\udd18', 'Z', '|', ';', ' ', '-', '0'), maxLength: 60 });
+
+  it('folds as the table says, unit by unit, whatever the text', () => {
+    fc.assert(
+      fc.property(fc.oneof(text, fc.string({ unit: 'binary', maxLength: 40 })), (t) => {
+        expect(foldText(t)).toBe(foldByUnit(t));
+      }),
+    );
+    expect(foldText('Hélène FÈVRE, Œuvre')).toBe('helene fevre, oeuvre');
+  });
+
+  it('takes the searched cells of a line in order, with any count of cells', () => {
+    fc.assert(
+      fc.property(fc.array(text, { maxLength: 40 }), fc.option(text), fc.constantFrom('mssante' as const, 'legacy' as const), (cells, alias, network) => {
+        const record = cells.join(network === 'legacy' ? ';' : '|');
+        expect(searchText(network, record, alias)).toBe(searchedBySplit(network, record, alias));
+      }),
+    );
   });
 });

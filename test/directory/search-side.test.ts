@@ -42,6 +42,10 @@ describe('search index built beside a first load', () => {
         const hashsize = (d: Directory) => d.sqlite.prepare(`SELECT v FROM directory_search_config WHERE k = 'hashsize'`).pluck().get();
         expect(hashsize(side)).toBe(16 * 1024 * 1024);
         expect(hashsize(side)).toBe(hashsize(plain));
+        // Nor the side table's merging, off while it was built: on again for the next imports.
+        const config = (d: Directory) => d.sqlite.prepare(`SELECT k, v FROM directory_search_config ORDER BY k`).raw().all();
+        expect(config(side)).toEqual(config(plain));
+        expect(config(side).map(([k]) => k)).not.toContain('automerge');
         expect(answers(side)).toEqual(answers(plain));
         expect(answers(side).filter((r) => r.length > 0).length).toBeGreaterThanOrEqual(5); // not only misses
         // The same connection writes the index next: 5 % of the lines changed, some gone, some new.
