@@ -261,7 +261,6 @@ export class Directory implements RouteResolver {
       // A side build paces the batches: the words handed over wait there, in memory.
       await readBatches(input, opts, source, lastDate, file, side ? (lines, first) => (flush(lines, first), side.ready()) : (lines, first) => flush(lines, first), keyed);
       spec.words.flush();
-      await side?.complete();
       for (const id of plan.gone()) {
         markRemoved.run(run, id);
         counts.removed++;
@@ -270,6 +269,9 @@ export class Directory implements RouteResolver {
       plan.release();
       spec.release?.();
       if (spec.bulk) sortIndexesIn(db);
+      // A side build writes its last batches while the indexes are sorted in (the machine's
+      // other core is free then); its index is adopted after.
+      await side?.complete();
       link = this.linkLegacy(run, issues.add, spec.touchedParties?.());
       db.prepare(`UPDATE directory_imports SET file_name = ?, file_date = ?, finished_at = ?, counts = ? WHERE id = ?`).run(
         file.fileName,
