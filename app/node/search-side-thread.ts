@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { writeSearchSideFile } from '../../storage/sqlite/search-side-file.js';
 
 export interface SearchSideStart { path: string; definition: string }
-export type ToSearchSide = { ids: number[]; words: string[]; finish?: undefined; abort?: undefined } | { finish: true; abort?: undefined } | { abort: true; finish?: undefined };
+export type ToSearchSide = { ids: number[]; network: string; records: string[]; aliases: Array<string | null>; finish?: undefined; abort?: undefined } | { finish: true; abort?: undefined } | { abort: true; finish?: undefined };
 export interface FromSearchSide { written?: true; finished?: true; error?: string }
 
 const port = parentPort!;
@@ -38,7 +38,7 @@ port.on('message', (m: ToSearchSide) => {
       port.postMessage({ finished: true } satisfies FromSearchSide);
       port.close();
     } else {
-      side.add(m.ids, m.words);
+      side.add(m.ids, m.network, m.records, m.aliases);
       port.postMessage({ written: true } satisfies FromSearchSide);
     }
   } catch (err) {

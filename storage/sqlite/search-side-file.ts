@@ -5,7 +5,8 @@
  * Writing a million rows' words into FTS5 is about a third of a first national load; on the
  * import's thread it comes on top of the rows, their indexes and the aliases. With a builder
  * (`OpenDirectoryOptions.searchSide`; the Node runtime's runs on a worker thread), the import
- * hands each batch's (id, words) over and goes on; the builder fills an FTS5 table of the
+ * hands its new rows over (ids, source lines, aliases: the builder makes their words with
+ * `searchText`, off the import's thread) and goes on; the builder fills an FTS5 table of the
  * same definition in its scratch file meanwhile. At the end, inside the import's transaction,
  * the address book's search table is dropped and created anew (a fresh FTS5 table caches
  * nothing of the old one's structure), the side table's index shadow tables (`_data`, `_idx`,
@@ -17,10 +18,12 @@
  * side index then holds every row there is.
  */
 import Database from 'better-sqlite3';
+import { searchText } from '../../directory/search-text.js';
 
 /** One side build: batches in rising id order, then `finish` (the file complete and closed). */
 export interface SearchSideBuild {
-  add(ids: number[], words: string[]): void;
+  /** Rows of one network: their ids, source lines and aliases (the builder makes their words, `searchText`). */
+  add(ids: number[], network: string, records: string[], aliases: Array<string | null>): void;
   /** Resolves once the builder has caught up enough for another batch (memory bounded). */
   ready(): Promise<void>;
   finish(): Promise<void>;
@@ -61,10 +64,10 @@ function renamed(definition: string, name: string): string {
  *
  * @example
  * const b = writeSearchSideFile('/var/lib/passerelle/dir.db.search-side', searchTableDefinition(db));
- * b.add([1, 2], ['dupont jean', 'martin alice']);
+ * b.add([1, 2], 'mssante', [line1, line2], ['jean.dupont.med', null]);
  * b.finish();
  */
-export function writeSearchSideFile(path: string, definition: string): { add(ids: ArrayLike<number>, words: string[]): void; finish(): void; abort(): void } {
+export function writeSearchSideFile(path: string, definition: string): { add(ids: ArrayLike<number>, network: string, records: string[], aliases: Array<string | null>): void; finish(): void; abort(): void } {
   const db = new Database(path);
   try {
     db.pragma('journal_mode = OFF');
@@ -80,8 +83,8 @@ export function writeSearchSideFile(path: string, definition: string): { add(ids
   }
   const put = db.prepare(`INSERT INTO ${SIDE_TABLE} (rowid, words) VALUES (?, ?)`);
   return {
-    add(ids, words) {
-      for (let i = 0; i < ids.length; i++) put.run(ids[i], words[i]);
+    add(ids, network, records, aliases) {
+      for (let i = 0; i < ids.length; i++) put.run(ids[i], searchText(network, records[i]!, aliases[i]!));
     },
     finish() {
       db.exec('COMMIT');
@@ -96,7 +99,7 @@ export function writeSearchSideFile(path: string, definition: string): { add(ids
 /** A builder on the caller's thread (tests; a runtime without threads gains nothing from it). */
 export const inThreadSearchSide: SearchSideBuilder = (path, definition) => {
   const w = writeSearchSideFile(path, definition);
-  return { add: (ids, words) => w.add(ids, words), ready: async () => undefined, finish: async () => w.finish(), abort: async () => w.abort() };
+  return { add: (ids, network, records, aliases) => w.add(ids, network, records, aliases), ready: async () => undefined, finish: async () => w.finish(), abort: async () => w.abort() };
 };
 
 /**

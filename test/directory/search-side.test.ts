@@ -43,7 +43,7 @@ describe('search index built beside a first load', () => {
         expect(hashsize(side)).toBe(16 * 1024 * 1024);
         expect(hashsize(side)).toBe(hashsize(plain));
         // Nor the side table's merging, off while it was built: on again for the next imports.
-        const config = (d: Directory) => d.sqlite.prepare(`SELECT k, v FROM directory_search_config ORDER BY k`).raw().all();
+        const config = (d: Directory) => d.sqlite.prepare(`SELECT k, v FROM directory_search_config ORDER BY k`).raw().all() as Array<[string, unknown]>;
         expect(config(side)).toEqual(config(plain));
         expect(config(side).map(([k]) => k)).not.toContain('automerge');
         expect(answers(side)).toEqual(answers(plain));
