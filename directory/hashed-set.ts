@@ -54,6 +54,21 @@ export class HashedSet {
     return false;
   }
 
+  /**
+   * `add` for a string whose two hashes the caller already has (`keyHashes`: the same two a
+   * member's are), so that it is not hashed again; true when it was already there.
+   */
+  addKey(h1: number, h2: number): boolean {
+    this.key = null; // the cached string's hashes are no longer h1, h2
+    this.h1 = h1;
+    this.h2 = h2;
+    if (this.find(h1, h2) >= 0) return true;
+    if ((this.used + 1) * 4 > (this.mask + 1) * 3) this.grow();
+    this.count++;
+    this.put(h1, h2);
+    return false;
+  }
+
   delete(s: string): boolean {
     const at = this.at(s);
     if (at < 0) return false;

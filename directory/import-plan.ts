@@ -59,6 +59,9 @@ export interface MailboxInsert {
   lineNo: number;
   /** Legacy: the subscriber's LOCAL was taken; the `alias-conflict` issue is due once the row is in. */
   clashOf?: string;
+  /** National: the address's two key hashes (`keyHashes`), taken once by the plan (`saveInsert`). */
+  key1?: number;
+  key2?: number;
 }
 
 export interface MailboxUpdate {
@@ -160,7 +163,7 @@ abstract class ImportPlan {
   /** With `memory` dedupe: the insert is decided here (a duplicate is rejected, no write). */
   protected settle(w: MailboxInsert, counts: ImportCounts, issue: (i: DirectoryIssue) => void): MailboxInsert | null {
     if (this.dedupe === 'engine') return w;
-    const fresh = !this.addresses.add(w.address);
+    const fresh = !(w.key1 !== undefined && w.key2 !== undefined ? this.addresses.addKey(w.key1, w.key2) : this.addresses.add(w.address));
     this.confirm(w, fresh, counts, issue);
     return fresh ? w : null;
   }
@@ -249,9 +252,10 @@ export class NationalImportPlan extends ImportPlan {
   }
 
   /** A mailbox this import inserted (the engine gave it `id`), to the saved copy. */
-  static saveInsert(sink: SavedRowSink, address: string, id: number, hash: number): void {
-    keyHashes(address, scratchHashes);
-    sink(scratchHashes[0]!, scratchHashes[1]!, id, hash);
+  static saveInsert(sink: SavedRowSink, w: MailboxInsert, id: number): void {
+    if (w.key1 !== undefined && w.key2 !== undefined) return sink(w.key1, w.key2, id, w.hash);
+    keyHashes(w.address, scratchHashes);
+    sink(scratchHashes[0]!, scratchHashes[1]!, id, w.hash);
   }
 
   /** How many national mailboxes the plan knows. */
@@ -335,7 +339,12 @@ export class NationalImportPlan extends ImportPlan {
     if (kind !== 'PER' && kind !== 'ORG') return this.reject(n, `line ${n}: mailbox type must be PER or ORG, found "${kind.slice(0, 8)}"`, counts, issue);
     if (!ADDRESS.test(address)) return this.reject(n, `line ${n}: column 2 is not a mailbox address`, counts, issue);
     const hash = hash53(line);
-    const i = this.slotOf(address);
+    // The address's two hashes, once: the known mailboxes' slots, the set of this file's
+    // addresses and the saved copy all take these.
+    keyHashes(address, scratchHashes);
+    const key1 = scratchHashes[0]!;
+    const key2 = scratchHashes[1]!;
+    const i = this.slots > 0 ? this.index.find(key1, key2) : -1;
     if (i >= 0) {
       if (seen[i]) {
         counts.rejected++;
@@ -358,6 +367,7 @@ export class NationalImportPlan extends ImportPlan {
     );
     const insert: MailboxInsert = {
       op: 'insert', network: 'mssante', address, kind, status: 'active', alias, displayName: nationalDisplayName(r), partyKey: nationalPartyKey(r), record: line, hash, lineNo: n,
+      key1, key2,
     };
     return this.settle(insert, counts, issue);
   }

@@ -390,7 +390,7 @@ export class Directory implements RouteResolver {
           const id = Number(r.lastInsertRowid);
           if (w.partyKey && !bulk) touched.add(w.partyKey); // a first load links every subscriber
           words.insert(id, 'mssante', w.record, w.alias);
-          if (saving) NationalImportPlan.saveInsert(saving.sink, w.address, id, w.hash);
+          if (saving) NationalImportPlan.saveInsert(saving.sink, w, id);
           return true;
         },
         release: () => runAliases.clear(),

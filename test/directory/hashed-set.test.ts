@@ -3,14 +3,16 @@ import fc from 'fast-check';
 import { HashedSet, KeySlots, keyHashes } from '../../directory/hashed-set.js';
 
 describe('HashedSet', () => {
-  it('answers as a Set of strings through adds, deletes and growth', () => {
+  it('answers as a Set of strings through adds (by the string or by its key hashes), deletes and growth', () => {
+    const key = new Float64Array(2);
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.constantFrom('add', 'delete', 'has'), fc.string({ maxLength: 6 })), { maxLength: 3000 }), (ops) => {
+      fc.property(fc.array(fc.tuple(fc.constantFrom('add', 'addKey', 'delete', 'has'), fc.string({ maxLength: 6 })), { maxLength: 3000 }), (ops) => {
         const h = new HashedSet(4);
         const s = new Set<string>();
         for (const [op, v] of ops) {
-          if (op === 'add') {
-            expect(h.add(v)).toBe(s.has(v));
+          if (op === 'add' || op === 'addKey') {
+            keyHashes(v, key);
+            expect(op === 'add' ? h.add(v) : h.addKey(key[0]!, key[1]!)).toBe(s.has(v));
             s.add(v);
           } else if (op === 'delete') expect(h.delete(v)).toBe(s.delete(v));
           else expect(h.has(v)).toBe(s.has(v));
