@@ -17,7 +17,11 @@ const WORKER_ENTRY = import.meta.url.endsWith('.ts')
   ? new URL('./search-side-worker.mjs', import.meta.url)
   : new URL('./search-side-thread.js', import.meta.url);
 
-/** Hands posted and not yet written, at most (each 2,500 rows' lines, about 0.6 MB: `SIDE_HAND_ROWS`). */
+/**
+ * Hands posted and not yet written past which `ready` waits (each 2,500 rows' lines, about
+ * 0.6 MB: `SIDE_HAND_ROWS`). The import asks between its 20,000-line batches, so at most
+ * 15 hands are in flight, about 9 MB.
+ */
 const IN_FLIGHT = 8;
 
 /**
