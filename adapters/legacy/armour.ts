@@ -13,7 +13,6 @@ import { decodeBase64, encodeBase64 } from '../../lib/base64.js';
 /** The LNP/1 armour alphabet `0–9 A–Z a–z + -` (SPEC §4). */
 export const LNP_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+-';
 import { crc32 } from '../../lib/crc32.js';
-import { trimEndOf } from './trim.js';
 
 export const ARMOUR_BEGIN = '#BINASCII1#';
 export const ARMOUR_END = '#ENDBINASCII1#';
@@ -49,33 +48,46 @@ export function armour(sealed: Uint8Array): string {
  * const sealed = dearmour(armour(bytes)); // bytes again
  */
 export function dearmour(text: string): Uint8Array {
-  const lines = text.split(/\r?\n/).map((l) => trimEndOf(l, ' \t\r'));
-  const begin = lines.findIndex((l) => l.trim() === ARMOUR_BEGIN);
-  if (begin < 0) throw new LegacyError('NO_BEGIN_MARKER', `no ${ARMOUR_BEGIN} line found`);
-  let end = -1;
-  for (let i = begin + 1; i < lines.length; i++) {
-    if (lines[i]!.trim() === ARMOUR_END) {
-      end = i;
-      break;
-    }
+  // One walk over the lines (a 10 KB payload's armour is some 200 of them): each line is
+  // compared and kept trimmed, as a line split on `\r?\n` and trimmed would be.
+  let at = 0;
+  const next = (): string | null => {
+    if (at > text.length) return null;
+    let nl = text.indexOf('\n', at);
+    if (nl < 0) nl = text.length;
+    const line = text.slice(at, nl).trim();
+    at = nl + 1;
+    return line;
+  };
+  let beginLine = 0;
+  for (let line = next(); ; line = next()) {
+    if (line === null) throw new LegacyError('NO_BEGIN_MARKER', `no ${ARMOUR_BEGIN} line found`);
+    beginLine++;
+    if (line === ARMOUR_BEGIN) break;
   }
-  if (end < 0) throw new LegacyError('NO_END_MARKER', `no ${ARMOUR_END} line after the ${ARMOUR_BEGIN} at line ${begin + 1}`);
-  const inner = lines.slice(begin + 1, end).map((l) => l.trim()).filter((l) => l !== '');
+  const inner: string[] = [];
+  for (let line = next(); line !== ARMOUR_END; line = next()) {
+    if (line === null) throw new LegacyError('NO_END_MARKER', `no ${ARMOUR_END} line after the ${ARMOUR_BEGIN} at line ${beginLine}`);
+    if (line !== '') inner.push(line);
+  }
   if (inner.length < 2) throw new LegacyError('BAD_ARMOR_FORMAT', 'armour lacks its length and CRC lines');
   const lengthLine = inner[0]!;
   const crcLine = inner[inner.length - 1]!;
   if (!HEX8.test(lengthLine)) throw new LegacyError('BAD_ARMOR_FORMAT', `length line (armour line 2) is not 8 hexadecimal digits`);
   if (!HEX8.test(crcLine)) throw new LegacyError('BAD_ARMOR_FORMAT', `CRC line (armour line ${inner.length + 1}) is not 8 hexadecimal digits`);
-  const data = inner.slice(1, -1);
-  for (let i = 0; i < data.length; i++) {
-    if (!ARMOUR_CHAR.test(data[i]!)) {
-      const col = [...data[i]!].findIndex((c) => !ARMOUR_CHAR.test(c));
-      throw new LegacyError('BAD_ARMOR_CHAR', `character outside the armour alphabet at armour line ${i + 3}, column ${col + 1}`);
+  const data = inner.slice(1, -1).join('');
+  // One scan of the whole data; the line and column are looked for only when it fails.
+  if (!ARMOUR_CHAR.test(data)) {
+    for (let i = 1; i < inner.length - 1; i++) {
+      if (!ARMOUR_CHAR.test(inner[i]!)) {
+        const col = [...inner[i]!].findIndex((c) => !ARMOUR_CHAR.test(c));
+        throw new LegacyError('BAD_ARMOR_CHAR', `character outside the armour alphabet at armour line ${i + 2}, column ${col + 1}`);
+      }
     }
   }
   let sealed: Uint8Array;
   try {
-    sealed = decodeBase64(data.join(''), LNP_ALPHABET);
+    sealed = decodeBase64(data, LNP_ALPHABET);
   } catch (err) {
     throw new LegacyError('BAD_ARMOR_FORMAT', `armour data is not well-formed base64 (${(err as Error).message})`, { cause: err });
   }

@@ -52,6 +52,48 @@ describe('armour', () => {
       }),
     );
   });
+  it('reads the armour whatever its line ends, blanks around lines, blank lines and text before it', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 600 }),
+        fc.array(fc.record({ eol: fc.constantFrom('\r\n', '\n'), pad: fc.constantFrom('', ' ', '\t', ' \t '), blank: fc.boolean() }), { minLength: 1, maxLength: 20 }),
+        fc.constantFrom('', '$LNP1\r\n', 'Bonjour\n\n'),
+        (b, styles, before) => {
+          const lines = armour(b).split('\r\n');
+          const text = before + lines.map((l, i) => {
+            const st = styles[i % styles.length]!;
+            const blank = st.blank && i > 0 && i < lines.length - 1 ? `${st.pad}${st.eol}` : '';
+            return `${blank}${st.pad}${l}${st.pad}${st.eol}`;
+          }).join('');
+          expect(Buffer.from(dearmour(text)).equals(Buffer.from(b))).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it('names the armour line and column of a character outside its alphabet', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 600 }), fc.nat(), fc.constantFrom('_', '/', '!', 'é', ' '), (b, where, bad) => {
+        const lines = armour(b).split('\r\n');
+        const dataLines = lines.length - 4; // begin, length, …, CRC, end
+        const line = 2 + (where % dataLines); // an index in `lines`, a data line
+        const col = (where >> 8) % lines[line]!.length;
+        if (bad === ' ' && (col === 0 || col === lines[line]!.length - 1)) return; // blanks at a line's ends are trimmed
+        lines[line] = lines[line]!.slice(0, col) + bad + lines[line]!.slice(col + 1);
+        const err = (() => {
+          try {
+            dearmour(lines.join('\r\n'));
+          } catch (e) {
+            return e as LegacyError;
+          }
+          return null;
+        })();
+        expect(err?.code).toBe('BAD_ARMOR_CHAR');
+        expect(err?.message).toBe(`BAD_ARMOR_CHAR: character outside the armour alphabet at armour line ${line + 1}, column ${col + 1}`);
+      }),
+    );
+  });
+
   it('reports each defect with its own code', () => {
     const a = armour(new Uint8Array([1, 2, 3, 4, 5, 6, 7]));
     expect(codeOf(() => dearmour('nothing here'))).toBe('NO_BEGIN_MARKER');
