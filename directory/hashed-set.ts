@@ -47,11 +47,8 @@ export class HashedSet {
 
   /** Adds `s`; true when it was already there (so a caller can tell a duplicate in one call). */
   add(s: string): boolean {
-    if (this.at(s) >= 0) return true; // \`at\` hashed \`s\`: h1, h2 are its
-    if ((this.used + 1) * 4 > (this.mask + 1) * 3) this.grow();
-    this.count++;
-    this.put(this.h1, this.h2);
-    return false;
+    this.hash(s);
+    return this.addKey(this.h1, this.h2);
   }
 
   /**
@@ -59,9 +56,6 @@ export class HashedSet {
    * member's are), so that it is not hashed again; true when it was already there.
    */
   addKey(h1: number, h2: number): boolean {
-    this.key = null; // the cached string's hashes are no longer h1, h2
-    this.h1 = h1;
-    this.h2 = h2;
     if (this.find(h1, h2) >= 0) return true;
     if ((this.used + 1) * 4 > (this.mask + 1) * 3) this.grow();
     this.count++;
