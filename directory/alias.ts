@@ -78,9 +78,20 @@ export function slug(text: string): string {
   return out;
 }
 
-function clip(parts: string[], max: number): string {
+/**
+ * The non-empty parts joined with `.`, the longest shortened until the whole fits in `max`,
+ * trailing `.` and `-` dropped.
+ *
+ * @example
+ * clip(['jean', '', 'dupont', 'med'], 64); // 'jean.dupont.med'
+ */
+export function clip(parts: string[], max: number): string {
+  // Most aliases fit: joined without the filtered copy, the trailing separators looked at, not matched.
+  let joined = '';
+  for (const x of parts) if (x.length > 0) joined = joined.length > 0 ? `${joined}.${x}` : x;
+  if (joined.length <= max) return withoutTrailingSeparators(joined);
   const p = parts.filter((x) => x.length > 0);
-  let s = p.join('.');
+  let s = joined;
   // Shorten the longest part until it fits.
   while (s.length > max) {
     let longest = 0;
@@ -90,6 +101,13 @@ function clip(parts: string[], max: number): string {
     if (p.every((x) => x.length <= 1)) s = s.slice(0, max);
   }
   return s.replace(/[.-]+$/, '');
+}
+
+/** `s.replace(/[.-]+$/, '')`, without the expression. */
+function withoutTrailingSeparators(s: string): string {
+  let end = s.length;
+  for (let c = s.charCodeAt(end - 1); c === 46 || c === 45; c = s.charCodeAt(end - 1)) end--;
+  return end === s.length ? s : s.slice(0, end);
 }
 
 export interface AliasSource {

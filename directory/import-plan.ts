@@ -17,7 +17,7 @@ import type { Route } from '../core/ports/route-resolver.js';
 import type { NetworkId } from '../core/model/network.js';
 import type { AddressConfidence, AddressConflict, AddressLookup, DirectoryIssue, ExportSummary, Feed, ImportOptions, ImportReport, LinkReport, SearchEntry } from '../core/ports/directory-store.js';
 import { readLines, type LineReaderOptions, type TextEncoding } from './line-reader.js';
-import { checkNationalHeader, parseNationalLine, nationalPartyKey, nationalDisplayName, nationalFileDate } from './national-format.js';
+import { checkNationalHeader, parseNationalHead, parseNationalLine, nationalPartyKey, nationalDisplayName, nationalFileDate } from './national-format.js';
 import { checkLegacyHeader, parseLegacyLine, legacyFileDate, legacyKind, legacyDisplayName, type LegacyRecord } from './legacy-format.js';
 import { aliasBase, chooseAlias, foldText } from './alias.js';
 import { HashedSet, KeySlots, keyHashes } from './hashed-set.js';
@@ -332,7 +332,7 @@ export class NationalImportPlan extends ImportPlan {
         }
       }
     }
-    const r = this.parsed(parseNationalLine, line, n, counts, issue);
+    const r = this.parsed(parseNationalHead, line, n, counts, issue);
     if (!r) return null;
     const kind = r.mailboxType;
     const address = r.address.trim().toLowerCase();

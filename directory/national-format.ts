@@ -164,6 +164,46 @@ export function parseNationalLine(line: string, lineNo: number): NationalRecord 
 }
 
 /**
+ * What an import decides a mailbox on (its alias, display name and party key): the first
+ * twenty columns' fields that `aliasBase`, `nationalDisplayName` and `nationalPartyKey` read.
+ */
+export type NationalHead = Pick<
+  NationalRecord,
+  'mailboxType' | 'address' | 'personIdType' | 'personId' | 'nationalPersonId' | 'orgIdType' | 'orgId' | 'service' | 'civility' | 'lastName' | 'firstName' | 'professionCode' | 'orgName' | 'tradeName'
+>;
+
+/**
+ * `parseNationalLine` for an import's decisions: the same check of the line (31 columns, each
+ * ended by `|`, the same error), but only the fields of `NationalHead` taken out. The line is
+ * walked, not split: a million lines' 32 strings each were 0.76 µs a line, the walk 0.41.
+ *
+ * @example
+ * parseNationalHead('PER|jean.dupont@medecin.mssante.fr|8|10101010101|…|France|', 2).lastName; // 'DUPONT'
+ */
+export function parseNationalHead(line: string, lineNo: number): NationalHead {
+  const c = HEAD_CELLS;
+  let from = 0;
+  for (let k = 0; k < NATIONAL_COLUMN_COUNT; k++) {
+    const to = line.indexOf('|', from);
+    if (to < 0) break;
+    if (k < HEAD_COLUMN_COUNT) c[k] = line.slice(from, to);
+    from = to + 1;
+    if (k === NATIONAL_COLUMN_COUNT - 1 && from === line.length) {
+      return {
+        mailboxType: c[0]!, address: c[1]!, personIdType: c[2]!, personId: c[3]!, nationalPersonId: c[4]!, orgIdType: c[5]!, orgId: c[6]!,
+        service: c[7]!, civility: c[8]!, lastName: c[9]!, firstName: c[10]!, professionCode: c[13]!, orgName: c[18]!, tradeName: c[19]!,
+      };
+    }
+  }
+  splitNationalLine(line, lineNo); // throws the count's error
+  throw new DirectoryFormatError(`expected ${NATIONAL_COLUMN_COUNT} columns each ended by '|'`, lineNo);
+}
+
+/** The columns `parseNationalHead` reads from (the first twenty; 11, 12 and 14–17 taken and unused). */
+const HEAD_COLUMN_COUNT = 20;
+const HEAD_CELLS: string[] = new Array<string>(HEAD_COLUMN_COUNT).fill('');
+
+/**
  * Writes a record back as a line (no line end). Used by the synthetic generator and tests.
  *
  * @example
@@ -203,7 +243,7 @@ export function personIdentifier(r: Pick<NationalRecord, 'personIdType' | 'perso
  * @example
  * nationalPartyKey(rec); // 'rpps:10101010101' for a PER line with type 8
  */
-export function nationalPartyKey(r: NationalRecord): string | null {
+export function nationalPartyKey(r: Pick<NationalRecord, 'mailboxType' | 'personIdType' | 'personId' | 'nationalPersonId' | 'orgIdType' | 'orgId'>): string | null {
   if (r.mailboxType === 'PER') {
     const id = personIdentifier(r);
     return id ? `${id.kind}:${id.value}` : null;
@@ -240,7 +280,7 @@ export function nationalCity(r: Pick<NationalRecord, 'routingLine' | 'postcode'>
  * @example
  * nationalDisplayName(parseNationalLine(line, 2)); // 'Dr Jean DUPONT'
  */
-export function nationalDisplayName(r: NationalRecord): string {
+export function nationalDisplayName(r: Pick<NationalRecord, 'mailboxType' | 'civility' | 'firstName' | 'lastName' | 'tradeName' | 'orgName' | 'service'>): string {
   if (r.mailboxType === 'PER') {
     const civ = r.civility === 'DR' ? 'Dr' : r.civility === 'PR' ? 'Pr' : '';
     return [civ, r.firstName, r.lastName].filter(Boolean).join(' ');

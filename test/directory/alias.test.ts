@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { aliasBase, chooseAlias, homonymAlias, slug, foldText, FOLDS } from '../../directory/alias.js';
+import { aliasBase, chooseAlias, clip, homonymAlias, slug, foldText, FOLDS } from '../../directory/alias.js';
 import { LEGACY_LOCAL, LEGACY_COLUMNS } from '../../directory/legacy-format.js';
 import { NATIONAL_COLUMNS } from '../../directory/national-format.js';
 import { searchText } from '../../directory/search-text.js';
@@ -25,6 +25,28 @@ describe('aliases', () => {
         expect(h.length).toBeLessThanOrEqual(64);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('are clipped as the plain definition does (joined, the longest part shortened, trailing separators dropped)', () => {
+    const byJoin = (parts: string[], max: number): string => {
+      const p = parts.filter((x) => x.length > 0);
+      let s = p.join('.');
+      while (s.length > max) {
+        let longest = 0;
+        for (let i = 1; i < p.length; i++) if (p[i]!.length > p[longest]!.length) longest = i;
+        p[longest] = p[longest]!.slice(0, Math.max(1, p[longest]!.length - (s.length - max))).replace(/-+$/, '');
+        s = p.join('.');
+        if (p.every((x) => x.length <= 1)) s = s.slice(0, max);
+      }
+      return s.replace(/[.-]+$/, '');
+    };
+    const part = fc.string({ unit: fc.constantFrom('a', 'b', '.', '-', '0'), maxLength: 30 });
+    fc.assert(
+      fc.property(fc.array(part, { maxLength: 4 }), fc.integer({ min: 1, max: 64 }), (parts, max) => {
+        expect(clip(parts, max)).toBe(byJoin(parts, max));
+      }),
+      { numRuns: 3000 },
     );
   });
 

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
 import { zipSync, strToU8 } from 'fflate';
-import { checkNationalHeader, parseNationalLine, nationalPartyKey, NATIONAL_HEADER, formatNationalLine } from '../../directory/national-format.js';
+import { checkNationalHeader, parseNationalLine, parseNationalHead, nationalPartyKey, NATIONAL_HEADER, formatNationalLine } from '../../directory/national-format.js';
 import { checkLegacyHeader, parseLegacyLine, formatLegacyLine, LEGACY_HEADER } from '../../directory/legacy-format.js';
 import { encodeLatin1, decodeLatin1, toLatin1Text } from '../../directory/latin1.js';
 import { readLines, chunksOf } from '../../directory/line-reader.js';
@@ -34,6 +35,34 @@ describe('national extraction format', () => {
     const short = SAMPLE_LINES[1].replace(/\|France\|$/, '|');
     expect(() => parseNationalLine(short, 7)).toThrow(/line 7: expected 31 columns/);
     expect(() => parseNationalLine(SAMPLE_LINES[1].slice(0, -1), 8)).toThrow(/line 8/);
+  });
+
+  it("reads an import's fields as the whole parse does, and rejects the same lines with the same error", () => {
+    const cell = fc.stringMatching(/^[^|\n]{0,12}$/);
+    const line = fc.oneof(
+      fc.array(cell, { minLength: 31, maxLength: 31 }).map((c) => c.join('|') + '|'),
+      // Near misses: a column more or less, the last '|' missing or followed by text, stray bars.
+      fc.tuple(fc.array(cell, { minLength: 28, maxLength: 34 }), fc.constantFrom('|', '', '|x', '||')).map(([c, end]) => c.join('|') + end),
+      fc.constantFrom(...SAMPLE_LINES.slice(1)),
+    );
+    fc.assert(
+      fc.property(line, fc.integer({ min: 1, max: 10 ** 6 }), (l, n) => {
+        let whole: ReturnType<typeof parseNationalLine> | Error;
+        try {
+          whole = parseNationalLine(l, n);
+        } catch (e) {
+          whole = e as Error;
+        }
+        if (whole instanceof Error) {
+          expect(() => parseNationalHead(l, n)).toThrow(whole.message);
+        } else {
+          const head = parseNationalHead(l, n);
+          for (const [k, v] of Object.entries(head)) expect(v).toBe(whole[k as keyof typeof whole]);
+          expect(Object.keys(head)).toHaveLength(14);
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
