@@ -158,11 +158,40 @@ export function aliasBase(s: AliasSource): string {
  * homonymAlias('jean.dupont.med', 'jean.dupont2@chu.mssante.fr'); // 'jean.dupont.med-k3f9'
  */
 export function homonymAlias(base: string, address: string, width = 4): string {
-  const h = hash53(address.toLowerCase()).toString(36).padStart(11, '0');
+  const h = base36(hash53(address.toLowerCase()));
   const tag = h.slice(0, Math.min(width, h.length));
   const extra = width > h.length ? String(width - h.length) : '';
   const room = ALIAS_MAX - 1 - tag.length - extra.length;
   return `${clip([base], room)}-${tag}${extra}`;
+}
+
+const BASE36_DIGITS = '0123456789abcdefghijklmnopqrstuvwxyz';
+const BASE36_LOW = 36 ** 6;
+
+/**
+ * `h.toString(36).padStart(11, '0')` for a `hash53` (an integer below 2^53, at most eleven
+ * base-36 digits), without the engine's radix conversion (0.9 µs a number, most of a
+ * homonym's alias): six low digits and five high ones, each part below 2^32.
+ *
+ * @example
+ * base36(36 ** 3); // '00000001000'
+ */
+export function base36(h: number): string {
+  let high = Math.floor(h / BASE36_LOW);
+  if (high * BASE36_LOW > h) high--; // never, by the rounding of a quotient of integers; kept exact regardless
+  let low = h - high * BASE36_LOW;
+  let out = '';
+  for (let k = 0; k < 6; k++) {
+    const q = Math.floor(low / 36);
+    out = BASE36_DIGITS[low - q * 36]! + out;
+    low = q;
+  }
+  for (let k = 0; k < 5; k++) {
+    const q = Math.floor(high / 36);
+    out = BASE36_DIGITS[high - q * 36]! + out;
+    high = q;
+  }
+  return out;
 }
 
 /**

@@ -1,9 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { aliasBase, chooseAlias, clip, homonymAlias, slug, foldText, FOLDS } from '../../directory/alias.js';
+import { aliasBase, base36, chooseAlias, clip, homonymAlias, slug, foldText, FOLDS } from '../../directory/alias.js';
 import { LEGACY_LOCAL, LEGACY_COLUMNS } from '../../directory/legacy-format.js';
 import { NATIONAL_COLUMNS } from '../../directory/national-format.js';
 import { searchText } from '../../directory/search-text.js';
+import { hash53 as homonymHash } from '../../directory/hash53.js';
 
 describe('aliases', () => {
   it('are readable from the name and the profession', () => {
@@ -47,6 +48,17 @@ describe('aliases', () => {
         expect(clip(parts, max)).toBe(byJoin(parts, max));
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  it("write a homonym's hash in base 36 as the engine's radix conversion does", () => {
+    const edges = [0, 1, 35, 36, 36 ** 6 - 1, 36 ** 6, 36 ** 6 + 1, 36 ** 10 - 1, 36 ** 10, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1];
+    for (const h of edges) expect(base36(h)).toBe(h.toString(36).padStart(11, '0'));
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ min: 0, max: 2 ** 31 }), fc.maxSafeNat(), fc.string().map((s) => homonymHash(s))), (h) => {
+        expect(base36(h)).toBe(h.toString(36).padStart(11, '0'));
+      }),
+      { numRuns: 5000 },
     );
   });
 
