@@ -54,7 +54,20 @@ export const DIRECTORY_PAGE_SIZE = 8192;
 export function openDirectoryDatabase(path: string, opts: OpenDirectoryOptions = {}): Database.Database {
   const { sqlite } = openDatabase(path, { migrationsFolder: DIRECTORY_MIGRATIONS_FOLDER, pageSize: DIRECTORY_PAGE_SIZE });
   if (opts.adoptFrom && opts.adoptFrom !== path && existsSync(opts.adoptFrom)) adoptOldDirectory(sqlite, opts.adoptFrom);
+  if (searchIndexMissing(sqlite)) rebuildSearchIndex(sqlite);
   return sqlite;
+}
+
+/**
+ * Whether the mailboxes have no search words: a migration made the search table anew
+ * (`drizzle-directory/0003`), or rows arrived without it. Every mailbox row has its words
+ * otherwise (written in the transaction that writes the row).
+ */
+function searchIndexMissing(sqlite: Database.Database): boolean {
+  return (
+    sqlite.prepare(`SELECT 1 FROM directory_search_docsize LIMIT 1`).get() === undefined &&
+    sqlite.prepare(`SELECT 1 FROM directory_mailboxes LIMIT 1`).get() !== undefined
+  );
 }
 
 /** Rebuilds the search index from the mailboxes (after rows arrived without it). */

@@ -5,6 +5,7 @@ import { decodeLatin1 } from '../../directory/latin1.js';
 import { StaleDirectoryFileError } from '../../directory/errors.js';
 import { LEGACY_LOCAL } from '../../directory/legacy-format.js';
 import { join } from 'node:path';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Directory } from '../../storage/sqlite/directory.js';
 import { directoryFileFor, DIRECTORY_PAGE_SIZE } from '../../storage/sqlite/directory-database.js';
 import { openDatabase, DIRECTORY_MIGRATIONS_FOLDER } from '../../storage/sqlite/database.js';
@@ -312,6 +313,43 @@ describe('search index (SQLite FTS5)', () => {
       expect(found(d)).toEqual(found(dir));
       expect(found(d).length).toBeGreaterThan(0);
       expect((await d.resolve('jean.dupont.med@interop.lnp.test'))?.address).toBe('jean.dupont@medecin.mssante.fr');
+    } finally {
+      d.close();
+    }
+  });
+
+  it('is made anew without its prefix index in a file made before (migration 0003), refilled once, a D1 copy told to publish in full', async () => {
+    // The file as the migrations up to 0002 left it: the search table with a three-letter prefix index.
+    const before = join(t.folder, 'migrations-0002');
+    cpSync(DIRECTORY_MIGRATIONS_FOLDER, before, { recursive: true });
+    rmSync(join(before, '0003_search_index_words.sql'));
+    const journal = JSON.parse(readFileSync(join(before, 'meta', '_journal.json'), 'utf8')) as { entries: Array<{ tag: string }> };
+    journal.entries = journal.entries.filter((e) => e.tag < '0003');
+    writeFileSync(join(before, 'meta', '_journal.json'), JSON.stringify(journal));
+    const older = join(t.folder, 'prefixed.directory.db');
+    const definition = (d: Directory) => d.sqlite.prepare(`SELECT sql FROM sqlite_master WHERE name = 'directory_search'`).pluck().get() as string;
+    const o = new Directory(openDatabase(older, { migrationsFolder: before }).sqlite, CONFIG);
+    try {
+      expect(definition(o)).toContain("prefix='3'");
+      await importNational(o, DATA, 'Extraction_Correspondance_MSSante_202611010300.txt');
+      await importLegacy(o, LEGACY, 'annuaire-20261101.csv');
+      o.sqlite.exec(`INSERT INTO directory_exports (feed, last_run, exported_at, count) VALUES ('published', 2, 0, 9)`);
+    } finally {
+      o.close();
+    }
+    const d = Directory.open(older, CONFIG);
+    try {
+      expect(definition(d)).not.toContain('prefix');
+      expect(indexed(d)).toBe(mailboxes(d));
+      expect(d.sqlite.prepare(`SELECT count(*) FROM directory_exports WHERE feed = 'published'`).pluck().get()).toBe(0);
+      await importNational(dir, DATA, 'Extraction_Correspondance_MSSante_202611010300.txt');
+      await importLegacy(dir, LEGACY, 'annuaire-20261101.csv');
+      for (const q of ['dupont', 'dup', 'sage-femme fevre', 'bordeaux']) {
+        const found = (x: Directory) => x.search(q).flatMap((e) => e.mailboxes.map((m) => m.address));
+        expect(found(d)).toEqual(found(dir));
+        expect(found(d).length).toBeGreaterThan(0);
+      }
+      d.sqlite.exec(`INSERT INTO directory_search (directory_search) VALUES ('integrity-check')`);
     } finally {
       d.close();
     }
