@@ -10,7 +10,7 @@
  * const aliases = new HashedSet();
  * aliases.add('jean.dupont.med'); aliases.has('jean.dupont.med'); // true
  */
-import { hash53 } from './hash53.js';
+import { hash53Pair } from './hash53.js';
 
 /** The seed of a key's second hash. */
 export const KEY_SEED = 0x9e3779b9;
@@ -20,9 +20,9 @@ export const KEY_SEED = 0x9e3779b9;
  * keys stores instead of the strings (`KeySlots`).
  */
 export function keyHashes(s: string, out: Float64Array): void {
-  out[0] = hash53(s);
-  out[1] = hash53(s, KEY_SEED);
+  hash53Pair(s, KEY_SEED, out);
 }
+const pair = new Float64Array(2);
 /** A slot's first hash when the slot is empty / its member was deleted (hashes are ≥ 0). */
 const EMPTY = -1;
 const DELETED = -2;
@@ -93,8 +93,9 @@ export class HashedSet {
   private hash(s: string): void {
     if (s === this.key) return;
     this.key = s;
-    this.h1 = hash53(s);
-    this.h2 = hash53(s, KEY_SEED);
+    hash53Pair(s, KEY_SEED, pair);
+    this.h1 = pair[0]!;
+    this.h2 = pair[1]!;
   }
 
   /** Where `s` is (its first number's index), or -1. */

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { hash53, hash53PairAsciiLower, hash53Utf8 } from '../../directory/hash53.js';
+import { hash53, hash53Pair, hash53PairAsciiLower, hash53Utf8 } from '../../directory/hash53.js';
 import { chunksOf, readLines } from '../../directory/line-reader.js';
 import { emptyCounts, NationalImportPlan, type KnownRow } from '../../directory/import-plan.js';
 import { HashedSet } from '../../directory/hashed-set.js';
@@ -42,6 +42,16 @@ describe('the bytes path of a re-import', () => {
         }
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('hash53Pair is hash53 with seed 0 and with a seed, for any text', () => {
+    const out = new Float64Array(2);
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), fc.nat(), (s, seed) => {
+        hash53Pair(s, seed >>> 0, out);
+        expect([...out]).toEqual([hash53(s), hash53(s, seed >>> 0)]);
+      }),
     );
   });
 
