@@ -35,7 +35,7 @@ import {
   type RunRow, type KnownRow, type LegacyLinkRow, type MailboxWrite, type MemberRow,
 } from '../../directory/import-plan.js';
 import { HashedSet } from '../../directory/hashed-set.js';
-import { searchText, containsTerms, searchIndexQuery } from '../../directory/search-text.js';
+import { searchText, searchWords, containsTerms, searchIndexQuery } from '../../directory/search-text.js';
 
 /** Rows read per query when loading, linking or exporting. */
 const PAGE = 5_000;
@@ -64,7 +64,7 @@ const COMMIT_EXPORT = `INSERT INTO directory_exports (feed, last_run, exported_a
   ON CONFLICT (feed) DO UPDATE SET last_run = excluded.last_run, exported_at = excluded.exported_at, count = excluded.count`;
 
 // ---- the search index (`directory_search`, migration drizzle-directory/0001): its words come from
-// `searchText`; an alias is already folded, so `words(record) || alias` equals `searchText(record, alias)`.
+// `searchWords`; an alias is lower-case ASCII, never folded, so `words(record) || alias` equals `searchWords(record, alias)`.
 const SEARCH_INSERT_NEW = `INSERT INTO directory_search (rowid, words) SELECT id, ? FROM directory_mailboxes WHERE address = ?`;
 const SEARCH_DELETE = `DELETE FROM directory_search WHERE rowid = ?`;
 const SEARCH_INSERT_OF = `INSERT INTO directory_search (rowid, words) SELECT id, ? || coalesce(alias, '') FROM directory_mailboxes WHERE id = ?`;
@@ -157,7 +157,7 @@ export class D1DirectoryStore implements DirectoryStore, DirectoryReplica {
         if (w?.op === 'insert') {
           inserts.push(
             db.prepare(INSERT_MAILBOX).bind(network, w.address, w.kind, w.status, w.alias, w.displayName, w.partyKey, w.record, w.hash, run, run),
-            db.prepare(SEARCH_INSERT_NEW).bind(searchText(network, w.record, w.alias), w.address),
+            db.prepare(SEARCH_INSERT_NEW).bind(searchWords(network, w.record, w.alias), w.address),
           );
         } else if (w) {
           const args = source === 'national'
@@ -165,7 +165,7 @@ export class D1DirectoryStore implements DirectoryStore, DirectoryReplica {
             : [w.kind, w.status, w.displayName, w.record, w.hash, run, w.id];
           updates.push({
             id: w.id,
-            stmts: [db.prepare(updateSql).bind(...args), db.prepare(SEARCH_DELETE).bind(w.id), db.prepare(SEARCH_INSERT_OF).bind(searchText(network, w.record, null), w.id)],
+            stmts: [db.prepare(updateSql).bind(...args), db.prepare(SEARCH_DELETE).bind(w.id), db.prepare(SEARCH_INSERT_OF).bind(searchWords(network, w.record, null), w.id)],
           });
         }
       });
@@ -356,7 +356,7 @@ export class D1DirectoryStore implements DirectoryStore, DirectoryReplica {
       stmts.push(
         db.prepare(UPSERT_MAILBOX).bind(m.id, m.network, m.address, m.kind, m.status, m.alias, m.displayName, m.partyKey, m.linkState, m.linkNote, m.record, m.lineHash, m.firstRun, m.changeRun),
         db.prepare(SEARCH_DELETE).bind(m.id),
-        db.prepare(`INSERT INTO directory_search (rowid, words) VALUES (?, ?)`).bind(m.id, searchText(m.network, m.record, m.alias)),
+        db.prepare(`INSERT INTO directory_search (rowid, words) VALUES (?, ?)`).bind(m.id, searchWords(m.network, m.record, m.alias)),
       );
     }
     await this.batch(stmts);

@@ -16,7 +16,7 @@ import type Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { openDatabase, DIRECTORY_MIGRATIONS_FOLDER } from './database.js';
-import { searchText } from '../../directory/search-text.js';
+import { searchWords } from '../../directory/search-text.js';
 import type { SearchSideBuilder } from './search-side-file.js';
 
 /** Where the address book of the message database `database` lives (`x.db` → `x.directory.db`). */
@@ -78,7 +78,7 @@ export function rebuildSearchIndex(sqlite: Database.Database): void {
     sqlite.exec(`DELETE FROM directory_search`);
     for (let after = 0; ; ) {
       const rows = page.all(after) as Array<[number, string, string, string | null]>;
-      for (const [id, network, record, alias] of rows) put.run(id, searchText(network, record, alias));
+      for (const [id, network, record, alias] of rows) put.run(id, searchWords(network, record, alias));
       if (rows.length < 10000) break;
       after = rows[rows.length - 1][0];
     }

@@ -17,7 +17,7 @@
  */
 import type Database from 'better-sqlite3';
 import { openDirectoryDatabase, type OpenDirectoryOptions } from './directory-database.js';
-import { searchText, containsTerms, searchIndexQuery } from '../../directory/search-text.js';
+import { searchText, searchWords, containsTerms, searchIndexQuery } from '../../directory/search-text.js';
 import { HashedSet } from '../../directory/hashed-set.js';
 import { readSavedRows, SavedRowsWriter, savedRowsFile } from './saved-known-rows.js';
 import { adoptSearchSideFile, searchTableDefinition, SIDE_SCHEMA, type SearchSideBuilder } from './search-side-file.js';
@@ -471,7 +471,7 @@ export class Directory implements RouteResolver {
 
   /**
    * The search index's writes (`directory_search`) for an import's mailbox writes, in its
-   * transaction: the words come from `searchText` (JavaScript), so no trigger can. FTS5 writes
+   * transaction: the words come from `searchWords` (JavaScript), so no trigger can. FTS5 writes
    * a segment each time a rowid comes lower than the one before, so rows that do not come in
    * rising order are held and written in rowid order, at the end of the import or of the
    * batch that takes them over `SEARCH_HOLD_ROWS` (a re-import's changed rows are scattered:
@@ -486,11 +486,11 @@ export class Directory implements RouteResolver {
       // A new row above every row written so far goes at once (a first load: nothing held).
       insert: (id, network, record, alias) => {
         if (rows.length === 0 && id > last) {
-          put.run(id, searchText(network, record, alias));
+          put.run(id, searchWords(network, record, alias));
           last = id;
-        } else rows.push({ id, words: searchText(network, record, alias), replace: false });
+        } else rows.push({ id, words: searchWords(network, record, alias), replace: false });
       },
-      replace: (id, network, record, alias) => void rows.push({ id, words: searchText(network, record, alias), replace: true }),
+      replace: (id, network, record, alias) => void rows.push({ id, words: searchWords(network, record, alias), replace: true }),
       batchEnd() {
         if (rows.length >= SEARCH_HOLD_ROWS) this.flush();
       },

@@ -6,7 +6,7 @@
  * import's thread it comes on top of the rows, their indexes and the aliases. With a builder
  * (`OpenDirectoryOptions.searchSide`; the Node runtime's runs on a worker thread), the import
  * hands its new rows over (ids, source lines, aliases: the builder makes their words with
- * `searchText`, off the import's thread) and goes on; the builder fills an FTS5 table of the
+ * `searchWords`, off the import's thread) and goes on; the builder fills an FTS5 table of the
  * same definition in its scratch file meanwhile. At the end, inside the import's transaction,
  * the address book's search table is dropped and created anew (a fresh FTS5 table caches
  * nothing of the old one's structure), the side table's index shadow tables (`_data`, `_idx`,
@@ -18,11 +18,11 @@
  * side index then holds every row there is.
  */
 import Database from 'better-sqlite3';
-import { searchText } from '../../directory/search-text.js';
+import { searchWords } from '../../directory/search-text.js';
 
 /** One side build: batches in rising id order, then `finish` (the file complete and closed). */
 export interface SearchSideBuild {
-  /** Rows of one network: their ids, source lines and aliases (the builder makes their words, `searchText`). */
+  /** Rows of one network: their ids, source lines and aliases (the builder makes their words, `searchWords`). */
   add(ids: number[], network: string, records: string[], aliases: Array<string | null>): void;
   /** Resolves once the builder has caught up enough for another batch (memory bounded). */
   ready(): Promise<void>;
@@ -84,7 +84,7 @@ export function writeSearchSideFile(path: string, definition: string): { add(ids
   const put = db.prepare(`INSERT INTO ${SIDE_TABLE} (rowid, words) VALUES (?, ?)`);
   return {
     add(ids, network, records, aliases) {
-      for (let i = 0; i < ids.length; i++) put.run(ids[i], searchText(network, records[i]!, aliases[i]!));
+      for (let i = 0; i < ids.length; i++) put.run(ids[i], searchWords(network, records[i]!, aliases[i]!));
     },
     finish() {
       db.exec('COMMIT');
