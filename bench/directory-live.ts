@@ -16,6 +16,7 @@ import { startLegacyWorld } from '../test/support/legacy-world.js';
 import { loadKeyFolder } from '../adapters/legacy/key-folder.js';
 import { sealLnpMail } from '../adapters/legacy/lnp-codec.js';
 import { smtpTimes } from '../test/support/smtp-probe.js';
+import type { startGateway } from '../app/node/start-gateway.js';
 
 const LIVE_RATE = Number(process.env.LIVE_RATE ?? 20);
 const TOKEN = 'directory-live-bench';
@@ -34,7 +35,10 @@ const samples = (): Samples => ({ greeting: [], ehlo: [], health: [], accept: []
 
 /** Syncs `file` (`lines` national lines) into a live gateway; prints the figures. */
 export async function liveImportBench(file: string, fileName: string, lines: number): Promise<void> {
-  const w = await startLegacyWorld({ http: { port: 0, token: TOKEN }, durability: 'NORMAL' });
+  // The compiled gateway, as production runs it (the directory bench builds first): from
+  // source, its import thread and the threads that one starts would each load tsx.
+  const compiled = (await import(new URL('../dist/app/node/start-gateway.js', import.meta.url).href)) as { startGateway: typeof startGateway };
+  const w = await startLegacyWorld({ http: { port: 0, token: TOKEN }, durability: 'NORMAL' }, { start: compiled.startGateway });
   try {
     const { store } = await loadKeyFolder(join(w.root, 'keys-all'));
     const year = new Date().getUTCFullYear();

@@ -47,8 +47,11 @@ export interface LegacyWorld {
   close(): Promise<void>;
 }
 
-/** `over`: configuration overrides; `opts.log`: the gateway's logger (default: silent). */
-export async function startLegacyWorld(over: Record<string, unknown> = {}, opts: { log?: Logger } = {}): Promise<LegacyWorld> {
+/**
+ * `over`: configuration overrides; `opts.log`: the gateway's logger (default: silent);
+ * `opts.start`: the gateway's start (default: from source; a bench gives the compiled one).
+ */
+export async function startLegacyWorld(over: Record<string, unknown> = {}, opts: { log?: Logger; start?: typeof startGateway } = {}): Promise<LegacyWorld> {
   const root = mkdtempSync(join(tmpdir(), 'passerelle-e2e-'));
   const keys = await makeKeyFolders(root);
   const { store: relayKeys } = await loadKeyFolder(keys.all);
@@ -76,7 +79,7 @@ export async function startLegacyWorld(over: Record<string, unknown> = {}, opts:
       ...over,
     } as never,
   });
-  const gw = await startGateway(config, { log: opts.log ?? silentLogger });
+  const gw = await (opts.start ?? startGateway)(config, { log: opts.log ?? silentLogger });
   // The relay forwards interop mail to the gateway's listener.
   relayOptions.gateway = { host: '127.0.0.1', port: gw.ports.legacy };
   return {
