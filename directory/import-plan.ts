@@ -540,6 +540,8 @@ export async function readBatches(
   flush: (lines: string[], firstLineNo: number) => void | Promise<void>,
   /** Lines taken on their keys, never decoded (`readLines`' `keyed`): they come as empty strings. */
   keyed?: LineReaderOptions['keyed'],
+  /** The runtime's UTF-8 decoder (`DirectoryConfig.decodeUtf8`; `readLines`' `utf8`). */
+  utf8?: LineReaderOptions['utf8'],
 ): Promise<void> {
   const spec = SOURCES[source];
   let headerChecked = false;
@@ -559,6 +561,7 @@ export async function readBatches(
     },
     onBytes: opts.onProgress,
     ...(keyed && { keyed }),
+    ...(utf8 && { utf8 }),
   })) {
     let from = 0;
     if (!headerChecked) {

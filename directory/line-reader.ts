@@ -12,12 +12,28 @@ import type { KeyedLines } from '../core/ports/directory-store.js';
 
 export type TextEncoding = 'utf-8' | 'iso-8859-1';
 
+/**
+ * Decodes whole lines of UTF-8 strictly: throws on bytes that are not UTF-8; a BOM is kept
+ * (the reader drops the file's own). The runtime may give its own: Node's keeps the text in
+ * one byte a character when it can, where `TextDecoder`'s result takes two (and every line
+ * cut from it: `app/node/native-text.ts`).
+ */
+export type Utf8Decoder = (bytes: Uint8Array) => string;
+
+/** `TextDecoder`, strict, as a `Utf8Decoder` (Web APIs only). */
+export function webUtf8Decoder(): Utf8Decoder {
+  const d = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  return (bytes) => d.decode(bytes);
+}
+
 export interface LineReaderOptions {
   encoding: TextEncoding;
   /** Told the name of the entry read inside a ZIP (its date is in the name). */
   onEntryName?: (name: string) => void;
   /** Told the count of input bytes consumed so far (for a progress bar). */
   onBytes?: (bytesSoFar: number) => void;
+  /** UTF-8: the decoder of whole lines (default `webUtf8Decoder`). */
+  utf8?: Utf8Decoder;
   /**
    * UTF-8 only: lines are cut and keyed on their bytes (`line-keys.ts`, by `keyer`), and
    * `take` is asked about every line after the first with its keys (`keys[at…]`) before it is
@@ -97,15 +113,13 @@ export async function* readLines(input: AsyncIterable<Uint8Array>, opts: LineRea
     yield* readKeyedLines(input, opts, opts.keyed);
     return;
   }
-  const utf8 = opts.encoding === 'utf-8' ? new TextDecoder('utf-8', { fatal: true }) : null;
+  if (opts.encoding === 'utf-8') {
+    yield* readUtf8Lines(input, opts, opts.utf8 ?? webUtf8Decoder());
+    return;
+  }
   let rest = '';
   for await (const bytes of unpacked(input, opts)) {
-    let text: string;
-    try {
-      text = utf8 ? utf8.decode(bytes, { stream: true }) : decodeLatin1(bytes);
-    } catch {
-      throw new DirectoryFormatError('the file is not valid UTF-8');
-    }
+    const text = decodeLatin1(bytes);
     const batch: string[] = [];
     let start = 0;
     let nl = text.indexOf('\n');
@@ -126,15 +140,55 @@ export async function* readLines(input: AsyncIterable<Uint8Array>, opts: LineRea
     }
     if (batch.length) yield batch;
   }
-  if (utf8) {
-    try {
-      rest += utf8.decode();
-    } catch {
-      throw new DirectoryFormatError('the file is not valid UTF-8 (truncated character at the end)');
-    }
-  }
   if (rest.endsWith('\r')) rest = rest.slice(0, -1);
   if (rest.length) yield [rest];
+}
+
+/**
+ * `readLines` for UTF-8: each chunk's whole lines decoded at once, as bytes up to its last
+ * line end (the line that straddles two chunks joined on its bytes, as `LineKeyer` does), so
+ * no character is ever cut and the decoder needs no state; the file's BOM dropped.
+ */
+async function* readUtf8Lines(input: AsyncIterable<Uint8Array>, opts: LineReaderOptions, decode: Utf8Decoder): AsyncGenerator<string[]> {
+  let carry: Uint8Array | null = null;
+  let atStart = true;
+  const text = (bytes: Uint8Array, what: string): string => {
+    if (atStart) {
+      atStart = false;
+      if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+    }
+    try {
+      return decode(bytes);
+    } catch {
+      throw new DirectoryFormatError(`the file is not valid UTF-8${what}`);
+    }
+  };
+  for await (const chunk of unpacked(input, opts)) {
+    const last = chunk.lastIndexOf(10);
+    if (last < 0) {
+      carry = carry ? joined(carry, chunk) : chunk.slice();
+      continue;
+    }
+    const bytes = carry ? joined(carry, chunk.subarray(0, last + 1)) : chunk.subarray(0, last + 1);
+    carry = last + 1 < chunk.length ? chunk.slice(last + 1) : null;
+    const t = text(bytes, '');
+    const batch: string[] = [];
+    for (let start = 0, nl = t.indexOf('\n'); nl >= 0; start = nl + 1, nl = t.indexOf('\n', start)) {
+      batch.push(t.slice(start, nl > start && t.charCodeAt(nl - 1) === 13 ? nl - 1 : nl));
+    }
+    yield batch;
+  }
+  if (!carry) return;
+  let rest = text(carry, ' (its last line)');
+  if (rest.endsWith('\r')) rest = rest.slice(0, -1);
+  if (rest.length) yield [rest];
+}
+
+function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 /**

@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteDirectoryStore } from '../../storage/sqlite/directory-store.js';
 import { threadedLineKeys } from './threaded-line-keys.js';
 import { threadedSearchSide } from './threaded-search-side.js';
+import { nodeUtf8 } from './native-text.js';
 import type { DirectoryConfig, ImportOptions } from '../../core/ports/directory-store.js';
 
 export interface ImportThreadData {
@@ -56,8 +57,8 @@ function chunks(): AsyncIterable<Uint8Array> {
   };
 }
 
-// A re-import's lines are keyed on one more thread, beside this one's writes.
-const store = SqliteDirectoryStore.open(data.path, { ...data.config, clock: { now: () => Date.now() + data.clockOffset }, lineKeyer: threadedLineKeys }, { searchSide: threadedSearchSide });
+// A re-import's lines are keyed on one more thread, beside this one's writes; the lines decoded by Node (a byte a character).
+const store = SqliteDirectoryStore.open(data.path, { ...data.config, clock: { now: () => Date.now() + data.clockOffset }, lineKeyer: threadedLineKeys, decodeUtf8: nodeUtf8 }, { searchSide: threadedSearchSide });
 try {
   let last = 0;
   const opts: ImportOptions = {

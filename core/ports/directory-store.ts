@@ -28,6 +28,12 @@ export interface DirectoryConfig {
    * re-import's work, runs beside the writing.
    */
   lineKeyer?: (chunks: AsyncIterable<Uint8Array>) => AsyncIterable<KeyedLines>;
+  /**
+   * Decodes a national file's lines, strictly (throws on bytes that are not UTF-8): `TextDecoder`
+   * by default; the Node edge gives one whose text takes a byte a character when it can
+   * (`app/node/native-text.ts`), which every step after it reads faster.
+   */
+  decodeUtf8?: (bytes: Uint8Array) => string;
 }
 
 /** Whole lines of a file and, per line, `LINE_KEY_NUMBERS` numbers (`directory/line-keys.ts`). */

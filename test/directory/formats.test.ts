@@ -4,7 +4,8 @@ import { zipSync, strToU8 } from 'fflate';
 import { checkNationalHeader, parseNationalLine, parseNationalHead, nationalPartyKey, NATIONAL_HEADER, formatNationalLine } from '../../directory/national-format.js';
 import { checkLegacyHeader, parseLegacyLine, formatLegacyLine, LEGACY_HEADER } from '../../directory/legacy-format.js';
 import { encodeLatin1, decodeLatin1, toLatin1Text } from '../../directory/latin1.js';
-import { readLines, chunksOf } from '../../directory/line-reader.js';
+import { readLines, chunksOf, webUtf8Decoder } from '../../directory/line-reader.js';
+import { nodeUtf8 } from '../../app/node/native-text.js';
 import { DirectoryFormatError } from '../../directory/errors.js';
 import { collectLines, SAMPLE_LINES } from './helpers.js';
 
@@ -101,6 +102,36 @@ describe('line reader', () => {
 
   it('refuses invalid UTF-8', async () => {
     await expect(collectLines(readLines(chunksOf(new Uint8Array([0x61, 0xff, 0x0a])), { encoding: 'utf-8' }))).rejects.toThrow(/UTF-8/);
+  });
+
+  it("gives a file's lines or its error as decoding the whole file does, whatever the chunks and the decoder", async () => {
+    // The plain definition: the whole file decoded strictly (its BOM dropped), cut at LF, a CR
+    // before it dropped, an empty last line dropped.
+    const whole = (b: Uint8Array): string[] | 'invalid' => {
+      let t: string;
+      try {
+        t = new TextDecoder('utf-8', { fatal: true }).decode(b);
+      } catch {
+        return 'invalid';
+      }
+      const lines = t.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+      if (lines[lines.length - 1] === '') lines.pop();
+      return lines;
+    };
+    const unit = fc.constantFrom(...'aé€\n\r|'.split(''), '\ufeff', '😀');
+    const file = fc.oneof(
+      fc.string({ unit, maxLength: 60 }).map((t) => new TextEncoder().encode(t)),
+      // Bytes as they come, valid or not (a cut character, a stray continuation byte).
+      fc.uint8Array({ maxLength: 60 }).map((b) => b.map((x) => [0x0a, 0x0d, 0x61, 0xc3, 0xa9, 0xef, 0xbb, 0xbf, 0xf0, 0x80, x][x % 11]!)),
+    );
+    await fc.assert(
+      fc.asyncProperty(file, fc.integer({ min: 1, max: 9 }), fc.constantFrom(nodeUtf8, webUtf8Decoder()), async (b, size, utf8) => {
+        const expected = whole(b);
+        const got = await collectLines(readLines(chunksOf(b, size), { encoding: 'utf-8', utf8 })).catch((e: Error) => (e instanceof DirectoryFormatError && /UTF-8/.test(e.message) ? 'invalid' : e));
+        expect(got).toEqual(expected);
+      }),
+      { numRuns: 1500 },
+    );
   });
 
   it('reads the text entry of a ZIP, streaming, and tells its name', async () => {
