@@ -269,7 +269,7 @@ export class Directory implements RouteResolver {
         ? { take: (keys: Float64Array, at: number) => plan.unchangedKeys(keys, at, counts), ...(this.config.lineKeyer && { keyer: this.config.lineKeyer }) }
         : undefined;
       // A side build paces the batches: the lines handed over wait there, in memory.
-      await readBatches(input, opts, source, lastDate, file, side ? (lines, first) => (flush(lines, first), side.ready()) : (lines, first) => flush(lines, first), keyed);
+      await readBatches(input, opts, source, lastDate, file, side ? (lines, first) => (flush(lines, first), side.ready()) : (lines, first) => flush(lines, first), keyed, this.config.decodeUtf8);
       spec.words.flush();
       for (const id of plan.gone()) {
         markRemoved.run(run, id);
