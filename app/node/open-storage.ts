@@ -14,6 +14,7 @@
  * await storage.store.accept(…);
  * await storage.close();
  */
+import { nodeUtf8 } from './native-text.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GatewayConfig } from '../config/defaults.js';
@@ -125,7 +126,7 @@ export async function openStorage(config: GatewayConfig, o: OpenStorageOptions):
 }
 
 async function openPostgresDirectory(url: string, cfg: DirectoryConfig, config: Partial<GatewayConfig> | null): Promise<DirectoryStore> {
-  return PostgresDirectoryStore.open(url, cfg, { ...(config?.postgres?.schema ? { schema: config.postgres.schema } : {}) });
+  return PostgresDirectoryStore.open(url, { ...cfg, decodeUtf8: nodeUtf8 }, { ...(config?.postgres?.schema ? { schema: config.postgres.schema } : {}) });
 }
 
 /** Why a command cannot open this database (a SQLite file that does not exist yet), or null. */

@@ -245,7 +245,7 @@ export class PostgresDirectoryStore implements DirectoryStore {
             ]);
           }
         });
-      });
+      }, undefined, this.config.decodeUtf8);
       const gone = [...plan.gone()];
       counts.removed = gone.length;
       plan.release();
