@@ -56,10 +56,10 @@ export class LineKeyer {
   push(chunk: Uint8Array): KeyedLines | null {
     const last = chunk.lastIndexOf(10);
     if (last < 0) {
-      this.carry = this.carry ? joined(this.carry, chunk) : chunk.slice();
+      this.carry = this.carry ? concatBytes(this.carry, chunk) : chunk.slice();
       return null;
     }
-    const bytes = this.carry ? joined(this.carry, chunk.subarray(0, last + 1)) : chunk.subarray(0, last + 1);
+    const bytes = this.carry ? concatBytes(this.carry, chunk.subarray(0, last + 1)) : chunk.subarray(0, last + 1);
     this.carry = last + 1 < chunk.length ? chunk.slice(last + 1) : null;
     return keyed(bytes);
   }
@@ -105,7 +105,8 @@ function keyed(bytes: Uint8Array): KeyedLines {
   return { bytes, keys, count };
 }
 
-function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
+/** `a` then `b`, in a new array. */
+export function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
   out.set(a);
   out.set(b, a.length);

@@ -7,7 +7,7 @@
 import { Unzip, UnzipInflate, UnzipPassThrough } from 'fflate';
 import { decodeLatin1 } from './latin1.js';
 import { DirectoryFormatError } from './errors.js';
-import { LINE_KEY_NUMBERS, localLineKeys } from './line-keys.js';
+import { concatBytes, LINE_KEY_NUMBERS, localLineKeys } from './line-keys.js';
 import type { KeyedLines } from '../core/ports/directory-store.js';
 
 export type TextEncoding = 'utf-8' | 'iso-8859-1';
@@ -146,8 +146,8 @@ export async function* readLines(input: AsyncIterable<Uint8Array>, opts: LineRea
 
 /**
  * `readLines` for UTF-8: each chunk's whole lines decoded at once, as bytes up to its last
- * line end (the line that straddles two chunks joined on its bytes, as `LineKeyer` does), so
- * no character is ever cut and the decoder needs no state; the file's BOM dropped.
+ * line end (the line that straddles two chunks joined on its bytes and decoded alone), so no
+ * character is ever cut and the decoder needs no state; the file's BOM dropped.
  */
 async function* readUtf8Lines(input: AsyncIterable<Uint8Array>, opts: LineReaderOptions, decode: Utf8Decoder): AsyncGenerator<string[]> {
   let carry: Uint8Array | null = null;
@@ -163,32 +163,32 @@ async function* readUtf8Lines(input: AsyncIterable<Uint8Array>, opts: LineReader
       throw new DirectoryFormatError(`the file is not valid UTF-8${what}`);
     }
   };
-  for await (const chunk of unpacked(input, opts)) {
-    const last = chunk.lastIndexOf(10);
-    if (last < 0) {
-      carry = carry ? joined(carry, chunk) : chunk.slice();
-      continue;
-    }
-    const bytes = carry ? joined(carry, chunk.subarray(0, last + 1)) : chunk.subarray(0, last + 1);
-    carry = last + 1 < chunk.length ? chunk.slice(last + 1) : null;
-    const t = text(bytes, '');
-    const batch: string[] = [];
+  const cut = (t: string, batch: string[]): void => {
     for (let start = 0, nl = t.indexOf('\n'); nl >= 0; start = nl + 1, nl = t.indexOf('\n', start)) {
       batch.push(t.slice(start, nl > start && t.charCodeAt(nl - 1) === 13 ? nl - 1 : nl));
     }
+  };
+  for await (const chunk of unpacked(input, opts)) {
+    const last = chunk.lastIndexOf(10);
+    if (last < 0) {
+      carry = carry ? concatBytes(carry, chunk) : chunk.slice();
+      continue;
+    }
+    const batch: string[] = [];
+    let from = 0;
+    if (carry) {
+      // Only the line that straddles the two chunks is joined, not the chunk.
+      from = chunk.indexOf(10) + 1;
+      cut(text(concatBytes(carry, chunk.subarray(0, from)), ''), batch);
+    }
+    if (from <= last) cut(text(chunk.subarray(from, last + 1), ''), batch);
+    carry = last + 1 < chunk.length ? chunk.slice(last + 1) : null;
     yield batch;
   }
   if (!carry) return;
   let rest = text(carry, ' (its last line)');
   if (rest.endsWith('\r')) rest = rest.slice(0, -1);
   if (rest.length) yield [rest];
-}
-
-function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 /**
