@@ -100,7 +100,7 @@ export function clip(parts: string[], max: number): string {
     s = p.join('.');
     if (p.every((x) => x.length <= 1)) s = s.slice(0, max);
   }
-  return s.replace(/[.-]+$/, '');
+  return withoutTrailingSeparators(s);
 }
 
 /** `s.replace(/[.-]+$/, '')`, without the expression. */

@@ -22,6 +22,7 @@ export const KEY_SEED = 0x9e3779b9;
 export function keyHashes(s: string, out: Float64Array): void {
   hash53Pair(s, KEY_SEED, out);
 }
+/** `HashedSet.hash`'s scratch for `hash53Pair`. */
 const pair = new Float64Array(2);
 /** A slot's first hash when the slot is empty / its member was deleted (hashes are ≥ 0). */
 const EMPTY = -1;

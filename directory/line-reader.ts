@@ -155,7 +155,7 @@ async function* readUtf8Lines(input: AsyncIterable<Uint8Array>, opts: LineReader
   const text = (bytes: Uint8Array, what: string): string => {
     if (atStart) {
       atStart = false;
-      if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+      bytes = withoutBom(bytes);
     }
     try {
       return decode(bytes);
@@ -191,6 +191,11 @@ async function* readUtf8Lines(input: AsyncIterable<Uint8Array>, opts: LineReader
   if (rest.length) yield [rest];
 }
 
+/** `bytes` without the UTF-8 BOM they start with, if they do. */
+function withoutBom(bytes: Uint8Array): Uint8Array {
+  return bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+}
+
 /**
  * `readLines` for UTF-8 with `keyed`: lines are cut on the bytes (`\n`, a `\r` before it
  * removed) and keyed, each offered to `take`, and only those it does not take are decoded
@@ -198,13 +203,12 @@ async function* readUtf8Lines(input: AsyncIterable<Uint8Array>, opts: LineReader
  * strings.
  */
 async function* readKeyedLines(input: AsyncIterable<Uint8Array>, opts: LineReaderOptions, keyed: NonNullable<LineReaderOptions['keyed']>): AsyncGenerator<string[]> {
-  // A BOM is dropped at the start of the file only, as the streaming decoder of `readLines` does.
-  const atStart = new TextDecoder('utf-8', { fatal: true });
-  const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  // A BOM is dropped at the start of the file only, as `readLines` does.
+  const utf8 = opts.utf8 ?? webUtf8Decoder();
   let first = true;
   const decode = (b: Uint8Array, start: number, end: number): string => {
     try {
-      return (first ? atStart : utf8).decode(b.subarray(start, end));
+      return utf8(first ? withoutBom(b.subarray(start, end)) : b.subarray(start, end));
     } catch {
       throw new DirectoryFormatError('the file is not valid UTF-8');
     }
