@@ -2,7 +2,8 @@
  * The worker side of the threaded directory import (Node edge): opens its own connection to
  * the gateway's SQLite file, runs one import over the chunks the main thread posts, and
  * answers with the report or the error (its class kept by name, so the HTTP route answers
- * 400 or 409 as it would in-thread). See `threaded-directory.ts`.
+ * 400 or 409 as it would in-thread), then folds the import's write-ahead log into the file
+ * before it ends. See `threaded-directory.ts`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteDirectoryStore } from '../../storage/sqlite/directory-store.js';
@@ -58,7 +59,7 @@ function chunks(): AsyncIterable<Uint8Array> {
 }
 
 // A re-import's lines are keyed on one more thread, beside this one's writes; the lines decoded by Node (a byte a character).
-const store = SqliteDirectoryStore.open(data.path, { ...data.config, clock: { now: () => Date.now() + data.clockOffset }, lineKeyer: threadedLineKeys, decodeUtf8: nodeUtf8 }, { searchSide: threadedSearchSide });
+const store = SqliteDirectoryStore.open(data.path, { ...data.config, clock: { now: () => Date.now() + data.clockOffset }, lineKeyer: threadedLineKeys, decodeUtf8: nodeUtf8 }, { searchSide: threadedSearchSide, deferCheckpoint: true });
 try {
   let last = 0;
   const opts: ImportOptions = {
@@ -71,6 +72,9 @@ try {
   const input = chunks();
   const report = data.source === 'national' ? await store.importNational(input, opts) : await store.importLegacy(input, opts);
   port.postMessage({ report } satisfies FromImportThread);
+  // The report is out (the sync answered, the rows served through the log): the log is
+  // folded into the file here, on this thread, while the main thread goes on.
+  store.directory.checkpoint();
 } catch (err) {
   const e = err instanceof Error ? err : new Error(String(err));
   port.postMessage({ error: { name: e.name, message: e.message, ...('line' in e && typeof e.line === 'number' ? { line: e.line } : {}) } } satisfies FromImportThread);

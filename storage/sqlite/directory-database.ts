@@ -39,6 +39,12 @@ export interface OpenDirectoryOptions {
   adoptFrom?: string;
   /** Builds a first load's search index beside the import (`search-side-file.ts`; the Node runtime's on a thread). */
   searchSide?: SearchSideBuilder;
+  /**
+   * An import's commit leaves its write-ahead log for the connection's owner to fold into the
+   * file (`Directory.checkpoint`) once the report is out, instead of folding it before it
+   * returns (the import thread: `app/node/directory-import-thread.ts`).
+   */
+  deferCheckpoint?: boolean;
 }
 
 /**

@@ -5,12 +5,15 @@
  * listener and GET /health: the event loop's delay stays under 100 ms at the 99th percentile,
  * EHLO answers within 100 ms of what it takes without an import, and the gateway's own
  * connection reads what the thread wrote. Errors found on the thread come back as the route's
- * 400 and 409.
+ * 400 and 409. The thread answers once the import is committed, then folds its write-ahead
+ * log into the file before it ends.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReadStream } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import Database from 'better-sqlite3';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startLegacyWorld, type LegacyWorld } from '../support/legacy-world.js';
 import { writeSyntheticNational } from '../../directory/synthetic/write-file.js';
@@ -91,5 +94,33 @@ describe('a directory sync into a running gateway', () => {
       method: 'POST', headers: auth, body: 'x\n',
     });
     expect(stale.status).toBe(409);
+  });
+});
+
+describe('the write-ahead log of a threaded import', () => {
+  it('is folded into the file by the import thread after it answers, before close resolves', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'passerelle-fold-'));
+    const path = join(root, 'x.directory.db');
+    const file = join(root, 'Extraction_Correspondance_MSSante_202611010300.txt');
+    await writeSyntheticNational(file, { seed: 3, lines: 5000 });
+    const store = ThreadedImportDirectory.open(path, { legacyDomain: 'lnp.test', nationalDomain: 'passerelle.mssante.test' });
+    // A connection of another process (the gateway's, while a CLI imports): the last one to
+    // close would fold the log itself; held open, only the import thread can have done it.
+    const other = new Database(path);
+    try {
+      const report = await store.importNational(createReadStream(file), { fileName: basename(file) });
+      expect(report.inserted).toBe(5000);
+      // Committed: read through the log by any connection as soon as the report is out.
+      expect(other.prepare(`SELECT count(*) FROM directory_mailboxes`).pluck().get()).toBe(5000);
+      await store.close();
+      const pages = other.pragma('page_count', { simple: true }) as number;
+      const pageSize = other.pragma('page_size', { simple: true }) as number;
+      // Every page of the database is in the file itself, not only in the log.
+      expect(statSync(path).size).toBe(pages * pageSize);
+      expect(pages * pageSize).toBeGreaterThan(1 << 20);
+    } finally {
+      other.close();
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
