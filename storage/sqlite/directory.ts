@@ -39,9 +39,9 @@ import type {
 
 /** Same definitions as the migration; built in one sort after a bulk first import. */
 const RECREATE_INDEXES = `CREATE UNIQUE INDEX IF NOT EXISTS directory_mailboxes_address_idx ON directory_mailboxes (address);
-  CREATE UNIQUE INDEX IF NOT EXISTS directory_mailboxes_route_idx ON directory_mailboxes (alias, network, status, address, display_name);
+  CREATE UNIQUE INDEX IF NOT EXISTS directory_mailboxes_alias_idx ON directory_mailboxes (alias);
   CREATE INDEX IF NOT EXISTS directory_mailboxes_party_idx ON directory_mailboxes (party_key);`;
-const DROP_BULK_INDEXES = `DROP INDEX IF EXISTS directory_mailboxes_address_idx; DROP INDEX IF EXISTS directory_mailboxes_route_idx;
+const DROP_BULK_INDEXES = `DROP INDEX IF EXISTS directory_mailboxes_address_idx; DROP INDEX IF EXISTS directory_mailboxes_alias_idx;
   DROP INDEX IF EXISTS directory_mailboxes_party_idx;`;
 
 /**
@@ -121,7 +121,7 @@ export class Directory implements RouteResolver {
     // process (a 1% re-import of a million lines: RSS 724 MB instead of 370); the gateway
     // imports on a connection of its own (its thread's).
     sqlite.pragma(`mmap_size = ${READ_MMAP_BYTES}`);
-    // Answered from the route index alone (covering).
+    // The row found through the alias index (unique), the route read from it.
     this.byAlias = sqlite.prepare(`SELECT network, address, status, display_name FROM directory_mailboxes WHERE alias = ?`).raw();
     this.aliasOf = sqlite.prepare(`SELECT alias FROM directory_mailboxes WHERE address = ? AND network = ?`).pluck();
   }
@@ -377,10 +377,12 @@ export class Directory implements RouteResolver {
     const update = db.prepare(
       `UPDATE directory_mailboxes SET kind = ?, status = 'active', display_name = ?, party_key = ?, record = ?, line_hash = ?, change_run = ? WHERE id = ? RETURNING alias`,
     ).pluck();
-    // Most changes leave the indexed columns (status, display name, party key) as they were:
-    // then only the row is written, not its route and party index entries.
-    const indexed = db.prepare(`SELECT status, display_name, party_key FROM directory_mailboxes WHERE id = ?`).raw();
-    const updateRow = db.prepare(`UPDATE directory_mailboxes SET kind = ?, record = ?, line_hash = ?, change_run = ? WHERE id = ? RETURNING alias`).pluck();
+    // Most changes leave the party key as it was: then only the row is written, not its party
+    // index entry (no other index holds a column an update sets).
+    const partyOf = db.prepare(`SELECT party_key FROM directory_mailboxes WHERE id = ?`).pluck();
+    const updateRow = db.prepare(
+      `UPDATE directory_mailboxes SET kind = ?, status = 'active', display_name = ?, record = ?, line_hash = ?, change_run = ? WHERE id = ? RETURNING alias`,
+    ).pluck();
     // The party keys this import writes (the links of the legacy subscribers of other keys stand).
     const touched = new Set<string>();
     // Into an empty address book, on a runtime that gives a side builder: the search index is
@@ -396,11 +398,11 @@ export class Directory implements RouteResolver {
         words,
         write: (w, run) => {
           if (w.op === 'update') {
-            const was = indexed.get(w.id) as [string, string | null, string | null] | undefined;
-            if (was?.[2]) touched.add(was[2]);
+            const was = partyOf.get(w.id) as string | null | undefined;
+            if (was) touched.add(was);
             if (w.partyKey) touched.add(w.partyKey);
-            const alias = (was && was[0] === 'active' && was[1] === w.displayName && was[2] === (w.partyKey ?? null)
-              ? updateRow.get(w.kind, w.record, w.hash, run, w.id)
+            const alias = (was !== undefined && was === (w.partyKey ?? null)
+              ? updateRow.get(w.kind, w.displayName, w.record, w.hash, run, w.id)
               : update.get(w.kind, w.displayName, w.partyKey ?? null, w.record, w.hash, run, w.id)) as string | null;
             words.replace(w.id, 'mssante', w.record, alias);
             return true;

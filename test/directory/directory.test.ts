@@ -139,7 +139,7 @@ describe('legacy directory imported first', () => {
     expect(dir.resolveSync('jean.dupont.med@passerelle.mssante.test')?.address).toBe('jean.dupont.med@medical64.lnp.test');
     expect(dir.aliasForSync('jean.dupont@medecin.mssante.fr', 'mssante')).toMatch(/^jean\.dupont\.med-[0-9a-z]{4}@interop\.lnp\.test$/);
     const indexes = dir.sqlite.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'directory_mailboxes' ORDER BY name`).pluck().all();
-    expect(indexes).toEqual(['directory_mailboxes_address_idx', 'directory_mailboxes_legacy_idx', 'directory_mailboxes_party_idx', 'directory_mailboxes_route_idx']);
+    expect(indexes).toEqual(['directory_mailboxes_address_idx', 'directory_mailboxes_alias_idx', 'directory_mailboxes_legacy_idx', 'directory_mailboxes_party_idx']);
   });
 });
 
@@ -318,7 +318,7 @@ describe('search index (SQLite FTS5)', () => {
     }
   });
 
-  it('is made anew without its prefix index in a file made before (migration 0003), refilled once, a D1 copy told to publish in full', async () => {
+  it('is made anew without its prefix index in a file made before (migration 0003), refilled once, a D1 copy told to publish in full (and the alias index of 0004 made)', async () => {
     // The file as the migrations up to 0002 left it: the search table with a three-letter prefix index.
     const before = join(t.folder, 'migrations-0002');
     cpSync(DIRECTORY_MIGRATIONS_FOLDER, before, { recursive: true });
@@ -342,6 +342,10 @@ describe('search index (SQLite FTS5)', () => {
       expect(definition(d)).not.toContain('prefix');
       expect(indexed(d)).toBe(mailboxes(d));
       expect(d.sqlite.prepare(`SELECT count(*) FROM directory_exports WHERE feed = 'published'`).pluck().get()).toBe(0);
+      // Migration 0004 too: the route index gives way to the alias index; the routes read the same.
+      const names = d.sqlite.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'directory_mailboxes' ORDER BY name`).pluck().all();
+      expect(names).toEqual(['directory_mailboxes_address_idx', 'directory_mailboxes_alias_idx', 'directory_mailboxes_legacy_idx', 'directory_mailboxes_party_idx']);
+      expect(d.resolveSync('jean.dupont.med@interop.lnp.test')?.address).toBe('jean.dupont@medecin.mssante.fr');
       await importNational(dir, DATA, 'Extraction_Correspondance_MSSante_202611010300.txt');
       await importLegacy(dir, LEGACY, 'annuaire-20261101.csv');
       for (const q of ['dupont', 'dup', 'sage-femme fevre', 'bordeaux']) {
