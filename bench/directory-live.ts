@@ -85,6 +85,8 @@ export async function liveImportBench(file: string, fileName: string, lines: num
     const t1 = performance.now() + 3000;
     await sample(before, () => performance.now() > t1);
     const during = samples();
+    // What the process held before the sync (the gateway, its traffic, the peers and this client): the import's share is the rise above it.
+    const rssBefore = process.memoryUsage.rss();
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
     let done = false;
@@ -102,7 +104,7 @@ export async function liveImportBench(file: string, fileName: string, lines: num
     transport.close();
     if (res.status !== 200) throw new Error(`sync answered ${res.status}: ${report.error}`);
     process.stdout.write(`  live gateway, ${lines} national lines synced over HTTP while ${LIVE_RATE} letters/s flow: ${elapsed.toFixed(1)} s ` +
-      `(inserted ${report.inserted}, updated ${report.updated}); process peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB\n`);
+      `(inserted ${report.inserted}, updated ${report.updated}); process RSS ${Math.round(rssBefore / 2 ** 20)} MB before the sync, peak ${Math.round(process.resourceUsage().maxRSS / 1024)} MB\n`);
     process.stdout.write(`    before: greeting ${fmt(before.greeting)}, EHLO reply ${fmt(before.ehlo)}; /health ${fmt(before.health)}; accept ${fmt(before.accept)}, ${before.deferred.length} answered 451\n`);
     process.stdout.write(`    during: greeting ${fmt(during.greeting)}, EHLO reply ${fmt(during.ehlo)}; /health ${fmt(during.health)}; accept ${fmt(during.accept)}, ${during.deferred.length} answered 451 (after ${fmt(during.deferred)}); ` +
       `event loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms, max ${(loop.max / 1e6).toFixed(0)} ms\n`);
