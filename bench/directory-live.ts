@@ -7,8 +7,10 @@
  * of buffers set off a major collection of the gateway's heap every 230 ms, 39 in the sync,
  * against 2). A client times, meanwhile, the greeting and
  * the EHLO reply of the legacy listener, GET /health, and each letter's accept (DATA to 250),
- * before and during the import; the gateway's event-loop delay and the process's peak RSS (gateway, import thread,
- * the letters' client and the peers: one process; curl apart) are read too.
+ * before and during the import. The gateway runs in a process of its own (compiled,
+ * `support/gateway-process.ts`; the letters' client, the probes and the peers in this one):
+ * its RSS before the sync and its peak are read. The event loop's delay is this process's
+ * (the clients'), a check that the probes themselves were not held up.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -19,7 +21,8 @@ import { startLegacyWorld } from '../test/support/legacy-world.js';
 import { loadKeyFolder } from '../adapters/legacy/key-folder.js';
 import { sealLnpMail } from '../adapters/legacy/lnp-codec.js';
 import { smtpTimes } from '../test/support/smtp-probe.js';
-import type { startGateway } from '../app/node/start-gateway.js';
+import { readFileSync } from 'node:fs';
+import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.js';
 
 const run = promisify(execFile);
 const LIVE_RATE = Number(process.env.LIVE_RATE ?? 20);
@@ -39,10 +42,11 @@ const samples = (): Samples => ({ greeting: [], ehlo: [], health: [], accept: []
 
 /** Syncs `file` (`lines` national lines) into a live gateway; prints the figures. */
 export async function liveImportBench(file: string, fileName: string, lines: number): Promise<void> {
-  // The compiled gateway, as production runs it (the directory bench builds first): from
-  // source, its import thread and the threads that one starts would each load tsx.
-  const compiled = (await import(new URL('../dist/app/node/start-gateway.js', import.meta.url).href)) as { startGateway: typeof startGateway };
-  const w = await startLegacyWorld({ http: { port: 0, token: TOKEN }, durability: 'NORMAL' }, { start: compiled.startGateway });
+  // The compiled gateway, as production runs it (the directory bench builds first), in a
+  // process of its own: its peak RSS is its own, apart from this process's clients and peers.
+  const w = await startLegacyWorld({ http: { port: 0, token: TOKEN }, durability: 'NORMAL' }, { start: startGatewayProcess });
+  const gateway = w.gw as unknown as GatewayProcess;
+  const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
   try {
     const { store } = await loadKeyFolder(join(w.root, 'keys-all'));
     const year = new Date().getUTCFullYear();
@@ -85,8 +89,8 @@ export async function liveImportBench(file: string, fileName: string, lines: num
     const t1 = performance.now() + 3000;
     await sample(before, () => performance.now() > t1);
     const during = samples();
-    // What the process held before the sync (the gateway, its traffic, the peers and this client): the import's share is the rise above it.
-    const rssBefore = process.memoryUsage.rss();
+    // What the gateway's process held before the sync, carrying its traffic: the import's share is the rise above it.
+    const rssBefore = rssOf(gateway.pid);
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
     let done = false;
@@ -103,8 +107,10 @@ export async function liveImportBench(file: string, fileName: string, lines: num
     loop.disable();
     transport.close();
     if (res.status !== 200) throw new Error(`sync answered ${res.status}: ${report.error}`);
+    // The gateway stopped (its import thread's fold of the log waited for), its peak read.
+    await w.gw.stop();
     process.stdout.write(`  live gateway, ${lines} national lines synced over HTTP while ${LIVE_RATE} letters/s flow: ${elapsed.toFixed(1)} s ` +
-      `(inserted ${report.inserted}, updated ${report.updated}); process RSS ${Math.round(rssBefore / 2 ** 20)} MB before the sync, peak ${Math.round(process.resourceUsage().maxRSS / 1024)} MB\n`);
+      `(inserted ${report.inserted}, updated ${report.updated}); the gateway's process: RSS ${Math.round(rssBefore)} MB before the sync, peak ${gateway.peakRssMB} MB\n`);
     process.stdout.write(`    before: greeting ${fmt(before.greeting)}, EHLO reply ${fmt(before.ehlo)}; /health ${fmt(before.health)}; accept ${fmt(before.accept)}, ${before.deferred.length} answered 451\n`);
     process.stdout.write(`    during: greeting ${fmt(during.greeting)}, EHLO reply ${fmt(during.ehlo)}; /health ${fmt(during.health)}; accept ${fmt(during.accept)}, ${during.deferred.length} answered 451 (after ${fmt(during.deferred)}); ` +
       `event loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms, max ${(loop.max / 1e6).toFixed(0)} ms\n`);
