@@ -8,7 +8,7 @@
  * against 2). A client times, meanwhile, the greeting and
  * the EHLO reply of the legacy listener, GET /health, and each letter's accept (DATA to 250),
  * before and during the import. The gateway runs in a process of its own (compiled,
- * `support/gateway-process.ts`; the letters' client, the probes and the peers in this one):
+ * `passerelle start` through `test/support/gateway-process.ts`; the letters' client, the probes and the peers in this one):
  * its RSS before the sync and its peak are read. The event loop's delay is this process's
  * (the clients'), a check that the probes themselves were not held up.
  */
@@ -21,8 +21,9 @@ import { startLegacyWorld } from '../test/support/legacy-world.js';
 import { loadKeyFolder } from '../adapters/legacy/key-folder.js';
 import { sealLnpMail } from '../adapters/legacy/lnp-codec.js';
 import { smtpTimes } from '../test/support/smtp-probe.js';
-import { readFileSync } from 'node:fs';
-import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { startGatewayProcess, type GatewayProcess } from '../test/support/gateway-process.js';
+import type { RunningGateway } from '../app/node/start-gateway.js';
 
 const run = promisify(execFile);
 const LIVE_RATE = Number(process.env.LIVE_RATE ?? 20);
@@ -44,9 +45,24 @@ const samples = (): Samples => ({ greeting: [], ehlo: [], health: [], accept: []
 export async function liveImportBench(file: string, fileName: string, lines: number): Promise<void> {
   // The compiled gateway, as production runs it (the directory bench builds first), in a
   // process of its own: its peak RSS is its own, apart from this process's clients and peers.
-  const w = await startLegacyWorld({ http: { port: 0, token: TOKEN }, durability: 'NORMAL' }, { start: startGatewayProcess });
-  const gateway = w.gw as unknown as GatewayProcess;
-  const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  let gateway: GatewayProcess | undefined;
+  const w = await startLegacyWorld({ http: { port: 0, token: TOKEN }, durability: 'NORMAL' }, {
+    // `passerelle start --config FILE` (the compiled CLI when it is current: `bin/passerelle.js`).
+    start: async (config) => {
+      const file = join(config.dataDir, 'passerelle.json');
+      writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
+      const g = await startGatewayProcess(['--config', file]);
+      gateway = g;
+      const stop = async () => {
+        g.child.kill('SIGTERM');
+        await g.exited;
+      };
+      return { ports: g.ports, stop } as unknown as RunningGateway;
+    },
+  });
+  const pid = gateway!.child.pid!;
+  /** `VmRSS` (now) or `VmHWM` (the peak) of the gateway's process, MB. */
+  const rssOf = (field: 'VmRSS' | 'VmHWM') => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
   try {
     const { store } = await loadKeyFolder(join(w.root, 'keys-all'));
     const year = new Date().getUTCFullYear();
@@ -90,7 +106,7 @@ export async function liveImportBench(file: string, fileName: string, lines: num
     await sample(before, () => performance.now() > t1);
     const during = samples();
     // What the gateway's process held before the sync, carrying its traffic: the import's share is the rise above it.
-    const rssBefore = rssOf(gateway.pid);
+    const rssBefore = rssOf('VmRSS');
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
     let done = false;
@@ -107,10 +123,9 @@ export async function liveImportBench(file: string, fileName: string, lines: num
     loop.disable();
     transport.close();
     if (res.status !== 200) throw new Error(`sync answered ${res.status}: ${report.error}`);
-    // The gateway stopped (its import thread's fold of the log waited for), its peak read.
-    await w.gw.stop();
+    const peak = rssOf('VmHWM');
     process.stdout.write(`  live gateway, ${lines} national lines synced over HTTP while ${LIVE_RATE} letters/s flow: ${elapsed.toFixed(1)} s ` +
-      `(inserted ${report.inserted}, updated ${report.updated}); the gateway's process: RSS ${Math.round(rssBefore)} MB before the sync, peak ${gateway.peakRssMB} MB\n`);
+      `(inserted ${report.inserted}, updated ${report.updated}); the gateway's process: RSS ${Math.round(rssBefore)} MB before the sync, peak ${Math.round(peak)} MB\n`);
     process.stdout.write(`    before: greeting ${fmt(before.greeting)}, EHLO reply ${fmt(before.ehlo)}; /health ${fmt(before.health)}; accept ${fmt(before.accept)}, ${before.deferred.length} answered 451\n`);
     process.stdout.write(`    during: greeting ${fmt(during.greeting)}, EHLO reply ${fmt(during.ehlo)}; /health ${fmt(during.health)}; accept ${fmt(during.accept)}, ${during.deferred.length} answered 451 (after ${fmt(during.deferred)}); ` +
       `event loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms, max ${(loop.max / 1e6).toFixed(0)} ms\n`);
