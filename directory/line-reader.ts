@@ -8,7 +8,7 @@ import { Unzip, UnzipInflate, UnzipPassThrough } from 'fflate';
 import { decodeLatin1 } from './latin1.js';
 import { DirectoryFormatError } from './errors.js';
 import { concatBytes, LINE_KEY_NUMBERS, localLineKeys } from './line-keys.js';
-import type { KeyedLines } from '../core/ports/directory-store.js';
+import type { DirectoryConfig, KeyedLines } from '../core/ports/directory-store.js';
 
 export type TextEncoding = 'utf-8' | 'iso-8859-1';
 
@@ -18,7 +18,7 @@ export type TextEncoding = 'utf-8' | 'iso-8859-1';
  * one byte a character when it can, where `TextDecoder`'s result takes two (and every line
  * cut from it: `app/node/native-text.ts`).
  */
-export type Utf8Decoder = (bytes: Uint8Array) => string;
+export type Utf8Decoder = NonNullable<DirectoryConfig['decodeUtf8']>;
 
 /** `TextDecoder`, strict, as a `Utf8Decoder` (Web APIs only). */
 export function webUtf8Decoder(): Utf8Decoder {

@@ -7,7 +7,8 @@
  * streamed to it chunk by chunk with a bounded window (backpressure: at most `WINDOW_BYTES`
  * in flight, so a fast upload does not pile up in memory), and its progress and report come
  * back by message. The import answers once committed; its thread then folds the write-ahead
- * log into the file (a first load's 600 MB: about 2 s) and ends, which `close` waits for. Every other method is the main thread's `SqliteDirectoryStore`.
+ * log into the file (a first load's 600 MB: about 2 s) and ends, which `close` waits for.
+ * Every other method is the main thread's `SqliteDirectoryStore`.
  *
  * The address book has a file of its own (`storage/sqlite/directory-database.ts`): the
  * import's write lock is never the one the message store commits under, so it commits in the

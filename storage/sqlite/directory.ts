@@ -406,7 +406,7 @@ export class Directory implements RouteResolver {
             const was = partyOf.get(w.id) as string | null | undefined;
             if (was) touched.add(was);
             if (w.partyKey) touched.add(w.partyKey);
-            const alias = (was !== undefined && was === (w.partyKey ?? null)
+            const alias = (was === (w.partyKey ?? null)
               ? updateRow.get(w.kind, w.displayName, w.record, w.hash, run, w.id)
               : update.get(w.kind, w.displayName, w.partyKey ?? null, w.record, w.hash, run, w.id)) as string | null;
             words.replace(w.id, 'mssante', w.record, alias);
