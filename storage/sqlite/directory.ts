@@ -242,7 +242,11 @@ export class Directory implements RouteResolver {
     const issues = new IssueLog((i) => insIssue.run(run, i.kind, i.line ?? null, i.address ?? null, i.detail));
     const counts = emptyCounts();
     const markRemoved = db.prepare(`UPDATE directory_mailboxes SET status = 'removed', change_run = ? WHERE id = ?`);
-    const flush = db.transaction((lines: string[], firstLineNo: number) => {
+    // A batch is a unit of work inside the import's one transaction, not a savepoint of its
+    // own: nothing rolls a batch back alone (a failure rolls the whole import back), and under
+    // a savepoint every page the page cache spilled to the log was first copied to a
+    // statement journal (a first load: 0.3 s of the import's CPU, in the kernel).
+    const flush = (lines: string[], firstLineNo: number) => {
       eachLine(lines, firstLineNo, counts, (line, n) => {
         const w = plan.line(line, n, counts, issues.add);
         if (!w) return;
@@ -250,7 +254,7 @@ export class Directory implements RouteResolver {
         if (w.op === 'insert' && plan.dedupe === 'engine') plan.confirm(w, fresh, counts, issues.add);
       });
       spec.words.batchEnd();
-    });
+    };
     const sync = db.pragma('synchronous', { simple: true }) as number;
     const cache = db.pragma('cache_size', { simple: true }) as number;
     const autoCheckpoint = db.pragma('wal_autocheckpoint', { simple: true }) as number;
