@@ -44,14 +44,13 @@ const INDEX_SHADOWS = ['data', 'idx', 'docsize'] as const;
 /** The side table's in-memory term table (the address book's is 16 MB: here 4 gained as much, in less memory). */
 const SIDE_HASH_BYTES = 4 << 20;
 /**
- * Segments of one level the side table merges at a time (FTS5's `automerge`; its default is
- * 4). A first load's index is written as some thirty segments, one a flush of the term
- * table; merging them four at a time rewrote most of the index twice. Eight at a time: a
- * million rows' words 6.7–7.2 → 5.8–6.1 s of CPU (alternating, same process), and queries
- * against the result as fast (miss, prefix, two words: the same medians). The address
- * book's own table keeps its setting (`adoptSearchSideFile` puts its `_config` back).
+ * Segments of one level the side table merges at a time (FTS5's `automerge`): the address
+ * book's own setting (migration 0005), so that the index it adopts is one its next writes
+ * leave as it is. A first load's index is written as some thirty segments, one a flush of the
+ * term table; merged four at a time (FTS5's default), most of it was rewritten twice: eight
+ * at a time, a million rows' words 6.7–7.2 → 5.8–6.1 s of CPU (alternating, same process).
  */
-const SIDE_AUTOMERGE = 8;
+export const SIDE_AUTOMERGE = 8;
 /** The schema name the side file is attached under during the import. */
 export const SIDE_SCHEMA = 'search_side_file';
 
