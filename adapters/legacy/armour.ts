@@ -12,7 +12,7 @@ import { decodeBase64, encodeBase64 } from '../../lib/base64.js';
 
 /** The LNP/1 armour alphabet `0–9 A–Z a–z + -` (SPEC §4). */
 export const LNP_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+-';
-import { crc32 } from '../../lib/crc32.js';
+import { crc32, type Crc32 } from '../../lib/crc32.js';
 
 export const ARMOUR_BEGIN = '#BINASCII1#';
 export const ARMOUR_END = '#ENDBINASCII1#';
@@ -25,16 +25,17 @@ function hex8(n: number): string {
 }
 
 /**
- * Armour a sealed payload; lines end with CRLF, no line end after the end marker.
+ * Armour a sealed payload; lines end with CRLF, no line end after the end marker. `crc` is
+ * the CRC-32 to use (default `lib/crc32.ts`; a runtime may give its native one).
  *
  * @example
  * const text = armour(sealed); // '#BINASCII1#\r\n00000074\r\n0GVg…\r\nB9407011\r\n#ENDBINASCII1#'
  */
-export function armour(sealed: Uint8Array): string {
+export function armour(sealed: Uint8Array, crc: Crc32 = crc32): string {
   const b64 = encodeBase64(sealed, LNP_ALPHABET);
   const lines = [ARMOUR_BEGIN, hex8(sealed.length)];
   for (let i = 0; i < b64.length; i += LINE_LENGTH) lines.push(b64.slice(i, i + LINE_LENGTH));
-  lines.push(hex8(crc32(sealed)), ARMOUR_END);
+  lines.push(hex8(crc(sealed)), ARMOUR_END);
   return lines.join('\r\n');
 }
 
@@ -42,12 +43,12 @@ export function armour(sealed: Uint8Array): string {
  * Read an armoured payload from `text` (which may hold other lines before the begin marker,
  * e.g. `$LNP1`). Line ends may be CRLF or LF. Errors: `NO_BEGIN_MARKER`, `NO_END_MARKER`,
  * `BAD_ARMOR_FORMAT` (length or CRC line malformed), `BAD_ARMOR_CHAR`, `LENGTH_MISMATCH`,
- * `CRC_MISMATCH`.
+ * `CRC_MISMATCH`. `crc`: as for `armour`.
  *
  * @example
  * const sealed = dearmour(armour(bytes)); // bytes again
  */
-export function dearmour(text: string): Uint8Array {
+export function dearmour(text: string, crc: Crc32 = crc32): Uint8Array {
   // One walk over the lines (a 10 KB payload's armour is some 200 of them): each line is
   // compared and kept trimmed, as a line split on `\r?\n` and trimmed would be.
   let at = 0;
@@ -95,9 +96,9 @@ export function dearmour(text: string): Uint8Array {
   if (declared !== sealed.length) {
     throw new LegacyError('LENGTH_MISMATCH', `armour declares ${declared} bytes, its data holds ${sealed.length}`);
   }
-  const crc = crc32(sealed);
-  if (crc !== parseInt(crcLine, 16) >>> 0) {
-    throw new LegacyError('CRC_MISMATCH', `armour CRC ${crcLine.toUpperCase()} does not match its data (${hex8(crc)})`);
+  const sum = crc(sealed);
+  if (sum !== parseInt(crcLine, 16) >>> 0) {
+    throw new LegacyError('CRC_MISMATCH', `armour CRC ${crcLine.toUpperCase()} does not match its data (${hex8(sum)})`);
   }
   return sealed;
 }

@@ -11,6 +11,7 @@ import { decodeBody, encodeBody } from './body.js';
 import { decodeContainer, encodeContainer, sanitizeEntryName, type ContainerEntry } from './container.js';
 import { buildLnpMail, parseLnpMail, type LnpMail } from './lnp-mail.js';
 import type { DeflateRaw, InflateRaw } from '../../lib/deflate.js';
+import type { Crc32 } from '../../lib/crc32.js';
 import { openPayload, sealPayload, type AesGcmDecrypt, type AesGcmEncrypt } from './seal.js';
 
 /**
@@ -57,6 +58,8 @@ export interface SealLnpMailInput {
   deflateRaw?: DeflateRaw;
   /** AES-256-GCM (default WebCrypto; the Node runtime's pipeline threads give OpenSSL's, synchronous). */
   encrypt?: AesGcmEncrypt;
+  /** The armour's CRC-32 (default `lib/crc32.ts`; the Node runtime's pipeline threads give zlib's). */
+  crc32?: Crc32;
 }
 
 /**
@@ -66,7 +69,7 @@ export interface SealLnpMailInput {
 export type LnpOpener = (raw: Uint8Array, opts: { now: Date; holder: string }) => Promise<OpenedLnpMail>;
 
 /** Seals a mail for the network: `sealLnpMail` over the adapter's key store and compressor, or the same run elsewhere. */
-export type LnpSealer = (input: Omit<SealLnpMailInput, 'deflateRaw' | 'encrypt'>) => Promise<{ raw: Uint8Array; changes: TextChange[] }>;
+export type LnpSealer = (input: Omit<SealLnpMailInput, 'deflateRaw' | 'encrypt' | 'crc32'>) => Promise<{ raw: Uint8Array; changes: TextChange[] }>;
 
 /**
  * The opened mail without the sealed parts still referenced by its head: what a thread that
@@ -86,11 +89,11 @@ export function withoutSealedParts(m: OpenedLnpMail): OpenedLnpMail {
  * m.dests; // ['jean.dupont.med']
  */
 export async function openLnpMail(
-  keys: KeyStore, raw: Uint8Array, opts: { now: Date; holder: string; inflateRaw?: InflateRaw; decrypt?: AesGcmDecrypt },
+  keys: KeyStore, raw: Uint8Array, opts: { now: Date; holder: string; inflateRaw?: InflateRaw; decrypt?: AesGcmDecrypt; crc32?: Crc32 },
 ): Promise<OpenedLnpMail> {
   const mail = parseLnpMail(raw);
   const payload = { now: opts.now, expectedHolder: opts.holder, ...(opts.decrypt ? { decrypt: opts.decrypt } : {}) };
-  const body = await openPayload(keys, dearmour(mail.armour), payload);
+  const body = await openPayload(keys, dearmour(mail.armour, opts.crc32), payload);
   const { text, dests } = decodeBody(body.plaintext);
   const attachments: ContainerEntry[] = [];
   for (const a of mail.attachments) {
@@ -126,7 +129,7 @@ export async function sealLnpMail(keys: KeyStore, input: SealLnpMailInput): Prom
     date: input.date,
     messageId: input.messageId,
     subject: input.subject,
-    armour: armour(sealedBody),
+    armour: armour(sealedBody, input.crc32),
     attachments,
     ...(input.transit ? { transit: input.transit } : {}),
     ...(input.extraHeaders ? { extraHeaders: input.extraHeaders } : {}),

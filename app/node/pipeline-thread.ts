@@ -15,14 +15,14 @@ import { KeyStore } from '../../adapters/legacy/key-store.js';
 import { makeKeyFile } from '../../adapters/legacy/key-file.js';
 import { LegacyError } from '../../adapters/legacy/legacy-error.js';
 import { openLnpMail, sealLnpMail, withoutSealedParts, type SealLnpMailInput } from '../../adapters/legacy/lnp-codec.js';
-import { zlibDeflateRaw, zlibInflateRaw } from './native-deflate.js';
+import { zlibCrc32, zlibDeflateRaw, zlibInflateRaw } from './native-deflate.js';
 import { nodeSha1 } from './native-hash.js';
 import { nodeAesGcmDecrypt, nodeAesGcmEncrypt } from './native-cipher.js';
 
 export type ThreadJob =
   | { id: number; kind: 'translate'; message: OpenedMessage; context: TranslationTarget }
   | { id: number; kind: 'open-lnp'; raw: Uint8Array; now: number; holder: string }
-  | { id: number; kind: 'seal-lnp'; input: Omit<SealLnpMailInput, 'deflateRaw' | 'encrypt'> }
+  | { id: number; kind: 'seal-lnp'; input: Omit<SealLnpMailInput, 'deflateRaw' | 'encrypt' | 'crc32'> }
   | { kind: 'keys'; files: { owner: string; year: number; serial: number; secret: Uint8Array }[] };
 
 export interface ThreadError { message: string; name: string; kind?: string; legacyCode?: string; detail?: string }
@@ -49,8 +49,8 @@ port.on('message', (job: ThreadJob) => {
   const work: Promise<unknown> = job.kind === 'translate'
     ? translate(job.message, job.context)
     : job.kind === 'open-lnp'
-      ? openLnpMail(keys, job.raw, { now: new Date(job.now), holder: job.holder, inflateRaw: zlibInflateRaw, decrypt: nodeAesGcmDecrypt }).then(withoutSealedParts)
-      : sealLnpMail(keys, { ...job.input, deflateRaw: zlibDeflateRaw, encrypt: nodeAesGcmEncrypt });
+      ? openLnpMail(keys, job.raw, { now: new Date(job.now), holder: job.holder, inflateRaw: zlibInflateRaw, decrypt: nodeAesGcmDecrypt, crc32: zlibCrc32 }).then(withoutSealedParts)
+      : sealLnpMail(keys, { ...job.input, deflateRaw: zlibDeflateRaw, encrypt: nodeAesGcmEncrypt, crc32: zlibCrc32 });
   work.then(
     (value) => port.postMessage({ id: job.id, value } satisfies ThreadAnswer),
     (err: unknown) => port.postMessage({ id: job.id, error: errorOf(err) } satisfies ThreadAnswer),
