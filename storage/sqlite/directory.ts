@@ -264,7 +264,7 @@ export class Directory implements RouteResolver {
     // 16, a 1,000,000-line first load ran the same (13.4–14.4 s against 13.9–14.7, alternating;
     // 4 MB no different) with a little less RSS.
     db.pragma(spec.bulk ? 'cache_size = -8192' : 'cache_size = -32768');
-    // An import is one transaction, the batches savepoints inside: resolvers on other
+    // An import is one transaction, its batches units of work inside (`flush`): resolvers on other
     // connections (the gateway's, while the import runs on its thread) keep reading the last
     // committed state (for a bulk load, through its indexes, never a half-loaded table
     // without them); a crash leaves the last import whole; and the search words of a
