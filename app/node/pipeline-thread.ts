@@ -30,8 +30,8 @@ export interface ThreadAnswer { id: number; value?: unknown; error?: ThreadError
 /** Posted once, when the thread's modules are loaded and it takes jobs. */
 export interface ThreadReady { ready: true }
 
-const options = (workerData ?? {}) as Omit<ClinicalTranslatorOptions, 'now' | 'deflateRaw' | 'inflateRaw' | 'sha1'>;
-const translate = createClinicalTranslator({ ...options, deflateRaw: zlibDeflateRaw, inflateRaw: zlibInflateRaw, sha1: nodeSha1 });
+const options = (workerData ?? {}) as Omit<ClinicalTranslatorOptions, 'now' | 'deflateRaw' | 'inflateRaw' | 'sha1' | 'crc32'>;
+const translate = createClinicalTranslator({ ...options, deflateRaw: zlibDeflateRaw, inflateRaw: zlibInflateRaw, sha1: nodeSha1, crc32: zlibCrc32 });
 let keys = new KeyStore();
 const port = parentPort!;
 

@@ -6,6 +6,7 @@ import { readHprim } from '../hprim/read.js';
 import type { HprimIssue } from '../hprim/issue.js';
 import { buildXdm, cxPatientId } from '../xdm/build.js';
 import type { Sha1 } from '../xdm/sha1.js';
+import type { Crc32 } from '../../lib/crc32.js';
 import type { DeflateRaw } from '../../lib/deflate.js';
 import { XDS_CODES } from '../xdm/codes.js';
 
@@ -19,6 +20,8 @@ export interface HprimToNationalOptions {
   deflateRaw?: DeflateRaw;
   /** The SHA-1 of the XDM metadata (default WebCrypto; the Node runtime gives `node:crypto`'s). */
   sha1?: Sha1;
+  /** The XDM entries' CRC-32 (default `lib/crc32.ts`; the Node runtime gives zlib's). */
+  crc32?: Crc32;
 }
 
 export interface NationalLabReport {
@@ -73,7 +76,7 @@ export async function hprimToNational(hprim: string, options: HprimToNationalOpt
     title: CR_BIO.title,
     creationTime: now,
     author: { institution: report.sender.local || report.sender.code },
-  }], { patientId, now, intendedRecipient: report.recipient.local || undefined, deflateRaw: options.deflateRaw, sha1: options.sha1 });
+  }], { patientId, now, intendedRecipient: report.recipient.local || undefined, deflateRaw: options.deflateRaw, sha1: options.sha1, crc32: options.crc32 });
   return {
     report,
     issues: reading.issues,

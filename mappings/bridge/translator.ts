@@ -4,6 +4,7 @@ import type { Translator } from '../../core/ports/translator.js';
 import { letterToLegacyText, legacyTextToLetter } from '../letter/letter.js';
 import type { ZipLimits } from '../xdm/zip-read.js';
 import type { Sha1 } from '../xdm/sha1.js';
+import type { Crc32 } from '../../lib/crc32.js';
 import type { DeflateRaw, InflateRaw } from '../../lib/deflate.js';
 import { hprimToNational } from './hprim-to-national.js';
 import { xdmToLegacy } from './xdm-to-legacy.js';
@@ -24,6 +25,8 @@ export interface ClinicalTranslatorOptions {
   inflateRaw?: InflateRaw;
   /** The SHA-1 of XDM metadata hashes, written and checked (default WebCrypto; the Node runtime gives `node:crypto`'s). */
   sha1?: Sha1;
+  /** The CRC-32 of `IHE_XDM.ZIP` entries, written and checked (default `lib/crc32.ts`; the Node runtime gives zlib's). */
+  crc32?: Crc32;
 }
 
 const NEUTRAL_SUBJECT = 'Compte rendu de biologie';
@@ -58,7 +61,7 @@ export function createClinicalTranslator(options: ClinicalTranslatorOptions = {}
     const c = m.content;
     if (t.network === 'mssante') {
       if (c.kind === 'lab-report' && c.hprim) {
-        const out = await hprimToNational(c.hprim, { now: options.now?.(), oidRoot: options.oidRoot, deflateRaw: options.deflateRaw, sha1: options.sha1 });
+        const out = await hprimToNational(c.hprim, { now: options.now?.(), oidRoot: options.oidRoot, deflateRaw: options.deflateRaw, sha1: options.sha1, crc32: options.crc32 });
         if (!out.cda || !out.xdm || !out.report) {
           // No header found: the report travels as text (and the original attachment), never as a wrong structure; the reader is told why, in French.
           const note = out.issues.map(issueLabelFr).join('\n');
@@ -89,7 +92,7 @@ export function createClinicalTranslator(options: ClinicalTranslatorOptions = {}
       const xdm = c.attachments.find(isXdm);
       if (xdm) {
         try {
-          const legacy = await xdmToLegacy(xdm.data, options.xdmLimits, { oidRoot: options.oidRoot, sha1: options.sha1, inflateRaw: options.inflateRaw });
+          const legacy = await xdmToLegacy(xdm.data, options.xdmLimits, { oidRoot: options.oidRoot, sha1: options.sha1, inflateRaw: options.inflateRaw, crc32: options.crc32 });
           const others = c.attachments.filter((a) => a !== xdm);
           const note = c.kind === 'letter' ? letterToLegacyText(c).text.trim() : c.text.trim();
           const content: Content = legacy.hprim.length

@@ -3,6 +3,7 @@ import type { DeflateRaw } from '../../lib/deflate.js';
 import { PASSERELLE_OID, OID_ARC } from '../cda/oids.js';
 import { esc } from '../cda/xml.js';
 import { sha1Hex, type Sha1 } from './sha1.js';
+import type { Crc32 } from '../../lib/crc32.js';
 import { XDS, type XdsCode } from './codes.js';
 
 /** One document to pack. */
@@ -40,6 +41,8 @@ export interface XdmOptions {
   deflateRaw?: DeflateRaw;
   /** The SHA-1 of the `hash` slots (default WebCrypto; the Node runtime gives `node:crypto`'s). */
   sha1?: Sha1;
+  /** The ZIP entries' CRC-32 (default `lib/crc32.ts`; the Node runtime gives zlib's). */
+  crc32?: Crc32;
 }
 
 const DEFAULT_CODE = (code: string, scheme: string, display: string): XdsCode => ({ code, scheme, display });
@@ -176,5 +179,5 @@ export async function buildXdm(docs: XdmDocument[], options: XdmOptions): Promis
     { name: 'IHE_XDM/SUBSET01/' },
     { name: 'IHE_XDM/SUBSET01/METADATA.XML', data: enc.encode(metadata) },
     ...docs.map((d, i) => ({ name: `IHE_XDM/SUBSET01/${docNames[i]}`, data: d.data, compress: d.mimeType !== 'application/pdf' })),
-  ], { mtime, deflateRaw: options.deflateRaw });
+  ], { mtime, deflateRaw: options.deflateRaw, crc32: options.crc32 });
 }

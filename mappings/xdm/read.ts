@@ -3,6 +3,7 @@ import '../xml/xmldom-regexp-cache.js';
 import { isSafeEntryName, readZipSafely, type ZipLimits } from './zip-read.js';
 import { CONTENT_LIMITS, assertSafeXml, contentError, type ContentRule } from '../safety/content-rules.js';
 import { sha1Hex, type Sha1 } from './sha1.js';
+import type { Crc32 } from '../../lib/crc32.js';
 import type { InflateRaw } from '../../lib/deflate.js';
 import { XDS, type XdsCode } from './codes.js';
 
@@ -123,21 +124,21 @@ export function parseXdmMetadata(xml: string): { entries: XdmEntryMetadata[]; pa
 }
 
 /** What reading an archive computes with, injected by the runtime. */
-export interface XdmReadCodecs { sha1?: Sha1; inflateRaw?: InflateRaw }
+export interface XdmReadCodecs { sha1?: Sha1; inflateRaw?: InflateRaw; crc32?: Crc32 }
 
 /**
  * Read an `IHE_XDM.ZIP`: the archive is opened with {@link readZipSafely} (path traversal,
  * zip bombs and oversize entries refused under `limits`), the first subset's
  * `METADATA.XML` is parsed and each DocumentEntry is matched with its file by URI; the
- * SHA-1 hash and size are checked (a mismatch is reported in `issues`). `codecs`: the SHA-1
- * and the bounded inflater (defaults WebCrypto and pure JS; the Node runtime gives native ones).
+ * SHA-1 hash and size are checked (a mismatch is reported in `issues`). `codecs`: the SHA-1,
+ * the bounded inflater and the CRC-32 (defaults WebCrypto and pure JS; the Node runtime gives native ones).
  *
  * @example
  * const { documents, patientId } = await readXdm(zipBytes, { maxTotalBytes: 20 << 20 });
  */
 export async function readXdm(zip: Uint8Array, limits: ZipLimits = {}, codecs: XdmReadCodecs = {}): Promise<XdmContent> {
   const { sha1 } = codecs;
-  const entries = readZipSafely(zip, limits, codecs.inflateRaw);
+  const entries = readZipSafely(zip, limits, codecs.inflateRaw, codecs.crc32);
   const byName = new Map(entries.map((e) => [e.name.toUpperCase(), e]));
   const metaEntry = entries.filter((e) => /^IHE_XDM\/[^/]+\/METADATA\.XML$/i.test(e.name)).sort((a, b) => a.name.localeCompare(b.name))[0];
   if (!metaEntry) throw new XdmError('archive has no IHE_XDM/SUBSETnn/METADATA.XML', 'xdm-no-metadata');

@@ -1,6 +1,6 @@
 import { InflateLimitError, jsInflateRaw, type InflateRaw } from '../../lib/deflate.js';
 import { CONTENT_LIMITS, type ContentRule } from '../safety/content-rules.js';
-import { crc32 } from '../../lib/crc32.js';
+import { crc32, type Crc32 } from '../../lib/crc32.js';
 
 /** Why a ZIP was refused. */
 export type ZipRefusal = 'path-traversal' | 'too-many-entries' | 'entry-too-large' | 'total-too-large' | 'ratio' | 'corrupt' | 'unsupported' | 'duplicate' | 'size-mismatch';
@@ -69,12 +69,13 @@ export interface ZipEntry { name: string; data: Uint8Array }
  * only, no encryption, no ZIP64; every name must be a safe relative path; the entry count,
  * each entry's size, the total and the compression ratio are bounded (declared sizes are
  * checked before and enforced during inflation); CRC-32 is verified. Directories are skipped.
- * `inflateRaw`: the bounded inflater (default pure JS; the Node runtime gives native zlib).
+ * `inflateRaw`: the bounded inflater (default pure JS; the Node runtime gives native zlib);
+ * `checksum`: the CRC-32 (default `lib/crc32.ts`; the Node runtime gives zlib's).
  *
  * @example
  * const entries = readZipSafely(bytes, { maxTotalBytes: 10 << 20 });
  */
-export function readZipSafely(zip: Uint8Array, limits: ZipLimits = {}, inflateRaw: InflateRaw = jsInflateRaw): ZipEntry[] {
+export function readZipSafely(zip: Uint8Array, limits: ZipLimits = {}, inflateRaw: InflateRaw = jsInflateRaw, checksum: Crc32 = crc32): ZipEntry[] {
   const lim = { ...DEFAULT_ZIP_LIMITS, ...limits };
   const dv = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
   let eocd = -1;
@@ -129,7 +130,7 @@ export function readZipSafely(zip: Uint8Array, limits: ZipLimits = {}, inflateRa
     const limit = Math.min(usize, lim.maxEntryBytes, lim.maxTotalBytes - total);
     const data = method === 0 ? raw.slice() : inflateBounded(inflateRaw, raw, limit, name);
     if (data.length !== usize) throw new ZipSafetyError('size-mismatch', `ZIP entry ${name} size differs from its declared size`);
-    if (crc32(data) !== crc) throw new ZipSafetyError('corrupt', `ZIP entry ${name} fails its CRC-32 check`);
+    if (checksum(data) !== crc) throw new ZipSafetyError('corrupt', `ZIP entry ${name} fails its CRC-32 check`);
     total += data.length;
     out.push({ name, data });
   }

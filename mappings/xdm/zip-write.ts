@@ -3,7 +3,7 @@
  * no encryption) whose compressor is given by the caller, so each runtime uses its best
  * one: native zlib on Node, fflate in pure JS elsewhere. Web-standard APIs only.
  */
-import { crc32 } from '../../lib/crc32.js';
+import { crc32, type Crc32 } from '../../lib/crc32.js';
 import { jsDeflateRaw, type DeflateRaw } from '../../lib/deflate.js';
 
 export interface ZipEntry {
@@ -32,8 +32,9 @@ function dosDateTime(d: Date): { time: number; date: number } {
  * @example
  * const zip = await writeZip([{ name: 'A/' }, { name: 'A/B.TXT', data: bytes }], { mtime: new Date(), deflateRaw: jsDeflateRaw });
  */
-export async function writeZip(entries: ZipEntry[], o: { mtime: Date; deflateRaw?: DeflateRaw }): Promise<Uint8Array> {
+export async function writeZip(entries: ZipEntry[], o: { mtime: Date; deflateRaw?: DeflateRaw; crc32?: Crc32 }): Promise<Uint8Array> {
   const deflate = o.deflateRaw ?? jsDeflateRaw;
+  const crc = o.crc32 ?? crc32;
   const { time, date } = dosDateTime(o.mtime);
   const packed = await Promise.all(entries.map(async (e) => {
     const name = enc.encode(e.name);
@@ -44,7 +45,7 @@ export async function writeZip(entries: ZipEntry[], o: { mtime: Date; deflateRaw
       const z = deflate(data, 1);
       if (z.length < data.length) { body = z; method = 8; }
     }
-    return { name, data, body, method, crc: data.length ? crc32(data) : 0, folder: e.name.endsWith('/') };
+    return { name, data, body, method, crc: data.length ? crc(data) : 0, folder: e.name.endsWith('/') };
   }));
   let size = 22;
   for (const p of packed) size += 30 + p.name.length + p.body.length + 46 + p.name.length;
