@@ -91,8 +91,8 @@ export async function searchBench(work: string, defaultLines: number): Promise<v
   await writeSyntheticNational(file, { seed: 7, lines });
   const q = await drawQueries(file, lines, n);
   process.stdout.write(`  search bench: ${lines} national lines\n`);
-  for (const [engine, opts] of [['SQLite FTS5', {}], ['SQLite FTS5, side-built', { searchSide: threadedSearchSide }]] as const) {
-    const sqlite = SqliteDirectoryStore.open(join(work, `${engine.length}-search.db`), CONFIG, opts);
+  for (const [engine, dbName, opts] of [['SQLite FTS5', 'search.db', {}], ['SQLite FTS5, side-built', 'search-side-built.db', { searchSide: threadedSearchSide }]] as const) {
+    const sqlite = SqliteDirectoryStore.open(join(work, dbName), CONFIG, opts);
     try {
       await measureStore(engine, sqlite, file, q);
     } finally {

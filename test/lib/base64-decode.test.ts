@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Base64Error, decodeBase64, encodeBase64, portableEncode, STANDARD_ALPHABET } from '../../lib/base64.js';
+import { Base64Error, decodeBase64, encodeBase64, jsEncodeBase64, STANDARD_ALPHABET } from '../../lib/base64.js';
 import { LNP_ALPHABET } from '../../adapters/legacy/armour.js';
 
 /** The character-at-a-time decoder, as it was before whole quads were read four at a time. */
@@ -50,10 +50,10 @@ describe('base64 decoding, four characters at a time', () => {
 describe("base64 encoding by the runtime's encoder, translated to the alphabet", () => {
   it('writes the very text the portable encoder writes, in both alphabets and any length', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 3000 }), fc.constantFrom(STANDARD_ALPHABET, LNP_ALPHABET), (b, abc) => {
-      expect(encodeBase64(b, abc)).toBe(portableEncode(b, abc));
+      expect(encodeBase64(b, abc)).toBe(jsEncodeBase64(b, abc));
     }), { numRuns: 500 });
     // Every value in every position of a quad, and each padding.
     const all = new Uint8Array(768).map((_, i) => (i * 97 + (i >> 8)) & 0xff);
-    for (const n of [0, 1, 2, 3, 766, 767, 768]) expect(encodeBase64(all.subarray(0, n), LNP_ALPHABET)).toBe(portableEncode(all.subarray(0, n), LNP_ALPHABET));
+    for (const n of [0, 1, 2, 3, 766, 767, 768]) expect(encodeBase64(all.subarray(0, n), LNP_ALPHABET)).toBe(jsEncodeBase64(all.subarray(0, n), LNP_ALPHABET));
   });
 });
