@@ -1,12 +1,13 @@
 /**
  * A national transport over plain SMTP to static routes (domain → host:port), pooled per
  * destination. For development and tests before the mutual-TLS transport is configured:
- * it never sends to a domain without a route.
+ * it never sends to a domain without a route, and never upgrades with STARTTLS. The same
+ * client for sealed raw messages as the mutual-TLS transport (`RawSmtpPool`), without TLS.
  *
  * @example
  * const t = new StaticRouteTransport({ 'medecin.mssante.fr': '127.0.0.1:2600' });
  */
-import nodemailer, { type Transporter } from 'nodemailer';
+import { RawSmtpPool } from '../smtp/raw-smtp-pool.js';
 import type { DeliveryOutcome } from '../../core/ports/adapter.js';
 import type { SealedMessage } from '../../core/model/message.js';
 import { GatewayError } from '../../core/errors/gateway-error.js';
@@ -14,7 +15,7 @@ import { outcomesFromError, outcomesFromInfo } from '../smtp/smtp-outcome.js';
 import type { NationalTransport } from './mssante-adapter.js';
 
 export class StaticRouteTransport implements NationalTransport {
-  private readonly pools = new Map<string, Transporter>();
+  private readonly pools = new Map<string, RawSmtpPool>();
 
   constructor(private readonly routes: Record<string, string | { host: string; port: number }>) {}
 
@@ -34,8 +35,7 @@ export class StaticRouteTransport implements NationalTransport {
       }
       const t = this.pool(typeof route === 'string' ? route : `${route.host}:${route.port}`);
       try {
-        const info = await t.sendMail({ envelope: { from: m.mailFrom, to: rcpts }, raw: Buffer.from(m.raw.buffer, m.raw.byteOffset, m.raw.byteLength) });
-        out.push(...outcomesFromInfo(rcpts, info));
+        out.push(...outcomesFromInfo(rcpts, await t.send({ from: m.mailFrom, to: rcpts }, m.raw)));
       } catch (err) {
         out.push(...outcomesFromError(rcpts, err as Error));
       }
@@ -43,12 +43,12 @@ export class StaticRouteTransport implements NationalTransport {
     return out;
   }
 
-  private pool(route: string): Transporter {
+  private pool(route: string): RawSmtpPool {
     let t = this.pools.get(route);
     if (!t) {
       const [host, port] = route.split(':');
-      t = nodemailer.createTransport({
-        pool: true, host, port: Number(port), secure: false, ignoreTLS: true, maxConnections: 4, maxMessages: Infinity,
+      t = new RawSmtpPool({
+        host: host!, port: Number(port), ignoreTLS: true, maxConnections: 4, maxMessages: Infinity,
         connectionTimeout: 15_000, greetingTimeout: 15_000, socketTimeout: 30_000,
       });
       this.pools.set(route, t);
@@ -57,7 +57,7 @@ export class StaticRouteTransport implements NationalTransport {
   }
 
   async close(): Promise<void> {
-    for (const t of this.pools.values()) t.close();
+    for (const t of this.pools.values()) await t.close();
     this.pools.clear();
   }
 }

@@ -1,7 +1,7 @@
 /**
  * A small pool of SMTP connections for messages that are already whole (sealed raw bytes).
  * Node edge, shared by the SMTP-speaking adapters (`adapters/mssante/smtp/outbound-client.ts`,
- * `adapters/legacy/relay-submitter.ts`).
+ * `adapters/mssante/static-route-transport.ts`, `adapters/legacy/relay-submitter.ts`).
  *
  * nodemailer's `sendMail({ raw })` builds a MIME tree for the raw message, reads it through a
  * chain of streams (composer, line-end transform, pool) for every message. Here each message
@@ -37,6 +37,8 @@ export interface RawSmtpPoolOptions {
   /** EHLO name. */
   name?: string;
   requireTLS?: boolean;
+  /** Never upgrade with STARTTLS, even when offered (plain routes of tests; default false). */
+  ignoreTLS?: boolean;
   /** Options for the STARTTLS upgrade (`tls.connect`). */
   tls?: ConnectionOptions;
   /** AUTH (PLAIN) after STARTTLS, when the server offers AUTH. */
@@ -197,7 +199,7 @@ export class RawSmtpPool {
       port: this.o.port,
       secure: false,
       requireTLS: this.o.requireTLS ?? false,
-      ignoreTLS: false,
+      ignoreTLS: this.o.ignoreTLS ?? false,
       name: this.o.name,
       tls,
       connectionTimeout: this.o.connectionTimeout ?? 30_000,
