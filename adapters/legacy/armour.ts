@@ -77,19 +77,18 @@ export function dearmour(text: string, crc: Crc32 = crc32): Uint8Array {
   if (!HEX8.test(lengthLine)) throw new LegacyError('BAD_ARMOR_FORMAT', `length line (armour line 2) is not 8 hexadecimal digits`);
   if (!HEX8.test(crcLine)) throw new LegacyError('BAD_ARMOR_FORMAT', `CRC line (armour line ${inner.length + 1}) is not 8 hexadecimal digits`);
   const data = inner.slice(1, -1).join('');
-  // One scan of the whole data; the line and column are looked for only when it fails.
-  if (!ARMOUR_CHAR.test(data)) {
+  let sealed: Uint8Array;
+  try {
+    sealed = decodeBase64(data, LNP_ALPHABET);
+  } catch (err) {
+    // Data the decoder refuses: a character outside the alphabet is named by its line and
+    // column (a well-formed armour never needs that scan), else the decoder's reason.
     for (let i = 1; i < inner.length - 1; i++) {
       if (!ARMOUR_CHAR.test(inner[i]!)) {
         const col = [...inner[i]!].findIndex((c) => !ARMOUR_CHAR.test(c));
         throw new LegacyError('BAD_ARMOR_CHAR', `character outside the armour alphabet at armour line ${i + 2}, column ${col + 1}`);
       }
     }
-  }
-  let sealed: Uint8Array;
-  try {
-    sealed = decodeBase64(data, LNP_ALPHABET);
-  } catch (err) {
     throw new LegacyError('BAD_ARMOR_FORMAT', `armour data is not well-formed base64 (${(err as Error).message})`, { cause: err });
   }
   const declared = parseInt(lengthLine, 16);
