@@ -16,6 +16,11 @@
  * branch-free unpadding with implicit rejection, for a well-formed block and for a tampered
  * one (a coarse check that rejection costs what acceptance costs, not a timing proof), next
  * to WebCrypto's RSA-OAEP decrypt.
+ *
+ * And the engines: the same lean path with what the Node runtime hands in (OpenSSL through
+ * `node:crypto`, synchronous: the signature's digest and RSA verification, the AES-CBC
+ * decryption) against WebCrypto's jobs, with this thread's CPU per message (the gateway's
+ * event loop runs this path).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,6 +45,9 @@ import { parseCrls } from '../adapters/mssante/tls/crl-source.js';
 import { loadIdentityFiles } from '../adapters/mssante/tls/files.js';
 import { toArrayBuffer } from '../adapters/mssante/tls/pem.js';
 import { testPki } from '../test/pki/test-pki.js';
+import { nodeSignatures } from '../app/node/native-signature.js';
+import { nodeAesCbcDecrypt } from '../app/node/native-cipher.js';
+import { threadCpuMs } from './support/thread-cpu.js';
 
 const SECONDS = 1.5;
 const RUNS = 5;
@@ -115,6 +123,11 @@ export default async function bench(): Promise<void> {
     const u = await unprotectEntity(raw, { decryptor, anchors, crls });
     if (!u.signer || u.entity.length !== inner.length) throw new Error('unprotect');
   };
+  const nativeDecryptor = await SmimeDecryptor.create({ certificate: gw.certificate, pkcs8: gw.pkcs8, rsaPrivate, aesCbc: nodeAesCbcDecrypt });
+  const leanNative = async () => {
+    const u = await unprotectEntity(raw, { decryptor: nativeDecryptor, anchors, crls, signatures: nodeSignatures });
+    if (!u.signer || u.entity.length !== inner.length) throw new Error('unprotect (OpenSSL engines)');
+  };
   const leanPkcs = async () => {
     const u = await unprotectEntity(rawPkcs, { decryptor, anchors, crls });
     if (!u.signer || u.entity.length !== inner.length) throw new Error('unprotect (PKCS#1 v1.5)');
@@ -148,6 +161,7 @@ export default async function bench(): Promise<void> {
     if ((await old(raw)).length !== inner.length) throw new Error('pkijs path');
   };
   await lean();
+  await leanNative();
   await leanPkcs();
   await oldOne();
 
@@ -165,13 +179,22 @@ export default async function bench(): Promise<void> {
   const runs = {
     bound: [] as number[], old: [] as number[], leanOne: [] as number[], leanMany: [] as number[], noCache: [] as number[], oldMany: [] as number[],
     pkcsOne: [] as number[], pkcsMany: [] as number[], unwrapGood: [] as number[], unwrapBad: [] as number[], unwrapOaep: [] as number[],
+    nativeMany: [] as number[], leanCpu: [] as number[], nativeCpu: [] as number[],
+  };
+  /** Messages/s at `concurrency`, and this thread's CPU per message (ms). */
+  const withCpu = async (fn: () => Promise<unknown>, concurrency: number, into: number[], cpu: number[]) => {
+    let n = 0;
+    const c0 = threadCpuMs();
+    into.push(await rate(async () => { await fn(); n++; }, concurrency));
+    cpu.push((threadCpuMs() - c0) / n);
   };
   for (let i = 0; i < RUNS; i++) {
     runs.bound.push(await rate(bound, 1));
     runs.old.push(await rate(oldOne, 1));
     runs.oldMany.push(await rate(oldOne, 16));
     runs.leanOne.push(await rate(lean, 1));
-    runs.leanMany.push(await rate(lean, 16));
+    await withCpu(lean, 16, runs.leanMany, runs.leanCpu);
+    await withCpu(leanNative, 16, runs.nativeMany, runs.nativeCpu);
     runs.noCache.push(await rate(leanNoChainCache, 16));
     runs.pkcsOne.push(await rate(leanPkcs, 1));
     runs.pkcsMany.push(await rate(leanPkcs, 16));
@@ -184,6 +207,7 @@ export default async function bench(): Promise<void> {
   const o16 = await measure('pkijs path, 16 in flight', 'msg/s', RUNS, async (i) => runs.oldMany[i]);
   const l1 = await measure('lean reader + caches, 1 in flight', 'msg/s', RUNS, async (i) => runs.leanOne[i]);
   const l16 = await measure('lean reader + caches, 16 in flight', 'msg/s', RUNS, async (i) => runs.leanMany[i]);
+  const e16 = await measure('lean reader + caches, OpenSSL engines (node:crypto), 16 in flight', 'msg/s', RUNS, async (i) => runs.nativeMany[i]);
   const n16 = await measure('lean reader, chain cache off, 16 in flight', 'msg/s', RUNS, async (i) => runs.noCache[i]);
   const p1 = await measure('PKCS#1 v1.5 key transport (openssl cms), 1 in flight', 'msg/s', RUNS, async (i) => runs.pkcsOne[i]);
   const p16 = await measure('PKCS#1 v1.5 key transport (openssl cms), 16 in flight', 'msg/s', RUNS, async (i) => runs.pkcsMany[i]);
@@ -196,6 +220,7 @@ export default async function bench(): Promise<void> {
       `  ${ratio(n16, o16)}\n` +
       `  ${ratio(l1, b)}; ${ratio(l16, b)}\n` +
       `  ${ratio(p1, l1)}; ${ratio(p16, l16)}\n` +
-      `  ${ratio(ub, ug)}; ${ratio(ug, uo)}\n`,
+      `  ${ratio(ub, ug)}; ${ratio(ug, uo)}\n` +
+      `  ${ratio(e16, l16)}; this thread's CPU per message, WebCrypto ${runs.leanCpu.map((x) => x.toFixed(2)).join(', ')} ms, OpenSSL engines ${runs.nativeCpu.map((x) => x.toFixed(2)).join(', ')} ms\n`,
   );
 }

@@ -27,6 +27,7 @@ import { bodyPart, headerBlock, writeMime } from '../../lib/mime/mime-writer.js'
 import type * as pkijs from 'pkijs';
 import type { SmimeSigner } from './smime/sign.js';
 import type { SmimeDecryptor } from './smime/decrypt.js';
+import type { SignatureEngine } from './smime/verify.js';
 import { protectEntity, unprotectEntity } from './smime/protect.js';
 import { readSmimeEntity } from './smime/mime.js';
 import { rfc5322Date } from '../../lib/mime/date.js';
@@ -59,6 +60,8 @@ export interface MssanteAdapterOptions {
     cipher?: 'aes-256-cbc' | 'aes-256-gcm';
     /** AES-256-CBC by another engine than WebCrypto (the Node runtime: `node:crypto`, synchronous). */
     aesCbc?: AesCbcEncrypt;
+    /** Inbound signatures' digests and RSA verification by another engine than WebCrypto (the same). */
+    signatures?: SignatureEngine;
     /**
      * Recipients' encryption certificates (the configured folder), looked up at seal time:
      * by exact address first, then the directory's (`OutboundMessage.recipientCertificates`),
@@ -123,7 +126,7 @@ export class MssanteAdapter implements NetworkAdapter {
     }
     if (kind !== 'plain') {
       // Decrypt and verify after acceptance only: the SMTP reply never depends on it.
-      const u = await unprotectEntity(raw, { decryptor: this.o.smime?.decryptor, anchors: this.o.smime?.anchors ?? [], crls: this.o.smime?.crls?.() });
+      const u = await unprotectEntity(raw, { decryptor: this.o.smime?.decryptor, anchors: this.o.smime?.anchors ?? [], crls: this.o.smime?.crls?.(), signatures: this.o.smime?.signatures });
       mime = replaceBody(raw, u.entity);
       meta.smime = `${u.encrypted ? 'encrypted' : 'not encrypted'}, ${u.signer ? 'signature verified' : 'not signed'}`;
     }

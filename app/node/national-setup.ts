@@ -29,6 +29,7 @@ import { CrlSource } from '../../adapters/mssante/tls/crl-source.js';
 import { derToPem } from '../../adapters/mssante/tls/pem.js';
 import { RecipientCertificateFolder } from '../../adapters/mssante/recipient-certificate-folder.js';
 import { SKIP_REASON_TEXT } from '../../adapters/mssante/smime/recipient-certificates.js';
+import { nodeAesCbcDecrypt } from './native-cipher.js';
 
 export interface NationalSetup {
   identity: Identity;
@@ -100,7 +101,7 @@ export async function prepareNational(config: GatewayConfig, log: Logger): Promi
   crlTimer?.unref();
   const signer = m.smime.sign ? await SmimeSigner.create({ pkcs8: identity.pkcs8, chain: identity.chain, scheme: m.smime.signature, sha256: nodeSha256 }) : undefined;
   const decryptor = await SmimeDecryptor.create({
-    certificate: identity.certificate, pkcs8: identity.pkcs8, pkcs1v15: m.smime.pkcs1v15, rsaPrivate: opensslRsaPrivate(identity.pkcs8),
+    certificate: identity.certificate, pkcs8: identity.pkcs8, pkcs1v15: m.smime.pkcs1v15, rsaPrivate: opensslRsaPrivate(identity.pkcs8), aesCbc: nodeAesCbcDecrypt,
   });
   let recipientCertificates: RecipientCertificateFolder | undefined;
   try {

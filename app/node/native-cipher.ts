@@ -1,17 +1,31 @@
 /**
  * Ciphers by OpenSSL through `node:crypto`, synchronous, where WebCrypto costs an `importKey`
  * or a job dispatch to libuv's pool per message, more than the work on these sizes:
- * AES-256-CBC (PKCS#7 padding) for S/MIME encryption (`adapters/mssante/smime/encrypt.ts`);
+ * AES-256-CBC (PKCS#7 padding) for S/MIME encryption (`adapters/mssante/smime/encrypt.ts`)
+ * and AES-128/256-CBC for inbound S/MIME decryption (`adapters/mssante/smime/decrypt.ts`);
  * AES-256-GCM for LNP/1 payloads opened and sealed on the pipeline threads (`adapters/legacy/seal.ts`).
  */
 import { createCipheriv, createDecipheriv, KeyObject } from 'node:crypto';
 import type { AesCbcEncrypt } from '../../adapters/mssante/smime/encrypt.js';
+import type { AesCbcDecrypt } from '../../adapters/mssante/smime/decrypt.js';
 import type { AesGcmDecrypt, AesGcmEncrypt } from '../../adapters/legacy/seal.js';
 
 export const nodeAesCbcEncrypt: AesCbcEncrypt = (key, iv, data) => {
   const c = createCipheriv('aes-256-cbc', key, iv);
   const head = c.update(data);
   const tail = c.final();
+  const out = new Uint8Array(head.length + tail.length);
+  out.set(head, 0);
+  out.set(tail, head.length);
+  return out;
+};
+
+/** AES-CBC decryption, the key's length naming the cipher (16 or 32 bytes); a wrong padding throws. */
+export const nodeAesCbcDecrypt: AesCbcDecrypt = (key, iv, data) => {
+  const d = createDecipheriv(key.length === 16 ? 'aes-128-cbc' : 'aes-256-cbc', key, iv);
+  const head = d.update(data);
+  const tail = d.final();
+  if (tail.length === 0) return new Uint8Array(head.buffer, head.byteOffset, head.byteLength);
   const out = new Uint8Array(head.length + tail.length);
   out.set(head, 0);
   out.set(tail, head.length);

@@ -21,6 +21,8 @@ import { parseCrls } from '../../adapters/mssante/tls/crl-source.js';
 import { loadIdentityFiles } from '../../adapters/mssante/tls/files.js';
 import type { Identity } from '../../adapters/mssante/tls/identity.js';
 import { testPki, type TestPki } from '../pki/test-pki.js';
+import { nodeSignatures } from '../../app/node/native-signature.js';
+import { nodeAesCbcDecrypt } from '../../app/node/native-cipher.js';
 
 let pki: TestPki;
 let gw: Identity;
@@ -83,13 +85,19 @@ describe('outbound: the gateway writes, openssl reads', () => {
   }
 });
 
-describe('inbound: openssl writes, the gateway reads', () => {
+// One suite, both engines: WebCrypto (the default, as on Workers) and OpenSSL through
+// node:crypto (what the Node runtime gives: digests, RSA verification, AES-CBC decryption).
+const ENGINES = [
+  { engine: 'WebCrypto', signatures: undefined, aesCbc: undefined },
+  { engine: 'OpenSSL through node:crypto', signatures: nodeSignatures, aesCbc: nodeAesCbcDecrypt },
+] as const;
+for (const e of ENGINES) describe(`inbound: openssl writes, the gateway reads (${e.engine})`, () => {
   for (const pss of [false, true]) {
     it(`verifies an opaque openssl signature (${pss ? 'PSS' : 'PKCS#1 v1.5'})`, async () => {
       const args = ['cms', '-sign', '-nodetach', '-binary', '-outform', 'DER', '-in', file('in.txt', inner), '-signer', pki.medecin.certFile, '-inkey', pki.medecin.keyFile, '-certfile', pki.intermediate.certFile, '-md', 'sha256'];
       if (pss) args.push('-keyopt', 'rsa_padding_mode:pss');
       const der = new Uint8Array(openssl(args));
-      const v = await verifySignedData(der, { anchors, crls });
+      const v = await verifySignedData(der, { engine: e.signatures, anchors, crls });
       expect(v.content).toEqual(inner);
       expect(v.scheme).toBe(pss ? 'RSA-PSS' : 'RSASSA-PKCS1-v1_5');
     });
@@ -99,7 +107,7 @@ describe('inbound: openssl writes, the gateway reads', () => {
     const s = readSmimeEntity(out);
     expect(s.kind).toBe('multipart-signed');
     if (s.kind !== 'multipart-signed') return;
-    const v = await verifySignedData(s.signature, { anchors, crls, detachedContent: s.signedEntity });
+    const v = await verifySignedData(s.signature, { engine: e.signatures, anchors, crls, detachedContent: s.signedEntity });
     expect(v.signer.subject.typesAndValues.at(-1)?.value.valueBlock.value).toBe('mx.medecin.mssante.fr');
   });
   it('refuses a tampered signature, a foreign signer and a revoked signer', async () => {
@@ -109,9 +117,13 @@ describe('inbound: openssl writes, the gateway reads', () => {
     const i = Buffer.from(good).indexOf(Buffer.from('Compte rendu'));
     const bad = good.slice();
     bad[i] ^= 1;
-    await expect(verifySignedData(bad, { anchors })).rejects.toMatchObject({ kind: 'SIGNATURE_INVALID' });
-    await expect(verifySignedData(sign(pki.foreign), { anchors })).rejects.toMatchObject({ kind: 'SIGNATURE_INVALID' });
-    await expect(verifySignedData(sign(pki.revoked, ['-certfile', pki.intermediate.certFile]), { anchors, crls })).rejects.toMatchObject({ kind: 'SIGNATURE_INVALID', detail: expect.stringMatching(/revoked/) });
+    await expect(verifySignedData(bad, { engine: e.signatures, anchors })).rejects.toMatchObject({ kind: 'SIGNATURE_INVALID', detail: expect.stringMatching(/message digest does not match/) });
+    // the signature value itself (the SignerInfo's last field, so the DER's last byte)
+    const badValue = good.slice();
+    badValue[badValue.length - 1] ^= 1;
+    await expect(verifySignedData(badValue, { engine: e.signatures, anchors })).rejects.toMatchObject({ kind: 'SIGNATURE_INVALID', detail: expect.stringMatching(/signature value does not match/) });
+    await expect(verifySignedData(sign(pki.foreign), { engine: e.signatures, anchors })).rejects.toMatchObject({ kind: 'SIGNATURE_INVALID' });
+    await expect(verifySignedData(sign(pki.revoked, ['-certfile', pki.intermediate.certFile]), { engine: e.signatures, anchors, crls })).rejects.toMatchObject({ kind: 'SIGNATURE_INVALID', detail: expect.stringMatching(/revoked/) });
   });
 
   const cases: [string, string[]][] = [
@@ -129,7 +141,7 @@ describe('inbound: openssl writes, the gateway reads', () => {
       const s = readSmimeEntity(smime);
       expect(s.kind).toBe('enveloped');
       if (s.kind !== 'enveloped') return;
-      const dec = await SmimeDecryptor.create({ certificate: gw.certificate, pkcs8: gw.pkcs8, rsaPrivate: opensslRsaPrivate(gw.pkcs8) });
+      const dec = await SmimeDecryptor.create({ aesCbc: e.aesCbc, certificate: gw.certificate, pkcs8: gw.pkcs8, rsaPrivate: opensslRsaPrivate(gw.pkcs8) });
       const out = await dec.decrypt(s.der);
       expect(out.content).toEqual(inner);
     });
@@ -144,25 +156,25 @@ describe('inbound: openssl writes, the gateway reads', () => {
     ek[100] ^= 0x40;
     ktri.encryptedKey = new asn1js.OctetString({ valueHex: ek.buffer });
     const tampered = new Uint8Array(new pkijs.ContentInfo({ contentType: ci.contentType, content: env.toSchema() }).toSchema().toBER(false));
-    const dec = await SmimeDecryptor.create({ certificate: gw.certificate, pkcs8: gw.pkcs8, rsaPrivate: opensslRsaPrivate(gw.pkcs8) });
+    const dec = await SmimeDecryptor.create({ aesCbc: e.aesCbc, certificate: gw.certificate, pkcs8: gw.pkcs8, rsaPrivate: opensslRsaPrivate(gw.pkcs8) });
     const err = await dec.decrypt(tampered).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayError);
     expect(err).toMatchObject({ kind: 'DECRYPT_FAILED', responseCode: 550, status: '5.7.5' });
     expect((err as GatewayError).detail).toMatch(/content could not be decrypted/);
     // the same message for a stranger's key: same kind, same reply
     const strangerKey = loadIdentityFiles({ key: pki.medecin.keyFile, cert: pki.medecin.chainFile }).pkcs8;
-    const stranger = await SmimeDecryptor.create({ certificate: parseCertificates(pki.medecin.certPem)[0], pkcs8: strangerKey, rsaPrivate: opensslRsaPrivate(strangerKey) });
+    const stranger = await SmimeDecryptor.create({ aesCbc: e.aesCbc, certificate: parseCertificates(pki.medecin.certPem)[0], pkcs8: strangerKey, rsaPrivate: opensslRsaPrivate(strangerKey) });
     const err2 = await stranger.decrypt(der).catch((e: unknown) => e);
     expect((err2 as GatewayError).reply).toBe((err as GatewayError).reply);
   });
   it('can refuse PKCS#1 v1.5 key transport by configuration', async () => {
     const der = new Uint8Array(openssl(['cms', '-encrypt', '-binary', '-outform', 'DER', '-aes-256-cbc', '-in', file('in.txt', inner), '-recip', pki.gateway.certFile]));
-    const dec = await SmimeDecryptor.create({ certificate: gw.certificate, pkcs8: gw.pkcs8, pkcs1v15: 'refuse', rsaPrivate: opensslRsaPrivate(gw.pkcs8) });
+    const dec = await SmimeDecryptor.create({ aesCbc: e.aesCbc, certificate: gw.certificate, pkcs8: gw.pkcs8, pkcs1v15: 'refuse', rsaPrivate: opensslRsaPrivate(gw.pkcs8) });
     await expect(dec.decrypt(der)).rejects.toMatchObject({ kind: 'DECRYPT_FAILED', detail: expect.stringMatching(/refused by configuration/) });
   });
   it('without the RSA private operation, PKCS#1 v1.5 key transport fails to decrypt (OAEP does not need it)', async () => {
     const der = new Uint8Array(openssl(['cms', '-encrypt', '-binary', '-outform', 'DER', '-aes-256-cbc', '-in', file('in.txt', inner), '-recip', pki.gateway.certFile]));
-    const dec = await SmimeDecryptor.create({ certificate: gw.certificate, pkcs8: gw.pkcs8 });
+    const dec = await SmimeDecryptor.create({ aesCbc: e.aesCbc, certificate: gw.certificate, pkcs8: gw.pkcs8 });
     await expect(dec.decrypt(der)).rejects.toMatchObject({ kind: 'DECRYPT_FAILED', detail: expect.stringMatching(/needs the RSA private operation/) });
     const oaep = new Uint8Array(openssl(['cms', '-encrypt', '-binary', '-outform', 'DER', '-aes-256-cbc', '-in', file('in.txt', inner), '-recip', pki.gateway.certFile, '-keyopt', 'rsa_padding_mode:oaep']));
     expect((await dec.decrypt(oaep)).content).toEqual(inner);

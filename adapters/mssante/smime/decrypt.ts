@@ -34,7 +34,17 @@ export interface DecryptorInput {
    * RSAES-PKCS1-v1_5 key transport fails to decrypt, as with `pkcs1v15: 'refuse'`.
    */
   rsaPrivate?: RsaPrivateOperation;
+  /**
+   * AES-CBC decryption (PKCS#7 padding removed) by another engine than WebCrypto, whose
+   * `importKey` and `decrypt` are two job dispatches per message, more than the work on a
+   * message's size: on Node `nodeAesCbcDecrypt` (`app/node/native-cipher.ts`). Throws when
+   * the padding is wrong.
+   */
+  aesCbc?: AesCbcDecrypt;
 }
+
+/** AES-CBC decryption with a raw 16- or 32-byte key; the padding checked and removed. */
+export type AesCbcDecrypt = (key: Uint8Array, iv: Uint8Array, data: Uint8Array) => Uint8Array;
 
 export interface Decrypted {
   content: Uint8Array;
@@ -199,14 +209,15 @@ export class SmimeDecryptor {
     }
     try {
       if (cek.length !== cipher.keyBytes) throw new Error('content key has the wrong length');
-      const key = await crypto.subtle.importKey('raw', buf(cek), cipher.name, false, ['decrypt']);
       if (!parsed.encryptedContent) throw new Error('no encrypted content');
       const ct = r.octets(parsed.encryptedContent);
-      let plain: ArrayBuffer;
+      let plain: ArrayBuffer | Uint8Array;
       if (cipher.name === 'AES-CBC') {
         const iv = r.octets(r.expect(parsed.cipherParams, TagClass.universal, UniversalTag.octetString, 'AES-CBC IV'));
-        plain = await crypto.subtle.decrypt({ name: 'AES-CBC', iv: buf(iv) }, key, buf(ct));
+        if (this.input.aesCbc) plain = this.input.aesCbc(cek, iv, ct);
+        else plain = await crypto.subtle.decrypt({ name: 'AES-CBC', iv: buf(iv) }, await crypto.subtle.importKey('raw', buf(cek), cipher.name, false, ['decrypt']), buf(ct));
       } else {
+        const key = await crypto.subtle.importKey('raw', buf(cek), cipher.name, false, ['decrypt']);
         // GCMParameters ::= SEQUENCE { aes-nonce OCTET STRING, aes-ICVlen INTEGER DEFAULT 12 } (RFC 5084)
         const [nonceEl, icvEl] = r.sequence(parsed.cipherParams, 'GCMParameters');
         const nonce = r.octets(r.expect(nonceEl, TagClass.universal, UniversalTag.octetString, 'aes-nonce'));
@@ -222,7 +233,7 @@ export class SmimeDecryptor {
           data,
         );
       }
-      return { content: new Uint8Array(plain), structure: parsed.structure, cipher: `${cipher.name}-${cipher.keyBytes * 8}`, keyTransport: transport };
+      return { content: plain instanceof Uint8Array ? plain : new Uint8Array(plain), structure: parsed.structure, cipher: `${cipher.name}-${cipher.keyBytes * 8}`, keyTransport: transport };
     } catch (err) {
       throw decryptFailed(`content could not be decrypted (${(err as Error).message || (err as Error).name})`, err);
     }

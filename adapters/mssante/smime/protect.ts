@@ -9,7 +9,7 @@ import { encryptCms, type AesCbcEncrypt, type ContentCipher, type SmimeRecipient
 import { decryptFailed } from './errors.js';
 import { multipartSignedEntity, pkcs7MimeEntity, readSmimeEntity } from './mime.js';
 import type { SmimeSigner } from './sign.js';
-import { verifySignedData } from './verify.js';
+import { verifySignedData, type SignatureEngine } from './verify.js';
 
 export interface ProtectOptions {
   /** Sign with this signer (omit: no signature). */
@@ -53,6 +53,8 @@ export interface UnprotectOptions {
   at?: Date;
   /** Layers to peel at most (default 4): guards against nesting bombs. */
   maxLayers?: number;
+  /** Signatures' digests and RSA verification by this engine (default WebCrypto's; `verify.ts`). */
+  signatures?: SignatureEngine;
 }
 
 export interface Unprotected {
@@ -83,11 +85,11 @@ export async function unprotectEntity(raw: Uint8Array, opts: UnprotectOptions): 
       entity = (await opts.decryptor.decrypt(s.der)).content;
       encrypted = true;
     } else if (s.kind === 'signed-opaque') {
-      const v = await verifySignedData(s.der, { anchors: opts.anchors, crls: opts.crls, at: opts.at });
+      const v = await verifySignedData(s.der, { anchors: opts.anchors, crls: opts.crls, at: opts.at, engine: opts.signatures });
       entity = v.content;
       signer ??= v.signer;
     } else {
-      const v = await verifySignedData(s.signature, { anchors: opts.anchors, crls: opts.crls, at: opts.at, detachedContent: s.signedEntity });
+      const v = await verifySignedData(s.signature, { anchors: opts.anchors, crls: opts.crls, at: opts.at, detachedContent: s.signedEntity, engine: opts.signatures });
       entity = s.signedEntity;
       signer ??= v.signer;
     }

@@ -4,7 +4,7 @@
  * to the anchors, CRLs).
  *
  * The SignedData is read with the lean BER reader (`lib/der/`, indefinite lengths
- * included) and verified directly with WebCrypto: the digest of the content (encapsulated
+ * included) and verified directly with WebCrypto (or the `SignatureEngine` given): the digest of the content (encapsulated
  * or detached) must equal the messageDigest attribute, and the signature must verify over
  * the signed attributes re-tagged as a SET (0x31), or over the content when there are
  * none, with RSASSA-PKCS1-v1_5 or RSA-PSS (its parameters). The signer is found among the
@@ -19,12 +19,30 @@ import { DerReader, TagClass, UniversalTag, type BerElement } from '../../../lib
 import { signatureInvalid } from './errors.js';
 import { DIGESTS, OID } from './oids.js';
 
+/**
+ * The digest and the RSA verification by another engine than WebCrypto, synchronous: each
+ * WebCrypto call is a job dispatched to a thread pool, and on these sizes (a 20 KB digest,
+ * one RSA public operation) the dispatch costs the calling thread more than the work. The
+ * Node runtime hands in OpenSSL's through `node:crypto` (`app/node/native-signature.ts`).
+ */
+export interface SignatureEngine {
+  /** The digest of `data` (`'SHA-1'`, `'SHA-256'`, `'SHA-384'`, `'SHA-512'`). */
+  digest(algorithm: string, data: Uint8Array): Uint8Array;
+  /** Whether `signature` is `key`'s over `data` (RSASSA-PKCS1-v1_5, or RSA-PSS with `saltLength`). */
+  verify(params: SignatureParams, key: CryptoKey, signature: Uint8Array, data: Uint8Array): boolean;
+}
+
+/** An RSA signature scheme as WebCrypto names it. */
+export interface SignatureParams { name: 'RSASSA-PKCS1-v1_5' | 'RSA-PSS'; hash: string; saltLength?: number }
+
 export interface VerifyOptions {
   anchors: pkijs.Certificate[];
   crls?: pkijs.CertificateRevocationList[];
   /** The signed bytes when the signature is detached (multipart/signed first part). */
   detachedContent?: Uint8Array;
   at?: Date;
+  /** Digest and signature by this engine (default WebCrypto's). */
+  engine?: SignatureEngine;
 }
 
 export interface VerifiedSignature {
@@ -131,7 +149,7 @@ function attributes(r: DerReader, el: BerElement): { messageDigest?: Uint8Array;
 }
 
 /** WebCrypto verification parameters for the signature algorithm. */
-function scheme(r: DerReader, si: SignerInfo): { name: 'RSASSA-PKCS1-v1_5' | 'RSA-PSS'; hash: string; saltLength?: number } {
+function scheme(r: DerReader, si: SignerInfo): SignatureParams {
   if (PKCS1_SIGNATURES.has(si.sigAlg)) return { name: 'RSASSA-PKCS1-v1_5', hash: si.digest };
   if (si.sigAlg !== OID.rsassaPss) throw new Error(`unsupported signature algorithm ${si.sigAlg}`);
   // RSASSA-PSS-params: hashAlgorithm [0] (SHA-1), maskGenAlgorithm [1] (MGF1 SHA-1), saltLength [2] (20)
@@ -186,12 +204,18 @@ export async function verifySignedData(der: Uint8Array, opts: VerifyOptions): Pr
     const found = findSigner(carried, si.sid);
     if (!found) throw new Error('signer certificate not found among the certificates carried');
     signer = found;
-    const verifyOver = async (signedBytes: Uint8Array) => crypto.subtle.verify(
-      params.name === 'RSA-PSS' ? { name: 'RSA-PSS', saltLength: params.saltLength! } : { name: 'RSASSA-PKCS1-v1_5' },
-      await signer.publicKey({ name: params.name, hash: params.hash }),
-      buf(si.signature),
-      buf(signedBytes),
-    );
+    const engine = opts.engine;
+    const verifyOver = async (signedBytes: Uint8Array) => {
+      const key = await signer.publicKey({ name: params.name, hash: params.hash });
+      if (engine) return engine.verify(params, key, si.signature, signedBytes);
+      return crypto.subtle.verify(
+        params.name === 'RSA-PSS' ? { name: 'RSA-PSS', saltLength: params.saltLength! } : { name: 'RSASSA-PKCS1-v1_5' },
+        key,
+        buf(si.signature),
+        buf(signedBytes),
+      );
+    };
+    const digestOf = async (data: Uint8Array) => (engine ? engine.digest(si.digest, data) : new Uint8Array(await crypto.subtle.digest(si.digest, buf(data))));
     let ok: boolean;
     if (si.signedAttrs) {
       const attrs = attributes(r, si.signedAttrs);
@@ -201,9 +225,9 @@ export async function verifySignedData(der: Uint8Array, opts: VerifyOptions): Pr
       const signedBytes = r.raw(si.signedAttrs).slice(); // signed as SET OF (tag 0x31), not [0] IMPLICIT
       signedBytes[0] = 0x31;
       // the digest and the signature are independent: both at once, the digest judged first
-      const [digest, verified] = await Promise.allSettled([crypto.subtle.digest(si.digest, buf(content)), verifyOver(signedBytes)]);
+      const [digest, verified] = await Promise.allSettled([digestOf(content), verifyOver(signedBytes)]);
       if (digest.status === 'rejected') throw digest.reason;
-      if (!equalBytes(new Uint8Array(digest.value), attrs.messageDigest)) throw new Error('message digest does not match the content');
+      if (!equalBytes(digest.value, attrs.messageDigest)) throw new Error('message digest does not match the content');
       if (verified.status === 'rejected') throw verified.reason;
       ok = verified.value;
     } else ok = await verifyOver(content);
