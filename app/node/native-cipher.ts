@@ -5,7 +5,8 @@
  * and AES-128/256-CBC for inbound S/MIME decryption (`adapters/mssante/smime/decrypt.ts`);
  * AES-256-GCM for LNP/1 payloads opened and sealed on the pipeline threads (`adapters/legacy/seal.ts`).
  */
-import { createCipheriv, createDecipheriv, KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { keyObject } from './key-object.js';
 import type { AesCbcEncrypt } from '../../adapters/mssante/smime/encrypt.js';
 import type { AesCbcDecrypt } from '../../adapters/mssante/smime/decrypt.js';
 import type { AesGcmDecrypt, AesGcmEncrypt } from '../../adapters/legacy/seal.js';
@@ -20,31 +21,23 @@ export const nodeAesCbcEncrypt: AesCbcEncrypt = (key, iv, data) => {
   return out;
 };
 
-/** AES-CBC decryption, the key's length naming the cipher (16 or 32 bytes); a wrong padding throws. */
-export const nodeAesCbcDecrypt: AesCbcDecrypt = (key, iv, data) => {
-  const d = createDecipheriv(key.length === 16 ? 'aes-128-cbc' : 'aes-256-cbc', key, iv);
-  const head = d.update(data);
-  const tail = d.final();
+/** A decipher's output and its final block as one array (no copy when the final block is empty). */
+function joined(head: Buffer, tail: Buffer): Uint8Array {
   if (tail.length === 0) return new Uint8Array(head.buffer, head.byteOffset, head.byteLength);
   const out = new Uint8Array(head.length + tail.length);
   out.set(head, 0);
   out.set(tail, head.length);
   return out;
+}
+
+/** AES-CBC decryption, the key's length naming the cipher (16 or 32 bytes); a wrong padding throws. */
+export const nodeAesCbcDecrypt: AesCbcDecrypt = (key, iv, data) => {
+  const d = createDecipheriv(key.length === 16 ? 'aes-128-cbc' : 'aes-256-cbc', key, iv);
+  const head = d.update(data);
+  return joined(head, d.final());
 };
 
-/** The OpenSSL key behind each WebCrypto key (derived once per holder and year, kept by the key store). */
-const keyObjects = new WeakMap<CryptoKey, KeyObject>();
-
 const TAG_SIZE = 16;
-
-function keyObject(key: CryptoKey): KeyObject {
-  let k = keyObjects.get(key);
-  if (!k) {
-    k = KeyObject.from(key);
-    keyObjects.set(key, k);
-  }
-  return k;
-}
 
 /** AES-256-GCM encryption: the ciphertext then its 16-byte tag. */
 export const nodeAesGcmEncrypt: AesGcmEncrypt = (key, iv, aad, data) => {
@@ -67,10 +60,5 @@ export const nodeAesGcmDecrypt: AesGcmDecrypt = (key, iv, aad, data) => {
   d.setAAD(aad);
   d.setAuthTag(data.subarray(data.byteLength - TAG_SIZE));
   const head = d.update(data.subarray(0, data.byteLength - TAG_SIZE));
-  const tail = d.final();
-  if (tail.length === 0) return new Uint8Array(head.buffer, head.byteOffset, head.byteLength);
-  const out = new Uint8Array(head.length + tail.length);
-  out.set(head, 0);
-  out.set(tail, head.length);
-  return out;
+  return joined(head, d.final());
 };

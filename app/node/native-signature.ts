@@ -4,7 +4,8 @@
  * `adapters/mssante/smime/verify.ts`). WebCrypto dispatches each to libuv's pool as a job,
  * which costs the event loop more than the work does on a message's size.
  */
-import { constants, createHash, KeyObject, verify } from 'node:crypto';
+import { constants, createHash, verify } from 'node:crypto';
+import { keyObject } from './key-object.js';
 import type { SignatureEngine } from '../../adapters/mssante/smime/verify.js';
 
 /** WebCrypto's digest names → OpenSSL's. */
@@ -14,18 +15,6 @@ function hashName(webCryptoName: string): string {
   const h = HASHES[webCryptoName];
   if (!h) throw new Error(`unsupported digest algorithm ${webCryptoName}`);
   return h;
-}
-
-/** The OpenSSL key behind each signer's WebCrypto public key (those are cached per certificate). */
-const keyObjects = new WeakMap<CryptoKey, KeyObject>();
-
-function keyObject(key: CryptoKey): KeyObject {
-  let k = keyObjects.get(key);
-  if (!k) {
-    k = KeyObject.from(key);
-    keyObjects.set(key, k);
-  }
-  return k;
 }
 
 export const nodeSignatures: SignatureEngine = {
