@@ -5,7 +5,9 @@
  * operation, so that rate is the bound; target ≥ 80%). Then delivery of sealed messages
  * over loopback SMTP with mutual TLS to an operator peer (target ≥ 300 messages/s).
  * Sealing uses the engines the Node runtime gives the gateway (`app/node/start-gateway.ts`):
- * the content digest and AES-256-CBC by `node:crypto`, the RSA operations by WebCrypto;
+ * the content digest, AES-256-CBC and the content key's RSA-OAEP by `node:crypto`, the RSA
+ * signature by WebCrypto (a private-key operation: in the thread pool); also, in the same
+ * runs, with the content key's RSA-OAEP by WebCrypto (as before 2026-12-06), for the ratio;
  * `BENCH_WEBCRYPTO_ONLY=1` seals with WebCrypto alone (the Workers path) for comparison.
  */
 import { createPrivateKey, sign as nodeSign } from 'node:crypto';
@@ -17,13 +19,14 @@ import { OutboundClient } from '../adapters/mssante/smtp/outbound-client.js';
 import { encryptCms, smimeRecipient } from '../adapters/mssante/smime/encrypt.js';
 import { pkcs7MimeEntity, withHeaders } from '../adapters/mssante/smime/mime.js';
 import { SmimeSigner } from '../adapters/mssante/smime/sign.js';
-import { nodeAesCbcEncrypt } from '../app/node/native-cipher.js';
+import { nodeAesCbcEncrypt, nodeRsaOaepEncrypt } from '../app/node/native-cipher.js';
 import { nodeSha256 } from '../app/node/native-hash.js';
 import { parseCertificates } from '../adapters/mssante/tls/anchors.js';
 import { loadAnchorsFile, loadIdentityFiles } from '../adapters/mssante/tls/files.js';
 import { mssanteTlsOptions } from '../adapters/mssante/tls/tls-options.js';
 import { parseTrustList } from '../adapters/mssante/trust-list/trust-list.js';
 import { testPki } from '../test/pki/test-pki.js';
+import { threadCpuMs } from './support/thread-cpu.js';
 import { trustListXml } from '../test/mssante/fixtures.js';
 
 const SECONDS = 1.5;
@@ -40,11 +43,13 @@ export default async function bench(): Promise<void> {
   const signer = await SmimeSigner.create({ pkcs8: gw.pkcs8, chain: gw.chain, ...(webOnly ? {} : { sha256: nodeSha256 }) });
   const recipient = await smimeRecipient(recipientCert);
   const aesCbc = webOnly ? undefined : nodeAesCbcEncrypt;
-  const seal = async () => {
+  const sealWith = (rsaOaep: typeof nodeRsaOaepEncrypt | undefined) => async () => {
     const signed = pkcs7MimeEntity(await signer.sign(inner), 'signed-data');
-    const enveloped = await encryptCms(signed, [recipient], { aesCbc });
+    const enveloped = await encryptCms(signed, [recipient], { aesCbc, rsaOaep });
     return withHeaders({ From: 'a@passerelle-test.mssante.fr', To: 'b@medecin.mssante.fr', Subject: 'bench' }, pkcs7MimeEntity(enveloped, 'enveloped-data'));
   };
+  const seal = sealWith(webOnly ? undefined : nodeRsaOaepEncrypt);
+  const sealWebOaep = sealWith(undefined);
 
   const key = createPrivateKey(gw.keyPem);
   const data = new Uint8Array(32);
@@ -52,17 +57,30 @@ export default async function bench(): Promise<void> {
   // The machine may be shared: baseline and candidates run interleaved, run by run, so
   // that each ratio compares figures taken under the same load.
   const RUNS = 5;
-  const runs = { base: [] as number[], one: [] as number[], many: [] as number[] };
+  const runs = { base: [] as number[], one: [] as number[], many: [] as number[], webOaep: [] as number[], cpu: [] as number[], webOaepCpu: [] as number[] };
+  /** Messages/s at `concurrency`, and this thread's CPU per message (ms): the gateway's event loop seals. */
+  const withCpu = async (fn: () => Promise<unknown>, concurrency: number, into: number[], cpu: number[]) => {
+    let n = 0;
+    const c0 = threadCpuMs();
+    into.push(await rate(async () => { await fn(); n++; }, concurrency));
+    cpu.push((threadCpuMs() - c0) / n);
+  };
   for (let i = 0; i < RUNS; i++) {
     runs.base.push(await rate(async () => nodeSign('sha256', data, key), 1));
     runs.one.push(await rate(seal, 1));
-    runs.many.push(await rate(seal, 16));
+    await withCpu(seal, 16, runs.many, runs.cpu);
+    if (!webOnly) await withCpu(sealWebOaep, 16, runs.webOaep, runs.webOaepCpu);
   }
   const base = await measure('node:crypto RSA-2048 sign (sync)', 'ops/s', RUNS, async (i) => runs.base[i]);
   const one = await measure('sign+encrypt 10 KB, 1 in flight', 'msg/s', RUNS, async (i) => runs.one[i]);
   const many = await measure('sign+encrypt 10 KB, 16 in flight', 'msg/s', RUNS, async (i) => runs.many[i]);
   const pairRatios = runs.many.map((m, i) => (m / runs.base[i]) * 100).sort((a, b) => a - b);
   process.stdout.write(`  ${ratio(one, base)}\n  ${ratio(many, base)} (target ≥ 80%); per-run ratios ${pairRatios.map((r) => r.toFixed(0)).join(', ')}%\n`);
+  if (!webOnly) {
+    const webOaep = await measure('sign+encrypt 10 KB, 16 in flight, the content key by WebCrypto\'s RSA-OAEP', 'msg/s', RUNS, async (i) => runs.webOaep[i]);
+    const ms = (xs: number[]) => xs.map((x) => x.toFixed(3)).join(', ');
+    process.stdout.write(`  ${ratio(many, webOaep)}; this thread's CPU per message ${ms(runs.cpu)} ms against ${ms(runs.webOaepCpu)} ms\n`);
+  }
 
   // Delivery over loopback mutual TLS
   const list = parseTrustList(trustListXml(pki));

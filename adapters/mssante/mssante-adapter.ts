@@ -31,7 +31,7 @@ import type { SignatureEngine } from './smime/verify.js';
 import { protectEntity, unprotectEntity } from './smime/protect.js';
 import { readSmimeEntity } from './smime/mime.js';
 import { rfc5322Date } from '../../lib/mime/date.js';
-import { smimeRecipient, type AesCbcEncrypt } from './smime/encrypt.js';
+import { smimeRecipient, type AesCbcEncrypt, type RsaOaepEncrypt } from './smime/encrypt.js';
 import { parseCertificates } from './tls/anchors.js';
 import { readCertificateFile, recipientCertificateProblem, SKIP_REASON_TEXT, type RecipientCertificateSource, type SkipReason } from './smime/recipient-certificates.js';
 import { mssHeaders } from './headers.js';
@@ -60,6 +60,8 @@ export interface MssanteAdapterOptions {
     cipher?: 'aes-256-cbc' | 'aes-256-gcm';
     /** AES-256-CBC by another engine than WebCrypto (the Node runtime: `node:crypto`, synchronous). */
     aesCbc?: AesCbcEncrypt;
+    /** The content key's RSA-OAEP encryption by another engine than WebCrypto (the same). */
+    rsaOaep?: RsaOaepEncrypt;
     /** Inbound signatures' digests and RSA verification by another engine than WebCrypto (the same). */
     signatures?: SignatureEngine;
     /**
@@ -214,6 +216,7 @@ export class MssanteAdapter implements NetworkAdapter {
       recipients: await Promise.all(pems.map((pem) => this.recipientFor(pem))),
       cipher: this.o.smime?.cipher,
       aesCbc: this.o.smime?.aesCbc,
+      rsaOaep: this.o.smime?.rsaOaep,
     }));
     const by = (via: Choice['via']) => chosen.filter((c) => c.via === via).length;
     const how = `certificates: ${by('address')} by address, ${by('directory')} from the directory, ${by('domain')} by domain`;

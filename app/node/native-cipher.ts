@@ -1,13 +1,13 @@
 /**
  * Ciphers by OpenSSL through `node:crypto`, synchronous, where WebCrypto costs an `importKey`
  * or a job dispatch to libuv's pool per message, more than the work on these sizes:
- * AES-256-CBC (PKCS#7 padding) for S/MIME encryption (`adapters/mssante/smime/encrypt.ts`)
+ * AES-256-CBC (PKCS#7 padding) and the content key's RSA-OAEP for S/MIME encryption (`adapters/mssante/smime/encrypt.ts`)
  * and AES-128/256-CBC for inbound S/MIME decryption (`adapters/mssante/smime/decrypt.ts`);
  * AES-256-GCM for LNP/1 payloads opened and sealed on the pipeline threads (`adapters/legacy/seal.ts`).
  */
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { constants, createCipheriv, createDecipheriv, publicEncrypt } from 'node:crypto';
 import { keyObject } from './key-object.js';
-import type { AesCbcEncrypt } from '../../adapters/mssante/smime/encrypt.js';
+import type { AesCbcEncrypt, RsaOaepEncrypt } from '../../adapters/mssante/smime/encrypt.js';
 import type { AesCbcDecrypt } from '../../adapters/mssante/smime/decrypt.js';
 import type { AesGcmDecrypt, AesGcmEncrypt } from '../../adapters/legacy/seal.js';
 
@@ -19,6 +19,12 @@ export const nodeAesCbcEncrypt: AesCbcEncrypt = (key, iv, data) => {
   out.set(head, 0);
   out.set(tail, head.length);
   return out;
+};
+
+/** RSA-OAEP with SHA-256 (and MGF1 SHA-256) by a recipient's public key: the S/MIME content key's transport. */
+export const nodeRsaOaepEncrypt: RsaOaepEncrypt = (key, data) => {
+  const out = publicEncrypt({ key: keyObject(key), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, data);
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 };
 
 /** A decipher's output and its final block as one array (no copy when the final block is empty). */

@@ -45,7 +45,7 @@ import { createClinicalTranslator } from '../../mappings/bridge/translator.js';
 import { zlibDeflateRaw, zlibInflateRaw } from './native-deflate.js';
 import { nodeSha1, nodeSha256 } from './native-hash.js';
 import { nodeSignatures } from './native-signature.js';
-import { nodeAesCbcEncrypt } from './native-cipher.js';
+import { nodeAesCbcEncrypt, nodeRsaOaepEncrypt } from './native-cipher.js';
 import { PipelinePool } from './pipeline-pool.js';
 import { directoryRoutes } from '../http/directory-routes.js';
 import { adminApi } from '../http/api/admin-api.js';
@@ -232,7 +232,7 @@ export async function startGateway(config: GatewayConfig, o: StartOptions): Prom
     domain: config.mssante.domain, nil: config.mssante.nil, transport,
     smime: {
       signer: national.signer, signature: config.mssante.smime.form, decryptor: national.decryptor,
-      anchors: national.anchors.certificates, crls: () => national.crls(), cipher: config.mssante.smime.cipher, aesCbc: nodeAesCbcEncrypt, signatures: nodeSignatures,
+      anchors: national.anchors.certificates, crls: () => national.crls(), cipher: config.mssante.smime.cipher, aesCbc: nodeAesCbcEncrypt, rsaOaep: nodeRsaOaepEncrypt, signatures: nodeSignatures,
       recipientCertificates: national.recipientCertificates,
     },
   });

@@ -22,7 +22,7 @@ import { loadIdentityFiles } from '../../adapters/mssante/tls/files.js';
 import type { Identity } from '../../adapters/mssante/tls/identity.js';
 import { testPki, type TestPki } from '../pki/test-pki.js';
 import { nodeSignatures } from '../../app/node/native-signature.js';
-import { nodeAesCbcDecrypt } from '../../app/node/native-cipher.js';
+import { nodeAesCbcDecrypt, nodeAesCbcEncrypt, nodeRsaOaepEncrypt } from '../../app/node/native-cipher.js';
 
 let pki: TestPki;
 let gw: Identity;
@@ -72,14 +72,15 @@ describe('outbound: the gateway writes, openssl reads', () => {
     const out = openssl(['cms', '-verify', '-in', file('ms.eml', msg), '-CAfile', pki.anchorsFile, '-purpose', 'any']);
     expect(new Uint8Array(out)).toEqual(inner);
   });
-  for (const cipher of ['aes-256-cbc', 'aes-256-gcm'] as const) {
-    it(`${cipher} with RSA-OAEP SHA-256 decrypts with openssl cms`, async () => {
-      const der = await encryptCms(inner, [await smimeRecipient(parseCertificates(pki.medecin.certPem)[0])], { cipher });
-      const printed = openssl(['cms', '-cmsout', '-print', '-inform', 'DER', '-in', file(`e-${cipher}.der`, der)]).toString();
+  // the engines the Node runtime gives (OpenSSL's AES-256-CBC and RSA-OAEP through node:crypto) and WebCrypto's
+  for (const [engine, engines] of [['WebCrypto', {}], ['node:crypto', { aesCbc: nodeAesCbcEncrypt, rsaOaep: nodeRsaOaepEncrypt }]] as const) for (const cipher of ['aes-256-cbc', 'aes-256-gcm'] as const) {
+    it(`${cipher} with RSA-OAEP SHA-256 decrypts with openssl cms (${engine})`, async () => {
+      const der = await encryptCms(inner, [await smimeRecipient(parseCertificates(pki.medecin.certPem)[0])], { cipher, ...engines });
+      const printed = openssl(['cms', '-cmsout', '-print', '-inform', 'DER', '-in', file(`e-${cipher}-${engine}.der`, der)]).toString();
       expect(printed).toMatch(/rsaesOaep/);
       expect(printed).toMatch(/sha256/);
       const entity = pkcs7MimeEntity(der, cipher === 'aes-256-gcm' ? 'authEnveloped-data' : 'enveloped-data');
-      const out = openssl(['cms', '-decrypt', '-in', file(`e-${cipher}.eml`, withHeaders({ Subject: 'x' }, entity)), '-recip', pki.medecin.certFile, '-inkey', pki.medecin.keyFile]);
+      const out = openssl(['cms', '-decrypt', '-in', file(`e-${cipher}-${engine}.eml`, withHeaders({ Subject: 'x' }, entity)), '-recip', pki.medecin.certFile, '-inkey', pki.medecin.keyFile]);
       expect(new Uint8Array(out)).toEqual(inner);
     });
   }

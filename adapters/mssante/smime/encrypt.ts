@@ -62,14 +62,24 @@ export async function smimeRecipient(certificate: pkijs.Certificate): Promise<Sm
   return { certificate, key, ridDer };
 }
 
+/**
+ * RSA-OAEP (SHA-256, MGF1 SHA-256) encryption of the content key with a recipient's public
+ * key, by another engine than WebCrypto: a public-key operation takes some 20 µs, less than
+ * dispatching it as a WebCrypto job. The Node runtime hands in `node:crypto`'s
+ * (`nodeRsaOaepEncrypt`, `app/node/native-cipher.ts`).
+ */
+export type RsaOaepEncrypt = (key: CryptoKey, data: Uint8Array) => Uint8Array;
+
+const webCryptoRsaOaep = async (key: CryptoKey, data: Uint8Array<ArrayBuffer>) => new Uint8Array(await crypto.subtle.encrypt({ name: 'RSA-OAEP' }, key, data));
+
 let oaepAlgDer: Uint8Array | null = null;
 
-async function recipientInfos(cek: Uint8Array<ArrayBuffer>, recipients: SmimeRecipient[]): Promise<DerNode> {
+async function recipientInfos(cek: Uint8Array<ArrayBuffer>, recipients: SmimeRecipient[], rsaOaep?: RsaOaepEncrypt): Promise<DerNode> {
   oaepAlgDer ??= oaepSha256AlgorithmDer();
   const alg = oaepAlgDer;
   const infos = await Promise.all(
     recipients.map(async (r) => {
-      const wrapped = new Uint8Array(await crypto.subtle.encrypt({ name: 'RSA-OAEP' }, r.key, cek));
+      const wrapped = rsaOaep ? rsaOaep(r.key, cek) : await webCryptoRsaOaep(r.key, cek);
       // KeyTransRecipientInfo ::= SEQUENCE { version 0, rid, keyEncryptionAlgorithm, encryptedKey }
       return seq(int(0), r.ridDer, alg, octets(wrapped));
     }),
@@ -84,7 +94,7 @@ async function recipientInfos(cek: Uint8Array<ArrayBuffer>, recipients: SmimeRec
  * const der = await encryptCms(entity, [await smimeRecipient(cert)]);                  // CBC
  * const der2 = await encryptCms(entity, [await smimeRecipient(cert)], { cipher: 'aes-256-gcm' });
  */
-export async function encryptCms(content: Uint8Array, recipients: SmimeRecipient[], opts: { cipher?: ContentCipher; aesCbc?: AesCbcEncrypt } = {}): Promise<Uint8Array> {
+export async function encryptCms(content: Uint8Array, recipients: SmimeRecipient[], opts: { cipher?: ContentCipher; aesCbc?: AesCbcEncrypt; rsaOaep?: RsaOaepEncrypt } = {}): Promise<Uint8Array> {
   if (recipients.length === 0) throw cannotSeal('no S/MIME recipient');
   const cipher = opts.cipher ?? 'aes-256-cbc';
   // The content key and the IV (or nonce) from one call to the generator (each call has a fixed cost).
@@ -93,7 +103,7 @@ export async function encryptCms(content: Uint8Array, recipients: SmimeRecipient
   if (cipher === 'aes-256-cbc') {
     const iv = random.subarray(32, 48);
     const [ris, ct] = await Promise.all([
-      recipientInfos(cek, recipients),
+      recipientInfos(cek, recipients, opts.rsaOaep),
       (opts.aesCbc ?? webCryptoAesCbc)(cek, iv, content),
     ]);
     // EnvelopedData ::= SEQUENCE { version 0, recipientInfos, encryptedContentInfo }
@@ -103,7 +113,7 @@ export async function encryptCms(content: Uint8Array, recipients: SmimeRecipient
   // AuthEnvelopedData ::= SEQUENCE { version 0, recipientInfos, authEncryptedContentInfo, mac } (RFC 5083)
   const nonce = random.subarray(32, 44);
   const [ris, sealed] = await Promise.all([
-    recipientInfos(cek, recipients),
+    recipientInfos(cek, recipients, opts.rsaOaep),
     crypto.subtle.importKey('raw', cek, 'AES-GCM', false, ['encrypt'])
       .then((key) => crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce, tagLength: 128 }, key, toArrayBuffer(content)))
       .then((b) => new Uint8Array(b)),

@@ -5,7 +5,7 @@
  */
 import type * as pkijs from 'pkijs';
 import type { SmimeDecryptor } from './decrypt.js';
-import { encryptCms, type AesCbcEncrypt, type ContentCipher, type SmimeRecipient } from './encrypt.js';
+import { encryptCms, type AesCbcEncrypt, type ContentCipher, type RsaOaepEncrypt, type SmimeRecipient } from './encrypt.js';
 import { decryptFailed } from './errors.js';
 import { multipartSignedEntity, pkcs7MimeEntity, readSmimeEntity } from './mime.js';
 import type { SmimeSigner } from './sign.js';
@@ -21,6 +21,8 @@ export interface ProtectOptions {
   cipher?: ContentCipher;
   /** AES-256-CBC by another engine than WebCrypto (see `AesCbcEncrypt`). */
   aesCbc?: AesCbcEncrypt;
+  /** The content key's RSA-OAEP encryption by another engine than WebCrypto (see `RsaOaepEncrypt`). */
+  rsaOaep?: RsaOaepEncrypt;
 }
 
 /**
@@ -40,7 +42,7 @@ export async function protectEntity(entity: Uint8Array, opts: ProtectOptions): P
   }
   if (opts.recipients && opts.recipients.length > 0) {
     const cipher = opts.cipher ?? 'aes-256-cbc';
-    out = pkcs7MimeEntity(await encryptCms(out, opts.recipients, { cipher, aesCbc: opts.aesCbc }), cipher === 'aes-256-gcm' ? 'authEnveloped-data' : 'enveloped-data');
+    out = pkcs7MimeEntity(await encryptCms(out, opts.recipients, { cipher, aesCbc: opts.aesCbc, rsaOaep: opts.rsaOaep }), cipher === 'aes-256-gcm' ? 'authEnveloped-data' : 'enveloped-data');
   }
   return out;
 }
