@@ -36,9 +36,9 @@ function joined(head: Buffer, tail: Buffer): Uint8Array {
   return out;
 }
 
-/** AES-CBC decryption, the key's length naming the cipher (16 or 32 bytes); a wrong padding throws. */
+/** AES-CBC decryption, the key's length naming the cipher (16, 24 or 32 bytes); a wrong padding throws. */
 export const nodeAesCbcDecrypt: AesCbcDecrypt = (key, iv, data) => {
-  const d = createDecipheriv(key.length === 16 ? 'aes-128-cbc' : 'aes-256-cbc', key, iv);
+  const d = createDecipheriv(`aes-${key.length * 8}-cbc`, key, iv);
   const head = d.update(data);
   return joined(head, d.final());
 };

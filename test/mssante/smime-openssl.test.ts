@@ -132,6 +132,7 @@ for (const e of ENGINES) describe(`inbound: openssl writes, the gateway reads ($
     ['AES-256-CBC + RSA-OAEP SHA-1 (openssl default OAEP)', ['-aes-256-cbc', '-recip', 'GW', '-keyopt', 'rsa_padding_mode:oaep']],
     ['AES-256-CBC + RSA PKCS#1 v1.5 (what mail clients send)', ['-aes-256-cbc', '-recip', 'GW']],
     ['AES-128-CBC + RSA PKCS#1 v1.5', ['-aes-128-cbc', '-recip', 'GW']],
+    ['AES-192-CBC + RSA-OAEP SHA-256', ['-aes-192-cbc', '-recip', 'GW', '-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256']],
     ['AES-256-GCM AuthEnvelopedData + RSA-OAEP SHA-256', ['-aes-256-gcm', '-recip', 'GW', '-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256']],
     ['AES-256-GCM AuthEnvelopedData + RSA PKCS#1 v1.5', ['-aes-256-gcm', '-recip', 'GW']],
   ];

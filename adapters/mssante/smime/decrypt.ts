@@ -43,7 +43,7 @@ export interface DecryptorInput {
   aesCbc?: AesCbcDecrypt;
 }
 
-/** AES-CBC decryption with a raw 16- or 32-byte key; the padding checked and removed. */
+/** AES-CBC decryption with a raw 16-, 24- or 32-byte key; the padding checked and removed. */
 export type AesCbcDecrypt = (key: Uint8Array, iv: Uint8Array, data: Uint8Array) => Uint8Array;
 
 export interface Decrypted {
