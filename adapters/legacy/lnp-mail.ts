@@ -382,16 +382,37 @@ function qpBytes(body: string): Uint8Array {
   return new Uint8Array(out);
 }
 
-/** The armour of an LNP/1 text part: what follows the `$LNP1` line, CRLF line ends. */
-function extractArmour(text: string): string {
-  const lines = text.split(/\r?\n/);
-  const marker = lines.findIndex((l) => l.trim() === LNP_MARKER);
-  if (marker < 0) throw new LegacyError('BAD_MAIL', `text part has no ${LNP_MARKER} line`);
-  const rest = lines.slice(marker + 1);
-  const begin = rest.findIndex((l) => l.trim() === ARMOUR_BEGIN);
-  if (begin < 0) throw new LegacyError('NO_BEGIN_MARKER', `no ${ARMOUR_BEGIN} line after ${LNP_MARKER}`);
-  const end = rest.findIndex((l, i) => i > begin && l.trim() === ARMOUR_END);
-  return trimSuffixes(rest.slice(begin, end < 0 ? undefined : end + 1).map((l) => l.trimEnd()).join('\r\n'), '\r\n');
+/**
+ * The armour of an LNP/1 text part: from the begin marker after the `$LNP1` line to the end
+ * marker (or the text's end), each line without its trailing white space, CRLF line ends.
+ * Lines end at LF (CRLF or LF); one walk with `indexOf`, each line looked at once (exported
+ * for its property test against the split on `\r?\n` it replaced).
+ */
+export function extractArmour(text: string): string {
+  const out: string[] = [];
+  // 0: looking for the `$LNP1` line; 1: for the begin marker; 2: in the armour.
+  let state = 0;
+  for (let at = 0; at <= text.length;) {
+    let nl = text.indexOf('\n', at);
+    if (nl < 0) nl = text.length;
+    // A CR before the LF is the line's trailing white space: trimmed below, as every line is.
+    const line = text.slice(at, nl);
+    at = nl + 1;
+    if (state === 0) {
+      if (line.trim() === LNP_MARKER) state = 1;
+    } else if (state === 1) {
+      if (line.trim() === ARMOUR_BEGIN) {
+        state = 2;
+        out.push(line.trimEnd());
+      }
+    } else {
+      out.push(line.trimEnd());
+      if (line.trim() === ARMOUR_END) break;
+    }
+  }
+  if (state === 0) throw new LegacyError('BAD_MAIL', `text part has no ${LNP_MARKER} line`);
+  if (state === 1) throw new LegacyError('NO_BEGIN_MARKER', `no ${ARMOUR_BEGIN} line after ${LNP_MARKER}`);
+  return trimSuffixes(out.join('\r\n'), '\r\n');
 }
 
 /** One mailbox (`addr` or `Name <addr>`); a non-ASCII display name becomes RFC 2047 words. */
