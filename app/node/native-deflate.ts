@@ -4,11 +4,10 @@
  * runtime hands it to the clinical translator and the legacy adapter.
  */
 import * as zlib from 'node:zlib';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { InflateLimitError, type DeflateRaw, type InflateRaw } from '../../lib/deflate.js';
 import type { Crc32 } from '../../lib/crc32.js';
 
-export const zlibDeflateRaw: DeflateRaw = (data, level) => deflateRawSync(data, { level });
+export const zlibDeflateRaw: DeflateRaw = (data, level) => zlib.deflateRawSync(data, { level });
 
 /**
  * Bounded raw inflate by native zlib (`maxOutputLength`: zlib stops as soon as the output
@@ -16,7 +15,7 @@ export const zlibDeflateRaw: DeflateRaw = (data, level) => deflateRawSync(data, 
  */
 export const zlibInflateRaw: InflateRaw = (data, limit) => {
   try {
-    const out = inflateRawSync(data, { maxOutputLength: Math.max(1, limit) });
+    const out = zlib.inflateRawSync(data, { maxOutputLength: Math.max(1, limit) });
     if (out.length > limit) throw new InflateLimitError(limit);
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   } catch (e) {

@@ -44,7 +44,12 @@ export interface DecryptorInput {
 }
 
 /** AES-CBC decryption with a raw 16-, 24- or 32-byte key; the padding checked and removed. */
-export type AesCbcDecrypt = (key: Uint8Array, iv: Uint8Array, data: Uint8Array) => Uint8Array;
+export type AesCbcDecrypt = (key: Uint8Array, iv: Uint8Array, data: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+
+const webCryptoAesCbc: AesCbcDecrypt = async (key, iv, data) => {
+  const k = await crypto.subtle.importKey('raw', buf(key), 'AES-CBC', false, ['decrypt']);
+  return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-CBC', iv: buf(iv) }, k, buf(data)));
+};
 
 export interface Decrypted {
   content: Uint8Array;
@@ -211,11 +216,10 @@ export class SmimeDecryptor {
       if (cek.length !== cipher.keyBytes) throw new Error('content key has the wrong length');
       if (!parsed.encryptedContent) throw new Error('no encrypted content');
       const ct = r.octets(parsed.encryptedContent);
-      let plain: ArrayBuffer | Uint8Array;
+      let plain: Uint8Array;
       if (cipher.name === 'AES-CBC') {
         const iv = r.octets(r.expect(parsed.cipherParams, TagClass.universal, UniversalTag.octetString, 'AES-CBC IV'));
-        if (this.input.aesCbc) plain = this.input.aesCbc(cek, iv, ct);
-        else plain = await crypto.subtle.decrypt({ name: 'AES-CBC', iv: buf(iv) }, await crypto.subtle.importKey('raw', buf(cek), cipher.name, false, ['decrypt']), buf(ct));
+        plain = await (this.input.aesCbc ?? webCryptoAesCbc)(cek, iv, ct);
       } else {
         const key = await crypto.subtle.importKey('raw', buf(cek), cipher.name, false, ['decrypt']);
         // GCMParameters ::= SEQUENCE { aes-nonce OCTET STRING, aes-ICVlen INTEGER DEFAULT 12 } (RFC 5084)
@@ -227,13 +231,13 @@ export class SmimeDecryptor {
         const data = new Uint8Array(ct.length + mac.length);
         data.set(ct);
         data.set(mac, ct.length);
-        plain = await crypto.subtle.decrypt(
+        plain = new Uint8Array(await crypto.subtle.decrypt(
           { name: 'AES-GCM', iv: buf(nonce), tagLength: icvLen * 8, ...(parsed.aad ? { additionalData: parsed.aad } : {}) },
           key,
           data,
-        );
+        ));
       }
-      return { content: plain instanceof Uint8Array ? plain : new Uint8Array(plain), structure: parsed.structure, cipher: `${cipher.name}-${cipher.keyBytes * 8}`, keyTransport: transport };
+      return { content: plain, structure: parsed.structure, cipher: `${cipher.name}-${cipher.keyBytes * 8}`, keyTransport: transport };
     } catch (err) {
       throw decryptFailed(`content could not be decrypted (${(err as Error).message || (err as Error).name})`, err);
     }

@@ -68,18 +68,18 @@ export async function smimeRecipient(certificate: pkijs.Certificate): Promise<Sm
  * dispatching it as a WebCrypto job. The Node runtime hands in `node:crypto`'s
  * (`nodeRsaOaepEncrypt`, `app/node/native-cipher.ts`).
  */
-export type RsaOaepEncrypt = (key: CryptoKey, data: Uint8Array) => Uint8Array;
+export type RsaOaepEncrypt = (key: CryptoKey, data: Uint8Array) => Uint8Array | Promise<Uint8Array>;
 
-const webCryptoRsaOaep = async (key: CryptoKey, data: Uint8Array<ArrayBuffer>) => new Uint8Array(await crypto.subtle.encrypt({ name: 'RSA-OAEP' }, key, data));
+const webCryptoRsaOaep: RsaOaepEncrypt = async (key, data) => new Uint8Array(await crypto.subtle.encrypt({ name: 'RSA-OAEP' }, key, toArrayBuffer(data)));
 
 let oaepAlgDer: Uint8Array | null = null;
 
-async function recipientInfos(cek: Uint8Array<ArrayBuffer>, recipients: SmimeRecipient[], rsaOaep?: RsaOaepEncrypt): Promise<DerNode> {
+async function recipientInfos(cek: Uint8Array<ArrayBuffer>, recipients: SmimeRecipient[], rsaOaep: RsaOaepEncrypt): Promise<DerNode> {
   oaepAlgDer ??= oaepSha256AlgorithmDer();
   const alg = oaepAlgDer;
   const infos = await Promise.all(
     recipients.map(async (r) => {
-      const wrapped = rsaOaep ? rsaOaep(r.key, cek) : await webCryptoRsaOaep(r.key, cek);
+      const wrapped = await rsaOaep(r.key, cek);
       // KeyTransRecipientInfo ::= SEQUENCE { version 0, rid, keyEncryptionAlgorithm, encryptedKey }
       return seq(int(0), r.ridDer, alg, octets(wrapped));
     }),
@@ -103,7 +103,7 @@ export async function encryptCms(content: Uint8Array, recipients: SmimeRecipient
   if (cipher === 'aes-256-cbc') {
     const iv = random.subarray(32, 48);
     const [ris, ct] = await Promise.all([
-      recipientInfos(cek, recipients, opts.rsaOaep),
+      recipientInfos(cek, recipients, opts.rsaOaep ?? webCryptoRsaOaep),
       (opts.aesCbc ?? webCryptoAesCbc)(cek, iv, content),
     ]);
     // EnvelopedData ::= SEQUENCE { version 0, recipientInfos, encryptedContentInfo }
@@ -113,7 +113,7 @@ export async function encryptCms(content: Uint8Array, recipients: SmimeRecipient
   // AuthEnvelopedData ::= SEQUENCE { version 0, recipientInfos, authEncryptedContentInfo, mac } (RFC 5083)
   const nonce = random.subarray(32, 44);
   const [ris, sealed] = await Promise.all([
-    recipientInfos(cek, recipients, opts.rsaOaep),
+    recipientInfos(cek, recipients, opts.rsaOaep ?? webCryptoRsaOaep),
     crypto.subtle.importKey('raw', cek, 'AES-GCM', false, ['encrypt'])
       .then((key) => crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce, tagLength: 128 }, key, toArrayBuffer(content)))
       .then((b) => new Uint8Array(b)),

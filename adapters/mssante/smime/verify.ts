@@ -4,7 +4,7 @@
  * to the anchors, CRLs).
  *
  * The SignedData is read with the lean BER reader (`lib/der/`, indefinite lengths
- * included) and verified directly with WebCrypto (or the `SignatureEngine` given): the digest of the content (encapsulated
+ * included) and verified directly with a `SignatureEngine` (WebCrypto's by default): the digest of the content (encapsulated
  * or detached) must equal the messageDigest attribute, and the signature must verify over
  * the signed attributes re-tagged as a SET (0x31), or over the content when there are
  * none, with RSASSA-PKCS1-v1_5 or RSA-PSS (its parameters). The signer is found among the
@@ -20,17 +20,27 @@ import { signatureInvalid } from './errors.js';
 import { DIGESTS, OID } from './oids.js';
 
 /**
- * The digest and the RSA verification by another engine than WebCrypto, synchronous: each
- * WebCrypto call is a job dispatched to a thread pool, and on these sizes (a 20 KB digest,
- * one RSA public operation) the dispatch costs the calling thread more than the work. The
- * Node runtime hands in OpenSSL's through `node:crypto` (`app/node/native-signature.ts`).
+ * The digest and the RSA verification. WebCrypto's by default (`webCryptoSignatures`); each
+ * of its calls is a job dispatched to a thread pool, and on these sizes (a 20 KB digest, one
+ * RSA public operation) the dispatch costs the calling thread more than the work: the Node
+ * runtime hands in OpenSSL's through `node:crypto`, synchronous (`app/node/native-signature.ts`).
  */
 export interface SignatureEngine {
   /** The digest of `data` (`'SHA-1'`, `'SHA-256'`, `'SHA-384'`, `'SHA-512'`). */
-  digest(algorithm: string, data: Uint8Array): Uint8Array;
+  digest(algorithm: string, data: Uint8Array): Uint8Array | Promise<Uint8Array>;
   /** Whether `signature` is `key`'s over `data` (RSASSA-PKCS1-v1_5, or RSA-PSS with `saltLength`). */
-  verify(params: SignatureParams, key: CryptoKey, signature: Uint8Array, data: Uint8Array): boolean;
+  verify(params: SignatureParams, key: CryptoKey, signature: Uint8Array, data: Uint8Array): boolean | Promise<boolean>;
 }
+
+const webCryptoSignatures: SignatureEngine = {
+  digest: async (algorithm, data) => new Uint8Array(await crypto.subtle.digest(algorithm, buf(data))),
+  verify: (params, key, signature, data) => crypto.subtle.verify(
+    params.name === 'RSA-PSS' ? { name: 'RSA-PSS', saltLength: params.saltLength! } : { name: 'RSASSA-PKCS1-v1_5' },
+    key,
+    buf(signature),
+    buf(data),
+  ),
+};
 
 /** An RSA signature scheme as WebCrypto names it. */
 export interface SignatureParams { name: 'RSASSA-PKCS1-v1_5' | 'RSA-PSS'; hash: string; saltLength?: number }
@@ -204,18 +214,10 @@ export async function verifySignedData(der: Uint8Array, opts: VerifyOptions): Pr
     const found = findSigner(carried, si.sid);
     if (!found) throw new Error('signer certificate not found among the certificates carried');
     signer = found;
-    const engine = opts.engine;
-    const verifyOver = async (signedBytes: Uint8Array) => {
-      const key = await signer.publicKey({ name: params.name, hash: params.hash });
-      if (engine) return engine.verify(params, key, si.signature, signedBytes);
-      return crypto.subtle.verify(
-        params.name === 'RSA-PSS' ? { name: 'RSA-PSS', saltLength: params.saltLength! } : { name: 'RSASSA-PKCS1-v1_5' },
-        key,
-        buf(si.signature),
-        buf(signedBytes),
-      );
-    };
-    const digestOf = async (data: Uint8Array) => (engine ? engine.digest(si.digest, data) : new Uint8Array(await crypto.subtle.digest(si.digest, buf(data))));
+    const engine = opts.engine ?? webCryptoSignatures;
+    const verifyOver = async (signedBytes: Uint8Array) => engine.verify(params, await signer.publicKey({ name: params.name, hash: params.hash }), si.signature, signedBytes);
+    // async: a synchronous engine's throw becomes a rejection, judged in its turn below
+    const digestOf = async (data: Uint8Array) => engine.digest(si.digest, data);
     let ok: boolean;
     if (si.signedAttrs) {
       const attrs = attributes(r, si.signedAttrs);
