@@ -51,6 +51,7 @@ import { hprimToNational } from '../mappings/bridge/hprim-to-national.js';
 import { startSystemThread, type SystemThread } from './support/run-system.js';
 import { startNationalOperator } from '../test/simulators/national-operator.js';
 import { DEMO_HPRIM } from '../app/demo/demo-samples.js';
+import { report10k } from './support/lab-report.js';
 import { median, percentile } from './harness.js';
 import { formatBreakdown } from './support/stage-profile.js';
 import { formatTaskDeltas, taskTimes, threadCpuMs } from './support/thread-cpu.js';
@@ -62,11 +63,6 @@ const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 5);
 const GW = 'passerelle.mssante.test';
 const OP = 'medecin.mssante.fr';
 
-/** A 10 KB HPRIM report: the demo report with comment lines to reach the size. */
-function report10k(i: number): string {
-  const pad = Array.from({ length: 110 }, (_, k) => `TEX|Commentaire ${i}-${k} : texte de remplissage du banc de mesure.`).join('\r\n');
-  return DEMO_HPRIM.replace('****FIN****', `${pad}\r\n****FIN****`);
-}
 
 interface Sink { port: number; arrivals: Map<string, number>; close(): Promise<void> }
 

@@ -1,11 +1,9 @@
-import { PDFDocument, StandardFonts, type PDFFont, type PDFName, type PDFPage } from 'pdf-lib';
+import { PDFDocument, StandardFonts, type PDFFont, type PDFPage } from 'pdf-lib';
 import type { LabReport } from '../../core/model/content.js';
 import { FLAG_SEVERITY, STATUS_LABEL } from '../tables/interpretation.js';
 import { toWinAnsi } from './win-ansi.js';
 import { jsDeflateRaw, zlibStream, type DeflateRaw } from '../../lib/deflate.js';
 
-/** The operators are ASCII (text is hex-encoded), so UTF-8 is their byte form. */
-const ascii = new TextEncoder();
 
 export interface PdfOptions {
   /** Creation date written in the PDF info (fixed for reproducible output). */
@@ -17,6 +15,13 @@ export interface PdfOptions {
 }
 
 type Rgb = readonly [number, number, number];
+/** A colour's `rg` operands, written once per colour. */
+const COLOUR_OPERANDS = new WeakMap<Rgb, string>();
+function colourOperands(c: Rgb): string {
+  let ops = COLOUR_OPERANDS.get(c);
+  if (ops === undefined) COLOUR_OPERANDS.set(c, (ops = `${operandNumber(c[0])} ${operandNumber(c[1])} ${operandNumber(c[2])}`));
+  return ops;
+}
 const RED: Rgb = [0.8, 0, 0];
 const BLACK: Rgb = [0, 0, 0];
 const GREY: Rgb = [0.35, 0.35, 0.35];
@@ -28,22 +33,80 @@ const WIN_ANSI_CODE: Readonly<Record<string, number>> = {
   'œ': 0x9c, 'ž': 0x9e, 'Ÿ': 0x9f,
 };
 
-/** The WinAnsi code of a character (Latin-1 maps to itself), or -1. */
-function ansiCode(ch: string): number {
-  const c = ch.charCodeAt(0);
-  return c < 0x80 || (c >= 0xa0 && c < 0x100) ? c : WIN_ANSI_CODE[ch] ?? (c < 0x100 ? c : -1);
+/**
+ * The WinAnsi code of each UTF-16 code unit (Latin-1 maps to itself, the Windows-1252 extras
+ * to theirs), or -1: one array read a character where the widths and the hex operands of a
+ * page's few hundred strings are taken.
+ */
+const ANSI_CODE = (() => {
+  const t = new Int16Array(0x10000).fill(-1);
+  for (let c = 0; c < 0x100; c++) t[c] = c;
+  for (const [ch, code] of Object.entries(WIN_ANSI_CODE)) t[ch.charCodeAt(0)] = code;
+  return t;
+})();
+
+/** `0`–`9`, `A`–`F` as bytes. */
+const HEX_DIGITS = new TextEncoder().encode('0123456789ABCDEF');
+
+/**
+ * A page's content operators as the bytes they are (ASCII: text is hex-encoded), written as
+ * they come: no string a operator, no join of a few hundred of them, no encoding at the end.
+ */
+class ContentBytes {
+  private buf = new Uint8Array(32 * 1024);
+  private len = 0;
+
+  get empty(): boolean {
+    return this.len === 0;
+  }
+
+  /** An operator's ASCII text. */
+  ascii(s: string): void {
+    this.room(s.length);
+    for (let i = 0; i < s.length; i++) this.buf[this.len++] = s.charCodeAt(i);
+  }
+
+  /** A WinAnsi-drawable string's (output of toWinAnsi) hex digits; a character the encoding lacks is `FF`. */
+  winAnsiHex(s: string): void {
+    this.room(2 * s.length);
+    for (let i = 0; i < s.length; i++) {
+      const c = ANSI_CODE[s.charCodeAt(i)]! & 0xff;
+      this.buf[this.len++] = HEX_DIGITS[c >> 4]!;
+      this.buf[this.len++] = HEX_DIGITS[c & 15]!;
+    }
+  }
+
+  /** The bytes written so far; the writer starts again empty. */
+  take(): Uint8Array {
+    const out = this.buf.subarray(0, this.len);
+    this.buf = new Uint8Array(this.buf.length);
+    this.len = 0;
+    return out;
+  }
+
+  private room(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const grown = new Uint8Array(Math.max(2 * this.buf.length, this.len + n));
+    grown.set(this.buf.subarray(0, this.len));
+    this.buf = grown;
+  }
 }
 
-const HEX = Array.from({ length: 256 }, (_, c) => c.toString(16).toUpperCase().padStart(2, '0'));
-
-/** Hex string operand of a WinAnsi-drawable string (output of toWinAnsi). */
-function winAnsiHex(s: string): string {
-  let out = '';
-  for (let i = 0; i < s.length; i++) out += HEX[ansiCode(s[i]!) & 0xff];
-  return out;
+/**
+ * A coordinate or size as an operand: rounded to the hundredth, written as
+ * `(Math.round(n * 100) / 100).toString()` writes it (no trailing zeros), from the integer
+ * hundredths (a double's shortest form costs more, five times an operator).
+ */
+export function operandNumber(n: number): string {
+  const k = Math.round(n * 100);
+  const a = k < 0 ? -k : k;
+  const whole = Math.floor(a / 100);
+  const cents = a - whole * 100;
+  const sign = k < 0 ? '-' : '';
+  if (cents === 0) return `${sign}${whole}`;
+  if (cents % 10 === 0) return `${sign}${whole}.${cents / 10}`;
+  return `${sign}${whole}.${cents < 10 ? '0' : ''}${cents}`;
 }
-
-const num = (n: number) => (Math.round(n * 100) / 100).toString();
 const A4: [number, number] = [595.28, 841.89];
 const MARGIN = 40;
 
@@ -61,7 +124,7 @@ function widthOf(font: PDFFont, s: string, size: number): number {
   const adv = advances(font);
   let w = 0;
   for (let i = 0; i < s.length; i++) {
-    const c = ansiCode(s[i]!);
+    const c = ANSI_CODE[s.charCodeAt(i)]!;
     if (c >= 0) w += adv[c]!;
   }
   return (w * size) / 1000;
@@ -75,13 +138,13 @@ function widthOf(font: PDFFont, s: string, size: number): number {
 function fitWidth(font: PDFFont, s: string, size: number, maxWidth: number): string {
   if (s.length <= 1 || widthOf(font, s, size) <= maxWidth) return s;
   const adv = advances(font);
-  const ellipsis = adv[ansiCode('…')] ?? 0;
+  const ellipsis = adv[ANSI_CODE['…'.charCodeAt(0)]!] ?? 0;
   // prefix sums in the order widthOf adds, so the widths compared are the same numbers
   let best = 0;
   let w = 0;
   for (let k = 0; k <= s.length - 2; k++) {
     if (((w + ellipsis) * size) / 1000 <= maxWidth) best = k;
-    const c = ansiCode(s[k]!);
+    const c = ANSI_CODE[s.charCodeAt(k)]!;
     if (c >= 0) w += adv[c]!;
   }
   return s.slice(0, best) + '…';
@@ -107,8 +170,9 @@ function advances(font: PDFFont): Float64Array {
 class Writer {
   page!: PDFPage;
   y = 0;
-  private ops: string[] = [];
-  private keys = new Map<PDFFont, PDFName>();
+  private ops = new ContentBytes();
+  /** The page's resource name of each font, as an operand (`/F1-0`…). */
+  private keys = new Map<PDFFont, string>();
   constructor(private doc: PDFDocument, readonly fonts: Fonts, private readonly deflateRaw: DeflateRaw) {
     this.newPage();
   }
@@ -116,16 +180,15 @@ class Writer {
     this.flush();
     this.page = this.doc.addPage(A4);
     this.keys = new Map();
-    for (const f of [this.fonts.regular, this.fonts.bold, this.fonts.mono]) this.keys.set(f, this.page.node.newFontDictionary(f.name, f.ref));
+    for (const f of [this.fonts.regular, this.fonts.bold, this.fonts.mono]) this.keys.set(f, this.page.node.newFontDictionary(f.name, f.ref).asString());
     this.y = A4[1] - MARGIN;
   }
   /** Attach the operators written so far to the current page. */
   flush(): void {
-    if (!this.page || !this.ops.length) return;
-    const content = zlibStream(ascii.encode(this.ops.join('\n')), this.deflateRaw, 6);
+    if (!this.page || this.ops.empty) return;
+    const content = zlibStream(this.ops.take(), this.deflateRaw, 6);
     const stream = this.doc.context.stream(content, { Filter: 'FlateDecode' });
     this.page.node.addContentStream(this.doc.context.register(stream));
-    this.ops = [];
   }
   need(h: number): void {
     if (this.y - h < MARGIN) this.newPage();
@@ -136,8 +199,10 @@ class Writer {
     let t = toWinAnsi(s);
     if (opts.maxWidth) t = fitWidth(font, t, size, opts.maxWidth);
     if (!t) return;
-    const [r, g, b] = opts.color ?? BLACK;
-    this.ops.push(`BT /${this.keys.get(font)!.asString().slice(1)} ${num(size)} Tf ${num(r)} ${num(g)} ${num(b)} rg 1 0 0 1 ${num(x)} ${num(this.y)} Tm <${winAnsiHex(t)}> Tj ET`);
+    // One text object an operator line, the lines apart by `\n`.
+    this.ops.ascii(`${this.ops.empty ? '' : '\n'}BT ${this.keys.get(font)!} ${operandNumber(size)} Tf ${colourOperands(opts.color ?? BLACK)} rg 1 0 0 1 ${operandNumber(x)} ${operandNumber(this.y)} Tm <`);
+    this.ops.winAnsiHex(t);
+    this.ops.ascii('> Tj ET');
   }
   /** Wrapped paragraph of one logical line. */
   para(s: string, opts: { font?: PDFFont; size?: number } = {}): void {

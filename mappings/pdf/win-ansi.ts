@@ -17,7 +17,15 @@ const FALLBACK: Readonly<Record<string, string>> = {
  * toWinAnsi('Ωmega ≥ 5 – ok') // '?mega >= 5 – ok'
  */
 export function toWinAnsi(s: string): string {
-  let out = '';
+  // Most text is printable ASCII and Latin-1 already: returned as it is.
+  let i = 0;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 0x20 && c <= 0x7e) || (c >= 0xa0 && c <= 0xff))) break;
+  }
+  if (i === s.length) return s;
+  let out = s.slice(0, i);
+  s = s.slice(i);
   for (const ch of s) {
     const c = ch.codePointAt(0) ?? 0;
     if ((c >= 0x20 && c <= 0x7e) || (c >= 0xa0 && c <= 0xff) || WIN_ANSI_EXTRA.has(ch)) { out += ch; continue; }
