@@ -29,15 +29,15 @@ const CHAR_REF: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;
  * esc('a < b & "c"') // 'a &lt; b &amp; &quot;c&quot;'
  */
 export function esc(s: string): string {
-  // Most values (codes, names, units) hold nothing to escape or drop: returned as they are.
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x26 || c === 0x3c || c === 0x3e || c === 0x22 || c === 0x85 || c === 0x2028 || (c >= 0xd800 && c <= 0xdfff) || c >= 0xfffe) {
-      return s.replace(INVALID_XML, '').replace(/[&<>"\t\n\r\u0085\u2028]/g, (ch) => CHAR_REF[ch]);
-    }
-  }
-  return s;
+  // Most values (codes, names, units, comment lines) hold nothing to escape or drop: returned as
+  // they are, after one test (the two replacements each walked the text and built a copy).
+  if (!NEEDS_ESCAPING.test(s)) return s;
+  return s.replace(INVALID_XML, '').replace(/[&<>"\t\n\r\u0085\u2028]/g, (c) => CHAR_REF[c]);
 }
+
+/** Any character `esc` escapes or drops: controls, XML specials, NEL, LS, surrogates, U+FFFE and U+FFFF. */
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPING = /[\u0000-\u001f"&<>\u0085\u2028\ud800-\udfff\ufffe\uffff]/;
 
 /**
  * ` name="value"` or '' when the value is empty or undefined.

@@ -7,6 +7,9 @@ const FALLBACK: Readonly<Record<string, string>> = {
   '\u00a0': ' ', '\u202f': ' ', '\u2009': ' ', '\u03bc': 'µ', '\u2126': 'Ohm', '\u00d7': '×', '\u2248': '~',
 };
 
+/** A character `toWinAnsi` does not keep as it is (outside printable ASCII and Latin-1). */
+const NOT_AS_IS = /[^\u0020-\u007e\u00a0-\u00ff]/;
+
 /**
  * Make a string drawable with a PDF standard font (WinAnsi encoding): keeps Latin-1 and the
  * Windows-1252 extras, replaces a few symbols by ASCII look-alikes, strips accents from
@@ -18,12 +21,8 @@ const FALLBACK: Readonly<Record<string, string>> = {
  */
 export function toWinAnsi(s: string): string {
   // Most text is printable ASCII and Latin-1 already: returned as it is.
-  let i = 0;
-  for (; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (!((c >= 0x20 && c <= 0x7e) || (c >= 0xa0 && c <= 0xff))) break;
-  }
-  if (i === s.length) return s;
+  const i = s.search(NOT_AS_IS);
+  if (i < 0) return s;
   let out = s.slice(0, i);
   s = s.slice(i);
   for (const ch of s) {
