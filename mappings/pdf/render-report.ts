@@ -45,6 +45,9 @@ const ANSI_CODE = (() => {
   return t;
 })();
 
+/** A page's operators take some 10–15 KB: the first buffer's size. */
+const CONTENT_BYTES = 32 * 1024;
+const NO_BYTES = new Uint8Array(0);
 /** `0`–`9`, `A`–`F` as bytes. */
 const HEX_DIGITS = new TextEncoder().encode('0123456789ABCDEF');
 
@@ -53,7 +56,7 @@ const HEX_DIGITS = new TextEncoder().encode('0123456789ABCDEF');
  * they come: no string a operator, no join of a few hundred of them, no encoding at the end.
  */
 class ContentBytes {
-  private buf = new Uint8Array(32 * 1024);
+  private buf = NO_BYTES;
   private len = 0;
 
   get empty(): boolean {
@@ -76,17 +79,17 @@ class ContentBytes {
     }
   }
 
-  /** The bytes written so far; the writer starts again empty. */
+  /** The bytes written so far; the writer starts again empty (a new buffer when next written to). */
   take(): Uint8Array {
     const out = this.buf.subarray(0, this.len);
-    this.buf = new Uint8Array(this.buf.length);
+    this.buf = NO_BYTES;
     this.len = 0;
     return out;
   }
 
   private room(n: number): void {
     if (this.len + n <= this.buf.length) return;
-    const grown = new Uint8Array(Math.max(2 * this.buf.length, this.len + n));
+    const grown = new Uint8Array(Math.max(2 * this.buf.length, this.len + n, CONTENT_BYTES));
     grown.set(this.buf.subarray(0, this.len));
     this.buf = grown;
   }
