@@ -1,11 +1,13 @@
 /**
  * Plain-text rendering of CDA R2 narrative blocks and whole documents (Web APIs only; the
- * DOM comes from @xmldom/xmldom). Paragraphs and list items become lines, table rows become
+ * tree comes from `mappings/xml/xml-tree.ts`). Paragraphs and list items become lines, table rows become
  * `cell | cell` lines, `br` breaks a line, multimedia references become a bracketed note.
  */
+import type { XmlDocument, XmlElement, XmlNode } from '../xml/xml-tree.js';
+
 export const HL7 = 'urn:hl7-org:v3';
 
-type N = Node;
+type N = XmlNode;
 
 function collapse(s: string): string {
   return s.replace(/[ \t\r\n]+/g, ' ');
@@ -17,14 +19,14 @@ function collapse(s: string): string {
  * @example
  * narrativeToLines(sectionText) // ['BILAN | Résultat', 'TSH | 1.95 mUI/l']
  */
-export function narrativeToLines(el: Element): string[] {
+export function narrativeToLines(el: XmlElement): string[] {
   const lines: string[] = [];
   let cur = '';
   const flush = () => { const t = cur.trim(); if (t) lines.push(t); cur = ''; };
   const walk = (n: N, listDepth: number): void => {
     if (n.nodeType === 3 || n.nodeType === 4) { cur += collapse(n.nodeValue ?? ''); return; }
     if (n.nodeType !== 1) return;
-    const e = n as Element;
+    const e = n as XmlElement;
     switch (e.localName) {
       case 'br': flush(); return;
       case 'paragraph': case 'caption': flush(); for (let c = e.firstChild; c; c = c.nextSibling) walk(c, listDepth); flush(); return;
@@ -34,7 +36,7 @@ export function narrativeToLines(el: Element): string[] {
         flush();
         const cells: string[] = [];
         for (let c = e.firstChild; c; c = c.nextSibling) {
-          if (c.nodeType === 1 && ((c as Element).localName === 'td' || (c as Element).localName === 'th')) cells.push(narrativeToLines(c as Element).join(' '));
+          if (c.nodeType === 1 && ((c as XmlElement).localName === 'td' || (c as XmlElement).localName === 'th')) cells.push(narrativeToLines(c as XmlElement).join(' '));
         }
         const row = cells.join(' | ').trim();
         if (row.replace(/\|/g, '').trim()) lines.push(row);
@@ -58,10 +60,10 @@ export function narrativeToLines(el: Element): string[] {
  * @example
  * kids(observation, 'value') // every <value> child
  */
-export function kids(el: Element | null | undefined, local: string): Element[] {
-  const out: Element[] = [];
+export function kids(el: XmlElement | null | undefined, local: string): XmlElement[] {
+  const out: XmlElement[] = [];
   if (!el) return out;
-  for (let c = el.firstChild; c; c = c.nextSibling) if (c.nodeType === 1 && (c as Element).localName === local) out.push(c as Element);
+  for (let c = el.firstChild; c; c = c.nextSibling) if (c.nodeType === 1 && (c as XmlElement).localName === local) out.push(c as XmlElement);
   return out;
 }
 
@@ -71,16 +73,16 @@ export function kids(el: Element | null | undefined, local: string): Element[] {
  * @example
  * at(root, 'recordTarget', 'patientRole', 'patient') // the patient element or undefined
  */
-export function at(el: Element | null | undefined, ...path: string[]): Element | undefined {
-  let cur: Element | undefined = el ?? undefined;
+export function at(el: XmlElement | null | undefined, ...path: string[]): XmlElement | undefined {
+  let cur: XmlElement | undefined = el ?? undefined;
   for (const p of path) { cur = kids(cur, p)[0]; if (!cur) return undefined; }
   return cur;
 }
 
-function personName(name: Element | undefined): string {
+function personName(name: XmlElement | undefined): string {
   if (!name) return '';
   const pick = (local: string) => { const all = kids(name, local); return all.find((x) => x.getAttribute('qualifier') === 'CL') ?? all.find((x) => !x.getAttribute('qualifier')) ?? all[0]; };
-  const parts = [pick('prefix'), pick('given'), pick('family'), pick('suffix')].filter((x): x is Element => !!x).map((x) => collapse(x.textContent ?? '').trim());
+  const parts = [pick('prefix'), pick('given'), pick('family'), pick('suffix')].filter((x): x is XmlElement => !!x).map((x) => collapse(x.textContent ?? '').trim());
   const text = parts.filter(Boolean).join(' ');
   return text || collapse(name.textContent ?? '').trim();
 }
@@ -93,7 +95,7 @@ function hl7Date(ts: string | null | undefined): string {
   return s;
 }
 
-function sectionLines(section: Element, depth: number, out: string[]): void {
+function sectionLines(section: XmlElement, depth: number, out: string[]): void {
   const title = collapse(at(section, 'title')?.textContent ?? '').trim();
   if (title) { out.push(''); out.push(`${'#'.repeat(Math.min(depth, 4))} ${title}`); }
   const text = at(section, 'text');
@@ -112,8 +114,8 @@ function sectionLines(section: Element, depth: number, out: string[]): void {
  * @example
  * cdaToText(doc) // "Lettre de liaison\nDate : 01/04/2021 17:10\nPatient : …\n\n# Motif …"
  */
-export function cdaToText(doc: Document): string {
-  const root = doc.documentElement as Element;
+export function cdaToText(doc: XmlDocument): string {
+  const root = doc.documentElement;
   const out: string[] = [];
   out.push(collapse(at(root, 'title')?.textContent ?? at(root, 'code')?.getAttribute('displayName') ?? 'Document CDA').trim());
   const date = hl7Date(at(root, 'effectiveTime')?.getAttribute('value'));

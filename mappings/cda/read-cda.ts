@@ -1,5 +1,4 @@
-import { DOMParser } from '@xmldom/xmldom';
-import '../xml/xmldom-regexp-cache.js';
+import { parseXmlTree, type XmlDocument, type XmlElement } from '../xml/xml-tree.js';
 import type { Attachment, LabReport, LabResult, ResultFlag, ResultStatus } from '../../core/model/content.js';
 import { writeHprim } from '../hprim/write.js';
 import { INTERPRETATION_TO_FLAG, STATUS_LABEL } from '../tables/interpretation.js';
@@ -40,48 +39,44 @@ const INS_NIR_ROOTS = new Set(['1.2.250.1.213.1.4.8', '1.2.250.1.213.1.4.10']);
 const STATUS_FROM_LABEL: Record<string, ResultStatus> = Object.fromEntries(Object.entries(STATUS_LABEL).map(([k, v]) => [v, k as ResultStatus]));
 const EXT_BY_MEDIA: Record<string, string> = { 'application/pdf': 'pdf', 'image/jpeg': 'jpg', 'image/png': 'png', 'image/tiff': 'tif', 'text/plain': 'txt', 'text/rtf': 'rtf' };
 
-function parseXml(xml: string): Document {
+function parseXml(xml: string): XmlDocument {
   // No DOCTYPE or entity ever reaches the parser (billion laughs, external entities), nor a giant document.
   assertSafeXml(xml);
-  const errors: string[] = [];
-  let doc: Document;
+  let doc: XmlDocument;
   try {
-    doc = new DOMParser({
-      onError: (level: string, msg: string) => { if (level !== 'warning') errors.push(msg); },
-    }).parseFromString(xml, 'text/xml') as unknown as Document;
+    doc = parseXmlTree(xml);
   } catch (e) {
     throw new CdaReadError(`not well-formed XML: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
   }
-  const root = doc?.documentElement;
-  if (errors.length || !root) throw new CdaReadError(`not well-formed XML: ${errors[0] ?? 'no root element'}`);
+  const root = doc.documentElement;
   if (root.localName !== 'ClinicalDocument' || root.namespaceURI !== HL7) throw new CdaReadError(`not a CDA R2 document: root element is ${root.localName}`);
   return doc;
 }
 
-function textOf(e: Element | undefined | null): string {
+function textOf(e: XmlElement | undefined | null): string {
   return (e?.textContent ?? '').replace(/\s+/g, ' ').trim();
 }
 
-function hasTemplate(e: Element, root: string): boolean {
+function hasTemplate(e: XmlElement, root: string): boolean {
   return kids(e, 'templateId').some((t) => t.getAttribute('root') === root);
 }
 
-function allElements(root: Element, local: string): Element[] {
-  return Array.from(root.getElementsByTagNameNS(HL7, local) as unknown as ArrayLike<Element>);
+function allElements(root: XmlElement, local: string): XmlElement[] {
+  return root.getElementsByTagNameNS(HL7, local);
 }
 
-function idIndex(root: Element): Map<string, Element> {
-  const map = new Map<string, Element>();
-  const walk = (e: Element) => {
+function idIndex(root: XmlElement): Map<string, XmlElement> {
+  const map = new Map<string, XmlElement>();
+  const walk = (e: XmlElement) => {
     const id = e.getAttribute('ID');
     if (id) map.set(id, e);
-    for (let c = e.firstChild; c; c = c.nextSibling) if (c.nodeType === 1) walk(c as Element);
+    for (let c = e.firstChild; c; c = c.nextSibling) if (c.nodeType === 1) walk(c as XmlElement);
   };
   walk(root);
   return map;
 }
 
-function refTarget(e: Element | undefined, ids: Map<string, Element>): Element | undefined {
+function refTarget(e: XmlElement | undefined, ids: Map<string, XmlElement>): XmlElement | undefined {
   const v = at(e, 'reference')?.getAttribute('value');
   return v && v.startsWith('#') ? ids.get(v.slice(1)) : undefined;
 }
@@ -95,7 +90,7 @@ function numberType(value: string): LabResult['type'] {
 }
 
 /** A bound of an interval (`low`/`high`) when it carries a value (a `nullFlavor="NINF"` bound does not). */
-function bound(v: Element, side: 'low' | 'high'): { value: string; unit: string; inclusive: boolean } | undefined {
+function bound(v: XmlElement, side: 'low' | 'high'): { value: string; unit: string; inclusive: boolean } | undefined {
   const b = at(v, side);
   const value = b?.getAttribute('value');
   if (!b || !value) return undefined;
@@ -107,7 +102,7 @@ function bound(v: Element, side: 'low' | 'high'): { value: string; unit: string;
  * (`<=1.0`, `>5`, `1-3`) or any other text keeps its comparator or range in the value and is
  * typed `A`, as SPEC §8 reserves `N` for numbers.
  */
-function readValue(v: Element | undefined, ids: Map<string, Element>): { type: LabResult['type']; value: string; unit: string } {
+function readValue(v: XmlElement | undefined, ids: Map<string, XmlElement>): { type: LabResult['type']; value: string; unit: string } {
   if (!v) return { type: '', value: '', unit: '' };
   const xsiType = (v.getAttributeNS('http://www.w3.org/2001/XMLSchema-instance', 'type') ?? '').replace(/^.*:/, '');
   if (xsiType === 'PQ') {
@@ -137,7 +132,7 @@ function readValue(v: Element | undefined, ids: Map<string, Element>): { type: L
 }
 
 /** Read one result observation; exact from our own narrative cells when present, else from the structured entry. */
-function readObservation(obs: Element, ids: Map<string, Element>, actActive: boolean, localCodeSystem: string): LabResult {
+function readObservation(obs: XmlElement, ids: Map<string, XmlElement>, actActive: boolean, localCodeSystem: string): LabResult {
   const row = refTarget(at(obs, 'text'), ids);
   const rowId = row?.getAttribute('ID');
   if (rowId && ids.has(`${rowId}-value`)) {
@@ -185,9 +180,9 @@ function readObservation(obs: Element, ids: Map<string, Element>, actActive: boo
   return r;
 }
 
-function readReport(root: Element, oidRoot: string): LabReport {
+function readReport(root: XmlElement, oidRoot: string): LabReport {
   const ids = idIndex(root);
-  const ourRoot = (arc: keyof typeof OID_ARC, idEl: Element) => idEl.getAttribute('root') === `${oidRoot}.${OID_ARC[arc]}`;
+  const ourRoot = (arc: keyof typeof OID_ARC, idEl: XmlElement) => idEl.getAttribute('root') === `${oidRoot}.${OID_ARC[arc]}`;
   const patientRole = at(root, 'recordTarget', 'patientRole');
   const patient = at(patientRole, 'patient');
   const pids = kids(patientRole, 'id');
@@ -229,7 +224,7 @@ function readReport(root: Element, oidRoot: string): LabReport {
 
   const results: LabResult[] = [];
   for (const act of allElements(root, 'act')) {
-    const entry = act.parentNode as Element | null;
+    const entry = act.parentNode as XmlElement | null;
     if (!entry || entry.localName !== 'entry' || !hasTemplate(entry, '1.3.6.1.4.1.19376.1.3.1')) continue;
     const active = at(act, 'statusCode')?.getAttribute('code') === 'active';
     for (const obs of allElements(act, 'observation')) {
@@ -262,7 +257,7 @@ function readReport(root: Element, oidRoot: string): LabReport {
     for (const comp of kids(body, 'component')) {
       const s = at(comp, 'section');
       if (!s || hasTemplate(s, '1.2.250.1.213.1.1.2.243')) continue;
-      const collect = (sec: Element) => {
+      const collect = (sec: XmlElement) => {
         const title = textOf(at(sec, 'title'));
         if (title) texLines.push(title);
         const t = at(sec, 'text');
@@ -307,7 +302,7 @@ function readReport(root: Element, oidRoot: string): LabReport {
  * those replace what the structured header gives, so HPRIM → CDA → HPRIM is exact, dates
  * that were not calendar dates included. Line 8 is never carried (it stays empty).
  */
-function exactHeader(report: LabReport, ids: Map<string, Element>): void {
+function exactHeader(report: LabReport, ids: Map<string, XmlElement>): void {
   const line = (n: number) => { const e = ids.get(NARRATIVE_ID.header(n)); return e ? e.textContent ?? '' : undefined; };
   if (!HEADER_LINES.some(({ line: n }) => ids.has(NARRATIVE_ID.header(n)))) return;
   const p = report.patient;
@@ -329,7 +324,7 @@ function exactHeader(report: LabReport, ids: Map<string, Element>): void {
   if (preamble.length) report.preamble = preamble;
 }
 
-function mediaAttachments(root: Element): Attachment[] {
+function mediaAttachments(root: XmlElement): Attachment[] {
   const out: Attachment[] = [];
   let n = 0;
   for (const media of allElements(root, 'observationMedia')) {
@@ -361,7 +356,7 @@ function mediaAttachments(root: Element): Attachment[] {
  */
 export function readCda(xml: string, options: { oidRoot?: string } = {}): CdaReading {
   const doc = parseXml(xml);
-  const root = doc.documentElement as Element;
+  const root = doc.documentElement;
   const code = at(root, 'code')?.getAttribute('code') ?? '';
   const title = textOf(at(root, 'title'));
   const isCrBio = hasTemplate(root, CR_BIO_TEMPLATE) || code === '11502-2';

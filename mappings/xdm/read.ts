@@ -1,5 +1,4 @@
-import { DOMParser } from '@xmldom/xmldom';
-import '../xml/xmldom-regexp-cache.js';
+import { parseXmlTree, type XmlDocument, type XmlElement } from '../xml/xml-tree.js';
 import { isSafeEntryName, readZipSafely, type ZipLimits } from './zip-read.js';
 import { CONTENT_LIMITS, assertSafeXml, contentError, type ContentRule } from '../safety/content-rules.js';
 import { sha1Hex, type Sha1 } from './sha1.js';
@@ -50,31 +49,31 @@ export class XdmError extends Error {
   }
 }
 
-function directKids(el: Element, ns: string, local: string): Element[] {
-  const out: Element[] = [];
-  for (let c = el.firstChild; c; c = c.nextSibling) if (c.nodeType === 1 && (c as Element).namespaceURI === ns && (c as Element).localName === local) out.push(c as Element);
+function directKids(el: XmlElement, ns: string, local: string): XmlElement[] {
+  const out: XmlElement[] = [];
+  for (let c = el.firstChild; c; c = c.nextSibling) if (c.nodeType === 1 && (c as XmlElement).namespaceURI === ns && (c as XmlElement).localName === local) out.push(c as XmlElement);
   return out;
 }
 
-function slotValues(el: Element, name: string): string[] {
+function slotValues(el: XmlElement, name: string): string[] {
   const s = directKids(el, RIM, 'Slot').find((x) => x.getAttribute('name') === name);
   if (!s) return [];
-  return Array.from(s.getElementsByTagNameNS(RIM, 'Value') as unknown as ArrayLike<Element>).map((v) => v.textContent ?? '');
+  return s.getElementsByTagNameNS(RIM, 'Value').map((v) => v.textContent ?? '');
 }
 
-function nameText(el: Element): string {
+function nameText(el: XmlElement): string {
   const n = directKids(el, RIM, 'Name')[0];
-  const ls = n ? (n.getElementsByTagNameNS(RIM, 'LocalizedString') as unknown as ArrayLike<Element>)[0] : undefined;
+  const ls = n ? n.getElementsByTagNameNS(RIM, 'LocalizedString')[0] : undefined;
   return ls?.getAttribute('value') ?? '';
 }
 
-function code(el: Element, scheme: string): XdsCode | undefined {
+function code(el: XmlElement, scheme: string): XdsCode | undefined {
   const c = directKids(el, RIM, 'Classification').find((x) => x.getAttribute('classificationScheme') === scheme);
   if (!c) return undefined;
   return { code: c.getAttribute('nodeRepresentation') ?? '', scheme: slotValues(c, 'codingScheme')[0] ?? '', display: nameText(c) };
 }
 
-function ext(el: Element, scheme: string): string {
+function ext(el: XmlElement, scheme: string): string {
   return directKids(el, RIM, 'ExternalIdentifier').find((x) => x.getAttribute('identificationScheme') === scheme)?.getAttribute('value') ?? '';
 }
 
@@ -86,17 +85,15 @@ function ext(el: Element, scheme: string): string {
  */
 export function parseXdmMetadata(xml: string): { entries: XdmEntryMetadata[]; patientId: string; submissionSetId: string } {
   assertSafeXml(xml, CONTENT_LIMITS.maxMetadataBytes);
-  const errors: string[] = [];
-  let doc: Document;
+  let doc: XmlDocument;
   try {
-    doc = new DOMParser({ onError: (level: string, msg: string) => { if (level !== 'warning') errors.push(msg); } }).parseFromString(xml, 'text/xml') as unknown as Document;
+    doc = parseXmlTree(xml);
   } catch (e) {
     throw new XdmError(`METADATA.XML is not well-formed XML: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
   }
-  if (errors.length || !doc?.documentElement) throw new XdmError(`METADATA.XML is not well-formed XML: ${errors[0] ?? 'no root'}`);
-  const root = doc.documentElement as Element;
+  const root = doc.documentElement;
   const entries: XdmEntryMetadata[] = [];
-  for (const eo of Array.from(root.getElementsByTagNameNS(RIM, 'ExtrinsicObject') as unknown as ArrayLike<Element>)) {
+  for (const eo of root.getElementsByTagNameNS(RIM, 'ExtrinsicObject')) {
     const authorC = directKids(eo, RIM, 'Classification').find((x) => x.getAttribute('classificationScheme') === XDS.de.author);
     const size = slotValues(eo, 'size')[0];
     entries.push({
@@ -115,7 +112,7 @@ export function parseXdmMetadata(xml: string): { entries: XdmEntryMetadata[]; pa
       author: authorC ? { person: slotValues(authorC, 'authorPerson')[0], institution: slotValues(authorC, 'authorInstitution')[0] } : {},
     });
   }
-  const pkg = (root.getElementsByTagNameNS(RIM, 'RegistryPackage') as unknown as ArrayLike<Element>)[0];
+  const pkg = root.getElementsByTagNameNS(RIM, 'RegistryPackage')[0];
   return {
     entries,
     patientId: pkg ? ext(pkg, XDS.ss.patientId) : entries[0]?.patientId ?? '',
