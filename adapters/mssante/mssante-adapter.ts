@@ -120,15 +120,15 @@ export class MssanteAdapter implements NetworkAdapter {
   async open(raw: Uint8Array, envelope: Envelope): Promise<OpenedMessage> {
     const meta: Record<string, string> = {};
     let mime = raw;
-    let kind: ReturnType<typeof readSmimeEntity>['kind'] = 'plain';
+    let outer: ReturnType<typeof readSmimeEntity> = { kind: 'plain' };
     try {
-      kind = readSmimeEntity(raw).kind;
+      outer = readSmimeEntity(raw);
     } catch {
       /* not S/MIME: read as it is */
     }
-    if (kind !== 'plain') {
+    if (outer.kind !== 'plain') {
       // Decrypt and verify after acceptance only: the SMTP reply never depends on it.
-      const u = await unprotectEntity(raw, { decryptor: this.o.smime?.decryptor, anchors: this.o.smime?.anchors ?? [], crls: this.o.smime?.crls?.(), signatures: this.o.smime?.signatures });
+      const u = await unprotectEntity(raw, { outer, decryptor: this.o.smime?.decryptor, anchors: this.o.smime?.anchors ?? [], crls: this.o.smime?.crls?.(), signatures: this.o.smime?.signatures });
       mime = replaceBody(raw, u.entity);
       meta.smime = `${u.encrypted ? 'encrypted' : 'not encrypted'}, ${u.signer ? 'signature verified' : 'not signed'}`;
     }

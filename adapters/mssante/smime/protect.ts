@@ -7,7 +7,7 @@ import type * as pkijs from 'pkijs';
 import type { SmimeDecryptor } from './decrypt.js';
 import { encryptCms, type AesCbcEncrypt, type ContentCipher, type RsaOaepEncrypt, type SmimeRecipient } from './encrypt.js';
 import { decryptFailed } from './errors.js';
-import { multipartSignedEntity, pkcs7MimeEntity, readSmimeEntity } from './mime.js';
+import { multipartSignedEntity, pkcs7MimeEntity, readSmimeEntity, type SmimeEntity } from './mime.js';
 import type { SmimeSigner } from './sign.js';
 import { verifySignedData, type SignatureEngine } from './verify.js';
 
@@ -55,6 +55,8 @@ export interface UnprotectOptions {
   at?: Date;
   /** Layers to peel at most (default 4): guards against nesting bombs. */
   maxLayers?: number;
+  /** The outer layer as the caller already read it (`readSmimeEntity(raw)`), so that it is not read twice. */
+  outer?: SmimeEntity;
   /** Signatures' digests and RSA verification by this engine (default WebCrypto's; `verify.ts`). */
   signatures?: SignatureEngine;
 }
@@ -80,7 +82,7 @@ export async function unprotectEntity(raw: Uint8Array, opts: UnprotectOptions): 
   let encrypted = false;
   let signer: pkijs.Certificate | undefined;
   for (let layer = 0; layer < (opts.maxLayers ?? 4); layer++) {
-    const s = readSmimeEntity(entity);
+    const s = layer === 0 && opts.outer ? opts.outer : readSmimeEntity(entity);
     if (s.kind === 'plain') return { entity, encrypted, signer };
     if (s.kind === 'enveloped') {
       if (!opts.decryptor) throw decryptFailed('message is encrypted and no decryption key is configured');
