@@ -10,9 +10,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { measure, ratio } from './harness.js';
 import { hprimToNational } from '../mappings/bridge/hprim-to-national.js';
+import { xdmToLegacy } from '../mappings/bridge/xdm-to-legacy.js';
 import { readHprim } from '../mappings/hprim/read.js';
 import { renderReportPdf } from '../mappings/pdf/render-report.js';
-import { zlibCrc32, zlibDeflateRaw } from '../app/node/native-deflate.js';
+import { zlibCrc32, zlibDeflateRaw, zlibInflateRaw } from '../app/node/native-deflate.js';
 import { nodeSha1 } from '../app/node/native-hash.js';
 import { report10k } from './support/lab-report.js';
 
@@ -61,4 +62,12 @@ export default async function bench(): Promise<void> {
   const pdf10k = await measure('10 KB report: PDF render, native zlib (per CPU second)', 'reports/s', 5, () => cpuRate(1, () => renderReportPdf(big, node)));
   const node10k = await measure('10 KB report: HPRIM → CR-BIO + PDF + XDM, Node codecs (per CPU second)', 'reports/s', 7, () => cpuRate(1.5, () => hprimToNational(texts[k++ % texts.length]!, node)));
   process.stdout.write(`  ${ratio(node10k, pdf10k)}; the gateway's mapping of a 10 KB report: ${(1000 / node10k.median).toFixed(2)} ms CPU (PDF ${(1000 / pdf10k.median).toFixed(2)} ms)\n`);
+
+  // The other way, as the translate worker runs it for a national → legacy message: that
+  // report's IHE_XDM.ZIP read back (metadata, CR-BIO) into HPRIM, text and attachments.
+  const zip = (await hprimToNational(texts[0]!, node)).xdm!;
+  const readBack = { inflateRaw: zlibInflateRaw, sha1: nodeSha1, crc32: zlibCrc32 };
+  await rate(1, () => xdmToLegacy(zip, {}, readBack)); // warm-up
+  const back = await measure('10 KB report: IHE_XDM.ZIP → HPRIM + text, Node codecs (per CPU second)', 'reports/s', 7, () => cpuRate(1.5, () => xdmToLegacy(zip, {}, readBack)));
+  process.stdout.write(`  ${ratio(back, node10k)}; the gateway's mapping of a national 10 KB report: ${(1000 / back.median).toFixed(2)} ms CPU\n`);
 }
