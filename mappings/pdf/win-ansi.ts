@@ -22,9 +22,16 @@ const NOT_AS_IS = /[^\u0020-\u007e\u00a0-\u00ff]/;
 export function toWinAnsi(s: string): string {
   // Most text is printable ASCII and Latin-1 already: returned as it is.
   const i = s.search(NOT_AS_IS);
-  if (i < 0) return s;
-  let out = s.slice(0, i);
-  s = s.slice(i);
+  return i < 0 ? s : s.slice(0, i) + toWinAnsiByCodePoint(s.slice(i));
+}
+
+/**
+ * What `toWinAnsi` does past the first character it does not keep as it is: the text taken
+ * one code point at a time (`toWinAnsi` gives the same as this on the whole text: a property
+ * test holds them equal).
+ */
+export function toWinAnsiByCodePoint(s: string): string {
+  let out = '';
   for (const ch of s) {
     const c = ch.codePointAt(0) ?? 0;
     if ((c >= 0x20 && c <= 0x7e) || (c >= 0xa0 && c <= 0xff) || WIN_ANSI_EXTRA.has(ch)) { out += ch; continue; }
