@@ -1,7 +1,8 @@
 /**
  * Plain-text rendering of CDA R2 narrative blocks and whole documents (Web APIs only; the
- * tree comes from `mappings/xml/xml-tree.ts`). Paragraphs and list items become lines, table rows become
- * `cell | cell` lines, `br` breaks a line, multimedia references become a bracketed note.
+ * tree comes from `mappings/xml/xml-tree.ts`). Paragraphs and list items become lines,
+ * table rows become `cell | cell` lines, `br` breaks a line, multimedia references become a
+ * bracketed note.
  */
 import type { XmlDocument, XmlElement, XmlNode } from '../xml/xml-tree.js';
 

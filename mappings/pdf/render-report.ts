@@ -4,7 +4,6 @@ import { FLAG_SEVERITY, STATUS_LABEL } from '../tables/interpretation.js';
 import { toWinAnsi } from './win-ansi.js';
 import { jsDeflateRaw, zlibStream, type DeflateRaw } from '../../lib/deflate.js';
 
-
 export interface PdfOptions {
   /** Creation date written in the PDF info (fixed for reproducible output). */
   now?: Date;
@@ -102,6 +101,7 @@ class ContentBytes {
  */
 export function operandNumber(n: number): string {
   const k = Math.round(n * 100);
+  if (!Number.isSafeInteger(k)) return (k / 100).toString(); // not a page's coordinate: as it was
   const a = k < 0 ? -k : k;
   const whole = Math.floor(a / 100);
   const cents = a - whole * 100;

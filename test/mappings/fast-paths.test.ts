@@ -41,6 +41,6 @@ describe('fast paths of the mapping helpers', () => {
       fc.integer({ min: -100_000, max: 100_000 }).map((k) => k / 1000),
     );
     fc.assert(fc.property(operand, (n) => { expect(operandNumber(n)).toBe(before(n)); }), { numRuns: RUNS });
-    for (const n of [0, -0, 0.004, -0.004, -0.005, 0.5, -0.5, 801.89, 841.89 - 40, 595.28, 7.5, 0.35, 1.005, -12.3456]) expect(operandNumber(n)).toBe(before(n));
+    for (const n of [0, -0, 0.004, -0.004, -0.005, 0.5, -0.5, 801.89, 841.89 - 40, 595.28, 7.5, 0.35, 1.005, -12.3456, 1e300, -1e21, Number.NaN, Infinity]) expect(operandNumber(n)).toBe(before(n));
   });
 });
