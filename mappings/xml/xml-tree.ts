@@ -1,9 +1,9 @@
 /**
  * A read-only XML tree for the readers of received documents (the CDA reader, the XDM
- * metadata reader): saxes (a strict, namespace-aware XML 1.0 parser, the one jsdom uses)
+ * metadata reader, the national trust list): saxes (a strict, namespace-aware XML 1.0 parser, the one jsdom uses)
  * reads the text, and its events build elements and text nodes that answer the few DOM
  * calls the readers make, under the DOM's names (`getAttribute`, `getAttributeNS`,
- * `getElementsByTagNameNS`, `textContent`, `firstChild`/`nextSibling`, `nodeType`,
+ * `getElementsByTagNameNS`, `getElementsByTagName`, `tagName`, `textContent`, `firstChild`/`nextSibling`, `nodeType`,
  * `localName`, `namespaceURI`, `parentNode`, `nodeValue`, `documentElement`).
  *
  * Reading a CR-BIO through @xmldom/xmldom built a full DOM Level 2 document (every name
@@ -19,6 +19,7 @@
  * doc.documentElement.getElementsByTagNameNS('urn:x', 'b')[0]?.getAttribute('c'); // '1'
  */
 import { SaxesParser, type SaxesAttributeNS, type SaxesTagNS } from 'saxes';
+import { CONTENT_LIMITS } from '../safety/content-rules.js';
 
 export const ELEMENT_NODE = 1;
 export const TEXT_NODE = 3;
@@ -46,6 +47,8 @@ export class XmlElement {
   private last: XmlNode | null = null;
 
   constructor(
+    /** The qualified name as written (`p:local` or `local`). */
+    readonly tagName: string,
     readonly localName: string,
     readonly namespaceURI: string | null,
     private readonly attributes: Record<string, SaxesAttributeNS>,
@@ -69,13 +72,9 @@ export class XmlElement {
   /** The text of every text node and CDATA section below, in document order. */
   get textContent(): string {
     let out = '';
-    const walk = (e: XmlElement): void => {
-      for (let c = e.firstChild; c; c = c.nextSibling) {
-        if (c.nodeType === ELEMENT_NODE) walk(c);
-        else out += c.nodeValue;
-      }
-    };
-    walk(this);
+    eachBelow(this, (n) => {
+      if (n.nodeType !== ELEMENT_NODE) out += n.nodeValue;
+    });
     return out;
   }
 
@@ -84,14 +83,18 @@ export class XmlElement {
     const out: XmlElement[] = [];
     const anyNs = namespace === '*';
     const anyName = local === '*';
-    const walk = (e: XmlElement): void => {
-      for (let c = e.firstChild; c; c = c.nextSibling) {
-        if (c.nodeType !== ELEMENT_NODE) continue;
-        if ((anyNs || c.namespaceURI === namespace) && (anyName || c.localName === local)) out.push(c);
-        walk(c);
-      }
-    };
-    walk(this);
+    eachBelow(this, (n) => {
+      if (n.nodeType === ELEMENT_NODE && (anyNs || n.namespaceURI === namespace) && (anyName || n.localName === local)) out.push(n);
+    });
+    return out;
+  }
+
+  /** The elements below this one (not itself) of this qualified name (`p:local`, or `local` without a prefix), in document order. */
+  getElementsByTagName(name: string): XmlElement[] {
+    const out: XmlElement[] = [];
+    eachBelow(this, (n) => {
+      if (n.nodeType === ELEMENT_NODE && n.tagName === name) out.push(n);
+    });
     return out;
   }
 
@@ -100,6 +103,24 @@ export class XmlElement {
     if (this.last) this.last.nextSibling = child;
     else this.firstChild = child;
     this.last = child;
+  }
+}
+
+/**
+ * Calls `visit` on every node below `root` (not itself) in document order, by the child,
+ * sibling and parent links: no recursion, so a deeply nested document (a trust list is read
+ * without the content rules' depth limit) cannot exhaust the stack.
+ */
+function eachBelow(root: XmlElement, visit: (n: XmlNode) => void): void {
+  let n: XmlNode | null = root.firstChild;
+  while (n !== null) {
+    visit(n);
+    if (n.nodeType === ELEMENT_NODE && n.firstChild !== null) {
+      n = n.firstChild;
+      continue;
+    }
+    while (n !== null && n.nextSibling === null) n = n.parentNode === root ? null : n.parentNode;
+    if (n !== null) n = n.nextSibling;
   }
 }
 
@@ -115,22 +136,38 @@ export class XmlSyntaxError extends Error {
   }
 }
 
+/** Elements nest deeper than the limit given to {@link parseXmlTree}. */
+export class XmlDepthError extends XmlSyntaxError {
+  constructor(readonly maxDepth: number) {
+    super(`elements nest more than ${maxDepth} deep`);
+    this.name = 'XmlDepthError';
+  }
+}
+
 /**
- * Parses `xml` into a tree; throws {@link XmlSyntaxError} when it is not well-formed.
- * Comments and processing instructions are left out (the DOM's `textContent` leaves them
- * out too).
+ * Parses `xml` into a tree; throws {@link XmlSyntaxError} when it is not well-formed, and
+ * {@link XmlDepthError} as soon as elements nest deeper than `maxDepth` (default the content
+ * rules' 256: saxes resolves each element's namespace up the open elements, so a document
+ * nested 40,000 deep would take it seconds). Comments and processing instructions are left
+ * out (the DOM's `textContent` leaves them out too).
  */
-export function parseXmlTree(xml: string): XmlDocument {
+export function parseXmlTree(xml: string, { maxDepth = CONTENT_LIMITS.maxXmlDepth }: { maxDepth?: number } = {}): XmlDocument {
   const parser = new SaxesParser({ xmlns: true });
   let root: XmlElement | null = null;
   let current: XmlElement | null = null;
+  let depth = 0;
+  parser.on('opentagstart', () => {
+    if (++depth > maxDepth) throw new XmlDepthError(maxDepth);
+  });
   parser.on('opentag', (tag: SaxesTagNS) => {
-    const e = new XmlElement(tag.local, tag.uri || null, tag.attributes, current);
+    const e = new XmlElement(tag.name, tag.local, tag.uri || null, tag.attributes, current);
     if (current) current.append(e);
     else root = e;
     current = e;
   });
+  // A self-closing element's close follows its open at once.
   parser.on('closetag', () => {
+    depth--;
     current = current?.parentNode ?? null;
   });
   // Text outside the root element is white space (anything else is an error): not kept.
@@ -139,6 +176,7 @@ export function parseXmlTree(xml: string): XmlDocument {
   try {
     parser.write(xml).close();
   } catch (e) {
+    if (e instanceof XmlSyntaxError) throw e;
     throw new XmlSyntaxError(e instanceof Error ? e.message : String(e));
   }
   if (!root) throw new XmlSyntaxError('no root element');

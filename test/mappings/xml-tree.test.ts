@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DOMParser } from '@xmldom/xmldom';
 import { describe, expect, it } from 'vitest';
-import { parseXmlTree, XmlSyntaxError, type XmlElement, type XmlNode } from '../../mappings/xml/xml-tree.js';
+import { parseXmlTree, XmlDepthError, XmlSyntaxError, type XmlElement, type XmlNode } from '../../mappings/xml/xml-tree.js';
 import { hprimToNational } from '../../mappings/bridge/hprim-to-national.js';
 import { readHprim } from '../../mappings/hprim/index.js';
 import { hprimToCrBio } from '../../mappings/cda/write-cr-bio.js';
@@ -66,6 +66,19 @@ describe('the readers’ XML tree', () => {
     expect(tree.getAttributeNS('urn:p', 'k')).toBe('v');
     expect(tree.getAttributeNS(null, 'k')).toBe('w');
     expect(tree.getAttribute('missing')).toBeNull();
+  });
+
+  it('refuses elements nested deeper than the limit at once, and walks a deep document without recursion', () => {
+    const nested = (n: number) => `<a xmlns="urn:x">${'<b>'.repeat(n)}t${'<c/>'.repeat(3)}${'</b>'.repeat(n)}</a>`;
+    const t = performance.now();
+    expect(() => parseXmlTree(nested(1_000_000))).toThrow(XmlDepthError);
+    expect(() => parseXmlTree(nested(255))).toThrow('elements nest more than 256 deep'); // a, 255 b, then c at 257
+    expect(performance.now() - t).toBeLessThan(2000);
+    expect(parseXmlTree(nested(254)).documentElement.getElementsByTagName('c')).toHaveLength(3); // c at 256
+    const deep = parseXmlTree(nested(20_000), { maxDepth: 30_000 }).documentElement;
+    expect(deep.textContent).toBe('t');
+    expect(deep.getElementsByTagNameNS('urn:x', 'b')).toHaveLength(20_000);
+    expect(deep.getElementsByTagName('b')).toHaveLength(20_000);
   });
 
   it('refuses what is not well-formed, as the parser says', () => {

@@ -6,8 +6,7 @@
  * root element's name (unconfirmed for the real file). Elements without a namespace are
  * accepted too when the file declares none.
  */
-import { DOMParser, type Element } from '@xmldom/xmldom';
-import '../../../mappings/xml/xmldom-regexp-cache.js';
+import { parseXmlTree, XmlDepthError, type XmlDocument, type XmlElement } from '../../../mappings/xml/xml-tree.js';
 import { canonicalDn, dnMatches, type Rdn } from './dn.js';
 
 export const TRUST_LIST_NS = 'https://listeblanche.mssante.fr/schema';
@@ -106,13 +105,12 @@ export function normaliseDomain(domain: string): string {
  * has them: searching the whole subtree cost, for a list of Domaine elements nested in one
  * another, the square of their number (seconds for 100 KB; a fuzzing finding).
  */
-function text(parent: Element, name: string, ns: string | null): string | undefined {
+function text(parent: XmlElement, name: string, ns: string | null): string | undefined {
   for (let c = parent.firstChild; c; c = c.nextSibling) {
     if (c.nodeType !== 1) continue;
-    const e = c as Element;
-    if (ns ? e.namespaceURI === ns && e.localName === name : e.tagName === name) {
-      const t = e.textContent?.trim();
-      return t === undefined || t === '' ? undefined : t;
+    if (ns ? c.namespaceURI === ns && c.localName === name : c.tagName === name) {
+      const t = c.textContent.trim();
+      return t === '' ? undefined : t;
     }
   }
   return undefined;
@@ -127,29 +125,27 @@ function text(parent: Element, name: string, ns: string | null): string | undefi
  * const { list, skipped } = parseTrustListDetailed(xml, 'https://espacedeconfiance.mssante.fr/listeblanchemssante.xml');
  */
 export function parseTrustListDetailed(xml: string, where = 'trust list'): { list: TrustList; skipped: number } {
-  let doc;
+  let doc: XmlDocument;
   try {
-    doc = new DOMParser({
-      onError: (level, msg) => {
-        if (level !== 'warning') throw new Error(msg);
-      },
-    }).parseFromString(xml, 'text/xml');
+    doc = parseXmlTree(xml);
   } catch (err) {
+    // A list is three elements deep: one nested past the tree's limit is refused as such.
+    if (err instanceof XmlDepthError) throw new TrustListFormatError(where, err.message);
     throw new TrustListFormatError(where, `not well-formed XML (${(err as Error).message.split('\n')[0]})`);
   }
+  const root = doc.documentElement;
   let ns: string | null = TRUST_LIST_NS;
-  let els = doc.getElementsByTagNameNS(TRUST_LIST_NS, 'Domaine');
+  let els = root.localName === 'Domaine' && root.namespaceURI === TRUST_LIST_NS ? [root] : root.getElementsByTagNameNS(TRUST_LIST_NS, 'Domaine');
   if (els.length === 0) {
     ns = null;
-    els = doc.getElementsByTagName('Domaine');
+    els = root.tagName === 'Domaine' ? [root] : root.getElementsByTagName('Domaine');
   }
   if (els.length === 0) throw new TrustListFormatError(where, `no Domaine element in namespace ${TRUST_LIST_NS}`);
-  const root = doc.documentElement;
-  const generatedAt = root ? (text(root, 'DateDeGeneration', ns) ?? null) : null;
+  const generatedAt = text(root, 'DateDeGeneration', ns) ?? null;
   const domains: TrustedDomain[] = [];
   let skipped = 0;
   for (let i = 0; i < els.length; i++) {
-    const el = els.item(i)!;
+    const el = els[i]!;
     const nom = text(el, 'Nom', ns);
     const dn = text(el, 'DNCertificatOperateur', ns);
     if (!nom || !dn) {
