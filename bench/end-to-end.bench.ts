@@ -63,7 +63,6 @@ const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 5);
 const GW = 'passerelle.mssante.test';
 const OP = 'medecin.mssante.fr';
 
-
 interface Sink { port: number; arrivals: Map<string, number>; close(): Promise<void> }
 
 /** An SMTP server that notes when each message (by its Message-ID) arrived. */

@@ -1,9 +1,10 @@
 /**
  * Ciphers by OpenSSL through `node:crypto`, synchronous, where WebCrypto costs an `importKey`
  * or a job dispatch to libuv's pool per message, more than the work on these sizes:
- * AES-256-CBC (PKCS#7 padding) and the content key's RSA-OAEP for S/MIME encryption (`adapters/mssante/smime/encrypt.ts`)
- * and AES-128/256-CBC for inbound S/MIME decryption (`adapters/mssante/smime/decrypt.ts`);
- * AES-256-GCM for LNP/1 payloads opened and sealed on the pipeline threads (`adapters/legacy/seal.ts`).
+ * AES-256-CBC (PKCS#7 padding) and the content key's RSA-OAEP for S/MIME encryption
+ * (`adapters/mssante/smime/encrypt.ts`); AES-CBC with a key of any of its lengths for inbound
+ * S/MIME decryption (`adapters/mssante/smime/decrypt.ts`); AES-256-GCM for LNP/1 payloads
+ * opened and sealed on the pipeline threads (`adapters/legacy/seal.ts`).
  */
 import { constants, createCipheriv, createDecipheriv, publicEncrypt } from 'node:crypto';
 import { keyObject } from './key-object.js';

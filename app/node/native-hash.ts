@@ -6,11 +6,13 @@ import { createHash } from 'node:crypto';
 import type { Sha256 } from '../../lib/sha256.js';
 import type { Sha1 } from '../../mappings/xdm/sha1.js';
 
-/** OpenSSL's one-shot digest `algorithm` (a string is hashed as its UTF-8 bytes). */
-const oneShot = (algorithm: string) => (data: Uint8Array | string): Uint8Array => {
+/** OpenSSL's digest `algorithm` (its name: `sha256`…) of `data` in one call (a string is hashed as its UTF-8 bytes). */
+export function nodeDigest(algorithm: string, data: Uint8Array | string): Uint8Array {
   const d = createHash(algorithm).update(data).digest();
   return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-};
+}
+
+const oneShot = (algorithm: string) => (data: Uint8Array | string): Uint8Array => nodeDigest(algorithm, data);
 
 export const nodeSha256: Sha256 = oneShot('sha256');
 

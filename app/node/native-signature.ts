@@ -4,8 +4,9 @@
  * `adapters/mssante/smime/verify.ts`). WebCrypto dispatches each to libuv's pool as a job,
  * which costs the event loop more than the work does on a message's size.
  */
-import { constants, createHash, verify } from 'node:crypto';
+import { constants, verify } from 'node:crypto';
 import { keyObject } from './key-object.js';
+import { nodeDigest } from './native-hash.js';
 import type { SignatureEngine } from '../../adapters/mssante/smime/verify.js';
 
 /** WebCrypto's digest names → OpenSSL's. */
@@ -18,10 +19,7 @@ function hashName(webCryptoName: string): string {
 }
 
 export const nodeSignatures: SignatureEngine = {
-  digest(algorithm, data) {
-    const d = createHash(hashName(algorithm)).update(data).digest();
-    return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-  },
+  digest: (algorithm, data) => nodeDigest(hashName(algorithm), data),
   verify(params, key, signature, data) {
     const pss = params.name === 'RSA-PSS';
     return verify(hashName(params.hash), data, {

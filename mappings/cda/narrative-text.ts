@@ -27,7 +27,7 @@ export function narrativeToLines(el: XmlElement): string[] {
   const walk = (n: N, listDepth: number): void => {
     if (n.nodeType === 3 || n.nodeType === 4) { cur += collapse(n.nodeValue ?? ''); return; }
     if (n.nodeType !== 1) return;
-    const e = n as XmlElement;
+    const e = n;
     switch (e.localName) {
       case 'br': flush(); return;
       case 'paragraph': case 'caption': flush(); for (let c = e.firstChild; c; c = c.nextSibling) walk(c, listDepth); flush(); return;
@@ -37,7 +37,7 @@ export function narrativeToLines(el: XmlElement): string[] {
         flush();
         const cells: string[] = [];
         for (let c = e.firstChild; c; c = c.nextSibling) {
-          if (c.nodeType === 1 && ((c as XmlElement).localName === 'td' || (c as XmlElement).localName === 'th')) cells.push(narrativeToLines(c as XmlElement).join(' '));
+          if (c.nodeType === 1 && (c.localName === 'td' || c.localName === 'th')) cells.push(narrativeToLines(c).join(' '));
         }
         const row = cells.join(' | ').trim();
         if (row.replace(/\|/g, '').trim()) lines.push(row);
@@ -64,7 +64,7 @@ export function narrativeToLines(el: XmlElement): string[] {
 export function kids(el: XmlElement | null | undefined, local: string): XmlElement[] {
   const out: XmlElement[] = [];
   if (!el) return out;
-  for (let c = el.firstChild; c; c = c.nextSibling) if (c.nodeType === 1 && (c as XmlElement).localName === local) out.push(c as XmlElement);
+  for (let c = el.firstChild; c; c = c.nextSibling) if (c.nodeType === 1 && c.localName === local) out.push(c);
   return out;
 }
 

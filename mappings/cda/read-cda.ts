@@ -70,7 +70,7 @@ function idIndex(root: XmlElement): Map<string, XmlElement> {
   const walk = (e: XmlElement) => {
     const id = e.getAttribute('ID');
     if (id) map.set(id, e);
-    for (let c = e.firstChild; c; c = c.nextSibling) if (c.nodeType === 1) walk(c as XmlElement);
+    for (let c = e.firstChild; c; c = c.nextSibling) if (c.nodeType === 1) walk(c);
   };
   walk(root);
   return map;
@@ -224,7 +224,7 @@ function readReport(root: XmlElement, oidRoot: string): LabReport {
 
   const results: LabResult[] = [];
   for (const act of allElements(root, 'act')) {
-    const entry = act.parentNode as XmlElement | null;
+    const entry = act.parentNode;
     if (!entry || entry.localName !== 'entry' || !hasTemplate(entry, '1.3.6.1.4.1.19376.1.3.1')) continue;
     const active = at(act, 'statusCode')?.getAttribute('code') === 'active';
     for (const obs of allElements(act, 'observation')) {

@@ -51,7 +51,7 @@ export class XdmError extends Error {
 
 function directKids(el: XmlElement, ns: string, local: string): XmlElement[] {
   const out: XmlElement[] = [];
-  for (let c = el.firstChild; c; c = c.nextSibling) if (c.nodeType === 1 && (c as XmlElement).namespaceURI === ns && (c as XmlElement).localName === local) out.push(c as XmlElement);
+  for (let c = el.firstChild; c; c = c.nextSibling) if (c.nodeType === 1 && c.namespaceURI === ns && c.localName === local) out.push(c);
   return out;
 }
 

@@ -81,10 +81,8 @@ export class XmlElement {
   /** The elements below this one (not itself) of this namespace and local name (`*` for any), in document order. */
   getElementsByTagNameNS(namespace: string | null, local: string): XmlElement[] {
     const out: XmlElement[] = [];
-    const anyNs = namespace === '*';
-    const anyName = local === '*';
     eachBelow(this, (n) => {
-      if (n.nodeType === ELEMENT_NODE && (anyNs || n.namespaceURI === namespace) && (anyName || n.localName === local)) out.push(n);
+      if (n.nodeType === ELEMENT_NODE && isNamed(n, namespace, local)) out.push(n);
     });
     return out;
   }
@@ -106,10 +104,15 @@ export class XmlElement {
   }
 }
 
+/** Whether `e` has this namespace and local name (`*` matching any). */
+function isNamed(e: XmlElement, namespace: string | null, local: string): boolean {
+  return (namespace === '*' || e.namespaceURI === namespace) && (local === '*' || e.localName === local);
+}
+
 /**
  * Calls `visit` on every node below `root` (not itself) in document order, by the child,
- * sibling and parent links: no recursion, so a deeply nested document (a trust list is read
- * without the content rules' depth limit) cannot exhaust the stack.
+ * sibling and parent links: no recursion, so a document parsed with a `maxDepth` above the
+ * default cannot exhaust the stack however deep it nests.
  */
 function eachBelow(root: XmlElement, visit: (n: XmlNode) => void): void {
   let n: XmlNode | null = root.firstChild;
@@ -124,8 +127,23 @@ function eachBelow(root: XmlElement, visit: (n: XmlNode) => void): void {
   }
 }
 
-export interface XmlDocument {
-  readonly documentElement: XmlElement;
+/** The document: its root element, and the searches the DOM's `Document` makes (the root included). */
+export class XmlDocument {
+  constructor(readonly documentElement: XmlElement) {}
+
+  /** The elements of this namespace and local name (`*` for any), the root first if it is one, in document order. */
+  getElementsByTagNameNS(namespace: string | null, local: string): XmlElement[] {
+    const root = this.documentElement;
+    const below = root.getElementsByTagNameNS(namespace, local);
+    return isNamed(root, namespace, local) ? [root, ...below] : below;
+  }
+
+  /** The elements of this qualified name, the root first if it is one, in document order. */
+  getElementsByTagName(name: string): XmlElement[] {
+    const root = this.documentElement;
+    const below = root.getElementsByTagName(name);
+    return root.tagName === name ? [root, ...below] : below;
+  }
 }
 
 /** The text is not well-formed XML (namespaces included); the message is the parser's, position first. */
@@ -180,5 +198,5 @@ export function parseXmlTree(xml: string, { maxDepth = CONTENT_LIMITS.maxXmlDept
     throw new XmlSyntaxError(e instanceof Error ? e.message : String(e));
   }
   if (!root) throw new XmlSyntaxError('no root element');
-  return { documentElement: root };
+  return new XmlDocument(root);
 }

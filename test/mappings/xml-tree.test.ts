@@ -66,6 +66,12 @@ describe('the readers’ XML tree', () => {
     expect(tree.getAttributeNS('urn:p', 'k')).toBe('v');
     expect(tree.getAttributeNS(null, 'k')).toBe('w');
     expect(tree.getAttribute('missing')).toBeNull();
+    // as the DOM's Document, the document's searches include the root; an element's do not
+    const doc = parseXmlTree('<a xmlns="urn:x"><a/><p:a xmlns:p="urn:x"/></a>');
+    expect(doc.getElementsByTagNameNS('urn:x', 'a')).toHaveLength(3);
+    expect(doc.documentElement.getElementsByTagNameNS('urn:x', 'a')).toHaveLength(2);
+    expect(doc.getElementsByTagName('a')).toHaveLength(2);
+    expect(doc.getElementsByTagName('p:a')).toHaveLength(1);
   });
 
   it('refuses elements nested deeper than the limit at once, and walks a deep document without recursion', () => {

@@ -4,10 +4,10 @@
  * to the anchors, CRLs).
  *
  * The SignedData is read with the lean BER reader (`lib/der/`, indefinite lengths
- * included) and verified directly with a `SignatureEngine` (WebCrypto's by default): the digest of the content (encapsulated
- * or detached) must equal the messageDigest attribute, and the signature must verify over
- * the signed attributes re-tagged as a SET (0x31), or over the content when there are
- * none, with RSASSA-PKCS1-v1_5 or RSA-PSS (its parameters). The signer is found among the
+ * included) and verified directly with a `SignatureEngine` (WebCrypto's by default): the
+ * digest of the content (encapsulated or detached) must equal the messageDigest attribute,
+ * and the signature must verify over the signed attributes re-tagged as a SET (0x31), or
+ * over the content when there are none, with RSASSA-PKCS1-v1_5 or RSA-PSS (its parameters). The signer is found among the
  * carried certificates by issuer and serial number or by subject key identifier.
  * Certificates, their public keys and the verdicts on signer chains are cached
  * (`certificate-cache.ts`). No `node:` imports.

@@ -135,10 +135,10 @@ export function parseTrustListDetailed(xml: string, where = 'trust list'): { lis
   }
   const root = doc.documentElement;
   let ns: string | null = TRUST_LIST_NS;
-  let els = root.localName === 'Domaine' && root.namespaceURI === TRUST_LIST_NS ? [root] : root.getElementsByTagNameNS(TRUST_LIST_NS, 'Domaine');
+  let els = doc.getElementsByTagNameNS(TRUST_LIST_NS, 'Domaine');
   if (els.length === 0) {
     ns = null;
-    els = root.tagName === 'Domaine' ? [root] : root.getElementsByTagName('Domaine');
+    els = doc.getElementsByTagName('Domaine');
   }
   if (els.length === 0) throw new TrustListFormatError(where, `no Domaine element in namespace ${TRUST_LIST_NS}`);
   const generatedAt = text(root, 'DateDeGeneration', ns) ?? null;
