@@ -24,11 +24,24 @@ const NATIONAL_SEARCHED: ReadonlyArray<keyof NationalRecord> = [
 ];
 const LEGACY_SEARCHED = ['adresse', 'nom', 'prenom', 'profession', 'specialite', 'rpps', 'adeli', 'finess', 'code_postal', 'ville'];
 
-/** Per network, its separator and which of its columns a search reads (by position). */
+/** Per network, its separator and which of its columns a search reads (by position, and as runs of neighbours). */
 const SEARCHED_AT = {
-  mssante: { separator: '|', columns: NATIONAL_COLUMNS.length, wanted: mask(NATIONAL_SEARCHED.map((f) => NATIONAL_COLUMNS.findIndex((c) => c.field === f)), NATIONAL_COLUMNS.length) },
-  legacy: { separator: ';', columns: LEGACY_COLUMNS.length, wanted: mask(LEGACY_SEARCHED.map((f) => LEGACY_COLUMNS.indexOf(f)), LEGACY_COLUMNS.length) },
+  mssante: searchedAt('|', NATIONAL_COLUMNS.length, NATIONAL_SEARCHED.map((f) => NATIONAL_COLUMNS.findIndex((c) => c.field === f))),
+  legacy: searchedAt(';', LEGACY_COLUMNS.length, LEGACY_SEARCHED.map((f) => LEGACY_COLUMNS.indexOf(f))),
 };
+
+function searchedAt(separator: string, columns: number, positions: number[]) {
+  const wanted = mask(positions, columns);
+  // [first, last] of each run of searched columns side by side: the national line's 19 are 6 runs.
+  const runs: number[] = [];
+  for (let k = 0; k < columns; k++) {
+    if (!wanted[k]) continue;
+    const first = k;
+    while (k + 1 < columns && wanted[k + 1]) k++;
+    runs.push(first, k);
+  }
+  return { separator, columns, wanted, runs: Int32Array.from(runs) };
+}
 
 function mask(positions: number[], columns: number): Uint8Array {
   const m = new Uint8Array(columns);
@@ -64,7 +77,7 @@ export function searchText(network: string, record: string, alias: string | null
  * searchWords('mssante', 'PER|…|Cœur|…', null); // '… coeur …'
  */
 export function searchWords(network: string, record: string, alias: string | null): string {
-  const text = searchedCells(network, record, alias);
+  const text = searchedRuns(network, record, alias);
   return FOLDED_OTHERWISE_BY_TOKENIZER.test(text) ? foldText(text) : text;
 }
 
@@ -86,6 +99,34 @@ function searchedCells(network: string, record: string, alias: string | null): s
     if (to < 0) to = record.length;
     if (wanted[k] && to > from) s += record.slice(from, to) + ' ';
     from = to + 1;
+  }
+  return alias ? s + alias : s;
+}
+
+/**
+ * The searched cells of a line as `searchWords` gives them to the index: each run of searched
+ * cells side by side taken whole, separators and all (the tokenizer splits on them as on a
+ * space), the runs and the alias separated by spaces. The same tokens as `searchedCells`'
+ * text, with 6 slices of a national line instead of 19 and no empty cell looked at.
+ */
+function searchedRuns(network: string, record: string, alias: string | null): string {
+  const { separator, runs } = network === 'legacy' ? SEARCHED_AT.legacy : SEARCHED_AT.mssante;
+  let s = '';
+  let from = 0; // where column k begins
+  let k = 0;
+  for (let r = 0; r < runs.length; r += 2) {
+    for (; k < runs[r]!; k++) {
+      const to = record.indexOf(separator, from);
+      if (to < 0) return alias ? s + alias : s; // the line ends before the run
+      from = to + 1;
+    }
+    const begin = from;
+    for (; k <= runs[r + 1]!; k++) {
+      const to = record.indexOf(separator, from);
+      if (to < 0) return `${s}${record.slice(begin)} ${alias ?? ''}`; // the line ends inside the run
+      from = to + 1;
+    }
+    s += record.slice(begin, from - 1) + ' ';
   }
   return alias ? s + alias : s;
 }

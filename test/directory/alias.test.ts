@@ -157,7 +157,8 @@ describe('foldText and searchText', () => {
     const words = lines.map(([cells, alias, network]) => searchWords(network, cells.join(network === 'legacy' ? ';' : '|'), alias));
     const texts = lines.map(([cells, alias, network]) => searchText(network, cells.join(network === 'legacy' ? ';' : '|'), alias));
     expect(tokensOf(words)).toEqual(tokensOf(texts));
-    expect(searchWords('mssante', 'PER|a@b.fr|8|1|||||DR|FÈVRE|Hélène|', null)).toBe('a@b.fr 1 DR FÈVRE Hélène ');
-    expect(searchWords('mssante', 'PER|a@b.fr|8|1|||||DR|CŒUR|Zoé|', null)).toBe('a@b.fr 1 dr coeur zoe ');
+    // Runs of searched cells side by side are taken whole, their separators with them.
+    expect(searchWords('mssante', 'PER|a@b.fr|8|1|||||DR|FÈVRE|Hélène|', null)).toBe('a@b.fr 1 ||DR|FÈVRE|Hélène ');
+    expect(searchWords('mssante', 'PER|a@b.fr|8|1|||||DR|CŒUR|Zoé|', 'zoe.coeur.med')).toBe('a@b.fr 1 ||dr|coeur|zoe zoe.coeur.med');
   });
 });
