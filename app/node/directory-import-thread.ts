@@ -6,6 +6,7 @@
  * before it ends. See `threaded-directory.ts`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { nameThread, THREAD_NAMES } from './thread-name.js';
 import { SqliteDirectoryStore } from '../../storage/sqlite/directory-store.js';
 import { threadedLineKeys } from './threaded-line-keys.js';
 import { threadedSearchSide } from './threaded-search-side.js';
@@ -30,6 +31,7 @@ export type FromImportThread =
   | { report: unknown }
   | { error: { name: string; message: string; line?: number } };
 
+nameThread(THREAD_NAMES.directoryImport);
 const data = workerData as ImportThreadData;
 const port = parentPort!;
 

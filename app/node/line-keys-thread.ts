@@ -4,6 +4,7 @@
  * order. It imports nothing else, so that it starts in a few milliseconds.
  */
 import { parentPort } from 'node:worker_threads';
+import { nameThread, THREAD_NAMES } from './thread-name.js';
 import { LineKeyer } from '../../directory/line-keys.js';
 
 /** From the import's thread: a chunk of the file, or its end. */
@@ -11,6 +12,7 @@ export type ToLineKeys = { chunk: Uint8Array } | { end: true };
 /** One answer per message, in order: the lines it completed (none: `count` 0, no bytes). */
 export type FromLineKeys = { bytes: Uint8Array | null; keys: Float64Array | null; count: number };
 
+nameThread(THREAD_NAMES.lineKeys);
 const port = parentPort!;
 const keyer = new LineKeyer();
 port.on('message', (m: ToLineKeys) => {

@@ -7,6 +7,7 @@
  * gateway's store; they are held in memory on this thread only, never logged.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { nameThread, THREAD_NAMES } from './thread-name.js';
 import { createClinicalTranslator, type ClinicalTranslatorOptions } from '../../mappings/bridge/translator.js';
 import { GatewayError } from '../../core/errors/gateway-error.js';
 import type { OpenedMessage } from '../../core/model/message.js';
@@ -33,6 +34,7 @@ export interface ThreadReady { ready: true }
 const options = (workerData ?? {}) as Omit<ClinicalTranslatorOptions, 'now' | 'deflateRaw' | 'inflateRaw' | 'sha1' | 'crc32'>;
 const translate = createClinicalTranslator({ ...options, deflateRaw: zlibDeflateRaw, inflateRaw: zlibInflateRaw, sha1: nodeSha1, crc32: zlibCrc32 });
 let keys = new KeyStore();
+nameThread(THREAD_NAMES.translate);
 const port = parentPort!;
 
 function errorOf(err: unknown): ThreadError {

@@ -9,7 +9,7 @@
  * log into the file before it ends.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -122,5 +122,46 @@ describe('the write-ahead log of a threaded import', () => {
       other.close();
       rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the threads of an import', () => {
+  it('are named for the operating system (top -H, ps -L) while they run; the search side build yields the CPU (nice 10)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'passerelle-names-'));
+    const path = join(root, 'x.directory.db');
+    const file = join(root, 'Extraction_Correspondance_MSSante_202611010300.txt');
+    await writeSyntheticNational(file, { seed: 4, lines: 3000 });
+    const store = ThreadedImportDirectory.open(path, { legacyDomain: 'lnp.test', nationalDomain: 'passerelle.mssante.test' });
+    const threads = () => readdirSync('/proc/self/task').flatMap((t) => {
+      try {
+        const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+        return [{ name: readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim(), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) }];
+      } catch {
+        return []; // ended meanwhile
+      }
+    });
+    const names = () => threads().map((t) => t.name);
+    let during: Array<{ name: string; nice: number }> = [];
+    try {
+      const bytes = readFileSync(file);
+      const half = bytes.indexOf(10, bytes.length >> 1) + 1;
+      // The upload's first half, a pause while the threads work on it, then the rest.
+      async function* upload() {
+        yield bytes.subarray(0, half);
+        for (let i = 0; i < 50 && !names().includes('pass-search'); i++) await new Promise((r) => setTimeout(r, 20));
+        during = threads();
+        yield bytes.subarray(half);
+      }
+      expect((await store.importNational(upload(), { fileName: basename(file) })).inserted).toBe(3000);
+    } finally {
+      await store.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+    // Relative to the process's own nice value (0 unless the test runner was started niced).
+    const base = threads()[0]!.nice;
+    expect(during).toContainEqual({ name: 'pass-import', nice: base });
+    expect(during).toContainEqual({ name: 'pass-search', nice: Math.min(19, base + 10) });
+    expect(threads().every((t) => t.nice === base)).toBe(true); // the process and its listeners as they were
+    expect(names()).not.toContain('pass-import'); // ended with the import
   });
 });
