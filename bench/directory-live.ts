@@ -16,6 +16,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { availableParallelism } from 'node:os';
+import { followThreads, processCpuMs } from './support/thread-cpu.js';
 import { startLegacyWorld } from '../test/support/legacy-world.js';
 import { loadKeyFolder } from '../adapters/legacy/key-folder.js';
 import { sealLnpMail } from '../adapters/legacy/lnp-codec.js';
@@ -122,11 +124,18 @@ export async function liveImportBench(file: string, fileName: string, lines: num
     loop.enable();
     let done = false;
     const probing = sample(during, () => done);
+    // Where the CPU goes meanwhile: the gateway's threads by name, and this process (the letters' client, the probes, the national peer).
+    const threads = followThreads(pid);
+    const gatewayCpu0 = processCpuMs(pid);
+    const benchCpu0 = process.cpuUsage();
     const t0 = performance.now();
     const url = `http://127.0.0.1:${w.gw.ports.http}/directory/sync/national?fileName=${encodeURIComponent(fileName)}&force=1`;
     const { stdout } = await run('curl', ['-sS', '-X', 'POST', '-H', `Authorization: Bearer ${TOKEN}`, '-H', 'Expect:', '-T', file, '-w', '\n%{http_code}', url], { maxBuffer: 1 << 24 });
     const elapsed = (performance.now() - t0) / 1000;
     const [body, status] = [stdout.slice(0, stdout.lastIndexOf('\n')), Number(stdout.slice(stdout.lastIndexOf('\n') + 1))];
+    const gatewayCpu = (processCpuMs(pid) - gatewayCpu0) / 1000;
+    const byThread = threads.stop();
+    const benchCpu = process.cpuUsage(benchCpu0);
     done = true;
     await probing;
     loop.disable();
@@ -136,6 +145,8 @@ export async function liveImportBench(file: string, fileName: string, lines: num
     const peak = rssOf('VmHWM');
     process.stdout.write(`  live gateway, ${lines} national lines synced over HTTP while ${LIVE_RATE} letters/s flow: ${elapsed.toFixed(1)} s ` +
       `(inserted ${report.inserted}, updated ${report.updated}); the gateway's process: RSS ${Math.round(rssBefore)} MB before the sync, peak ${Math.round(peak)} MB\n`);
+    process.stdout.write(`    CPU during the sync: the gateway's process ${gatewayCpu.toFixed(1)} s (${byThread.filter(([, ms]) => ms >= 50).map(([n, ms]) => `${n} ${(ms / 1000).toFixed(1)}`).join(', ')}), ` +
+      `this process (letters, probes, peer) ${((benchCpu.user + benchCpu.system) / 1e6).toFixed(1)} s: ${((gatewayCpu + (benchCpu.user + benchCpu.system) / 1e6) / elapsed).toFixed(2)} of the ${availableParallelism()} cores\n`);
     process.stdout.write(`    before: greeting ${fmt(before.greeting)}, EHLO reply ${fmt(before.ehlo)}; /health ${fmt(before.health)}; accept ${fmt(before.accept)}, ${before.deferred.length} answered 451\n`);
     process.stdout.write(`    during: greeting ${fmt(during.greeting)}, EHLO reply ${fmt(during.ehlo)}; /health ${fmt(during.health)}; accept ${fmt(during.accept)}, ${during.deferred.length} answered 451 (after ${fmt(during.deferred)}); ` +
       `the probes' own event loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms, max ${(loop.max / 1e6).toFixed(0)} ms\n`);

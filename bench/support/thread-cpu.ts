@@ -52,3 +52,53 @@ export function formatTaskDeltas(before: Map<string, number>, after: Map<string,
     .map(([t, v]) => `${t}:${v.toFixed(2)}`)
     .join(' ');
 }
+
+/** utime + stime of process `pid`, its ended threads included, in ms (NaN where `/proc` does not tell). */
+export function processCpuMs(pid: number): number {
+  try {
+    return statCpuMs(`/proc/${pid}/stat`);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * Follows the threads of process `pid` (another process: the gateway's) by polling `/proc`
+ * every `everyMs`: each thread's name (`comm`: the gateway names its workers, `thread-name.ts`)
+ * and the last CPU time seen of it, so that a thread that ends meanwhile (an import's) is
+ * counted up to its last poll. `stop` gives the CPU each name spent since `follow` began, in
+ * ms, busiest first; the process's main thread is `main`.
+ */
+export function followThreads(pid: number, everyMs = 200): { stop(): Array<[name: string, ms: number]> } {
+  const first = new Map<string, number>();
+  const last = new Map<string, { name: string; ms: number }>();
+  const poll = (initial: boolean) => {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      return;
+    }
+    for (const tid of tids) {
+      try {
+        const ms = statCpuMs(`/proc/${pid}/task/${tid}/stat`);
+        const name = tid === String(pid) ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+        if (initial) first.set(tid, ms);
+        last.set(tid, { name, ms });
+      } catch {
+        // ended between the listing and the read: its last poll stands
+      }
+    }
+  };
+  poll(true);
+  const timer = setInterval(() => poll(false), everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      poll(false);
+      const byName = new Map<string, number>();
+      for (const [tid, { name, ms }] of last) byName.set(name, (byName.get(name) ?? 0) + ms - (first.get(tid) ?? 0));
+      return [...byName].sort((a, b) => b[1] - a[1]);
+    },
+  };
+}
