@@ -66,8 +66,8 @@ export function processCpuMs(pid: number): number {
  * Follows the threads of process `pid` (another process: the gateway's) by polling `/proc`
  * every `everyMs`: each thread's name (`comm`: the gateway names its workers, `thread-name.ts`)
  * and the last CPU time seen of it, so that a thread that ends meanwhile (an import's) is
- * counted up to its last poll. `stop` gives the CPU each name spent since `follow` began, in
- * ms, busiest first; the process's main thread is `main`.
+ * counted up to its last poll. `stop` gives the CPU each name spent since the call, in
+ * ms, busiest first; the process's main thread is `main`, threads it did not name `node`.
  */
 export function followThreads(pid: number, everyMs = 200): { stop(): Array<[name: string, ms: number]> } {
   const first = new Map<string, number>();
