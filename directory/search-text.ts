@@ -114,16 +114,19 @@ function searchedRuns(network: string, record: string, alias: string | null): st
   let s = '';
   let from = 0; // where column k begins
   let k = 0;
-  for (let r = 0; r < runs.length; r += 2) {
+  line: for (let r = 0; r < runs.length; r += 2) {
     for (; k < runs[r]!; k++) {
       const to = record.indexOf(separator, from);
-      if (to < 0) return alias ? s + alias : s; // the line ends before the run
+      if (to < 0) break line; // the line ends before the run
       from = to + 1;
     }
     const begin = from;
     for (; k <= runs[r + 1]!; k++) {
       const to = record.indexOf(separator, from);
-      if (to < 0) return `${s}${record.slice(begin)} ${alias ?? ''}`; // the line ends inside the run
+      if (to < 0) {
+        s += record.slice(begin) + ' '; // the line ends inside the run
+        break line;
+      }
       from = to + 1;
     }
     s += record.slice(begin, from - 1) + ' ';
