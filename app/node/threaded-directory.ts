@@ -4,7 +4,7 @@
  * gateway's event loop that stalls every SMTP session and `/health` for as long. Here the
  * import runs on a thread of its own with its own connection to the address book's file (WAL:
  * the main thread keeps reading the last committed state and resolving), the upload is
- * streamed to it chunk by chunk with a bounded window (backpressure: at most `WINDOW_BYTES`
+ * streamed to it a megabyte at a time with a bounded window (backpressure: at most `WINDOW_BYTES`
  * in flight, so a fast upload does not pile up in memory), and its progress and report come
  * back by message. The import answers once committed; its thread then folds the write-ahead
  * log into the file (a first load's 600 MB: about 2 s) and ends, which `close` waits for.
@@ -32,6 +32,16 @@ const WORKER_ENTRY = import.meta.url.endsWith('.ts')
 
 /** Bytes posted to the thread and not yet taken by its reader. */
 const WINDOW_BYTES = 4 << 20;
+
+/**
+ * The upload is gathered into pieces of at least this many bytes before each is posted. An
+ * HTTP body arrives 64 KB at a time; the thread then decoded and cut 3,800 pieces of a
+ * million-line file, each decoded text small enough to be copied by the young generation's
+ * collections while its lines waited for their batch (709 scavenges against 595). Posted a
+ * megabyte at a time (as the CLI reads its file), CLI first loads alternating 64 KB and 1 MB
+ * pieces: 10.78, 10.21, 9.62 s against 8.89, 9.49, 8.73 s until committed.
+ */
+const POST_BYTES = 1 << 20;
 
 /**
  * The import thread's JavaScript heap, at most (MB; its young generation 8 MB). What an import
@@ -100,16 +110,30 @@ export class ThreadedImportDirectory extends SqliteDirectoryStore implements Dir
     });
     // A failure on the thread ends the upload early: the route answers without reading the rest.
     done.catch(() => {});
+    let gathered: Uint8Array[] = [];
+    let gatheredBytes = 0;
+    const post = async () => {
+      // Copied into a buffer of its own, transferred: no second copy across threads.
+      const own = new Uint8Array(gatheredBytes);
+      let at = 0;
+      for (const c of gathered) {
+        own.set(c, at);
+        at += c.byteLength;
+      }
+      gathered = [];
+      gatheredBytes = 0;
+      inFlight += own.byteLength;
+      worker.postMessage({ chunk: own } satisfies ToImportThread, [own.buffer]);
+      while (inFlight > WINDOW_BYTES && !settled) await new Promise<void>((r) => (credit = r));
+    };
     try {
       for await (const chunk of input) {
         if (settled) break;
-        // Copied into a buffer of its own, transferred: no second copy across threads.
-        const own = new Uint8Array(chunk.byteLength);
-        own.set(chunk);
-        inFlight += own.byteLength;
-        worker.postMessage({ chunk: own } satisfies ToImportThread, [own.buffer]);
-        while (inFlight > WINDOW_BYTES && !settled) await new Promise<void>((r) => (credit = r));
+        gathered.push(chunk);
+        gatheredBytes += chunk.byteLength;
+        if (gatheredBytes >= POST_BYTES) await post();
       }
+      if (!settled && gatheredBytes > 0) await post();
       if (!settled) worker.postMessage({ end: true } satisfies ToImportThread);
     } catch (err) {
       if (!settled) worker.postMessage({ abort: err instanceof Error ? err.message : String(err) } satisfies ToImportThread);

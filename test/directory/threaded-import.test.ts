@@ -125,6 +125,46 @@ describe('the write-ahead log of a threaded import', () => {
   });
 });
 
+describe('an upload in small pieces', () => {
+  it('reaches the import thread gathered a megabyte at a time, and imports as the same file read whole', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'passerelle-pieces-'));
+    const file = join(root, 'Extraction_Correspondance_MSSante_202611010300.txt');
+    await writeSyntheticNational(file, { seed: 5, lines: 20_000 });
+    const bytes = readFileSync(file);
+    const config = { legacyDomain: 'lnp.test', nationalDomain: 'passerelle.mssante.test' };
+    const rows = (path: string) => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return db.prepare(`SELECT id, address, alias, party_key, record, line_hash FROM directory_mailboxes ORDER BY id`).raw().all();
+      } finally {
+        db.close();
+      }
+    };
+    try {
+      // As an HTTP body comes: a few KB at a time (4,001 bytes: pieces that cut lines and characters anywhere).
+      const small = ThreadedImportDirectory.open(join(root, 'small.directory.db'), config);
+      const progress: number[] = [];
+      const pieces = Readable.from((function* () {
+        for (let at = 0; at < bytes.length; at += 4001) yield bytes.subarray(at, Math.min(bytes.length, at + 4001));
+      })());
+      const a = await small.importNational(pieces, { fileName: basename(file), onProgress: (b) => progress.push(b) });
+      await small.close();
+      const whole = ThreadedImportDirectory.open(join(root, 'whole.directory.db'), config);
+      const b = await whole.importNational(Readable.from([bytes]), { fileName: basename(file) });
+      await whole.close();
+      expect(a.inserted).toBe(20_000);
+      expect(b.inserted).toBe(20_000);
+      expect(rows(join(root, 'small.directory.db'))).toEqual(rows(join(root, 'whole.directory.db')));
+      // The thread tells its progress at the end of the pieces it reads: a megabyte apart at
+      // least, but for the last piece (the rest of the upload).
+      expect(progress.length).toBeGreaterThan(2);
+      for (let k = 1; k < progress.length - 1; k++) expect(progress[k]! - progress[k - 1]!).toBeGreaterThanOrEqual(1 << 20);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the threads of an import', () => {
   it('are named for the operating system (top -H, ps -L) while they run; the search side build yields the CPU (nice 10)', async () => {
     const root = mkdtempSync(join(tmpdir(), 'passerelle-names-'));
