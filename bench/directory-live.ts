@@ -43,8 +43,8 @@ const fmt = (xs: number[]) => `p50 ${pct(xs, 0.5).toFixed(0)} ms, p99 ${pct(xs, 
 interface Samples { greeting: number[]; ehlo: number[]; health: number[]; accept: number[]; deferred: number[] }
 const samples = (): Samples => ({ greeting: [], ehlo: [], health: [], accept: [], deferred: [] });
 
-/** Syncs `file` (`lines` national lines) into a live gateway; prints the figures. */
-export async function liveImportBench(file: string, fileName: string, lines: number): Promise<void> {
+/** Syncs `file` (`lines` national lines) into a live gateway; prints the figures, returns the sync's time (s) and the gateway's peak RSS (MB). */
+export async function liveImportBench(file: string, fileName: string, lines: number): Promise<{ seconds: number; peakMb: number }> {
   // The compiled gateway, as production runs it (the directory bench builds first), in a
   // process of its own: its peak RSS is its own, apart from this process's clients and peers.
   let gateway: GatewayProcess | undefined;
@@ -150,6 +150,7 @@ export async function liveImportBench(file: string, fileName: string, lines: num
     process.stdout.write(`    before: greeting ${fmt(before.greeting)}, EHLO reply ${fmt(before.ehlo)}; /health ${fmt(before.health)}; accept ${fmt(before.accept)}, ${before.deferred.length} answered 451\n`);
     process.stdout.write(`    during: greeting ${fmt(during.greeting)}, EHLO reply ${fmt(during.ehlo)}; /health ${fmt(during.health)}; accept ${fmt(during.accept)}, ${during.deferred.length} answered 451 (after ${fmt(during.deferred)}); ` +
       `the probes' own event loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms, max ${(loop.max / 1e6).toFixed(0)} ms\n`);
+    return { seconds: elapsed, peakMb: peak };
   } finally {
     await w.close();
   }
