@@ -22,8 +22,9 @@ export interface FromSearchSide { written?: true; finished?: true; error?: strin
 
 nameThread(THREAD_NAMES.searchSide);
 // The side build yields the CPU: on two cores it shares them with the import's own thread
-// (the critical path: the import waits for the side build only at its end, beside the index
-// sorts) and, in a running gateway, with the listeners. Linux sets a nice value per thread;
+// (the critical path: the import waits for the side build only when eight hands are pending,
+// `threaded-search-side.ts`, and at its end, beside the index sorts) and, in a running
+// gateway, with the listeners. Linux sets a nice value per thread;
 // elsewhere the call would lower the whole process (the gateway's listeners with it), so not there.
 if (process.platform === 'linux') setPriority(Math.min(19, getPriority() + SIDE_NICE));
 const port = parentPort!;
