@@ -17,7 +17,9 @@
  * threads, the traffic spread over both), in the same run, with their ratios to SQLite.
  * Target: one PostgreSQL node ≥ 70 % of the SQLite node; p99 at 100 msg/s ≤ 250 ms.
  * BENCH_ENGINES=0 skips that part; BENCH_ENGINES=only runs it alone.
- * BENCH_WARMUP (default 2): unmeasured throughput runs before each system's measured ones (BENCH_RUNS, default 2).
+ * BENCH_WARMUP (default 2): unmeasured throughput runs before each system's measured ones (BENCH_RUNS, default 3):
+ * the measured runs alternate (a round: the bare relay, then the gateway each way; or each engine in
+ * turn), so that this shared machine's slow minutes weigh on all alike, and ratios are given per round.
  * BENCH_TASKS=1 prints each thread's CPU per message for every run (thread ids: the main thread,
  * then V8's platform threads, libuv's pool, the system's thread and its translate worker).
  * BENCH_DUMP_LATENCIES=PREFIX writes each paced run's [sent at, latency] pairs (ms) to PREFIX.TIME.json.
@@ -30,7 +32,7 @@
  * thread's CPU measured by the OS over the pass), and the CPU of the threads the
  * gateway started (the translate worker). BENCH_STAGES=0 skips it.
  */
-import { mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -54,7 +56,7 @@ import { DEMO_HPRIM } from '../app/demo/demo-samples.js';
 import { report10k } from './support/lab-report.js';
 import { median, percentile } from './harness.js';
 import { formatBreakdown } from './support/stage-profile.js';
-import { formatTaskDeltas, taskTimes, threadCpuMs } from './support/thread-cpu.js';
+import { formatTaskDeltas, processTreeCpuMs, taskTimes, threadCpuMs } from './support/thread-cpu.js';
 import { postgresUnavailable, startPostgres } from '../test/support/postgres-server.js';
 
 const N = Number(process.env.BENCH_MESSAGES ?? 600);
@@ -97,11 +99,12 @@ async function waitUntil(cond: () => boolean, timeoutMs = 120_000): Promise<void
 type Sender = (raw: Uint8Array) => Promise<string>;
 
 /** Sends every message at once (throughput) or at RATE per second (latency); returns figures. */
-async function drive(messages: Uint8Array[], send: Sender, arrivedAt: (reply: string) => number | undefined, paced: boolean, system: SystemThread) {
+async function drive(messages: Uint8Array[], send: Sender, arrivedAt: (reply: string) => number | undefined, paced: boolean, system: SystemThread, server?: () => number) {
   const sentAt = new Map<string, number>();
   const cpu0 = process.cpuUsage();
   const thread0 = await system.cpuMs();
   const main0 = threadCpuMs();
+  const server0 = server?.() ?? Number.NaN;
   const tasks0 = process.env.BENCH_TASKS ? taskTimes() : null;
   const t0 = performance.now();
   const allArrived = () => waitUntil(() => [...sentAt.keys()].every((k) => arrivedAt(k) !== undefined));
@@ -133,6 +136,7 @@ async function drive(messages: Uint8Array[], send: Sender, arrivedAt: (reply: st
   const cpu = process.cpuUsage(cpu0);
   const threadMs = (await system.cpuMs()) - thread0;
   const mainMs = threadCpuMs() - main0;
+  const serverMs = (server?.() ?? Number.NaN) - server0;
   if (tasks0) process.stdout.write(`    threads, CPU ms per message: ${formatTaskDeltas(tasks0, taskTimes(), messages.length)}\n`);
   return {
     rate: (messages.length / (last - t0)) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99),
@@ -142,16 +146,19 @@ async function drive(messages: Uint8Array[], send: Sender, arrivedAt: (reply: st
     threadMs: threadMs / messages.length,
     // This thread: the peers (national operator, relay, sinks) and the SMTP clients, per message.
     peersMs: mainMs / messages.length,
+    // Another process the system uses (the PostgreSQL server), per message; NaN when none.
+    serverMs: serverMs / messages.length,
     // Paced runs: the system thread's event-loop delay (ms).
     loop,
   };
 }
 
-type Figures = { rate: number; p50: number; p99: number; cpuMs: number; threadMs: number; peersMs: number; loop: { p99: number; max: number } };
+type Figures = { rate: number; p50: number; p99: number; cpuMs: number; threadMs: number; peersMs: number; serverMs: number; loop: { p99: number; max: number } };
 function print(name: string, r: Figures[], paced: Figures) {
   process.stdout.write(`  ${name}: throughput runs ${r.map((x) => x.rate.toFixed(0)).join(', ')} msg/s → median ${median(r.map((x) => x.rate)).toFixed(0)} msg/s ` +
     `(CPU per message: ${median(r.map((x) => x.cpuMs)).toFixed(2)} ms in all threads with peers and clients, ${median(r.map((x) => x.threadMs)).toFixed(2)} ms on the system's event loop, ` +
-    `${median(r.map((x) => x.peersMs)).toFixed(2)} ms in the peers and clients, the rest in the system's other threads: translate worker, libuv pool, GC helpers); ` +
+    `${median(r.map((x) => x.peersMs)).toFixed(2)} ms in the peers and clients, the rest in the system's other threads: translate worker, libuv pool, GC helpers` +
+    `${Number.isFinite(r[0]?.serverMs) ? `; and ${median(r.map((x) => x.serverMs)).toFixed(2)} ms in the PostgreSQL server's processes` : ''}); ` +
     `at ${RATE} msg/s offered: p50 ${paced.p50.toFixed(1)} ms, p99 ${paced.p99.toFixed(1)} ms (the system's event-loop delay p99 ${paced.loop.p99.toFixed(1)} ms, max ${paced.loop.max.toFixed(1)} ms)\n`);
 }
 
@@ -257,7 +264,7 @@ export default async function endToEnd(): Promise<void> {
     const bareClient = nodemailer.createTransport({ pool: true, maxConnections: 8, maxMessages: Infinity, host: '127.0.0.1', port: bare.ports.bare, secure: false, ignoreTLS: true });
     const sendBare: Sender = async (raw) => (await bareClient.sendMail({ envelope: { from: 'a@b.test', to: ['c@d.test'] }, raw: Buffer.from(raw) })).response.match(/queued as (<[^>]+>)/)![1];
 
-    const runs = Number(process.env.BENCH_RUNS ?? 2);
+    const runs = Number(process.env.BENCH_RUNS ?? 3);
     // Unmeasured runs first, for each system: V8 compiles the hot paths on its background
     // threads for a while (seconds of CPU over the first thousand messages, counted in "all
     // threads"), and the bare relay's few paths warm up faster than the gateway's many.
@@ -271,13 +278,7 @@ export default async function endToEnd(): Promise<void> {
       const pacedNational = await Promise.all(Array.from({ length: RATE * RATE_SECONDS }, (_, i) => smimeMail(N + i)));
       process.stdout.write(`  message sizes: legacy ${Math.round(legacyMsgs[0].byteLength / 1024)} KB, national ${Math.round(nationalMsgs[0].byteLength / 1024)} KB (S/MIME)\n`);
 
-      const bareRuns = [];
-      for (let i = 0; i < warmups; i++) await drive(legacyMsgs, sendBare, (k) => sink.arrivals.get(k), false, bare);
-      for (let i = 0; i < runs; i++) bareRuns.push(await drive(legacyMsgs, sendBare, (k) => sink.arrivals.get(k), false, bare));
-      print('bare smtp-server → nodemailer relay', bareRuns, await drive(pacedLegacy, sendBare, (k) => sink.arrivals.get(k), true, bare));
-
-      const l2n: Awaited<ReturnType<typeof drive>>[] = [];
-      // BENCH_PROFILE / BENCH_PROFILE_N2L: CPU profile of the gateway's thread; BENCH_PROFILE_PEERS: of this thread (peers, clients) too.
+      // BENCH_PROFILE / BENCH_PROFILE_N2L: CPU profile of the gateway's thread (first round); BENCH_PROFILE_PEERS: of this thread (peers, clients) too.
       const profiled = async <T>(file: string | undefined, f: () => Promise<T>): Promise<T> => {
         if (!file) return f();
         if (!process.env.BENCH_PROFILE_PEERS) return system.profile(file, f);
@@ -294,28 +295,40 @@ export default async function endToEnd(): Promise<void> {
           session.disconnect();
         }
       };
-      for (let i = 0; i < warmups; i++) await drive(await Promise.all(legacyMsgs.map((_, j) => lnp(20 * N + i * N + j))), sendLegacy, opArrived, false, system);
-      await profiled(process.env.BENCH_PROFILE, async () => {
-        for (let i = 0; i < runs; i++) l2n.push(await drive(i === 0 ? legacyMsgs : await Promise.all(legacyMsgs.map((_, j) => lnp(10 * N + i * N + j))), sendLegacy, opArrived, false, system));
-      });
+      // Warm-up runs, then rounds: in each, the bare relay, then the gateway each way, so that a
+      // slow minute of this shared machine weighs on the three alike (each run lasts seconds); the
+      // ratios are given per round too.
+      const freshLegacy = (base: number) => Promise.all(legacyMsgs.map((_, j) => lnp(base + j)));
+      const freshNational = (base: number) => Promise.all(nationalMsgs.map((_, j) => smimeMail(base + j)));
+      for (let i = 0; i < warmups; i++) await drive(legacyMsgs, sendBare, (k) => sink.arrivals.get(k), false, bare);
+      for (let i = 0; i < warmups; i++) await drive(await freshLegacy(20 * N + i * N), sendLegacy, opArrived, false, system);
+      // Fresh Message-IDs for every run: the gateway (rightly) never delivers the same one twice.
+      for (let i = 0; i < warmups; i++) await drive(await freshNational(20 * N + i * N), sendNational, (k) => relay.arrivals.get(k), false, system);
+      const bareRuns: Figures[] = [];
+      const l2n: Figures[] = [];
+      const n2l: Figures[] = [];
+      for (let i = 0; i < runs; i++) {
+        bareRuns.push(await drive(legacyMsgs, sendBare, (k) => sink.arrivals.get(k), false, bare));
+        const legacyRun = i === 0 ? legacyMsgs : await freshLegacy(10 * N + i * N);
+        l2n.push(await profiled(i === 0 ? process.env.BENCH_PROFILE : undefined, () => drive(legacyRun, sendLegacy, opArrived, false, system)));
+        const nationalRun = i === 0 ? nationalMsgs : await freshNational(10 * N + i * N);
+        n2l.push(await profiled(i === 0 ? process.env.BENCH_PROFILE_N2L : undefined, () => drive(nationalRun, sendNational, (k) => relay.arrivals.get(k), false, system)));
+      }
+      const barePaced = await drive(pacedLegacy, sendBare, (k) => sink.arrivals.get(k), true, bare);
       const l2nPaced = await drive(pacedLegacy, sendLegacy, opArrived, true, system);
+      const n2lPaced = await drive(pacedNational, sendNational, (k) => relay.arrivals.get(k), true, system);
+      print('bare smtp-server → nodemailer relay', bareRuns, barePaced);
       print('gateway legacy → national', l2n, l2nPaced);
       await stagePass('legacy → national', system, (n) => Promise.all(Array.from({ length: n }, (_, j) => lnp(30 * N + j))), sendLegacy, opArrived);
-
-      const n2l: Awaited<ReturnType<typeof drive>>[] = [];
-      // Fresh Message-IDs for every run: the gateway (rightly) never delivers the same one twice.
-      for (let i = 0; i < warmups; i++) await drive(await Promise.all(nationalMsgs.map((_, j) => smimeMail(20 * N + i * N + j))), sendNational, (k) => relay.arrivals.get(k), false, system);
-      await profiled(process.env.BENCH_PROFILE_N2L, async () => {
-        for (let i = 0; i < runs; i++) n2l.push(await drive(i === 0 ? nationalMsgs : await Promise.all(nationalMsgs.map((_, j) => smimeMail(10 * N + i * N + j))), sendNational, (k) => relay.arrivals.get(k), false, system));
-      });
-      const n2lPaced = await drive(pacedNational, sendNational, (k) => relay.arrivals.get(k), true, system);
       print('gateway national → legacy', n2l, n2lPaced);
       await stagePass('national → legacy', system, (n) => Promise.all(Array.from({ length: n }, (_, j) => smimeMail(30 * N + j))), sendNational, (k) => relay.arrivals.get(k));
 
       const l = median(l2n.map((x) => x.rate));
       const n = median(n2l.map((x) => x.rate));
       const b = median(bareRuns.map((x) => x.rate));
-      process.stdout.write(`  ratios against the bare relay: legacy → national ${((l / b) * 100).toFixed(1)}%, national → legacy ${((n / b) * 100).toFixed(1)}%\n`);
+      const perRound = (g: Figures[]) => g.map((x, i) => `${((x.rate / bareRuns[i].rate) * 100).toFixed(1)}`).join(', ');
+      process.stdout.write(`  ratios against the bare relay (medians): legacy → national ${((l / b) * 100).toFixed(1)}%, national → legacy ${((n / b) * 100).toFixed(1)}% ` +
+        `(each round: ${perRound(l2n)} % and ${perRound(n2l)} %)\n`);
       process.stdout.write(`  targets: ≥ 45 % of the bare relay each way (${l / b >= 0.45 && n / b >= 0.45 ? 'met' : 'NOT met'}), p99 ≤ 100 ms at ${RATE} msg/s (${l2nPaced.p99 <= 100 && n2lPaced.p99 <= 100 ? 'met' : 'NOT met'})\n`);
 
     }
@@ -345,8 +358,8 @@ export default async function endToEnd(): Promise<void> {
         });
         let seq = 20 * N;
         const fresh = async (n: number) => Promise.all(Array.from({ length: n }, () => lnp(seq++)));
-        /** Figures for a set of nodes: the clients' connections spread over them, round robin. */
-        const measureNodes = async (nodes: SystemThread[]) => {
+        /** A set of nodes as one system: the clients' connections spread over them, round robin; their threads' CPU together. */
+        const asSystem = (nodes: SystemThread[]) => {
           const clients = nodes.map((s) => nodemailer.createTransport({ pool: true, maxConnections: Math.ceil(8 / nodes.length), maxMessages: Infinity, host: '127.0.0.1', port: s.ports.legacy, secure: false, ignoreTLS: true }));
           let next = 0;
           const send: Sender = async (raw) => {
@@ -354,33 +367,47 @@ export default async function endToEnd(): Promise<void> {
             const info = await c.sendMail({ envelope: { from: 'labo.bio33@medical33.lnp.test', to: ['jean.dupont.med@interop.lnp.test'] }, raw: Buffer.from(raw) });
             return `<${info.response.match(/queued as ([0-9A-Z]{26})/)![1]}.mssante@${GW}>`;
           };
-          // CPU figures: the nodes' threads together.
           const all: SystemThread = { ...nodes[0], cpuMs: async () => (await Promise.all(nodes.map((s) => s.cpuMs()))).reduce((a, b) => a + b, 0) };
-          const r: Figures[] = [];
-          for (let i = 0; i < runs; i++) r.push(await drive(await fresh(N), send, opArrived, false, all));
-          const paced = await drive(await fresh(RATE * RATE_SECONDS), send, opArrived, true, all);
-          for (const c of clients) c.close();
-          return { r, paced };
+          return { nodes, clients, send, all };
         };
-        const figures: Record<string, { r: Figures[]; paced: Figures }> = {};
-        for (const [name, database, count] of [['SQLite', undefined, 1], ['PostgreSQL, one node', url, 1], ['PostgreSQL, two nodes', url, 2]] as const) {
-          const nodes: SystemThread[] = [];
-          for (let k = 0; k < count; k++) nodes.push(await startSystemThread(gatewayJob(`${name.replace(/\W+/g, '-')}-${k}`, database, `bench-${k}`)));
-          try {
-            figures[name] = await measureNodes(nodes);
-            print(`gateway legacy → national on ${name}`, figures[name].r, figures[name].paced);
-          } finally {
-            for (const s of nodes) await s.stop();
+        // The PostgreSQL server's CPU (postmaster and backends), for the systems that use it.
+        const postmaster = Number(readFileSync(join(pg.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+        const serverCpu = () => processTreeCpuMs(postmaster);
+        // The three systems run at once (two databases: the two nodes do not see the one node's
+        // queue), each warmed up, then measured in turn, round after round.
+        const url2 = await pg.createDatabase('bench2');
+        const engines = [['SQLite', undefined, 1], ['PostgreSQL, one node', url, 1], ['PostgreSQL, two nodes', url2, 2]] as const;
+        const started: SystemThread[] = [];
+        const systems: ReturnType<typeof asSystem>[] = [];
+        try {
+          for (const [name, database, count] of engines) {
+            const nodes: SystemThread[] = [];
+            for (let k = 0; k < count; k++) {
+              started.push(await startSystemThread(gatewayJob(`${name.replace(/\W+/g, '-')}-${k}`, database, `bench-${k}`)));
+              nodes.push(started[started.length - 1]);
+            }
+            systems.push(asSystem(nodes));
           }
+          const server = (k: number) => (engines[k][1] ? serverCpu : undefined);
+          for (const [k, s] of systems.entries()) for (let i = 0; i < warmups; i++) await drive(await fresh(N), s.send, opArrived, false, s.all, server(k));
+          const r: Figures[][] = systems.map(() => []);
+          for (let i = 0; i < runs; i++) for (const [k, s] of systems.entries()) r[k].push(await drive(await fresh(N), s.send, opArrived, false, s.all, server(k)));
+          const paced: Figures[] = [];
+          for (const [k, s] of systems.entries()) paced.push(await drive(await fresh(RATE * RATE_SECONDS), s.send, opArrived, true, s.all, server(k)));
+          for (const [k, [name]] of engines.entries()) print(`gateway legacy → national on ${name}`, r[k], paced[k]);
+          const rate = (k: number) => median(r[k].map((x) => x.rate));
+          const sq = rate(0);
+          const one = rate(1);
+          const two = rate(2);
+          const perRound = (k: number) => r[k].map((x, i) => ((x.rate / r[0][i].rate) * 100).toFixed(1)).join(', ');
+          process.stdout.write(`  engines against SQLite (medians): PostgreSQL one node ${((one / sq) * 100).toFixed(1)}%, two nodes ${((two / sq) * 100).toFixed(1)}% ` +
+            `(two nodes / one node ${((two / one) * 100).toFixed(1)}%); each round: one node ${perRound(1)} %, two nodes ${perRound(2)} %\n`);
+          const p99 = paced[1].p99;
+          process.stdout.write(`  targets: PostgreSQL one node ≥ 70% of SQLite (${one / sq >= 0.7 ? 'met' : 'NOT met'}), p99 ≤ 250 ms at ${RATE} msg/s on PostgreSQL (${p99 <= 250 ? 'met' : 'NOT met'})\n`);
+        } finally {
+          for (const s of systems) for (const c of s.clients) c.close();
+          for (const n of started) await n.stop();
         }
-        const rate = (k: string) => median(figures[k].r.map((x) => x.rate));
-        const sq = rate('SQLite');
-        const one = rate('PostgreSQL, one node');
-        const two = rate('PostgreSQL, two nodes');
-        process.stdout.write(`  engines against SQLite: PostgreSQL one node ${((one / sq) * 100).toFixed(1)}%, two nodes ${((two / sq) * 100).toFixed(1)}% ` +
-          `(two nodes / one node ${((two / one) * 100).toFixed(1)}%)\n`);
-        const p99 = figures['PostgreSQL, one node'].paced.p99;
-        process.stdout.write(`  targets: PostgreSQL one node ≥ 70% of SQLite (${one / sq >= 0.7 ? 'met' : 'NOT met'}), p99 ≤ 250 ms at ${RATE} msg/s on PostgreSQL (${p99 <= 250 ? 'met' : 'NOT met'})\n`);
       } finally {
         await pg.stop();
       }

@@ -102,3 +102,22 @@ export function followThreads(pid: number, everyMs = 200): { stop(): Array<[name
     },
   };
 }
+
+/**
+ * utime + stime of process `pid` and of its children (a PostgreSQL server: the postmaster
+ * and its backends, one per session), in ms; children that ended meanwhile are not counted.
+ */
+export function processTreeCpuMs(pid: number): number {
+  let total = processCpuMs(pid);
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p) || Number(p) === pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[1]) === pid) total += (Number(f[11]) + Number(f[12])) * 10;
+    } catch {
+      /* ended meanwhile */
+    }
+  }
+  return total;
+}
