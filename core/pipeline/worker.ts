@@ -221,7 +221,7 @@ export class Worker {
       else if (opened.next === 'quarantined') state = 'quarantined';
       else if (opened.next === 'duplicate') this.ctx.settled(job.id, 'duplicate');
       else if (opened.next === 'routed') this.wake();
-      if (state) await this.settled(job.id, state);
+      if (state) await this.settled(job.id, state, opened.next === 'bounce');
       this.wake();
     } catch (err) {
       if (this.storeAway(err)) {
@@ -236,11 +236,11 @@ export class Worker {
     }
   }
 
-  private async settled(id: string, state: MessageState): Promise<void> {
+  private async settled(id: string, state: MessageState, bounce = false): Promise<void> {
     if (state === 'done' || state === 'quarantined') {
-      // Only a quarantine's notice needs its stage and reply from the row.
-      const row = state === 'quarantined' ? await this.ctx.store.message(id) : null;
-      await settledNotices(this.ctx, { id, state, stage: row?.stage ?? null, reply: row?.reply ?? null });
+      // Only a quarantine's notice needs its stage and reply from the row, and a relay bounce's the message it names.
+      const row = state === 'quarantined' || bounce ? await this.ctx.store.message(id) : null;
+      await settledNotices(this.ctx, { id, state, stage: row?.stage ?? null, reply: row?.reply ?? null, relatedId: row?.relatedId ?? null });
       this.ctx.settled(id, state);
     }
   }

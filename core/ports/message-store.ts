@@ -170,6 +170,8 @@ export interface NoticeDue {
   stage: string | null;
   /** The reply line recorded when it was quarantined. */
   reply: string | null;
+  /** A relay bounce: the message whose deliveries it failed (`recordBounce`); null for any other message. */
+  relatedId: string | null;
 }
 
 /** Whether the store can be reached now: `since` (ms) and `reason` say when and why it went away. */

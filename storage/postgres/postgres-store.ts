@@ -837,9 +837,9 @@ export class PostgresStore implements MessageStore, JobLock {
 
   async noticesDue(limit: number, settledBefore = Number.MAX_SAFE_INTEGER): Promise<NoticeDue[]> {
     this.guard();
-    const { rows } = await this.client.query<NoticeDue>(
-      'SELECT id, state, stage, reply FROM messages WHERE notices_due AND updated_at < $1 ORDER BY id LIMIT $2', [settledBefore, limit]);
-    return rows.map((r) => ({ id: r.id, state: r.state, stage: r.stage, reply: r.reply }));
+    const { rows } = await this.client.query<NoticeDue & { related_id: string | null }>(
+      'SELECT id, state, stage, reply, related_id FROM messages WHERE notices_due AND updated_at < $1 ORDER BY id LIMIT $2', [settledBefore, limit]);
+    return rows.map((r) => ({ id: r.id, state: r.state, stage: r.stage, reply: r.reply, relatedId: r.related_id }));
   }
 
   events(messageRef: string, events: NewEvent[], now: number): Promise<void> {

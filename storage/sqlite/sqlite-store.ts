@@ -115,7 +115,7 @@ export class SqliteStore implements MessageStore, JobLock {
         notices_due = CASE WHEN source = 'gateway' THEN 0 ELSE 1 END WHERE id = ?`),
       noticesQueued: S('UPDATE messages SET notices_due = 0 WHERE id = ?'),
       bouncedBy: S('SELECT * FROM deliveries WHERE bounced_by = ? ORDER BY id'),
-      noticesDue: S('SELECT id, state, stage, reply FROM messages WHERE notices_due = 1 AND updated_at < ? ORDER BY id LIMIT ?'),
+      noticesDue: S('SELECT id, state, stage, reply, related_id AS relatedId FROM messages WHERE notices_due = 1 AND updated_at < ? ORDER BY id LIMIT ?'),
       outcome: S(`UPDATE deliveries SET state = ?, last_error = ?, next_attempt_at = coalesce(?, next_attempt_at),
         attempts = attempts + ?, owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?`),
       messageState: S('SELECT state FROM messages WHERE id = ?'),
@@ -527,7 +527,7 @@ export class SqliteStore implements MessageStore, JobLock {
   }
 
   noticesDue(limit: number, settledBefore = Number.MAX_SAFE_INTEGER): Promise<NoticeDue[]> {
-    return this.read(() => (this.h.noticesDue.all(settledBefore, limit) as { id: string; state: MessageState; stage: string | null; reply: string | null }[]));
+    return this.read(() => (this.h.noticesDue.all(settledBefore, limit) as NoticeDue[]));
   }
 
   events(messageRef: string, events: NewEvent[], now: number): Promise<void> {

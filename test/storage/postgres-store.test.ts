@@ -210,7 +210,7 @@ async function scenario(store: MessageStore): Promise<unknown> {
   out.push(await store.recordBounce(bounce, keyed, [{ deliveryId: b.id, reply: '550 5.2.1 suspended', event: { stage: 'bounce', level: 'error', detail: 'bounced' } }], T + 301));
   out.push((await store.bouncedBy(bounce)).map((d) => d.recipient));
   // Ids made in the same millisecond sort at random: compare the set.
-  out.push((await store.noticesDue(20)).map((n) => ({ ...n, id: ids.indexOf(n.id) })).sort((x, y) => x.id - y.id));
+  out.push((await store.noticesDue(20)).map((n) => ({ ...n, id: ids.indexOf(n.id), relatedId: n.relatedId && ids.indexOf(n.relatedId) })).sort((x, y) => x.id - y.id));
   out.push(await store.summary());
   for (const id of ids) {
     const t = await store.trace(id);

@@ -11,7 +11,8 @@ import { queueNotice } from './queue-notice.js';
 
 export async function dispositionNotices(ctx: PipelineContext, id: string, quarantined?: string): Promise<void> {
   const { store } = ctx;
-  const env = await store.envelope(id);
+  // Opened on this node, the message carries its envelope (a quarantine's notice names every recipient: from the store).
+  const env = (quarantined === undefined ? ctx.opened.get(id)?.envelope : undefined) ?? (await store.envelope(id));
   if (!env || env.source === 'gateway') return;
   const adapter = ctx.adapters[env.source];
   if (!adapter?.dispositionNotice) return; // a network without MDNs: no need to read the raw message

@@ -16,7 +16,8 @@ export async function settledNotices(ctx: PipelineContext, due: NoticeDue): Prom
   const { store } = ctx;
   try {
     if (due.state === 'done') {
-      const bounced = await store.bouncedBy(due.id);
+      // Only a relay bounce names the deliveries it failed: no read for the others.
+      const bounced = due.relatedId ? await store.bouncedBy(due.id) : [];
       if (bounced.length) {
         await relayBounceNotice(ctx, due.id, bounced);
       } else {

@@ -39,7 +39,8 @@ export async function deliverStage(ctx: PipelineContext, group: DeliveryGroup): 
   const id = rows[0]!.messageRef;
   const network = rows[0]!.targetNetwork as NetworkId;
   const adapter = ctx.adapters[network];
-  const env = (await ctx.store.envelope(id))!;
+  // Opened on this node, the message carries its envelope: no read (a gateway's notice is never opened).
+  const env = ctx.opened.get(id)?.envelope ?? (await ctx.store.envelope(id))!;
   let outcomes: DeliveryOutcome[];
   const events: NewEvent[] = [];
   try {
