@@ -55,6 +55,9 @@ export class Worker {
   private running = false;
   private held: boolean;
   private pumpScheduled = false;
+  /** A claim of due deliveries is on its way to the store; `wokenMeanwhile`: claim again after it. */
+  private claiming = false;
+  private wokenMeanwhile = false;
   private timers: Timer[] = [];
   private pollScheduled = false;
   private unsubscribe: (() => void)[] = [];
@@ -121,7 +124,14 @@ export class Worker {
 
   /** New deliveries may be due: claim them soon (coalesced). */
   wake(): void {
-    if (!this.running || this.held || this.away || this.pumpScheduled) return;
+    if (!this.running || this.held || this.away) return;
+    // One claim at a time: the wakes that come while it is on its way make one more after it
+    // (under load, one claim takes many deliveries instead of many claims one each).
+    if (this.claiming) {
+      this.wokenMeanwhile = true;
+      return;
+    }
+    if (this.pumpScheduled) return;
     this.pumpScheduled = true;
     defer(() => {
       this.pumpScheduled = false;
@@ -250,11 +260,18 @@ export class Worker {
     const room = this.o.concurrency - this.inFlight;
     if (room <= 0) return;
     let rows: DeliveryRow[];
+    this.claiming = true;
     try {
       rows = await this.ctx.store.claimDue(this.ctx.clock.now(), room, this.claimant);
     } catch (err) {
       if (!this.storeAway(err)) this.ctx.log.error('claiming deliveries failed', { error: (err as Error).message });
       return;
+    } finally {
+      this.claiming = false;
+      if (this.wokenMeanwhile) {
+        this.wokenMeanwhile = false;
+        this.wake();
+      }
     }
     if (rows.length === 0) return;
     const groups = new Map<string, DeliveryRow[]>();
