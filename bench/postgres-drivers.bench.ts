@@ -42,7 +42,8 @@ let schemas = 0;
 async function pgStore(url: string, driver: (typeof DRIVERS)[number], groupCommit: boolean): Promise<PostgresStore> {
   const schema = `bench_${++schemas}`;
   await migratePostgres(url, schema);
-  return new PostgresStore(driver.make(url, { max: POOL, schema }), { groupCommit });
+  // Without group commit, each write is a transaction of its own, as many at once as the pool has sessions.
+  return new PostgresStore(driver.make(url, { max: POOL, schema }), { groupCommit, maxWriters: groupCommit ? 1 : POOL });
 }
 
 let seq = 0;
