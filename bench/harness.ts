@@ -30,6 +30,11 @@ export function percentile(values: number[], p: number): number {
 export async function measure(name: string, unit: string, runs: number, fn: (run: number) => Promise<number>): Promise<Measurement> {
   const values: number[] = [];
   for (let i = 0; i < runs; i++) values.push(await fn(i));
+  return report(name, unit, values);
+}
+
+/** Runs measured elsewhere (alternating with another system's, say), printed as `measure` prints them. */
+export function report(name: string, unit: string, values: number[]): Measurement {
   const m = { name, unit, runs: values, median: median(values) };
   process.stdout.write(`  ${name}: runs ${values.map((v) => v.toFixed(1)).join(', ')} ${unit} → median ${m.median.toFixed(1)} ${unit}\n`);
   return m;
