@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { measure, ratio } from './harness.js';
+import { measure, median, ratio } from './harness.js';
 import { writeSyntheticNational, writeSyntheticLegacy } from '../directory/synthetic/write-file.js';
 import { readLines } from '../directory/line-reader.js';
 import { Directory } from '../storage/sqlite/directory.js';
@@ -189,8 +189,7 @@ async function liveSyncs(full: string, lines: number): Promise<void> {
     seconds.push(one.seconds);
     peaks.push(one.peakMb);
   }
-  const median = [...seconds].sort((a, b) => a - b)[Math.floor(seconds.length / 2)]!;
   process.stdout.write(
-    `  live gateway sync, ${lines} lines: runs ${seconds.map((x) => x.toFixed(1)).join(', ')} s → median ${median.toFixed(1)} s (≤ 10); peak RSS ${peaks.map((x) => Math.round(x)).join(', ')} MB (≤ 400)\n`,
+    `  live gateway sync, ${lines} lines: runs ${seconds.map((x) => x.toFixed(1)).join(', ')} s → median ${median(seconds).toFixed(1)} s (≤ 10); peak RSS ${peaks.map((x) => Math.round(x)).join(', ')} MB (≤ 400)\n`,
   );
 }

@@ -4,11 +4,18 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
+/** The fields of a `stat` file after the command's name: [0] state, [1] ppid, … [11] utime, [12] stime. */
+function statFields(path: string): string[] {
+  const stat = readFileSync(path, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** utime + stime of a `stat` file's fields, in ms. */
+const fieldsCpuMs = (f: string[]) => (Number(f[11]) + Number(f[12])) * 10;
+
 /** utime + stime of a `stat` file, in ms. */
 function statCpuMs(path: string): number {
-  const stat = readFileSync(path, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
+  return fieldsCpuMs(statFields(path));
 }
 
 /** The calling thread's CPU time, or NaN where `/proc/thread-self/stat` does not exist. */
@@ -112,9 +119,8 @@ export function processTreeCpuMs(pid: number): number {
   for (const p of readdirSync('/proc')) {
     if (!/^\d+$/.test(p) || Number(p) === pid) continue;
     try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[1]) === pid) total += (Number(f[11]) + Number(f[12])) * 10;
+      const f = statFields(`/proc/${p}/stat`);
+      if (Number(f[1]) === pid) total += fieldsCpuMs(f);
     } catch {
       /* ended meanwhile */
     }
